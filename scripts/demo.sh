@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Try s3doctor without an AWS account: builds it, starts the local AWS emulator (moto server,
+# IAM enforcement on), seeds incident 1 ("uploads return 403") and runs s3doctor against it.
+#
+#   scripts/demo.sh                            the interactive wizard
+#   scripts/demo.sh check --format markdown    the headless report
+#   scripts/demo.sh --keep [ARGS...]           leave the emulator running afterwards
+#
+# Seeded (account 123456789012): IAM user `Runpod` with one access key and no policy; bucket
+# `clipizy-dev` in us-east-1 holding `tracks/existing.mp3`; the app's dotenv file with
+# S3_ACCESS_KEY / S3_SECRET_KEY / S3_REGION / S3_BUCKET (mode 600, in a private temp dir); an AWS
+# config/credentials pair there with the profile `s3doctor-demo-admin` (the emulator's admin),
+# for `--admin-profile s3doctor-demo-admin`. AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE
+# point at that pair and the usual AWS_* credential variables are cleared, so the demo never
+# sees your own AWS set-up and never talks to AWS.
+#
+# Environment:
+#   S3DOCTOR_DEMO_DRY=1  do everything except building and running s3doctor (seed, print, stop;
+#                        with --keep the emulator and the temp dir stay for you to poke at)
+#   CARGO_TARGET_DIR     default $HOME/.cache/s3doctor-target
+#   S3DOCTOR_VENV, S3DOCTOR_PEER_LOG   as for scripts/peer.sh
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/s3doctor-target}
+# shellcheck source=scripts/peer.sh
+source "$root/scripts/peer.sh"
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+keep=0
+if [[ "${1:-}" == --keep ]]; then
+  keep=1
+  shift
+fi
+dry=${S3DOCTOR_DEMO_DRY:-0}
+[[ "$dry" == 1 ]] || dry=0
+
+BIN="$CARGO_TARGET_DIR/debug/s3doctor"
+if ((dry == 0)); then
+  say "building s3doctor (cargo build --locked --bin s3doctor)"
+  (cd "$root" && cargo build --locked --bin s3doctor)
+fi
+
+say "emulator: moto[server]==$S3DOCTOR_MOTO_VERSION in ${S3DOCTOR_VENV:-$HOME/.cache/s3doctor-venv}"
+peer_install
+
+demo_dir=$(mktemp -d "${TMPDIR:-/tmp}/s3doctor-demo.XXXXXX")
+chmod 700 "$demo_dir"
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+  if ((keep == 0)); then
+    peer_stop
+    rm -rf -- "$demo_dir"
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+peer_start
+say "emulator on $S3DOCTOR_PEER_URL (pid $S3DOCTOR_PEER_PID), IAM enforcement on"
+
+ENVFILE="$demo_dir/clipizy.env"
+PYTHONDONTWRITEBYTECODE=1 "$(_peer_venv)/bin/python" "$root/scripts/peer/seed_incident1.py" \
+  --endpoint "$S3DOCTOR_PEER_URL" --env-file "$ENVFILE" >&2
+
+# The admin as an AWS profile, for the fix flow (--admin-profile s3doctor-demo-admin).
+mkdir -m 700 "$demo_dir/aws"
+(
+  umask 077
+  printf '[profile s3doctor-demo-admin]\nregion = us-east-1\nendpoint_url = %s\n' \
+    "$S3DOCTOR_PEER_URL" >"$demo_dir/aws/config"
+  printf '[s3doctor-demo-admin]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
+    "$S3DOCTOR_PEER_ADMIN_KEY_ID" "$S3DOCTOR_PEER_ADMIN_SECRET" >"$demo_dir/aws/credentials"
+)
+export AWS_CONFIG_FILE="$demo_dir/aws/config"
+export AWS_SHARED_CREDENTIALS_FILE="$demo_dir/aws/credentials"
+unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN \
+  AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_ENDPOINT_URL_IAM \
+  AWS_ENDPOINT_URL_STS AWS_ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE
+export AWS_EC2_METADATA_DISABLED=true
+
+# A subcommand (check, policy, fix) goes first so that its own options follow it.
+sub=()
+case "${1:-}" in
+  check | policy | fix)
+    sub=("$1")
+    shift
+    ;;
+esac
+cmd=("$BIN" "${sub[@]}" --env-file "$ENVFILE" --endpoint-url "$S3DOCTOR_PEER_URL" --bucket clipizy-dev "$@")
+cmd_text=$(printf '%q ' "${cmd[@]}")
+stop_text="$root/scripts/peer.sh stop $S3DOCTOR_PEER_PID; rm -rf $demo_dir"
+
+cat >&2 <<EOF
+
+Incident 1 is seeded in the emulator (account 123456789012):
+  - IAM user Runpod, one access key, no policy at all          -> uploads get 403 AccessDenied
+  - bucket clipizy-dev in us-east-1 with tracks/existing.mp3
+  - the app's dotenv file: $ENVFILE
+      S3_ACCESS_KEY=<Runpod's key>  S3_SECRET_KEY=<hidden>  S3_REGION=us-east-1  S3_BUCKET=clipizy-dev
+  - admin profile s3doctor-demo-admin in
+      AWS_CONFIG_FILE=$AWS_CONFIG_FILE
+      AWS_SHARED_CREDENTIALS_FILE=$AWS_SHARED_CREDENTIALS_FILE
+    add --admin-profile s3doctor-demo-admin to let s3doctor read IAM and apply the fix.
+
+Running:
+  ${cmd_text% }
+
+EOF
+if ((keep == 1)); then
+  say "--keep: the emulator stays up; stop it with: $stop_text"
+fi
+
+if ((dry == 1)); then
+  say "S3DOCTOR_DEMO_DRY=1: not running s3doctor"
+  exit 0
+fi
+
+status=0
+"${cmd[@]}" || status=$?
+if ((keep == 1)); then
+  say "the emulator is still running on $S3DOCTOR_PEER_URL; stop it with: $stop_text"
+fi
+exit "$status"

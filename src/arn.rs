@@ -1,0 +1,456 @@
+//! Parses the principal ARNs that STS `GetCallerIdentity` and access-denied messages name.
+
+use std::fmt;
+
+/// What kind of principal an ARN names; decides whom a remedy policy can be attached to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PrincipalKind {
+    /// `arn:aws:iam::ACCT:user/[path/]NAME` — attach with `AttachUserPolicy`.
+    User,
+    /// `arn:aws:sts::ACCT:assumed-role/ROLE/SESSION` — attach to the role.
+    AssumedRole,
+    /// `arn:aws:iam::ACCT:role/[path/]NAME`.
+    Role,
+    /// `arn:aws:iam::ACCT:root` — the account root user; nothing to attach to.
+    Root,
+    /// `arn:aws:sts::ACCT:federated-user/NAME` (`GetFederationToken`); nothing to attach to.
+    FederatedUser,
+    /// Any other IAM/STS resource; `name` holds the whole resource part.
+    Unknown,
+}
+
+impl PrincipalKind {
+    /// The stable name used in JSON reports (`principal_type`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::User => "user",
+            Self::AssumedRole => "assumed-role",
+            Self::Role => "role",
+            Self::Root => "root",
+            Self::FederatedUser => "federated-user",
+            Self::Unknown => "unknown",
+        }
+    }
+}
+
+impl fmt::Display for PrincipalKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A parsed IAM or STS principal ARN.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Principal {
+    /// The ARN as given (surrounding whitespace removed).
+    pub arn: String,
+    /// `aws`, `aws-cn`, `aws-us-gov`, …
+    pub partition: String,
+    /// The account id (digits).
+    pub account: String,
+    /// Decides whom a remedy can be attached to.
+    pub kind: PrincipalKind,
+    /// User name, role name (also for an assumed role), federated user name, or `root`.
+    pub name: String,
+    /// IAM path of a user or role in IAM's own form (`/path/to/`); `None` when the path is `/`.
+    pub path: Option<String>,
+    /// Session name of an assumed role.
+    pub session: Option<String>,
+}
+
+/// Why a string is not a principal ARN. `Display` is one line and quotes the input.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ArnError {
+    /// Does not have the `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE` shape.
+    #[error("{0:?} is not an ARN (expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE)")]
+    NotAnArn(String),
+    /// The partition is empty or has characters a partition never has.
+    #[error("{0:?} has an invalid partition")]
+    BadPartition(String),
+    /// An ARN, but not of IAM or STS, so it cannot name a principal.
+    #[error("{0:?} is not an IAM or STS principal ARN")]
+    NotAPrincipal(String),
+    /// The account part is not a number.
+    #[error("{0:?} has an invalid account id")]
+    BadAccount(String),
+    /// A user, role, assumed-role or federated-user ARN with an empty name or session.
+    #[error("{0:?} is missing the principal's name or session")]
+    MissingName(String),
+}
+
+/// Parses a principal ARN such as the `Arn` of `GetCallerIdentity`.
+///
+/// Accepts users and roles with paths, assumed-role sessions, federated users and the root
+/// user in any partition; other IAM/STS resources parse as [`PrincipalKind::Unknown`].
+/// The region part is ignored (it is empty for IAM and STS principals).
+pub fn parse_principal(arn: &str) -> Result<Principal, ArnError> {
+    let arn = arn.trim();
+    let not_arn = || ArnError::NotAnArn(arn.to_string());
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some(service), Some(_region), Some(account), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(not_arn());
+    };
+    if partition.is_empty()
+        || !partition
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(ArnError::BadPartition(arn.to_string()));
+    }
+    if service != "iam" && service != "sts" {
+        return Err(ArnError::NotAPrincipal(arn.to_string()));
+    }
+    if account.is_empty() || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ArnError::BadAccount(arn.to_string()));
+    }
+    let missing = || ArnError::MissingName(arn.to_string());
+
+    let (kind, name, path, session) = match (service, resource.split_once('/')) {
+        ("iam", None) if resource == "root" => {
+            (PrincipalKind::Root, "root".to_string(), None, None)
+        }
+        ("iam", Some((ty @ ("user" | "role"), rest))) => {
+            let (path, name) = match rest.rsplit_once('/') {
+                Some((path, name)) => (Some(format!("/{path}/")), name),
+                None => (None, rest),
+            };
+            if name.is_empty() {
+                return Err(missing());
+            }
+            let kind = if ty == "user" {
+                PrincipalKind::User
+            } else {
+                PrincipalKind::Role
+            };
+            (kind, name.to_string(), path, None)
+        }
+        ("sts", Some(("assumed-role", rest))) => {
+            let Some((role, session)) = rest.split_once('/') else {
+                return Err(missing());
+            };
+            if role.is_empty() || session.is_empty() {
+                return Err(missing());
+            }
+            let session = Some(session.to_string());
+            (PrincipalKind::AssumedRole, role.to_string(), None, session)
+        }
+        ("sts", Some(("federated-user", name))) => {
+            if name.is_empty() {
+                return Err(missing());
+            }
+            (PrincipalKind::FederatedUser, name.to_string(), None, None)
+        }
+        _ => {
+            if resource.is_empty() {
+                return Err(missing());
+            }
+            (PrincipalKind::Unknown, resource.to_string(), None, None)
+        }
+    };
+    Ok(Principal {
+        arn: arn.to_string(),
+        partition: partition.to_string(),
+        account: account.to_string(),
+        kind,
+        name,
+        path,
+        session,
+    })
+}
+
+impl Principal {
+    /// The ARN of the IAM role behind an assumed-role session (`arn:PARTITION:iam::ACCT:role/NAME`),
+    /// or this ARN for a role; `None` for other kinds.
+    ///
+    /// A session ARN does not carry the role's path, so for a role with a path (for example
+    /// `/aws-reserved/sso.amazonaws.com/`) the ARN returned here differs from the role's real ARN.
+    /// Use the role *name* ([`Principal::name`]) for IAM calls such as `AttachRolePolicy`, or
+    /// `GetRole` to learn the real ARN.
+    pub fn role_arn(&self) -> Option<String> {
+        match self.kind {
+            PrincipalKind::AssumedRole => Some(format!(
+                "arn:{}:iam::{}:role/{}",
+                self.partition, self.account, self.name
+            )),
+            PrincipalKind::Role => Some(self.arn.clone()),
+            _ => None,
+        }
+    }
+
+    /// Whether `expected` (the `--expect-principal` value) names this principal.
+    ///
+    /// `expected` is either a bare name or a full ARN. A bare name matches [`Principal::name`]
+    /// (for an assumed role, the role name). An ARN matches when it names the same partition,
+    /// account, kind and name; paths are ignored because user and role names are unique in an
+    /// account whatever their path. For an assumed role, the role's ARN (with or without path)
+    /// matches any of its sessions, and a session ARN must match the session too.
+    /// Names are compared case-sensitively.
+    pub fn matches(&self, expected: &str) -> bool {
+        let expected = expected.trim();
+        if expected.is_empty() {
+            return false;
+        }
+        if !expected.starts_with("arn:") {
+            return expected == self.name;
+        }
+        if expected == self.arn {
+            return true;
+        }
+        let Ok(other) = parse_principal(expected) else {
+            return false;
+        };
+        if other.partition != self.partition || other.account != self.account {
+            return false;
+        }
+        match (self.kind, other.kind) {
+            (PrincipalKind::AssumedRole, PrincipalKind::Role) => other.name == self.name,
+            (PrincipalKind::AssumedRole, PrincipalKind::AssumedRole) => {
+                other.name == self.name && other.session == self.session
+            }
+            (PrincipalKind::Root, PrincipalKind::Root) => true,
+            (mine, theirs) => mine == theirs && other.name == self.name,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn user_with_and_without_path() {
+        let p = parse_principal("arn:aws:iam::188594592347:user/Runpod").unwrap();
+        assert_eq!(p.kind, PrincipalKind::User);
+        assert_eq!(p.partition, "aws");
+        assert_eq!(p.account, "188594592347");
+        assert_eq!(p.name, "Runpod");
+        assert_eq!(p.path, None);
+        assert_eq!(p.session, None);
+        assert_eq!(p.role_arn(), None);
+
+        let p = parse_principal("arn:aws:iam::123:user/path/to/Name").unwrap();
+        assert_eq!(p.kind, PrincipalKind::User);
+        assert_eq!(p.name, "Name");
+        assert_eq!(p.path.as_deref(), Some("/path/to/"));
+        assert_eq!(p.account, "123");
+    }
+
+    #[test]
+    fn assumed_role() {
+        let p = parse_principal("arn:aws:sts::123:assumed-role/Role/session").unwrap();
+        assert_eq!(p.kind, PrincipalKind::AssumedRole);
+        assert_eq!(p.name, "Role");
+        assert_eq!(p.session.as_deref(), Some("session"));
+        assert_eq!(p.role_arn().as_deref(), Some("arn:aws:iam::123:role/Role"));
+
+        let sso =
+            "arn:aws:sts::112233445566:assumed-role/AWSReservedSSO_Admin_0123/jane@example.com";
+        let p = parse_principal(sso).unwrap();
+        assert_eq!(p.name, "AWSReservedSSO_Admin_0123");
+        assert_eq!(p.session.as_deref(), Some("jane@example.com"));
+    }
+
+    #[test]
+    fn role_root_and_federated_user() {
+        let p = parse_principal("arn:aws:iam::123:role/R").unwrap();
+        assert_eq!(
+            (p.kind, p.name.as_str(), p.path.as_deref()),
+            (PrincipalKind::Role, "R", None)
+        );
+        assert_eq!(p.role_arn().as_deref(), Some("arn:aws:iam::123:role/R"));
+
+        let p = parse_principal(
+            "arn:aws:iam::123:role/aws-service-role/elasticbeanstalk.amazonaws.com/AWSServiceRole",
+        )
+        .unwrap();
+        assert_eq!(p.name, "AWSServiceRole");
+        assert_eq!(
+            p.path.as_deref(),
+            Some("/aws-service-role/elasticbeanstalk.amazonaws.com/")
+        );
+
+        let p = parse_principal("arn:aws:iam::123:root").unwrap();
+        assert_eq!((p.kind, p.name.as_str()), (PrincipalKind::Root, "root"));
+
+        let p = parse_principal("arn:aws:sts::123:federated-user/Bob").unwrap();
+        assert_eq!(
+            (p.kind, p.name.as_str()),
+            (PrincipalKind::FederatedUser, "Bob")
+        );
+        assert_eq!(p.role_arn(), None);
+    }
+
+    #[test]
+    fn partitions() {
+        for partition in ["aws", "aws-cn", "aws-us-gov"] {
+            let arn = format!("arn:{partition}:sts::123456789012:assumed-role/App/i-0abc");
+            let p = parse_principal(&arn).unwrap();
+            assert_eq!(p.partition, partition);
+            assert_eq!(
+                p.role_arn(),
+                Some(format!("arn:{partition}:iam::123456789012:role/App"))
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_iam_resource() {
+        let p = parse_principal("arn:aws:iam::123:group/Devs").unwrap();
+        assert_eq!(
+            (p.kind, p.name.as_str()),
+            (PrincipalKind::Unknown, "group/Devs")
+        );
+    }
+
+    #[test]
+    fn trims_whitespace() {
+        let p = parse_principal("  arn:aws:iam::123:user/Runpod\n").unwrap();
+        assert_eq!(p.arn, "arn:aws:iam::123:user/Runpod");
+    }
+
+    #[test]
+    fn errors() {
+        assert!(matches!(parse_principal(""), Err(ArnError::NotAnArn(_))));
+        assert!(matches!(
+            parse_principal("Runpod"),
+            Err(ArnError::NotAnArn(_))
+        ));
+        assert!(matches!(
+            parse_principal("arn:aws:iam::123"),
+            Err(ArnError::NotAnArn(_))
+        ));
+        assert!(matches!(
+            parse_principal("arn::iam::123:root"),
+            Err(ArnError::BadPartition(_))
+        ));
+        assert!(matches!(
+            parse_principal("arn:aws:s3:::clipizy-dev"),
+            Err(ArnError::NotAPrincipal(_))
+        ));
+        assert!(matches!(
+            parse_principal("arn:aws:iam::abc:root"),
+            Err(ArnError::BadAccount(_))
+        ));
+        assert!(matches!(
+            parse_principal("arn:aws:iam:::root"),
+            Err(ArnError::BadAccount(_))
+        ));
+        for bad in [
+            "arn:aws:iam::123:user/",
+            "arn:aws:iam::123:user/path/",
+            "arn:aws:sts::123:assumed-role/Role",
+            "arn:aws:sts::123:assumed-role/Role/",
+            "arn:aws:sts::123:assumed-role//s",
+            "arn:aws:sts::123:federated-user/",
+            "arn:aws:iam::123:",
+        ] {
+            assert!(
+                matches!(parse_principal(bad), Err(ArnError::MissingName(_))),
+                "{bad}"
+            );
+        }
+        let msg = parse_principal("arn:aws:s3:::b").unwrap_err().to_string();
+        assert_eq!(msg, "\"arn:aws:s3:::b\" is not an IAM or STS principal ARN");
+    }
+
+    #[test]
+    fn matches_user() {
+        let p = parse_principal("arn:aws:iam::188594592347:user/Runpod").unwrap();
+        assert!(p.matches("Runpod"));
+        assert!(p.matches(" Runpod "));
+        assert!(p.matches("arn:aws:iam::188594592347:user/Runpod"));
+        assert!(p.matches("arn:aws:iam::188594592347:user/team/Runpod"));
+        assert!(!p.matches("runpod"));
+        assert!(!p.matches(""));
+        assert!(!p.matches("arn:aws:iam::999999999999:user/Runpod"));
+        assert!(!p.matches("arn:aws:iam::188594592347:role/Runpod"));
+        assert!(!p.matches("arn:aws-cn:iam::188594592347:user/Runpod"));
+        assert!(!p.matches("arn:garbage"));
+    }
+
+    #[test]
+    fn matches_assumed_role() {
+        let p = parse_principal("arn:aws:sts::123456789012:assumed-role/App/i-0abc").unwrap();
+        assert!(p.matches("App"));
+        assert!(p.matches("arn:aws:iam::123456789012:role/App"));
+        assert!(p.matches("arn:aws:iam::123456789012:role/service-role/App"));
+        assert!(p.matches("arn:aws:sts::123456789012:assumed-role/App/i-0abc"));
+        assert!(!p.matches("arn:aws:sts::123456789012:assumed-role/App/other"));
+        assert!(!p.matches("arn:aws:iam::123456789012:role/Other"));
+        assert!(!p.matches("i-0abc"));
+        assert!(!p.matches("app"));
+    }
+
+    #[test]
+    fn matches_root_and_role() {
+        let root = parse_principal("arn:aws:iam::123:root").unwrap();
+        assert!(root.matches("root"));
+        assert!(root.matches("arn:aws:iam::123:root"));
+        assert!(!root.matches("arn:aws:iam::456:root"));
+        let role = parse_principal("arn:aws:iam::123:role/R").unwrap();
+        assert!(role.matches("R"));
+        assert!(!role.matches("arn:aws:sts::123:assumed-role/R/s"));
+    }
+
+    #[test]
+    fn kind_names_and_serde() {
+        let kinds = [
+            (PrincipalKind::User, "user"),
+            (PrincipalKind::AssumedRole, "assumed-role"),
+            (PrincipalKind::Role, "role"),
+            (PrincipalKind::Root, "root"),
+            (PrincipalKind::FederatedUser, "federated-user"),
+            (PrincipalKind::Unknown, "unknown"),
+        ];
+        for (kind, name) in kinds {
+            assert_eq!(kind.as_str(), name);
+            assert_eq!(kind.to_string(), name);
+            let de: PrincipalKind =
+                serde::Deserialize::deserialize(serde::de::value::StrDeserializer::<
+                    serde::de::value::Error,
+                >::new(name))
+                .unwrap();
+            assert_eq!(de, kind);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(s in any::<String>(), e in any::<String>()) {
+            if let Ok(p) = parse_principal(&s) {
+                let _ = p.role_arn();
+                let _ = p.matches(&e);
+            }
+        }
+
+        #[test]
+        fn never_panics_on_arn_like_text(
+            s in "(arn)?(:[a-z-]{0,6}){0,4}:[0-9]{0,4}:(user|role|assumed-role|federated-user|root)?[/a-zA-Z@.]{0,12}"
+        ) {
+            if let Ok(p) = parse_principal(&s) {
+                prop_assert!(p.matches(&p.arn));
+                prop_assert!(p.matches(&p.name) || p.name.is_empty());
+                let _ = p.role_arn();
+            }
+        }
+
+        #[test]
+        fn users_round_trip(path in "([a-z]{1,5}/){0,3}", name in "[A-Za-z0-9+=,.@_-]{1,20}") {
+            let arn = format!("arn:aws:iam::123456789012:user/{path}{name}");
+            let p = parse_principal(&arn).unwrap();
+            prop_assert_eq!(p.kind, PrincipalKind::User);
+            prop_assert_eq!(&p.name, &name);
+            prop_assert_eq!(p.path.is_some(), !path.is_empty());
+            prop_assert!(p.matches(&name));
+        }
+    }
+}

@@ -1,0 +1,336 @@
+//! The one place that builds AWS configuration and clients: profile, region, endpoint,
+//! `--env-file` keys, timeouts and retries. Resolving credentials happens here too, with a
+//! deadline, so that a machine without credentials never hangs on instance metadata.
+
+use std::time::{Duration, SystemTime};
+
+use aws_config::environment::region::EnvironmentVariableRegionProvider;
+use aws_config::imds;
+use aws_config::meta::region::ProvideRegion;
+use aws_config::profile::region::ProfileFileRegionProvider;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_types::region::Region;
+
+use crate::envfile::EnvFile;
+use crate::finding::FindingCode;
+
+/// The region used for the first calls when nothing configures one; the bucket-region step
+/// then says that the app must set a region.
+pub const FALLBACK_REGION: &str = "us-east-1";
+
+/// How to reach AWS, as the person configured it.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub env_file: Option<EnvFile>,
+    /// Take the keys from `profile` only, ignoring `AWS_ACCESS_KEY_ID` and the rest of the
+    /// default chain: set for `--admin-profile`, where the environment's keys are usually the
+    /// diagnosed ones.
+    pub profile_only: bool,
+    /// Per-attempt timeout of every AWS call.
+    pub timeout: Duration,
+}
+
+impl Settings {
+    /// The same settings with another profile (and no env-file keys): for `--admin-profile`.
+    pub fn with_profile(&self, profile: &str) -> Settings {
+        Settings {
+            profile: Some(profile.to_owned()),
+            profile_only: true,
+            env_file: self.env_file.as_ref().map(|e| EnvFile {
+                access_key_id: None,
+                secret_access_key: None,
+                session_token: None,
+                ..e.clone()
+            }),
+            ..self.clone()
+        }
+    }
+
+    fn timeouts(&self) -> TimeoutConfig {
+        let t = if self.timeout.is_zero() {
+            Duration::from_secs(10)
+        } else {
+            self.timeout
+        };
+        TimeoutConfig::builder()
+            .connect_timeout(t.min(Duration::from_secs(3)))
+            .read_timeout(t)
+            .operation_attempt_timeout(t)
+            .operation_timeout(t * 3)
+            .build()
+    }
+}
+
+/// The clients every check uses, built from one `SdkConfig`.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub s3: aws_sdk_s3::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub iam: aws_sdk_iam::Client,
+    sdk: SdkConfig,
+    path_style: bool,
+}
+
+impl Clients {
+    /// S3 with path-style addressing when a custom endpoint is set (emulators, MinIO).
+    pub fn from_sdk_config(sdk: &SdkConfig) -> Self {
+        let path_style = sdk.endpoint_url().is_some();
+        let s3 = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(path_style)
+            .build();
+        Clients {
+            s3: aws_sdk_s3::Client::from_conf(s3),
+            sts: aws_sdk_sts::Client::new(sdk),
+            iam: aws_sdk_iam::Client::new(sdk),
+            sdk: sdk.clone(),
+            path_style,
+        }
+    }
+
+    /// An S3 client for another region (after a wrong-region finding, to keep checking).
+    pub fn s3_in(&self, region: &str) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk)
+            .region(Region::new(region.to_owned()))
+            .force_path_style(self.path_style)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    /// The region the clients sign for.
+    pub fn region(&self) -> Option<&str> {
+        self.sdk.region().map(Region::as_ref)
+    }
+}
+
+/// A session whose credentials resolved: the clients plus what to show about it.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub clients: Clients,
+    /// The configured region, or `None` when nothing set one.
+    pub region: Option<String>,
+    pub region_source: Option<String>,
+    pub credential_source: String,
+    /// The key id shortened for display (`AKIA…WXYZ`); never the secret.
+    pub key_id_hint: String,
+    pub expiry: Option<SystemTime>,
+}
+
+/// Why no session could be built.
+#[derive(Clone, Debug)]
+pub struct CredentialsFailure {
+    pub code: FindingCode,
+    pub detail: String,
+}
+
+/// Resolves the region and the credentials and builds the clients, within a deadline.
+pub async fn connect(settings: &Settings) -> Result<Session, CredentialsFailure> {
+    let deadline = settings
+        .timeouts()
+        .operation_timeout()
+        .unwrap_or(Duration::from_secs(30));
+    match tokio::time::timeout(deadline, connect_inner(settings)).await {
+        Ok(result) => result,
+        Err(_) => Err(CredentialsFailure {
+            code: FindingCode::CredentialsMissing,
+            detail: format!(
+                "resolving credentials took longer than {}s",
+                deadline.as_secs()
+            ),
+        }),
+    }
+}
+
+fn fast_imds() -> imds::Client {
+    imds::Client::builder()
+        .connect_timeout(Duration::from_millis(500))
+        .read_timeout(Duration::from_secs(1))
+        .max_attempts(1)
+        .build()
+}
+
+async fn resolve_region(settings: &Settings) -> (Option<String>, Option<String>) {
+    if let Some(r) = &settings.region {
+        return (Some(r.clone()), Some("--region".into()));
+    }
+    if let Some(env) = &settings.env_file
+        && let Some(r) = &env.region
+    {
+        return (
+            Some(r.clone()),
+            Some(format!("env file {}", env.path.display())),
+        );
+    }
+    if let Some(r) = EnvironmentVariableRegionProvider::new().region().await {
+        return (Some(r.to_string()), Some("environment".into()));
+    }
+    let mut profile = ProfileFileRegionProvider::builder();
+    if let Some(p) = &settings.profile {
+        profile = profile.profile_name(p);
+    }
+    if let Some(r) = profile.build().region().await {
+        return (Some(r.to_string()), Some("profile".into()));
+    }
+    if settings.endpoint.is_none()
+        && let Some(r) = imds::region::ImdsRegionProvider::builder()
+            .imds_client(fast_imds())
+            .build()
+            .region()
+            .await
+    {
+        return (Some(r.to_string()), Some("instance metadata".into()));
+    }
+    (None, None)
+}
+
+async fn connect_inner(settings: &Settings) -> Result<Session, CredentialsFailure> {
+    let (region, region_source) = resolve_region(settings).await;
+    let endpoint = settings
+        .endpoint
+        .clone()
+        .or_else(|| settings.env_file.as_ref().and_then(|e| e.endpoint.clone()));
+    let signing_region = region.clone().unwrap_or_else(|| FALLBACK_REGION.to_owned());
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(signing_region))
+        .timeout_config(settings.timeouts())
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(100))
+                .with_max_backoff(Duration::from_secs(2)),
+        );
+    if let Some(p) = &settings.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(e) = &endpoint {
+        loader = loader.endpoint_url(e);
+    }
+    let from_env_file = settings.env_file.as_ref().and_then(|e| {
+        let key = e.access_key_id.as_ref()?;
+        let secret = e.secret_access_key.as_ref()?;
+        let token = e.session_token.as_ref().map(|t| t.expose().to_owned());
+        Some((
+            Credentials::new(key, secret.expose(), token, None, "EnvFile"),
+            e.path.clone(),
+        ))
+    });
+    let provider: SharedCredentialsProvider = match &from_env_file {
+        Some((creds, _)) => SharedCredentialsProvider::new(creds.clone()),
+        None if settings.profile_only && settings.profile.is_some() => {
+            let mut p = aws_config::profile::ProfileFileCredentialsProvider::builder();
+            if let Some(name) = &settings.profile {
+                p = p.profile_name(name);
+            }
+            SharedCredentialsProvider::new(p.build())
+        }
+        None => {
+            let mut chain =
+                aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
+                    .imds_client(fast_imds());
+            if let Some(p) = &settings.profile {
+                chain = chain.profile_name(p);
+            }
+            SharedCredentialsProvider::new(chain.build().await)
+        }
+    };
+    let creds = provider
+        .provide_credentials()
+        .await
+        .map_err(credentials_failure)?;
+    let credential_source = match &from_env_file {
+        Some((_, path)) => format!("env file {}", path.display()),
+        None => source_name(&creds, settings.profile.as_deref()),
+    };
+    let key_id_hint = key_hint(creds.access_key_id());
+    let expiry = creds.expiry();
+    loader = loader.credentials_provider(creds);
+    let sdk = loader.load().await;
+    Ok(Session {
+        clients: Clients::from_sdk_config(&sdk),
+        region,
+        region_source,
+        credential_source,
+        key_id_hint,
+        expiry,
+    })
+}
+
+fn credentials_failure(err: CredentialsError) -> CredentialsFailure {
+    let detail = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
+    let lower = detail.to_lowercase();
+    let code = if lower.contains("expired") || lower.contains("sso session") {
+        FindingCode::Expired
+    } else {
+        FindingCode::CredentialsMissing
+    };
+    CredentialsFailure { code, detail }
+}
+
+/// Names the provider that supplied the keys. The SDK keeps the name private but prints it
+/// in `Debug` (with the secret redacted), so it is read from there.
+fn source_name(creds: &Credentials, profile: Option<&str>) -> String {
+    let debug = format!("{creds:?}");
+    let name = debug
+        .split("provider_name: \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or("");
+    let profile = profile
+        .map(str::to_owned)
+        .or_else(|| std::env::var("AWS_PROFILE").ok())
+        .unwrap_or_else(|| "default".into());
+    match name {
+        "EnvironmentVariable" => "environment".into(),
+        "ProfileFile" => format!("profile {profile}"),
+        "SSO" => format!("sso (profile {profile})"),
+        "CredentialProcess" => format!("credential process (profile {profile})"),
+        "WebIdentityToken" => "web identity".into(),
+        "IMDSv2" => "instance metadata".into(),
+        "ECS" | "EcsContainer" | "HttpProvider" => "container".into(),
+        "" => "unknown".into(),
+        other => other.to_lowercase(),
+    }
+}
+
+/// `AKIAIOSFODNN7EXAMPLE` → `AKIA…MPLE`: enough to tell keys apart, not to use one.
+pub fn key_hint(key_id: &str) -> String {
+    let chars: Vec<char> = key_id.chars().collect();
+    if chars.len() <= 8 {
+        return "…".into();
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_hint_never_shows_the_middle() {
+        assert_eq!(key_hint("AKIAIOSFODNN7EXAMPLE"), "AKIA…MPLE");
+        assert_eq!(key_hint("short"), "…");
+    }
+
+    #[test]
+    fn source_name_reads_the_provider_from_debug() {
+        let creds = Credentials::new(
+            "AKIA0000000000000000",
+            "s",
+            None,
+            None,
+            "EnvironmentVariable",
+        );
+        assert_eq!(source_name(&creds, None), "environment");
+        let creds = Credentials::new("AKIA0000000000000000", "s", None, None, "ProfileFile");
+        assert_eq!(source_name(&creds, Some("dev")), "profile dev");
+    }
+}

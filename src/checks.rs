@@ -1,0 +1,299 @@
+//! The live checks: one function per runbook step, chosen by one exhaustive match. A check
+//! reads a snapshot of what earlier steps learned and returns a `StepOutcome`; AWS errors
+//! are outcomes, not `Err`.
+
+mod bucket;
+mod credentials;
+mod identity;
+mod objects;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::arn::Principal;
+use crate::aws::{self, Session};
+use crate::diagnose::{self, Class, Facts, Failure, FindingSpec};
+use crate::finding::{Evidence, Finding, FindingCode};
+use crate::policy::Access;
+use crate::runbook::StepId;
+
+/// What the person asked to check.
+#[derive(Clone, Debug)]
+pub struct RunSettings {
+    pub buckets: Vec<String>,
+    pub access: Access,
+    /// Where probes go; also scopes the generated policy when `prefix_scoped`.
+    pub prefix: String,
+    pub prefix_scoped: bool,
+    pub read_only: bool,
+    pub expect_principal: Option<String>,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings {
+            buckets: Vec::new(),
+            access: Access::ReadWrite,
+            prefix: DEFAULT_PREFIX.to_owned(),
+            prefix_scoped: false,
+            read_only: false,
+            expect_principal: None,
+        }
+    }
+}
+
+/// Where probe objects go unless `--prefix` says otherwise.
+pub const DEFAULT_PREFIX: &str = ".s3doctor/";
+
+/// How a step ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pass,
+    Warn,
+    Fail,
+    Skip,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Warn => "warn",
+            Status::Fail => "fail",
+            Status::Skip => "skip",
+        }
+    }
+}
+
+/// Who the keys belong to, from sts:GetCallerIdentity.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub principal: Principal,
+    pub user_id: Option<String>,
+}
+
+/// What a step learned that later steps use.
+#[derive(Clone, Debug)]
+pub enum Fact {
+    Session(Arc<Session>),
+    Identity(Identity),
+    /// The region S3 says the bucket is in (header or GetBucketLocation).
+    BucketRegion(String),
+    /// Later steps for this bucket talk to this region (after a wrong-region finding).
+    UseRegion(String),
+    ProbeWritten(String),
+    ProbeDeleted,
+    ExistingKey(String),
+}
+
+/// The result of one check.
+#[derive(Clone, Debug)]
+pub struct StepOutcome {
+    pub status: Status,
+    pub detail: String,
+    pub evidence: Option<Evidence>,
+    pub findings: Vec<Finding>,
+    pub facts: Vec<Fact>,
+    /// True when steps that need this one cannot tell anything (no keys, no bucket, no network).
+    pub blocking: bool,
+}
+
+impl StepOutcome {
+    pub fn pass(detail: impl Into<String>) -> Self {
+        Self::new(Status::Pass, detail)
+    }
+    pub fn warn(detail: impl Into<String>) -> Self {
+        Self::new(Status::Warn, detail)
+    }
+    pub fn skip(detail: impl Into<String>) -> Self {
+        Self::new(Status::Skip, detail)
+    }
+    fn new(status: Status, detail: impl Into<String>) -> Self {
+        StepOutcome {
+            status,
+            detail: detail.into(),
+            evidence: None,
+            findings: Vec::new(),
+            facts: Vec::new(),
+            blocking: false,
+        }
+    }
+    pub fn with_fact(mut self, fact: Fact) -> Self {
+        self.facts.push(fact);
+        self
+    }
+    pub fn with_evidence(mut self, evidence: Evidence) -> Self {
+        self.evidence = Some(evidence);
+        self
+    }
+}
+
+/// What a bucket's earlier steps learned.
+#[derive(Clone, Debug, Default)]
+pub struct BucketState {
+    pub bucket_region: Option<String>,
+    pub use_region: Option<String>,
+    pub probe: Option<String>,
+    pub existing_key: Option<String>,
+}
+
+/// Everything a check may read.
+#[derive(Clone, Debug)]
+pub struct CheckContext {
+    pub settings: Arc<aws::Settings>,
+    pub run: Arc<RunSettings>,
+    pub session: Option<Arc<Session>>,
+    pub identity: Option<Identity>,
+    pub bucket: Option<String>,
+    pub state: BucketState,
+    /// The key a new probe would get in this run.
+    pub probe_key: String,
+}
+
+impl CheckContext {
+    fn session(&self) -> Result<&Session, StepOutcome> {
+        self.session
+            .as_deref()
+            .ok_or_else(|| StepOutcome::skip("no credentials"))
+    }
+
+    fn bucket(&self) -> &str {
+        self.bucket.as_deref().unwrap_or_default()
+    }
+
+    /// The S3 client for this bucket: in the bucket's own region after a wrong-region finding.
+    fn s3(&self) -> Result<aws_sdk_s3::Client, StepOutcome> {
+        let session = self.session()?;
+        Ok(match &self.state.use_region {
+            Some(region) => session.clients.s3_in(region),
+            None => session.clients.s3.clone(),
+        })
+    }
+
+    fn endpoint(&self) -> Option<&str> {
+        self.settings.endpoint.as_deref()
+    }
+
+    /// The facts for a finding's text.
+    pub fn facts<'a>(&'a self, action: Option<&'a str>) -> Facts<'a> {
+        Facts {
+            bucket: self.bucket.as_deref(),
+            action,
+            principal: self.identity.as_ref().map(|i| i.principal.arn.as_str()),
+            region: self.session.as_ref().and_then(|s| s.region.as_deref()),
+            bucket_region: self.state.bucket_region.as_deref(),
+            key: self.state.probe.as_deref(),
+            endpoint: self.endpoint(),
+            expected: self.run.expect_principal.as_deref(),
+        }
+    }
+
+    /// Turns a failed call into an outcome with the finding it means.
+    fn failed(&self, step: StepId, failure: Failure) -> StepOutcome {
+        let action = diagnose::action_for(&failure.evidence.operation);
+        let evidence = failure.evidence.clone();
+        let spec = |code| FindingSpec {
+            code,
+            step,
+            facts: self.facts(Some(action)),
+            source: None,
+            statement: None,
+            evidence: Some(evidence.clone()),
+        };
+        let (status, finding, detail) = match &failure.class {
+            Class::Credentials(code) => (
+                Status::Fail,
+                Some(spec(*code).build()),
+                "the keys were refused".to_owned(),
+            ),
+            Class::Unreachable => (
+                Status::Fail,
+                Some(spec(FindingCode::EndpointUnreachable).build()),
+                "no answer from the endpoint".to_owned(),
+            ),
+            Class::BucketNotFound => (
+                Status::Fail,
+                Some(spec(FindingCode::BucketNotFound).build()),
+                format!("bucket {} does not exist", self.bucket()),
+            ),
+            Class::AccessDenied(denied) => {
+                let finding = diagnose::permission_finding(
+                    step,
+                    denied,
+                    self.facts(Some(action)),
+                    evidence.clone(),
+                );
+                let detail = format!("access denied: {action} is not allowed");
+                (Status::Fail, Some(finding), detail)
+            }
+            Class::Kms(_) => (
+                Status::Fail,
+                Some(spec(FindingCode::Kms).build()),
+                "the KMS key refused".to_owned(),
+            ),
+            Class::AclNotSupported => (
+                Status::Fail,
+                Some(spec(FindingCode::AclDisabled).build()),
+                "the bucket refuses ACLs (object ownership enforced)".to_owned(),
+            ),
+            Class::WrongRegion(region) => {
+                let facts = Facts {
+                    bucket_region: region.as_deref(),
+                    ..self.facts(Some(action))
+                };
+                let finding = FindingSpec {
+                    facts,
+                    ..spec(FindingCode::WrongRegion)
+                }
+                .build();
+                (
+                    Status::Fail,
+                    Some(finding),
+                    "the request went to the wrong region".to_owned(),
+                )
+            }
+            Class::Throttled => (
+                Status::Warn,
+                None,
+                "throttled by AWS even after retries: not a permission problem, try again"
+                    .to_owned(),
+            ),
+            Class::KeyNotFound => (Status::Fail, None, "the object is not there".to_owned()),
+            Class::PreconditionFailed => (
+                Status::Warn,
+                None,
+                "an object already exists under the probe key".to_owned(),
+            ),
+            Class::Other => (Status::Fail, None, "unexpected answer".to_owned()),
+        };
+        StepOutcome {
+            status,
+            detail,
+            evidence: Some(evidence),
+            findings: finding.into_iter().collect(),
+            facts: Vec::new(),
+            blocking: failure.blocks_everything(),
+        }
+    }
+}
+
+/// Runs one step. Every `StepId` has exactly one check.
+pub async fn run(step: StepId, cx: &CheckContext) -> StepOutcome {
+    let outcome = match step {
+        StepId::Credentials => credentials::credentials(cx).await,
+        StepId::Identity => identity::identity(cx).await,
+        StepId::BucketExists => bucket::exists(cx).await,
+        StepId::BucketRegion => bucket::region(cx).await,
+        StepId::ListObjects => objects::list(cx).await,
+        StepId::PutObject => objects::put(cx).await,
+        StepId::GetObject => objects::get(cx).await,
+        StepId::PutObjectAcl => objects::put_acl(cx).await,
+        StepId::DeleteObject => objects::delete(cx).await,
+    };
+    outcome.unwrap_or_else(|skipped| skipped)
+}
+
+/// A check's result type: `Err` carries an early outcome (usually a skip).
+type CheckResult = Result<StepOutcome, StepOutcome>;

@@ -1,0 +1,169 @@
+//! The bucket steps: `bucket-exists` (HeadBucket, with "did you mean" from ListBuckets) and
+//! `bucket-region` (the bucket's region against the configured one).
+
+use aws_sdk_s3::types::BucketLocationConstraint;
+
+use super::{CheckContext, CheckResult, Fact, StepOutcome};
+use crate::diagnose::{self, Class, FindingSpec};
+use crate::finding::FindingCode;
+use crate::runbook::StepId;
+
+pub(super) async fn exists(cx: &CheckContext) -> CheckResult {
+    let s3 = cx.s3()?;
+    let bucket = cx.bucket();
+    match s3.head_bucket().bucket(bucket).send().await {
+        Ok(out) => {
+            let mut outcome = StepOutcome::pass(format!("{bucket} exists"));
+            if let Some(region) = out.bucket_region() {
+                outcome = outcome.with_fact(Fact::BucketRegion(region.to_owned()));
+            }
+            Ok(outcome)
+        }
+        Err(err) => {
+            let failure = diagnose::failure("HeadBucket", &err);
+            let region_fact = failure.bucket_region.clone().map(Fact::BucketRegion);
+            let outcome = match &failure.class {
+                // HeadBucket answers 403 when the bucket exists but may not be listed (and the
+                // emulator answers 403 to everyone): existence is proven, permissions are for
+                // list-objects to judge.
+                Class::AccessDenied(_) => StepOutcome::pass(format!(
+                    "{bucket} exists (HeadBucket answered 403: whether it may be listed is checked next)"
+                ))
+                .with_evidence(failure.evidence.clone()),
+                Class::WrongRegion(_) => StepOutcome::pass(format!(
+                    "{bucket} exists, in another region (HeadBucket answered {})",
+                    failure.evidence.http_status.unwrap_or_default()
+                ))
+                .with_evidence(failure.evidence.clone()),
+                Class::BucketNotFound => {
+                    let mut outcome = cx.failed(StepId::BucketExists, failure);
+                    outcome.blocking = true;
+                    if let Some(similar) = did_you_mean(cx, &s3).await {
+                        outcome.detail = format!("{}; did you mean {similar}?", outcome.detail);
+                        for f in &mut outcome.findings {
+                            f.remedy = format!("Did you mean {similar}? {}", f.remedy);
+                        }
+                    }
+                    outcome
+                }
+                _ => {
+                    let mut outcome = cx.failed(StepId::BucketExists, failure);
+                    outcome.blocking = true;
+                    outcome
+                }
+            };
+            Ok(match region_fact {
+                Some(f) => outcome.with_fact(f),
+                None => outcome,
+            })
+        }
+    }
+}
+
+/// The closest bucket names this principal can see, when ListBuckets is allowed.
+async fn did_you_mean(cx: &CheckContext, s3: &aws_sdk_s3::Client) -> Option<String> {
+    let out = s3.list_buckets().send().await.ok()?;
+    let wanted = cx.bucket();
+    let mut scored: Vec<(usize, &str)> = out
+        .buckets()
+        .iter()
+        .filter_map(|b| b.name())
+        .map(|name| (strsim::levenshtein(wanted, name), name))
+        .filter(|(d, name)| *d <= (wanted.len().max(name.len()) / 3).max(2))
+        .collect();
+    scored.sort();
+    let names: Vec<&str> = scored.iter().take(3).map(|(_, n)| *n).collect();
+    (!names.is_empty()).then(|| names.join(", "))
+}
+
+pub(super) async fn region(cx: &CheckContext) -> CheckResult {
+    let session = cx.session()?;
+    let bucket = cx.bucket();
+    let bucket_region = match &cx.state.bucket_region {
+        Some(r) => r.clone(),
+        None => {
+            let s3 = cx.s3()?;
+            match s3.get_bucket_location().bucket(bucket).send().await {
+                Ok(out) => location_to_region(out.location_constraint()),
+                Err(err) => {
+                    let failure = diagnose::failure("GetBucketLocation", &err);
+                    if let Class::WrongRegion(Some(r)) = &failure.class {
+                        r.clone()
+                    } else if matches!(failure.class, Class::AccessDenied(_)) {
+                        return Ok(StepOutcome::warn(
+                            "could not tell the bucket's region: no x-amz-bucket-region header and s3:GetBucketLocation is not allowed",
+                        )
+                        .with_evidence(failure.evidence));
+                    } else {
+                        return Ok(cx.failed(StepId::BucketRegion, failure));
+                    }
+                }
+            }
+        }
+    };
+    let fact = Fact::BucketRegion(bucket_region.clone());
+    match &session.region {
+        Some(configured) if *configured == bucket_region => {
+            Ok(StepOutcome::pass(format!("{bucket} is in {bucket_region}, as configured")).with_fact(fact))
+        }
+        Some(configured) => {
+            let mut cx2 = cx.clone();
+            cx2.state.bucket_region = Some(bucket_region.clone());
+            let finding = FindingSpec {
+                code: FindingCode::WrongRegion,
+                step: StepId::BucketRegion,
+                facts: cx2.facts(None),
+                source: None,
+                statement: None,
+                evidence: None,
+            }
+            .build();
+            Ok(StepOutcome {
+                status: super::Status::Fail,
+                detail: format!(
+                    "{bucket} is in {bucket_region}, but the configured region is {configured}; the next steps check in {bucket_region}"
+                ),
+                evidence: None,
+                findings: vec![finding],
+                facts: vec![fact, Fact::UseRegion(bucket_region)],
+                blocking: false,
+            })
+        }
+        None => Ok(StepOutcome::warn(format!(
+            "{bucket} is in {bucket_region}; no region is configured, so the app must set {bucket_region}"
+        ))
+        .with_fact(fact.clone())
+        .with_fact(Fact::UseRegion(bucket_region))),
+    }
+}
+
+/// GetBucketLocation's historical answers: empty means us-east-1, `EU` means eu-west-1.
+fn location_to_region(constraint: Option<&BucketLocationConstraint>) -> String {
+    match constraint.map(BucketLocationConstraint::as_str) {
+        None | Some("") => "us-east-1".to_owned(),
+        Some("EU") => "eu-west-1".to_owned(),
+        Some(other) => other.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legacy_location_constraints_map_to_regions() {
+        assert_eq!(location_to_region(None), "us-east-1");
+        assert_eq!(
+            location_to_region(Some(&BucketLocationConstraint::from(""))),
+            "us-east-1"
+        );
+        assert_eq!(
+            location_to_region(Some(&BucketLocationConstraint::Eu)),
+            "eu-west-1"
+        );
+        assert_eq!(
+            location_to_region(Some(&BucketLocationConstraint::EuWest2)),
+            "eu-west-2"
+        );
+    }
+}

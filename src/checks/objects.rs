@@ -1,0 +1,176 @@
+//! The object steps: list, and the probe's put / get / ACL / delete. Probes only ever touch
+//! a new unique key written with `If-None-Match: *`, and only that key is deleted.
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::ObjectCannedAcl;
+
+use super::{CheckContext, CheckResult, Fact, Status, StepOutcome};
+use crate::diagnose::{self, Class, FindingSpec};
+use crate::finding::FindingCode;
+use crate::runbook::StepId;
+
+/// What every probe object contains, so a person who finds one knows what it is.
+pub const PROBE_BODY: &str =
+    "s3doctor probe object: written to test upload permissions; safe to delete.\n";
+
+pub(super) async fn list(cx: &CheckContext) -> CheckResult {
+    let s3 = cx.s3()?;
+    let mut req = s3.list_objects_v2().bucket(cx.bucket()).max_keys(1);
+    if cx.run.prefix_scoped {
+        req = req.prefix(&cx.run.prefix);
+    }
+    match req.send().await {
+        Ok(out) => {
+            let first = out
+                .contents()
+                .first()
+                .and_then(|o| o.key())
+                .map(str::to_owned);
+            let detail = match &first {
+                Some(_) => "listing works (at least one object)".to_owned(),
+                None => "listing works (no objects)".to_owned(),
+            };
+            let outcome = StepOutcome::pass(detail);
+            Ok(match first {
+                Some(key) => outcome.with_fact(Fact::ExistingKey(key)),
+                None => outcome,
+            })
+        }
+        Err(err) => Ok(cx.failed(
+            StepId::ListObjects,
+            diagnose::failure("ListObjectsV2", &err),
+        )),
+    }
+}
+
+pub(super) async fn put(cx: &CheckContext) -> CheckResult {
+    if cx.run.read_only {
+        return Err(StepOutcome::skip("--read-only: no writes"));
+    }
+    let s3 = cx.s3()?;
+    let key = cx.probe_key.clone();
+    let result = s3
+        .put_object()
+        .bucket(cx.bucket())
+        .key(&key)
+        .if_none_match("*")
+        .content_type("text/plain")
+        .body(ByteStream::from_static(PROBE_BODY.as_bytes()))
+        .send()
+        .await;
+    match result {
+        Ok(_) => {
+            Ok(StepOutcome::pass(format!("uploaded probe {key}"))
+                .with_fact(Fact::ProbeWritten(key)))
+        }
+        Err(err) => Ok(cx.failed(StepId::PutObject, diagnose::failure("PutObject", &err))),
+    }
+}
+
+pub(super) async fn get(cx: &CheckContext) -> CheckResult {
+    let s3 = cx.s3()?;
+    let bucket = cx.bucket();
+    let (key, own_probe) = match (&cx.state.probe, &cx.state.existing_key) {
+        (Some(probe), _) => (probe.clone(), true),
+        (None, Some(existing)) => (existing.clone(), false),
+        (None, None) => {
+            return Err(StepOutcome::skip(
+                "nothing to read: no probe was uploaded and no existing object was listed",
+            ));
+        }
+    };
+    let mut req = s3.get_object().bucket(bucket).key(&key);
+    if !own_probe {
+        req = req.range("bytes=0-0");
+    }
+    match req.send().await {
+        Ok(out) => {
+            let body = out.body.collect().await.map(|b| b.into_bytes());
+            match body {
+                Ok(bytes) if own_probe && bytes.as_ref() != PROBE_BODY.as_bytes() => {
+                    Ok(StepOutcome::warn(format!(
+                        "downloaded {key}, but its content is not what was uploaded"
+                    )))
+                }
+                Ok(_) if own_probe => Ok(StepOutcome::pass(format!("downloaded probe {key}"))),
+                Ok(_) => Ok(StepOutcome::pass(format!(
+                    "read the first byte of existing object {key}"
+                ))),
+                Err(e) => Ok(StepOutcome::warn(format!(
+                    "download of {key} broke off: {e}"
+                ))),
+            }
+        }
+        Err(err) => Ok(cx.failed(StepId::GetObject, diagnose::failure("GetObject", &err))),
+    }
+}
+
+pub(super) async fn put_acl(cx: &CheckContext) -> CheckResult {
+    if cx.run.read_only {
+        return Err(StepOutcome::skip("--read-only: no writes"));
+    }
+    let Some(probe) = &cx.state.probe else {
+        return Err(StepOutcome::skip(
+            "no probe to set an ACL on (the upload failed)",
+        ));
+    };
+    let s3 = cx.s3()?;
+    let result = s3
+        .put_object_acl()
+        .bucket(cx.bucket())
+        .key(probe)
+        .acl(ObjectCannedAcl::Private)
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(StepOutcome::pass(format!(
+            "set a private ACL on probe {probe}"
+        ))),
+        Err(err) => Ok(cx.failed(
+            StepId::PutObjectAcl,
+            diagnose::failure("PutObjectAcl", &err),
+        )),
+    }
+}
+
+pub(super) async fn delete(cx: &CheckContext) -> CheckResult {
+    if cx.run.read_only {
+        return Err(StepOutcome::skip("--read-only: no writes"));
+    }
+    let Some(probe) = &cx.state.probe else {
+        return Err(StepOutcome::skip(
+            "no probe to delete (the upload failed), and s3doctor never deletes anything else",
+        ));
+    };
+    let s3 = cx.s3()?;
+    match s3
+        .delete_object()
+        .bucket(cx.bucket())
+        .key(probe)
+        .send()
+        .await
+    {
+        Ok(_) => {
+            Ok(StepOutcome::pass(format!("deleted probe {probe}")).with_fact(Fact::ProbeDeleted))
+        }
+        Err(err) => {
+            let failure = diagnose::failure("DeleteObject", &err);
+            let unreachable = matches!(failure.class, Class::Unreachable);
+            let mut outcome = cx.failed(StepId::DeleteObject, failure);
+            if outcome.status == Status::Fail || unreachable {
+                let left = FindingSpec {
+                    code: FindingCode::ProbeLeftBehind,
+                    step: StepId::DeleteObject,
+                    facts: cx.facts(None),
+                    source: None,
+                    statement: None,
+                    evidence: outcome.evidence.clone(),
+                }
+                .build();
+                outcome.findings.push(left);
+                outcome.detail = format!("{}; probe {probe} was left behind", outcome.detail);
+            }
+            Ok(outcome)
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! The command line: clap definitions, and validation that turns bad input into one line
+//! on standard error and exit code 2.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::checks::{DEFAULT_PREFIX, RunSettings};
+use crate::policy::Access;
+use crate::{aws, bucket_name, envfile};
+
+/// Diagnose and fix "uploads to S3 return 403", step by step.
+#[derive(Debug, Parser)]
+#[command(name = "s3doctor", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub common: Common,
+    /// Run every step as soon as the wizard opens.
+    #[arg(long, global = true)]
+    pub auto: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the checklist headless and print the report on standard output.
+    Check {
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Print the least-privilege policy JSON for the buckets and access level.
+    Policy,
+    /// Attach the least-privilege policy and verify that it worked (needs --yes headless).
+    Fix {
+        /// Apply without asking (required when not interactive).
+        #[arg(long)]
+        yes: bool,
+        /// Name of the managed policy to create or update.
+        #[arg(long)]
+        policy_name: Option<String>,
+        /// Detach what s3doctor attached, instead of fixing.
+        #[arg(long)]
+        undo: bool,
+        /// Write the fix as Markdown for whoever owns IAM, and change nothing.
+        #[arg(long, value_name = "FILE")]
+        export: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// Options every command shares.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// Bucket to check (repeat, or separate with commas).
+    #[arg(long = "bucket", short = 'b', global = true, value_delimiter = ',')]
+    pub buckets: Vec<String>,
+    /// AWS profile for the app's credentials.
+    #[arg(long, global = true, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// Region the app is configured for.
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Custom endpoint (S3-compatible storage, a local emulator); path-style addressing.
+    #[arg(long, global = true, env = "AWS_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// The app's dotenv file (AWS_* and S3_* names are recognised).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+    /// Access the app needs.
+    #[arg(long, global = true, value_enum, default_value_t = Access::ReadWrite)]
+    pub access: Access,
+    /// Key prefix for probe objects; when given, the policy is scoped to it too.
+    #[arg(long, global = true)]
+    pub prefix: Option<String>,
+    /// Never write: skip the upload, ACL and delete probes.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// The user or role (name or ARN) the keys should belong to.
+    #[arg(long, global = true, value_name = "NAME|ARN")]
+    pub expect_principal: Option<String>,
+    /// Profile allowed to read and change IAM (for the policies and the fix).
+    #[arg(long, global = true, value_name = "PROFILE")]
+    pub admin_profile: Option<String>,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', global = true, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Timeout of each AWS call, in seconds.
+    #[arg(long, global = true, default_value_t = 10, value_name = "SECS")]
+    pub timeout: u64,
+    /// Debug log of every AWS call (no secrets) to FILE.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+}
+
+/// Input that cannot be used: printed as one line, exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
+/// The validated configuration of a run.
+#[derive(Debug)]
+pub struct Config {
+    pub settings: aws::Settings,
+    pub run: RunSettings,
+    pub admin: Option<aws::Settings>,
+}
+
+impl Common {
+    /// Checks the input and builds the settings: bucket names by S3's rules, a readable
+    /// env file, a sane timeout and prefix.
+    pub fn config(&self) -> Result<Config, BadInput> {
+        let env_file = match &self.env_file {
+            Some(path) => Some(envfile::load(path).map_err(|e| BadInput(e.to_string()))?),
+            None => None,
+        };
+        let mut buckets: Vec<String> = Vec::new();
+        let from_flags = self
+            .buckets
+            .iter()
+            .map(|b| b.trim().to_owned())
+            .filter(|b| !b.is_empty());
+        let from_env = env_file.iter().flat_map(|e| e.buckets.iter().cloned());
+        let candidates: Vec<String> = if self.buckets.is_empty() {
+            from_env.collect()
+        } else {
+            from_flags.collect()
+        };
+        for b in candidates {
+            bucket_name::validate(&b)
+                .map_err(|e| BadInput(format!("invalid bucket name {b:?}: {e}")))?;
+            if !buckets.contains(&b) {
+                buckets.push(b);
+            }
+        }
+        if self.timeout == 0 || self.timeout > 600 {
+            return Err(BadInput(format!(
+                "--timeout must be between 1 and 600 seconds, not {}",
+                self.timeout
+            )));
+        }
+        if let Some(p) = &self.prefix
+            && (p.len() > 512
+                || p.starts_with('/')
+                || p.contains("..")
+                || p.chars().any(char::is_control))
+        {
+            return Err(BadInput(format!(
+                "--prefix {p:?} is not a usable key prefix"
+            )));
+        }
+        if let Some(endpoint) = &self.endpoint_url
+            && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+        {
+            return Err(BadInput(format!(
+                "--endpoint-url {endpoint:?} must start with http:// or https://"
+            )));
+        }
+        let settings = aws::Settings {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint: self
+                .endpoint_url
+                .clone()
+                .or_else(|| env_file.as_ref().and_then(|e| e.endpoint.clone())),
+            env_file,
+            profile_only: false,
+            timeout: Duration::from_secs(self.timeout),
+        };
+        let admin = self
+            .admin_profile
+            .as_deref()
+            .map(|p| settings.with_profile(p));
+        let run = RunSettings {
+            buckets,
+            access: self.access,
+            prefix: self
+                .prefix
+                .clone()
+                .unwrap_or_else(|| DEFAULT_PREFIX.to_owned()),
+            prefix_scoped: self.prefix.is_some(),
+            // An app that only reads needs no write probes.
+            read_only: self.read_only || self.access == Access::Read,
+            expect_principal: self.expect_principal.clone(),
+        };
+        Ok(Config {
+            settings,
+            run,
+            admin,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("s3doctor").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn buckets_repeat_and_split_on_commas() {
+        let cli = parse(&["check", "--bucket", "a-1,b-2", "-b", "c-3"]).unwrap();
+        let cfg = cli.common.config().unwrap();
+        assert_eq!(cfg.run.buckets, ["a-1", "b-2", "c-3"]);
+    }
+
+    #[test]
+    fn invalid_bucket_name_is_bad_input() {
+        let cli = parse(&["check", "--bucket", "My_Bucket"]).unwrap();
+        let err = cli.common.config().unwrap_err().to_string();
+        assert!(
+            err.starts_with("invalid bucket name \"My_Bucket\""),
+            "{err}"
+        );
+        assert!(!err.contains('\n'));
+    }
+
+    #[test]
+    fn unknown_flag_is_a_usage_error_with_exit_code_2() {
+        let err = parse(&["check", "--bukket", "x"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn unreadable_env_file_is_bad_input() {
+        let cli = parse(&["check", "--env-file", "/nonexistent/.env"]).unwrap();
+        let err = cli.common.config().unwrap_err().to_string();
+        assert!(err.contains("/nonexistent/.env"), "{err}");
+    }
+
+    #[test]
+    fn prefix_given_scopes_the_policy() {
+        let cli = parse(&["policy", "--bucket", "abc", "--prefix", "uploads/"]).unwrap();
+        let cfg = cli.common.config().unwrap();
+        assert!(cfg.run.prefix_scoped);
+        assert_eq!(cfg.run.prefix, "uploads/");
+        let cli = parse(&["policy", "--bucket", "abc"]).unwrap();
+        assert!(!cli.common.config().unwrap().run.prefix_scoped);
+    }
+}

@@ -1,0 +1,154 @@
+//! What each subcommand does, on top of the engine: `check` (headless report), `policy`
+//! (the JSON), `fix` (the remedy) and the wizard. Returns the process exit code.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use color_eyre::eyre::{Context, Result};
+use tokio::sync::mpsc;
+
+use crate::cli::{BadInput, Cli, Command, Config, Format};
+use crate::engine::{Engine, EngineEvent};
+use crate::policy;
+use crate::report::{self, Report};
+
+/// Exit codes of the design.
+pub mod exit {
+    pub const OK: u8 = 0;
+    pub const FINDINGS: u8 = 1;
+    pub const BAD_INPUT: u8 = 2;
+    pub const INTERNAL: u8 = 3;
+}
+
+/// Parses nothing; runs the parsed command line.
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let config = match cli.common.config() {
+        Ok(c) => c,
+        Err(bad) => return Ok(bad_input(&bad)),
+    };
+    crate::logging::init(cli.common.log.as_deref())?;
+    match cli.command {
+        Some(Command::Check { format }) => {
+            check(config, format, cli.common.output.as_deref()).await
+        }
+        Some(Command::Policy) => print_policy(&config, cli.common.output.as_deref()),
+        Some(Command::Fix {
+            yes,
+            policy_name,
+            undo,
+            export,
+        }) => crate::remedy::command::fix(config, yes, policy_name, undo, export).await,
+        None => match crate::tui::wizard(config, cli.auto, cli.common.output).await? {
+            Err(bad) => Ok(bad_input(&bad)),
+            Ok(report) => {
+                match report.error_count() {
+                    0 => eprintln!("s3doctor: no problems found"),
+                    n => eprintln!(
+                        "s3doctor: {n} problem(s) found; `s3doctor check --format markdown` writes them up"
+                    ),
+                }
+                Ok(ExitCode::from(if report.ok {
+                    exit::OK
+                } else {
+                    exit::FINDINGS
+                }))
+            }
+        },
+    }
+}
+
+/// One line on standard error, exit code 2.
+pub fn bad_input(bad: &BadInput) -> ExitCode {
+    eprintln!("s3doctor: {bad}");
+    ExitCode::from(exit::BAD_INPUT)
+}
+
+fn require_buckets(config: &Config, what: &str) -> Result<(), BadInput> {
+    if config.run.buckets.is_empty() {
+        return Err(BadInput(format!(
+            "{what} needs --bucket (or S3_BUCKET in the --env-file)"
+        )));
+    }
+    Ok(())
+}
+
+async fn check(
+    config: Config,
+    format: Format,
+    output: Option<&std::path::Path>,
+) -> Result<ExitCode> {
+    if let Err(bad) = require_buckets(&config, "check") {
+        return Ok(bad_input(&bad));
+    }
+    let engine = Engine::new(config.settings, config.run);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let progress = tokio::spawn(async move {
+        let verbose = std::io::stderr().is_terminal();
+        while let Some(ev) = rx.recv().await {
+            if let (true, EngineEvent::Finished(r)) = (verbose, &ev) {
+                let bucket = r
+                    .bucket
+                    .as_deref()
+                    .map(|b| format!(" [{b}]"))
+                    .unwrap_or_default();
+                eprintln!("  {:<4} {}{bucket}", r.status.as_str(), r.id);
+            }
+        }
+    });
+    engine.run_all(&tx).await;
+    drop(tx);
+    let _ = progress.await;
+    let report = Report::from_engine(&engine).await;
+    let color = output.is_none()
+        && std::io::stdout().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let text = match format {
+        Format::Text => report::to_text(&report, color),
+        Format::Json => report::to_json(&report),
+        Format::Markdown => report::to_markdown(&report),
+    };
+    emit(&text, output)?;
+    Ok(ExitCode::from(if report.ok {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    }))
+}
+
+fn print_policy(config: &Config, output: Option<&std::path::Path>) -> Result<ExitCode> {
+    if let Err(bad) = require_buckets(config, "policy") {
+        return Ok(bad_input(&bad));
+    }
+    let run = &config.run;
+    let doc = policy::generate(
+        &run.buckets,
+        run.access,
+        run.prefix_scoped.then_some(run.prefix.as_str()),
+    );
+    match policy::validate(&doc) {
+        Ok(json) => {
+            emit(&json, output)?;
+            Ok(ExitCode::from(exit::OK))
+        }
+        Err(e) => Ok(bad_input(&BadInput(e.to_string()))),
+    }
+}
+
+/// Writes a report to the file, or to standard output.
+pub fn emit(text: &str, output: Option<&std::path::Path>) -> Result<()> {
+    match output {
+        Some(path) => {
+            std::fs::write(path, text)
+                .wrap_err_with(|| format!("cannot write {}", path.display()))?;
+            eprintln!("s3doctor: report written to {}", path.display());
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            if !text.ends_with('\n') {
+                out.write_all(b"\n")?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,221 @@
+//! Findings: what is wrong, with its stable code, the evidence AWS gave, and the remedy.
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnose::access_denied::DenySource;
+use crate::runbook::StepId;
+
+/// The stable finding codes of the design; their text lives in the runbook TOML.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum FindingCode {
+    #[serde(rename = "credentials.missing")]
+    CredentialsMissing,
+    #[serde(rename = "credentials.invalid-key-id")]
+    InvalidKeyId,
+    #[serde(rename = "credentials.signature-mismatch")]
+    SignatureMismatch,
+    #[serde(rename = "credentials.expired")]
+    Expired,
+    #[serde(rename = "credentials.clock-skew")]
+    ClockSkew,
+    #[serde(rename = "credentials.unexpected-principal")]
+    UnexpectedPrincipal,
+    #[serde(rename = "endpoint.unreachable")]
+    EndpointUnreachable,
+    #[serde(rename = "bucket.not-found")]
+    BucketNotFound,
+    #[serde(rename = "bucket.wrong-region")]
+    WrongRegion,
+    #[serde(rename = "permission.missing")]
+    PermissionMissing,
+    #[serde(rename = "permission.explicit-deny")]
+    ExplicitDeny,
+    #[serde(rename = "permission.acl-disabled")]
+    AclDisabled,
+    #[serde(rename = "permission.kms")]
+    Kms,
+    #[serde(rename = "probe.left-behind")]
+    ProbeLeftBehind,
+}
+
+impl FindingCode {
+    pub const ALL: [FindingCode; 14] = [
+        FindingCode::CredentialsMissing,
+        FindingCode::InvalidKeyId,
+        FindingCode::SignatureMismatch,
+        FindingCode::Expired,
+        FindingCode::ClockSkew,
+        FindingCode::UnexpectedPrincipal,
+        FindingCode::EndpointUnreachable,
+        FindingCode::BucketNotFound,
+        FindingCode::WrongRegion,
+        FindingCode::PermissionMissing,
+        FindingCode::ExplicitDeny,
+        FindingCode::AclDisabled,
+        FindingCode::Kms,
+        FindingCode::ProbeLeftBehind,
+    ];
+
+    /// The dotted code, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingCode::CredentialsMissing => "credentials.missing",
+            FindingCode::InvalidKeyId => "credentials.invalid-key-id",
+            FindingCode::SignatureMismatch => "credentials.signature-mismatch",
+            FindingCode::Expired => "credentials.expired",
+            FindingCode::ClockSkew => "credentials.clock-skew",
+            FindingCode::UnexpectedPrincipal => "credentials.unexpected-principal",
+            FindingCode::EndpointUnreachable => "endpoint.unreachable",
+            FindingCode::BucketNotFound => "bucket.not-found",
+            FindingCode::WrongRegion => "bucket.wrong-region",
+            FindingCode::PermissionMissing => "permission.missing",
+            FindingCode::ExplicitDeny => "permission.explicit-deny",
+            FindingCode::AclDisabled => "permission.acl-disabled",
+            FindingCode::Kms => "permission.kms",
+            FindingCode::ProbeLeftBehind => "probe.left-behind",
+        }
+    }
+
+    /// True for the codes that mean "the keys themselves are the problem".
+    pub fn is_credentials(self) -> bool {
+        self.as_str().starts_with("credentials.")
+    }
+
+    /// True for the codes a generated Allow policy can fix.
+    pub fn is_fixable_by_policy(self) -> bool {
+        self == FindingCode::PermissionMissing
+    }
+}
+
+impl std::fmt::Display for FindingCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// What AWS answered: enough to search logs and to open a support case.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub operation: String,
+    pub http_status: Option<u16>,
+    pub error_code: Option<String>,
+    pub message: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl Evidence {
+    /// One line: `PutObject → 403 AccessDenied: Access Denied (request id X)`.
+    pub fn one_line(&self) -> String {
+        let mut s = self.operation.clone();
+        if let Some(status) = self.http_status {
+            s.push_str(&format!(" -> {status}"));
+        }
+        if let Some(code) = &self.error_code {
+            s.push_str(&format!(" {code}"));
+        }
+        if let Some(msg) = self.message.as_deref().filter(|m| !m.is_empty()) {
+            s.push_str(&format!(": {msg}"));
+        }
+        if let Some(id) = &self.request_id {
+            s.push_str(&format!(" (request id {id})"));
+        }
+        s
+    }
+}
+
+/// The statement responsible for a decision, when it is known.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatementRef {
+    pub policy_name: Option<String>,
+    pub policy_arn: Option<String>,
+    pub sid: Option<String>,
+    pub index: Option<usize>,
+}
+
+impl StatementRef {
+    /// `statement "DenyDelete" of policy sselfie-s3-user-policy`
+    pub fn label(&self) -> String {
+        let stmt = match (&self.sid, self.index) {
+            (Some(sid), _) => format!("statement \"{sid}\""),
+            (None, Some(i)) => format!("statement #{}", i + 1),
+            (None, None) => "a statement".to_owned(),
+        };
+        match (&self.policy_name, &self.policy_arn) {
+            (Some(name), _) => format!("{stmt} of policy {name}"),
+            (None, Some(arn)) => format!("{stmt} of policy {arn}"),
+            (None, None) => stmt,
+        }
+    }
+}
+
+/// One thing that is wrong, as the reports and the wizard show it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub code: FindingCode,
+    pub severity: Severity,
+    pub step: StepId,
+    pub bucket: Option<String>,
+    pub action: Option<String>,
+    pub source: Option<DenySource>,
+    pub title: String,
+    pub summary: String,
+    pub remedy: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement: Option<StatementRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+}
+
+impl Finding {
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialise_as_the_design_spells_them() {
+        for code in FindingCode::ALL {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
+
+    #[test]
+    fn evidence_line_names_status_code_and_request_id() {
+        let e = Evidence {
+            operation: "PutObject".into(),
+            http_status: Some(403),
+            error_code: Some("AccessDenied".into()),
+            message: Some("Access Denied".into()),
+            request_id: Some("R1".into()),
+        };
+        assert_eq!(
+            e.one_line(),
+            "PutObject -> 403 AccessDenied: Access Denied (request id R1)"
+        );
+    }
+
+    #[test]
+    fn statement_label_prefers_sid_then_index() {
+        let mut s = StatementRef {
+            policy_name: Some("p".into()),
+            policy_arn: None,
+            sid: Some("DenyDelete".into()),
+            index: Some(1),
+        };
+        assert_eq!(s.label(), "statement \"DenyDelete\" of policy p");
+        s.sid = None;
+        assert_eq!(s.label(), "statement #2 of policy p");
+    }
+}

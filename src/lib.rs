@@ -1,0 +1,24 @@
+//! s3doctor: diagnose and fix "uploads to S3 return 403".
+//!
+//! - engine: `runbook` (the checklist as data) → `engine` (schedules) → `checks` (live
+//!   calls) → `diagnose` (errors → findings); `aws` builds every client.
+//! - policy: `policy` (model, generator, evaluator) and `remedy` (plan → confirm → apply → verify).
+//! - views: `report` (text, JSON, Markdown) and `tui` (the wizard); `cli` and `commands` on top.
+//! - parsers of input: `arn`, `bucket_name`, `envfile`.
+
+pub mod arn;
+pub mod aws;
+pub mod bucket_name;
+pub mod checks;
+pub mod cli;
+pub mod commands;
+pub mod diagnose;
+pub mod engine;
+pub mod envfile;
+pub mod finding;
+pub mod logging;
+pub mod policy;
+pub mod remedy;
+pub mod report;
+pub mod runbook;
+pub mod tui;

@@ -1,0 +1,25 @@
+//! The debug log (`--log FILE`): every AWS call with operation, status, request id and
+//! latency, for support tickets. Never secrets: credentials are redacted by the SDK's
+//! `Debug`, and request headers are not logged.
+
+use std::path::Path;
+
+use color_eyre::eyre::{Context, Result};
+use tracing_subscriber::EnvFilter;
+
+/// Starts the log when `--log` is given; otherwise nothing is recorded.
+pub fn init(path: Option<&Path>) -> Result<()> {
+    let Some(path) = path else { return Ok(()) };
+    let file = std::fs::File::create(path)
+        .wrap_err_with(|| format!("cannot write log {}", path.display()))?;
+    let filter = EnvFilter::new(
+        "s3doctor=debug,aws_smithy_runtime::client::orchestrator=debug,aws_config=info",
+    );
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .try_init()
+        .map_err(|e| color_eyre::eyre::eyre!("cannot start the log: {e}"))?;
+    Ok(())
+}

@@ -1,0 +1,11 @@
+//! IAM policies: the document model, the least-privilege generator and a local evaluator.
+
+pub mod document;
+pub mod evaluate;
+pub mod generate;
+
+pub use document::{
+    Effect, NamedPolicy, OneOrMany, PolicyDocument, PolicyError, PolicyKind, Principal, Statement,
+};
+pub use evaluate::{Decision, Policies, PolicyRef, Request, StatementRef, Verdict, evaluate};
+pub use generate::{Access, default_policy_name, generate, validate};

@@ -1,0 +1,1711 @@
+//! Local IAM policy evaluation: would these policies allow this call, and which statement decides?
+//!
+//! Follows AWS's documented single-account logic: an explicit Deny in any policy wins; otherwise
+//! an Allow in an identity policy or in the bucket policy allows, and a permissions boundary,
+//! when there is one, must allow too. Conditions are never guessed: statements that depend on
+//! one are reported apart, in [`Decision::conditional`].
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::document::{Effect, NamedPolicy, OneOrMany, PolicyKind, Principal, Statement};
+
+/// One API call to judge: who (`principal_arn`, as `sts:GetCallerIdentity` reports it, in
+/// `account`) does what (`action`, e.g. `s3:PutObject`) to which ARN (`resource`, e.g.
+/// `arn:aws:s3:::clipizy-dev/key`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Request {
+    /// Caller ARN: `arn:aws:iam::ACCT:user/NAME`, `arn:aws:sts::ACCT:assumed-role/ROLE/SESS`, …
+    pub principal_arn: String,
+    /// The caller's 12-digit account id; when empty it is read from `principal_arn`.
+    pub account: String,
+    /// The action, `service:Name`.
+    pub action: String,
+    /// The resource ARN.
+    pub resource: String,
+}
+
+impl Request {
+    /// Builds a request from its four parts.
+    pub fn new(
+        principal_arn: impl Into<String>,
+        account: impl Into<String>,
+        action: impl Into<String>,
+        resource: impl Into<String>,
+    ) -> Self {
+        Request {
+            principal_arn: principal_arn.into(),
+            account: account.into(),
+            action: action.into(),
+            resource: resource.into(),
+        }
+    }
+}
+
+/// The policies that apply to a request. The bucket policy is assumed to belong to the caller's
+/// own account (cross-account access is not modelled).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Policies<'a> {
+    /// The principal's identity policies: inline, managed and group policies.
+    pub identity: &'a [NamedPolicy],
+    /// The bucket policy, when the bucket has one and it could be read.
+    pub resource: Option<&'a NamedPolicy>,
+    /// The principal's permissions boundary, when it has one.
+    pub boundary: Option<&'a NamedPolicy>,
+}
+
+/// The outcome of an evaluation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// Allowed, and no Deny matches.
+    Allowed,
+    /// A Deny statement matches; nothing can override it.
+    ExplicitDeny,
+    /// Nothing allows it (or the permissions boundary does not).
+    ImplicitDeny,
+}
+
+impl Verdict {
+    /// `allowed`, `explicit-deny` or `implicit-deny`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Allowed => "allowed",
+            Verdict::ExplicitDeny => "explicit-deny",
+            Verdict::ImplicitDeny => "implicit-deny",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Names a policy in a finding.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PolicyRef {
+    /// The policy's name.
+    pub name: String,
+    /// The policy's ARN, for managed policies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    /// Where the policy comes from.
+    #[serde(flatten)]
+    pub kind: PolicyKind,
+}
+
+impl PolicyRef {
+    fn of(policy: &NamedPolicy) -> Self {
+        PolicyRef {
+            name: policy.name.clone(),
+            arn: policy.arn.clone(),
+            kind: policy.kind.clone(),
+        }
+    }
+}
+
+/// Points at one statement of one policy, so a finding can cite it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct StatementRef {
+    /// Name of the policy holding the statement.
+    pub policy_name: String,
+    /// ARN of that policy, for managed policies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_arn: Option<String>,
+    /// Kind of that policy (serialised flattened: `"kind": "inline"`, plus `"group"`).
+    #[serde(flatten)]
+    pub policy_kind: PolicyKind,
+    /// The statement's Sid, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// 0-based position of the statement in the policy.
+    pub index: usize,
+    /// The statement's effect.
+    pub effect: Effect,
+    /// What the statement depends on, one `"Operator key"` each (e.g.
+    /// `"StringEquals aws:SourceVpce"`), or `"policy variable ${…}"` for a policy variable in
+    /// `Resource` that cannot be resolved locally. Empty for unconditional statements.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<String>,
+}
+
+impl StatementRef {
+    fn new(
+        policy: &NamedPolicy,
+        index: usize,
+        statement: &Statement,
+        conditions: Vec<String>,
+    ) -> Self {
+        StatementRef {
+            policy_name: policy.name.clone(),
+            policy_arn: policy.arn.clone(),
+            policy_kind: policy.kind.clone(),
+            sid: statement.sid.clone(),
+            index,
+            effect: statement.effect,
+            conditions,
+        }
+    }
+
+    /// How people are told about the statement: `Sid DenyDelete in policy sselfie-s3-user-policy`,
+    /// or `statement #2 in policy X` (counted from 1) when it has no Sid.
+    pub fn label(&self) -> String {
+        match self.sid.as_deref().filter(|sid| !sid.is_empty()) {
+            Some(sid) => format!("Sid {sid} in policy {}", self.policy_name),
+            None => format!(
+                "statement #{} in policy {}",
+                self.index + 1,
+                self.policy_name
+            ),
+        }
+    }
+}
+
+impl fmt::Display for StatementRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.label())
+    }
+}
+
+/// The verdict with the statements behind it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// The outcome.
+    pub verdict: Verdict,
+    /// `ExplicitDeny`: every Deny that matches. `Allowed`: every Allow that matches (identity,
+    /// bucket policy, then boundary). `ImplicitDeny`: the Allows that the permissions boundary
+    /// cancelled (see `blocked_by_boundary`); empty when nothing allows at all.
+    pub statements: Vec<StatementRef>,
+    /// Statements that would match but depend on a condition (or an unresolved policy variable),
+    /// which is not evaluated here: a conditional Allow does not allow and a conditional Deny
+    /// does not deny, but either may in reality.
+    pub conditional: Vec<StatementRef>,
+    /// Set when an identity or bucket policy allows but the permissions boundary does not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_by_boundary: Option<PolicyRef>,
+}
+
+impl Decision {
+    /// True when the verdict is `Allowed`.
+    pub fn is_allowed(&self) -> bool {
+        self.verdict == Verdict::Allowed
+    }
+
+    /// One plain sentence for people, e.g. `explicitly denied by Sid DenyDelete in policy X`,
+    /// followed by the conditions the outcome may depend on.
+    pub fn summary(&self) -> String {
+        let labels = |refs: &[StatementRef]| {
+            refs.iter()
+                .map(StatementRef::label)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut text = match (self.verdict, &self.blocked_by_boundary) {
+            (Verdict::Allowed, _) => format!("allowed by {}", labels(&self.statements)),
+            (Verdict::ExplicitDeny, _) => {
+                format!("explicitly denied by {}", labels(&self.statements))
+            }
+            (Verdict::ImplicitDeny, Some(boundary)) => format!(
+                "allowed by {}, but the permissions boundary {} does not allow it",
+                labels(&self.statements),
+                boundary.name
+            ),
+            (Verdict::ImplicitDeny, None) => "no statement allows it".to_owned(),
+        };
+        if !self.conditional.is_empty() {
+            let parts: Vec<String> = self
+                .conditional
+                .iter()
+                .map(|r| format!("{} ({} {})", r.conditions.join(", "), r.effect, r.label()))
+                .collect();
+            text.push_str("; depends on ");
+            text.push_str(&parts.join("; "));
+        }
+        text
+    }
+}
+
+/// Judges `request` against `policies` (see the module documentation for the rules).
+///
+/// Identity policies and the boundary ignore `Principal`. A bucket policy statement applies
+/// when its `Principal` is `"*"`, `{"AWS": "*"}`, the caller's ARN, the role of an assumed-role
+/// session, or the caller's account (`123456789012` or `arn:aws:iam::123456789012:root`), or when
+/// its `NotPrincipal` lists none of these. An account principal makes a Deny apply, but an Allow
+/// for the account only delegates to the account's identity policies, so it allows nothing by
+/// itself. As AWS documents, a bucket policy Allow naming the caller's own ARN (a user or a role
+/// session) is not limited by the permissions boundary; one naming the role or `*` is.
+pub fn evaluate(request: &Request, policies: &Policies<'_>) -> Decision {
+    let caller = Caller::new(request);
+    let mut scan = Scan::default();
+    for policy in policies.identity {
+        scan.policy(policy, Role::Identity, request, &caller);
+    }
+    if let Some(policy) = policies.resource {
+        scan.policy(policy, Role::Resource, request, &caller);
+    }
+    if let Some(policy) = policies.boundary {
+        scan.policy(policy, Role::Boundary, request, &caller);
+    }
+
+    let Scan {
+        denies,
+        identity_allows,
+        direct_resource_allows,
+        other_resource_allows,
+        boundary_allows,
+        conditional,
+    } = scan;
+    if !denies.is_empty() {
+        return Decision {
+            verdict: Verdict::ExplicitDeny,
+            statements: denies,
+            conditional,
+            blocked_by_boundary: None,
+        };
+    }
+
+    let mut granted = identity_allows;
+    granted.extend(other_resource_allows);
+    let boundary_ok = policies.boundary.is_none() || !boundary_allows.is_empty();
+    if !direct_resource_allows.is_empty() || (!granted.is_empty() && boundary_ok) {
+        let mut statements = granted;
+        statements.extend(direct_resource_allows);
+        statements.extend(boundary_allows);
+        return Decision {
+            verdict: Verdict::Allowed,
+            statements,
+            conditional,
+            blocked_by_boundary: None,
+        };
+    }
+    let blocked_by_boundary = match policies.boundary {
+        Some(boundary) if !granted.is_empty() => Some(PolicyRef::of(boundary)),
+        _ => None,
+    };
+    Decision {
+        verdict: Verdict::ImplicitDeny,
+        statements: granted,
+        conditional,
+        blocked_by_boundary,
+    }
+}
+
+/// Does an `Action` pattern (`s3:Get*`, `s3:*`, `*`, `s3:?etObject`) match `action`?
+/// Case-insensitive, as IAM compares actions.
+pub fn action_matches(pattern: &str, action: &str) -> bool {
+    wildcard_match(pattern, action, true)
+}
+
+/// Does a `Resource` pattern (`arn:aws:s3:::bucket/*`) match `resource`? Case-sensitive, as IAM
+/// compares ARNs. Policy variables are not resolved here (see [`evaluate`]).
+pub fn resource_matches(pattern: &str, resource: &str) -> bool {
+    wildcard_match(pattern, resource, false)
+}
+
+/// IAM's glob: `*` matches any run of characters (also `/` and `:`), `?` exactly one.
+pub fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
+    let tokens: Vec<Token> = pattern.chars().map(Token::from_char).collect();
+    let text: Vec<char> = text.chars().collect();
+    match_tokens(&tokens, &text, ignore_case)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Token {
+    Literal(char),
+    Star,
+    One,
+}
+
+impl Token {
+    fn from_char(c: char) -> Self {
+        match c {
+            '*' => Token::Star,
+            '?' => Token::One,
+            other => Token::Literal(other),
+        }
+    }
+}
+
+/// Iterative glob match with single-star backtracking: O(pattern × text), no recursion.
+fn match_tokens(tokens: &[Token], text: &[char], ignore_case: bool) -> bool {
+    let same = |a: char, b: char| {
+        if ignore_case {
+            a == b || a.to_lowercase().eq(b.to_lowercase())
+        } else {
+            a == b
+        }
+    };
+    let (mut p, mut t) = (0, 0);
+    let mut last_star: Option<(usize, usize)> = None;
+    while let Some(&c) = text.get(t) {
+        match tokens.get(p) {
+            Some(Token::Star) => {
+                last_star = Some((p, t));
+                p += 1;
+            }
+            Some(Token::One) => {
+                p += 1;
+                t += 1;
+            }
+            Some(Token::Literal(l)) if same(*l, c) => {
+                p += 1;
+                t += 1;
+            }
+            _ => match last_star {
+                Some((star_p, star_t)) => {
+                    p = star_p + 1;
+                    t = star_t + 1;
+                    last_star = Some((star_p, star_t + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    tokens
+        .get(p..)
+        .unwrap_or_default()
+        .iter()
+        .all(|token| *token == Token::Star)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Identity,
+    Resource,
+    Boundary,
+}
+
+/// How strongly a bucket policy principal names the caller; ordered weakest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum PrincipalMatch {
+    No,
+    /// The caller's account: a Deny applies, an Allow only delegates.
+    Account,
+    /// `*`, or the role of the caller's session: allows, limited by the boundary.
+    Broad,
+    /// The caller's own ARN: allows even past the boundary.
+    Direct,
+}
+
+/// What is known about the caller, read once from the request.
+struct Caller<'r> {
+    arn: &'r str,
+    account: &'r str,
+    /// For an assumed-role session: the role's name.
+    session_role: Option<&'r str>,
+    /// For an IAM user: the user's name, the value of `${aws:username}`.
+    user_name: Option<&'r str>,
+}
+
+impl<'r> Caller<'r> {
+    fn new(request: &'r Request) -> Self {
+        let arn = request.principal_arn.as_str();
+        // arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE
+        let mut parts = arn.splitn(6, ':');
+        let (prefix, _partition, service, _region, account, resource) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        );
+        let is_arn = prefix == Some("arn");
+        let account = if request.account.is_empty() && is_arn {
+            account.unwrap_or_default()
+        } else {
+            request.account.as_str()
+        };
+        let resource = resource.filter(|_| is_arn).unwrap_or_default();
+        let session_role = match (service, resource.split_once('/')) {
+            (Some("sts"), Some(("assumed-role", rest))) => rest
+                .split_once('/')
+                .map_or(Some(rest), |(role, _)| Some(role)),
+            _ => None,
+        };
+        let user_name = match (service, resource.split_once('/')) {
+            (Some("iam"), Some(("user", path_and_name))) => path_and_name.rsplit('/').next(),
+            _ => None,
+        };
+        Caller {
+            arn,
+            account,
+            session_role,
+            user_name,
+        }
+    }
+
+    fn match_entry(&self, entry: &str) -> PrincipalMatch {
+        if entry == "*" {
+            return PrincipalMatch::Broad;
+        }
+        if !self.arn.is_empty() && entry == self.arn {
+            return PrincipalMatch::Direct;
+        }
+        if self.account.is_empty() {
+            return PrincipalMatch::No;
+        }
+        if entry == self.account {
+            return PrincipalMatch::Account;
+        }
+        // arn:PARTITION:iam::ACCOUNT:root | arn:PARTITION:iam::ACCOUNT:role/PATH/NAME
+        let mut parts = entry.splitn(6, ':');
+        let fields = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        );
+        let (Some("arn"), Some(_), Some("iam"), Some(""), Some(account), Some(resource)) = fields
+        else {
+            return PrincipalMatch::No;
+        };
+        if account != self.account {
+            return PrincipalMatch::No;
+        }
+        if resource == "root" {
+            return PrincipalMatch::Account;
+        }
+        match (resource.strip_prefix("role/"), self.session_role) {
+            (Some(path_and_name), Some(role)) if path_and_name.rsplit('/').next() == Some(role) => {
+                PrincipalMatch::Broad
+            }
+            _ => PrincipalMatch::No,
+        }
+    }
+
+    fn match_principal(&self, principal: &Principal) -> PrincipalMatch {
+        match principal {
+            Principal::Any => PrincipalMatch::Broad,
+            // The caller is an AWS principal: Service, Federated and CanonicalUser name others.
+            Principal::Map(_) => principal
+                .values("AWS")
+                .iter()
+                .map(|entry| self.match_entry(entry))
+                .max()
+                .unwrap_or(PrincipalMatch::No),
+        }
+    }
+
+    /// How a bucket policy statement's `Principal`/`NotPrincipal` applies to the caller.
+    fn match_statement(&self, statement: &Statement) -> PrincipalMatch {
+        let named = match &statement.principal {
+            Some(principal) => self.match_principal(principal),
+            None if statement.not_principal.is_some() => PrincipalMatch::Broad,
+            None => PrincipalMatch::No,
+        };
+        match &statement.not_principal {
+            Some(excluded) if self.match_principal(excluded) != PrincipalMatch::No => {
+                PrincipalMatch::No
+            }
+            _ => named,
+        }
+    }
+}
+
+/// Whether an element applies: yes, no, or only if the listed policy variables allow it.
+enum Applies {
+    Yes,
+    No,
+    Unknown(Vec<String>),
+}
+
+fn action_applies(statement: &Statement, action: &str) -> bool {
+    if statement.action.is_none() && statement.not_action.is_none() {
+        return false;
+    }
+    let listed = |patterns: &OneOrMany| patterns.iter().any(|p| action_matches(p, action));
+    statement.action.as_ref().is_none_or(listed)
+        && !statement.not_action.as_ref().is_some_and(listed)
+}
+
+/// A `Resource` pattern with its policy variables replaced: `${aws:username}` and the caller's
+/// account, `${*}`, `${?}`, `${$}` become literals; unknown variables become `*` and are named.
+struct ResourcePattern {
+    tokens: Vec<Token>,
+    unresolved: Vec<String>,
+    /// A variable whose key is absent from the request (e.g. `${aws:username}` for a role):
+    /// the pattern matches nothing.
+    never: bool,
+}
+
+impl ResourcePattern {
+    fn new(pattern: &str, caller: &Caller<'_>, variables: bool) -> Self {
+        let mut compiled = ResourcePattern {
+            tokens: Vec::with_capacity(pattern.len()),
+            unresolved: Vec::new(),
+            never: false,
+        };
+        let mut rest = pattern;
+        while !rest.is_empty() {
+            if variables
+                && rest.starts_with("${")
+                && let Some(end) = rest.find('}')
+            {
+                let expression = rest.get(2..end).unwrap_or_default();
+                compiled.push_variable(expression, caller);
+                rest = rest.get(end + 1..).unwrap_or_default();
+                continue;
+            }
+            let mut chars = rest.chars();
+            if let Some(c) = chars.next() {
+                compiled.tokens.push(Token::from_char(c));
+            }
+            rest = chars.as_str();
+        }
+        compiled
+    }
+
+    fn push_variable(&mut self, expression: &str, caller: &Caller<'_>) {
+        // ${key} or ${key, 'default'}
+        let (key, default) = match expression.split_once(',') {
+            Some((key, default)) => {
+                let default = default.trim();
+                let default = default
+                    .strip_prefix('\'')
+                    .and_then(|d| d.strip_suffix('\''))
+                    .unwrap_or(default);
+                (key.trim(), Some(default))
+            }
+            None => (expression.trim(), None),
+        };
+        let literal = |tokens: &mut Vec<Token>, text: &str| {
+            tokens.extend(text.chars().map(Token::Literal));
+        };
+        match key.to_ascii_lowercase().as_str() {
+            "*" | "?" | "$" => literal(&mut self.tokens, key),
+            "aws:username" => match (caller.user_name, default) {
+                (Some(name), _) | (None, Some(name)) => literal(&mut self.tokens, name),
+                (None, None) => self.never = true,
+            },
+            "aws:principalaccount" if !caller.account.is_empty() => {
+                literal(&mut self.tokens, caller.account);
+            }
+            _ => {
+                self.tokens.push(Token::Star);
+                self.unresolved
+                    .push(format!("policy variable ${{{}}}", expression.trim()));
+            }
+        }
+    }
+
+    fn matches(&self, resource: &[char]) -> bool {
+        !self.never && match_tokens(&self.tokens, resource, false)
+    }
+}
+
+fn resource_applies(
+    statement: &Statement,
+    resource: &str,
+    caller: &Caller<'_>,
+    variables: bool,
+) -> Applies {
+    if statement.resource.is_none() && statement.not_resource.is_none() {
+        return Applies::No;
+    }
+    let resource: Vec<char> = resource.chars().collect();
+    // Yes: a certain match. Unknown: a match only if the named variables allow it.
+    let scan = |patterns: &OneOrMany| {
+        let mut unknown = Vec::new();
+        for pattern in patterns.iter() {
+            let compiled = ResourcePattern::new(pattern, caller, variables);
+            if compiled.matches(&resource) {
+                if compiled.unresolved.is_empty() {
+                    return Applies::Yes;
+                }
+                unknown.extend(compiled.unresolved);
+            }
+        }
+        if unknown.is_empty() {
+            Applies::No
+        } else {
+            Applies::Unknown(unknown)
+        }
+    };
+    let included = statement.resource.as_ref().map_or(Applies::Yes, scan);
+    let excluded = statement.not_resource.as_ref().map_or(Applies::No, scan);
+    match (included, excluded) {
+        (Applies::No, _) | (_, Applies::Yes) => Applies::No,
+        (Applies::Yes, Applies::No) => Applies::Yes,
+        (Applies::Unknown(mut a), Applies::Unknown(b)) => {
+            a.extend(b);
+            Applies::Unknown(a)
+        }
+        (Applies::Unknown(a), Applies::No) | (Applies::Yes, Applies::Unknown(a)) => {
+            Applies::Unknown(a)
+        }
+    }
+}
+
+#[derive(Default)]
+struct Scan {
+    denies: Vec<StatementRef>,
+    identity_allows: Vec<StatementRef>,
+    direct_resource_allows: Vec<StatementRef>,
+    other_resource_allows: Vec<StatementRef>,
+    boundary_allows: Vec<StatementRef>,
+    conditional: Vec<StatementRef>,
+}
+
+impl Scan {
+    fn policy(&mut self, policy: &NamedPolicy, role: Role, request: &Request, caller: &Caller<'_>) {
+        let variables = policy.document.version.as_deref() == Some("2012-10-17");
+        for (index, statement) in policy.document.statement.iter().enumerate() {
+            if !action_applies(statement, &request.action) {
+                continue;
+            }
+            let principal = match role {
+                Role::Resource => caller.match_statement(statement),
+                Role::Identity | Role::Boundary => PrincipalMatch::Direct,
+            };
+            let principal_applies = match statement.effect {
+                Effect::Deny => principal >= PrincipalMatch::Account,
+                Effect::Allow => principal >= PrincipalMatch::Broad,
+            };
+            if !principal_applies {
+                continue;
+            }
+            let mut conditions = statement.condition_keys();
+            if statement.condition.is_some() && conditions.is_empty() {
+                conditions.push("Condition".to_owned());
+            }
+            match resource_applies(statement, &request.resource, caller, variables) {
+                Applies::No => continue,
+                Applies::Yes => {}
+                Applies::Unknown(variables) => conditions.extend(variables),
+            }
+            let reference = StatementRef::new(policy, index, statement, conditions);
+            if !reference.conditions.is_empty() {
+                self.conditional.push(reference);
+                continue;
+            }
+            let list = match (statement.effect, role) {
+                (Effect::Deny, _) => &mut self.denies,
+                (Effect::Allow, Role::Identity) => &mut self.identity_allows,
+                (Effect::Allow, Role::Boundary) => &mut self.boundary_allows,
+                (Effect::Allow, Role::Resource) if principal == PrincipalMatch::Direct => {
+                    &mut self.direct_resource_allows
+                }
+                (Effect::Allow, Role::Resource) => &mut self.other_resource_allows,
+            };
+            list.push(reference);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::document::PolicyDocument;
+    use super::*;
+    use proptest::prelude::*;
+
+    const ACCOUNT: &str = "123456789012";
+    const USER: &str = "arn:aws:iam::123456789012:user/sselfie";
+    const OBJECT: &str = "arn:aws:s3:::sselfie/uploads/a.jpg";
+
+    fn policy(name: &str, kind: PolicyKind, json: &str) -> NamedPolicy {
+        NamedPolicy::new(name, None, kind, PolicyDocument::parse(json).unwrap())
+    }
+
+    fn inline(name: &str, json: &str) -> NamedPolicy {
+        policy(name, PolicyKind::Inline, json)
+    }
+
+    fn bucket(json: &str) -> NamedPolicy {
+        policy("sselfie", PolicyKind::BucketPolicy, json)
+    }
+
+    fn request(action: &str, resource: &str) -> Request {
+        Request::new(USER, ACCOUNT, action, resource)
+    }
+
+    fn identity_only(identity: &[NamedPolicy], action: &str, resource: &str) -> Decision {
+        let policies = Policies {
+            identity,
+            ..Policies::default()
+        };
+        evaluate(&request(action, resource), &policies)
+    }
+
+    /// Incident 2: Get/Put/List allowed, DeleteObject explicitly denied.
+    fn incident_2_user_policy() -> NamedPolicy {
+        inline(
+            "sselfie-s3-user-policy",
+            r#"{"Version":"2012-10-17","Statement":[
+              {"Sid":"AllowObjects","Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],
+               "Resource":"arn:aws:s3:::sselfie/*"},
+              {"Sid":"AllowList","Effect":"Allow","Action":"s3:ListBucket",
+               "Resource":"arn:aws:s3:::sselfie"},
+              {"Sid":"DenyDelete","Effect":"Deny","Action":"s3:DeleteObject",
+               "Resource":"arn:aws:s3:::sselfie/*"}
+            ]}"#,
+        )
+    }
+
+    #[test]
+    fn incident_2_delete_is_explicitly_denied_put_is_allowed() {
+        let policies = [incident_2_user_policy()];
+        let delete = identity_only(&policies, "s3:DeleteObject", OBJECT);
+        assert_eq!(delete.verdict, Verdict::ExplicitDeny);
+        assert_eq!(delete.statements.len(), 1);
+        let deny = &delete.statements[0];
+        assert_eq!(deny.sid.as_deref(), Some("DenyDelete"));
+        assert_eq!(deny.index, 2);
+        assert_eq!(deny.effect, Effect::Deny);
+        assert_eq!(deny.policy_kind, PolicyKind::Inline);
+        assert_eq!(
+            deny.label(),
+            "Sid DenyDelete in policy sselfie-s3-user-policy"
+        );
+        assert_eq!(
+            delete.summary(),
+            "explicitly denied by Sid DenyDelete in policy sselfie-s3-user-policy"
+        );
+
+        let put = identity_only(&policies, "s3:PutObject", OBJECT);
+        assert_eq!(put.verdict, Verdict::Allowed);
+        assert!(put.is_allowed());
+        assert_eq!(put.statements[0].sid.as_deref(), Some("AllowObjects"));
+
+        let list = identity_only(&policies, "s3:ListBucket", "arn:aws:s3:::sselfie");
+        assert_eq!(list.verdict, Verdict::Allowed);
+        // ListBucket is granted on the bucket, not on its objects.
+        let list_objects = identity_only(&policies, "s3:ListBucket", OBJECT);
+        assert_eq!(list_objects.verdict, Verdict::ImplicitDeny);
+        assert_eq!(list_objects.summary(), "no statement allows it");
+
+        let acl = identity_only(&policies, "s3:PutObjectAcl", OBJECT);
+        assert_eq!(acl.verdict, Verdict::ImplicitDeny);
+        assert!(acl.statements.is_empty());
+        // Another bucket.
+        let other = identity_only(&policies, "s3:PutObject", "arn:aws:s3:::other/a");
+        assert_eq!(other.verdict, Verdict::ImplicitDeny);
+    }
+
+    #[test]
+    fn no_policies_is_implicit_deny() {
+        let decision = evaluate(&request("s3:GetObject", OBJECT), &Policies::default());
+        assert_eq!(decision.verdict, Verdict::ImplicitDeny);
+        assert!(decision.statements.is_empty() && decision.conditional.is_empty());
+    }
+
+    #[test]
+    fn label_without_sid_counts_from_one() {
+        let policies = [inline(
+            "X",
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"},
+                             {"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#,
+        )];
+        let decision = identity_only(&policies, "s3:GetObject", OBJECT);
+        assert_eq!(decision.statements[0].label(), "statement #2 in policy X");
+        assert_eq!(decision.summary(), "allowed by statement #2 in policy X");
+    }
+
+    #[test]
+    fn bucket_policy_deny_for_everyone_wins() {
+        let identity = [inline(
+            "admin",
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+        )];
+        let resource = bucket(
+            r#"{"Statement":[{"Sid":"DenyWrites","Effect":"Deny","Principal":"*",
+                "Action":["s3:PutObject","s3:DeleteObject"],"Resource":"arn:aws:s3:::sselfie/*"}]}"#,
+        );
+        let policies = Policies {
+            identity: &identity,
+            resource: Some(&resource),
+            boundary: None,
+        };
+        let put = evaluate(&request("s3:PutObject", OBJECT), &policies);
+        assert_eq!(put.verdict, Verdict::ExplicitDeny);
+        assert_eq!(put.statements[0].policy_kind, PolicyKind::BucketPolicy);
+        assert_eq!(
+            put.statements[0].policy_kind.finding_source(),
+            "bucket-policy"
+        );
+        assert_eq!(
+            put.statements[0].label(),
+            "Sid DenyWrites in policy sselfie"
+        );
+        let get = evaluate(&request("s3:GetObject", OBJECT), &policies);
+        assert_eq!(get.verdict, Verdict::Allowed);
+    }
+
+    #[test]
+    fn bucket_policy_principals() {
+        let deny_for = |principal: &str| {
+            bucket(&format!(
+                r#"{{"Statement":[{{"Effect":"Deny","Principal":{principal},"Action":"s3:*","Resource":"*"}}]}}"#
+            ))
+        };
+        let allow_for = |principal: &str| {
+            bucket(&format!(
+                r#"{{"Statement":[{{"Effect":"Allow","Principal":{principal},"Action":"s3:GetObject","Resource":"*"}}]}}"#
+            ))
+        };
+        let session = "arn:aws:sts::123456789012:assumed-role/app-role/i-0abc";
+        let judge = |principal_arn: &str, resource: &NamedPolicy| {
+            let policies = Policies {
+                identity: &[],
+                resource: Some(resource),
+                boundary: None,
+            };
+            evaluate(
+                &Request::new(principal_arn, ACCOUNT, "s3:GetObject", OBJECT),
+                &policies,
+            )
+            .verdict
+        };
+        use Verdict::*;
+        let cases: &[(&str, &str, Verdict, Verdict)] = &[
+            // (principal element, caller, verdict of the Deny, verdict of the Allow)
+            (r#""*""#, USER, ExplicitDeny, Allowed),
+            (r#"{"AWS":"*"}"#, USER, ExplicitDeny, Allowed),
+            (
+                &format!(r#"{{"AWS":"{USER}"}}"#),
+                USER,
+                ExplicitDeny,
+                Allowed,
+            ),
+            (
+                r#"{"AWS":["arn:aws:iam::123456789012:user/other"]}"#,
+                USER,
+                ImplicitDeny,
+                ImplicitDeny,
+            ),
+            // The account delegates: a Deny applies, an Allow needs an identity policy too.
+            (
+                r#"{"AWS":"123456789012"}"#,
+                USER,
+                ExplicitDeny,
+                ImplicitDeny,
+            ),
+            (
+                r#"{"AWS":"arn:aws:iam::123456789012:root"}"#,
+                USER,
+                ExplicitDeny,
+                ImplicitDeny,
+            ),
+            (
+                r#"{"AWS":"arn:aws:iam::999999999999:root"}"#,
+                USER,
+                ImplicitDeny,
+                ImplicitDeny,
+            ),
+            (
+                r#"{"AWS":"999999999999"}"#,
+                USER,
+                ImplicitDeny,
+                ImplicitDeny,
+            ),
+            (
+                r#"{"AWS":"arn:aws:iam::123456789012:role/app-role"}"#,
+                session,
+                ExplicitDeny,
+                Allowed,
+            ),
+            (
+                r#"{"AWS":"arn:aws:iam::123456789012:role/path/app-role"}"#,
+                session,
+                ExplicitDeny,
+                Allowed,
+            ),
+            (
+                r#"{"AWS":"arn:aws:iam::123456789012:role/other-role"}"#,
+                session,
+                ImplicitDeny,
+                ImplicitDeny,
+            ),
+            (
+                r#"{"AWS":"arn:aws:iam::999999999999:role/app-role"}"#,
+                session,
+                ImplicitDeny,
+                ImplicitDeny,
+            ),
+            (
+                &format!(r#"{{"AWS":"{session}"}}"#),
+                session,
+                ExplicitDeny,
+                Allowed,
+            ),
+            (
+                r#"{"Service":"cloudfront.amazonaws.com"}"#,
+                USER,
+                ImplicitDeny,
+                ImplicitDeny,
+            ),
+        ];
+        for (principal, caller, deny, allow) in cases {
+            assert_eq!(
+                judge(caller, &deny_for(principal)),
+                *deny,
+                "Deny {principal} for {caller}"
+            );
+            assert_eq!(
+                judge(caller, &allow_for(principal)),
+                *allow,
+                "Allow {principal} for {caller}"
+            );
+        }
+    }
+
+    #[test]
+    fn account_is_read_from_the_arn_when_not_given() {
+        let resource = bucket(
+            r#"{"Statement":[{"Effect":"Deny","Principal":{"AWS":"123456789012"},"Action":"s3:*","Resource":"*"}]}"#,
+        );
+        let policies = Policies {
+            identity: &[],
+            resource: Some(&resource),
+            boundary: None,
+        };
+        let decision = evaluate(&Request::new(USER, "", "s3:GetObject", OBJECT), &policies);
+        assert_eq!(decision.verdict, Verdict::ExplicitDeny);
+    }
+
+    #[test]
+    fn not_principal() {
+        // Deny everyone except the admin role.
+        let resource = bucket(
+            r#"{"Statement":[{"Sid":"OnlyAdmin","Effect":"Deny",
+               "NotPrincipal":{"AWS":["arn:aws:iam::123456789012:user/admin","123456789012"]},
+               "Action":"s3:*","Resource":"*"}]}"#,
+        );
+        let identity = [inline(
+            "all",
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+        )];
+        let policies = Policies {
+            identity: &identity,
+            resource: Some(&resource),
+            boundary: None,
+        };
+        // Listed (through the account): excluded from the Deny.
+        let mine = evaluate(&request("s3:GetObject", OBJECT), &policies);
+        assert_eq!(mine.verdict, Verdict::Allowed);
+        // Someone from another account is not listed: denied.
+        let stranger = Request::new(
+            "arn:aws:iam::999999999999:user/x",
+            "999999999999",
+            "s3:GetObject",
+            OBJECT,
+        );
+        assert_eq!(
+            evaluate(&stranger, &policies).verdict,
+            Verdict::ExplicitDeny
+        );
+    }
+
+    #[test]
+    fn identity_policies_ignore_principal() {
+        let identity = [inline(
+            "odd",
+            r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:user/x"},
+               "Action":"s3:GetObject","Resource":"*"}]}"#,
+        )];
+        assert!(identity_only(&identity, "s3:GetObject", OBJECT).is_allowed());
+    }
+
+    #[test]
+    fn not_action_allow() {
+        let identity = [inline(
+            "all-but-delete",
+            r#"{"Statement":[{"Sid":"NotDelete","Effect":"Allow","NotAction":["s3:Delete*","iam:*"],
+               "Resource":"arn:aws:s3:::sselfie/*"}]}"#,
+        )];
+        assert!(identity_only(&identity, "s3:PutObject", OBJECT).is_allowed());
+        assert!(identity_only(&identity, "S3:PUTOBJECT", OBJECT).is_allowed());
+        assert_eq!(
+            identity_only(&identity, "s3:DeleteObject", OBJECT).verdict,
+            Verdict::ImplicitDeny
+        );
+        assert_eq!(
+            identity_only(&identity, "iam:CreatePolicy", OBJECT).verdict,
+            Verdict::ImplicitDeny
+        );
+    }
+
+    #[test]
+    fn not_action_deny() {
+        let identity = [inline(
+            "p",
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},
+               {"Sid":"OnlyReads","Effect":"Deny","NotAction":"s3:Get*","Resource":"*"}]}"#,
+        )];
+        assert!(identity_only(&identity, "s3:GetObject", OBJECT).is_allowed());
+        assert_eq!(
+            identity_only(&identity, "s3:PutObject", OBJECT).verdict,
+            Verdict::ExplicitDeny
+        );
+    }
+
+    #[test]
+    fn action_wildcards() {
+        assert!(action_matches("s3:*Object", "s3:PutObject"));
+        assert!(action_matches("s3:*Object", "s3:GetObject"));
+        assert!(!action_matches("s3:*Object", "s3:PutObjectAcl"));
+        assert!(action_matches("s3:*", "s3:ListBucket"));
+        assert!(action_matches("*", "iam:CreatePolicy"));
+        assert!(action_matches("s3:Get*", "s3:GetObject"));
+        assert!(action_matches("S3:get*", "s3:GetObject"));
+        assert!(!action_matches("s3:Get*", "s3:PutObject"));
+        assert!(action_matches("s3:?etObject", "s3:GetObject"));
+        assert!(!action_matches("s3:?etObject", "s3:etObject"));
+        assert!(!action_matches("s3:GetObject", "s3:GetObjectAcl"));
+        assert!(action_matches("s3:*Object*", "s3:GetObjectAcl"));
+        assert!(action_matches("**", ""));
+        assert!(!action_matches("?", ""));
+        let identity = [inline(
+            "objects",
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*Object","Resource":"*"}]}"#,
+        )];
+        assert!(identity_only(&identity, "s3:DeleteObject", OBJECT).is_allowed());
+        assert!(!identity_only(&identity, "s3:PutObjectAcl", OBJECT).is_allowed());
+    }
+
+    #[test]
+    fn resource_wildcards_are_case_sensitive() {
+        assert!(resource_matches("arn:aws:s3:::sselfie/*", OBJECT));
+        assert!(!resource_matches("arn:aws:s3:::SSELFIE/*", OBJECT));
+        assert!(!resource_matches(
+            "arn:aws:s3:::sselfie/*",
+            "arn:aws:s3:::sselfie"
+        ));
+        assert!(resource_matches(
+            "arn:aws:s3:::sselfie*",
+            "arn:aws:s3:::sselfie"
+        ));
+        assert!(resource_matches(
+            "arn:aws:s3:::ss?lfie/uploads/?.jpg",
+            OBJECT
+        ));
+        assert!(resource_matches("arn:aws:s3:::*/uploads/*", OBJECT));
+        assert!(resource_matches("*", OBJECT));
+    }
+
+    #[test]
+    fn not_resource() {
+        let identity = [inline(
+            "p",
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},
+               {"Sid":"OnlyThisBucket","Effect":"Deny","Action":"s3:*",
+                "NotResource":["arn:aws:s3:::sselfie","arn:aws:s3:::sselfie/*"]}]}"#,
+        )];
+        assert!(identity_only(&identity, "s3:PutObject", OBJECT).is_allowed());
+        let other = identity_only(&identity, "s3:PutObject", "arn:aws:s3:::other/x");
+        assert_eq!(other.verdict, Verdict::ExplicitDeny);
+        assert_eq!(other.statements[0].sid.as_deref(), Some("OnlyThisBucket"));
+    }
+
+    #[test]
+    fn conditions_are_reported_not_guessed() {
+        let identity = [inline(
+            "vpce",
+            r#"{"Statement":[
+              {"Sid":"FromVpce","Effect":"Allow","Action":"s3:*","Resource":"*",
+               "Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1"}}},
+              {"Sid":"TlsOnly","Effect":"Deny","Action":"s3:*","Resource":"*",
+               "Condition":{"Bool":{"aws:SecureTransport":"false"}}}
+            ]}"#,
+        )];
+        let decision = identity_only(&identity, "s3:PutObject", OBJECT);
+        assert_eq!(decision.verdict, Verdict::ImplicitDeny);
+        assert!(decision.statements.is_empty());
+        assert_eq!(decision.conditional.len(), 2);
+        assert_eq!(decision.conditional[0].sid.as_deref(), Some("FromVpce"));
+        assert_eq!(decision.conditional[0].effect, Effect::Allow);
+        assert_eq!(
+            decision.conditional[0].conditions,
+            ["StringEquals aws:SourceVpce"]
+        );
+        assert_eq!(decision.conditional[1].effect, Effect::Deny);
+        assert_eq!(
+            decision.conditional[1].conditions,
+            ["Bool aws:SecureTransport"]
+        );
+        assert_eq!(
+            decision.summary(),
+            "no statement allows it; depends on StringEquals aws:SourceVpce (Allow Sid FromVpce \
+             in policy vpce); Bool aws:SecureTransport (Deny Sid TlsOnly in policy vpce)"
+        );
+
+        // A conditional Deny next to an unconditional Allow: allowed, with the Deny reported.
+        let identity = [
+            inline(
+                "allow",
+                r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+            ),
+            identity[0].clone(),
+        ];
+        let decision = identity_only(&identity, "s3:PutObject", OBJECT);
+        assert_eq!(decision.verdict, Verdict::Allowed);
+        assert_eq!(decision.conditional.len(), 2);
+        // A conditional statement that does not match the action is not listed.
+        let decision = identity_only(&identity[1..], "iam:ListUsers", OBJECT);
+        assert!(decision.conditional.is_empty());
+    }
+
+    #[test]
+    fn permissions_boundary_must_also_allow() {
+        let identity = [inline(
+            "all",
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+        )];
+        let boundary = policy(
+            "read-only-boundary",
+            PolicyKind::PermissionsBoundary,
+            r#"{"Statement":[{"Sid":"ReadOnly","Effect":"Allow","Action":"s3:Get*","Resource":"*"}]}"#,
+        );
+        let policies = Policies {
+            identity: &identity,
+            resource: None,
+            boundary: Some(&boundary),
+        };
+        let get = evaluate(&request("s3:GetObject", OBJECT), &policies);
+        assert_eq!(get.verdict, Verdict::Allowed);
+        assert_eq!(get.statements.len(), 2);
+        assert_eq!(
+            get.statements[1].policy_kind,
+            PolicyKind::PermissionsBoundary
+        );
+
+        let put = evaluate(&request("s3:PutObject", OBJECT), &policies);
+        assert_eq!(put.verdict, Verdict::ImplicitDeny);
+        let blocked = put.blocked_by_boundary.as_ref().unwrap();
+        assert_eq!(blocked.name, "read-only-boundary");
+        assert_eq!(blocked.kind, PolicyKind::PermissionsBoundary);
+        assert_eq!(put.statements[0].policy_name, "all");
+        assert_eq!(
+            put.summary(),
+            "allowed by statement #1 in policy all, but the permissions boundary \
+             read-only-boundary does not allow it"
+        );
+
+        // A boundary alone grants nothing.
+        let alone = Policies {
+            identity: &[],
+            resource: None,
+            boundary: Some(&boundary),
+        };
+        let decision = evaluate(&request("s3:GetObject", OBJECT), &alone);
+        assert_eq!(decision.verdict, Verdict::ImplicitDeny);
+        assert_eq!(decision.blocked_by_boundary, None);
+
+        // A Deny in the boundary is an explicit deny.
+        let denying = policy(
+            "b",
+            PolicyKind::PermissionsBoundary,
+            r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},
+                {"Effect":"Deny","Action":"s3:Put*","Resource":"*"}]}"#,
+        );
+        let policies = Policies {
+            identity: &identity,
+            resource: None,
+            boundary: Some(&denying),
+        };
+        let put = evaluate(&request("s3:PutObject", OBJECT), &policies);
+        assert_eq!(put.verdict, Verdict::ExplicitDeny);
+        assert_eq!(
+            put.statements[0].policy_kind.finding_source(),
+            "permissions-boundary"
+        );
+    }
+
+    #[test]
+    fn bucket_policy_naming_the_user_is_not_limited_by_the_boundary() {
+        let boundary = policy(
+            "nothing",
+            PolicyKind::PermissionsBoundary,
+            r#"{"Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#,
+        );
+        let direct = bucket(&format!(
+            r#"{{"Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{USER}"}},"Action":"s3:GetObject","Resource":"*"}}]}}"#
+        ));
+        let policies = Policies {
+            identity: &[],
+            resource: Some(&direct),
+            boundary: Some(&boundary),
+        };
+        assert!(evaluate(&request("s3:GetObject", OBJECT), &policies).is_allowed());
+
+        let anyone = bucket(
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}"#,
+        );
+        let policies = Policies {
+            identity: &[],
+            resource: Some(&anyone),
+            boundary: Some(&boundary),
+        };
+        let decision = evaluate(&request("s3:GetObject", OBJECT), &policies);
+        assert_eq!(decision.verdict, Verdict::ImplicitDeny);
+        assert_eq!(decision.blocked_by_boundary.unwrap().name, "nothing");
+    }
+
+    #[test]
+    fn bucket_policy_alone_can_allow_in_the_same_account() {
+        let resource = bucket(&format!(
+            r#"{{"Statement":[{{"Sid":"App","Effect":"Allow","Principal":{{"AWS":["{USER}"]}},
+               "Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::sselfie/*"}}]}}"#
+        ));
+        let policies = Policies {
+            identity: &[],
+            resource: Some(&resource),
+            boundary: None,
+        };
+        let decision = evaluate(&request("s3:PutObject", OBJECT), &policies);
+        assert!(decision.is_allowed());
+        assert_eq!(decision.statements[0].label(), "Sid App in policy sselfie");
+    }
+
+    #[test]
+    fn explicit_deny_lists_every_denying_statement_across_policies() {
+        let identity = [
+            inline(
+                "a",
+                r#"{"Statement":[{"Sid":"D1","Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#,
+            ),
+            policy(
+                "b",
+                PolicyKind::GroupManaged {
+                    group: "devs".into(),
+                },
+                r#"{"Statement":[{"Effect":"Allow","Action":"*","Resource":"*"},
+                   {"Sid":"D2","Effect":"Deny","Action":"s3:Put*","Resource":"*"}]}"#,
+            ),
+        ];
+        let decision = identity_only(&identity, "s3:PutObject", OBJECT);
+        assert_eq!(decision.verdict, Verdict::ExplicitDeny);
+        let sids: Vec<_> = decision
+            .statements
+            .iter()
+            .map(|s| s.sid.as_deref())
+            .collect();
+        assert_eq!(sids, [Some("D1"), Some("D2")]);
+        assert_eq!(decision.statements[1].index, 1);
+    }
+
+    #[test]
+    fn policy_variables() {
+        let identity = [inline(
+            "home",
+            r#"{"Version":"2012-10-17","Statement":[
+              {"Sid":"Home","Effect":"Allow","Action":"s3:*",
+               "Resource":"arn:aws:s3:::sselfie/home/${aws:username}/*"},
+              {"Sid":"Literal","Effect":"Allow","Action":"s3:GetObject",
+               "Resource":"arn:aws:s3:::sselfie/${*}${?}${$}"},
+              {"Sid":"Tagged","Effect":"Allow","Action":"s3:GetObject",
+               "Resource":"arn:aws:s3:::sselfie/team/${aws:PrincipalTag/team}/*"}
+            ]}"#,
+        )];
+        let mine = identity_only(
+            &identity,
+            "s3:PutObject",
+            "arn:aws:s3:::sselfie/home/sselfie/x",
+        );
+        assert!(mine.is_allowed());
+        let theirs = identity_only(&identity, "s3:PutObject", "arn:aws:s3:::sselfie/home/bob/x");
+        assert_eq!(theirs.verdict, Verdict::ImplicitDeny);
+        assert!(identity_only(&identity, "s3:GetObject", "arn:aws:s3:::sselfie/*?$").is_allowed());
+        assert!(!identity_only(&identity, "s3:GetObject", "arn:aws:s3:::sselfie/ab$").is_allowed());
+        let team = identity_only(&identity, "s3:GetObject", "arn:aws:s3:::sselfie/team/red/x");
+        assert_eq!(team.verdict, Verdict::ImplicitDeny);
+        assert_eq!(
+            team.conditional[0].conditions,
+            ["policy variable ${aws:PrincipalTag/team}"]
+        );
+
+        // A role has no aws:username: the pattern matches nothing.
+        let role = Request::new(
+            "arn:aws:sts::123456789012:assumed-role/app/s",
+            ACCOUNT,
+            "s3:PutObject",
+            "arn:aws:s3:::sselfie/home/app/x",
+        );
+        let policies = Policies {
+            identity: &identity,
+            ..Policies::default()
+        };
+        assert_eq!(evaluate(&role, &policies).verdict, Verdict::ImplicitDeny);
+
+        // Before 2012-10-17, ${…} is plain text.
+        let old = [inline(
+            "old",
+            r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Action":"s3:*",
+               "Resource":"arn:aws:s3:::sselfie/${aws:username}"}]}"#,
+        )];
+        assert!(
+            identity_only(&old, "s3:GetObject", "arn:aws:s3:::sselfie/${aws:username}")
+                .is_allowed()
+        );
+        assert!(!identity_only(&old, "s3:GetObject", "arn:aws:s3:::sselfie/sselfie").is_allowed());
+    }
+
+    #[test]
+    fn decision_serialises() {
+        let policies = [incident_2_user_policy()];
+        let decision = identity_only(&policies, "s3:DeleteObject", OBJECT);
+        let value = serde_json::to_value(&decision).unwrap();
+        assert_eq!(value["verdict"], "explicit-deny");
+        assert_eq!(value["statements"][0]["sid"], "DenyDelete");
+        assert_eq!(value["statements"][0]["kind"], "inline");
+        assert_eq!(value["statements"][0]["effect"], "Deny");
+        let back: Decision = serde_json::from_value(value).unwrap();
+        assert_eq!(back, decision);
+    }
+
+    #[test]
+    fn malformed_statements_do_not_apply() {
+        let identity = [inline(
+            "broken",
+            r#"{"Statement":[{"Effect":"Deny","Resource":"*"},{"Effect":"Deny","Action":"*"}]}"#,
+        )];
+        assert_eq!(
+            identity_only(&identity, "s3:GetObject", OBJECT).verdict,
+            Verdict::ImplicitDeny
+        );
+        let resource = bucket(r#"{"Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}"#);
+        let policies = Policies {
+            identity: &[],
+            resource: Some(&resource),
+            boundary: None,
+        };
+        assert_eq!(
+            evaluate(&request("s3:GetObject", OBJECT), &policies).verdict,
+            Verdict::ImplicitDeny
+        );
+    }
+
+    // ---- property tests ----
+
+    fn pattern() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("*".to_owned()),
+            Just("s3:*".to_owned()),
+            Just("s3:Get*".to_owned()),
+            Just("s3:*Object".to_owned()),
+            Just("s3:?utObject".to_owned()),
+            Just("s3:PutObject".to_owned()),
+            Just("arn:aws:s3:::sselfie/*".to_owned()),
+            Just("arn:aws:s3:::sselfie/${aws:username}/*".to_owned()),
+            any::<String>(),
+        ]
+    }
+
+    fn patterns() -> impl Strategy<Value = Option<OneOrMany>> {
+        prop::option::of(prop_oneof![
+            pattern().prop_map(OneOrMany::One),
+            prop::collection::vec(pattern(), 0..3).prop_map(OneOrMany::Many),
+        ])
+    }
+
+    fn principal() -> impl Strategy<Value = Option<Principal>> {
+        prop::option::of(prop_oneof![
+            Just(Principal::Any),
+            Just(Principal::aws("*")),
+            Just(Principal::aws(USER)),
+            Just(Principal::aws(ACCOUNT)),
+            Just(Principal::aws("arn:aws:iam::123456789012:role/app")),
+            any::<String>().prop_map(Principal::aws),
+        ])
+    }
+
+    fn statement() -> impl Strategy<Value = Statement> {
+        (
+            prop::bool::ANY,
+            (principal(), principal()),
+            (patterns(), patterns(), patterns(), patterns()),
+            prop::option::of(any::<String>()),
+            prop::bool::ANY,
+        )
+            .prop_map(
+                |(
+                    allow,
+                    (principal, not_principal),
+                    (action, not_action, resource, not_resource),
+                    sid,
+                    conditional,
+                )| {
+                    let condition = conditional.then(|| {
+                        let mut map = serde_json::Map::new();
+                        map.insert(
+                            "StringEquals".to_owned(),
+                            serde_json::json!({"aws:SourceVpce": "vpce-1"}),
+                        );
+                        map
+                    });
+                    Statement {
+                        sid,
+                        principal,
+                        not_principal,
+                        action,
+                        not_action,
+                        resource,
+                        not_resource,
+                        condition,
+                        ..Statement::new(if allow { Effect::Allow } else { Effect::Deny })
+                    }
+                },
+            )
+    }
+
+    fn named(kind: PolicyKind) -> impl Strategy<Value = NamedPolicy> {
+        (prop::collection::vec(statement(), 0..4), prop::bool::ANY).prop_map(
+            move |(statements, versioned)| {
+                let mut document = PolicyDocument::new(statements);
+                if !versioned {
+                    document.version = None;
+                }
+                NamedPolicy::new("p", None, kind.clone(), document)
+            },
+        )
+    }
+
+    fn request_strategy() -> impl Strategy<Value = Request> {
+        (
+            prop_oneof![
+                Just(USER.to_owned()),
+                Just("arn:aws:sts::123456789012:assumed-role/app/s".to_owned()),
+                any::<String>(),
+            ],
+            prop_oneof![
+                Just(ACCOUNT.to_owned()),
+                Just(String::new()),
+                any::<String>()
+            ],
+            prop_oneof![Just("s3:PutObject".to_owned()), any::<String>()],
+            prop_oneof![Just(OBJECT.to_owned()), any::<String>()],
+        )
+            .prop_map(|(principal_arn, account, action, resource)| Request {
+                principal_arn,
+                account,
+                action,
+                resource,
+            })
+    }
+
+    fn policy_set() -> impl Strategy<Value = PolicySet> {
+        (
+            prop::collection::vec(named(PolicyKind::Managed), 0..3),
+            prop::option::of(named(PolicyKind::BucketPolicy)),
+            prop::option::of(named(PolicyKind::PermissionsBoundary)),
+        )
+    }
+
+    fn deny_all() -> Statement {
+        Statement {
+            action: Some("*".into()),
+            resource: Some("*".into()),
+            ..Statement::new(Effect::Deny)
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn literal_pattern_matches_itself(text in "[^*?]*") {
+            prop_assert!(wildcard_match(&text, &text, false));
+            prop_assert!(wildcard_match(&text, &text, true));
+        }
+
+        #[test]
+        fn actions_match_in_any_ascii_case(action in "[a-zA-Z0-9]{1,10}:[a-zA-Z0-9]{1,30}") {
+            prop_assert!(action_matches(&action.to_ascii_uppercase(), &action));
+            prop_assert!(action_matches(&action, &action.to_ascii_lowercase()));
+            prop_assert!(!resource_matches(&action.to_ascii_uppercase(), &action)
+                || action.to_ascii_uppercase() == action);
+        }
+
+        #[test]
+        fn star_matches_everything(text in any::<String>()) {
+            prop_assert!(wildcard_match("*", &text, false));
+            prop_assert!(action_matches("*", &text));
+            prop_assert!(resource_matches("*", &text));
+            let prefix_star = format!("{}*", text);
+            let longer = format!("{}tail", text);
+            prop_assert!(wildcard_match(&prefix_star, &longer, false) || text.contains(['*', '?']));
+        }
+
+        #[test]
+        fn question_marks_match_exactly_that_many_chars(text in any::<String>()) {
+            let n = text.chars().count();
+            prop_assert!(wildcard_match(&"?".repeat(n), &text, false));
+            prop_assert!(!wildcard_match(&"?".repeat(n + 1), &text, false));
+        }
+
+        #[test]
+        fn wildcard_match_never_panics(
+            pattern in any::<String>(),
+            text in any::<String>(),
+            ignore_case in prop::bool::ANY,
+        ) {
+            let _ = wildcard_match(&pattern, &text, ignore_case);
+        }
+
+        #[test]
+        fn deny_all_always_wins(
+            set in policy_set(),
+            request in request_strategy(),
+            place in 0..4u8,
+        ) {
+            let (identity, resource, boundary) = add_deny_all(set, place);
+            let decision = evaluate(&request, &policies(&identity, &resource, &boundary));
+            prop_assert_eq!(decision.verdict, Verdict::ExplicitDeny);
+            prop_assert!(decision.statements.iter().all(|s| s.effect == Effect::Deny));
+            prop_assert!(!decision.statements.is_empty());
+        }
+
+        #[test]
+        fn evaluation_never_panics(set in policy_set(), request in request_strategy()) {
+            let (identity, resource, boundary) = set;
+            let decision = evaluate(&request, &policies(&identity, &resource, &boundary));
+            check_consistent(&decision)?;
+        }
+
+        #[test]
+        fn evaluation_never_panics_on_arbitrary_strings(
+            request in (any::<String>(), any::<String>(), any::<String>(), any::<String>()),
+            patterns in (any::<String>(), any::<String>(), any::<String>()),
+        ) {
+            let (principal_arn, account, action, resource) = request;
+            let request = Request { principal_arn, account, action, resource };
+            let (identity, resource, boundary) = everything_set_to(patterns);
+            let decision = evaluate(&request, &policies(&identity, &resource, &boundary));
+            check_consistent(&decision)?;
+        }
+
+        #[test]
+        fn without_any_deny_there_is_no_explicit_deny(
+            set in policy_set(),
+            request in request_strategy(),
+        ) {
+            let (identity, resource, boundary) = set;
+            let identity: Vec<NamedPolicy> = identity.iter().map(allows_only).collect();
+            let resource = resource.as_ref().map(allows_only);
+            let boundary = boundary.as_ref().map(allows_only);
+            let decision = evaluate(&request, &policies(&identity, &resource, &boundary));
+            prop_assert_ne!(decision.verdict, Verdict::ExplicitDeny);
+        }
+
+        #[test]
+        fn allow_all_without_deny_or_boundary_allows(request in request_strategy()) {
+            let allow_all = Statement {
+                effect: Effect::Allow,
+                ..deny_all()
+            };
+            let identity = [single("all", PolicyKind::Managed, allow_all)];
+            let decision = evaluate(&request, &policies(&identity, &None, &None));
+            prop_assert_eq!(decision.verdict, Verdict::Allowed);
+        }
+    }
+
+    type PolicySet = (Vec<NamedPolicy>, Option<NamedPolicy>, Option<NamedPolicy>);
+
+    fn policies<'a>(
+        identity: &'a [NamedPolicy],
+        resource: &'a Option<NamedPolicy>,
+        boundary: &'a Option<NamedPolicy>,
+    ) -> Policies<'a> {
+        Policies {
+            identity,
+            resource: resource.as_ref(),
+            boundary: boundary.as_ref(),
+        }
+    }
+
+    fn single(name: &str, kind: PolicyKind, statement: Statement) -> NamedPolicy {
+        NamedPolicy::new(name, None, kind, PolicyDocument::new(vec![statement]))
+    }
+
+    /// Puts a Deny `*` on `*` into a new identity policy (0), an existing one (1), the bucket
+    /// policy with `Principal: "*"` (2) or the boundary (3).
+    fn add_deny_all((mut identity, mut resource, mut boundary): PolicySet, place: u8) -> PolicySet {
+        match place {
+            0 => identity.push(single("deny-all", PolicyKind::Inline, deny_all())),
+            1 => match identity.first_mut() {
+                Some(first) => first.document.statement.push(deny_all()),
+                None => identity.push(single("deny-all", PolicyKind::Inline, deny_all())),
+            },
+            2 => {
+                let statement = Statement {
+                    principal: Some(Principal::Any),
+                    ..deny_all()
+                };
+                match resource.as_mut() {
+                    Some(policy) => policy.document.statement.insert(0, statement),
+                    None => resource = Some(single("bucket", PolicyKind::BucketPolicy, statement)),
+                }
+            }
+            _ => match boundary.as_mut() {
+                Some(policy) => policy.document.statement.push(deny_all()),
+                None => {
+                    let kind = PolicyKind::PermissionsBoundary;
+                    boundary = Some(single("boundary", kind, deny_all()));
+                }
+            },
+        }
+        (identity, resource, boundary)
+    }
+
+    /// Every policy holds a Deny and an Allow with every element set to the given strings.
+    fn everything_set_to((action, resource, principal): (String, String, String)) -> PolicySet {
+        let deny = Statement {
+            principal: Some(Principal::aws(principal.clone())),
+            action: Some(OneOrMany::One(action.clone())),
+            not_action: Some(OneOrMany::One(action)),
+            resource: Some(OneOrMany::One(resource.clone())),
+            not_resource: Some(OneOrMany::One(resource)),
+            ..Statement::new(Effect::Deny)
+        };
+        let allow = Statement {
+            effect: Effect::Allow,
+            principal: None,
+            not_principal: Some(Principal::aws(principal)),
+            ..deny.clone()
+        };
+        let document = PolicyDocument::new(vec![deny, allow]);
+        let named = |kind| NamedPolicy::new("p", None, kind, document.clone());
+        (
+            vec![named(PolicyKind::Inline)],
+            Some(named(PolicyKind::BucketPolicy)),
+            Some(named(PolicyKind::PermissionsBoundary)),
+        )
+    }
+
+    fn allows_only(policy: &NamedPolicy) -> NamedPolicy {
+        let mut policy = policy.clone();
+        policy
+            .document
+            .statement
+            .retain(|s| s.effect == Effect::Allow);
+        policy
+    }
+
+    /// The statements reported agree with the verdict.
+    fn check_consistent(decision: &Decision) -> Result<(), TestCaseError> {
+        let _ = decision.summary();
+        let effects_are = |effect| decision.statements.iter().all(|s| s.effect == effect);
+        match decision.verdict {
+            Verdict::Allowed => {
+                prop_assert!(!decision.statements.is_empty());
+                prop_assert!(effects_are(Effect::Allow));
+            }
+            Verdict::ExplicitDeny => {
+                prop_assert!(!decision.statements.is_empty());
+                prop_assert!(effects_are(Effect::Deny));
+            }
+            Verdict::ImplicitDeny => prop_assert!(effects_are(Effect::Allow)),
+        }
+        prop_assert!(decision.statements.iter().all(|s| s.conditions.is_empty()));
+        prop_assert!(
+            decision
+                .conditional
+                .iter()
+                .all(|s| !s.conditions.is_empty())
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,588 @@
+//! The remedy's least-privilege S3 policy: generation, validation before sending, default name.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use super::document::{Effect, OneOrMany, PolicyDocument, PolicyError, Statement};
+
+/// IAM's limit for a managed policy document, in characters, whitespace not counted.
+pub const MANAGED_POLICY_MAX_CHARS: usize = 6_144;
+
+/// IAM's limit for a policy name.
+pub const POLICY_NAME_MAX_CHARS: usize = 128;
+
+/// Actions of the `ListBuckets` statement, on `*`: let tools list buckets and find their region.
+pub const LIST_BUCKETS_ACTIONS: [&str; 2] = ["s3:ListAllMyBuckets", "s3:GetBucketLocation"];
+
+/// How much the application needs to do with the bucket's objects (`--access`).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Access {
+    /// Download objects only.
+    Read,
+    /// Upload, download and delete objects: what an app storing files needs.
+    #[default]
+    ReadWrite,
+    /// Also set object ACLs (`s3:PutObjectAcl`), as incident 1's policy does.
+    Full,
+}
+
+impl Access {
+    /// The command-line and JSON spelling: `read`, `read-write`, `full`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::Read => "read",
+            Access::ReadWrite => "read-write",
+            Access::Full => "full",
+        }
+    }
+
+    /// Actions granted on `arn:aws:s3:::BUCKET/*`, in incident 1's order
+    /// (`s3:PutObject`, `s3:GetObject`, `s3:DeleteObject`, `s3:PutObjectAcl`).
+    pub fn object_actions(self) -> &'static [&'static str] {
+        match self {
+            Access::Read => &["s3:GetObject"],
+            Access::ReadWrite => &["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+            Access::Full => &[
+                "s3:PutObject",
+                "s3:GetObject",
+                "s3:DeleteObject",
+                "s3:PutObjectAcl",
+            ],
+        }
+    }
+
+    /// Actions granted on `arn:aws:s3:::BUCKET`; the same at every access level.
+    pub fn bucket_actions(self) -> &'static [&'static str] {
+        &["s3:ListBucket", "s3:GetBucketLocation"]
+    }
+}
+
+impl fmt::Display for Access {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The least-privilege policy for `buckets` at `access`, in incident 1's shape: `ListBuckets`
+/// (`s3:ListAllMyBuckets`, `s3:GetBucketLocation` on `*`), then for each bucket `BucketAccess`
+/// (bucket actions on `arn:aws:s3:::B`) and `ObjectAccess` (object actions on
+/// `arn:aws:s3:::B/*`, or `arn:aws:s3:::B/<prefix>*` with a prefix).
+///
+/// With one bucket the Sids are exactly `ListBuckets`, `BucketAccess`, `ObjectAccess`; with
+/// several they end in the bucket name in CamelCase (`BucketAccessClipizyDev`), numbered when two
+/// names give the same suffix. Repeated bucket names count once. Bucket names are not checked
+/// here: validate them first. Run [`validate`] before sending the result to IAM.
+pub fn generate(buckets: &[String], access: Access, prefix: Option<&str>) -> PolicyDocument {
+    let buckets = dedup(buckets);
+    let mut statements = vec![allow(
+        "ListBuckets".to_owned(),
+        &LIST_BUCKETS_ACTIONS,
+        "*".to_owned(),
+    )];
+    let mut used_suffixes = HashSet::new();
+    let several = buckets.len() > 1;
+    for bucket in buckets {
+        let suffix = if several {
+            unique(camel_alphanumeric(bucket), &mut used_suffixes)
+        } else {
+            String::new()
+        };
+        statements.push(allow(
+            format!("BucketAccess{suffix}"),
+            access.bucket_actions(),
+            format!("arn:aws:s3:::{bucket}"),
+        ));
+        statements.push(allow(
+            format!("ObjectAccess{suffix}"),
+            access.object_actions(),
+            format!("arn:aws:s3:::{bucket}/{}*", prefix.unwrap_or("")),
+        ));
+    }
+    PolicyDocument::new(statements)
+}
+
+fn allow(sid: String, actions: &[&str], resource: String) -> Statement {
+    Statement {
+        sid: Some(sid),
+        action: Some(OneOrMany::from(actions)),
+        resource: Some(OneOrMany::One(resource)),
+        ..Statement::new(Effect::Allow)
+    }
+}
+
+fn dedup(buckets: &[String]) -> Vec<&str> {
+    let mut seen = HashSet::new();
+    buckets
+        .iter()
+        .map(String::as_str)
+        .filter(|bucket| seen.insert(*bucket))
+        .collect()
+}
+
+/// `clipizy-dev.eu` → `ClipizyDevEu`: ASCII letters and digits only, each run capitalised.
+fn camel_alphanumeric(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for part in name.split(|c: char| !c.is_ascii_alphanumeric()) {
+        let mut chars = part.chars();
+        if let Some(first) = chars.next() {
+            out.push(first.to_ascii_uppercase());
+            out.extend(chars);
+        }
+    }
+    out
+}
+
+/// `base`, or `base2`, `base3`, … whichever is not yet in `used`; records the result.
+fn unique(base: String, used: &mut HashSet<String>) -> String {
+    if used.insert(base.clone()) {
+        return base;
+    }
+    let mut n: u64 = 2;
+    loop {
+        let candidate = format!("{base}{n}");
+        if used.insert(candidate.clone()) {
+            return candidate;
+        }
+        n += 1;
+    }
+}
+
+/// Checks a policy before it is sent to IAM as a managed policy and returns the pretty JSON
+/// to send. Refused: no statement; a Sid that is empty, not only `[A-Za-z0-9]`, or used twice;
+/// a statement without `Action`/`NotAction` or `Resource`/`NotResource`; more than
+/// [`MANAGED_POLICY_MAX_CHARS`] characters.
+///
+/// IAM does not count whitespace towards the size, so the size is that of the compact JSON
+/// (no whitespace outside strings; whitespace inside strings is counted, which errs on the safe
+/// side).
+pub fn validate(doc: &PolicyDocument) -> Result<String, PolicyError> {
+    if doc.statement.is_empty() {
+        return Err(PolicyError::NoStatement);
+    }
+    let mut sids = HashSet::new();
+    for (index, statement) in doc.statement.iter().enumerate() {
+        if let Some(sid) = &statement.sid {
+            if sid.is_empty() || !sid.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(PolicyError::InvalidSid {
+                    index,
+                    sid: sid.clone(),
+                });
+            }
+            if !sids.insert(sid.as_str()) {
+                return Err(PolicyError::DuplicateSid { sid: sid.clone() });
+            }
+        }
+        if statement.action.is_none() && statement.not_action.is_none() {
+            return Err(PolicyError::MissingElement {
+                index,
+                element: "Action",
+            });
+        }
+        if statement.resource.is_none() && statement.not_resource.is_none() {
+            return Err(PolicyError::MissingElement {
+                index,
+                element: "Resource",
+            });
+        }
+    }
+    let size = doc.to_compact_json().chars().count();
+    if size > MANAGED_POLICY_MAX_CHARS {
+        return Err(PolicyError::TooLarge {
+            size,
+            limit: MANAGED_POLICY_MAX_CHARS,
+        });
+    }
+    Ok(doc.to_pretty_json())
+}
+
+/// The name under which the remedy creates the policy: `s3doctor-<buckets joined by ->-<access>`,
+/// e.g. `s3doctor-clipizy-dev-read-write`. Only `[A-Za-z0-9+=,.@_-]` (anything else becomes `-`)
+/// and at most 128 characters: a longer name keeps as many bucket characters as fit and ends in
+/// a 16-hex-digit FNV-1a hash of the whole bucket list before the access level, so two different
+/// lists do not share a truncated name. Repeated bucket names count once.
+pub fn default_policy_name(buckets: &[String], access: Access) -> String {
+    let buckets = dedup(buckets);
+    let joined: String = buckets
+        .join("-")
+        .chars()
+        .map(|c| if is_name_char(c) { c } else { '-' })
+        .collect();
+    let access = access.as_str();
+    let full = if joined.is_empty() {
+        format!("s3doctor-{access}")
+    } else {
+        format!("s3doctor-{joined}-{access}")
+    };
+    if full.len() <= POLICY_NAME_MAX_CHARS {
+        return full;
+    }
+    let hash = format!("{:016x}", fnv1a_64(buckets.join("\n").as_bytes()));
+    // "s3doctor-" + kept + "-" + hash + "-" + access
+    let room = POLICY_NAME_MAX_CHARS - "s3doctor-".len() - 1 - hash.len() - 1 - access.len();
+    // Every character is ASCII here, so byte and character counts agree.
+    let kept = joined.get(..room).unwrap_or(&joined);
+    let kept = kept.trim_end_matches(['-', '.']);
+    format!("s3doctor-{kept}-{hash}-{access}")
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)
+}
+
+/// 64-bit FNV-1a: small, stable across releases and platforms, good enough to tell names apart.
+fn fnv1a_64(bytes: &[u8]) -> u64 {
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    bytes.iter().fold(OFFSET, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(PRIME)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Incident 1's "Option B" policy, verbatim.
+    const INCIDENT_1_OPTION_B: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "ListBuckets",
+      "Effect": "Allow",
+      "Action": [
+        "s3:ListAllMyBuckets",
+        "s3:GetBucketLocation"
+      ],
+      "Resource": "*"
+    },
+    {
+      "Sid": "BucketAccess",
+      "Effect": "Allow",
+      "Action": [
+        "s3:ListBucket",
+        "s3:GetBucketLocation"
+      ],
+      "Resource": "arn:aws:s3:::clipizy-dev"
+    },
+    {
+      "Sid": "ObjectAccess",
+      "Effect": "Allow",
+      "Action": [
+        "s3:PutObject",
+        "s3:GetObject",
+        "s3:DeleteObject",
+        "s3:PutObjectAcl"
+      ],
+      "Resource": "arn:aws:s3:::clipizy-dev/*"
+    }
+  ]
+}"#;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn sids(doc: &PolicyDocument) -> Vec<&str> {
+        doc.statement
+            .iter()
+            .filter_map(|s| s.sid.as_deref())
+            .collect()
+    }
+
+    #[test]
+    fn one_bucket_full_is_incident_1_option_b() {
+        let doc = generate(&names(&["clipizy-dev"]), Access::Full, None);
+        assert_eq!(doc, PolicyDocument::parse(INCIDENT_1_OPTION_B).unwrap());
+        let ours: serde_json::Value = serde_json::from_str(&doc.to_pretty_json()).unwrap();
+        let theirs: serde_json::Value = serde_json::from_str(INCIDENT_1_OPTION_B).unwrap();
+        assert_eq!(ours, theirs);
+        // Even the text is the same.
+        assert_eq!(doc.to_pretty_json(), INCIDENT_1_OPTION_B);
+        assert_eq!(validate(&doc).unwrap(), INCIDENT_1_OPTION_B);
+    }
+
+    #[test]
+    fn access_levels() {
+        assert_eq!(Access::default(), Access::ReadWrite);
+        assert_eq!(Access::Read.object_actions(), ["s3:GetObject"]);
+        assert_eq!(
+            Access::ReadWrite.object_actions(),
+            ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
+        );
+        assert!(Access::Full.object_actions().contains(&"s3:PutObjectAcl"));
+        assert_eq!(
+            Access::Read.bucket_actions(),
+            ["s3:ListBucket", "s3:GetBucketLocation"]
+        );
+        for access in [Access::Read, Access::ReadWrite, Access::Full] {
+            let json = serde_json::to_string(&access).unwrap();
+            assert_eq!(json, format!("\"{}\"", access.as_str()));
+            let value = <Access as clap::ValueEnum>::from_str(access.as_str(), false).unwrap();
+            assert_eq!(value, access);
+        }
+        let doc = generate(&names(&["b"]), Access::Read, None);
+        assert_eq!(
+            doc.statement[2].action,
+            Some(OneOrMany::Many(names(&["s3:GetObject"])))
+        );
+    }
+
+    #[test]
+    fn several_buckets_get_suffixed_sids() {
+        let doc = generate(
+            &names(&["clipizy-dev", "clipizy-prod", "clipizy-dev"]),
+            Access::ReadWrite,
+            None,
+        );
+        assert_eq!(
+            sids(&doc),
+            [
+                "ListBuckets",
+                "BucketAccessClipizyDev",
+                "ObjectAccessClipizyDev",
+                "BucketAccessClipizyProd",
+                "ObjectAccessClipizyProd"
+            ]
+        );
+        assert_eq!(
+            doc.statement[4].resource,
+            Some(OneOrMany::One("arn:aws:s3:::clipizy-prod/*".to_owned()))
+        );
+        assert!(validate(&doc).is_ok());
+    }
+
+    #[test]
+    fn colliding_suffixes_are_numbered() {
+        let doc = generate(&names(&["a-b", "a.b", "ab", "a-b2"]), Access::Read, None);
+        assert_eq!(
+            sids(&doc),
+            [
+                "ListBuckets",
+                "BucketAccessAB",
+                "ObjectAccessAB",
+                "BucketAccessAB2",
+                "ObjectAccessAB2",
+                "BucketAccessAb",
+                "ObjectAccessAb",
+                "BucketAccessAB22",
+                "ObjectAccessAB22"
+            ]
+        );
+        assert!(validate(&doc).is_ok());
+    }
+
+    #[test]
+    fn prefix_scopes_object_statement() {
+        let doc = generate(
+            &names(&["clipizy-dev"]),
+            Access::ReadWrite,
+            Some("uploads/"),
+        );
+        assert_eq!(
+            doc.statement[2].resource,
+            Some(OneOrMany::One(
+                "arn:aws:s3:::clipizy-dev/uploads/*".to_owned()
+            ))
+        );
+        assert_eq!(
+            doc.statement[1].resource,
+            Some(OneOrMany::One("arn:aws:s3:::clipizy-dev".to_owned()))
+        );
+    }
+
+    #[test]
+    fn no_bucket_gives_only_list_statement() {
+        let doc = generate(&[], Access::Read, None);
+        assert_eq!(sids(&doc), ["ListBuckets"]);
+    }
+
+    #[test]
+    fn three_hundred_buckets_are_too_large() {
+        let buckets: Vec<String> = (0..300).map(|i| format!("bucket-{i:03}")).collect();
+        let err = validate(&generate(&buckets, Access::ReadWrite, None)).unwrap_err();
+        let PolicyError::TooLarge { size, limit } = err.clone() else {
+            panic!("expected TooLarge, got {err:?}");
+        };
+        assert_eq!(limit, 6144);
+        assert!(size > limit);
+        let message = err.to_string();
+        assert!(message.contains(&size.to_string()), "{message}");
+        assert!(message.contains("6144"), "{message}");
+        assert!(message.contains("managed"), "{message}");
+    }
+
+    #[test]
+    fn size_ignores_whitespace() {
+        // Enough buckets to be close to the limit: pretty JSON is over, compact is under.
+        let mut n = 1;
+        loop {
+            let buckets: Vec<String> = (0..n).map(|i| format!("bucket-{i:03}")).collect();
+            let doc = generate(&buckets, Access::Read, None);
+            if doc.to_pretty_json().len() > MANAGED_POLICY_MAX_CHARS {
+                assert!(doc.to_compact_json().len() <= MANAGED_POLICY_MAX_CHARS);
+                assert!(validate(&doc).is_ok());
+                break;
+            }
+            n += 1;
+        }
+    }
+
+    #[test]
+    fn validate_rejects_bad_policies() {
+        assert_eq!(
+            validate(&PolicyDocument::new(vec![])),
+            Err(PolicyError::NoStatement)
+        );
+        let mut doc = generate(&names(&["b"]), Access::Read, None);
+        doc.statement[1].sid = Some("Bucket-Access".to_owned());
+        let err = validate(&doc).unwrap_err();
+        assert_eq!(
+            err,
+            PolicyError::InvalidSid {
+                index: 1,
+                sid: "Bucket-Access".to_owned()
+            }
+        );
+        assert!(err.to_string().contains("statement #2"));
+        doc.statement[1].sid = Some(String::new());
+        assert!(matches!(
+            validate(&doc),
+            Err(PolicyError::InvalidSid { .. })
+        ));
+        doc.statement[1].sid = Some("ObjectAccess".to_owned());
+        assert_eq!(
+            validate(&doc),
+            Err(PolicyError::DuplicateSid {
+                sid: "ObjectAccess".to_owned()
+            })
+        );
+        doc.statement[1].sid = None;
+        assert!(validate(&doc).is_ok());
+        doc.statement[1].resource = None;
+        assert_eq!(
+            validate(&doc),
+            Err(PolicyError::MissingElement {
+                index: 1,
+                element: "Resource"
+            })
+        );
+        doc.statement[1].resource = Some("*".into());
+        doc.statement[1].action = None;
+        assert!(matches!(
+            validate(&doc),
+            Err(PolicyError::MissingElement {
+                element: "Action",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn policy_names() {
+        assert_eq!(
+            default_policy_name(&names(&["clipizy-dev"]), Access::ReadWrite),
+            "s3doctor-clipizy-dev-read-write"
+        );
+        assert_eq!(
+            default_policy_name(&names(&["a", "b", "a"]), Access::Read),
+            "s3doctor-a-b-read"
+        );
+        assert_eq!(default_policy_name(&[], Access::Full), "s3doctor-full");
+        assert_eq!(
+            default_policy_name(&names(&["we!rd name"]), Access::Full),
+            "s3doctor-we-rd-name-full"
+        );
+    }
+
+    #[test]
+    fn long_policy_names_are_truncated_with_a_hash() {
+        let a: Vec<String> = (0..10)
+            .map(|i| format!("clipizy-bucket-number-{i}"))
+            .collect();
+        let mut b = a.clone();
+        b[9] = "clipizy-bucket-number-x".to_owned();
+        let name_a = default_policy_name(&a, Access::ReadWrite);
+        let name_b = default_policy_name(&b, Access::ReadWrite);
+        assert!(name_a.len() <= 128, "{name_a}");
+        assert!(name_a.starts_with("s3doctor-clipizy-bucket-number-0-"));
+        assert!(name_a.ends_with("-read-write"));
+        assert_ne!(name_a, name_b);
+        // Stable: same input, same name.
+        assert_eq!(name_a, default_policy_name(&a, Access::ReadWrite));
+        assert_eq!(fnv1a_64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a_64(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    fn bucket_name() -> impl Strategy<Value = String> {
+        "[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]"
+    }
+
+    fn access() -> impl Strategy<Value = Access> {
+        prop_oneof![
+            Just(Access::Read),
+            Just(Access::ReadWrite),
+            Just(Access::Full)
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn generate_validate_parse_round_trips(
+            buckets in prop::collection::vec(bucket_name(), 1..6),
+            access in access(),
+            prefix in prop::option::of("[a-zA-Z0-9/._-]{0,20}"),
+        ) {
+            let doc = generate(&buckets, access, prefix.as_deref());
+            let json = validate(&doc).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            prop_assert_eq!(PolicyDocument::parse(&json), Ok(doc.clone()));
+            let unique: HashSet<&String> = buckets.iter().collect();
+            prop_assert_eq!(doc.statement.len(), 1 + 2 * unique.len());
+            let sids = sids(&doc);
+            let distinct: HashSet<&&str> = sids.iter().collect();
+            prop_assert_eq!(distinct.len(), sids.len());
+        }
+
+        #[test]
+        fn policy_names_are_always_valid(
+            buckets in prop::collection::vec(any::<String>(), 0..12),
+            access in access(),
+        ) {
+            let name = default_policy_name(&buckets, access);
+            prop_assert!(name.len() <= POLICY_NAME_MAX_CHARS);
+            prop_assert!(name.chars().all(is_name_char), "{}", name);
+        }
+
+        #[test]
+        fn long_names_of_different_lists_differ(
+            a in prop::collection::vec(bucket_name(), 3..8),
+            b in prop::collection::vec(bucket_name(), 3..8),
+        ) {
+            let (mut a, mut b) = (dedup(&a).join(","), dedup(&b).join(","));
+            // Force truncation with two long common first buckets.
+            let long = format!("{},{},", "x".repeat(63), "y".repeat(63));
+            a.insert_str(0, &long);
+            b.insert_str(0, &long);
+            let a: Vec<String> = a.split(',').map(str::to_owned).collect();
+            let b: Vec<String> = b.split(',').map(str::to_owned).collect();
+            let (na, nb) = (
+                default_policy_name(&a, Access::Read),
+                default_policy_name(&b, Access::Read),
+            );
+            prop_assert!(na.len() <= POLICY_NAME_MAX_CHARS);
+            prop_assert_eq!(a == b, na == nb);
+        }
+    }
+}

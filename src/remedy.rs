@@ -1,0 +1,164 @@
+//! The remedy: a plan worked out from the findings and IAM's current state (pure data, shown
+//! to the person), a `ConfirmedPlan` that only the wizard's `y` and the CLI's `--yes` can
+//! make, applying it idempotently, and verifying that the failed steps now pass.
+
+pub mod apply;
+pub mod command;
+pub mod export;
+pub mod plan;
+
+use crate::arn::Principal;
+use crate::engine::Unit;
+use crate::policy::PolicyDocument;
+
+pub use plan::prepare;
+
+/// Whom the policy is attached to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AttachTarget {
+    User(String),
+    Role(String),
+}
+
+impl AttachTarget {
+    pub fn describe(&self) -> String {
+        match self {
+            AttachTarget::User(u) => format!("IAM user {u}"),
+            AttachTarget::Role(r) => format!("IAM role {r}"),
+        }
+    }
+}
+
+/// One IAM call the plan will make, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Call {
+    CreatePolicy,
+    /// Five versions exist: the oldest non-default one goes first (said before confirming).
+    DeletePolicyVersion(String),
+    CreatePolicyVersion,
+    Attach(AttachTarget),
+}
+
+/// The fix, as shown before anything changes.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub policy_name: String,
+    pub policy_arn: String,
+    pub document: PolicyDocument,
+    /// The validated JSON that would be sent.
+    pub json: String,
+    pub principal: Principal,
+    /// `None` when the principal cannot carry a policy (root, federated user).
+    pub target: Option<AttachTarget>,
+    pub calls: Vec<Call>,
+    /// Which credentials make the change (`--admin-profile NAME`, or the diagnosed ones).
+    pub acting_as: String,
+    /// Why nothing can be applied (no IAM rights, root, …); the export still works.
+    pub blocked: Option<String>,
+    /// Things a new Allow cannot fix (explicit denies), said plainly.
+    pub caveats: Vec<String>,
+    /// The rows to re-run to prove the fix.
+    pub verify: Vec<Unit>,
+    /// The endpoint, for the exported CLI commands.
+    pub endpoint: Option<String>,
+}
+
+impl Plan {
+    /// True when there is something to apply and nothing blocks it.
+    pub fn is_applicable(&self) -> bool {
+        self.blocked.is_none() && self.target.is_some()
+    }
+
+    /// Every IAM call, as the plan screen lists them.
+    pub fn call_lines(&self) -> Vec<String> {
+        if self.calls.is_empty() {
+            return vec![match (&self.blocked, &self.target) {
+                (Some(_), Some(t)) => format!(
+                    "not known: IAM could not be read; usually iam:CreatePolicy {} and attach to {}",
+                    self.policy_name,
+                    t.describe()
+                ),
+                (Some(_), None) => "none: there is no IAM user or role to attach to".to_owned(),
+                (None, _) => "none: the policy is already in place and attached".to_owned(),
+            }];
+        }
+        self.calls
+            .iter()
+            .map(|c| match c {
+                Call::CreatePolicy => format!("iam:CreatePolicy {}", self.policy_name),
+                Call::DeletePolicyVersion(v) => format!(
+                    "iam:DeletePolicyVersion {} {v} (5 versions exist; {v} is the oldest non-default)",
+                    self.policy_name
+                ),
+                Call::CreatePolicyVersion => {
+                    format!("iam:CreatePolicyVersion {} (set as default)", self.policy_name)
+                }
+                Call::Attach(AttachTarget::User(u)) => {
+                    format!("iam:AttachUserPolicy {} → user {u}", self.policy_name)
+                }
+                Call::Attach(AttachTarget::Role(r)) => {
+                    format!("iam:AttachRolePolicy {} → role {r}", self.policy_name)
+                }
+            })
+            .collect()
+    }
+
+    /// The plan as a Markdown hand-over for whoever owns IAM.
+    pub fn export_markdown(&self) -> String {
+        let mut md = format!("# Fix S3 access for {}\n\n", self.principal.arn);
+        if let Some(why) = &self.blocked {
+            md.push_str(&format!("s3doctor did not apply this fix: {why}\n\n"));
+        }
+        for c in &self.caveats {
+            md.push_str(&format!("> **Note:** {c}\n\n"));
+        }
+        let identity = crate::checks::Identity {
+            principal: self.principal.clone(),
+            user_id: None,
+        };
+        md.push_str(&export::fix_markdown(
+            &self.document,
+            Some(&identity),
+            &self.policy_name,
+            self.endpoint.as_deref(),
+        ));
+        md.push_str("## Verify\n\nAfter attaching, wait a few seconds (IAM is eventually consistent) and run:\n\n```bash\n");
+        let mut buckets: Vec<&str> = self
+            .verify
+            .iter()
+            .filter_map(|u| u.bucket.as_deref())
+            .collect();
+        buckets.dedup();
+        let mut cmd = "s3doctor check".to_owned();
+        for b in buckets {
+            cmd.push_str(&format!(" --bucket {b}"));
+        }
+        if let Some(e) = &self.endpoint {
+            cmd.push_str(&format!(" --endpoint-url {e}"));
+        }
+        md.push_str(&cmd);
+        md.push_str("\n```\n");
+        md
+    }
+
+    /// The person said yes. Called only by the wizard's `y` and the CLI's `--yes`.
+    pub fn confirm(self) -> ConfirmedPlan {
+        ConfirmedPlan(self)
+    }
+}
+
+/// A plan the person confirmed: the only thing `apply` accepts.
+#[derive(Debug)]
+pub struct ConfirmedPlan(Plan);
+
+impl ConfirmedPlan {
+    pub fn plan(&self) -> &Plan {
+        &self.0
+    }
+}
+
+/// What applying changed, so that it can be undone.
+#[derive(Clone, Debug, Default)]
+pub struct Applied {
+    pub changes: Vec<String>,
+}

@@ -1,0 +1,228 @@
+//! Applies a confirmed plan (the only path to IAM writes), verifies with backoff that the
+//! failed steps pass, and undoes an attachment.
+
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::{Applied, AttachTarget, Call, ConfirmedPlan};
+use crate::checks::Status;
+use crate::diagnose::describe;
+use crate::engine::{Engine, EngineEvent, Unit};
+
+/// What IAM is told a policy made by s3doctor is for.
+/// The tag every policy s3doctor creates carries, so that people (and `--undo`) can tell
+/// it apart. A tag rather than a description: descriptions hold spaces, which emulators that
+/// re-encode the form body to check signatures (moto) encode differently from the SDK.
+pub const CREATED_BY_TAG: (&str, &str) = ("created-by", "s3doctor");
+
+/// Makes the plan's calls in order. Stops at the first failure and says what was done.
+pub async fn apply(
+    confirmed: ConfirmedPlan,
+    iam: &aws_sdk_iam::Client,
+    progress: &(dyn Fn(String) + Send + Sync),
+) -> Result<Applied, String> {
+    let plan = confirmed.plan();
+    let mut applied = Applied::default();
+    let fail = |what: String, applied: &Applied| {
+        let done = if applied.changes.is_empty() {
+            "nothing was changed".to_owned()
+        } else {
+            format!("already done: {}", applied.changes.join("; "))
+        };
+        format!("{what} ({done})")
+    };
+    // The document is sent without whitespace: IAM stores the same policy either way, and
+    // emulators that re-encode the form body to check the signature (moto) then agree.
+    for call in &plan.calls {
+        match call {
+            Call::CreatePolicy => {
+                progress(format!("creating policy {}", plan.policy_name));
+                let out = iam
+                    .create_policy()
+                    .policy_name(&plan.policy_name)
+                    .policy_document(plan.document.to_compact_json())
+                    .tags(
+                        aws_sdk_iam::types::Tag::builder()
+                            .key(CREATED_BY_TAG.0)
+                            .value(CREATED_BY_TAG.1)
+                            .build()
+                            .map_err(|e| e.to_string())?,
+                    )
+                    .send()
+                    .await
+                    .map_err(|e| fail(describe("CreatePolicy", &e), &applied))?;
+                let arn = out
+                    .policy()
+                    .and_then(|p| p.arn())
+                    .unwrap_or(&plan.policy_arn)
+                    .to_owned();
+                applied.changes.push(format!("created policy {arn} (v1)"));
+            }
+            Call::DeletePolicyVersion(v) => {
+                progress(format!(
+                    "deleting old version {v} of {} (5 versions is IAM's limit)",
+                    plan.policy_name
+                ));
+                iam.delete_policy_version()
+                    .policy_arn(&plan.policy_arn)
+                    .version_id(v)
+                    .send()
+                    .await
+                    .map_err(|e| fail(describe("DeletePolicyVersion", &e), &applied))?;
+                applied
+                    .changes
+                    .push(format!("deleted version {v} of {}", plan.policy_arn));
+            }
+            Call::CreatePolicyVersion => {
+                progress(format!(
+                    "adding a new default version to {}",
+                    plan.policy_name
+                ));
+                let out = iam
+                    .create_policy_version()
+                    .policy_arn(&plan.policy_arn)
+                    .policy_document(plan.document.to_compact_json())
+                    .set_as_default(true)
+                    .send()
+                    .await
+                    .map_err(|e| fail(describe("CreatePolicyVersion", &e), &applied))?;
+                let v = out
+                    .policy_version()
+                    .and_then(|v| v.version_id())
+                    .unwrap_or("?");
+                applied
+                    .changes
+                    .push(format!("set version {v} of {} as default", plan.policy_arn));
+            }
+            Call::Attach(AttachTarget::User(user)) => {
+                progress(format!("attaching {} to user {user}", plan.policy_name));
+                iam.attach_user_policy()
+                    .user_name(user)
+                    .policy_arn(&plan.policy_arn)
+                    .send()
+                    .await
+                    .map_err(|e| fail(describe("AttachUserPolicy", &e), &applied))?;
+                applied
+                    .changes
+                    .push(format!("attached {} to user {user}", plan.policy_arn));
+            }
+            Call::Attach(AttachTarget::Role(role)) => {
+                progress(format!("attaching {} to role {role}", plan.policy_name));
+                iam.attach_role_policy()
+                    .role_name(role)
+                    .policy_arn(&plan.policy_arn)
+                    .send()
+                    .await
+                    .map_err(|e| fail(describe("AttachRolePolicy", &e), &applied))?;
+                applied
+                    .changes
+                    .push(format!("attached {} to role {role}", plan.policy_arn));
+            }
+        }
+    }
+    Ok(applied)
+}
+
+/// Re-runs `rows` with backoff until none fails or `deadline` passes (IAM is eventually
+/// consistent). True when they all pass.
+pub async fn verify(
+    engine: &Engine,
+    rows: &[Unit],
+    deadline: Duration,
+    tx: &UnboundedSender<EngineEvent>,
+    progress: &(dyn Fn(String) + Send + Sync),
+) -> bool {
+    let started = Instant::now();
+    let mut wait = Duration::from_millis(500);
+    let mut attempt = 1;
+    loop {
+        progress(format!(
+            "verifying (attempt {attempt}): re-running {} step(s)",
+            rows.len()
+        ));
+        engine.run(rows, tx).await;
+        let results = engine.results().await;
+        let failing: Vec<String> = results
+            .iter()
+            .filter(|r| rows.contains(&r.unit()) && r.status == Status::Fail)
+            .map(|r| {
+                format!(
+                    "{}{}",
+                    r.id,
+                    r.bucket
+                        .as_deref()
+                        .map(|b| format!(" [{b}]"))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        if failing.is_empty() {
+            progress(format!(
+                "verified after {:.1}s: the failed steps pass now",
+                started.elapsed().as_secs_f64()
+            ));
+            return true;
+        }
+        if started.elapsed() + wait > deadline {
+            progress(format!(
+                "still failing after {}s: {}",
+                started.elapsed().as_secs(),
+                failing.join(", ")
+            ));
+            return false;
+        }
+        progress(format!(
+            "still failing: {}; IAM may need a moment, retrying in {:.1}s",
+            failing.join(", "),
+            wait.as_secs_f64()
+        ));
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(Duration::from_secs(8));
+        attempt += 1;
+    }
+}
+
+/// Detaches the policy from the principal, if attached. Returns what it did.
+pub async fn undo(
+    iam: &aws_sdk_iam::Client,
+    target: &AttachTarget,
+    policy_arn: &str,
+) -> Result<String, String> {
+    let result = match target {
+        AttachTarget::User(u) => iam
+            .detach_user_policy()
+            .user_name(u)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                (
+                    crate::diagnose::error_code(&e),
+                    describe("DetachUserPolicy", &e),
+                )
+            }),
+        AttachTarget::Role(r) => iam
+            .detach_role_policy()
+            .role_name(r)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                (
+                    crate::diagnose::error_code(&e),
+                    describe("DetachRolePolicy", &e),
+                )
+            }),
+    };
+    match result {
+        Ok(()) => Ok(format!("detached {policy_arn} from {}", target.describe())),
+        Err((Some(code), _)) if code == "NoSuchEntity" => Ok(format!(
+            "{policy_arn} was not attached to {}: nothing to undo",
+            target.describe()
+        )),
+        Err((_, why)) => Err(why),
+    }
+}

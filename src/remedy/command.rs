@@ -1,0 +1,239 @@
+//! `s3doctor fix`: check, show the plan, apply it only with `--yes` (or a typed `y` on a
+//! terminal), verify, and list what changed; `--undo` detaches; `--export` hands it over.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use color_eyre::eyre::Result;
+use tokio::sync::mpsc;
+
+use super::{AttachTarget, Plan, apply, plan};
+use crate::arn::PrincipalKind;
+use crate::aws::{self, Session};
+use crate::cli::{BadInput, Config};
+use crate::commands::{bad_input, emit, exit};
+use crate::engine::{Engine, Unit};
+use crate::policy;
+use crate::report::{self, Report};
+use crate::runbook::StepId;
+
+/// How long verification keeps trying (IAM is eventually consistent).
+pub const VERIFY_DEADLINE: Duration = Duration::from_secs(60);
+
+pub async fn fix(
+    config: Config,
+    yes: bool,
+    policy_name: Option<String>,
+    undo: bool,
+    export: Option<PathBuf>,
+) -> Result<ExitCode> {
+    if config.run.buckets.is_empty() {
+        return Ok(bad_input(&BadInput(
+            "fix needs --bucket (or S3_BUCKET in the --env-file)".into(),
+        )));
+    }
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !yes && export.is_none() && !interactive {
+        return Ok(bad_input(&BadInput(
+            "fix changes IAM: pass --yes to confirm, or --export FILE to write the fix for whoever owns IAM".into(),
+        )));
+    }
+    let admin = match &config.admin {
+        Some(settings) => match aws::connect(settings).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!(
+                    "s3doctor: the admin profile has no usable credentials: {}",
+                    e.detail
+                );
+                return Ok(ExitCode::from(exit::FINDINGS));
+            }
+        },
+        None => None,
+    };
+    let admin_profile = config.admin.as_ref().and_then(|a| a.profile.clone());
+    let engine = Engine::new(config.settings, config.run);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    if undo {
+        let code = undo_fix(&engine, admin.as_ref(), policy_name, &tx).await;
+        drop(tx);
+        let _ = drain.await;
+        return Ok(code);
+    }
+    eprintln!("s3doctor: checking…");
+    engine.run_all(&tx).await;
+    let results = engine.results().await;
+    let session = engine.session().await;
+    let info = engine.session_info().await;
+    let before = Report::from_engine(&engine).await;
+    if before.ok {
+        eprintln!("s3doctor: nothing to fix: every check passes");
+        emit(&report::to_text(&before, false), None)?;
+        return Ok(ExitCode::from(exit::OK));
+    }
+    let prepared = plan::prepare(plan::Inputs {
+        engine: &engine,
+        results: &results,
+        identity: info.identity.as_ref(),
+        session: session.as_deref(),
+        admin: admin_profile.as_deref().zip(admin.as_ref()),
+        policy_name,
+    })
+    .await;
+    let plan = match prepared {
+        Ok(p) => p,
+        Err(why) => {
+            eprintln!("s3doctor: {why}");
+            emit(&report::to_text(&before, false), None)?;
+            return Ok(ExitCode::from(exit::FINDINGS));
+        }
+    };
+    eprintln!("{}", describe_plan(&plan));
+    if let Some(path) = &export {
+        std::fs::write(path, plan.export_markdown())?;
+        eprintln!(
+            "s3doctor: the fix is written to {} (nothing was changed)",
+            path.display()
+        );
+        return Ok(ExitCode::from(exit::FINDINGS));
+    }
+    if let Some(why) = &plan.blocked {
+        eprintln!("s3doctor: nothing was changed: {why}");
+        return Ok(ExitCode::from(exit::FINDINGS));
+    }
+    let confirmed = if yes || ask_yes("Apply this plan? [y/N] ").await {
+        plan.clone().confirm()
+    } else {
+        eprintln!("s3doctor: cancelled; nothing was changed");
+        return Ok(ExitCode::from(exit::FINDINGS));
+    };
+    let iam = match (&admin, &session) {
+        (Some(a), _) => a.clients.iam.clone(),
+        (None, Some(s)) => s.clients.iam.clone(),
+        (None, None) => return Ok(ExitCode::from(exit::FINDINGS)),
+    };
+    let progress = |line: String| eprintln!("  {line}");
+    let applied = match apply::apply(confirmed, &iam, &progress).await {
+        Ok(a) => a,
+        Err(why) => {
+            eprintln!("s3doctor: {why}");
+            return Ok(ExitCode::from(exit::FINDINGS));
+        }
+    };
+    let verified = apply::verify(&engine, &plan.verify, VERIFY_DEADLINE, &tx, &progress).await;
+    drop(tx);
+    let _ = drain.await;
+    let after = Report::from_engine(&engine).await;
+    emit(&report::to_text(&after, false), None)?;
+    eprintln!("Changed:");
+    if applied.changes.is_empty() {
+        eprintln!("  nothing (the policy was already in place and attached)");
+    }
+    for c in &applied.changes {
+        eprintln!("  - {c}");
+    }
+    eprintln!(
+        "Undo with: s3doctor fix --undo --bucket {} --policy-name {}",
+        after.target.buckets.join(" --bucket "),
+        plan.policy_name
+    );
+    Ok(ExitCode::from(if verified && after.ok {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    }))
+}
+
+/// The plan as text, for standard error.
+pub fn describe_plan(plan: &Plan) -> String {
+    let mut s = String::from("\nPlan\n");
+    s.push_str(&format!(
+        "  policy     {} ({})\n",
+        plan.policy_name, plan.policy_arn
+    ));
+    s.push_str(&format!(
+        "  attach to  {}\n",
+        plan.target
+            .as_ref()
+            .map(AttachTarget::describe)
+            .unwrap_or_else(|| "nobody (see below)".into())
+    ));
+    s.push_str(&format!("  acting as  {}\n", plan.acting_as));
+    s.push_str("  IAM calls\n");
+    for line in plan.call_lines() {
+        s.push_str(&format!("    - {line}\n"));
+    }
+    for c in &plan.caveats {
+        s.push_str(&format!("  note: {c}\n"));
+    }
+    s.push_str(&format!("  policy document\n{}\n", indent(&plan.json, 4)));
+    s
+}
+
+fn indent(text: &str, n: usize) -> String {
+    let pad = " ".repeat(n);
+    text.lines()
+        .map(|l| format!("{pad}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn ask_yes(prompt: &str) -> bool {
+    eprint!("{prompt}");
+    tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map(|_| line.trim().eq_ignore_ascii_case("y"))
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+async fn undo_fix(
+    engine: &Engine,
+    admin: Option<&Session>,
+    policy_name: Option<String>,
+    tx: &mpsc::UnboundedSender<crate::engine::EngineEvent>,
+) -> ExitCode {
+    engine.run(&[Unit::global(StepId::Identity)], tx).await;
+    let info = engine.session_info().await;
+    let Some(identity) = info.identity else {
+        eprintln!(
+            "s3doctor: cannot undo: the principal is unknown (the identity step did not pass)"
+        );
+        return ExitCode::from(exit::FINDINGS);
+    };
+    let p = &identity.principal;
+    let target = match p.kind {
+        PrincipalKind::User => AttachTarget::User(p.name.clone()),
+        PrincipalKind::AssumedRole | PrincipalKind::Role => AttachTarget::Role(p.name.clone()),
+        _ => {
+            eprintln!("s3doctor: {} cannot carry a policy; nothing to undo", p.arn);
+            return ExitCode::from(exit::FINDINGS);
+        }
+    };
+    let run = engine.run_settings();
+    let name = policy_name.unwrap_or_else(|| policy::default_policy_name(&run.buckets, run.access));
+    let arn = format!("arn:{}:iam::{}:policy/{name}", p.partition, p.account);
+    let session = engine.session().await;
+    let iam = match (admin, session.as_deref()) {
+        (Some(a), _) => a.clients.iam.clone(),
+        (None, Some(s)) => s.clients.iam.clone(),
+        (None, None) => return ExitCode::from(exit::FINDINGS),
+    };
+    match apply::undo(&iam, &target, &arn).await {
+        Ok(done) => {
+            eprintln!("s3doctor: {done}");
+            ExitCode::from(exit::OK)
+        }
+        Err(why) => {
+            eprintln!("s3doctor: {why}");
+            ExitCode::from(exit::FINDINGS)
+        }
+    }
+}

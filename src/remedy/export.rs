@@ -1,0 +1,84 @@
+//! The fix as a Markdown hand-over for whoever owns IAM: console steps, AWS CLI commands
+//! with the real account, names and ARNs, and the policy JSON (incident 1's shape).
+
+use std::fmt::Write as _;
+
+use crate::arn::PrincipalKind;
+use crate::checks::Identity;
+use crate::policy::PolicyDocument;
+
+/// Console steps, CLI commands and JSON that attach `policy` as `policy_name`.
+pub fn fix_markdown(
+    policy: &PolicyDocument,
+    identity: Option<&Identity>,
+    policy_name: &str,
+    endpoint: Option<&str>,
+) -> String {
+    let mut md = String::new();
+    let json = policy.to_pretty_json();
+    let account = identity
+        .map(|i| i.principal.account.as_str())
+        .unwrap_or("ACCOUNT_ID");
+    let endpoint_flag = endpoint
+        .map(|e| format!(" --endpoint-url {e}"))
+        .unwrap_or_default();
+    let (console_kind, attach) = match identity.map(|i| (&i.principal.kind, i)) {
+        Some((PrincipalKind::User, i)) => (
+            Some(("Users", i.principal.name.clone())),
+            Some(format!(
+                "aws iam attach-user-policy{endpoint_flag} \\\n    --user-name {} \\\n    --policy-arn arn:aws:iam::{account}:policy/{policy_name}",
+                i.principal.name
+            )),
+        ),
+        Some((PrincipalKind::AssumedRole | PrincipalKind::Role, i)) => {
+            let role = i.principal.name.clone();
+            (
+                Some(("Roles", role.clone())),
+                Some(format!(
+                    "aws iam attach-role-policy{endpoint_flag} \\\n    --role-name {role} \\\n    --policy-arn arn:aws:iam::{account}:policy/{policy_name}"
+                )),
+            )
+        }
+        _ => (None, None),
+    };
+    let _ = writeln!(md, "## The fix: attach a least-privilege policy\n");
+    if let (Some((section, name)), Some(_)) = (&console_kind, &attach) {
+        let _ = writeln!(md, "### Option 1: AWS console\n");
+        let _ = writeln!(
+            md,
+            "1. Open the IAM console: https://console.aws.amazon.com/iam/"
+        );
+        let _ = writeln!(
+            md,
+            "2. Policies → **Create policy** → **JSON**, paste the policy below, name it `{policy_name}`, **Create policy**."
+        );
+        let _ = writeln!(
+            md,
+            "3. {section} → `{name}` → **Add permissions** → **Attach policies directly**."
+        );
+        let _ = writeln!(
+            md,
+            "4. Search for `{policy_name}`, tick it, **Add permissions**.\n"
+        );
+        let _ = writeln!(md, "### Option 2: AWS CLI\n");
+        let _ = writeln!(
+            md,
+            "```bash\ncat > {policy_name}.json <<'EOF'\n{json}\nEOF\n"
+        );
+        let _ = writeln!(
+            md,
+            "aws iam create-policy{endpoint_flag} \\\n    --policy-name {policy_name} \\\n    --policy-document file://{policy_name}.json\n"
+        );
+        let _ = writeln!(md, "{}\n```\n", attach.unwrap_or_default());
+    } else {
+        let who = identity
+            .map(|i| i.principal.arn.as_str())
+            .unwrap_or("the principal");
+        let _ = writeln!(
+            md,
+            "{who} is not an IAM user or role, so a policy cannot be attached to it directly: give the app the keys of an IAM user or a role, and attach this policy to that.\n"
+        );
+    }
+    let _ = writeln!(md, "### Policy JSON\n\n```json\n{json}\n```\n");
+    md
+}

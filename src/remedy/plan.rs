@@ -1,0 +1,218 @@
+//! Works out the plan: the policy from the findings, whom to attach it to, and — by reading
+//! IAM (never writing) — exactly which calls are needed to get there idempotently.
+
+use super::{AttachTarget, Call, Plan};
+use crate::arn::PrincipalKind;
+use crate::aws::Session;
+use crate::checks::{Identity, Status};
+use crate::diagnose::{describe, error_code};
+use crate::engine::{Engine, StepResult, Unit};
+use crate::finding::FindingCode;
+use crate::policy::{self, PolicyDocument};
+use crate::report;
+
+/// Where the remedy gets its facts from.
+pub struct Inputs<'a> {
+    pub engine: &'a Engine,
+    pub results: &'a [StepResult],
+    pub identity: Option<&'a Identity>,
+    /// The diagnosed session (the app's keys).
+    pub session: Option<&'a Session>,
+    /// `--admin-profile` session, when given and resolved.
+    pub admin: Option<(&'a str, &'a Session)>,
+    pub policy_name: Option<String>,
+}
+
+/// Builds the plan, or says in one sentence why there is nothing to plan.
+pub async fn prepare(inputs: Inputs<'_>) -> Result<Plan, String> {
+    let run = inputs.engine.run_settings();
+    let findings = report::dedupe(
+        inputs
+            .results
+            .iter()
+            .flat_map(|r| r.findings.iter().cloned()),
+    );
+    let caveats: Vec<String> = findings
+        .iter()
+        .filter(|f| f.code == FindingCode::ExplicitDeny)
+        .map(|f| {
+            let stmt = f
+                .statement
+                .as_ref()
+                .map(|s| format!(" ({})", s.label()))
+                .unwrap_or_default();
+            format!(
+                "{} on {} is explicitly denied{stmt}: a new Allow cannot fix that. {}",
+                f.action.as_deref().unwrap_or("an action"),
+                f.bucket.as_deref().unwrap_or("the bucket"),
+                f.remedy
+            )
+        })
+        .collect();
+    let prefix = run.prefix_scoped.then_some(run.prefix.as_str());
+    let Some(document) = report::policy_for(&findings, run.access, prefix) else {
+        return Err(match caveats.first() {
+            Some(c) => format!("no missing permission to add. {c}"),
+            None => "no missing permission to add: the failures are not fixed by a policy (see each finding's fix)".into(),
+        });
+    };
+    let json = policy::validate(&document).map_err(|e| e.to_string())?;
+    let Some(identity) = inputs.identity else {
+        return Err("the principal is unknown (the identity step did not pass), so there is no one to attach a policy to".into());
+    };
+    let principal = identity.principal.clone();
+    let policy_name = inputs
+        .policy_name
+        .clone()
+        .unwrap_or_else(|| policy::default_policy_name(&run.buckets, run.access));
+    let policy_arn = format!(
+        "arn:{}:iam::{}:policy/{policy_name}",
+        principal.partition, principal.account
+    );
+    let target = match principal.kind {
+        PrincipalKind::User => Some(AttachTarget::User(principal.name.clone())),
+        PrincipalKind::AssumedRole | PrincipalKind::Role => {
+            Some(AttachTarget::Role(principal.name.clone()))
+        }
+        _ => None,
+    };
+    let verify = verify_rows(inputs.engine, inputs.results);
+    let (acting_as, session) = match (inputs.admin, inputs.session) {
+        (Some((profile, s)), _) => (format!("--admin-profile {profile}"), Some(s)),
+        (None, s) => (format!("the diagnosed credentials ({})", principal.arn), s),
+    };
+    let mut plan = Plan {
+        policy_name,
+        policy_arn,
+        document,
+        json,
+        principal,
+        target,
+        calls: Vec::new(),
+        acting_as,
+        blocked: None,
+        caveats,
+        verify,
+        endpoint: inputs.engine.settings().endpoint.clone(),
+    };
+    if plan.target.is_none() {
+        plan.blocked = Some(format!(
+            "{} is a {} principal, which cannot carry an IAM policy: give the app an IAM user or role, and attach the exported policy to that",
+            plan.principal.arn,
+            plan.principal.kind.as_str()
+        ));
+        return Ok(plan);
+    }
+    let Some(session) = session else {
+        plan.blocked = Some("no credentials to read or change IAM with".into());
+        return Ok(plan);
+    };
+    if let Err(why) = plan_calls(&mut plan, &session.clients.iam).await {
+        plan.blocked = Some(match inputs.admin {
+            Some(_) => format!("the admin profile may not do this: {why}"),
+            None => format!(
+                "{} may not read or change IAM ({why}). Run again with --admin-profile PROFILE (credentials allowed to change IAM), or export the fix for whoever owns IAM (--export FILE; e in the wizard)",
+                plan.principal.name
+            ),
+        });
+    }
+    Ok(plan)
+}
+
+/// The failed rows a policy can fix, and what must re-run with them.
+fn verify_rows(engine: &Engine, results: &[StepResult]) -> Vec<Unit> {
+    let mut rows: Vec<Unit> = Vec::new();
+    for r in results.iter().filter(|r| {
+        r.status == Status::Fail && r.findings.iter().any(|f| f.code.is_fixable_by_policy())
+    }) {
+        for u in engine.rerun_set(&r.unit()) {
+            if !rows.contains(&u) {
+                rows.push(u);
+            }
+        }
+    }
+    rows
+}
+
+/// Reads IAM to decide the calls: reuse a policy with the same document, add a version
+/// otherwise (making room at five), attach only if not attached.
+async fn plan_calls(plan: &mut Plan, iam: &aws_sdk_iam::Client) -> Result<(), String> {
+    match iam.get_policy().policy_arn(&plan.policy_arn).send().await {
+        Ok(out) => {
+            let default_version = out
+                .policy()
+                .and_then(|p| p.default_version_id())
+                .unwrap_or("v1")
+                .to_owned();
+            let current = iam
+                .get_policy_version()
+                .policy_arn(&plan.policy_arn)
+                .version_id(&default_version)
+                .send()
+                .await
+                .map_err(|e| describe("GetPolicyVersion", &e))?;
+            let current_doc = current
+                .policy_version()
+                .and_then(|v| v.document())
+                .and_then(|d| PolicyDocument::parse(d).ok());
+            if current_doc.as_ref() != Some(&plan.document) {
+                let versions = iam
+                    .list_policy_versions()
+                    .policy_arn(&plan.policy_arn)
+                    .send()
+                    .await
+                    .map_err(|e| describe("ListPolicyVersions", &e))?;
+                let mut old: Vec<(String, Option<aws_smithy_types::DateTime>)> = versions
+                    .versions()
+                    .iter()
+                    .filter(|v| !v.is_default_version())
+                    .filter_map(|v| Some((v.version_id()?.to_owned(), v.create_date().cloned())))
+                    .collect();
+                if versions.versions().len() >= 5 {
+                    old.sort_by(|a, b| {
+                        a.1.map(|d| d.secs())
+                            .cmp(&b.1.map(|d| d.secs()))
+                            .then(version_number(&a.0).cmp(&version_number(&b.0)))
+                    });
+                    if let Some((oldest, _)) = old.first() {
+                        plan.calls.push(Call::DeletePolicyVersion(oldest.clone()));
+                    }
+                }
+                plan.calls.push(Call::CreatePolicyVersion);
+            }
+        }
+        Err(e) if error_code(&e).as_deref() == Some("NoSuchEntity") => {
+            plan.calls.push(Call::CreatePolicy)
+        }
+        Err(e) => return Err(describe("GetPolicy", &e)),
+    }
+    let attached = match &plan.target {
+        Some(AttachTarget::User(user)) => iam
+            .list_attached_user_policies()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(|e| describe("ListAttachedUserPolicies", &e))?
+            .attached_policies()
+            .iter()
+            .any(|p| p.policy_arn() == Some(plan.policy_arn.as_str())),
+        Some(AttachTarget::Role(role)) => iam
+            .list_attached_role_policies()
+            .role_name(role)
+            .send()
+            .await
+            .map_err(|e| describe("ListAttachedRolePolicies", &e))?
+            .attached_policies()
+            .iter()
+            .any(|p| p.policy_arn() == Some(plan.policy_arn.as_str())),
+        None => true,
+    };
+    if !attached && let Some(t) = plan.target.clone() {
+        plan.calls.push(Call::Attach(t));
+    }
+    Ok(())
+}
+
+fn version_number(v: &str) -> u64 {
+    v.trim_start_matches('v').parse().unwrap_or(u64::MAX)
+}

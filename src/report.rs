@@ -1,0 +1,375 @@
+//! The report of a run, built from the engine's results, and its three renderings: text for
+//! a terminal, JSON (`s3doctor.report/v1`) for scripts, Markdown for tickets.
+
+use std::fmt::Write as _;
+
+use crossterm::style::Stylize;
+use serde::Serialize;
+
+use crate::aws;
+use crate::checks::{Identity, RunSettings, Status};
+use crate::engine::{Engine, SessionInfo, StepResult};
+use crate::finding::{Finding, FindingCode};
+use crate::policy::{self, Access, PolicyDocument};
+
+pub const SCHEMA: &str = "s3doctor.report/v1";
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Target {
+    pub buckets: Vec<String>,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub profile: Option<String>,
+    pub credential_source: Option<String>,
+    pub access: Access,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct IdentityReport {
+    pub arn: String,
+    pub account: String,
+    pub principal_type: String,
+    pub principal_name: String,
+}
+
+impl From<&Identity> for IdentityReport {
+    fn from(i: &Identity) -> Self {
+        IdentityReport {
+            arn: i.principal.arn.clone(),
+            account: i.principal.account.clone(),
+            principal_type: i.principal.kind.as_str().to_owned(),
+            principal_name: i.principal.name.clone(),
+        }
+    }
+}
+
+/// A whole run, as every output format shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub ok: bool,
+    pub target: Target,
+    pub identity: Option<IdentityReport>,
+    pub steps: Vec<StepResult>,
+    pub findings: Vec<Finding>,
+    pub policy: Option<PolicyDocument>,
+    #[serde(skip)]
+    pub identity_full: Option<Identity>,
+}
+
+impl Report {
+    /// Collects the engine's results into a report.
+    pub async fn from_engine(engine: &Engine) -> Report {
+        let steps = engine.results().await;
+        let info = engine.session_info().await;
+        Report::build(engine.settings(), engine.run_settings(), steps, &info)
+    }
+
+    pub fn build(
+        settings: &aws::Settings,
+        run: &RunSettings,
+        steps: Vec<StepResult>,
+        info: &SessionInfo,
+    ) -> Report {
+        let findings = dedupe(steps.iter().flat_map(|s| s.findings.iter().cloned()));
+        let policy = policy_for(
+            &findings,
+            run.access,
+            run.prefix_scoped.then_some(run.prefix.as_str()),
+        );
+        Report {
+            schema: SCHEMA,
+            ok: !findings.iter().any(Finding::is_error),
+            target: Target {
+                buckets: run.buckets.clone(),
+                region: info.region.clone(),
+                endpoint: settings.endpoint.clone(),
+                profile: settings.profile.clone(),
+                credential_source: info.credential_source.clone(),
+                access: run.access,
+            },
+            identity: info.identity.as_ref().map(IdentityReport::from),
+            identity_full: info.identity.clone(),
+            steps,
+            findings,
+            policy,
+        }
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.findings.iter().filter(|f| f.is_error()).count()
+    }
+}
+
+/// One finding per problem: the keys' problems once for the run, the others per bucket and action.
+pub fn dedupe(findings: impl Iterator<Item = Finding>) -> Vec<Finding> {
+    let mut seen = std::collections::HashSet::new();
+    findings
+        .filter(|f| {
+            let run_wide = f.code.is_credentials() || f.code == FindingCode::EndpointUnreachable;
+            let key = if run_wide {
+                (f.code, None, None)
+            } else {
+                (f.code, f.bucket.clone(), f.action.clone())
+            };
+            seen.insert(key)
+        })
+        .collect()
+}
+
+/// The least-privilege policy for the buckets with missing permissions, if any.
+pub fn policy_for(
+    findings: &[Finding],
+    access: Access,
+    prefix: Option<&str>,
+) -> Option<PolicyDocument> {
+    let mut buckets: Vec<String> = findings
+        .iter()
+        .filter(|f| f.code.is_fixable_by_policy())
+        .filter_map(|f| f.bucket.clone())
+        .collect();
+    buckets.dedup();
+    (!buckets.is_empty()).then(|| policy::generate(&buckets, access, prefix))
+}
+
+/// JSON, exactly the `s3doctor.report/v1` schema.
+pub fn to_json(report: &Report) -> String {
+    serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+fn symbol(status: Status) -> &'static str {
+    match status {
+        Status::Pass => "✓",
+        Status::Warn => "!",
+        Status::Fail => "✗",
+        Status::Skip => "-",
+    }
+}
+
+fn paint(text: &str, status: Status, color: bool) -> String {
+    if !color {
+        return text.to_owned();
+    }
+    match status {
+        Status::Pass => text.green().to_string(),
+        Status::Warn => text.yellow().to_string(),
+        Status::Fail => text.red().bold().to_string(),
+        Status::Skip => text.dark_grey().to_string(),
+    }
+}
+
+/// Readable text for a terminal; colours only when `color` (symbols always).
+pub fn to_text(report: &Report, color: bool) -> String {
+    let mut out = String::new();
+    let t = &report.target;
+    let _ = writeln!(out, "s3doctor: S3 access check");
+    match &report.identity {
+        Some(i) => {
+            let _ = writeln!(
+                out,
+                "  principal    {} ({} {}, account {})",
+                i.arn, i.principal_type, i.principal_name, i.account
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "  principal    unknown (the keys could not be checked)"
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  buckets      {}   region {}   access {}",
+        t.buckets.join(", "),
+        t.region.as_deref().unwrap_or("(none configured)"),
+        t.access.as_str()
+    );
+    let _ = writeln!(
+        out,
+        "  credentials  {}",
+        t.credential_source.as_deref().unwrap_or("none found")
+    );
+    if let Some(e) = &t.endpoint {
+        let _ = writeln!(out, "  endpoint     {e}");
+    }
+    let _ = writeln!(out);
+    let mut last_bucket: Option<&str> = None;
+    for step in &report.steps {
+        if step.bucket.as_deref() != last_bucket {
+            last_bucket = step.bucket.as_deref();
+            if let Some(b) = last_bucket {
+                let _ = writeln!(out, "  bucket {b}");
+            }
+        }
+        let label = format!(
+            "{} {:<4}",
+            symbol(step.status),
+            step.status.as_str().to_uppercase()
+        );
+        let _ = writeln!(
+            out,
+            "  {}  {:<15} {} ({} ms)",
+            paint(&label, step.status, color),
+            step.id.as_str(),
+            step.detail,
+            step.elapsed_ms
+        );
+        if step.status == Status::Fail
+            && let Some(ev) = &step.evidence
+        {
+            let _ = writeln!(out, "  {:<6}  {:<15} {}", "", "", ev.one_line());
+        }
+    }
+    let _ = writeln!(out);
+    if report.findings.is_empty() {
+        let _ = writeln!(out, "{}", paint("No problems found.", Status::Pass, color));
+    } else {
+        let _ = writeln!(out, "Findings ({})", report.findings.len());
+        for f in &report.findings {
+            let status = if f.is_error() {
+                Status::Fail
+            } else {
+                Status::Warn
+            };
+            let mut head = format!("{} {}", symbol(status), f.code);
+            if let Some(b) = &f.bucket {
+                head.push_str(&format!("  {b}"));
+            }
+            if let Some(a) = &f.action {
+                head.push_str(&format!("  {a}"));
+            }
+            let _ = writeln!(out, "  {}", paint(&head, status, color));
+            let _ = writeln!(out, "    {}", f.summary);
+            if let Some(s) = &f.statement {
+                let _ = writeln!(out, "    Responsible: {}", s.label());
+            }
+            let _ = writeln!(out, "    Fix: {}", f.remedy);
+        }
+    }
+    if let Some(policy) = &report.policy {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "Least-privilege policy that fixes the missing permissions (`s3doctor fix` attaches it):"
+        );
+        let _ = writeln!(out, "{}", policy.to_pretty_json());
+    }
+    let _ = writeln!(out);
+    let verdict = match report.error_count() {
+        0 => paint("Result: OK", Status::Pass, color),
+        n => paint(
+            &format!("Result: {n} problem(s) found"),
+            Status::Fail,
+            color,
+        ),
+    };
+    let _ = writeln!(out, "{verdict}");
+    out
+}
+
+/// A ticket-ready write-up: problem, evidence, the fix (console and CLI), the policy, how to verify.
+pub fn to_markdown(report: &Report) -> String {
+    let mut md = String::new();
+    let t = &report.target;
+    let buckets = t.buckets.join(", ");
+    let headline = match report.error_count() {
+        0 => "no problems found".to_owned(),
+        1 => "1 problem found".to_owned(),
+        n => format!("{n} problems found"),
+    };
+    let _ = writeln!(md, "# S3 access check: {buckets} ({headline})\n");
+    match &report.identity {
+        Some(i) => {
+            let _ = writeln!(
+                md,
+                "- **Principal:** `{}` ({} `{}`, account {})",
+                i.arn, i.principal_type, i.principal_name, i.account
+            );
+        }
+        None => {
+            let _ = writeln!(
+                md,
+                "- **Principal:** unknown (the keys could not be checked)"
+            );
+        }
+    }
+    let _ = writeln!(md, "- **Buckets:** {buckets}");
+    let _ = writeln!(
+        md,
+        "- **Region:** {}",
+        t.region.as_deref().unwrap_or("none configured")
+    );
+    let _ = writeln!(md, "- **Access checked:** {}", t.access.as_str());
+    let _ = writeln!(
+        md,
+        "- **Credentials:** {}",
+        t.credential_source.as_deref().unwrap_or("none found")
+    );
+    if let Some(e) = &t.endpoint {
+        let _ = writeln!(md, "- **Endpoint:** {e}");
+    }
+    let _ = writeln!(md);
+    if !report.findings.is_empty() {
+        let _ = writeln!(md, "## Problems\n");
+        for (n, f) in report.findings.iter().enumerate() {
+            let _ = writeln!(md, "### {}. {} (`{}`)\n", n + 1, f.title, f.code);
+            let _ = writeln!(md, "{}\n", f.summary);
+            if let Some(s) = &f.statement {
+                let _ = writeln!(md, "- **Responsible:** {}", s.label());
+            }
+            if let Some(ev) = &f.evidence {
+                let _ = writeln!(md, "- **Evidence:** `{}`", ev.one_line());
+            }
+            let _ = writeln!(md, "- **Fix:** {}\n", f.remedy);
+        }
+    }
+    let _ = writeln!(md, "## Checklist\n");
+    let _ = writeln!(md, "| | step | bucket | result | detail |");
+    let _ = writeln!(md, "|---|---|---|---|---|");
+    for s in &report.steps {
+        let _ = writeln!(
+            md,
+            "| {} | `{}` | {} | {} | {} |",
+            symbol(s.status),
+            s.id,
+            s.bucket.as_deref().unwrap_or(""),
+            s.status.as_str(),
+            s.detail.replace('|', "\\|")
+        );
+    }
+    let _ = writeln!(md);
+    if let Some(policy) = &report.policy {
+        md.push_str(&crate::remedy::export::fix_markdown(
+            policy,
+            report.identity_full.as_ref(),
+            &policy::default_policy_name(&t.buckets, t.access),
+            t.endpoint.as_deref(),
+        ));
+    }
+    let _ = writeln!(md, "## Verify\n");
+    let _ = writeln!(md, "```bash\n{}\n```", verify_command(report));
+    md
+}
+
+/// The command that re-runs this check.
+pub fn verify_command(report: &Report) -> String {
+    let t = &report.target;
+    let mut cmd = String::from("s3doctor check");
+    for b in &t.buckets {
+        cmd.push_str(&format!(" --bucket {b}"));
+    }
+    if t.access != Access::ReadWrite {
+        cmd.push_str(&format!(" --access {}", t.access.as_str()));
+    }
+    if let Some(r) = &t.region {
+        cmd.push_str(&format!(" --region {r}"));
+    }
+    if let Some(p) = &t.profile {
+        cmd.push_str(&format!(" --profile {p}"));
+    }
+    if let Some(e) = &t.endpoint {
+        cmd.push_str(&format!(" --endpoint-url {e}"));
+    }
+    cmd
+}

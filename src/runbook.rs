@@ -1,0 +1,239 @@
+//! The checklist as data: step order, titles, "why" texts and finding templates, loaded from
+//! the TOML embedded at build time, with `StepId` as the closed set of steps the code knows.
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::finding::FindingCode;
+
+const EMBEDDED: &str = include_str!("../assets/runbooks/s3-403.toml");
+
+/// Every step the engine can run. The TOML names the same set, in display order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepId {
+    Credentials,
+    Identity,
+    BucketExists,
+    BucketRegion,
+    ListObjects,
+    PutObject,
+    GetObject,
+    PutObjectAcl,
+    DeleteObject,
+}
+
+impl StepId {
+    /// All steps, in the order the runbook shows them.
+    pub const ALL: [StepId; 9] = [
+        StepId::Credentials,
+        StepId::Identity,
+        StepId::BucketExists,
+        StepId::BucketRegion,
+        StepId::ListObjects,
+        StepId::PutObject,
+        StepId::GetObject,
+        StepId::PutObjectAcl,
+        StepId::DeleteObject,
+    ];
+
+    /// The stable id used in JSON, the TOML and tests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepId::Credentials => "credentials",
+            StepId::Identity => "identity",
+            StepId::BucketExists => "bucket-exists",
+            StepId::BucketRegion => "bucket-region",
+            StepId::ListObjects => "list-objects",
+            StepId::PutObject => "put-object",
+            StepId::GetObject => "get-object",
+            StepId::PutObjectAcl => "put-object-acl",
+            StepId::DeleteObject => "delete-object",
+        }
+    }
+}
+
+impl std::fmt::Display for StepId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a step runs once, or once per bucket.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    Global,
+    Bucket,
+}
+
+/// Which runs include a step: always, only when writes are allowed, or only with `--access full`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    #[default]
+    Always,
+    Write,
+    Acl,
+}
+
+/// One step as the runbook describes it to a person.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepDef {
+    pub id: StepId,
+    pub scope: Scope,
+    #[serde(default)]
+    pub mode: Mode,
+    pub title: String,
+    pub why: String,
+    pub calls: Vec<String>,
+    pub needs: Vec<StepId>,
+}
+
+/// Plain-words text for one finding code.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindingText {
+    pub title: String,
+    pub what: String,
+    pub fix: String,
+}
+
+/// The whole runbook.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Runbook {
+    pub name: String,
+    #[serde(rename = "step")]
+    pub steps: Vec<StepDef>,
+    #[serde(rename = "finding")]
+    pub findings: BTreeMap<FindingCode, FindingText>,
+}
+
+/// Why a runbook file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum RunbookError {
+    #[error("runbook is not valid TOML: {0}")]
+    Toml(#[from] toml::de::Error),
+    #[error("runbook steps {found:?} do not match the steps s3doctor knows {expected:?}")]
+    Steps {
+        found: Vec<StepId>,
+        expected: Vec<StepId>,
+    },
+    #[error("runbook has no text for finding {0}")]
+    MissingFinding(FindingCode),
+}
+
+impl Runbook {
+    /// Parses and checks a runbook: every known step exactly once, every finding explained.
+    pub fn parse(text: &str) -> Result<Self, RunbookError> {
+        let runbook: Runbook = toml::from_str(text)?;
+        let found: Vec<StepId> = runbook.steps.iter().map(|s| s.id).collect();
+        if found != StepId::ALL {
+            return Err(RunbookError::Steps {
+                found,
+                expected: StepId::ALL.to_vec(),
+            });
+        }
+        if let Some(code) = FindingCode::ALL
+            .iter()
+            .find(|c| !runbook.findings.contains_key(c))
+        {
+            return Err(RunbookError::MissingFinding(*code));
+        }
+        Ok(runbook)
+    }
+
+    /// The runbook compiled into the binary.
+    #[allow(clippy::expect_used)] // checked by the unit test below; a broken build asset is a bug
+    pub fn embedded() -> &'static Runbook {
+        static RUNBOOK: OnceLock<Runbook> = OnceLock::new();
+        RUNBOOK.get_or_init(|| Runbook::parse(EMBEDDED).expect("embedded runbook is valid"))
+    }
+
+    /// The definition of one step.
+    pub fn step(&self, id: StepId) -> &StepDef {
+        // parse() guarantees every StepId is present, in ALL's order.
+        &self.steps[StepId::ALL.iter().position(|s| *s == id).unwrap_or(0)]
+    }
+
+    /// The text for one finding code.
+    pub fn finding(&self, code: FindingCode) -> Option<&FindingText> {
+        self.findings.get(&code)
+    }
+}
+
+/// Fills `{name}` placeholders from `vars`; unknown placeholders are left as they are.
+pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
+    let mut out = template.to_owned();
+    for (name, value) in vars {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_runbook_names_every_step_in_order() {
+        let rb = Runbook::parse(EMBEDDED).unwrap();
+        let ids: Vec<_> = rb.steps.iter().map(|s| s.id).collect();
+        assert_eq!(ids, StepId::ALL);
+        for step in &rb.steps {
+            assert!(!step.why.trim().is_empty(), "{} has no why", step.id);
+            assert!(!step.calls.is_empty(), "{} names no call", step.id);
+            assert!(
+                !step.why.contains('\\'),
+                "{} has a stray line continuation",
+                step.id
+            );
+        }
+    }
+
+    #[test]
+    fn needs_only_point_backwards() {
+        let rb = Runbook::embedded();
+        for (i, step) in rb.steps.iter().enumerate() {
+            for need in &step.needs {
+                let j = StepId::ALL.iter().position(|s| s == need).unwrap();
+                assert!(j < i, "{} needs {} which comes later", step.id, need);
+            }
+        }
+    }
+
+    #[test]
+    fn every_finding_code_has_text() {
+        let rb = Runbook::embedded();
+        for code in FindingCode::ALL {
+            let text = rb.finding(code).unwrap();
+            assert!(!text.what.is_empty() && !text.fix.is_empty());
+        }
+    }
+
+    #[test]
+    fn unknown_step_id_is_rejected() {
+        let bad = EMBEDDED.replacen("id = \"identity\"", "id = \"whoami\"", 1);
+        assert!(matches!(Runbook::parse(&bad), Err(RunbookError::Toml(_))));
+    }
+
+    #[test]
+    fn missing_step_is_rejected() {
+        let start = EMBEDDED.find("[[step]]\nid = \"identity\"").unwrap();
+        let end = EMBEDDED[start + 1..].find("[[step]]").unwrap() + start + 1;
+        let bad = format!("{}{}", &EMBEDDED[..start], &EMBEDDED[end..]);
+        assert!(matches!(
+            Runbook::parse(&bad),
+            Err(RunbookError::Steps { .. })
+        ));
+    }
+
+    #[test]
+    fn fill_replaces_known_placeholders_only() {
+        assert_eq!(fill("{a} and {b}", &[("a", "x")]), "x and {b}");
+    }
+}

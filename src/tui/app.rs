@@ -1,0 +1,564 @@
+//! The wizard's state and its update function: messages in (keys, engine events, results of
+//! background work), commands out. No I/O and no drawing here, so every key path is a unit test.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::keys::{self, Action};
+use super::theme::{RowState, Theme};
+use crate::aws;
+use crate::checks::{RunSettings, Status};
+use crate::engine::{EngineEvent, SessionInfo, StepResult, Unit};
+use crate::finding::Finding;
+use crate::remedy::{ConfirmedPlan, Plan};
+use crate::report::{self, Report};
+
+/// Everything that can change the wizard's state.
+#[derive(Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Engine(Box<EngineEvent>),
+    Tick,
+    Resize,
+    /// The checklist rows after the bucket was chosen.
+    Rows(Vec<Unit>),
+    /// Bucket names from ListBuckets, for the bucket prompt.
+    Buckets(Vec<String>),
+    Exported(Result<PathBuf, String>),
+    Plan(Box<Result<Plan, String>>),
+    Remedy(RemedyEvent),
+}
+
+/// Progress of applying and verifying the remedy.
+#[derive(Clone, Debug)]
+pub enum RemedyEvent {
+    Progress(String),
+    Finished { ok: bool, summary: String },
+}
+
+/// Work for the loop to start; the loop never blocks on it.
+#[derive(Debug)]
+pub enum Cmd {
+    Run(Vec<Unit>),
+    Rerun(Unit),
+    ListBuckets,
+    SetBuckets(Vec<String>),
+    Export {
+        markdown: String,
+        path: Option<PathBuf>,
+    },
+    PlanRemedy,
+    Apply(Box<ConfirmedPlan>),
+}
+
+/// Where the remedy screen is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Review,
+    Applying,
+    Done(bool),
+}
+
+/// The remedy screen: the plan (or why there is none), and what applying it did.
+#[derive(Debug)]
+pub struct RemedyScreen {
+    /// `None` while the plan is being worked out.
+    pub plan: Option<Result<Plan, String>>,
+    pub phase: Phase,
+    pub log: Vec<String>,
+    pub scroll: u16,
+}
+
+/// The bucket prompt, when no `--bucket` was given.
+#[derive(Debug, Default)]
+pub struct AskBucket {
+    pub input: String,
+    pub suggestions: Vec<String>,
+    pub selected: Option<usize>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum Modal {
+    Help,
+    AskBucket(AskBucket),
+    Remedy(Box<RemedyScreen>),
+}
+
+/// The whole state of the wizard.
+pub struct App {
+    pub rows: Vec<Unit>,
+    pub selected: usize,
+    pub states: HashMap<Unit, RowState>,
+    pub results: HashMap<Unit, StepResult>,
+    pub session: SessionInfo,
+    pub settings: Arc<aws::Settings>,
+    pub run: RunSettings,
+    pub modal: Option<Modal>,
+    pub tick: usize,
+    pub message: Option<String>,
+    pub detail_scroll: u16,
+    pub runs_in_flight: usize,
+    pub theme: Theme,
+    pub output: Option<PathBuf>,
+    /// After `a` (or `--auto`) finishes, jump to the first failure so it is on screen.
+    show_first_failure: bool,
+    quit: bool,
+}
+
+impl App {
+    pub fn new(settings: aws::Settings, run: RunSettings, rows: Vec<Unit>, theme: Theme) -> Self {
+        let modal = run
+            .buckets
+            .is_empty()
+            .then(|| Modal::AskBucket(AskBucket::default()));
+        App {
+            rows,
+            selected: 0,
+            states: HashMap::new(),
+            results: HashMap::new(),
+            session: SessionInfo::default(),
+            settings: Arc::new(settings),
+            run,
+            modal,
+            tick: 0,
+            message: None,
+            detail_scroll: 0,
+            runs_in_flight: 0,
+            theme,
+            output: None,
+            show_first_failure: false,
+            quit: false,
+        }
+    }
+
+    /// What to do as the wizard opens: resolve the keys and who they belong to (for the
+    /// header), then select the first bucket step; with `--auto`, run everything.
+    pub fn start(&mut self, auto: bool) -> Vec<Cmd> {
+        self.selected = self
+            .rows
+            .iter()
+            .position(|u| u.bucket.is_some())
+            .unwrap_or(0);
+        let global: Vec<Unit> = self
+            .rows
+            .iter()
+            .filter(|u| u.bucket.is_none())
+            .cloned()
+            .collect();
+        let targets = if auto && !self.run.buckets.is_empty() {
+            self.show_first_failure = true;
+            self.rows.clone()
+        } else {
+            global
+        };
+        self.run_cmd(targets)
+    }
+
+    pub fn should_quit(&self) -> bool {
+        self.quit
+    }
+
+    /// True while anything is in flight (spinners need ticks).
+    pub fn is_busy(&self) -> bool {
+        self.runs_in_flight > 0
+            || self.states.values().any(|s| *s == RowState::Running)
+            || matches!(&self.modal, Some(Modal::Remedy(r)) if r.plan.is_none() || r.phase == Phase::Applying)
+    }
+
+    pub fn row_state(&self, unit: &Unit) -> RowState {
+        self.states.get(unit).copied().unwrap_or(RowState::Pending)
+    }
+
+    pub fn selected_unit(&self) -> Option<&Unit> {
+        self.rows.get(self.selected)
+    }
+
+    /// Findings of every finished row, without repeats.
+    pub fn findings(&self) -> Vec<Finding> {
+        report::dedupe(self.ordered_results().into_iter().flat_map(|r| r.findings))
+    }
+
+    fn ordered_results(&self) -> Vec<StepResult> {
+        self.rows
+            .iter()
+            .filter_map(|u| self.results.get(u).cloned())
+            .collect()
+    }
+
+    /// The report of what has run so far.
+    pub fn report(&self) -> Report {
+        Report::build(
+            &self.settings,
+            &self.run,
+            self.ordered_results(),
+            &self.session,
+        )
+    }
+
+    fn run_cmd(&mut self, units: Vec<Unit>) -> Vec<Cmd> {
+        if units.is_empty() {
+            return Vec::new();
+        }
+        self.runs_in_flight += 1;
+        vec![Cmd::Run(units)]
+    }
+
+    /// The one place state changes.
+    pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
+        match msg {
+            Msg::Key(key) => self.on_key(key),
+            Msg::Engine(ev) => self.on_engine(*ev),
+            Msg::Tick => {
+                self.tick = self.tick.wrapping_add(1);
+                Vec::new()
+            }
+            Msg::Resize => Vec::new(),
+            Msg::Rows(rows) => {
+                self.rows = rows;
+                self.selected = self
+                    .rows
+                    .iter()
+                    .position(|u| u.bucket.is_some())
+                    .unwrap_or(0);
+                Vec::new()
+            }
+            Msg::Buckets(names) => {
+                if let Some(Modal::AskBucket(ask)) = &mut self.modal {
+                    ask.suggestions = names;
+                }
+                Vec::new()
+            }
+            Msg::Exported(result) => {
+                self.message = Some(match result {
+                    Ok(path) => format!("report written to {}", path.display()),
+                    Err(e) => format!("export failed: {e}"),
+                });
+                Vec::new()
+            }
+            Msg::Plan(plan) => {
+                if let Some(Modal::Remedy(screen)) = &mut self.modal {
+                    screen.plan = Some(*plan);
+                }
+                Vec::new()
+            }
+            Msg::Remedy(ev) => {
+                if let Some(Modal::Remedy(screen)) = &mut self.modal {
+                    match ev {
+                        RemedyEvent::Progress(line) => screen.log.push(line),
+                        RemedyEvent::Finished { ok, summary } => {
+                            screen.log.push(summary);
+                            screen.phase = Phase::Done(ok);
+                        }
+                    }
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_engine(&mut self, ev: EngineEvent) -> Vec<Cmd> {
+        match ev {
+            EngineEvent::Started(unit) => {
+                self.states.insert(unit, RowState::Running);
+            }
+            EngineEvent::Finished(result) => {
+                let unit = result.unit();
+                self.states
+                    .insert(unit.clone(), RowState::Done(result.status));
+                self.results.insert(unit, result);
+            }
+            EngineEvent::Session(info) => {
+                let first =
+                    self.session.credential_source.is_none() && info.credential_source.is_some();
+                self.session = info;
+                if first && matches!(self.modal, Some(Modal::AskBucket(_))) {
+                    return vec![Cmd::ListBuckets];
+                }
+            }
+            EngineEvent::Done => {
+                self.runs_in_flight = self.runs_in_flight.saturating_sub(1);
+                if self.runs_in_flight == 0 && std::mem::take(&mut self.show_first_failure) {
+                    let failed = |u: &Unit| {
+                        self.results
+                            .get(u)
+                            .is_some_and(|r| r.status == crate::checks::Status::Fail)
+                    };
+                    if let Some(first) = self.rows.iter().position(failed) {
+                        self.selected = first;
+                        self.detail_scroll = 0;
+                    }
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
+        if let Some(Modal::AskBucket(_)) = &self.modal {
+            return self.on_bucket_key(key);
+        }
+        let Some(action) = keys::action(key) else {
+            return Vec::new();
+        };
+        if action == Action::Quit {
+            self.quit = true;
+            return Vec::new();
+        }
+        match &mut self.modal {
+            Some(Modal::Help) => {
+                if matches!(action, Action::Help | Action::Cancel) {
+                    self.modal = None;
+                }
+                Vec::new()
+            }
+            Some(Modal::Remedy(_)) => self.on_remedy_key(action),
+            _ => self.on_main_key(action),
+        }
+    }
+
+    fn on_main_key(&mut self, action: Action) -> Vec<Cmd> {
+        self.message = None;
+        match action {
+            Action::Up => {
+                self.selected = self.selected.saturating_sub(1);
+                self.detail_scroll = 0;
+            }
+            Action::Down => {
+                self.selected = (self.selected + 1).min(self.rows.len().saturating_sub(1));
+                self.detail_scroll = 0;
+            }
+            Action::PageDown => self.detail_scroll = self.detail_scroll.saturating_add(5),
+            Action::PageUp => self.detail_scroll = self.detail_scroll.saturating_sub(5),
+            Action::RunCurrent => {
+                let Some(unit) = self.selected_unit().cloned() else {
+                    return Vec::new();
+                };
+                self.selected = (self.selected + 1).min(self.rows.len().saturating_sub(1));
+                self.detail_scroll = 0;
+                if self.results.contains_key(&unit) {
+                    self.message = Some(format!("{} has run; r runs it again", unit.step));
+                    return Vec::new();
+                }
+                return self.run_cmd(vec![unit]);
+            }
+            Action::RunAll => {
+                let remaining: Vec<Unit> = self
+                    .rows
+                    .iter()
+                    .filter(|u| !self.results.contains_key(*u))
+                    .cloned()
+                    .collect();
+                if remaining.is_empty() {
+                    self.message = Some("every step has run; r re-runs the selected one".into());
+                }
+                self.show_first_failure = true;
+                return self.run_cmd(remaining);
+            }
+            Action::Rerun => {
+                let Some(unit) = self.selected_unit().cloned() else {
+                    return Vec::new();
+                };
+                self.runs_in_flight += 1;
+                return vec![Cmd::Rerun(unit)];
+            }
+            Action::Remedy => {
+                let failures = self.results.values().any(|r| r.status == Status::Fail);
+                if !failures {
+                    self.message = Some("nothing to fix: no step has failed".into());
+                    return Vec::new();
+                }
+                self.modal = Some(Modal::Remedy(Box::new(RemedyScreen {
+                    plan: None,
+                    phase: Phase::Review,
+                    log: Vec::new(),
+                    scroll: 0,
+                })));
+                return vec![Cmd::PlanRemedy];
+            }
+            Action::Export => {
+                return vec![Cmd::Export {
+                    markdown: report::to_markdown(&self.report()),
+                    path: self.output.clone(),
+                }];
+            }
+            Action::Help => self.modal = Some(Modal::Help),
+            Action::Confirm | Action::Cancel | Action::Quit => {}
+        }
+        Vec::new()
+    }
+
+    fn on_remedy_key(&mut self, action: Action) -> Vec<Cmd> {
+        let Some(Modal::Remedy(screen)) = &mut self.modal else {
+            return Vec::new();
+        };
+        match action {
+            Action::Confirm => {
+                if screen.phase == Phase::Review
+                    && let Some(Ok(plan)) = &screen.plan
+                    && plan.is_applicable()
+                {
+                    screen.phase = Phase::Applying;
+                    screen.log.clear();
+                    // The only place in the wizard that turns a plan into a confirmed one.
+                    return vec![Cmd::Apply(Box::new(plan.clone().confirm()))];
+                }
+            }
+            Action::Cancel if screen.phase != Phase::Applying => self.modal = None,
+            Action::Down => screen.scroll = screen.scroll.saturating_add(1),
+            Action::Up => screen.scroll = screen.scroll.saturating_sub(1),
+            Action::PageDown => screen.scroll = screen.scroll.saturating_add(10),
+            Action::PageUp => screen.scroll = screen.scroll.saturating_sub(10),
+            Action::Export => {
+                if let Some(Ok(plan)) = &screen.plan {
+                    return vec![Cmd::Export {
+                        markdown: plan.export_markdown(),
+                        path: None,
+                    }];
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn on_bucket_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
+        let Some(Modal::AskBucket(ask)) = &mut self.modal else {
+            return Vec::new();
+        };
+        if keys::action(key) == Some(Action::Quit) && !matches!(key.code, KeyCode::Char('q')) {
+            self.quit = true;
+            return Vec::new();
+        }
+        match key.code {
+            KeyCode::Esc => self.quit = true,
+            KeyCode::Char(c) => {
+                ask.input.push(c);
+                ask.error = None;
+            }
+            KeyCode::Backspace => {
+                ask.input.pop();
+            }
+            KeyCode::Down | KeyCode::Tab if !ask.suggestions.is_empty() => {
+                let next = ask.selected.map_or(0, |i| (i + 1) % ask.suggestions.len());
+                ask.selected = Some(next);
+                ask.input = ask.suggestions[next].clone();
+            }
+            KeyCode::Up if !ask.suggestions.is_empty() => {
+                let len = ask.suggestions.len();
+                let prev = ask.selected.map_or(len - 1, |i| (i + len - 1) % len);
+                ask.selected = Some(prev);
+                ask.input = ask.suggestions[prev].clone();
+            }
+            KeyCode::Enter => {
+                let name = ask.input.trim().to_owned();
+                match crate::bucket_name::validate(&name) {
+                    Ok(()) => {
+                        self.modal = None;
+                        self.run.buckets = vec![name.clone()];
+                        return vec![Cmd::SetBuckets(vec![name])];
+                    }
+                    Err(e) => ask.error = Some(e.to_string()),
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Engine;
+    use crossterm::event::KeyModifiers;
+
+    fn key(c: KeyCode) -> Msg {
+        Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+    }
+
+    fn app() -> App {
+        let run = RunSettings {
+            buckets: vec!["clipizy-dev".into()],
+            ..RunSettings::default()
+        };
+        let engine = Engine::new(aws::Settings::default(), run.clone());
+        App::new(
+            aws::Settings::default(),
+            run,
+            engine.units(),
+            Theme { color: false },
+        )
+    }
+
+    #[test]
+    fn opening_resolves_keys_and_selects_the_first_bucket_step() {
+        let mut a = app();
+        let cmds = a.start(false);
+        assert!(matches!(&cmds[..], [Cmd::Run(units)] if units.iter().all(|u| u.bucket.is_none())));
+        assert_eq!(
+            a.selected_unit().unwrap().step,
+            crate::runbook::StepId::BucketExists
+        );
+    }
+
+    #[test]
+    fn enter_runs_the_selected_step_and_moves_on() {
+        let mut a = app();
+        a.start(false);
+        let before = a.selected;
+        let cmds = a.update(key(KeyCode::Enter));
+        assert!(matches!(&cmds[..], [Cmd::Run(u)] if u.len() == 1 && u[0] == a.rows[before]));
+        assert_eq!(a.selected, before + 1);
+    }
+
+    #[test]
+    fn q_quits_and_help_opens_and_closes() {
+        let mut a = app();
+        a.update(key(KeyCode::Char('?')));
+        assert!(matches!(a.modal, Some(Modal::Help)));
+        a.update(key(KeyCode::Esc));
+        assert!(a.modal.is_none());
+        a.update(key(KeyCode::Char('q')));
+        assert!(a.should_quit());
+    }
+
+    #[test]
+    fn remedy_needs_a_failure() {
+        let mut a = app();
+        assert!(a.update(key(KeyCode::Char('f'))).is_empty());
+        assert!(a.modal.is_none());
+        assert!(a.message.as_deref().unwrap().contains("nothing to fix"));
+    }
+
+    #[test]
+    fn no_bucket_opens_the_prompt_and_enter_validates() {
+        let run = RunSettings::default();
+        let mut a = App::new(
+            aws::Settings::default(),
+            run,
+            Vec::new(),
+            Theme { color: false },
+        );
+        assert!(matches!(a.modal, Some(Modal::AskBucket(_))));
+        for c in "Bad_Name".chars() {
+            a.update(key(KeyCode::Char(c)));
+        }
+        assert!(a.update(key(KeyCode::Enter)).is_empty());
+        let Some(Modal::AskBucket(ask)) = &a.modal else {
+            panic!("prompt closed")
+        };
+        assert!(ask.error.is_some());
+        for _ in 0..8 {
+            a.update(key(KeyCode::Backspace));
+        }
+        for c in "clipizy-dev".chars() {
+            a.update(key(KeyCode::Char(c)));
+        }
+        let cmds = a.update(key(KeyCode::Enter));
+        assert!(matches!(&cmds[..], [Cmd::SetBuckets(b)] if b == &["clipizy-dev".to_owned()]));
+    }
+}

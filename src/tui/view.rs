@@ -1,0 +1,525 @@
+//! Draws the wizard from the app state only: header, checklist, step details, footer, and
+//! the help, bucket and remedy overlays. Nothing here waits on anything.
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
+
+use super::app::{App, AskBucket, Modal, Phase, RemedyScreen};
+use super::keys;
+use super::theme::{RowState, Theme};
+use crate::engine::Unit;
+use crate::runbook::{Runbook, fill};
+
+/// Below this width the checklist and the details stack vertically.
+const SIDE_BY_SIDE_MIN_WIDTH: u16 = 90;
+
+pub fn draw(app: &App, f: &mut Frame) {
+    let area = f.area();
+    let compact = area.height < 24;
+    let header_height = if compact { 3 } else { 4 };
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(header_height),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(app, f, header, compact);
+    if area.width >= SIDE_BY_SIDE_MIN_WIDTH {
+        let [list, detail] =
+            Layout::horizontal([Constraint::Percentage(38), Constraint::Percentage(62)])
+                .areas(body);
+        draw_checklist(app, f, list);
+        draw_detail(app, f, detail);
+    } else {
+        let list_height = (app.rows.len() as u16 + 4).min(body.height / 2).max(3);
+        let [list, detail] =
+            Layout::vertical([Constraint::Length(list_height), Constraint::Min(0)]).areas(body);
+        draw_checklist(app, f, list);
+        draw_detail(app, f, detail);
+    }
+    draw_footer(app, f, footer);
+    match &app.modal {
+        Some(Modal::Help) => draw_help(app, f, area),
+        Some(Modal::AskBucket(ask)) => draw_ask_bucket(app, ask, f, area),
+        Some(Modal::Remedy(screen)) => draw_remedy(app, screen, f, area),
+        None => {}
+    }
+}
+
+fn draw_header(app: &App, f: &mut Frame, area: Rect, compact: bool) {
+    let t = &app.theme;
+    let who = match &app.session.identity {
+        Some(i) => vec![
+            Span::styled(i.principal.arn.clone(), t.accent()),
+            Span::raw(format!(
+                "  ({} {}, account {})",
+                i.principal.kind.as_str(),
+                i.principal.name,
+                i.principal.account
+            )),
+        ],
+        None if app.session.credential_source.is_some() => {
+            vec![Span::styled("checking who the keys belong to…", t.dim())]
+        }
+        None => vec![Span::styled("resolving credentials…", t.dim())],
+    };
+    let region = app
+        .session
+        .region
+        .clone()
+        .or_else(|| app.settings.region.clone())
+        .unwrap_or_else(|| "(none configured)".into());
+    let mut facts = vec![
+        Span::styled("bucket ", t.dim()),
+        Span::raw(if app.run.buckets.is_empty() {
+            "?".to_owned()
+        } else {
+            app.run.buckets.join(", ")
+        }),
+        Span::styled("  region ", t.dim()),
+        Span::raw(region),
+        Span::styled("  access ", t.dim()),
+        Span::raw(app.run.access.as_str()),
+    ];
+    if app.run.read_only {
+        facts.push(Span::raw(" (read-only)"));
+    }
+    if let Some(src) = &app.session.credential_source {
+        facts.push(Span::styled("  keys ", t.dim()));
+        let hint = app.session.key_id_hint.clone().unwrap_or_default();
+        facts.push(Span::raw(format!("{hint} from {src}")));
+    }
+    if let Some(e) = &app.settings.endpoint {
+        facts.push(Span::styled("  endpoint ", t.dim()));
+        facts.push(Span::raw(e.clone()));
+    }
+    let mut lines = vec![Line::from(who), Line::from(facts)];
+    if compact {
+        lines.truncate(2);
+    }
+    let block = Block::default()
+        .borders(if compact {
+            Borders::TOP
+        } else {
+            Borders::TOP | Borders::BOTTOM
+        })
+        .border_type(BorderType::Rounded)
+        .title(Span::styled(" s3doctor · S3 access check ", t.accent()));
+    f.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
+        area,
+    );
+}
+
+/// The checklist: bucket headings, then a row per step with its state symbol.
+fn draw_checklist(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let mut lines: Vec<Line> = Vec::new();
+    let mut selected_line = 0usize;
+    let mut last_bucket: Option<&str> = None;
+    for (i, unit) in app.rows.iter().enumerate() {
+        if unit.bucket.as_deref() != last_bucket {
+            last_bucket = unit.bucket.as_deref();
+            if let Some(b) = last_bucket {
+                lines.push(Line::from(Span::styled(
+                    format!("bucket {b}"),
+                    t.dim().add_modifier(Modifier::BOLD),
+                )));
+            }
+        }
+        let state = app.row_state(unit);
+        let mut spans = vec![
+            Span::raw(if unit.bucket.is_some() { "  " } else { "" }),
+            Span::styled(Theme::symbol(state, app.tick), t.style(state)),
+            Span::raw(" "),
+            Span::styled(unit.step.as_str().to_owned(), t.style(state)),
+        ];
+        if let RowState::Done(status) = state {
+            spans.push(Span::styled(
+                format!("  {}", status.as_str()),
+                t.style(state),
+            ));
+        }
+        let mut line = Line::from(spans);
+        if i == app.selected {
+            line = line.style(t.selected());
+            selected_line = lines.len();
+        }
+        lines.push(line);
+    }
+    let inner_height = area.height.saturating_sub(2) as usize;
+    let offset = selected_line.saturating_sub(inner_height.saturating_sub(1));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .title(" Checklist ");
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((u16::try_from(offset).unwrap_or(0), 0)),
+        area,
+    );
+}
+
+fn step_vars(app: &App, unit: &Unit) -> Vec<(&'static str, String)> {
+    let bucket = unit.bucket.clone().unwrap_or_else(|| "the bucket".into());
+    vec![
+        ("bucket", bucket),
+        ("key", format!("{}probe-<uuid>", app.run.prefix)),
+    ]
+}
+
+/// The selected step: why it matters, what it calls, and once run, the result, evidence,
+/// diagnosis and remedy.
+fn draw_detail(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let Some(unit) = app.selected_unit() else {
+        f.render_widget(Block::default().borders(Borders::ALL).title(" Step "), area);
+        return;
+    };
+    let def = Runbook::embedded().step(unit.step);
+    let vars_owned = step_vars(app, unit);
+    let vars: Vec<(&str, &str)> = vars_owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let state = app.row_state(unit);
+    let heading = |s: &str| Line::from(Span::styled(s.to_owned(), t.accent()));
+    let mut lines: Vec<Line> = vec![
+        Line::from(vec![
+            Span::styled(
+                format!("{} ", Theme::symbol(state, app.tick)),
+                t.style(state),
+            ),
+            Span::styled(
+                fill(&def.title, &vars),
+                Style::new().add_modifier(Modifier::BOLD),
+            ),
+            Span::styled(format!("  [{}]", Theme::label(state)), t.style(state)),
+        ]),
+        Line::raw(""),
+    ];
+    if let Some(result) = app.results.get(unit) {
+        lines.push(Line::from(vec![
+            Span::styled("Result: ", t.style(state).add_modifier(Modifier::BOLD)),
+            Span::styled(result.detail.clone(), t.style(state)),
+            Span::styled(format!("  ({} ms)", result.elapsed_ms), t.dim()),
+        ]));
+        if let Some(ev) = &result.evidence {
+            lines.push(heading("Evidence"));
+            lines.push(Line::raw(format!("  operation   {}", ev.operation)));
+            if let Some(s) = ev.http_status {
+                lines.push(Line::raw(format!("  HTTP status {s}")));
+            }
+            if let Some(c) = &ev.error_code {
+                lines.push(Line::raw(format!("  error code  {c}")));
+            }
+            if let Some(m) = ev.message.as_deref().filter(|m| !m.is_empty()) {
+                lines.push(Line::raw(format!("  message     {m}")));
+            }
+            if let Some(r) = &ev.request_id {
+                lines.push(Line::raw(format!("  request id  {r}")));
+            }
+        }
+        for finding in &result.findings {
+            let style = if finding.is_error() {
+                t.style(RowState::Done(crate::checks::Status::Fail))
+            } else {
+                t.style(RowState::Done(crate::checks::Status::Warn))
+            };
+            lines.push(Line::raw(""));
+            lines.push(Line::from(vec![
+                Span::styled(
+                    format!(
+                        "{} {}",
+                        if finding.is_error() { "✗" } else { "!" },
+                        finding.title
+                    ),
+                    style,
+                ),
+                Span::styled(format!("  {}", finding.code), t.dim()),
+            ]));
+            lines.push(Line::raw(finding.summary.clone()));
+            if let Some(s) = &finding.statement {
+                lines.push(Line::from(vec![
+                    Span::styled("Responsible: ", t.accent()),
+                    Span::raw(s.label()),
+                ]));
+            }
+            lines.push(Line::from(vec![
+                Span::styled("Fix: ", t.fg(Color::Green).add_modifier(Modifier::BOLD)),
+                Span::raw(finding.remedy.clone()),
+            ]));
+        }
+        lines.push(Line::raw(""));
+    }
+    lines.push(heading("Why this matters"));
+    lines.push(Line::raw(fill(&def.why, &vars)));
+    lines.push(Line::raw(""));
+    lines.push(heading("What it calls"));
+    for call in &def.calls {
+        lines.push(Line::raw(format!("  {}", fill(call, &vars))));
+    }
+    let title = match &unit.bucket {
+        Some(b) => format!(" {} · {b} ", unit.step),
+        None => format!(" {} ", unit.step),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .title(title);
+    f.render_widget(
+        Paragraph::new(Text::from(lines))
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((app.detail_scroll, 0)),
+        area,
+    );
+}
+
+fn draw_footer(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let line = match &app.message {
+        Some(m) => Line::from(Span::styled(m.clone(), t.accent())),
+        None => {
+            let keys = [
+                ("Enter", "run"),
+                ("a", "all"),
+                ("r", "rerun"),
+                ("f", "fix"),
+                ("e", "export"),
+                ("?", "help"),
+                ("q", "quit"),
+            ];
+            let mut spans = Vec::new();
+            for (k, what) in keys {
+                spans.push(Span::styled(format!(" {k} "), t.accent()));
+                spans.push(Span::raw(format!("{what} ")));
+            }
+            let errors = app.findings().iter().filter(|f| f.is_error()).count();
+            if errors > 0 {
+                spans.push(Span::styled(
+                    format!(" {errors} problem(s)"),
+                    t.style(RowState::Done(crate::checks::Status::Fail)),
+                ));
+            }
+            Line::from(spans)
+        }
+    };
+    f.render_widget(Paragraph::new(line), area);
+}
+
+fn centered(area: Rect, width_pct: u16, height_pct: u16) -> Rect {
+    let w = (area.width * width_pct / 100).max(20).min(area.width);
+    let h = (area.height * height_pct / 100).max(8).min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+fn draw_help(app: &App, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let popup = centered(area, 70, 80);
+    let mut lines = vec![Line::raw("")];
+    for (key, what, _) in keys::TABLE {
+        lines.push(Line::from(vec![
+            Span::styled(format!("  {key:<12}"), t.accent()),
+            Span::raw(*what),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled(
+        "  States: ✓ pass   ! warn   ✗ fail   - skipped   · not run yet",
+        t.dim(),
+    )));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .title(" Keys (? or Esc closes) ");
+    f.render_widget(Clear, popup);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        popup,
+    );
+}
+
+fn draw_ask_bucket(app: &App, ask: &AskBucket, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let popup = centered(area, 70, 60);
+    let mut lines = vec![
+        Line::raw("Which bucket does the app use?"),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("> ", t.accent()),
+            Span::raw(ask.input.clone()),
+            Span::styled("█", t.accent()),
+        ]),
+    ];
+    if let Some(e) = &ask.error {
+        lines.push(Line::from(Span::styled(
+            format!("  {e}"),
+            t.style(RowState::Done(crate::checks::Status::Fail)),
+        )));
+    }
+    lines.push(Line::raw(""));
+    if ask.suggestions.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "(buckets these keys may list appear here)",
+            t.dim(),
+        )));
+    } else {
+        lines.push(Line::from(Span::styled(
+            "Buckets these keys can see (Tab/↓ to pick):",
+            t.dim(),
+        )));
+        for (i, s) in ask.suggestions.iter().enumerate() {
+            let style = if Some(i) == ask.selected {
+                t.selected()
+            } else {
+                Style::new()
+            };
+            lines.push(Line::from(Span::styled(format!("  {s}"), style)));
+        }
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled(
+        "Enter confirm · Esc quit",
+        t.dim(),
+    )));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .title(" Bucket ");
+    f.render_widget(Clear, popup);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        popup,
+    );
+}
+
+/// A line of JSON with keys and string values coloured.
+fn highlight_json(line: &str, t: &Theme) -> Line<'static> {
+    let mut spans = Vec::new();
+    let mut rest = line;
+    while let Some(start) = rest.find('"') {
+        spans.push(Span::raw(rest[..start].to_owned()));
+        let after = &rest[start + 1..];
+        let end = after.find('"').map(|e| e + 1).unwrap_or(after.len());
+        let token = &rest[start..start + 1 + end.min(after.len())];
+        let is_key = after[end.min(after.len())..].trim_start().starts_with(':');
+        let style = if is_key {
+            t.fg(Color::Cyan)
+        } else {
+            t.fg(Color::Green)
+        };
+        spans.push(Span::styled(token.to_owned(), style));
+        rest = &after[end.min(after.len())..];
+    }
+    spans.push(Span::raw(rest.to_owned()));
+    Line::from(spans)
+}
+
+fn draw_remedy(app: &App, screen: &RemedyScreen, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let fail = t.style(RowState::Done(crate::checks::Status::Fail));
+    let warn = t.style(RowState::Done(crate::checks::Status::Warn));
+    let pass = t.style(RowState::Done(crate::checks::Status::Pass));
+    let popup = centered(area, 92, 90);
+    let mut lines: Vec<Line> = Vec::new();
+    let mut hint = "n/Esc close";
+    match &screen.plan {
+        None => lines.push(Line::from(Span::styled(
+            "Working out the plan (reading IAM, changing nothing)…",
+            t.dim(),
+        ))),
+        Some(Err(why)) => {
+            lines.push(Line::from(Span::styled(
+                "Nothing to apply",
+                warn.add_modifier(Modifier::BOLD),
+            )));
+            lines.push(Line::raw(why.clone()));
+        }
+        Some(Ok(plan)) => {
+            let target = plan
+                .target
+                .as_ref()
+                .map(|t| t.describe())
+                .unwrap_or_else(|| "nobody".into());
+            lines.push(Line::from(vec![
+                Span::styled("Attach ", Style::new().add_modifier(Modifier::BOLD)),
+                Span::styled(plan.policy_name.clone(), t.accent()),
+                Span::styled(" to ", Style::new().add_modifier(Modifier::BOLD)),
+                Span::styled(target, t.accent()),
+            ]));
+            lines.push(Line::raw(format!("Acting as {}", plan.acting_as)));
+            lines.push(Line::raw(""));
+            for c in &plan.caveats {
+                lines.push(Line::from(Span::styled(format!("Note: {c}"), warn)));
+            }
+            if let Some(why) = &plan.blocked {
+                lines.push(Line::from(Span::styled(
+                    format!("Cannot apply: {why}"),
+                    fail,
+                )));
+                lines.push(Line::raw(
+                    "Press e to export the fix as Markdown for whoever owns IAM.",
+                ));
+                lines.push(Line::raw(""));
+                hint = "e export · n/Esc close";
+            } else if screen.phase == Phase::Review {
+                hint = "y apply · n/Esc cancel · e export · ↑↓ scroll";
+            }
+            lines.push(Line::from(Span::styled("IAM calls", t.accent())));
+            for call in plan.call_lines() {
+                lines.push(Line::raw(format!("  {call}")));
+            }
+            if !screen.log.is_empty() {
+                lines.push(Line::raw(""));
+                lines.push(Line::from(Span::styled("Progress", t.accent())));
+                for l in &screen.log {
+                    lines.push(Line::raw(format!("  {l}")));
+                }
+            }
+            match screen.phase {
+                Phase::Done(true) => {
+                    lines.push(Line::from(Span::styled(
+                        "✓ Fixed and verified",
+                        pass.add_modifier(Modifier::BOLD),
+                    )));
+                    hint = "n/Esc close";
+                }
+                Phase::Done(false) => {
+                    lines.push(Line::from(Span::styled("✗ Not verified", fail)));
+                    hint = "n/Esc close";
+                }
+                Phase::Applying => hint = "applying…",
+                Phase::Review => {}
+            }
+            lines.push(Line::raw(""));
+            lines.push(Line::from(Span::styled("Policy", t.accent())));
+            for l in plan.json.lines() {
+                lines.push(highlight_json(l, t));
+            }
+        }
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .title(" Remedy ")
+        .title_bottom(Line::from(format!(" {hint} ")).alignment(Alignment::Right));
+    f.render_widget(Clear, popup);
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((screen.scroll, 0)),
+        popup,
+    );
+}

@@ -1,0 +1,617 @@
+//! `s3doctor check` against the emulator: every scenario of the runbook, the three formats,
+//! exit codes, bad input, and the promises about probes and secrets.
+
+use serde_json::{Value, json};
+
+use crate::peer::{Keys, Peer, READ_WRITE, Run, closed_port, codes, finding, s3_allow, status};
+
+async fn check_json(peer: &Peer, keys: &Keys, buckets: &[&str], extra: &[&str]) -> (i32, Value) {
+    let mut run = Run::new(&["check", "--format", "json"]).keys(peer, keys);
+    for b in buckets {
+        run = run.arg("--bucket").arg(b);
+    }
+    for a in extra {
+        run = run.arg(a);
+    }
+    let out = run.output().await;
+    (out.code, out.json())
+}
+
+#[tokio::test]
+async fn a_healthy_user_passes_every_step_and_leaves_the_bucket_as_it_was() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    peer.put(&bucket, "tracks/existing.mp3", b"old bytes").await;
+    let user = peer.user(Some(s3_allow(&[&bucket], READ_WRITE))).await;
+
+    let (code, report) = check_json(&peer, &user, &[&bucket], &[]).await;
+
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["schema"], "s3doctor.report/v1");
+    assert_eq!(report["ok"], true);
+    assert_eq!(codes(&report), Vec::<String>::new());
+    assert_eq!(report["policy"], Value::Null);
+    assert_eq!(report["identity"]["principal_type"], "user");
+    assert_eq!(report["identity"]["principal_name"], user.name.as_str());
+    assert_eq!(report["target"]["credential_source"], "environment");
+    for step in ["credentials", "identity"] {
+        assert_eq!(status(&report, step, None), "pass", "{step}");
+    }
+    for step in [
+        "bucket-exists",
+        "bucket-region",
+        "list-objects",
+        "put-object",
+        "get-object",
+        "delete-object",
+    ] {
+        assert_eq!(status(&report, step, Some(&bucket)), "pass", "{step}");
+    }
+    // put-object-acl is only part of --access full.
+    assert!(
+        !report["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .any(|s| s["id"] == "put-object-acl")
+    );
+    // The probe is gone and the existing object is untouched.
+    assert_eq!(peer.keys(&bucket).await, vec!["tracks/existing.mp3"]);
+    assert_eq!(
+        peer.object(&bucket, "tracks/existing.mp3").await,
+        b"old bytes".to_vec()
+    );
+}
+
+#[tokio::test]
+async fn incident_1_a_user_without_any_policy_read_from_the_apps_env_file() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    let run =
+        Run::new(&["check", "--format", "json", "--endpoint-url", &peer.url]).unset("AWS_REGION");
+    let env_file = run.file("app.env");
+    std::fs::write(
+        &env_file,
+        format!(
+            "# the app's .env\nS3_ACCESS_KEY={}\nS3_SECRET_KEY={}\nS3_REGION=us-east-1\nS3_BUCKET={bucket}\n",
+            user.id, user.secret
+        ),
+    )
+    .expect("env file");
+    let out = run
+        .arg("--env-file")
+        .arg(&env_file.display().to_string())
+        .output()
+        .await;
+    let report = out.json();
+
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["target"]["buckets"], json!([bucket]));
+    assert_eq!(report["target"]["region"], "us-east-1");
+    assert!(
+        report["target"]["credential_source"]
+            .as_str()
+            .expect("source")
+            .starts_with("env file"),
+        "{report:#}"
+    );
+    assert_eq!(
+        report["identity"]["arn"],
+        format!("arn:aws:iam::123456789012:user/{}", user.name)
+    );
+    assert_eq!(status(&report, "identity", None), "pass");
+    assert_eq!(status(&report, "list-objects", Some(&bucket)), "fail");
+    assert_eq!(status(&report, "put-object", Some(&bucket)), "fail");
+    let put = finding(&report, "permission.missing", Some("s3:PutObject"));
+    assert_eq!(put["severity"], "error");
+    assert_eq!(put["bucket"], bucket.as_str());
+    assert_eq!(put["evidence"]["operation"], "PutObject");
+    assert_eq!(put["evidence"]["http_status"], 403);
+    assert_eq!(put["evidence"]["error_code"], "AccessDenied");
+    finding(&report, "permission.missing", Some("s3:ListBucket"));
+    // No credential or region problem is blamed.
+    assert!(
+        codes(&report).iter().all(|c| c.starts_with("permission.")),
+        "{:?}",
+        codes(&report)
+    );
+    // The policy that fixes it: ListBucket on the bucket, object actions on bucket/*.
+    let policy = &report["policy"];
+    let text = policy.to_string();
+    assert!(
+        text.contains(&format!("\"arn:aws:s3:::{bucket}\"")),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("\"arn:aws:s3:::{bucket}/*\"")),
+        "{text}"
+    );
+    assert!(text.contains("s3:PutObject") && text.contains("s3:ListBucket"));
+    // The credentials step names the env file's variables it used; never the secret.
+    let credentials = report["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["id"] == "credentials")
+        .expect("credentials step");
+    let detail = credentials["detail"].as_str().expect("detail");
+    for name in ["S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_REGION", "S3_BUCKET"] {
+        assert!(detail.contains(name), "{name} not named: {detail}");
+    }
+    assert!(!out.stdout.contains(&user.secret) && !out.stderr.contains(&user.secret));
+}
+
+#[tokio::test]
+async fn a_policy_for_another_bucket_is_a_missing_permission_on_this_one() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let other = peer.bucket("us-east-1").await;
+    let user = peer.user(Some(s3_allow(&[&other], READ_WRITE))).await;
+
+    let (code, report) = check_json(&peer, &user, &[&bucket, &other], &[]).await;
+
+    assert_eq!(code, 1);
+    assert_eq!(status(&report, "put-object", Some(&other)), "pass");
+    assert_eq!(status(&report, "put-object", Some(&bucket)), "fail");
+    let put = finding(&report, "permission.missing", Some("s3:PutObject"));
+    assert_eq!(put["bucket"], bucket.as_str());
+    assert!(
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .all(|f| f["bucket"] == bucket.as_str()),
+        "{report:#}"
+    );
+    // The fix names only the bucket that lacks access.
+    let text = report["policy"].to_string();
+    assert!(text.contains(&bucket) && !text.contains(&other), "{text}");
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_a_signature_mismatch() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let mut user = peer.user(Some(s3_allow(&[&bucket], READ_WRITE))).await;
+    user.secret = format!("{}x", &user.secret[..user.secret.len() - 1]);
+
+    let (code, report) = check_json(&peer, &user, &[&bucket], &[]).await;
+
+    assert_eq!(code, 1);
+    assert_eq!(codes(&report), vec!["credentials.signature-mismatch"]);
+    let f = finding(&report, "credentials.signature-mismatch", None);
+    assert_eq!(f["evidence"]["error_code"], "SignatureDoesNotMatch");
+    assert_eq!(status(&report, "identity", None), "fail");
+    assert_eq!(report["identity"], Value::Null);
+    assert_eq!(status(&report, "put-object", Some(&bucket)), "skip");
+}
+
+#[tokio::test]
+async fn an_unknown_key_id_is_reported_as_such() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let keys = Keys {
+        name: "nobody".into(),
+        id: "AKIAIOSFODNN7EXAMPLE".into(),
+        secret: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+        token: None,
+    };
+
+    let (code, report) = check_json(&peer, &keys, &[&bucket], &[]).await;
+
+    assert_eq!(code, 1);
+    assert_eq!(codes(&report), vec!["credentials.invalid-key-id"]);
+    assert_eq!(
+        finding(&report, "credentials.invalid-key-id", None)["evidence"]["error_code"],
+        "InvalidClientTokenId"
+    );
+}
+
+#[tokio::test]
+async fn no_credentials_at_all_ends_quickly_even_when_instance_metadata_cannot_connect() {
+    let peer = Peer::get();
+    let port = closed_port();
+    let out = Run::new(&[
+        "check",
+        "--format",
+        "json",
+        "--bucket",
+        "some-bucket",
+        "--endpoint-url",
+        &peer.url,
+    ])
+    .unset("AWS_EC2_METADATA_DISABLED")
+    .env(
+        "AWS_EC2_METADATA_SERVICE_ENDPOINT",
+        &format!("http://127.0.0.1:{port}"),
+    )
+    .deadline(std::time::Duration::from_secs(20))
+    .output()
+    .await;
+    let report = out.json();
+
+    assert_eq!(out.code, 1);
+    assert_eq!(codes(&report), vec!["credentials.missing"]);
+    assert_eq!(status(&report, "credentials", None), "fail");
+    assert_eq!(status(&report, "identity", None), "skip");
+}
+
+#[tokio::test]
+async fn a_missing_bucket_is_not_found_and_nothing_else_is_blamed() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer
+        .user(Some(json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})))
+        .await;
+    // One letter off an existing bucket: the report offers it.
+    let typo = format!("{}x", &bucket[..bucket.len() - 1]);
+
+    let (code, report) = check_json(&peer, &user, &[&typo], &[]).await;
+
+    assert_eq!(code, 1);
+    assert_eq!(codes(&report), vec!["bucket.not-found"]);
+    assert_eq!(status(&report, "bucket-exists", Some(&typo)), "fail");
+    assert_eq!(status(&report, "put-object", Some(&typo)), "skip");
+    let f = finding(&report, "bucket.not-found", None);
+    assert!(
+        f["summary"].as_str().unwrap_or_default().contains(&bucket)
+            || f["remedy"].as_str().unwrap_or_default().contains(&bucket),
+        "did-you-mean missing: {f:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_bucket_in_another_region_is_a_wrong_region_never_a_permission_problem() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("eu-west-1").await;
+    let user = peer.user(Some(s3_allow(&[&bucket], READ_WRITE))).await;
+
+    let (code, report) = check_json(&peer, &user, &[&bucket], &[]).await;
+
+    assert_eq!(code, 1);
+    assert_eq!(codes(&report), vec!["bucket.wrong-region"]);
+    let f = finding(&report, "bucket.wrong-region", None);
+    let text = format!("{} {}", f["summary"], f["remedy"]);
+    assert!(
+        text.contains("eu-west-1") && text.contains("us-east-1"),
+        "{text}"
+    );
+    assert_eq!(status(&report, "bucket-region", Some(&bucket)), "fail");
+    // The remaining steps ran in the bucket's own region, so they say what the app could do there.
+    assert_eq!(status(&report, "put-object", Some(&bucket)), "pass");
+    assert!(peer.keys(&bucket).await.is_empty());
+}
+
+#[tokio::test]
+async fn incident_2_an_explicit_deny_on_delete_blocks_only_the_delete() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "AllowTrainingData", "Effect": "Allow", "Action": "s3:*",
+         "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")]},
+        {"Sid": "DenyDelete", "Effect": "Deny", "Action": "s3:DeleteObject",
+         "Resource": format!("arn:aws:s3:::{bucket}/*")}]});
+    let user = peer.user(Some(policy)).await;
+
+    let (code, report) = check_json(&peer, &user, &[&bucket], &[]).await;
+
+    assert_eq!(code, 1);
+    for step in ["list-objects", "put-object", "get-object"] {
+        assert_eq!(status(&report, step, Some(&bucket)), "pass", "{step}");
+    }
+    assert_eq!(status(&report, "delete-object", Some(&bucket)), "fail");
+    let denied = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["action"] == "s3:DeleteObject")
+        .unwrap_or_else(|| panic!("no finding for s3:DeleteObject: {report:#}"));
+    assert!(
+        denied["code"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("permission."),
+        "{denied:#}"
+    );
+    // Uploads work: nothing about PutObject.
+    assert!(
+        !report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["action"] == "s3:PutObject")
+    );
+    // The probe could not be deleted: reported with the command that removes it.
+    let left = finding(&report, "probe.left-behind", None);
+    assert_eq!(left["severity"], "warning");
+    let keys = peer.keys(&bucket).await;
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(keys[0].starts_with(".s3doctor/probe-"), "{keys:?}");
+    assert!(
+        left["remedy"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&keys[0]),
+        "{left:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_read_only_user_passes_with_read_only_and_misses_put_without_it() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    peer.put(&bucket, "data/existing.csv", b"a,b\n1,2\n").await;
+    let user = peer
+        .user(Some(s3_allow(
+            &[&bucket],
+            &["s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject"],
+        )))
+        .await;
+
+    let (code, report) = check_json(&peer, &user, &[&bucket], &["--read-only"]).await;
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(status(&report, "list-objects", Some(&bucket)), "pass");
+    assert_eq!(status(&report, "get-object", Some(&bucket)), "pass");
+    assert_eq!(status(&report, "put-object", Some(&bucket)), "skip");
+    assert_eq!(status(&report, "delete-object", Some(&bucket)), "skip");
+
+    let (code, report) = check_json(&peer, &user, &[&bucket], &[]).await;
+    assert_eq!(code, 1);
+    assert_eq!(codes(&report), vec!["permission.missing"]);
+    finding(&report, "permission.missing", Some("s3:PutObject"));
+    assert_eq!(peer.keys(&bucket).await, vec!["data/existing.csv"]);
+    assert_eq!(
+        peer.object(&bucket, "data/existing.csv").await,
+        b"a,b\n1,2\n".to_vec()
+    );
+}
+
+#[tokio::test]
+async fn the_emulator_down_is_an_unreachable_endpoint() {
+    let peer = Peer::get();
+    let user = Keys {
+        name: "x".into(),
+        id: "AKIAIOSFODNN7EXAMPLE".into(),
+        secret: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+        token: None,
+    };
+    let url = format!("http://127.0.0.1:{}", closed_port());
+    let out = Run::new(&["check", "--format", "json", "--bucket", "some-bucket"])
+        .env("AWS_ACCESS_KEY_ID", &user.id)
+        .env("AWS_SECRET_ACCESS_KEY", &user.secret)
+        .arg("--endpoint-url")
+        .arg(&url)
+        .arg("--timeout")
+        .arg("3")
+        .output()
+        .await;
+    let _ = peer;
+    let report = out.json();
+    assert_eq!(out.code, 1);
+    assert_eq!(codes(&report), vec!["endpoint.unreachable"]);
+    assert_eq!(status(&report, "identity", None), "fail");
+}
+
+#[tokio::test]
+async fn probes_use_a_new_key_under_the_prefix_and_never_overwrite() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    // Objects under the probe prefix that s3doctor did not write stay as they are.
+    peer.put(&bucket, "ci-checks/keep.txt", b"mine").await;
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:PutObject", "s3:GetObject"],
+         "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")]}]});
+    let user = peer.user(Some(policy)).await;
+
+    let (_, report) = check_json(&peer, &user, &[&bucket], &["--prefix", "ci-checks/"]).await;
+
+    // No delete permission: the probe stays, so its key can be inspected.
+    assert_eq!(status(&report, "put-object", Some(&bucket)), "pass");
+    let keys = peer.keys(&bucket).await;
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    let probe = keys
+        .iter()
+        .find(|k| *k != "ci-checks/keep.txt")
+        .expect("probe");
+    assert!(probe.starts_with("ci-checks/probe-"), "{probe}");
+    assert_eq!(
+        peer.object(&bucket, "ci-checks/keep.txt").await,
+        b"mine".to_vec()
+    );
+    let body = String::from_utf8(peer.object(&bucket, probe).await).expect("utf-8");
+    assert!(body.contains("s3doctor probe"), "{body}");
+    // A second run writes another probe, never the first one's key.
+    let (_, _) = check_json(&peer, &user, &[&bucket], &["--prefix", "ci-checks/"]).await;
+    assert_eq!(peer.keys(&bucket).await.len(), 3);
+}
+
+#[tokio::test]
+async fn the_expected_principal_flags_keys_of_someone_else() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(Some(s3_allow(&[&bucket], READ_WRITE))).await;
+
+    let (code, report) =
+        check_json(&peer, &user, &[&bucket], &["--expect-principal", "Runpod"]).await;
+    assert_eq!(code, 1);
+    assert!(
+        codes(&report).contains(&"credentials.unexpected-principal".to_owned()),
+        "{report:#}"
+    );
+
+    let (code, report) = check_json(
+        &peer,
+        &user,
+        &[&bucket],
+        &["--expect-principal", &user.name],
+    )
+    .await;
+    assert_eq!(code, 0, "{report:#}");
+}
+
+#[tokio::test]
+async fn an_assumed_role_is_named_as_such() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let session = peer
+        .role_session(Some(s3_allow(&[&bucket], READ_WRITE)))
+        .await;
+
+    let (code, report) = check_json(&peer, &session, &[&bucket], &[]).await;
+
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["identity"]["principal_type"], "assumed-role");
+    assert_eq!(report["identity"]["principal_name"], session.name.as_str());
+}
+
+#[tokio::test]
+async fn no_secret_appears_in_any_format_file_or_log() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    let session = peer.role_session(None).await;
+    for keys in [&user, &session] {
+        for format in ["text", "json", "markdown"] {
+            let run = Run::new(&["check", "--format", format, "--bucket", &bucket]);
+            let report_file = run.file("report.out");
+            let log_file = run.file("debug.log");
+            let out = run
+                .keys(&peer, keys)
+                .arg("--output")
+                .arg(&report_file.display().to_string())
+                .arg("--log")
+                .arg(&log_file.display().to_string())
+                .output()
+                .await;
+            assert_eq!(out.code, 1, "{}", out.stderr);
+            let written = out.read("report.out");
+            let log = out.read("debug.log");
+            assert!(
+                written.contains(&bucket),
+                "the report file is empty: {written}"
+            );
+            assert!(!log.is_empty(), "the debug log is empty");
+            let mut secrets = vec![keys.secret.as_str()];
+            if let Some(t) = &keys.token {
+                secrets.push(t);
+            }
+            for (what, text) in [
+                ("stdout", &out.stdout),
+                ("stderr", &out.stderr),
+                ("report file", &written),
+                ("log", &log),
+            ] {
+                for s in &secrets {
+                    assert!(!text.contains(s), "a secret is in the {format} {what}");
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn text_and_markdown_reports_tell_the_story_of_incident_1() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+
+    let text = Run::new(&["check", "--bucket", &bucket])
+        .keys(&peer, &user)
+        .output()
+        .await;
+    assert_eq!(text.code, 1);
+    assert!(!text.stdout.contains('\u{1b}'), "piped text has no colour");
+    assert!(
+        text.stdout.contains("permission.missing"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("s3:PutObject"));
+    assert!(text.stdout.contains(&user.name));
+
+    let md = Run::new(&["check", "--format", "markdown", "--bucket", &bucket])
+        .keys(&peer, &user)
+        .output()
+        .await;
+    assert_eq!(md.code, 1);
+    assert!(md.stdout.starts_with("# "), "{}", md.stdout);
+    assert!(md.stdout.contains("```json"), "{}", md.stdout);
+    assert!(md.stdout.contains("aws iam create-policy"), "{}", md.stdout);
+    assert!(
+        md.stdout.contains(&format!("--user-name {}", user.name)),
+        "{}",
+        md.stdout
+    );
+}
+
+#[tokio::test]
+async fn bad_input_is_one_line_and_exit_2() {
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["check", "--bucket", "Not_A_Bucket"],
+        vec!["check", "--bucket", "ab"],
+        vec!["check", "--no-such-flag"],
+        vec![
+            "check",
+            "--bucket",
+            "fine-bucket",
+            "--env-file",
+            "/nonexistent/app.env",
+        ],
+        vec!["check", "--bucket", "fine-bucket", "--access", "admin"],
+        vec![
+            "check",
+            "--bucket",
+            "fine-bucket",
+            "--endpoint-url",
+            "localhost:9000",
+        ],
+        vec!["fix", "--bucket", "fine-bucket"],
+    ];
+    for args in cases {
+        let out = Run::new(&args).output().await;
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let lines: Vec<&str> = out
+            .stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        assert_eq!(lines.len(), 1, "{args:?}: {:?}", out.stderr);
+    }
+}
+
+#[tokio::test]
+async fn the_policy_command_prints_just_the_policy() {
+    let out = Run::new(&["policy", "--bucket", "clipizy-dev", "--access", "full"])
+        .output()
+        .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc = out.json();
+    let statements = doc["Statement"].as_array().expect("statements");
+    let object = statements
+        .iter()
+        .find(|s| s["Resource"] == "arn:aws:s3:::clipizy-dev/*")
+        .expect("object statement");
+    for action in [
+        "s3:PutObject",
+        "s3:GetObject",
+        "s3:DeleteObject",
+        "s3:PutObjectAcl",
+    ] {
+        assert!(
+            object["Action"]
+                .as_array()
+                .expect("actions")
+                .contains(&json!(action)),
+            "{action}"
+        );
+    }
+    let bucket = statements
+        .iter()
+        .find(|s| s["Resource"] == "arn:aws:s3:::clipizy-dev")
+        .expect("bucket statement");
+    assert!(bucket["Action"].to_string().contains("s3:ListBucket"));
+}

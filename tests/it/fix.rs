@@ -1,0 +1,337 @@
+//! `s3doctor fix` against the emulator: the plan, the confirmation, the change through an admin
+//! profile, verification, idempotency, policy versions, roles, undo and the export.
+
+use crate::peer::{ACCOUNT, Keys, Peer, Run, s3_allow};
+
+/// `s3doctor fix --bucket B ARGS…` as `keys`, with `admin` available as profile `admin`.
+async fn fix(peer: &Peer, keys: &Keys, bucket: &str, args: &[&str]) -> crate::peer::Output {
+    let mut run = Run::new(&["fix", "--bucket", bucket])
+        .keys(peer, keys)
+        .profiles(&[("admin", &peer.admin)]);
+    for a in args {
+        run = run.arg(a);
+    }
+    run.output().await
+}
+
+async fn check_code(peer: &Peer, keys: &Keys, bucket: &str) -> i32 {
+    Run::new(&["check", "--bucket", bucket])
+        .keys(peer, keys)
+        .output()
+        .await
+        .code
+}
+
+fn policy_arn(name: &str) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:policy/{name}")
+}
+
+#[tokio::test]
+async fn incident_1_is_fixed_through_an_admin_profile_and_verified() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    assert_eq!(check_code(&peer, &user, &bucket).await, 1);
+
+    let out = fix(
+        &peer,
+        &user,
+        &bucket,
+        &["--yes", "--admin-profile", "admin"],
+    )
+    .await;
+
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let name = format!("s3doctor-{bucket}-read-write");
+    assert_eq!(peer.attached_to_user(&user.name).await, vec![name.clone()]);
+    // The plan came first, and the end lists every change so it can be undone.
+    let plan_at = out.stderr.find("Plan").expect("plan shown");
+    let changed_at = out.stderr.find("Changed:").expect("changes listed");
+    assert!(plan_at < changed_at);
+    assert!(out.stderr.contains("AttachUserPolicy"), "{}", out.stderr);
+    assert!(out.stderr.contains(&policy_arn(&name)), "{}", out.stderr);
+    assert!(out.stderr.contains("--undo"), "{}", out.stderr);
+    assert_eq!(check_code(&peer, &user, &bucket).await, 0);
+    // The probes of the checks and of the verification are all gone.
+    assert!(peer.keys(&bucket).await.is_empty());
+}
+
+#[tokio::test]
+async fn without_yes_fix_refuses_and_changes_nothing() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+
+    let out = fix(&peer, &user, &bucket, &["--admin-profile", "admin"]).await;
+
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("--yes"), "{}", out.stderr);
+    assert!(peer.attached_to_user(&user.name).await.is_empty());
+    let name = format!("s3doctor-{bucket}-read-write");
+    assert!(
+        peer.iam
+            .get_policy()
+            .policy_arn(policy_arn(&name))
+            .send()
+            .await
+            .is_err(),
+        "a policy was created"
+    );
+}
+
+#[tokio::test]
+async fn the_broken_users_own_keys_cannot_change_iam_and_it_says_what_to_do() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+
+    let out = fix(&peer, &user, &bucket, &["--yes"]).await;
+
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("--admin-profile"), "{}", out.stderr);
+    assert!(out.stderr.contains("--export"), "{}", out.stderr);
+    assert!(peer.attached_to_user(&user.name).await.is_empty());
+}
+
+#[tokio::test]
+async fn the_same_document_twice_creates_nothing_new() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let first = peer.user(None).await;
+    let second = peer.user(None).await;
+    let name = format!("s3doctor-{bucket}-read-write");
+
+    assert_eq!(
+        fix(
+            &peer,
+            &first,
+            &bucket,
+            &["--yes", "--admin-profile", "admin"]
+        )
+        .await
+        .code,
+        0
+    );
+    let out = fix(
+        &peer,
+        &second,
+        &bucket,
+        &["--yes", "--admin-profile", "admin"],
+    )
+    .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // The second user got the existing policy: no new version, one attachment each.
+    assert_eq!(
+        peer.versions(&policy_arn(&name)).await,
+        (vec!["v1".to_owned()], "v1".to_owned())
+    );
+    assert_eq!(
+        peer.attached_to_user(&second.name).await,
+        vec![name.clone()]
+    );
+    assert_eq!(peer.attached_to_user(&first.name).await, vec![name.clone()]);
+    assert!(!out.stderr.contains("created policy"), "{}", out.stderr);
+
+    // Fixing a user that is already fine changes nothing at all.
+    let again = fix(
+        &peer,
+        &first,
+        &bucket,
+        &["--yes", "--admin-profile", "admin"],
+    )
+    .await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stderr.contains("nothing to fix"), "{}", again.stderr);
+    assert_eq!(peer.versions(&policy_arn(&name)).await.0.len(), 1);
+}
+
+#[tokio::test]
+async fn a_changed_access_level_becomes_a_new_default_version() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let reader = peer.user(None).await;
+    let writer = peer.user(None).await;
+    let name = format!("shared-{bucket}");
+    let common = [
+        "--yes",
+        "--admin-profile",
+        "admin",
+        "--policy-name",
+        name.as_str(),
+    ];
+
+    let mut args = common.to_vec();
+    args.extend(["--access", "read"]);
+    assert_eq!(fix(&peer, &reader, &bucket, &args).await.code, 0);
+    assert_eq!(peer.versions(&policy_arn(&name)).await.1, "v1");
+
+    let out = fix(&peer, &writer, &bucket, &common).await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (versions, default) = peer.versions(&policy_arn(&name)).await;
+    assert_eq!(versions.len(), 2, "{versions:?}");
+    assert_eq!(default, "v2");
+    assert_eq!(check_code(&peer, &writer, &bucket).await, 0);
+}
+
+#[tokio::test]
+async fn with_five_versions_the_oldest_non_default_is_removed_after_saying_so() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    let name = format!("full-{bucket}");
+    let arn = policy_arn(&name);
+    let doc = |n: u32| s3_allow(&[&format!("other-{n}-{bucket}")], &["s3:GetObject"]).to_string();
+    peer.iam
+        .create_policy()
+        .policy_name(&name)
+        .policy_document(doc(1))
+        .send()
+        .await
+        .expect("create policy");
+    for n in 2..=5 {
+        peer.iam
+            .create_policy_version()
+            .policy_arn(&arn)
+            .policy_document(doc(n))
+            .set_as_default(n == 5)
+            .send()
+            .await
+            .expect("create policy version");
+    }
+    assert_eq!(peer.versions(&arn).await.0.len(), 5);
+
+    let out = fix(
+        &peer,
+        &user,
+        &bucket,
+        &["--yes", "--admin-profile", "admin", "--policy-name", &name],
+    )
+    .await;
+
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let plan_end = out.stderr.find("Changed:").expect("changes");
+    let said = out.stderr[..plan_end]
+        .find("v1")
+        .expect("the plan names the version it removes");
+    assert!(said < plan_end);
+    let (versions, default) = peer.versions(&arn).await;
+    assert_eq!(versions.len(), 5, "{versions:?}");
+    assert!(!versions.contains(&"v1".to_owned()), "{versions:?}");
+    assert!(
+        versions.contains(&"v5".to_owned()),
+        "the old default stays: {versions:?}"
+    );
+    assert_eq!(default, "v6");
+    assert_eq!(check_code(&peer, &user, &bucket).await, 0);
+}
+
+#[tokio::test]
+async fn an_assumed_role_is_fixed_through_its_role() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let session = peer.role_session(None).await;
+
+    let out = fix(
+        &peer,
+        &session,
+        &bucket,
+        &["--yes", "--admin-profile", "admin"],
+    )
+    .await;
+
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("AttachRolePolicy"), "{}", out.stderr);
+    let attached = peer
+        .iam
+        .list_attached_role_policies()
+        .role_name(&session.name)
+        .send()
+        .await
+        .expect("list attached role policies");
+    let names: Vec<&str> = attached
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_name())
+        .collect();
+    assert_eq!(names, vec![format!("s3doctor-{bucket}-read-write")]);
+    assert_eq!(check_code(&peer, &session, &bucket).await, 0);
+}
+
+#[tokio::test]
+async fn undo_detaches_what_fix_attached() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    assert_eq!(
+        fix(
+            &peer,
+            &user,
+            &bucket,
+            &["--yes", "--admin-profile", "admin"]
+        )
+        .await
+        .code,
+        0
+    );
+
+    let out = fix(
+        &peer,
+        &user,
+        &bucket,
+        &["--undo", "--yes", "--admin-profile", "admin"],
+    )
+    .await;
+
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("detached"), "{}", out.stderr);
+    assert!(peer.attached_to_user(&user.name).await.is_empty());
+    assert_eq!(check_code(&peer, &user, &bucket).await, 1);
+}
+
+#[tokio::test]
+async fn the_export_is_a_ticket_for_whoever_owns_iam_and_changes_nothing() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    let run = Run::new(&["fix", "--bucket", &bucket]);
+    let path = run.file("fix.md");
+    let out = run
+        .keys(&peer, &user)
+        .arg("--export")
+        .arg(&path.display().to_string())
+        .output()
+        .await;
+
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let md = out.read("fix.md");
+    let name = format!("s3doctor-{bucket}-read-write");
+    // The commands are wrapped with `\` continuations; read them as one line each.
+    let flat = md.replace(" \\\n    ", " ");
+    let create = flat
+        .lines()
+        .find(|l| l.starts_with("aws iam create-policy"))
+        .unwrap_or_else(|| panic!("no create-policy command: {md}"));
+    assert!(
+        create.contains(&format!("--policy-name {name}")),
+        "{create}"
+    );
+    assert!(
+        create.contains(&format!("--endpoint-url {}", peer.url)),
+        "{create}"
+    );
+    let attach = flat
+        .lines()
+        .find(|l| l.starts_with("aws iam attach-user-policy"))
+        .unwrap_or_else(|| panic!("no attach-user-policy command: {md}"));
+    assert!(
+        attach.contains(&format!("--user-name {}", user.name)),
+        "{attach}"
+    );
+    assert!(
+        attach.contains(&format!("--policy-arn {}", policy_arn(&name))),
+        "{attach}"
+    );
+    assert!(md.contains("```json"), "{md}");
+    assert!(!md.contains(&user.secret));
+    assert!(peer.attached_to_user(&user.name).await.is_empty());
+}

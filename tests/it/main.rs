@@ -1,0 +1,10 @@
+//! Integration tests: the real `s3doctor` binary and its engine, over HTTP against the local
+//! AWS emulator (moto server with IAM enforcement on) that `scripts/test.sh` starts. One test
+//! binary, so the SDK is linked once; every test seeds its own users and buckets with unique
+//! names, so the tests run in parallel against one emulator.
+
+mod check;
+mod fix;
+mod peer;
+mod screens;
+mod terminal;

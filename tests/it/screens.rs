@@ -1,0 +1,322 @@
+//! Screen tests: the wizard's loop on ratatui's `TestBackend`, driven by scripted keys
+//! against the emulator, and the frames it ends on kept as `insta` snapshots (names, ports,
+//! paths and timings that change from run to run are masked).
+
+use std::time::Duration;
+
+use clap::Parser;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+use s3doctor::cli::Cli;
+use s3doctor::engine::{Engine, EngineEvent, Unit};
+use s3doctor::runbook::StepId;
+use s3doctor::tui::app::{App, Msg};
+use s3doctor::tui::theme::Theme;
+use s3doctor::tui::{self, Extras, LoopOptions, view};
+
+use crate::peer::{Keys, Peer};
+
+/// A wizard session: its configuration (keys in an env file) and the keys it is fed.
+struct Session {
+    _dir: tempfile::TempDir,
+    args: Vec<String>,
+    admin_profile: bool,
+}
+
+impl Session {
+    fn new(peer: &Peer, keys: &Keys, bucket: Option<&str>) -> Session {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let env = dir.path().join("app.env");
+        std::fs::write(
+            &env,
+            format!(
+                "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}\nAWS_REGION=us-east-1\n",
+                keys.id, keys.secret
+            ),
+        )
+        .expect("env file");
+        let mut args = vec![
+            "s3doctor".to_owned(),
+            "--endpoint-url".into(),
+            peer.url.clone(),
+            "--env-file".into(),
+            env.display().to_string(),
+        ];
+        if let Some(b) = bucket {
+            args.extend(["--bucket".into(), b.to_owned()]);
+        }
+        Session {
+            _dir: dir,
+            args,
+            admin_profile: false,
+        }
+    }
+
+    /// Runs the loop over `keys` until they are used up and all work is done.
+    async fn play(&self, keys: &str, color: bool) -> App {
+        let cli = Cli::try_parse_from(&self.args).expect("arguments");
+        let config = cli.common.config().expect("config");
+        let engine = Engine::new(config.settings.clone(), config.run.clone());
+        let app = App::new(config.settings, config.run, engine.units(), Theme { color });
+        let events: Vec<std::io::Result<Event>> = keys
+            .chars()
+            .map(|c| {
+                let code = match c {
+                    '\n' => KeyCode::Enter,
+                    '\u{1b}' => KeyCode::Esc,
+                    c => KeyCode::Char(c),
+                };
+                Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+            })
+            .collect();
+        let mut term = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
+        let extras = Extras {
+            admin: self.admin_profile.then(|| config.admin.clone()).flatten(),
+            policy_name: None,
+        };
+        let run = tui::run(
+            &mut term,
+            futures::stream::iter(events),
+            engine,
+            app,
+            extras,
+            LoopOptions {
+                auto: false,
+                settle: true,
+            },
+        );
+        tokio::time::timeout(Duration::from_secs(60), run)
+            .await
+            .expect("the wizard settled")
+            .map(|mut app| {
+                steady(&mut app);
+                app
+            })
+            .expect("the wizard ran")
+    }
+}
+
+/// Makes a finished session render the same on every run: timings and request ids change
+/// the wrapping of the detail pane, so they are fixed here.
+fn steady(app: &mut App) {
+    for r in app.results.values_mut() {
+        r.elapsed_ms = 7;
+        let evidence = r
+            .evidence
+            .iter_mut()
+            .chain(r.findings.iter_mut().filter_map(|f| f.evidence.as_mut()));
+        for e in evidence {
+            if e.request_id.is_some() {
+                e.request_id = Some("REQUEST-ID".into());
+            }
+        }
+    }
+}
+
+fn frame(app: &App, width: u16, height: u16) -> Buffer {
+    let mut term = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+    term.draw(|f| view::draw(app, f)).expect("draw");
+    term.backend().buffer().clone()
+}
+
+fn text(buffer: &Buffer) -> String {
+    let area = buffer.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        let mut line = String::new();
+        for x in 0..area.width {
+            line.push_str(buffer[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Where on screen a text starts.
+fn find(buffer: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    let t = text(buffer);
+    t.lines().enumerate().find_map(|(y, l)| {
+        l.find(needle).map(|byte| {
+            let x = l[..byte].chars().count();
+            (x as u16, y as u16)
+        })
+    })
+}
+
+macro_rules! snapshot {
+    ($name:expr, $buffer:expr) => {
+        insta::with_settings!({
+            snapshot_path => "snapshots",
+            prepend_module_to_snapshot => false,
+            filters => vec![
+                (r"s3d-u-[0-9a-f]{10}", "s3d-u-USER000000"),
+                (r"s3d-b-[0-9a-f]{10}", "s3d-b-BUCKET0000"),
+                (r"127\.0\.0\.1:\d{2,5}", "127.0.0.1:PORT"),
+                (r"/tmp/\.tmp[A-Za-z0-9]{6}/", "/tmp/.tmpXXXXXX/"),
+                (r"AKIA[A-Z0-9…]{4,16}", "AKIA…HINT"),
+                (r"\b\d{1,5} ms\b", "N ms"),
+                (r"probe-[0-9a-f-]{32,36}", "probe-UUID"),
+                (r"\b[A-Za-z0-9]{52}\b", "REQUEST-ID"),
+            ],
+        }, {
+            insta::assert_snapshot!($name, text(&$buffer));
+        });
+    };
+}
+
+#[tokio::test]
+async fn the_opening_checklist_before_any_step_runs() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    let app = Session::new(&peer, &user, Some(&bucket))
+        .play("", false)
+        .await;
+    let screen = frame(&app, 100, 30);
+    // Who is checked is in the header; the first bucket step is selected and explained.
+    assert!(find(&screen, &user.name).is_some(), "{}", text(&screen));
+    assert!(
+        find(&screen, "Why this matters").is_some(),
+        "{}",
+        text(&screen)
+    );
+    snapshot!("opening", screen);
+}
+
+#[tokio::test]
+async fn a_run_in_progress_shows_spinners_for_running_steps() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    let mut app = Session::new(&peer, &user, Some(&bucket))
+        .play("", false)
+        .await;
+    for step in [StepId::BucketExists, StepId::BucketRegion] {
+        let started = EngineEvent::Started(Unit::for_bucket(step, &bucket));
+        app.update(Msg::Engine(Box::new(started)));
+    }
+    let screen = frame(&app, 100, 30);
+    assert!(app.is_busy());
+    snapshot!("in-progress", screen);
+}
+
+#[tokio::test]
+async fn incident_1_failed_stands_out_in_red_with_its_evidence() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    let session = Session::new(&peer, &user, Some(&bucket));
+
+    // `a` runs everything; then select the failed upload.
+    let app = session.play("a", true).await;
+    let screen = frame(&app, 100, 30);
+    let (x, y) = find(&screen, "✗ put-object").unwrap_or_else(|| panic!("{}", text(&screen)));
+    assert_eq!(screen[(x, y)].fg, Color::Red, "a failed step is red");
+    let (x, y) = find(&screen, "✓ credentials").expect("credentials row");
+    assert_eq!(screen[(x, y)].fg, Color::Green, "a passed step is green");
+
+    let app = session.play("a", false).await;
+    let plain = frame(&app, 100, 30);
+    assert!(
+        (0..plain.area.width)
+            .flat_map(|x| (0..plain.area.height).map(move |y| (x, y)))
+            .all(|(x, y)| plain[(x, y)].fg == Color::Reset),
+        "NO_COLOR draws without colours"
+    );
+    // Symbols carry the state without colour.
+    let t = text(&plain);
+    assert!(t.contains('✗') && t.contains('✓'), "{t}");
+    snapshot!("incident-1-failed", plain);
+
+    for (w, h) in [(80, 24), (60, 20)] {
+        let small = frame(&app, w, h);
+        let t = text(&small);
+        assert!(t.contains('✗'), "{w}x{h}: the failures still show\n{t}");
+        snapshot!(format!("incident-1-failed-{w}x{h}"), small);
+    }
+}
+
+#[tokio::test]
+async fn the_selected_failure_explains_itself() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    let session = Session::new(&peer, &user, Some(&bucket));
+    // Run all, then walk down to the upload step.
+    let app = session.play("a", false).await;
+    let mut app = app;
+    let put = app
+        .rows
+        .iter()
+        .position(|u| u.step == StepId::PutObject)
+        .expect("put row");
+    app.selected = put;
+    let screen = frame(&app, 100, 30);
+    let t = text(&screen);
+    assert!(t.contains("AccessDenied"), "{t}");
+    assert!(t.contains("PutObject"), "{t}");
+    assert!(t.contains("403"), "{t}");
+    snapshot!("upload-failure-detail", screen);
+}
+
+#[tokio::test]
+async fn the_remedy_preview_shows_the_policy_the_target_and_the_calls() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    let session = Session::new(&peer, &user, Some(&bucket));
+
+    let app = session.play("af", false).await;
+    let screen = frame(&app, 100, 30);
+    snapshot!("remedy-preview", screen);
+    // On a tall terminal the whole policy shows.
+    let t = text(&frame(&app, 100, 80));
+    assert!(t.contains("\"s3:PutObject\""), "{t}");
+    assert!(t.contains(&format!("\"arn:aws:s3:::{bucket}/*\"")), "{t}");
+    assert!(t.contains(&format!("IAM user {}", user.name)), "{t}");
+    assert!(t.contains("iam:CreatePolicy"), "{t}");
+
+    // Esc cancels and changes nothing.
+    let app = session.play("af\u{1b}", false).await;
+    assert!(app.modal.is_none());
+    assert!(peer.attached_to_user(&user.name).await.is_empty());
+}
+
+#[tokio::test]
+async fn help_lists_every_key() {
+    let peer = Peer::get();
+    // Only the global steps run before `?`: the bucket need not exist, and a fixed name keeps
+    // the snapshot steady where the overlay cuts it.
+    let bucket = "help-screen-bucket";
+    let user = peer.user(None).await;
+    let app = Session::new(&peer, &user, Some(bucket))
+        .play("?", false)
+        .await;
+    let screen = frame(&app, 100, 30);
+    let t = text(&screen);
+    for key in ["Enter", "a", "r", "f", "e", "y", "q", "?"] {
+        assert!(t.contains(key), "{key}: {t}");
+    }
+    snapshot!("help", screen);
+}
+
+#[tokio::test]
+async fn enter_runs_one_step_at_a_time() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    let session = Session::new(&peer, &user, Some(&bucket));
+    let app = session.play("\n\n", false).await;
+    let report = app.report();
+    let ran: Vec<StepId> = report.steps.iter().map(|s| s.id).collect();
+    // The global steps ran at start; Enter ran bucket-exists, then bucket-region.
+    assert!(
+        ran.contains(&StepId::BucketExists) && ran.contains(&StepId::BucketRegion),
+        "{ran:?}"
+    );
+    assert!(!ran.contains(&StepId::PutObject), "{ran:?}");
+}

@@ -1,0 +1,201 @@
+//! The real binary in a real terminal: tmux (on a private socket) runs the wizard against the
+//! emulator; the test types keys with `send-keys`, reads the screen with `capture-pane`, and
+//! checks afterwards with `stty -a` that the terminal is back in normal mode.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::peer::{Keys, Peer};
+
+/// How long to wait for the screen to show something before the test fails.
+const WAIT: Duration = Duration::from_secs(60);
+
+struct Tmux {
+    socket: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    /// Starts `s3doctor ARGS…` in a 100x30 pane, followed by a line with its exit code and
+    /// the terminal's modes.
+    fn start(peer: &Peer, keys: &Keys, args: &[&str], admin: bool) -> Tmux {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let env = dir.path().join("app.env");
+        std::fs::write(
+            &env,
+            format!(
+                "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}\nAWS_REGION=us-east-1\n",
+                keys.id, keys.secret
+            ),
+        )
+        .expect("env file");
+        let creds = dir.path().join("credentials");
+        if admin {
+            std::fs::write(
+                &creds,
+                format!(
+                    "[admin]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+                    peer.admin.id, peer.admin.secret
+                ),
+            )
+            .expect("credentials");
+        }
+        let socket = format!("s3d-{}", uuid::Uuid::new_v4().simple());
+        let script = format!(
+            "cd {dir} && env -i PATH=\"$PATH\" HOME={dir} TERM=xterm-256color \
+             AWS_CONFIG_FILE={dir}/config AWS_SHARED_CREDENTIALS_FILE={creds} \
+             AWS_EC2_METADATA_DISABLED=true {bin} --endpoint-url {url} --env-file {env} {args}; \
+             echo \"EXIT=$?\"; stty -a | tr '\\n' ' '; echo; echo MODES-DONE; sleep 600",
+            dir = dir.path().display(),
+            creds = creds.display(),
+            bin = env!("CARGO_BIN_EXE_s3doctor"),
+            url = peer.url,
+            env = env.display(),
+            args = args.join(" "),
+        );
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "100",
+                "-y",
+                "30",
+            ])
+            .arg(script)
+            .status()
+            .expect("tmux is installed");
+        assert!(status.success(), "tmux new-session failed");
+        Tmux { socket, _dir: dir }
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-J"])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &str) {
+        let status = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", keys])
+            .status()
+            .expect("send-keys");
+        assert!(status.success());
+    }
+
+    /// Waits until the screen satisfies `ok` in two captures in a row (a capture can catch
+    /// a frame half drawn), and returns it.
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        let mut seen = false;
+        loop {
+            let screen = self.screen();
+            if ok(&screen) {
+                if seen {
+                    return screen;
+                }
+                seen = true;
+            } else {
+                seen = false;
+            }
+            assert!(
+                start.elapsed() < WAIT,
+                "waited {WAIT:?} for {what}; the screen is:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+/// The checklist row of a step (`✓ put-object  pass`), not the detail pane's title.
+fn row<'a>(screen: &'a str, step: &str) -> &'a str {
+    let cell = format!(" {step}  ");
+    screen.lines().find(|l| l.contains(&cell)).unwrap_or("")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_wizard_finds_incident_1_opens_the_remedy_cancels_and_quits_cleanly() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    let tmux = Tmux::start(&peer, &user, &["--bucket", &bucket], false);
+
+    tmux.wait_for("the checklist", |s| s.contains("Why this matters"));
+    tmux.keys("a");
+    let screen = tmux.wait_for("the failed upload", |s| {
+        row(s, "put-object").contains('✗') && !s.contains("running")
+    });
+    assert!(row(&screen, "identity").contains('✓'), "{screen}");
+    tmux.keys("f");
+    let screen = tmux.wait_for("the remedy screen", |s| s.contains("IAM calls"));
+    // The app's own keys may not change IAM: the screen says so and offers the export.
+    assert!(screen.contains("--admin-profile"), "{screen}");
+    assert!(screen.contains("Press e to export"), "{screen}");
+    tmux.keys("Escape");
+    tmux.wait_for("the remedy to close", |s| !s.contains("IAM calls"));
+    tmux.keys("q");
+    let screen = tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
+    assert!(screen.contains("EXIT=1"), "{screen}");
+    let modes = screen
+        .lines()
+        .find(|l| l.contains("speed"))
+        .unwrap_or_else(|| panic!("no stty line: {screen}"));
+    for mode in [" icanon", " echo ", " icrnl", " opost"] {
+        assert!(
+            modes.contains(mode),
+            "{mode} is off after quitting: {modes}"
+        );
+    }
+    assert!(
+        !screen.contains("Why this matters"),
+        "the alternate screen was left: {screen}"
+    );
+    assert!(peer.attached_to_user(&user.name).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn in_the_wizard_f_then_y_fixes_incident_1_and_the_failed_steps_turn_green() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    let tmux = Tmux::start(
+        &peer,
+        &user,
+        &["--bucket", &bucket, "--auto", "--admin-profile", "admin"],
+        true,
+    );
+
+    tmux.wait_for("the failed upload", |s| {
+        row(s, "put-object").contains('✗') && !s.contains("running")
+    });
+    tmux.keys("f");
+    tmux.wait_for("the remedy screen", |s| s.contains("AttachUserPolicy"));
+    tmux.keys("y");
+    tmux.wait_for("the verification", |s| s.contains("Fixed and verified"));
+    tmux.keys("Escape");
+    let screen = tmux.wait_for("the upload to pass", |s| {
+        row(s, "put-object").contains('✓') && !s.contains('✗')
+    });
+    assert!(row(&screen, "list-objects").contains('✓'), "{screen}");
+    assert_eq!(
+        peer.attached_to_user(&user.name).await,
+        vec![format!("s3doctor-{bucket}-read-write")]
+    );
+    tmux.keys("q");
+    let screen = tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
+    assert!(screen.contains("EXIT=0"), "{screen}");
+}

@@ -2,6 +2,8 @@
 //! `--env-file` keys, timeouts and retries. Resolving credentials happens here too, with a
 //! deadline, so that a machine without credentials never hangs on instance metadata.
 
+mod call_log;
+
 use std::time::{Duration, SystemTime};
 
 use aws_config::environment::region::EnvironmentVariableRegionProvider;
@@ -18,6 +20,7 @@ use aws_types::region::Region;
 
 use crate::envfile::EnvFile;
 use crate::finding::FindingCode;
+use call_log::CallLog;
 
 /// The region used for the first calls when nothing configures one; the bucket-region step
 /// then says that the app must set a region.
@@ -85,11 +88,18 @@ impl Clients {
         let path_style = sdk.endpoint_url().is_some();
         let s3 = aws_sdk_s3::config::Builder::from(sdk)
             .force_path_style(path_style)
+            .interceptor(CallLog)
+            .build();
+        let sts = aws_sdk_sts::config::Builder::from(sdk)
+            .interceptor(CallLog)
+            .build();
+        let iam = aws_sdk_iam::config::Builder::from(sdk)
+            .interceptor(CallLog)
             .build();
         Clients {
             s3: aws_sdk_s3::Client::from_conf(s3),
-            sts: aws_sdk_sts::Client::new(sdk),
-            iam: aws_sdk_iam::Client::new(sdk),
+            sts: aws_sdk_sts::Client::from_conf(sts),
+            iam: aws_sdk_iam::Client::from_conf(iam),
             sdk: sdk.clone(),
             path_style,
         }
@@ -100,6 +110,7 @@ impl Clients {
         let conf = aws_sdk_s3::config::Builder::from(&self.sdk)
             .region(Region::new(region.to_owned()))
             .force_path_style(self.path_style)
+            .interceptor(CallLog)
             .build();
         aws_sdk_s3::Client::from_conf(conf)
     }

@@ -334,6 +334,9 @@ pub fn permission_finding(
 }
 
 #[cfg(test)]
+mod aws_answers;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -1,6 +1,6 @@
 //! The debug log (`--log FILE`): every AWS call with operation, status, request id and
-//! latency, for support tickets. Never secrets: credentials are redacted by the SDK's
-//! `Debug`, and request headers are not logged.
+//! latency (see `aws::call_log`), and s3doctor's own events, for support tickets. Never
+//! secrets: the SDK's own request/response tracing is left out, so no header is logged.
 
 use std::path::Path;
 
@@ -12,9 +12,7 @@ pub fn init(path: Option<&Path>) -> Result<()> {
     let Some(path) = path else { return Ok(()) };
     let file = std::fs::File::create(path)
         .wrap_err_with(|| format!("cannot write log {}", path.display()))?;
-    let filter = EnvFilter::new(
-        "s3doctor=debug,aws_smithy_runtime::client::orchestrator=debug,aws_config=info",
-    );
+    let filter = EnvFilter::new("s3doctor=debug,aws_config=info");
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::sync::Mutex::new(file))

@@ -1,0 +1,89 @@
+//! The debug log's one line per AWS call: service, operation, HTTP status, request id and
+//! latency (or the transport error). An SDK interceptor, so every client and every retry is
+//! covered; it never sees a credential, and logs no header but the request id.
+
+use std::time::Instant;
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextRef, FinalizerInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+
+#[derive(Debug, Clone, Copy)]
+struct AttemptStarted(Instant);
+
+impl Storable for AttemptStarted {
+    type Storer = StoreReplace<Self>;
+}
+
+#[derive(Debug, Default)]
+pub struct CallLog;
+
+impl Intercept for CallLog {
+    fn name(&self) -> &'static str {
+        "s3doctor-call-log"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        cfg.interceptor_state()
+            .store_put(AttemptStarted(Instant::now()));
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let latency_ms = cfg
+            .load::<AttemptStarted>()
+            .map(|s| s.0.elapsed().as_millis() as u64);
+        let (service, operation) = cfg
+            .load::<Metadata>()
+            .map(|m| (m.service().to_owned(), m.name().to_owned()))
+            .unwrap_or_default();
+        match context.response() {
+            Some(response) => {
+                let headers = response.headers();
+                let request_id = headers
+                    .get("x-amz-request-id")
+                    .or_else(|| headers.get("x-amzn-requestid"))
+                    .unwrap_or("-");
+                tracing::debug!(
+                    target: "s3doctor::aws",
+                    service,
+                    operation,
+                    status = response.status().as_u16(),
+                    request_id,
+                    latency_ms,
+                    "AWS call"
+                );
+            }
+            None => {
+                let error = match context.output_or_error() {
+                    Some(Err(e)) => format!("{e}").chars().take(300).collect::<String>(),
+                    _ => "no response".to_owned(),
+                };
+                tracing::debug!(
+                    target: "s3doctor::aws",
+                    service,
+                    operation,
+                    latency_ms,
+                    error,
+                    "AWS call without an answer"
+                );
+            }
+        }
+        Ok(())
+    }
+}

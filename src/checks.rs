@@ -6,6 +6,7 @@ mod bucket;
 mod credentials;
 mod identity;
 mod objects;
+mod policies;
 
 use std::sync::Arc;
 
@@ -107,6 +108,9 @@ impl StepOutcome {
     pub fn warn(detail: impl Into<String>) -> Self {
         Self::new(Status::Warn, detail)
     }
+    pub fn failed(detail: impl Into<String>) -> Self {
+        Self::new(Status::Fail, detail)
+    }
     pub fn skip(detail: impl Into<String>) -> Self {
         Self::new(Status::Skip, detail)
     }
@@ -145,6 +149,8 @@ pub struct CheckContext {
     pub settings: Arc<aws::Settings>,
     pub run: Arc<RunSettings>,
     pub session: Option<Arc<Session>>,
+    /// `--admin-profile`: read IAM and bucket settings with these when given.
+    pub admin: Option<Arc<aws::Settings>>,
     pub identity: Option<Identity>,
     pub bucket: Option<String>,
     pub state: BucketState,
@@ -291,6 +297,8 @@ pub async fn run(step: StepId, cx: &CheckContext) -> StepOutcome {
         StepId::GetObject => objects::get(cx).await,
         StepId::PutObjectAcl => objects::put_acl(cx).await,
         StepId::DeleteObject => objects::delete(cx).await,
+        StepId::BucketPolicy => policies::bucket_policy(cx).await,
+        StepId::IdentityPolicies => policies::identity_policies(cx).await,
     };
     outcome.unwrap_or_else(|skipped| skipped)
 }

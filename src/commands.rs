@@ -80,7 +80,7 @@ async fn check(
     if let Err(bad) = require_buckets(&config, "check") {
         return Ok(bad_input(&bad));
     }
-    let engine = Engine::new(config.settings, config.run);
+    let engine = Engine::new(config.settings, config.run).with_admin(config.admin);
     let (tx, mut rx) = mpsc::unbounded_channel();
     let progress = tokio::spawn(async move {
         let verbose = std::io::stderr().is_terminal();

@@ -91,6 +91,7 @@ struct State {
 #[derive(Clone)]
 pub struct Engine {
     settings: Arc<aws::Settings>,
+    admin: Option<Arc<aws::Settings>>,
     run: Arc<RunSettings>,
     state: Arc<Mutex<State>>,
 }
@@ -99,9 +100,17 @@ impl Engine {
     pub fn new(settings: aws::Settings, run: RunSettings) -> Self {
         Engine {
             settings: Arc::new(settings),
+            admin: None,
             run: Arc::new(run),
             state: Arc::default(),
         }
+    }
+
+    /// Reads policies and bucket settings with `--admin-profile`'s keys (checks still run
+    /// with the diagnosed ones).
+    pub fn with_admin(mut self, admin: Option<aws::Settings>) -> Self {
+        self.admin = admin.map(Arc::new);
+        self
     }
 
     /// Replaces the buckets (the wizard asks for one when none was given); what was
@@ -290,6 +299,7 @@ impl Engine {
             settings: self.settings.clone(),
             run: self.run.clone(),
             session: state.session.clone(),
+            admin: self.admin.clone(),
             identity: state.identity.clone(),
             bucket: unit.bucket.clone(),
             state: bucket_state,

@@ -101,20 +101,51 @@ impl Report {
     }
 }
 
-/// One finding per problem: the keys' problems once for the run, the others per bucket and action.
+/// One finding per problem: the keys' problems once for the run, the others per bucket and
+/// action. When the policy steps traced a denial, their source and statement join the live
+/// step's finding (which keeps its evidence), and an explicit deny replaces "nothing allows
+/// it" for the same action: adding an Allow would not cure it.
 pub fn dedupe(findings: impl Iterator<Item = Finding>) -> Vec<Finding> {
-    let mut seen = std::collections::HashSet::new();
-    findings
-        .filter(|f| {
-            let run_wide = f.code.is_credentials() || f.code == FindingCode::EndpointUnreachable;
-            let key = if run_wide {
-                (f.code, None, None)
-            } else {
-                (f.code, f.bucket.clone(), f.action.clone())
-            };
-            seen.insert(key)
-        })
-        .collect()
+    let all: Vec<Finding> = findings.collect();
+    let key = |f: &Finding| {
+        let run_wide = f.code.is_credentials() || f.code == FindingCode::EndpointUnreachable;
+        if run_wide {
+            (f.code, None, None)
+        } else {
+            (f.code, f.bucket.clone(), f.action.clone())
+        }
+    };
+    let denied: Vec<Finding> = all
+        .iter()
+        .filter(|f| f.code == FindingCode::ExplicitDeny)
+        .cloned()
+        .collect();
+    let mut out: Vec<Finding> = Vec::new();
+    let mut superseded: Vec<Finding> = Vec::new();
+    for f in all {
+        let same_action = |d: &Finding| d.bucket == f.bucket && d.action == f.action;
+        if f.code == FindingCode::PermissionMissing && denied.iter().any(same_action) {
+            superseded.push(f);
+            continue;
+        }
+        match out.iter_mut().find(|e| key(e) == key(&f)) {
+            Some(existing) => {
+                existing.source = existing.source.or(f.source);
+                existing.statement = existing.statement.take().or(f.statement);
+                existing.evidence = existing.evidence.take().or(f.evidence);
+            }
+            None => out.push(f),
+        }
+    }
+    // Keep the live evidence on the explicit deny that explains it.
+    for m in superseded {
+        if let Some(d) = out.iter_mut().find(|d| {
+            d.code == FindingCode::ExplicitDeny && d.bucket == m.bucket && d.action == m.action
+        }) {
+            d.evidence = d.evidence.take().or(m.evidence);
+        }
+    }
+    out
 }
 
 /// The least-privilege policy for the buckets with missing permissions, if any.

@@ -23,11 +23,13 @@ pub enum StepId {
     GetObject,
     PutObjectAcl,
     DeleteObject,
+    BucketPolicy,
+    IdentityPolicies,
 }
 
 impl StepId {
     /// All steps, in the order the runbook shows them.
-    pub const ALL: [StepId; 9] = [
+    pub const ALL: [StepId; 11] = [
         StepId::Credentials,
         StepId::Identity,
         StepId::BucketExists,
@@ -37,6 +39,8 @@ impl StepId {
         StepId::GetObject,
         StepId::PutObjectAcl,
         StepId::DeleteObject,
+        StepId::BucketPolicy,
+        StepId::IdentityPolicies,
     ];
 
     /// The stable id used in JSON, the TOML and tests.
@@ -51,6 +55,8 @@ impl StepId {
             StepId::GetObject => "get-object",
             StepId::PutObjectAcl => "put-object-acl",
             StepId::DeleteObject => "delete-object",
+            StepId::BucketPolicy => "bucket-policy",
+            StepId::IdentityPolicies => "identity-policies",
         }
     }
 }

@@ -62,7 +62,8 @@ pub async fn wizard(
         admin: config.admin.clone(),
         policy_name: None,
     };
-    let engine = Engine::new(config.settings.clone(), config.run.clone());
+    let engine =
+        Engine::new(config.settings.clone(), config.run.clone()).with_admin(config.admin.clone());
     let mut app = App::new(
         config.settings,
         config.run,

@@ -54,7 +54,7 @@ pub async fn fix(
         None => None,
     };
     let admin_profile = config.admin.as_ref().and_then(|a| a.profile.clone());
-    let engine = Engine::new(config.settings, config.run);
+    let engine = Engine::new(config.settings, config.run).with_admin(config.admin.clone());
     let (tx, mut rx) = mpsc::unbounded_channel();
     let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
     if undo {

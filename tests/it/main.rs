@@ -8,3 +8,4 @@ mod fix;
 mod peer;
 mod screens;
 mod terminal;
+mod why;

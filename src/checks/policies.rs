@@ -1,0 +1,551 @@
+//! The "why" steps: read the policies that decide (the principal's identity policies and
+//! permissions boundary; the bucket policy, Object Ownership and default encryption) and
+//! evaluate every action the app needs locally, so that each denial names its policy and
+//! statement. Reading needs IAM/S3 read rights: with the app's keys that often fails, and
+//! the step says so (and names `--admin-profile`) instead of failing.
+
+use aws_sdk_iam::Client as Iam;
+
+use super::{CheckContext, CheckResult, StepOutcome};
+use crate::arn::PrincipalKind;
+use crate::aws::{self, Session};
+use crate::diagnose::access_denied::DenySource;
+use crate::diagnose::{self, Facts, FindingSpec};
+use crate::finding::{Finding, FindingCode, StatementRef};
+use crate::policy::evaluate::{self, Decision, Policies, Request, Verdict};
+use crate::policy::{NamedPolicy, PolicyDocument, PolicyKind};
+use crate::runbook::StepId;
+
+/// Who reads the policies: the admin profile when given, else the diagnosed keys.
+async fn reader(cx: &CheckContext) -> Result<(std::sync::Arc<Session>, String), StepOutcome> {
+    if let Some(admin) = &cx.admin {
+        return match aws::connect(admin).await {
+            Ok(s) => Ok((std::sync::Arc::new(s), "the admin profile".to_owned())),
+            Err(e) => Err(StepOutcome::skip(format!(
+                "the admin profile has no usable credentials: {}",
+                e.detail
+            ))),
+        };
+    }
+    let session = cx
+        .session
+        .clone()
+        .ok_or_else(|| StepOutcome::skip("no credentials"))?;
+    Ok((session, "the diagnosed keys".to_owned()))
+}
+
+/// Every action the app needs on this bucket, with the resource it applies to.
+fn needed(cx: &CheckContext) -> Vec<(&'static str, String)> {
+    let bucket = cx.bucket();
+    let object = format!("arn:aws:s3:::{bucket}/{}probe", cx.run.prefix);
+    let mut out = vec![("s3:ListBucket", format!("arn:aws:s3:::{bucket}"))];
+    for action in cx.run.access.object_actions() {
+        let writes = *action != "s3:GetObject";
+        if writes && cx.run.read_only {
+            continue;
+        }
+        out.push((action, object.clone()));
+    }
+    out
+}
+
+fn statement_ref(d: &Decision) -> Option<StatementRef> {
+    d.statements.first().map(|s| StatementRef {
+        policy_name: Some(s.policy_name.clone()),
+        policy_arn: s.policy_arn.clone(),
+        sid: s.sid.clone(),
+        index: Some(s.index),
+    })
+}
+
+fn source_of(d: &Decision, default: DenySource) -> DenySource {
+    let from_boundary = d.blocked_by_boundary.is_some()
+        || d.statements
+            .first()
+            .is_some_and(|s| s.policy_kind == PolicyKind::PermissionsBoundary);
+    if from_boundary {
+        DenySource::PermissionsBoundary
+    } else {
+        default
+    }
+}
+
+fn finding(
+    cx: &CheckContext,
+    step: StepId,
+    code: FindingCode,
+    action: &str,
+    source: DenySource,
+    statement: Option<StatementRef>,
+) -> Finding {
+    let facts: Facts<'_> = cx.facts(Some(action));
+    FindingSpec {
+        code,
+        step,
+        facts,
+        source: Some(source),
+        statement,
+        evidence: None,
+    }
+    .build()
+}
+
+/// `identity-policies`: the principal's own policies (and boundary) against each action.
+pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
+    let identity = cx
+        .identity
+        .as_ref()
+        .ok_or_else(|| StepOutcome::skip("the principal is unknown"))?;
+    let p = &identity.principal;
+    match p.kind {
+        PrincipalKind::Root => {
+            return Ok(StepOutcome::pass(
+                "the account's root user: identity policies do not limit it",
+            ));
+        }
+        PrincipalKind::User | PrincipalKind::AssumedRole | PrincipalKind::Role => {}
+        _ => {
+            return Err(StepOutcome::skip(format!(
+                "{} is a {} principal: its permissions come from the role or federation it was issued by",
+                p.arn,
+                p.kind.as_str()
+            )));
+        }
+    }
+    let (session, who) = reader(cx).await?;
+    let iam = &session.clients.iam;
+    let loaded = match p.kind {
+        PrincipalKind::User => load_user(iam, &p.name).await,
+        _ => load_role(iam, &p.name).await,
+    };
+    let (policies, boundary) = loaded.map_err(|why| {
+        let hint = if cx.admin.is_some() {
+            String::new()
+        } else {
+            "; run with --admin-profile PROFILE (IAM read rights) to see which statement decides"
+                .to_owned()
+        };
+        StepOutcome::skip(format!(
+            "cannot read the IAM policies of {} with {who} ({why}){hint}",
+            p.name
+        ))
+    })?;
+    // A same-account bucket policy can allow what identity policies do not, so it takes
+    // part; when it cannot be read, "nothing allows it" is only a warning.
+    let bucket_policy = read_bucket_policy(&bucket_client(cx, &session), cx.bucket()).await;
+    let mut findings = Vec::new();
+    let mut conditional = Vec::new();
+    let mut unsure = Vec::new();
+    for (action, resource) in needed(cx) {
+        let request = Request::new(p.arn.clone(), p.account.clone(), action, resource);
+        let d = evaluate::evaluate(
+            &request,
+            &Policies {
+                identity: &policies,
+                resource: bucket_policy.as_ref().ok().and_then(Option::as_ref),
+                boundary: boundary.as_ref(),
+            },
+        );
+        if !d.conditional.is_empty() {
+            conditional.push(format!("{action}: {}", d.summary()));
+        }
+        let denied_by_bucket = d
+            .statements
+            .first()
+            .is_some_and(|s| s.policy_kind == PolicyKind::BucketPolicy);
+        match d.verdict {
+            Verdict::Allowed => {}
+            // The bucket-policy step reports the bucket policy's own denials.
+            Verdict::ExplicitDeny if denied_by_bucket => {}
+            Verdict::ImplicitDeny if bucket_policy.is_err() => unsure.push(action),
+            Verdict::ExplicitDeny => findings.push(finding(
+                cx,
+                StepId::IdentityPolicies,
+                FindingCode::ExplicitDeny,
+                action,
+                source_of(&d, DenySource::IdentityPolicy),
+                statement_ref(&d),
+            )),
+            Verdict::ImplicitDeny => findings.push(finding(
+                cx,
+                StepId::IdentityPolicies,
+                FindingCode::PermissionMissing,
+                action,
+                source_of(&d, DenySource::IdentityPolicy),
+                None,
+            )),
+        }
+    }
+    let names: Vec<String> = policies.iter().map(|n| n.name.clone()).collect();
+    let read = format!(
+        "read with {who}: {} polic{} ({}){}",
+        names.len(),
+        if names.len() == 1 { "y" } else { "ies" },
+        if names.is_empty() {
+            "none".to_owned()
+        } else {
+            names.join(", ")
+        },
+        boundary
+            .as_ref()
+            .map(|b| format!(", permissions boundary {}", b.name))
+            .unwrap_or_default()
+    );
+    let mut outcome = if findings.is_empty() && unsure.is_empty() {
+        StepOutcome::pass(format!("they allow every action the app needs; {read}"))
+    } else if findings.is_empty() {
+        StepOutcome::warn(format!(
+            "they do not allow {} (the bucket policy, unreadable with {who}, may); {read}",
+            unsure.join(", ")
+        ))
+    } else {
+        let what: Vec<String> = findings
+            .iter()
+            .map(|f| {
+                let how = match f.code {
+                    FindingCode::ExplicitDeny => "denied",
+                    _ => "not allowed",
+                };
+                format!("{} {how}", f.action.as_deref().unwrap_or("?"))
+            })
+            .collect();
+        let mut o = StepOutcome::failed(format!("{}; {read}", what.join(", ")));
+        o.findings = findings;
+        o
+    };
+    if !conditional.is_empty() {
+        outcome.detail.push_str(&format!(
+            "; depends on conditions: {}",
+            conditional.join("; ")
+        ));
+    }
+    Ok(outcome)
+}
+
+/// `bucket-policy`: the bucket policy against each action, and the bucket settings that
+/// refuse requests whatever the policies say (Object Ownership, KMS encryption).
+pub(super) async fn bucket_policy(cx: &CheckContext) -> CheckResult {
+    let (session, who) = reader(cx).await?;
+    let bucket = cx.bucket();
+    let s3 = bucket_client(cx, &session);
+    let mut notes = Vec::new();
+    let mut findings = Vec::new();
+    let policy = match read_bucket_policy(&s3, bucket).await {
+        Ok(Some(p)) => Some(p),
+        Ok(None) => {
+            notes.push("no bucket policy".to_owned());
+            None
+        }
+        Err(why) => {
+            let hint = if cx.admin.is_some() {
+                ""
+            } else {
+                "; --admin-profile PROFILE can read it"
+            };
+            return Err(StepOutcome::skip(format!(
+                "cannot read the bucket policy with {who} ({why}){hint}"
+            )));
+        }
+    };
+    if let (Some(policy), Some(identity)) = (&policy, &cx.identity) {
+        let p = &identity.principal;
+        let mut denied = Vec::new();
+        for (action, resource) in needed(cx) {
+            let request = Request::new(p.arn.clone(), p.account.clone(), action, resource);
+            let d = evaluate::evaluate(
+                &request,
+                &Policies {
+                    identity: &[],
+                    resource: Some(policy),
+                    boundary: None,
+                },
+            );
+            if d.verdict == Verdict::ExplicitDeny {
+                denied.push(action);
+                findings.push(finding(
+                    cx,
+                    StepId::BucketPolicy,
+                    FindingCode::ExplicitDeny,
+                    action,
+                    DenySource::BucketPolicy,
+                    statement_ref(&d),
+                ));
+            }
+        }
+        notes.push(if denied.is_empty() {
+            "the bucket policy denies none of the app's actions".to_owned()
+        } else {
+            format!("the bucket policy denies {}", denied.join(", "))
+        });
+    }
+    if let Ok(out) = s3
+        .get_bucket_ownership_controls()
+        .bucket(bucket)
+        .send()
+        .await
+    {
+        let enforced = out
+            .ownership_controls()
+            .map(|c| c.rules())
+            .unwrap_or_default()
+            .iter()
+            .any(|r| r.object_ownership().as_str() == "BucketOwnerEnforced");
+        if enforced {
+            notes.push("Object Ownership: bucket owner enforced (ACLs are refused)".to_owned());
+            if cx.run.access == crate::policy::Access::Full {
+                let mut f = finding(
+                    cx,
+                    StepId::BucketPolicy,
+                    FindingCode::AclDisabled,
+                    "s3:PutObjectAcl",
+                    DenySource::Unknown,
+                    None,
+                );
+                f.source = None;
+                findings.push(f);
+            }
+        }
+    }
+    if let Ok(out) = s3.get_bucket_encryption().bucket(bucket).send().await {
+        let kms = out
+            .server_side_encryption_configuration()
+            .map(|c| c.rules())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| r.apply_server_side_encryption_by_default())
+            .find(|d| d.sse_algorithm().as_str().starts_with("aws:kms"))
+            .map(|d| {
+                d.kms_master_key_id()
+                    .unwrap_or("the AWS managed key aws/s3")
+                    .to_owned()
+            });
+        if let Some(key) = kms {
+            notes.push(format!(
+                "default encryption with KMS key {key}: uploads need kms:GenerateDataKey, reads kms:Decrypt"
+            ));
+        }
+    }
+    let detail = format!("read with {who}: {}", notes.join("; "));
+    if findings.is_empty() {
+        Ok(StepOutcome::pass(detail))
+    } else {
+        let mut o = StepOutcome::failed(detail);
+        o.findings = findings;
+        Ok(o)
+    }
+}
+
+/// The bucket policy: `Ok(None)` when the bucket has none.
+async fn read_bucket_policy(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> Result<Option<NamedPolicy>, String> {
+    match s3.get_bucket_policy().bucket(bucket).send().await {
+        Ok(out) => match out.policy().map(PolicyDocument::parse) {
+            Some(Ok(doc)) => Ok(Some(NamedPolicy::new(
+                format!("bucket policy of {bucket}"),
+                None,
+                PolicyKind::BucketPolicy,
+                doc,
+            ))),
+            Some(Err(e)) => Err(format!("the bucket policy is not valid JSON: {e}")),
+            None => Ok(None),
+        },
+        Err(e) => {
+            let f = diagnose::failure("GetBucketPolicy", &e);
+            match f.evidence.error_code.as_deref() {
+                Some("NoSuchBucketPolicy") => Ok(None),
+                _ => Err(f.evidence.one_line()),
+            }
+        }
+    }
+}
+
+fn bucket_client(cx: &CheckContext, session: &Session) -> aws_sdk_s3::Client {
+    match &cx.state.use_region {
+        Some(region) => session.clients.s3_in(region),
+        None => session.clients.s3.clone(),
+    }
+}
+
+/// A user's inline, attached and group policies, and its permissions boundary.
+async fn load_user(
+    iam: &Iam,
+    user: &str,
+) -> Result<(Vec<NamedPolicy>, Option<NamedPolicy>), String> {
+    let mut out = Vec::new();
+    let names = iam
+        .list_user_policies()
+        .user_name(user)
+        .send()
+        .await
+        .map_err(|e| diagnose::describe("ListUserPolicies", &e))?;
+    for name in names.policy_names() {
+        let got = iam
+            .get_user_policy()
+            .user_name(user)
+            .policy_name(name)
+            .send()
+            .await
+            .map_err(|e| diagnose::describe("GetUserPolicy", &e))?;
+        if let Ok(doc) = PolicyDocument::parse(got.policy_document()) {
+            out.push(NamedPolicy::new(name, None, PolicyKind::Inline, doc));
+        }
+    }
+    let attached = iam
+        .list_attached_user_policies()
+        .user_name(user)
+        .send()
+        .await
+        .map_err(|e| diagnose::describe("ListAttachedUserPolicies", &e))?;
+    for a in attached.attached_policies() {
+        if let Some(p) =
+            managed(iam, a.policy_arn().unwrap_or_default(), PolicyKind::Managed).await?
+        {
+            out.push(p);
+        }
+    }
+    let groups = iam
+        .list_groups_for_user()
+        .user_name(user)
+        .send()
+        .await
+        .map_err(|e| diagnose::describe("ListGroupsForUser", &e))?;
+    for g in groups.groups() {
+        let group = g.group_name().to_owned();
+        let names = iam
+            .list_group_policies()
+            .group_name(&group)
+            .send()
+            .await
+            .map_err(|e| diagnose::describe("ListGroupPolicies", &e))?;
+        for name in names.policy_names() {
+            let got = iam
+                .get_group_policy()
+                .group_name(&group)
+                .policy_name(name)
+                .send()
+                .await
+                .map_err(|e| diagnose::describe("GetGroupPolicy", &e))?;
+            if let Ok(doc) = PolicyDocument::parse(got.policy_document()) {
+                let kind = PolicyKind::GroupInline {
+                    group: group.clone(),
+                };
+                out.push(NamedPolicy::new(name, None, kind, doc));
+            }
+        }
+        let attached = iam
+            .list_attached_group_policies()
+            .group_name(&group)
+            .send()
+            .await
+            .map_err(|e| diagnose::describe("ListAttachedGroupPolicies", &e))?;
+        for a in attached.attached_policies() {
+            let kind = PolicyKind::GroupManaged {
+                group: group.clone(),
+            };
+            if let Some(p) = managed(iam, a.policy_arn().unwrap_or_default(), kind).await? {
+                out.push(p);
+            }
+        }
+    }
+    let boundary_arn = iam
+        .get_user()
+        .user_name(user)
+        .send()
+        .await
+        .ok()
+        .and_then(|u| u.user)
+        .and_then(|u| u.permissions_boundary)
+        .and_then(|b| b.permissions_boundary_arn);
+    let boundary = match boundary_arn {
+        Some(arn) => managed(iam, &arn, PolicyKind::PermissionsBoundary).await?,
+        None => None,
+    };
+    Ok((out, boundary))
+}
+
+/// A role's inline and attached policies, and its permissions boundary.
+async fn load_role(
+    iam: &Iam,
+    role: &str,
+) -> Result<(Vec<NamedPolicy>, Option<NamedPolicy>), String> {
+    let mut out = Vec::new();
+    let names = iam
+        .list_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .map_err(|e| diagnose::describe("ListRolePolicies", &e))?;
+    for name in names.policy_names() {
+        let got = iam
+            .get_role_policy()
+            .role_name(role)
+            .policy_name(name)
+            .send()
+            .await
+            .map_err(|e| diagnose::describe("GetRolePolicy", &e))?;
+        if let Ok(doc) = PolicyDocument::parse(got.policy_document()) {
+            out.push(NamedPolicy::new(name, None, PolicyKind::Inline, doc));
+        }
+    }
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(role)
+        .send()
+        .await
+        .map_err(|e| diagnose::describe("ListAttachedRolePolicies", &e))?;
+    for a in attached.attached_policies() {
+        if let Some(p) =
+            managed(iam, a.policy_arn().unwrap_or_default(), PolicyKind::Managed).await?
+        {
+            out.push(p);
+        }
+    }
+    let boundary_arn = iam
+        .get_role()
+        .role_name(role)
+        .send()
+        .await
+        .ok()
+        .and_then(|r| r.role)
+        .and_then(|r| r.permissions_boundary)
+        .and_then(|b| b.permissions_boundary_arn);
+    let boundary = match boundary_arn {
+        Some(arn) => managed(iam, &arn, PolicyKind::PermissionsBoundary).await?,
+        None => None,
+    };
+    Ok((out, boundary))
+}
+
+/// The default version of a managed policy.
+async fn managed(iam: &Iam, arn: &str, kind: PolicyKind) -> Result<Option<NamedPolicy>, String> {
+    let policy = iam
+        .get_policy()
+        .policy_arn(arn)
+        .send()
+        .await
+        .map_err(|e| diagnose::describe("GetPolicy", &e))?;
+    let Some(policy) = policy.policy() else {
+        return Ok(None);
+    };
+    let version = iam
+        .get_policy_version()
+        .policy_arn(arn)
+        .version_id(policy.default_version_id().unwrap_or("v1"))
+        .send()
+        .await
+        .map_err(|e| diagnose::describe("GetPolicyVersion", &e))?;
+    let doc = version
+        .policy_version()
+        .and_then(|v| v.document())
+        .and_then(|d| PolicyDocument::parse(d).ok());
+    Ok(doc.map(|d| {
+        NamedPolicy::new(
+            policy.policy_name().unwrap_or(arn),
+            Some(arn.to_owned()),
+            kind,
+            d,
+        )
+    }))
+}

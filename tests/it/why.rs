@@ -1,0 +1,121 @@
+//! The "why" steps against the emulator: which policy and which statement deny access,
+//! read with `--admin-profile`, and said plainly when the app's keys cannot read them.
+
+use serde_json::{Value, json};
+
+use crate::peer::{Keys, Peer, READ_WRITE, Run, codes, finding, s3_allow, status};
+
+async fn check(peer: &Peer, keys: &Keys, bucket: &str, admin: bool) -> (i32, Value) {
+    let mut run = Run::new(&["check", "--format", "json", "--bucket", bucket])
+        .keys(peer, keys)
+        .profiles(&[("admin", &peer.admin)]);
+    if admin {
+        run = run.arg("--admin-profile").arg("admin");
+    }
+    let out = run.output().await;
+    (out.code, out.json())
+}
+
+fn step_detail(report: &Value, id: &str) -> String {
+    report["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["id"] == id)
+        .map(|s| s["detail"].as_str().unwrap_or_default().to_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn incident_2_the_delete_is_traced_to_the_deny_statement_in_the_users_policy() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "TrainingData", "Effect": "Allow", "Action": "s3:*",
+         "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")]},
+        {"Sid": "DenyDelete", "Effect": "Deny", "Action": "s3:DeleteObject",
+         "Resource": format!("arn:aws:s3:::{bucket}/*")}]});
+    let user = peer.user(Some(policy)).await;
+
+    let (code, report) = check(&peer, &user, &bucket, true).await;
+
+    assert_eq!(code, 1);
+    // Uploads work; the delete is blocked by the user's own policy, statement named.
+    assert_eq!(status(&report, "put-object", Some(&bucket)), "pass");
+    assert_eq!(status(&report, "identity-policies", Some(&bucket)), "fail");
+    let deny = finding(&report, "permission.explicit-deny", Some("s3:DeleteObject"));
+    assert_eq!(deny["source"], "identity-policy");
+    assert_eq!(deny["statement"]["sid"], "DenyDelete");
+    assert_eq!(deny["statement"]["policy_name"], "app");
+    assert!(deny["remedy"].as_str().unwrap_or_default().contains("DenyDelete"), "{deny:#}");
+    // The live evidence of the refused delete stays with it.
+    assert_eq!(deny["evidence"]["operation"], "DeleteObject");
+    // Nothing to add for uploads: no missing permission, no policy to attach.
+    assert!(
+        !codes(&report).contains(&"permission.missing".to_owned()),
+        "{:?}",
+        codes(&report)
+    );
+    assert_eq!(report["policy"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_bucket_policy_that_denies_delete_is_traced_to_its_sid() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(Some(s3_allow(&[&bucket], READ_WRITE))).await;
+    let bucket_policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "NoDeletes", "Effect": "Deny",
+         "Principal": {"AWS": format!("arn:aws:iam::123456789012:user/{}", user.name)},
+         "Action": "s3:DeleteObject", "Resource": format!("arn:aws:s3:::{bucket}/*")}]});
+    peer.s3("us-east-1")
+        .put_bucket_policy()
+        .bucket(&bucket)
+        .policy(bucket_policy.to_string())
+        .send()
+        .await
+        .expect("put bucket policy");
+
+    let (code, report) = check(&peer, &user, &bucket, true).await;
+
+    assert_eq!(code, 1);
+    assert_eq!(status(&report, "bucket-policy", Some(&bucket)), "fail");
+    let deny = finding(&report, "permission.explicit-deny", Some("s3:DeleteObject"));
+    assert_eq!(deny["source"], "bucket-policy");
+    assert_eq!(deny["statement"]["sid"], "NoDeletes");
+    // The user's own policies allow everything: that step passes.
+    assert_eq!(status(&report, "identity-policies", Some(&bucket)), "pass");
+    assert_eq!(report["policy"], Value::Null);
+}
+
+#[tokio::test]
+async fn policies_are_unreadable_with_the_apps_keys_and_readable_with_an_admin_profile() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+
+    let (_, report) = check(&peer, &user, &bucket, false).await;
+    assert_eq!(status(&report, "identity-policies", Some(&bucket)), "skip");
+    let detail = step_detail(&report, "identity-policies");
+    assert!(detail.contains("--admin-profile"), "{detail}");
+    assert!(detail.contains("AccessDenied"), "{detail}");
+    assert_eq!(status(&report, "bucket-policy", Some(&bucket)), "skip");
+    // Unreadable is not a failure of the app's access: no finding comes from these steps.
+    assert!(
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .all(|f| f["step"] != "identity-policies" && f["step"] != "bucket-policy"),
+        "{report:#}"
+    );
+
+    let (_, report) = check(&peer, &user, &bucket, true).await;
+    assert_eq!(status(&report, "identity-policies", Some(&bucket)), "fail");
+    assert_eq!(status(&report, "bucket-policy", Some(&bucket)), "pass");
+    let put = finding(&report, "permission.missing", Some("s3:PutObject"));
+    assert_eq!(put["source"], "identity-policy");
+    // The evaluation also finds what the live steps could not reach (get and delete).
+    finding(&report, "permission.missing", Some("s3:DeleteObject"));
+    assert!(step_detail(&report, "identity-policies").contains("0 policies"));
+}

@@ -47,7 +47,13 @@ async fn incident_2_the_delete_is_traced_to_the_deny_statement_in_the_users_poli
     assert_eq!(deny["source"], "identity-policy");
     assert_eq!(deny["statement"]["sid"], "DenyDelete");
     assert_eq!(deny["statement"]["policy_name"], "app");
-    assert!(deny["remedy"].as_str().unwrap_or_default().contains("DenyDelete"), "{deny:#}");
+    assert!(
+        deny["remedy"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("DenyDelete"),
+        "{deny:#}"
+    );
     // The live evidence of the refused delete stays with it.
     assert_eq!(deny["evidence"]["operation"], "DeleteObject");
     // Nothing to add for uploads: no missing permission, no policy to attach.

@@ -261,8 +261,8 @@ impl CheckContext {
                 )
             }
             Class::Throttled => (
-                Status::Warn,
-                None,
+                Status::Fail,
+                Some(spec(FindingCode::Throttled).build()),
                 "throttled by AWS even after retries: not a permission problem, try again"
                     .to_owned(),
             ),

@@ -22,6 +22,8 @@ pub enum FindingCode {
     UnexpectedPrincipal,
     #[serde(rename = "endpoint.unreachable")]
     EndpointUnreachable,
+    #[serde(rename = "endpoint.throttled")]
+    Throttled,
     #[serde(rename = "bucket.not-found")]
     BucketNotFound,
     #[serde(rename = "bucket.wrong-region")]
@@ -39,7 +41,7 @@ pub enum FindingCode {
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 14] = [
+    pub const ALL: [FindingCode; 15] = [
         FindingCode::CredentialsMissing,
         FindingCode::InvalidKeyId,
         FindingCode::SignatureMismatch,
@@ -47,6 +49,7 @@ impl FindingCode {
         FindingCode::ClockSkew,
         FindingCode::UnexpectedPrincipal,
         FindingCode::EndpointUnreachable,
+        FindingCode::Throttled,
         FindingCode::BucketNotFound,
         FindingCode::WrongRegion,
         FindingCode::PermissionMissing,
@@ -66,6 +69,7 @@ impl FindingCode {
             FindingCode::ClockSkew => "credentials.clock-skew",
             FindingCode::UnexpectedPrincipal => "credentials.unexpected-principal",
             FindingCode::EndpointUnreachable => "endpoint.unreachable",
+            FindingCode::Throttled => "endpoint.throttled",
             FindingCode::BucketNotFound => "bucket.not-found",
             FindingCode::WrongRegion => "bucket.wrong-region",
             FindingCode::PermissionMissing => "permission.missing",

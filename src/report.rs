@@ -108,7 +108,11 @@ impl Report {
 pub fn dedupe(findings: impl Iterator<Item = Finding>) -> Vec<Finding> {
     let all: Vec<Finding> = findings.collect();
     let key = |f: &Finding| {
-        let run_wide = f.code.is_credentials() || f.code == FindingCode::EndpointUnreachable;
+        let run_wide = f.code.is_credentials()
+            || matches!(
+                f.code,
+                FindingCode::EndpointUnreachable | FindingCode::Throttled
+            );
         if run_wide {
             (f.code, None, None)
         } else {

@@ -4,8 +4,10 @@
 //! names, so the tests run in parallel against one emulator.
 
 mod check;
+mod faults;
 mod fix;
 mod peer;
+mod proxy;
 mod screens;
 mod terminal;
 mod why;

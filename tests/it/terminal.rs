@@ -6,6 +6,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::peer::{Keys, Peer};
+use crate::proxy::{Fault, Proxy};
 
 /// How long to wait for the screen to show something before the test fails.
 const WAIT: Duration = Duration::from_secs(60);
@@ -19,6 +20,11 @@ impl Tmux {
     /// Starts `s3doctor ARGS…` in a 100x30 pane, followed by a line with its exit code and
     /// the terminal's modes.
     fn start(peer: &Peer, keys: &Keys, args: &[&str], admin: bool) -> Tmux {
+        Tmux::start_at(&peer.url, peer, keys, args, admin)
+    }
+
+    /// As `start`, against another endpoint (a fault proxy).
+    fn start_at(url: &str, peer: &Peer, keys: &Keys, args: &[&str], admin: bool) -> Tmux {
         let dir = tempfile::tempdir().expect("temp dir");
         let env = dir.path().join("app.env");
         std::fs::write(
@@ -49,7 +55,7 @@ impl Tmux {
             dir = dir.path().display(),
             creds = creds.display(),
             bin = env!("CARGO_BIN_EXE_s3doctor"),
-            url = peer.url,
+            url = url,
             env = env.display(),
             args = args.join(" "),
         );
@@ -198,4 +204,40 @@ async fn in_the_wizard_f_then_y_fixes_incident_1_and_the_failed_steps_turn_green
     tmux.keys("q");
     let screen = tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
     assert!(screen.contains("EXIT=0"), "{screen}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quitting_while_aws_does_not_answer_is_immediate_and_restores_the_terminal() {
+    let peer = Peer::get();
+    let user = peer.user(None).await;
+    let proxy = Proxy::start(&peer.url, Fault::Stall).await;
+    let tmux = Tmux::start_at(
+        &proxy.url,
+        &peer,
+        &user,
+        &["--bucket", "stalled-bucket", "--auto", "--timeout", "30"],
+        false,
+    );
+
+    // The first frame is up while every call hangs: steps are running.
+    tmux.wait_for("running steps", |s| s.contains("running"));
+    let asked = Instant::now();
+    tmux.keys("q");
+    let screen = tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
+    // Work in flight is cancelled: no waiting for the 30 s timeout.
+    assert!(
+        asked.elapsed() < Duration::from_secs(20),
+        "quitting waited for AWS: {:?}",
+        asked.elapsed()
+    );
+    let modes = screen
+        .lines()
+        .find(|l| l.contains("speed"))
+        .unwrap_or_else(|| panic!("no stty line: {screen}"));
+    for mode in [" icanon", " echo ", " icrnl", " opost"] {
+        assert!(
+            modes.contains(mode),
+            "{mode} is off after quitting: {modes}"
+        );
+    }
 }

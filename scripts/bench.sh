@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# The benchmark for issue 6 ("Fast and hardened"): how long the healthy S3 checklist takes with
+# s3doctor, with the runbook's boto3 script and with the AWS CLI typed by hand, against the local
+# AWS emulator (moto server, IAM enforcement on) that this script installs, starts and stops.
+# A benchmark, not a test: it prints figures and goals (PASS/MISS) and fails only when something
+# cannot be measured (e.g. s3doctor does not exit 0 on the healthy set-up).
+#
+#   scripts/bench.sh [--runs N] [--json FILE]
+#
+#   --runs N      timed repetitions of each contender (default 15; medians are reported)
+#   --json FILE   also write the figures as JSON to FILE (relative to the current directory)
+#
+# What it does: `cargo build --release --locked --bin s3doctor` (timed; cold or warm is said),
+# moto from scripts/peer.sh, the AWS CLI v1 into the same venv when missing, then seeds (with the
+# emulator's admin) the IAM user `s3doctor-bench` with a healthy inline policy on the buckets
+# bench-01..bench-20 (created in us-east-1); its keys go to a mode-600 file in a private temp dir
+# and reach the programs under test through their environment only (never printed, never argv).
+# Measured, interleaved round by round after one untimed warm-up:
+#   (a) s3doctor check --bucket bench-01 --format json            (target/release/s3doctor)
+#   (b) scripts/bench/runbook_check.py, a fresh python + boto3 process each time
+#   (c) the same six calls as six `aws` processes, one after the other
+#   and s3doctor on all 20 buckets at once;
+# then the peak RSS and the number of AWS calls (from --log) of one run, the binary's size, and
+# the wizard's time to first frame in tmux with a closed loopback port as endpoint.
+#
+# Needs: cargo, python3 >= 3.9 with venv/pip, curl, tmux; GNU time (optional, for the RSS).
+# Environment:
+#   CARGO_TARGET_DIR   default $HOME/.cache/s3doctor-target
+#   S3DOCTOR_VENV      venv for moto[server] and awscli, default $HOME/.cache/s3doctor-venv
+#   S3DOCTOR_PEER_LOG  emulator log, default /tmp/s3doctor-peer-PORT.log
+# Your own AWS set-up (AWS_PROFILE, AWS_ACCESS_KEY_ID, ~/.aws, …) is kept out of every process.
+set -euo pipefail
+
+usage() {
+  sed -n '8,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+}
+
+runs=15
+json=''
+while (($# > 0)); do
+  case "$1" in
+    --runs)
+      [[ $# -ge 2 ]] || { usage; exit 2; }
+      runs=$2
+      shift 2
+      ;;
+    --runs=*)
+      runs=${1#--runs=}
+      shift
+      ;;
+    --json)
+      [[ $# -ge 2 ]] || { usage; exit 2; }
+      json=$2
+      shift 2
+      ;;
+    --json=*)
+      json=${1#--json=}
+      shift
+      ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *)
+      printf 'bench: unknown argument %q\n' "$1" >&2
+      usage
+      exit 2
+      ;;
+  esac
+done
+if ! [[ "$runs" =~ ^[0-9]+$ ]] || ((runs < 1)); then
+  printf 'bench: --runs needs a positive integer, not %q\n' "$runs" >&2
+  exit 2
+fi
+if [[ -n "$json" && "$json" != /* ]]; then
+  json="$PWD/$json" # relative to where the script was called from
+fi
+
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/s3doctor-target}
+export S3DOCTOR_VENV=${S3DOCTOR_VENV:-$HOME/.cache/s3doctor-venv}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+# shellcheck source=scripts/peer.sh
+source "$root/scripts/peer.sh"
+
+say() { printf '==> %s\n' "$*" >&2; }
+now_ns() { date +%s%N; }
+
+# Keep the developer's AWS set-up out of everything this script runs.
+unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN \
+  AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_ENDPOINT_URL_IAM \
+  AWS_ENDPOINT_URL_STS AWS_ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE AWS_CA_BUNDLE
+work=$(mktemp -d "${TMPDIR:-/tmp}/s3doctor-bench.XXXXXX")
+chmod 700 "$work"
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+  peer_stop
+  rm -rf -- "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+(
+  umask 077
+  printf '[default]\nregion = us-east-1\noutput = json\ns3 =\n  addressing_style = path\n' \
+    >"$work/aws-config"
+  : >"$work/aws-credentials"
+)
+export AWS_CONFIG_FILE="$work/aws-config" AWS_SHARED_CREDENTIALS_FILE="$work/aws-credentials"
+export AWS_EC2_METADATA_DISABLED=true
+
+# 1. The release build, timed.
+BIN="$CARGO_TARGET_DIR/release/s3doctor"
+if [[ -x "$BIN" ]]; then
+  build_state="warm: $BIN existed before"
+elif [[ -d "$CARGO_TARGET_DIR/release/deps" ]]; then
+  build_state="partly warm: no binary, but $CARGO_TARGET_DIR/release/deps existed"
+else
+  build_state="cold: no $CARGO_TARGET_DIR/release before"
+fi
+say "cargo build --release --locked --bin s3doctor ($build_state)"
+started=$(now_ns)
+cargo build --release --locked --bin s3doctor 2>&1 | tee "$work/build.log" >&2
+build_ms=$((($(now_ns) - started) / 1000000))
+if grep -q 'Blocking waiting for file lock' "$work/build.log"; then
+  build_state="$build_state; includes waiting for another cargo's lock on the target dir"
+fi
+build_s=$(printf '%d.%03d' $((build_ms / 1000)) $((build_ms % 1000)))
+say "built in $build_s s"
+
+# 2. The emulator, and the AWS CLI v1 next to it.
+say "emulator: moto[server]==$S3DOCTOR_MOTO_VERSION in $S3DOCTOR_VENV"
+peer_install
+if ! "$S3DOCTOR_VENV/bin/aws" --version >/dev/null 2>&1; then
+  say "installing the AWS CLI v1 (awscli) into $S3DOCTOR_VENV"
+  # Keep the botocore/boto3/s3transfer that moto already uses: awscli pins botocore exactly, and
+  # other runs (scripts/test.sh) may be using this venv right now.
+  pins=$("$S3DOCTOR_VENV/bin/python" - <<'PY'
+from importlib.metadata import version
+print(" ".join(f"{d}=={version(d)}" for d in ("botocore", "boto3", "s3transfer")))
+PY
+  )
+  lock_fd=''
+  if command -v flock >/dev/null 2>&1; then
+    exec {lock_fd}>"$S3DOCTOR_VENV.lock"
+    flock -w 600 "$lock_fd"
+  fi
+  # shellcheck disable=SC2086 # $pins is a list of requirement words
+  "$S3DOCTOR_VENV/bin/pip" install --quiet --disable-pip-version-check --no-input awscli $pins >&2
+  if [[ -n "$lock_fd" ]]; then exec {lock_fd}>&-; fi
+fi
+say "$("$S3DOCTOR_VENV/bin/aws" --version 2>&1)"
+
+started=$SECONDS
+peer_start
+say "emulator on $S3DOCTOR_PEER_URL (pid $S3DOCTOR_PEER_PID, ready in $((SECONDS - started)) s)"
+
+# 3. Seed the healthy user and the 20 buckets; the keys stay in a mode-600 file.
+PYTHONDONTWRITEBYTECODE=1 "$S3DOCTOR_VENV/bin/python" "$root/scripts/bench/seed_bench.py" \
+  --endpoint "$S3DOCTOR_PEER_URL" --keys-file "$work/bench-user.env" >&2
+
+# 4. Measure. The admin keys are not passed on to anything measured.
+bench_args=(--bin "$BIN" --endpoint "$S3DOCTOR_PEER_URL" --keys-file "$work/bench-user.env"
+  --work-dir "$work" --venv "$S3DOCTOR_VENV" --runs "$runs"
+  --build-seconds "$build_s" --build-state "$build_state")
+if [[ -n "$json" ]]; then bench_args+=(--json "$json"); fi
+env -u S3DOCTOR_PEER_ADMIN_KEY_ID -u S3DOCTOR_PEER_ADMIN_SECRET PYTHONDONTWRITEBYTECODE=1 \
+  "$S3DOCTOR_VENV/bin/python" "$root/scripts/bench/bench.py" "${bench_args[@]}"

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Seed the s3doctor benchmark into a running, enforcing test peer (moto server).
+
+  seed_bench.py --endpoint URL --keys-file PATH [--buckets 20]
+
+Uses the admin keys from S3DOCTOR_PEER_ADMIN_KEY_ID / S3DOCTOR_PEER_ADMIN_SECRET (environment).
+Creates the IAM user `s3doctor-bench` with one access key and a healthy inline policy
+(s3:ListBucket, s3:GetBucketLocation, s3:GetObject, s3:PutObject, s3:DeleteObject on the
+buckets `bench-01`..`bench-NN` and their objects, plus s3:ListAllMyBuckets), creates those
+buckets in us-east-1, and writes the user's keys to PATH (mode 600) as dotenv lines
+(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION). Then checks that the keys work.
+Prints nothing secret; a one-line summary goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "peer"))
+
+from peerlib import client, fail, write_secret_file  # noqa: E402
+
+from botocore.exceptions import ClientError  # noqa: E402
+
+USER = "s3doctor-bench"
+REGION = "us-east-1"
+
+
+def bucket_names(count: int) -> list[str]:
+    return [f"bench-{i:02d}" for i in range(1, count + 1)]
+
+
+def policy(buckets: list[str]) -> str:
+    resources = []
+    for b in buckets:
+        resources += [f"arn:aws:s3:::{b}", f"arn:aws:s3:::{b}/*"]
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "BenchBuckets",
+                "Effect": "Allow",
+                "Action": [
+                    "s3:ListBucket",
+                    "s3:GetBucketLocation",
+                    "s3:GetObject",
+                    "s3:PutObject",
+                    "s3:DeleteObject",
+                ],
+                "Resource": resources,
+            },
+            {"Sid": "ListBuckets", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
+        ],
+    }
+    # Compact: inline user policies are limited to 2,048 characters in AWS.
+    return json.dumps(doc, separators=(",", ":"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--endpoint", required=True)
+    parser.add_argument("--keys-file", required=True)
+    parser.add_argument("--buckets", type=int, default=20)
+    args = parser.parse_args()
+
+    admin_id = os.environ.get("S3DOCTOR_PEER_ADMIN_KEY_ID", "")
+    admin_secret = os.environ.get("S3DOCTOR_PEER_ADMIN_SECRET", "")
+    if not admin_id or not admin_secret:
+        fail("S3DOCTOR_PEER_ADMIN_KEY_ID / S3DOCTOR_PEER_ADMIN_SECRET are not set")
+    buckets = bucket_names(args.buckets)
+
+    try:
+        iam = client("iam", args.endpoint, admin_id, admin_secret)
+        iam.create_user(UserName=USER)
+        iam.put_user_policy(UserName=USER, PolicyName="s3doctor-bench-healthy", PolicyDocument=policy(buckets))
+        key = iam.create_access_key(UserName=USER)["AccessKey"]
+        s3 = client("s3", args.endpoint, admin_id, admin_secret, REGION)
+        for b in buckets:
+            s3.create_bucket(Bucket=b)  # us-east-1: no LocationConstraint
+    except ClientError as err:
+        fail(f"seeding the benchmark failed: {err}")
+
+    write_secret_file(
+        args.keys_file,
+        f"AWS_ACCESS_KEY_ID={key['AccessKeyId']}\n"
+        f"AWS_SECRET_ACCESS_KEY={key['SecretAccessKey']}\n"
+        f"AWS_REGION={REGION}\n",
+    )
+
+    # The user must be healthy: identity, and a write/read/delete round trip in the first bucket.
+    try:
+        sts = client("sts", args.endpoint, key["AccessKeyId"], key["SecretAccessKey"])
+        arn = sts.get_caller_identity()["Arn"]
+        user_s3 = client("s3", args.endpoint, key["AccessKeyId"], key["SecretAccessKey"], REGION)
+        user_s3.put_object(Bucket=buckets[0], Key=".bench/seed-check", Body=b"x")
+        user_s3.get_object(Bucket=buckets[0], Key=".bench/seed-check")["Body"].read()
+        user_s3.delete_object(Bucket=buckets[0], Key=".bench/seed-check")
+        user_s3.list_objects_v2(Bucket=buckets[-1], MaxKeys=1)
+    except ClientError as err:
+        fail(f"the benchmark user is not healthy: {err}")
+    if not arn.endswith(f":user/{USER}"):
+        fail(f"the benchmark user's key resolves to {arn!r}")
+    print(f"seeded user {USER} and buckets {buckets[0]}..{buckets[-1]} (us-east-1)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

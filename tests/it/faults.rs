@@ -1,0 +1,141 @@
+//! Faults between s3doctor and AWS, injected by `proxy` in front of the emulator: a stalled
+//! endpoint, dropped connections, throttling, and the endpoint dying in the middle of a run.
+//! Each ends in a clear finding — never a panic, a hang or a permission problem.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::peer::{Keys, Output, Peer, READ_WRITE, Run, codes, s3_allow, status};
+use crate::proxy::{Fault, Proxy};
+
+async fn check_through(proxy: &Proxy, keys: &Keys, bucket: &str) -> Output {
+    Run::new(&[
+        "check",
+        "--format",
+        "json",
+        "--bucket",
+        bucket,
+        "--timeout",
+        "1",
+        "--endpoint-url",
+        &proxy.url,
+    ])
+    .env("AWS_ACCESS_KEY_ID", &keys.id)
+    .env("AWS_SECRET_ACCESS_KEY", &keys.secret)
+    .deadline(Duration::from_secs(45))
+    .output()
+    .await
+}
+
+/// A healthy user and bucket.
+async fn healthy(peer: &Peer) -> (Keys, String) {
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(Some(s3_allow(&[&bucket], READ_WRITE))).await;
+    (user, bucket)
+}
+
+fn assert_clean_exit(out: &Output) {
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+}
+
+#[tokio::test]
+async fn a_stalled_endpoint_is_unreachable_within_the_timeout() {
+    let peer = Peer::get();
+    let (user, bucket) = healthy(&peer).await;
+    let proxy = Proxy::start(&peer.url, Fault::Stall).await;
+
+    let out = check_through(&proxy, &user, &bucket).await;
+
+    assert_clean_exit(&out);
+    let report = out.json();
+    assert_eq!(codes(&report), vec!["endpoint.unreachable"]);
+    assert_eq!(status(&report, "identity", None), "fail");
+    assert!(proxy.requests() >= 1);
+}
+
+#[tokio::test]
+async fn dropped_connections_are_an_unreachable_endpoint() {
+    let peer = Peer::get();
+    let (user, bucket) = healthy(&peer).await;
+    let proxy = Proxy::start(&peer.url, Fault::Drop).await;
+
+    let out = check_through(&proxy, &user, &bucket).await;
+
+    assert_clean_exit(&out);
+    assert_eq!(codes(&out.json()), vec!["endpoint.unreachable"]);
+    // Each call was retried (bounded) before giving up.
+    assert!(proxy.requests() >= 4, "{} connections", proxy.requests());
+}
+
+#[tokio::test]
+async fn throttling_is_retried_and_the_check_passes() {
+    let peer = Peer::get();
+    let (user, bucket) = healthy(&peer).await;
+    let proxy = Proxy::start(&peer.url, Fault::SlowDown(2)).await;
+
+    let out = check_through(&proxy, &user, &bucket).await;
+
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let report = out.json();
+    assert_eq!(codes(&report), Vec::<String>::new());
+    assert_eq!(status(&report, "put-object", Some(&bucket)), "pass");
+    assert!(peer.keys(&bucket).await.is_empty(), "the probe was removed");
+}
+
+#[tokio::test]
+async fn throttling_that_never_ends_is_never_a_permission_problem() {
+    let peer = Peer::get();
+    let (user, bucket) = healthy(&peer).await;
+    let proxy = Proxy::start(&peer.url, Fault::SlowDown(usize::MAX)).await;
+
+    let out = check_through(&proxy, &user, &bucket).await;
+
+    // Nothing could be checked: that is an error, and it says why.
+    assert_clean_exit(&out);
+    let report: Value = out.json();
+    assert_eq!(codes(&report), vec!["endpoint.throttled"]);
+    let identity = report["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["id"] == "identity")
+        .expect("identity");
+    assert!(
+        identity["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("throttled"),
+        "{identity:#}"
+    );
+    assert!(!out.stderr.contains("panicked"));
+}
+
+#[tokio::test]
+async fn the_endpoint_dying_in_the_middle_of_a_run_ends_in_a_clear_finding() {
+    let peer = Peer::get();
+    let (user, bucket) = healthy(&peer).await;
+    // Identity and the first bucket call get through; then the endpoint is gone.
+    let proxy = Proxy::start(&peer.url, Fault::DieAfter(2)).await;
+
+    let out = check_through(&proxy, &user, &bucket).await;
+
+    assert_clean_exit(&out);
+    let report = out.json();
+    assert!(
+        codes(&report).contains(&"endpoint.unreachable".to_owned()),
+        "{report:#}"
+    );
+    assert!(
+        !codes(&report).iter().any(|c| c.starts_with("permission.")),
+        "{:?}",
+        codes(&report)
+    );
+    // Nothing was left behind by a half-finished probe, or it is reported.
+    let left = peer.keys(&bucket).await;
+    assert!(
+        left.is_empty() || codes(&report).contains(&"probe.left-behind".to_owned()),
+        "{left:?} {report:#}"
+    );
+}

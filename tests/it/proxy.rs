@@ -1,0 +1,200 @@
+//! A small fault-injecting HTTP proxy on loopback, in front of the emulator: it can stall
+//! (accept and never answer), drop connections, answer `503 SlowDown` for the first requests,
+//! or die after a number of requests (listener and every connection closed at once, as
+//! when the emulator is killed in the middle of a run). It works one request at a time
+//! (HTTP/1.1, Content-Length bodies), which is all the SDK sends to it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+#[derive(Clone, Copy, Debug)]
+pub enum Fault {
+    /// Accept connections, read the request, never answer.
+    Stall,
+    /// Accept connections and close them at once.
+    Drop,
+    /// Answer the first `n` requests with S3's 503 SlowDown, then forward.
+    SlowDown(usize),
+    /// Forward `n` requests, then close everything and stop listening.
+    DieAfter(usize),
+}
+
+pub struct Proxy {
+    pub url: String,
+    requests: Arc<AtomicUsize>,
+    stop: watch::Sender<bool>,
+}
+
+impl Proxy {
+    pub async fn start(upstream: &str, fault: Fault) -> Proxy {
+        let upstream = upstream
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let requests = Arc::new(AtomicUsize::new(0));
+        let (stop, stopped) = watch::channel(false);
+        let (count, stop_tx) = (requests.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut stopped_rx = stopped.clone();
+            loop {
+                let accepted = tokio::select! {
+                    a = listener.accept() => a,
+                    _ = stopped_rx.changed() => return,
+                };
+                let Ok((client, _)) = accepted else { return };
+                let (upstream, count, stop_tx, stopped) = (
+                    upstream.clone(),
+                    count.clone(),
+                    stop_tx.clone(),
+                    stopped.clone(),
+                );
+                tokio::spawn(async move {
+                    let mut stopped = stopped;
+                    tokio::select! {
+                        _ = serve(client, &upstream, fault, &count, &stop_tx) => {}
+                        _ = stopped.changed() => {}
+                    }
+                });
+            }
+        });
+        Proxy {
+            url,
+            requests,
+            stop,
+        }
+    }
+
+    /// How many requests reached the proxy.
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+async fn serve(
+    mut client: TcpStream,
+    upstream: &str,
+    fault: Fault,
+    count: &AtomicUsize,
+    stop: &watch::Sender<bool>,
+) {
+    if let Fault::Drop = fault {
+        count.fetch_add(1, Ordering::SeqCst);
+        return;
+    }
+    loop {
+        let Some((request, method)) = read_message(&mut client, None).await else {
+            return;
+        };
+        let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+        match fault {
+            Fault::Stall => {
+                // Hold the connection open and say nothing until the proxy is dropped.
+                std::future::pending::<()>().await;
+            }
+            Fault::SlowDown(first) if n <= first => {
+                let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>PROXY503</RequestId></Error>";
+                let head = format!(
+                    "HTTP/1.1 503 Slow Down\r\ncontent-type: application/xml\r\nx-amz-request-id: PROXY503\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = client.write_all(head.as_bytes()).await;
+                let _ = client.write_all(body.as_bytes()).await;
+                return;
+            }
+            Fault::DieAfter(limit) if n > limit => {
+                let _ = stop.send(true);
+                return;
+            }
+            _ => {}
+        }
+        let Ok(mut up) = TcpStream::connect(upstream).await else {
+            return;
+        };
+        if up.write_all(&request).await.is_err() {
+            return;
+        }
+        let Some((response, _)) = read_message(&mut up, Some(&method)).await else {
+            return;
+        };
+        if client.write_all(&response).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Reads one HTTP message (head and Content-Length body). For a response, `request_method`
+/// tells whether a body follows (not after HEAD). Returns the bytes and the request method.
+async fn read_message(
+    stream: &mut TcpStream,
+    request_method: Option<&str>,
+) -> Option<(Vec<u8>, String)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    let head_end = loop {
+        if let Some(i) = find(&buf, b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let first = head.lines().next().unwrap_or_default().to_owned();
+    let method = first.split(' ').next().unwrap_or_default().to_uppercase();
+    assert!(
+        !head.contains("transfer-encoding: chunked"),
+        "the test proxy does not handle chunked bodies"
+    );
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    let no_body = match request_method {
+        Some(m) => {
+            m == "HEAD"
+                || first.contains(" 204 ")
+                || first.contains(" 304 ")
+                || first.contains(" 100 ")
+        }
+        None => false,
+    };
+    let body_len = if no_body { 0 } else { length.unwrap_or(0) };
+    match (request_method.is_some(), length, no_body) {
+        // A response without a length runs to the end of the connection.
+        (true, None, false) => loop {
+            let n = stream.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        },
+        _ => {
+            while buf.len() < head_end + body_len {
+                let n = stream.read(&mut chunk).await.ok()?;
+                if n == 0 {
+                    return None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+        }
+    }
+    Some((buf, method))
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}

@@ -7,6 +7,7 @@ mod credentials;
 mod identity;
 mod objects;
 mod policies;
+mod simulate;
 
 use std::sync::Arc;
 

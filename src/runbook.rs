@@ -242,4 +242,48 @@ mod tests {
     fn fill_replaces_known_placeholders_only() {
         assert_eq!(fill("{a} and {b}", &[("a", "x")]), "x and {b}");
     }
+
+    mod fuzz {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Any text: an error or a runbook, never a panic.
+            #[test]
+            fn any_text_parses_or_errs(text in ".{0,400}") {
+                let _ = Runbook::parse(&text);
+            }
+
+            /// The real runbook with a slice cut out or a character put in.
+            #[test]
+            fn damaged_runbooks_never_panic(
+                cut in 0usize..EMBEDDED.len(),
+                len in 0usize..200,
+                insert in proptest::option::of(any::<char>()),
+            ) {
+                let mut text: Vec<char> = EMBEDDED.chars().collect();
+                let start = cut.min(text.len());
+                let end = (start + len).min(text.len());
+                text.drain(start..end);
+                if let Some(c) = insert {
+                    text.insert(start, c);
+                }
+                let text: String = text.into_iter().collect();
+                if let Ok(r) = Runbook::parse(&text) {
+                    // Whatever parses is complete: every step, every finding.
+                    prop_assert_eq!(r.steps.len(), StepId::ALL.len());
+                }
+            }
+
+            /// Filling a template never panics and leaves no known placeholder behind.
+            #[test]
+            fn fill_replaces_every_known_placeholder(template in ".{0,200}", value in "[a-z{}]{0,12}") {
+                let out = fill(&format!("{template}{{bucket}}"), &[("bucket", value.as_str())]);
+                prop_assert!(out.ends_with(value.as_str()));
+            }
+        }
+    }
 }

@@ -6,7 +6,7 @@
 
 use aws_sdk_iam::Client as Iam;
 
-use super::{CheckContext, CheckResult, StepOutcome};
+use super::{CheckContext, CheckResult, StepOutcome, simulate};
 use crate::arn::PrincipalKind;
 use crate::aws::{self, Session};
 use crate::diagnose::access_denied::DenySource;
@@ -55,6 +55,16 @@ fn statement_ref(d: &Decision) -> Option<StatementRef> {
         policy_arn: s.policy_arn.clone(),
         sid: s.sid.clone(),
         index: Some(s.index),
+    })
+}
+
+/// The policy AWS's simulator says matched, when the local evaluation cannot name it.
+fn matched_policy(sim: &simulate::Simulated) -> Option<StatementRef> {
+    sim.matched.first().map(|name| StatementRef {
+        policy_name: Some(name.clone()),
+        policy_arn: None,
+        sid: None,
+        index: None,
     })
 }
 
@@ -133,11 +143,21 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
     // A same-account bucket policy can allow what identity policies do not, so it takes
     // part; when it cannot be read, "nothing allows it" is only a warning.
     let bucket_policy = read_bucket_policy(&bucket_client(cx, &session), cx.bucket()).await;
+    let needed = needed(cx);
+    let source_arn = p.role_arn().unwrap_or_else(|| p.arn.clone());
+    let simulated = simulate::simulate(iam, &source_arn, &needed).await;
+    let (sim, how) = match &simulated {
+        Ok(results) => (results.as_slice(), "AWS's policy simulator".to_owned()),
+        Err(why) => (
+            &[][..],
+            format!("evaluated locally (the policy simulator is unavailable: {why})"),
+        ),
+    };
     let mut findings = Vec::new();
     let mut conditional = Vec::new();
     let mut unsure = Vec::new();
-    for (action, resource) in needed(cx) {
-        let request = Request::new(p.arn.clone(), p.account.clone(), action, resource);
+    for (action, resource) in needed {
+        let request = Request::new(p.arn.clone(), p.account.clone(), action, resource.clone());
         let d = evaluate::evaluate(
             &request,
             &Policies {
@@ -149,36 +169,46 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
         if !d.conditional.is_empty() {
             conditional.push(format!("{action}: {}", d.summary()));
         }
-        let denied_by_bucket = d
-            .statements
-            .first()
-            .is_some_and(|s| s.policy_kind == PolicyKind::BucketPolicy);
-        match d.verdict {
+        let aws = simulate::find(sim, action, &resource);
+        let (verdict, source) = simulate::combine(aws, &d);
+        let source = match source {
+            DenySource::IdentityPolicy => source_of(&d, DenySource::IdentityPolicy),
+            other => other,
+        };
+        // The local statement is named only when it agrees with the verdict.
+        let statement = (d.verdict == verdict).then(|| statement_ref(&d)).flatten();
+        let denied_by_bucket = d.verdict == Verdict::ExplicitDeny
+            && d.statements
+                .first()
+                .is_some_and(|s| s.policy_kind == PolicyKind::BucketPolicy);
+        match verdict {
             Verdict::Allowed => {}
             // The bucket-policy step reports the bucket policy's own denials.
-            Verdict::ExplicitDeny if denied_by_bucket => {}
-            Verdict::ImplicitDeny if bucket_policy.is_err() => unsure.push(action),
+            Verdict::ExplicitDeny if denied_by_bucket && aws.is_none() => {}
+            Verdict::ImplicitDeny if bucket_policy.is_err() && source != DenySource::Scp => {
+                unsure.push(action)
+            }
             Verdict::ExplicitDeny => findings.push(finding(
                 cx,
                 StepId::IdentityPolicies,
                 FindingCode::ExplicitDeny,
                 action,
-                source_of(&d, DenySource::IdentityPolicy),
-                statement_ref(&d),
+                source,
+                statement.or_else(|| aws.and_then(matched_policy)),
             )),
             Verdict::ImplicitDeny => findings.push(finding(
                 cx,
                 StepId::IdentityPolicies,
                 FindingCode::PermissionMissing,
                 action,
-                source_of(&d, DenySource::IdentityPolicy),
+                source,
                 None,
             )),
         }
     }
     let names: Vec<String> = policies.iter().map(|n| n.name.clone()).collect();
     let read = format!(
-        "read with {who}: {} polic{} ({}){}",
+        "{how}; read with {who}: {} polic{} ({}){}",
         names.len(),
         if names.len() == 1 { "y" } else { "ies" },
         if names.is_empty() {

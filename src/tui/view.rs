@@ -221,7 +221,27 @@ fn draw_detail(app: &App, f: &mut Frame, area: Rect) {
                 lines.push(Line::raw(format!("  request id  {r}")));
             }
         }
-        for finding in &result.findings {
+        // Show each finding as the whole run explains it: a Deny traced by the policy steps
+        // replaces "nothing allows it", and the responsible statement joins it.
+        let explained = app.findings();
+        let shown: Vec<crate::finding::Finding> = result
+            .findings
+            .iter()
+            .map(|f| {
+                explained
+                    .iter()
+                    .find(|e| {
+                        e.bucket == f.bucket
+                            && e.action == f.action
+                            && (e.code == f.code
+                                || (f.code == crate::finding::FindingCode::PermissionMissing
+                                    && e.code == crate::finding::FindingCode::ExplicitDeny))
+                    })
+                    .cloned()
+                    .unwrap_or_else(|| f.clone())
+            })
+            .collect();
+        for finding in &shown {
             let style = if finding.is_error() {
                 t.style(RowState::Done(crate::checks::Status::Fail))
             } else {

@@ -241,3 +241,36 @@ async fn quitting_while_aws_does_not_answer_is_immediate_and_restores_the_termin
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn incident_2_in_the_wizard_names_the_statement_that_denies_the_delete() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "TrainingData", "Effect": "Allow", "Action": "s3:*",
+         "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")]},
+        {"Sid": "DenyDelete", "Effect": "Deny", "Action": "s3:DeleteObject",
+         "Resource": format!("arn:aws:s3:::{bucket}/*")}]});
+    let user = peer.user(Some(policy)).await;
+    let tmux = Tmux::start(
+        &peer,
+        &user,
+        &["--bucket", &bucket, "--auto", "--admin-profile", "admin"],
+        true,
+    );
+
+    // After the run the first failure is selected: the delete, explained.
+    let screen = tmux.wait_for("the explained delete", |s| {
+        row(s, "delete-object").contains('✗') && s.contains("Explicitly denied")
+    });
+    assert!(row(&screen, "put-object").contains('✓'), "{screen}");
+    assert!(screen.contains("DenyDelete"), "{screen}");
+    // No fix is offered for a Deny: `f` says what to change instead.
+    tmux.keys("f");
+    let screen = tmux.wait_for("the remedy answer", |s| {
+        s.contains("nothing to fix") || s.contains("no missing permission")
+    });
+    assert!(screen.contains("DenyDelete"), "{screen}");
+    tmux.keys("q");
+    tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
+}

@@ -355,16 +355,12 @@ fn draw_help(app: &App, f: &mut Frame, area: Rect) {
         "  States: ✓ pass   ! warn   ✗ fail   - skipped   · not run yet",
         t.dim(),
     )));
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Double)
-        .title(" Keys (? or Esc closes) ");
-    f.render_widget(Clear, popup);
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
+    overlay(
+        f,
         popup,
+        overlay_block(" Keys (? or Esc closes) "),
+        lines,
+        0,
     );
 }
 
@@ -411,17 +407,7 @@ fn draw_ask_bucket(app: &App, ask: &AskBucket, f: &mut Frame, area: Rect) {
         "Enter confirm · Esc quit",
         t.dim(),
     )));
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Double)
-        .title(" Bucket ");
-    f.render_widget(Clear, popup);
-    f.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        popup,
-    );
+    overlay(f, popup, overlay_block(" Bucket "), lines, 0);
 }
 
 /// A line of JSON with keys and string values coloured.
@@ -529,17 +515,27 @@ fn draw_remedy(app: &App, screen: &RemedyScreen, f: &mut Frame, area: Rect) {
             }
         }
     }
-    let block = Block::default()
+    let block = overlay_block(" Remedy ")
+        .title_bottom(Line::from(format!(" {hint} ")).alignment(Alignment::Right));
+    overlay(f, popup, block, lines, screen.scroll);
+}
+
+/// The frame of an overlay (help, bucket prompt, remedy): a double border over the screen.
+fn overlay_block(title: &str) -> Block<'_> {
+    Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Double)
-        .title(" Remedy ")
-        .title_bottom(Line::from(format!(" {hint} ")).alignment(Alignment::Right));
+        .title(title)
+}
+
+/// Draws an overlay: clears what is under it, then the wrapped, scrolled text.
+fn overlay(f: &mut Frame, popup: Rect, block: Block<'_>, lines: Vec<Line<'_>>, scroll: u16) {
     f.render_widget(Clear, popup);
     f.render_widget(
         Paragraph::new(lines)
             .block(block)
             .wrap(Wrap { trim: false })
-            .scroll((screen.scroll, 0)),
+            .scroll((scroll, 0)),
         popup,
     );
 }

@@ -270,6 +270,20 @@ pub fn s3_client(url: &str, keys: &Keys, region: &str) -> aws_sdk_s3::Client {
     )
 }
 
+/// Writes an app's dotenv file with these keys (region us-east-1) into `dir`.
+pub fn write_env_file(dir: &std::path::Path, keys: &Keys) -> PathBuf {
+    let path = dir.join("app.env");
+    let mut text = format!(
+        "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}\nAWS_REGION=us-east-1\n",
+        keys.id, keys.secret
+    );
+    if let Some(t) = &keys.token {
+        text.push_str(&format!("AWS_SESSION_TOKEN={t}\n"));
+    }
+    std::fs::write(&path, text).expect("env file");
+    path
+}
+
 /// Full access to the buckets' objects and listing: what a healthy app has.
 pub fn s3_allow(buckets: &[&str], actions: &[&str]) -> Value {
     let mut resources = Vec::new();

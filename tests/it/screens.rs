@@ -17,7 +17,7 @@ use s3doctor::tui::app::{App, Msg};
 use s3doctor::tui::theme::Theme;
 use s3doctor::tui::{self, Extras, LoopOptions, view};
 
-use crate::peer::{Keys, Peer};
+use crate::peer::{Keys, Peer, write_env_file};
 
 /// A wizard session: its configuration (keys in an env file) and the keys it is fed.
 struct Session {
@@ -29,15 +29,7 @@ struct Session {
 impl Session {
     fn new(peer: &Peer, keys: &Keys, bucket: Option<&str>) -> Session {
         let dir = tempfile::tempdir().expect("temp dir");
-        let env = dir.path().join("app.env");
-        std::fs::write(
-            &env,
-            format!(
-                "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}\nAWS_REGION=us-east-1\n",
-                keys.id, keys.secret
-            ),
-        )
-        .expect("env file");
+        let env = write_env_file(dir.path(), keys);
         let mut args = vec![
             "s3doctor".to_owned(),
             "--endpoint-url".into(),

@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::peer::{Keys, Peer};
+use crate::peer::{Keys, Peer, write_env_file};
 use crate::proxy::{Fault, Proxy};
 
 /// How long to wait for the screen to show something before the test fails.
@@ -26,15 +26,7 @@ impl Tmux {
     /// As `start`, against another endpoint (a fault proxy).
     fn start_at(url: &str, peer: &Peer, keys: &Keys, args: &[&str], admin: bool) -> Tmux {
         let dir = tempfile::tempdir().expect("temp dir");
-        let env = dir.path().join("app.env");
-        std::fs::write(
-            &env,
-            format!(
-                "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}\nAWS_REGION=us-east-1\n",
-                keys.id, keys.secret
-            ),
-        )
-        .expect("env file");
+        let env = write_env_file(dir.path(), keys);
         let creds = dir.path().join("credentials");
         if admin {
             std::fs::write(
@@ -127,6 +119,20 @@ impl Drop for Tmux {
     }
 }
 
+/// After the wizard quit, `stty -a` shows the line discipline back in normal (cooked) mode.
+fn assert_terminal_restored(screen: &str) {
+    let modes = screen
+        .lines()
+        .find(|l| l.contains("speed"))
+        .unwrap_or_else(|| panic!("no stty line: {screen}"));
+    for mode in [" icanon", " echo ", " icrnl", " opost"] {
+        assert!(
+            modes.contains(mode),
+            "{mode} is off after quitting: {modes}"
+        );
+    }
+}
+
 /// The checklist row of a step (`✓ put-object  pass`), not the detail pane's title.
 fn row<'a>(screen: &'a str, step: &str) -> &'a str {
     let cell = format!(" {step}  ");
@@ -156,16 +162,7 @@ async fn the_wizard_finds_incident_1_opens_the_remedy_cancels_and_quits_cleanly(
     tmux.keys("q");
     let screen = tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
     assert!(screen.contains("EXIT=1"), "{screen}");
-    let modes = screen
-        .lines()
-        .find(|l| l.contains("speed"))
-        .unwrap_or_else(|| panic!("no stty line: {screen}"));
-    for mode in [" icanon", " echo ", " icrnl", " opost"] {
-        assert!(
-            modes.contains(mode),
-            "{mode} is off after quitting: {modes}"
-        );
-    }
+    assert_terminal_restored(&screen);
     assert!(
         !screen.contains("Why this matters"),
         "the alternate screen was left: {screen}"
@@ -230,16 +227,7 @@ async fn quitting_while_aws_does_not_answer_is_immediate_and_restores_the_termin
         "quitting waited for AWS: {:?}",
         asked.elapsed()
     );
-    let modes = screen
-        .lines()
-        .find(|l| l.contains("speed"))
-        .unwrap_or_else(|| panic!("no stty line: {screen}"));
-    for mode in [" icanon", " echo ", " icrnl", " opost"] {
-        assert!(
-            modes.contains(mode),
-            "{mode} is off after quitting: {modes}"
-        );
-    }
+    assert_terminal_restored(&screen);
 }
 
 #[tokio::test(flavor = "multi_thread")]

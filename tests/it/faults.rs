@@ -139,3 +139,50 @@ async fn the_endpoint_dying_in_the_middle_of_a_run_ends_in_a_clear_finding() {
         "{left:?} {report:#}"
     );
 }
+
+/// A bucket in eu-west-1 while the app is configured for us-east-1, answered the way real
+/// S3 answers (the emulator itself serves any region).
+async fn wrong_region_as_s3_answers(malformed: bool) {
+    let peer = Peer::get();
+    let bucket = peer.bucket("eu-west-1").await;
+    let user = peer.user(Some(s3_allow(&[&bucket], READ_WRITE))).await;
+    let proxy = Proxy::start(
+        &peer.url,
+        Fault::WrongRegion {
+            region: "eu-west-1",
+            malformed,
+        },
+    )
+    .await;
+
+    let out = check_through(&proxy, &user, &bucket).await;
+
+    assert_clean_exit(&out);
+    let report = out.json();
+    assert_eq!(codes(&report), vec!["bucket.wrong-region"], "{report:#}");
+    let f = &report["findings"][0];
+    let text = format!("{} {}", f["summary"], f["remedy"]);
+    assert!(text.contains("eu-west-1"), "{text}");
+    assert_eq!(status(&report, "bucket-exists", Some(&bucket)), "pass");
+    let exists = report["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["id"] == "bucket-exists")
+        .expect("bucket-exists");
+    // HeadBucket got S3's bodiless 301: the region came from its header.
+    assert_eq!(exists["evidence"]["http_status"], 301, "{exists:#}");
+    // The remaining steps ran against the bucket's own region and say what the app could do.
+    assert_eq!(status(&report, "put-object", Some(&bucket)), "pass");
+    assert_eq!(status(&report, "delete-object", Some(&bucket)), "pass");
+}
+
+#[tokio::test]
+async fn a_301_permanent_redirect_is_a_wrong_region_never_a_permission_problem() {
+    wrong_region_as_s3_answers(false).await;
+}
+
+#[tokio::test]
+async fn authorization_header_malformed_is_a_wrong_region_never_a_permission_problem() {
+    wrong_region_as_s3_answers(true).await;
+}

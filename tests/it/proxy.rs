@@ -21,6 +21,13 @@ pub enum Fault {
     SlowDown(usize),
     /// Forward `n` requests, then close everything and stop listening.
     DieAfter(usize),
+    /// Play real S3 for a bucket in `region`: S3 requests signed for another region get
+    /// `301 PermanentRedirect` with `x-amz-bucket-region` (no body for HEAD) or, with
+    /// `malformed`, `400 AuthorizationHeaderMalformed`; the rest is forwarded.
+    WrongRegion {
+        region: &'static str,
+        malformed: bool,
+    },
 }
 
 pub struct Proxy {
@@ -117,6 +124,15 @@ async fn serve(
                 let _ = stop.send(true);
                 return;
             }
+            Fault::WrongRegion { region, malformed } => {
+                if let Some(signed) = wrong_region(&request, region) {
+                    let response = redirect(&method, region, &signed, malformed);
+                    if client.write_all(&response).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+            }
             _ => {}
         }
         let Ok(mut up) = TcpStream::connect(upstream).await else {
@@ -193,6 +209,54 @@ async fn read_message(
         }
     }
     Some((buf, method))
+}
+
+/// For an S3 request (path-style: the path names the bucket; STS posts to `/`) signed for
+/// another region than `region`, the region it was signed for.
+fn wrong_region(request: &[u8], region: &str) -> Option<String> {
+    let head = String::from_utf8_lossy(request);
+    let path = head.lines().next()?.split(' ').nth(1)?;
+    if path == "/" {
+        return None;
+    }
+    let credential = head
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("authorization:"))?;
+    // Credential=AKID/20261123/us-east-1/s3/aws4_request
+    let scope = credential.split("Credential=").nth(1)?;
+    let signed = scope.split('/').nth(2)?.to_owned();
+    (signed != region).then_some(signed)
+}
+
+/// S3's answers to a request sent to the wrong region, as AWS sends them.
+fn redirect(method: &str, region: &str, signed: &str, malformed: bool) -> Vec<u8> {
+    let (status, body) = if malformed && method != "HEAD" {
+        (
+            "400 Bad Request",
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AuthorizationHeaderMalformed</Code><Message>The authorization header is malformed; the region '{signed}' is wrong; expecting '{region}'</Message><Region>{region}</Region><RequestId>PROXY400</RequestId><HostId>cHJveHk=</HostId></Error>"
+            ),
+        )
+    } else {
+        (
+            "301 Moved Permanently",
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.</Message><RequestId>PROXY301</RequestId><HostId>cHJveHk=</HostId></Error>"
+            ),
+        )
+    };
+    let body = if method == "HEAD" {
+        String::new()
+    } else {
+        body
+    };
+    let mut out = format!(
+        "HTTP/1.1 {status}\r\nx-amz-bucket-region: {region}\r\nx-amz-request-id: PROXY\r\ncontent-type: application/xml\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(body.as_bytes());
+    out
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -240,8 +240,9 @@ fn redirect(method: &str, region: &str, signed: &str, malformed: bool) -> Vec<u8
     } else {
         (
             "301 Moved Permanently",
-            format!(
+            (
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>PermanentRedirect</Code><Message>The bucket you are attempting to access must be addressed using the specified endpoint. Please send all future requests to this endpoint.</Message><RequestId>PROXY301</RequestId><HostId>cHJveHk=</HostId></Error>"
+            .to_owned()
             ),
         )
     };

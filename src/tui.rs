@@ -116,7 +116,7 @@ where
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut input_done = false;
     loop {
-        let settled = input_done && !app.is_busy();
+        let settled = input_done && !app.is_busy() && tasks.is_empty();
         if app.should_quit() || settled {
             break;
         }

@@ -23,7 +23,8 @@ use crate::peer::{Keys, Peer, write_env_file};
 struct Session {
     _dir: tempfile::TempDir,
     args: Vec<String>,
-    admin_profile: bool,
+    /// Where `e` writes the report.
+    export: std::path::PathBuf,
 }
 
 impl Session {
@@ -41,9 +42,9 @@ impl Session {
             args.extend(["--bucket".into(), b.to_owned()]);
         }
         Session {
+            export: dir.path().join("report.md"),
             _dir: dir,
             args,
-            admin_profile: false,
         }
     }
 
@@ -52,7 +53,8 @@ impl Session {
         let cli = Cli::try_parse_from(&self.args).expect("arguments");
         let config = cli.common.config().expect("config");
         let engine = Engine::new(config.settings.clone(), config.run.clone());
-        let app = App::new(config.settings, config.run, engine.units(), Theme { color });
+        let mut app = App::new(config.settings, config.run, engine.units(), Theme { color });
+        app.output = Some(self.export.clone());
         let events: Vec<std::io::Result<Event>> = keys
             .chars()
             .map(|c| {
@@ -66,7 +68,7 @@ impl Session {
             .collect();
         let mut term = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
         let extras = Extras {
-            admin: self.admin_profile.then(|| config.admin.clone()).flatten(),
+            admin: None,
             policy_name: None,
         };
         let run = tui::run(
@@ -311,4 +313,28 @@ async fn enter_runs_one_step_at_a_time() {
         "{ran:?}"
     );
     assert!(!ran.contains(&StepId::PutObject), "{ran:?}");
+}
+
+#[tokio::test]
+async fn e_exports_the_report_as_markdown_and_says_where() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    let session = Session::new(&peer, &user, Some(&bucket));
+
+    let app = session.play("ae", false).await;
+
+    let message = app.message.clone().unwrap_or_default();
+    assert!(
+        message.contains(&session.export.display().to_string()),
+        "{message}"
+    );
+    let md = std::fs::read_to_string(&session.export).expect("exported");
+    assert!(md.starts_with("# S3 access check"), "{md}");
+    assert!(md.contains("permission.missing"), "{md}");
+    assert!(md.contains(&format!("arn:aws:s3:::{bucket}/*")), "{md}");
+    assert!(!md.contains(&user.secret));
+    // The footer says it too.
+    let t = text(&frame(&app, 100, 30));
+    assert!(t.contains("report written to"), "{t}");
 }

@@ -116,7 +116,8 @@ where
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut input_done = false;
     loop {
-        let settled = input_done && !app.is_busy() && tasks.is_empty();
+        let settled =
+            input_done && !app.is_busy() && tasks.is_empty() && mrx.is_empty() && erx.is_empty();
         if app.should_quit() || settled {
             break;
         }

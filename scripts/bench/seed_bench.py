@@ -6,8 +6,9 @@
 Uses the admin keys from S3DOCTOR_PEER_ADMIN_KEY_ID / S3DOCTOR_PEER_ADMIN_SECRET (environment).
 Creates the IAM user `s3doctor-bench` with one access key and a healthy inline policy
 (s3:ListBucket, s3:GetBucketLocation, s3:GetObject, s3:PutObject, s3:DeleteObject on the
-buckets `bench-01`..`bench-NN` and their objects, plus s3:ListAllMyBuckets), creates those
-buckets in us-east-1, and writes the user's keys to PATH (mode 600) as dotenv lines
+buckets `bench-01`..`bench-NN` and their objects, plus s3:ListAllMyBuckets; and the moto-only
+pseudo-action s3:HeadBucket, which moto checks for HeadBucket instead of s3:ListBucket),
+creates those buckets in us-east-1, and writes the user's keys to PATH (mode 600) as dotenv lines
 (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION). Then checks that the keys work.
 Prints nothing secret; a one-line summary goes to stderr.
 """
@@ -49,6 +50,10 @@ def policy(buckets: list[str]) -> str:
                     "s3:GetObject",
                     "s3:PutObject",
                     "s3:DeleteObject",
+                    # moto only: it checks this non-existent action for HeadBucket where AWS
+                    # checks s3:ListBucket (see /work/shared/notes/moto.md); without it the
+                    # runbook script's head_bucket and `aws s3api head-bucket` get 403.
+                    "s3:HeadBucket",
                 ],
                 "Resource": resources,
             },
@@ -99,6 +104,7 @@ def main() -> None:
         user_s3.get_object(Bucket=buckets[0], Key=".bench/seed-check")["Body"].read()
         user_s3.delete_object(Bucket=buckets[0], Key=".bench/seed-check")
         user_s3.list_objects_v2(Bucket=buckets[-1], MaxKeys=1)
+        user_s3.head_bucket(Bucket=buckets[0])
     except ClientError as err:
         fail(f"the benchmark user is not healthy: {err}")
     if not arn.endswith(f":user/{USER}"):

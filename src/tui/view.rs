@@ -19,7 +19,7 @@ const SIDE_BY_SIDE_MIN_WIDTH: u16 = 90;
 pub fn draw(app: &App, f: &mut Frame) {
     let area = f.area();
     let compact = area.height < 24;
-    let header_height = if compact { 3 } else { 4 };
+    let header_height = if compact { 3 } else { 5 };
     let [header, body, footer] = Layout::vertical([
         Constraint::Length(header_height),
         Constraint::Min(3),
@@ -87,16 +87,20 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect, compact: bool) {
     if app.run.read_only {
         facts.push(Span::raw(" (read-only)"));
     }
+    let mut source = Vec::new();
     if let Some(src) = &app.session.credential_source {
-        facts.push(Span::styled("  keys ", t.dim()));
+        source.push(Span::styled("keys ", t.dim()));
         let hint = app.session.key_id_hint.clone().unwrap_or_default();
-        facts.push(Span::raw(format!("{hint} from {src}")));
+        source.push(Span::raw(format!("{hint} from {src}")));
     }
-    if let Some(e) = &app.settings.endpoint {
-        facts.push(Span::styled("  endpoint ", t.dim()));
-        facts.push(Span::raw(e.clone()));
-    }
-    let mut lines = vec![Line::from(who), Line::from(facts)];
+    source.push(Span::styled("  endpoint ", t.dim()));
+    source.push(Span::raw(
+        app.settings
+            .endpoint
+            .clone()
+            .unwrap_or_else(|| "AWS (default)".to_owned()),
+    ));
+    let mut lines = vec![Line::from(who), Line::from(facts), Line::from(source)];
     if compact {
         lines.truncate(2);
     }

@@ -2,7 +2,7 @@
 # Try s3doctor without an AWS account: builds it, starts the local AWS emulator (moto server,
 # IAM enforcement on), seeds incident 1 ("uploads return 403") and runs s3doctor against it.
 #
-#   scripts/demo.sh                            the interactive wizard
+#   scripts/demo.sh                            the interactive wizard (a all, f fix, y apply)
 #   scripts/demo.sh check --format markdown    the headless report
 #   scripts/demo.sh --keep [ARGS...]           leave the emulator running afterwards
 #
@@ -89,7 +89,13 @@ case "${1:-}" in
     shift
     ;;
 esac
-cmd=("$BIN" "${sub[@]}" --env-file "$ENVFILE" --endpoint-url "$S3DOCTOR_PEER_URL" --bucket clipizy-dev "$@")
+# The wizard gets the admin profile, so that f then y applies and verifies the fix (the
+# checks still run with Runpod's keys); headless commands take it only when asked.
+admin=()
+if ((${#sub[@]} == 0)) && [[ "${S3DOCTOR_DEMO_NO_ADMIN:-0}" != 1 ]]; then
+  admin=(--admin-profile s3doctor-demo-admin)
+fi
+cmd=("$BIN" "${sub[@]}" --env-file "$ENVFILE" --endpoint-url "$S3DOCTOR_PEER_URL" --bucket clipizy-dev "${admin[@]}" "$@")
 cmd_text=$(printf '%q ' "${cmd[@]}")
 stop_text="$root/scripts/peer.sh stop $S3DOCTOR_PEER_PID; rm -rf $demo_dir"
 
@@ -103,7 +109,8 @@ Incident 1 is seeded in the emulator (account 123456789012):
   - admin profile s3doctor-demo-admin in
       AWS_CONFIG_FILE=$AWS_CONFIG_FILE
       AWS_SHARED_CREDENTIALS_FILE=$AWS_SHARED_CREDENTIALS_FILE
-    add --admin-profile s3doctor-demo-admin to let s3doctor read IAM and apply the fix.
+    the wizard uses it (--admin-profile s3doctor-demo-admin) to read IAM and apply the fix;
+    S3DOCTOR_DEMO_NO_ADMIN=1 shows what the app's own keys can do alone.
 
 Running:
   ${cmd_text% }

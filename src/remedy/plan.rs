@@ -119,11 +119,14 @@ pub async fn prepare(inputs: Inputs<'_>) -> Result<Plan, String> {
     Ok(plan)
 }
 
-/// The failed rows a policy can fix, and what must re-run with them.
+/// The failed rows a policy can fix, the warnings, and what must re-run with them.
 fn verify_rows(engine: &Engine, results: &[StepResult]) -> Vec<Unit> {
     let mut rows: Vec<Unit> = Vec::new();
+    // Warnings re-run too (a region that could not be read for want of
+    // s3:GetBucketLocation turns green with the policy); only failures decide the verdict.
     for r in results.iter().filter(|r| {
-        r.status == Status::Fail && r.findings.iter().any(|f| f.code.is_fixable_by_policy())
+        let fixable = r.findings.iter().any(|f| f.code.is_fixable_by_policy());
+        (r.status == Status::Fail && fixable) || r.status == Status::Warn
     }) {
         for u in engine.rerun_set(&r.unit()) {
             if !rows.contains(&u) {

@@ -194,6 +194,8 @@ async fn in_the_wizard_f_then_y_fixes_incident_1_and_the_failed_steps_turn_green
         row(s, "put-object").contains('✓') && !s.contains('✗')
     });
     assert!(row(&screen, "list-objects").contains('✓'), "{screen}");
+    // The region, unreadable without s3:GetBucketLocation, is read now too.
+    assert!(row(&screen, "bucket-region").contains('✓'), "{screen}");
     assert_eq!(
         peer.attached_to_user(&user.name).await,
         vec![format!("s3doctor-{bucket}-read-write")]

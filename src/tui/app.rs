@@ -76,9 +76,24 @@ pub struct RemedyScreen {
 #[derive(Debug, Default)]
 pub struct AskBucket {
     pub input: String,
+    /// What was typed (Tab and the arrows put a suggestion into `input`, not here).
+    pub typed: String,
     pub suggestions: Vec<String>,
+    /// Index into `matches()`.
     pub selected: Option<usize>,
     pub error: Option<String>,
+}
+
+impl AskBucket {
+    /// The suggestions that contain what was typed: with hundreds of buckets, typing a
+    /// few letters narrows the list.
+    pub fn matches(&self) -> Vec<&String> {
+        let typed = self.typed.trim().to_lowercase();
+        self.suggestions
+            .iter()
+            .filter(|s| s.contains(&typed))
+            .collect()
+    }
 }
 
 #[derive(Debug)]
@@ -436,22 +451,31 @@ impl App {
         match key.code {
             KeyCode::Esc => self.quit = true,
             KeyCode::Char(c) => {
+                ask.input = std::mem::take(&mut ask.typed);
                 ask.input.push(c);
+                ask.typed = ask.input.clone();
+                ask.selected = None;
                 ask.error = None;
             }
             KeyCode::Backspace => {
+                ask.input = std::mem::take(&mut ask.typed);
                 ask.input.pop();
+                ask.typed = ask.input.clone();
+                ask.selected = None;
             }
-            KeyCode::Down | KeyCode::Tab if !ask.suggestions.is_empty() => {
-                let next = ask.selected.map_or(0, |i| (i + 1) % ask.suggestions.len());
-                ask.selected = Some(next);
-                ask.input = ask.suggestions[next].clone();
-            }
-            KeyCode::Up if !ask.suggestions.is_empty() => {
-                let len = ask.suggestions.len();
-                let prev = ask.selected.map_or(len - 1, |i| (i + len - 1) % len);
-                ask.selected = Some(prev);
-                ask.input = ask.suggestions[prev].clone();
+            KeyCode::Down | KeyCode::Tab | KeyCode::Up => {
+                let matches = ask.matches();
+                if !matches.is_empty() {
+                    let len = matches.len();
+                    let i = match (key.code, ask.selected) {
+                        (KeyCode::Up, None) => len - 1,
+                        (KeyCode::Up, Some(i)) => (i + len - 1) % len,
+                        (_, None) => 0,
+                        (_, Some(i)) => (i + 1) % len,
+                    };
+                    ask.input = matches[i].clone();
+                    ask.selected = Some(i);
+                }
             }
             KeyCode::Enter => {
                 let name = ask.input.trim().to_owned();

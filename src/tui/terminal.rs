@@ -5,13 +5,13 @@
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 /// Restores the terminal, prints the panic report (color-eyre's hook, already installed by
-/// `main`), and exits with 101.
+/// `main`), and exits with 3 (an internal error).
 pub fn install_panic_hook() {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         ratatui::restore();
         previous(info);
-        std::process::exit(101);
+        std::process::exit(i32::from(crate::commands::exit::INTERNAL));
     }));
 }
 

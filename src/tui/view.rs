@@ -387,23 +387,41 @@ fn draw_ask_bucket(app: &App, ask: &AskBucket, f: &mut Frame, area: Rect) {
         )));
     }
     lines.push(Line::raw(""));
+    let matches = ask.matches();
     if ask.suggestions.is_empty() {
         lines.push(Line::from(Span::styled(
             "(buckets these keys may list appear here)",
             t.dim(),
         )));
-    } else {
+    } else if matches.is_empty() {
         lines.push(Line::from(Span::styled(
-            "Buckets these keys can see (Tab/↓ to pick):",
+            format!(
+                "none of the {} buckets these keys can see matches",
+                ask.suggestions.len()
+            ),
             t.dim(),
         )));
-        for (i, s) in ask.suggestions.iter().enumerate() {
+    } else {
+        lines.push(Line::from(Span::styled(
+            "Buckets these keys can see (type to filter, Tab/↓ to pick):",
+            t.dim(),
+        )));
+        // Room for the list: the popup less its frame and the lines above and below.
+        let room = usize::from(popup.height.saturating_sub(10)).max(1);
+        let first = ask.selected.map_or(0, |i| (i + 1).saturating_sub(room));
+        for (i, s) in matches.iter().enumerate().skip(first).take(room) {
             let style = if Some(i) == ask.selected {
                 t.selected()
             } else {
                 Style::new()
             };
             lines.push(Line::from(Span::styled(format!("  {s}"), style)));
+        }
+        if matches.len() > room {
+            lines.push(Line::from(Span::styled(
+                format!("  … {} in all", matches.len()),
+                t.dim(),
+            )));
         }
     }
     lines.push(Line::raw(""));

@@ -264,3 +264,86 @@ async fn incident_2_in_the_wizard_names_the_statement_that_denies_the_delete() {
     tmux.keys("q");
     tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
 }
+
+impl Tmux {
+    /// The pid of the program running in the pane (the child of the pane's shell).
+    fn program_pid(&self) -> Option<u32> {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "list-panes", "-F", "#{pane_pid}"])
+            .output()
+            .ok()?;
+        let shell = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let out = Command::new("pgrep").args(["-P", &shell]).output().ok()?;
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()?
+            .trim()
+            .parse()
+            .ok()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_and_sigterm_restore_the_terminal_too() {
+    let peer = Peer::get();
+    let user = peer.user(None).await;
+    for how in ["ctrl-c", "sigterm"] {
+        let tmux = Tmux::start(&peer, &user, &["--bucket", "some-bucket"], false);
+        tmux.wait_for("the checklist", |s| s.contains("Why this matters"));
+        match how {
+            "ctrl-c" => tmux.keys("C-c"),
+            _ => {
+                let pid = tmux.program_pid().expect("s3doctor's pid");
+                let status = Command::new("kill")
+                    .args(["-TERM", &pid.to_string()])
+                    .status()
+                    .expect("kill");
+                assert!(status.success());
+            }
+        }
+        let screen = tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
+        assert!(!screen.contains("Why this matters"), "{how}: {screen}");
+        assert_terminal_restored(&screen);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_bucket_the_wizard_asks_and_offers_what_the_keys_can_list() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer
+        .user(Some(
+            serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}]}),
+        ))
+        .await;
+    let tmux = Tmux::start(&peer, &user, &[], false);
+
+    tmux.wait_for("the bucket list", |s| {
+        s.contains("Buckets these keys can see")
+    });
+    // An invalid name is refused on the spot.
+    tmux.keys("Bad_Name");
+    tmux.keys("Enter");
+    tmux.wait_for("the refusal", |s| {
+        s.contains("Bad_Name") && s.contains("not the uppercase letter")
+    });
+    for _ in 0..8 {
+        tmux.keys("BSpace");
+    }
+    // The emulator holds every test's buckets: typing part of the name narrows the list,
+    // and Tab picks the match.
+    let unique = &bucket[bucket.len() - 10..];
+    tmux.keys(unique);
+    let screen = tmux.wait_for("the one match", |s| s.contains(&format!("  {bucket}")));
+    assert!(!screen.contains("… "), "{screen}");
+    tmux.keys("Tab");
+    tmux.wait_for("the pick", |s| s.contains(&format!("> {bucket}")));
+    tmux.keys("Enter");
+    let screen = tmux.wait_for("the checklist for the bucket", |s| {
+        s.contains(&format!("bucket {bucket}")) && s.contains("Why this matters")
+    });
+    assert!(!screen.contains("Which bucket"), "{screen}");
+    tmux.keys("q");
+    tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
+}

@@ -9,6 +9,7 @@ mod objects;
 mod policies;
 mod simulate;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -90,6 +91,39 @@ pub enum Fact {
     ExistingKey(String),
 }
 
+/// The principal's identity policies and permissions boundary, as read from IAM.
+pub type LoadedPolicies = Result<
+    (
+        Vec<crate::policy::NamedPolicy>,
+        Option<crate::policy::NamedPolicy>,
+    ),
+    String,
+>;
+
+/// Read once per run and shared by every bucket's steps: the admin session and the
+/// principal's policies. A new run (a re-run, the verification after a fix) reads again.
+#[derive(Debug, Default)]
+pub struct RunCache {
+    pub admin: tokio::sync::OnceCell<Result<Arc<Session>, String>>,
+    pub identity_policies: tokio::sync::OnceCell<LoadedPolicies>,
+    /// Each bucket's policy, read once for both policy steps.
+    bucket_policies: std::sync::Mutex<HashMap<String, Arc<tokio::sync::OnceCell<BucketPolicy>>>>,
+}
+
+/// A bucket's policy: `None` when it has none.
+pub type BucketPolicy = Result<Option<crate::policy::NamedPolicy>, String>;
+
+impl RunCache {
+    /// The cell holding `bucket`'s policy for this run.
+    pub fn bucket_policy(&self, bucket: &str) -> Arc<tokio::sync::OnceCell<BucketPolicy>> {
+        let mut map = self
+            .bucket_policies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry(bucket.to_owned()).or_default().clone()
+    }
+}
+
 /// The result of one check.
 #[derive(Clone, Debug)]
 pub struct StepOutcome {
@@ -152,6 +186,8 @@ pub struct CheckContext {
     pub session: Option<Arc<Session>>,
     /// `--admin-profile`: read IAM and bucket settings with these when given.
     pub admin: Option<Arc<aws::Settings>>,
+    /// What the steps of one run share (read once, not once per bucket).
+    pub cache: Arc<RunCache>,
     pub identity: Option<Identity>,
     pub bucket: Option<String>,
     pub state: BucketState,

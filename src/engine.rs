@@ -232,6 +232,7 @@ impl Engine {
             }
         }
         let mut pending: Vec<Unit> = all.iter().filter(|u| todo.contains(u)).cloned().collect();
+        let cache = Arc::new(checks::RunCache::default());
         let mut running: JoinSet<(StepOutcome, u64)> = JoinSet::new();
         let mut in_flight: HashMap<tokio::task::Id, (Unit, Instant)> = HashMap::new();
         loop {
@@ -251,7 +252,7 @@ impl Engine {
                     self.apply(&mut state, unit, skipped, 0, tx);
                     continue;
                 }
-                let cx = self.context(&state, &unit);
+                let cx = self.context(&state, &unit, &cache);
                 let _ = tx.send(EngineEvent::Started(unit.clone()));
                 let step = unit.step;
                 let handle = running.spawn(async move {
@@ -289,7 +290,7 @@ impl Engine {
         let _ = tx.send(EngineEvent::Done);
     }
 
-    fn context(&self, state: &State, unit: &Unit) -> CheckContext {
+    fn context(&self, state: &State, unit: &Unit, cache: &Arc<checks::RunCache>) -> CheckContext {
         let bucket_state = unit
             .bucket
             .as_ref()
@@ -300,6 +301,7 @@ impl Engine {
             run: self.run.clone(),
             session: state.session.clone(),
             admin: self.admin.clone(),
+            cache: cache.clone(),
             identity: state.identity.clone(),
             bucket: unit.bucket.clone(),
             state: bucket_state,

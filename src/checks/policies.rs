@@ -16,14 +16,24 @@ use crate::policy::evaluate::{self, Decision, Policies, Request, Verdict};
 use crate::policy::{NamedPolicy, PolicyDocument, PolicyKind};
 use crate::runbook::StepId;
 
-/// Who reads the policies: the admin profile when given, else the diagnosed keys.
+/// Who reads the policies: the admin profile when given (connected once per run), else the
+/// diagnosed keys.
 async fn reader(cx: &CheckContext) -> Result<(std::sync::Arc<Session>, String), StepOutcome> {
     if let Some(admin) = &cx.admin {
-        return match aws::connect(admin).await {
-            Ok(s) => Ok((std::sync::Arc::new(s), "the admin profile".to_owned())),
-            Err(e) => Err(StepOutcome::skip(format!(
-                "the admin profile has no usable credentials: {}",
-                e.detail
+        let connected = cx
+            .cache
+            .admin
+            .get_or_init(|| async {
+                aws::connect(admin)
+                    .await
+                    .map(std::sync::Arc::new)
+                    .map_err(|e| e.detail)
+            })
+            .await;
+        return match connected {
+            Ok(s) => Ok((s.clone(), "the admin profile".to_owned())),
+            Err(detail) => Err(StepOutcome::skip(format!(
+                "the admin profile has no usable credentials: {detail}"
             ))),
         };
     }
@@ -124,10 +134,18 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
     }
     let (session, who) = reader(cx).await?;
     let iam = &session.clients.iam;
-    let loaded = match p.kind {
-        PrincipalKind::User => load_user(iam, &p.name).await,
-        _ => load_role(iam, &p.name).await,
-    };
+    // Every bucket's step needs the same policies: read them once per run.
+    let loaded = cx
+        .cache
+        .identity_policies
+        .get_or_init(|| async {
+            match p.kind {
+                PrincipalKind::User => load_user(iam, &p.name).await,
+                _ => load_role(iam, &p.name).await,
+            }
+        })
+        .await
+        .clone();
     let (policies, boundary) = loaded.map_err(|why| {
         let hint = if cx.admin.is_some() {
             String::new()
@@ -142,7 +160,7 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
     })?;
     // A same-account bucket policy can allow what identity policies do not, so it takes
     // part; when it cannot be read, "nothing allows it" is only a warning.
-    let bucket_policy = read_bucket_policy(&bucket_client(cx, &session), cx.bucket()).await;
+    let bucket_policy = read_bucket_policy(cx, &bucket_client(cx, &session), cx.bucket()).await;
     let needed = needed(cx);
     let source_arn = p.role_arn().unwrap_or_else(|| p.arn.clone());
     let simulated = simulate::simulate(iam, &source_arn, &needed).await;
@@ -260,7 +278,7 @@ pub(super) async fn bucket_policy(cx: &CheckContext) -> CheckResult {
     let s3 = bucket_client(cx, &session);
     let mut notes = Vec::new();
     let mut findings = Vec::new();
-    let policy = match read_bucket_policy(&s3, bucket).await {
+    let policy = match read_bucket_policy(cx, &s3, bucket).await {
         Ok(Some(p)) => Some(p),
         Ok(None) => {
             notes.push("no bucket policy".to_owned());
@@ -365,8 +383,20 @@ pub(super) async fn bucket_policy(cx: &CheckContext) -> CheckResult {
     }
 }
 
-/// The bucket policy: `Ok(None)` when the bucket has none.
+/// The bucket policy (`Ok(None)` when the bucket has none), read once per run.
 async fn read_bucket_policy(
+    cx: &CheckContext,
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+) -> Result<Option<NamedPolicy>, String> {
+    cx.cache
+        .bucket_policy(bucket)
+        .get_or_init(|| fetch_bucket_policy(s3, bucket))
+        .await
+        .clone()
+}
+
+async fn fetch_bucket_policy(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
 ) -> Result<Option<NamedPolicy>, String> {

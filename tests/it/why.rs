@@ -128,3 +128,39 @@ async fn policies_are_unreadable_with_the_apps_keys_and_readable_with_an_admin_p
     // The emulator cannot simulate: the step says it fell back to the local evaluator.
     assert!(detail.contains("evaluated locally"), "{detail}");
 }
+
+#[tokio::test]
+async fn the_principals_policies_are_read_once_per_run_not_once_per_bucket() {
+    let peer = Peer::get();
+    let buckets = [
+        peer.bucket("us-east-1").await,
+        peer.bucket("us-east-1").await,
+        peer.bucket("us-east-1").await,
+    ];
+    let user = peer
+        .user(Some(s3_allow(
+            &[&buckets[0], &buckets[1], &buckets[2]],
+            READ_WRITE,
+        )))
+        .await;
+    let run = Run::new(&["check", "--format", "json", "--bucket", &buckets.join(",")])
+        .keys(&peer, &user)
+        .profiles(&[("admin", &peer.admin)])
+        .arg("--admin-profile")
+        .arg("admin")
+        .arg("--log");
+    let log = run.file("debug.log");
+    let out = run.arg(&log.display().to_string()).output().await;
+
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let log = out.read("debug.log");
+    let calls = |op: &str| {
+        log.lines()
+            .filter(|l| l.contains(&format!("operation=\"{op}\"")))
+            .count()
+    };
+    assert_eq!(calls("ListUserPolicies"), 1, "{log}");
+    assert_eq!(calls("GetCallerIdentity"), 1, "{log}");
+    // Each bucket still gets its own bucket policy read.
+    assert_eq!(calls("GetBucketPolicy"), 3, "{log}");
+}

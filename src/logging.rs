@@ -12,7 +12,8 @@ pub fn init(path: Option<&Path>) -> Result<()> {
     let Some(path) = path else { return Ok(()) };
     let file = std::fs::File::create(path)
         .wrap_err_with(|| format!("cannot write log {}", path.display()))?;
-    let filter = EnvFilter::new("s3doctor=debug,aws_config=info");
+    // Only s3doctor's own events: aws_config's INFO lines name full access key ids.
+    let filter = EnvFilter::new("s3doctor=debug");
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::sync::Mutex::new(file))

@@ -163,4 +163,7 @@ async fn the_principals_policies_are_read_once_per_run_not_once_per_bucket() {
     assert_eq!(calls("GetCallerIdentity"), 1, "{log}");
     // Each bucket still gets its own bucket policy read.
     assert_eq!(calls("GetBucketPolicy"), 3, "{log}");
+    // Profile credentials leave no key id in the log either.
+    assert!(!log.contains(&peer.admin.id) && !log.contains(&peer.admin.secret));
+    assert!(!log.contains(&user.id) && !log.contains(&user.secret));
 }

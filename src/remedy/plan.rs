@@ -219,3 +219,97 @@ async fn plan_calls(plan: &mut Plan, iam: &aws_sdk_iam::Client) -> Result<(), St
 fn version_number(v: &str) -> u64 {
     v.trim_start_matches('v').parse().unwrap_or(u64::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws;
+    use crate::checks::RunSettings;
+    use crate::diagnose::{Facts, FindingSpec};
+
+    /// A run of incident 1 as the engine leaves it: the upload failed for want of a policy.
+    fn failed_upload(engine: &Engine) -> Vec<StepResult> {
+        let finding = FindingSpec {
+            code: FindingCode::PermissionMissing,
+            step: crate::runbook::StepId::PutObject,
+            facts: Facts {
+                bucket: Some("clipizy-dev"),
+                action: Some("s3:PutObject"),
+                ..Facts::default()
+            },
+            source: None,
+            statement: None,
+            evidence: None,
+        }
+        .build();
+        let unit = Unit::for_bucket(crate::runbook::StepId::PutObject, "clipizy-dev");
+        assert!(engine.units().contains(&unit));
+        vec![StepResult {
+            id: unit.step,
+            bucket: unit.bucket,
+            status: Status::Fail,
+            elapsed_ms: 1,
+            detail: "access denied".into(),
+            evidence: None,
+            findings: vec![finding],
+            blocking: false,
+        }]
+    }
+
+    async fn plan_for(arn: &str) -> Plan {
+        let run = RunSettings {
+            buckets: vec!["clipizy-dev".into()],
+            ..RunSettings::default()
+        };
+        let engine = Engine::new(aws::Settings::default(), run);
+        let results = failed_upload(&engine);
+        let identity = Identity {
+            principal: crate::arn::parse_principal(arn).expect("arn"),
+            user_id: None,
+        };
+        prepare(Inputs {
+            engine: &engine,
+            results: &results,
+            identity: Some(&identity),
+            session: None,
+            admin: None,
+            policy_name: None,
+        })
+        .await
+        .expect("a plan")
+    }
+
+    #[tokio::test]
+    async fn a_root_principal_gets_an_explanation_and_the_export_not_an_attachment() {
+        let plan = plan_for("arn:aws:iam::188594592347:root").await;
+        assert!(plan.target.is_none());
+        assert!(plan.calls.is_empty());
+        let why = plan.blocked.clone().expect("blocked");
+        assert!(why.contains("root"), "{why}");
+        let md = plan.export_markdown();
+        assert!(md.contains("s3:PutObject"), "{md}");
+        assert!(
+            !md.contains("attach-user-policy") && !md.contains("attach-role-policy"),
+            "{md}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_federated_user_gets_an_explanation_too() {
+        let plan = plan_for("arn:aws:sts::188594592347:federated-user/bob").await;
+        assert!(plan.target.is_none());
+        assert!(plan.blocked.is_some());
+    }
+
+    #[tokio::test]
+    async fn an_assumed_role_is_fixed_on_its_role() {
+        // No session: the plan cannot read IAM, but the target is already the role.
+        let plan = plan_for("arn:aws:sts::188594592347:assumed-role/app-runner/i-0abc").await;
+        assert_eq!(plan.target, Some(AttachTarget::Role("app-runner".into())));
+        assert_eq!(plan.policy_name, "s3doctor-clipizy-dev-read-write");
+        assert_eq!(
+            plan.policy_arn,
+            "arn:aws:iam::188594592347:policy/s3doctor-clipizy-dev-read-write"
+        );
+    }
+}

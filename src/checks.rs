@@ -202,6 +202,22 @@ impl CheckContext {
             .ok_or_else(|| StepOutcome::skip("no credentials"))
     }
 
+    /// The `--admin-profile` session, connected once per run; `None` without the flag.
+    pub async fn admin_session(&self) -> Option<Result<Arc<Session>, String>> {
+        let admin = self.admin.as_ref()?;
+        let connected = self
+            .cache
+            .admin
+            .get_or_init(|| async {
+                aws::connect(admin)
+                    .await
+                    .map(Arc::new)
+                    .map_err(|e| e.detail)
+            })
+            .await;
+        Some(connected.clone())
+    }
+
     fn bucket(&self) -> &str {
         self.bucket.as_deref().unwrap_or_default()
     }

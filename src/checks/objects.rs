@@ -157,6 +157,15 @@ pub(super) async fn delete(cx: &CheckContext) -> CheckResult {
             let failure = diagnose::failure("DeleteObject", &err);
             let unreachable = matches!(failure.class, Class::Unreachable);
             let mut outcome = cx.failed(StepId::DeleteObject, failure);
+            if outcome.status == Status::Fail && !unreachable && remove_with_admin(cx, probe).await
+            {
+                outcome.detail = format!(
+                    "{}; s3doctor removed its probe with the admin profile",
+                    outcome.detail
+                );
+                outcome.facts.push(Fact::ProbeDeleted);
+                return Ok(outcome);
+            }
             if outcome.status == Status::Fail || unreachable {
                 let left = FindingSpec {
                     code: FindingCode::ProbeLeftBehind,
@@ -173,4 +182,22 @@ pub(super) async fn delete(cx: &CheckContext) -> CheckResult {
             Ok(outcome)
         }
     }
+}
+
+/// Deletes s3doctor's own probe with `--admin-profile` when the app's keys may not, so that
+/// a diagnosis with an admin at hand leaves nothing behind. Only ever the probe key.
+async fn remove_with_admin(cx: &CheckContext, probe: &str) -> bool {
+    let Some(Ok(admin)) = cx.admin_session().await else {
+        return false;
+    };
+    let s3 = match &cx.state.use_region {
+        Some(region) => admin.clients.s3_in(region),
+        None => admin.clients.s3.clone(),
+    };
+    s3.delete_object()
+        .bucket(cx.bucket())
+        .key(probe)
+        .send()
+        .await
+        .is_ok()
 }

@@ -8,7 +8,7 @@ use aws_sdk_iam::Client as Iam;
 
 use super::{CheckContext, CheckResult, StepOutcome, simulate};
 use crate::arn::PrincipalKind;
-use crate::aws::{self, Session};
+use crate::aws::Session;
 use crate::diagnose::access_denied::DenySource;
 use crate::diagnose::{self, Facts, FindingSpec};
 use crate::finding::{Finding, FindingCode, StatementRef};
@@ -19,23 +19,14 @@ use crate::runbook::StepId;
 /// Who reads the policies: the admin profile when given (connected once per run), else the
 /// diagnosed keys.
 async fn reader(cx: &CheckContext) -> Result<(std::sync::Arc<Session>, String), StepOutcome> {
-    if let Some(admin) = &cx.admin {
-        let connected = cx
-            .cache
-            .admin
-            .get_or_init(|| async {
-                aws::connect(admin)
-                    .await
-                    .map(std::sync::Arc::new)
-                    .map_err(|e| e.detail)
-            })
-            .await;
-        return match connected {
-            Ok(s) => Ok((s.clone(), "the admin profile".to_owned())),
-            Err(detail) => Err(StepOutcome::skip(format!(
+    match cx.admin_session().await {
+        Some(Ok(s)) => return Ok((s, "the admin profile".to_owned())),
+        Some(Err(detail)) => {
+            return Err(StepOutcome::skip(format!(
                 "the admin profile has no usable credentials: {detail}"
-            ))),
-        };
+            )));
+        }
+        None => {}
     }
     let session = cx
         .session

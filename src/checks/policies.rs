@@ -317,6 +317,26 @@ pub(super) async fn bucket_policy(cx: &CheckContext) -> CheckResult {
             format!("the bucket policy denies {}", denied.join(", "))
         });
     }
+    if let Ok(out) = s3.get_public_access_block().bucket(bucket).send().await
+        && let Some(c) = out.public_access_block_configuration()
+    {
+        let on = [
+            c.block_public_acls(),
+            c.ignore_public_acls(),
+            c.block_public_policy(),
+            c.restrict_public_buckets(),
+        ]
+        .iter()
+        .filter(|v| **v == Some(true))
+        .count();
+        // Block Public Access only refuses public grants: it never blocks an IAM principal
+        // of the account, but it explains why public-read uploads are refused.
+        notes.push(match on {
+            4 => "Block Public Access: all on (public ACLs and policies are refused)".to_owned(),
+            0 => "Block Public Access: off".to_owned(),
+            n => format!("Block Public Access: {n} of 4 settings on"),
+        });
+    }
     if let Ok(out) = s3
         .get_bucket_ownership_controls()
         .bucket(bucket)

@@ -620,3 +620,29 @@ async fn the_policy_command_prints_just_the_policy() {
         .expect("bucket statement");
     assert!(bucket["Action"].to_string().contains("s3:ListBucket"));
 }
+
+#[tokio::test]
+async fn keys_come_from_a_named_profile_as_in_the_aws_cli() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(Some(s3_allow(&[&bucket], READ_WRITE))).await;
+    for how in ["--profile", "AWS_PROFILE"] {
+        let mut run = Run::new(&["check", "--format", "json", "--bucket", &bucket])
+            .arg("--endpoint-url")
+            .arg(&peer.url)
+            .profiles(&[("app", &user)]);
+        run = match how {
+            "--profile" => run.arg("--profile").arg("app"),
+            _ => run.env("AWS_PROFILE", "app"),
+        };
+        let out = run.output().await;
+        let report = out.json();
+        assert_eq!(out.code, 0, "{how}: {}", out.stderr);
+        assert_eq!(report["identity"]["principal_name"], user.name.as_str());
+        assert_eq!(report["target"]["profile"], "app");
+        assert_eq!(
+            report["target"]["credential_source"], "profile app",
+            "{how}"
+        );
+    }
+}

@@ -170,3 +170,62 @@ async fn the_principals_policies_are_read_once_per_run_not_once_per_bucket() {
     assert!(!log.contains(&peer.admin.id) && !log.contains(&peer.admin.secret));
     assert!(!log.contains(&user.id) && !log.contains(&user.secret));
 }
+
+#[tokio::test]
+async fn the_bucket_settings_that_refuse_requests_are_read_with_the_admin_profile() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(Some(s3_allow(&[&bucket], READ_WRITE))).await;
+    let s3 = peer.s3("us-east-1");
+    s3.put_public_access_block()
+        .bucket(&bucket)
+        .public_access_block_configuration(
+            aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("put public access block");
+    s3.put_bucket_ownership_controls()
+        .bucket(&bucket)
+        .ownership_controls(
+            aws_sdk_s3::types::OwnershipControls::builder()
+                .rules(
+                    aws_sdk_s3::types::OwnershipControlsRule::builder()
+                        .object_ownership(aws_sdk_s3::types::ObjectOwnership::BucketOwnerEnforced)
+                        .build()
+                        .expect("rule"),
+                )
+                .build()
+                .expect("controls"),
+        )
+        .send()
+        .await
+        .expect("put ownership controls");
+
+    let out = Run::new(&[
+        "check", "--format", "json", "--bucket", &bucket, "--access", "full",
+    ])
+    .keys(&peer, &user)
+    .profiles(&[("admin", &peer.admin)])
+    .arg("--admin-profile")
+    .arg("admin")
+    .output()
+    .await;
+    let report = out.json();
+
+    let detail = step_detail(&report, "bucket-policy");
+    assert!(detail.contains("Block Public Access: all on"), "{detail}");
+    assert!(detail.contains("bucket owner enforced"), "{detail}");
+    // The app sets ACLs (--access full) on a bucket that refuses them.
+    let acl = finding(&report, "permission.acl-disabled", Some("s3:PutObjectAcl"));
+    assert!(
+        acl["remedy"].as_str().unwrap_or_default().contains("ACL"),
+        "{acl:#}"
+    );
+    assert_eq!(out.code, 1);
+}

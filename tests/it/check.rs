@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::peer::{Keys, Peer, READ_WRITE, Run, closed_port, codes, finding, s3_allow, status};
+use crate::peer::{
+    Keys, Peer, READ_WRITE, Run, closed_port, codes, detail, finding, s3_allow, status,
+};
 
 async fn check_json(peer: &Peer, keys: &Keys, buckets: &[&str], extra: &[&str]) -> (i32, Value) {
     let mut run = Run::new(&["check", "--format", "json"]).keys(peer, keys);
@@ -130,15 +132,9 @@ async fn incident_1_a_user_without_any_policy_read_from_the_apps_env_file() {
     );
     assert!(text.contains("s3:PutObject") && text.contains("s3:ListBucket"));
     // The credentials step names the env file's variables it used; never the secret.
-    let credentials = report["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .find(|s| s["id"] == "credentials")
-        .expect("credentials step");
-    let detail = credentials["detail"].as_str().expect("detail");
+    let used = detail(&report, "credentials", None);
     for name in ["S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_REGION", "S3_BUCKET"] {
-        assert!(detail.contains(name), "{name} not named: {detail}");
+        assert!(used.contains(name), "{name} not named: {used}");
     }
     assert!(!out.stdout.contains(&user.secret) && !out.stderr.contains(&user.secret));
 }

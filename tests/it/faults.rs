@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::peer::{Keys, Output, Peer, READ_WRITE, Run, codes, s3_allow, status};
+use crate::peer::{Keys, Output, Peer, READ_WRITE, Run, codes, detail, s3_allow, status, step};
 use crate::proxy::{Fault, Proxy};
 
 async fn check_through(proxy: &Proxy, keys: &Keys, bucket: &str) -> Output {
@@ -96,19 +96,8 @@ async fn throttling_that_never_ends_is_never_a_permission_problem() {
     assert_clean_exit(&out);
     let report: Value = out.json();
     assert_eq!(codes(&report), vec!["endpoint.throttled"]);
-    let identity = report["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .find(|s| s["id"] == "identity")
-        .expect("identity");
-    assert!(
-        identity["detail"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("throttled"),
-        "{identity:#}"
-    );
+    let identity = detail(&report, "identity", None);
+    assert!(identity.contains("throttled"), "{identity}");
     assert!(!out.stderr.contains("panicked"));
 }
 
@@ -164,12 +153,7 @@ async fn wrong_region_as_s3_answers(malformed: bool) {
     let text = format!("{} {}", f["summary"], f["remedy"]);
     assert!(text.contains("eu-west-1"), "{text}");
     assert_eq!(status(&report, "bucket-exists", Some(&bucket)), "pass");
-    let exists = report["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .find(|s| s["id"] == "bucket-exists")
-        .expect("bucket-exists");
+    let exists = step(&report, "bucket-exists", Some(&bucket));
     // HeadBucket got S3's bodiless 301: the region came from its header.
     assert_eq!(exists["evidence"]["http_status"], 301, "{exists:#}");
     // The remaining steps ran against the bucket's own region and say what the app could do.

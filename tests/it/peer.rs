@@ -437,16 +437,29 @@ impl Run {
     }
 }
 
-/// The report's status of a step (for a bucket, or global).
-pub fn status(report: &Value, step: &str, bucket: Option<&str>) -> String {
+/// The report's row of a step (for a bucket, or global).
+pub fn step<'a>(report: &'a Value, step: &str, bucket: Option<&str>) -> &'a Value {
     report["steps"]
         .as_array()
         .expect("steps")
         .iter()
         .find(|s| s["id"] == step && s["bucket"].as_str() == bucket)
-        .unwrap_or_else(|| panic!("no step {step} for {bucket:?} in {report:#}"))["status"]
+        .unwrap_or_else(|| panic!("no step {step} for {bucket:?} in {report:#}"))
+}
+
+/// The report's status of a step (for a bucket, or global).
+pub fn status(report: &Value, id: &str, bucket: Option<&str>) -> String {
+    step(report, id, bucket)["status"]
         .as_str()
         .expect("status")
+        .to_owned()
+}
+
+/// The detail text of a step (for a bucket, or global).
+pub fn detail(report: &Value, id: &str, bucket: Option<&str>) -> String {
+    step(report, id, bucket)["detail"]
+        .as_str()
+        .expect("detail")
         .to_owned()
 }
 

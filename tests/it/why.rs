@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::peer::{Keys, Peer, READ_WRITE, Run, codes, finding, s3_allow, status};
+use crate::peer::{Keys, Peer, READ_WRITE, Run, codes, detail, finding, s3_allow, status};
 
 async fn check(peer: &Peer, keys: &Keys, bucket: &str, admin: bool) -> (i32, Value) {
     let mut run = Run::new(&["check", "--format", "json", "--bucket", bucket])
@@ -14,16 +14,6 @@ async fn check(peer: &Peer, keys: &Keys, bucket: &str, admin: bool) -> (i32, Val
     }
     let out = run.output().await;
     (out.code, out.json())
-}
-
-fn step_detail(report: &Value, id: &str) -> String {
-    report["steps"]
-        .as_array()
-        .expect("steps")
-        .iter()
-        .find(|s| s["id"] == id)
-        .map(|s| s["detail"].as_str().unwrap_or_default().to_owned())
-        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -105,9 +95,9 @@ async fn policies_are_unreadable_with_the_apps_keys_and_readable_with_an_admin_p
 
     let (_, report) = check(&peer, &user, &bucket, false).await;
     assert_eq!(status(&report, "identity-policies", Some(&bucket)), "skip");
-    let detail = step_detail(&report, "identity-policies");
-    assert!(detail.contains("--admin-profile"), "{detail}");
-    assert!(detail.contains("AccessDenied"), "{detail}");
+    let why = detail(&report, "identity-policies", Some(&bucket));
+    assert!(why.contains("--admin-profile"), "{why}");
+    assert!(why.contains("AccessDenied"), "{why}");
     assert_eq!(status(&report, "bucket-policy", Some(&bucket)), "skip");
     // Unreadable is not a failure of the app's access: no finding comes from these steps.
     assert!(
@@ -126,10 +116,10 @@ async fn policies_are_unreadable_with_the_apps_keys_and_readable_with_an_admin_p
     assert_eq!(put["source"], "identity-policy");
     // The evaluation also finds what the live steps could not reach (get and delete).
     finding(&report, "permission.missing", Some("s3:DeleteObject"));
-    let detail = step_detail(&report, "identity-policies");
-    assert!(detail.contains("0 policies"), "{detail}");
+    let read = detail(&report, "identity-policies", Some(&bucket));
+    assert!(read.contains("0 policies"), "{read}");
     // The emulator cannot simulate: the step says it fell back to the local evaluator.
-    assert!(detail.contains("evaluated locally"), "{detail}");
+    assert!(read.contains("evaluated locally"), "{read}");
 }
 
 #[tokio::test]
@@ -218,9 +208,12 @@ async fn the_bucket_settings_that_refuse_requests_are_read_with_the_admin_profil
     .await;
     let report = out.json();
 
-    let detail = step_detail(&report, "bucket-policy");
-    assert!(detail.contains("Block Public Access: all on"), "{detail}");
-    assert!(detail.contains("bucket owner enforced"), "{detail}");
+    let settings = detail(&report, "bucket-policy", Some(&bucket));
+    assert!(
+        settings.contains("Block Public Access: all on"),
+        "{settings}"
+    );
+    assert!(settings.contains("bucket owner enforced"), "{settings}");
     // The app sets ACLs (--access full) on a bucket that refuses them.
     let acl = finding(&report, "permission.acl-disabled", Some("s3:PutObjectAcl"));
     assert!(

@@ -273,13 +273,10 @@ impl Tmux {
             .output()
             .ok()?;
         let shell = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        let out = Command::new("pgrep").args(["-P", &shell]).output().ok()?;
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .next()?
-            .trim()
-            .parse()
-            .ok()
+        // Linux lists a process's children in /proc (no pgrep needed).
+        let children =
+            std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).ok()?;
+        children.split_whitespace().next()?.parse().ok()
     }
 }
 

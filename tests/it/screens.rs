@@ -94,8 +94,10 @@ impl Session {
 }
 
 /// Makes a finished session render the same on every run: timings and request ids change
-/// the wrapping of the detail pane, so they are fixed here.
+/// the wrapping of the detail pane, and ticks the spinner, so they are fixed here.
 fn steady(app: &mut App) {
+    // The spinner's frame depends on how many ticks the run took.
+    app.tick = 0;
     for r in app.results.values_mut() {
         r.elapsed_ms = 7;
         let evidence = r

@@ -7,6 +7,7 @@ mod credentials;
 mod identity;
 mod objects;
 mod policies;
+mod policy_sources;
 mod simulate;
 
 use std::collections::HashMap;

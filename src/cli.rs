@@ -12,7 +12,18 @@ use crate::{aws, bucket_name, envfile};
 
 /// Diagnose and fix "uploads to S3 return 403", step by step.
 #[derive(Debug, Parser)]
-#[command(name = "s3doctor", version, about, long_about = None)]
+#[command(
+    name = "s3doctor",
+    version,
+    about,
+    long_about = None,
+    after_help = "Examples:\n  \
+        s3doctor --bucket my-bucket                        the wizard, with your AWS profile\n  \
+        s3doctor --env-file /srv/app/.env                  exactly the keys and bucket the app uses\n  \
+        s3doctor check -b my-bucket --format markdown      a write-up for the ticket\n  \
+        s3doctor fix -b my-bucket --admin-profile admin    attach the least-privilege policy, then verify\n\n\
+        Exit codes: 0 no problem, 1 problems found, 2 bad input, 3 internal error."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

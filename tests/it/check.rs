@@ -642,3 +642,18 @@ async fn keys_come_from_a_named_profile_as_in_the_aws_cli() {
         );
     }
 }
+
+#[tokio::test]
+async fn help_and_version_print_on_stdout_and_exit_0() {
+    let help = Run::new(&["--help"]).output().await;
+    assert_eq!(help.code, 0, "{}", help.stderr);
+    assert!(help.stdout.contains("Examples:"), "{}", help.stdout);
+    assert!(help.stdout.contains("--admin-profile"), "{}", help.stdout);
+    let version = Run::new(&["--version"]).output().await;
+    assert_eq!(version.code, 0);
+    assert!(
+        version.stdout.starts_with("s3doctor "),
+        "{}",
+        version.stdout
+    );
+}

@@ -58,6 +58,9 @@ pub enum Command {
         /// Write the fix as Markdown for whoever owns IAM, and change nothing.
         #[arg(long, value_name = "FILE")]
         export: Option<PathBuf>,
+        /// How long to keep re-checking after the change (IAM is eventually consistent).
+        #[arg(long, value_name = "SECS", default_value_t = 60)]
+        verify_timeout: u64,
     },
 }
 

@@ -37,7 +37,17 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             policy_name,
             undo,
             export,
-        }) => crate::remedy::command::fix(config, yes, policy_name, undo, export).await,
+            verify_timeout,
+        }) => {
+            let options = crate::remedy::command::FixOptions {
+                yes,
+                policy_name,
+                undo,
+                export,
+                verify_deadline: std::time::Duration::from_secs(verify_timeout),
+            };
+            crate::remedy::command::fix(config, options).await
+        }
         None => match crate::tui::wizard(config, cli.auto, cli.common.output).await? {
             Err(bad) => Ok(bad_input(&bad)),
             Ok(report) => {

@@ -19,16 +19,26 @@ use crate::policy;
 use crate::report::{self, Report};
 use crate::runbook::StepId;
 
-/// How long verification keeps trying (IAM is eventually consistent).
+/// How long verification keeps trying by default (IAM is eventually consistent).
 pub const VERIFY_DEADLINE: Duration = Duration::from_secs(60);
 
-pub async fn fix(
-    config: Config,
-    yes: bool,
-    policy_name: Option<String>,
-    undo: bool,
-    export: Option<PathBuf>,
-) -> Result<ExitCode> {
+/// What `s3doctor fix` was asked to do.
+pub struct FixOptions {
+    pub yes: bool,
+    pub policy_name: Option<String>,
+    pub undo: bool,
+    pub export: Option<PathBuf>,
+    pub verify_deadline: Duration,
+}
+
+pub async fn fix(config: Config, options: FixOptions) -> Result<ExitCode> {
+    let FixOptions {
+        yes,
+        policy_name,
+        undo,
+        export,
+        verify_deadline,
+    } = options;
     if config.run.buckets.is_empty() {
         return Ok(bad_input(&BadInput(
             "fix needs --bucket (or S3_BUCKET in the --env-file)".into(),
@@ -123,7 +133,7 @@ pub async fn fix(
             return Ok(ExitCode::from(exit::FINDINGS));
         }
     };
-    let verified = apply::verify(&engine, &plan.verify, VERIFY_DEADLINE, &tx, &progress).await;
+    let verified = apply::verify(&engine, &plan.verify, verify_deadline, &tx, &progress).await;
     drop(tx);
     let _ = drain.await;
     let after = Report::from_engine(&engine).await;

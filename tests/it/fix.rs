@@ -335,3 +335,39 @@ async fn the_export_is_a_ticket_for_whoever_owns_iam_and_changes_nothing() {
     assert!(!md.contains(&user.secret));
     assert!(peer.attached_to_user(&user.name).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_fix_that_does_not_cure_everything_is_not_called_verified() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    // A bucket policy that refuses every upload: no Allow can cure that.
+    let deny = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "NoUploads", "Effect": "Deny", "Principal": "*",
+         "Action": "s3:PutObject", "Resource": format!("arn:aws:s3:::{bucket}/*")}]});
+    peer.s3("us-east-1")
+        .put_bucket_policy()
+        .bucket(&bucket)
+        .policy(deny.to_string())
+        .send()
+        .await
+        .expect("put bucket policy");
+
+    let out = fix(
+        &peer,
+        &user,
+        &bucket,
+        &["--yes", "--admin-profile", "admin", "--verify-timeout", "2"],
+    )
+    .await;
+
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    // The plan warned that the deny stays, the listing was fixed, the upload was not.
+    assert!(out.stderr.contains("NoUploads"), "{}", out.stderr);
+    assert!(out.stderr.contains("still failing"), "{}", out.stderr);
+    assert!(out.stderr.contains("put-object"), "{}", out.stderr);
+    assert_eq!(
+        peer.attached_to_user(&user.name).await,
+        vec![format!("s3doctor-{bucket}-read-write")]
+    );
+}

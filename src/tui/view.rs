@@ -14,7 +14,7 @@ use crate::engine::Unit;
 use crate::runbook::{Runbook, fill};
 
 /// Below this width the checklist and the details stack vertically.
-const SIDE_BY_SIDE_MIN_WIDTH: u16 = 90;
+const SIDE_BY_SIDE_MIN_WIDTH: u16 = 80;
 
 pub fn draw(app: &App, f: &mut Frame) {
     let area = f.area();

@@ -112,10 +112,9 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect, compact: bool) {
         })
         .border_type(BorderType::Rounded)
         .title(Span::styled(" s3doctor · S3 access check ", t.accent()));
-    f.render_widget(
-        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
-        area,
-    );
+    // One fact line each, cut at the edge rather than wrapped, so that a narrow terminal
+    // still shows the keys and the endpoint.
+    f.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 /// The checklist: bucket headings, then a row per step with its state symbol.

@@ -225,11 +225,15 @@ impl CheckContext {
 
     /// The S3 client for this bucket: in the bucket's own region after a wrong-region finding.
     fn s3(&self) -> Result<aws_sdk_s3::Client, StepOutcome> {
-        let session = self.session()?;
-        Ok(match &self.state.use_region {
+        Ok(self.s3_with(self.session()?))
+    }
+
+    /// S3 with another session's keys (the admin's), in this bucket's region likewise.
+    fn s3_with(&self, session: &Session) -> aws_sdk_s3::Client {
+        match &self.state.use_region {
             Some(region) => session.clients.s3_in(region),
             None => session.clients.s3.clone(),
-        })
+        }
     }
 
     fn endpoint(&self) -> Option<&str> {

@@ -119,16 +119,18 @@ pub fn dedupe(findings: impl Iterator<Item = Finding>) -> Vec<Finding> {
             (f.code, f.bucket.clone(), f.action.clone())
         }
     };
-    let denied: Vec<Finding> = all
+    let denied: Vec<(Option<String>, Option<String>)> = all
         .iter()
         .filter(|f| f.code == FindingCode::ExplicitDeny)
-        .cloned()
+        .map(|f| (f.bucket.clone(), f.action.clone()))
         .collect();
     let mut out: Vec<Finding> = Vec::new();
     let mut superseded: Vec<Finding> = Vec::new();
     for f in all {
-        let same_action = |d: &Finding| d.bucket == f.bucket && d.action == f.action;
-        if f.code == FindingCode::PermissionMissing && denied.iter().any(same_action) {
+        let denied_too = denied
+            .iter()
+            .any(|(bucket, action)| *bucket == f.bucket && *action == f.action);
+        if f.code == FindingCode::PermissionMissing && denied_too {
             superseded.push(f);
             continue;
         }

@@ -190,11 +190,8 @@ async fn remove_with_admin(cx: &CheckContext, probe: &str) -> bool {
     let Some(Ok(admin)) = cx.admin_session().await else {
         return false;
     };
-    let s3 = match &cx.state.use_region {
-        Some(region) => admin.clients.s3_in(region),
-        None => admin.clients.s3.clone(),
-    };
-    s3.delete_object()
+    cx.s3_with(&admin)
+        .delete_object()
         .bucket(cx.bucket())
         .key(probe)
         .send()

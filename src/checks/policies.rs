@@ -4,7 +4,7 @@
 //! and statement. Reading needs IAM/S3 read rights: with the app's keys that often fails,
 //! and the step says so (and names `--admin-profile`) instead of failing.
 
-use super::policy_sources::{bucket_client, load_role, load_user, read_bucket_policy};
+use super::policy_sources::{load_role, load_user, read_bucket_policy};
 use super::{CheckContext, CheckResult, StepOutcome, simulate};
 use crate::arn::PrincipalKind;
 use crate::aws::Session;
@@ -150,7 +150,7 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
     })?;
     // A same-account bucket policy can allow what identity policies do not, so it takes
     // part; when it cannot be read, "nothing allows it" is only a warning.
-    let bucket_policy = read_bucket_policy(cx, &bucket_client(cx, &session), cx.bucket()).await;
+    let bucket_policy = read_bucket_policy(cx, &cx.s3_with(&session), cx.bucket()).await;
     let needed = needed(cx);
     let source_arn = p.role_arn().unwrap_or_else(|| p.arn.clone());
     let simulated = simulate::simulate(iam, &source_arn, &needed).await;
@@ -265,7 +265,7 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
 pub(super) async fn bucket_policy(cx: &CheckContext) -> CheckResult {
     let (session, who) = reader(cx).await?;
     let bucket = cx.bucket();
-    let s3 = bucket_client(cx, &session);
+    let s3 = cx.s3_with(&session);
     let mut notes = Vec::new();
     let mut findings = Vec::new();
     let policy = match read_bucket_policy(cx, &s3, bucket).await {

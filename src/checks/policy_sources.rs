@@ -5,7 +5,6 @@
 use aws_sdk_iam::Client as Iam;
 
 use super::CheckContext;
-use crate::aws::Session;
 use crate::diagnose;
 use crate::policy::{NamedPolicy, PolicyDocument, PolicyKind};
 
@@ -44,13 +43,6 @@ async fn fetch_bucket_policy(
                 _ => Err(f.evidence.one_line()),
             }
         }
-    }
-}
-
-pub(super) fn bucket_client(cx: &CheckContext, session: &Session) -> aws_sdk_s3::Client {
-    match &cx.state.use_region {
-        Some(region) => session.clients.s3_in(region),
-        None => session.clients.s3.clone(),
     }
 }
 

@@ -451,16 +451,14 @@ impl App {
         match key.code {
             KeyCode::Esc => self.quit = true,
             KeyCode::Char(c) => {
-                ask.input = std::mem::take(&mut ask.typed);
-                ask.input.push(c);
-                ask.typed = ask.input.clone();
+                ask.typed.push(c);
+                ask.input = ask.typed.clone();
                 ask.selected = None;
                 ask.error = None;
             }
             KeyCode::Backspace => {
-                ask.input = std::mem::take(&mut ask.typed);
-                ask.input.pop();
-                ask.typed = ask.input.clone();
+                ask.typed.pop();
+                ask.input = ask.typed.clone();
                 ask.selected = None;
             }
             KeyCode::Down | KeyCode::Tab | KeyCode::Up => {

@@ -5,6 +5,7 @@
 mod bucket;
 mod credentials;
 mod identity;
+mod multipart;
 mod objects;
 mod policies;
 mod policy_sources;
@@ -32,6 +33,8 @@ pub struct RunSettings {
     pub prefix_scoped: bool,
     pub read_only: bool,
     pub expect_principal: Option<String>,
+    /// `--multipart`: the app uploads large files in parts.
+    pub multipart: bool,
 }
 
 impl Default for RunSettings {
@@ -43,6 +46,7 @@ impl Default for RunSettings {
             prefix_scoped: false,
             read_only: false,
             expect_principal: None,
+            multipart: false,
         }
     }
 }
@@ -90,6 +94,8 @@ pub enum Fact {
     ProbeWritten(String),
     ProbeDeleted,
     ExistingKey(String),
+    /// The bucket encrypts new objects with KMS (the key id, or `aws:kms` when unnamed).
+    KmsKey(String),
 }
 
 /// The principal's identity policies and permissions boundary, as read from IAM.
@@ -177,6 +183,8 @@ pub struct BucketState {
     pub use_region: Option<String>,
     pub probe: Option<String>,
     pub existing_key: Option<String>,
+    /// The KMS key new objects are encrypted with, when the put probe's answer said so.
+    pub kms_key: Option<String>,
 }
 
 /// Everything a check may read.
@@ -355,6 +363,7 @@ pub async fn run(step: StepId, cx: &CheckContext) -> StepOutcome {
         StepId::GetObject => objects::get(cx).await,
         StepId::PutObjectAcl => objects::put_acl(cx).await,
         StepId::DeleteObject => objects::delete(cx).await,
+        StepId::MultipartUpload => multipart::multipart(cx).await,
         StepId::BucketPolicy => policies::bucket_policy(cx).await,
         StepId::IdentityPolicies => policies::identity_policies(cx).await,
     };

@@ -101,6 +101,10 @@ pub struct Common {
     /// The user or role (name or ARN) the keys should belong to.
     #[arg(long, global = true, value_name = "NAME|ARN")]
     pub expect_principal: Option<String>,
+    /// The app uploads large files in parts: probe a multipart upload too (always done when
+    /// the bucket encrypts with KMS).
+    #[arg(long, global = true)]
+    pub multipart: bool,
     /// Profile allowed to read and change IAM (for the policies and the fix).
     #[arg(long, global = true, value_name = "PROFILE")]
     pub admin_profile: Option<String>,
@@ -204,6 +208,7 @@ impl Common {
             // An app that only reads needs no write probes.
             read_only: self.read_only || self.access == Access::Read,
             expect_principal: self.expect_principal.clone(),
+            multipart: self.multipart,
         };
         Ok(Config {
             settings,

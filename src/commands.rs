@@ -130,10 +130,16 @@ fn print_policy(config: &Config, output: Option<&std::path::Path>) -> Result<Exi
         return Ok(bad_input(&bad));
     }
     let run = &config.run;
-    let doc = policy::generate(
+    let extra: &[&str] = if run.multipart && !run.read_only {
+        &policy::MULTIPART_ACTIONS
+    } else {
+        &[]
+    };
+    let doc = policy::generate_with(
         &run.buckets,
         run.access,
         run.prefix_scoped.then_some(run.prefix.as_str()),
+        extra,
     );
     match policy::validate(&doc) {
         Ok(json) => {

@@ -208,7 +208,9 @@ fn expected_region(message: &str) -> Option<String> {
 /// The IAM action an S3 operation needs.
 pub fn action_for(operation: &str) -> &'static str {
     match operation {
-        "PutObject" => "s3:PutObject",
+        "PutObject" | "CreateMultipartUpload" | "UploadPart" => "s3:PutObject",
+        "AbortMultipartUpload" => "s3:AbortMultipartUpload",
+        "ListParts" => "s3:ListMultipartUploadParts",
         "GetObject" => "s3:GetObject",
         "DeleteObject" => "s3:DeleteObject",
         "PutObjectAcl" => "s3:PutObjectAcl",

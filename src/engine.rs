@@ -338,6 +338,7 @@ impl Engine {
                 Fact::ExistingKey(k) => {
                     state.buckets.entry(bucket).or_default().existing_key = Some(k)
                 }
+                Fact::KmsKey(k) => state.buckets.entry(bucket).or_default().kms_key = Some(k),
             }
         }
         if session_changed {

@@ -8,4 +8,6 @@ pub use document::{
     Effect, NamedPolicy, OneOrMany, PolicyDocument, PolicyError, PolicyKind, Principal, Statement,
 };
 pub use evaluate::{Decision, Policies, PolicyRef, Request, StatementRef, Verdict, evaluate};
-pub use generate::{Access, default_policy_name, generate, validate};
+pub use generate::{
+    Access, MULTIPART_ACTIONS, default_policy_name, generate, generate_with, validate,
+};

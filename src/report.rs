@@ -166,7 +166,16 @@ pub fn policy_for(
         .filter_map(|f| f.bucket.clone())
         .collect();
     buckets.dedup();
-    (!buckets.is_empty()).then(|| policy::generate(&buckets, access, prefix))
+    // Multipart clean-up actions are only asked for by the multipart-upload step.
+    let extra: Vec<&str> = policy::MULTIPART_ACTIONS
+        .into_iter()
+        .filter(|a| {
+            findings
+                .iter()
+                .any(|f| f.code.is_fixable_by_policy() && f.action.as_deref() == Some(*a))
+        })
+        .collect();
+    (!buckets.is_empty()).then(|| policy::generate_with(&buckets, access, prefix, &extra))
 }
 
 /// JSON, exactly the `s3doctor.report/v1` schema.

@@ -23,13 +23,14 @@ pub enum StepId {
     GetObject,
     PutObjectAcl,
     DeleteObject,
+    MultipartUpload,
     BucketPolicy,
     IdentityPolicies,
 }
 
 impl StepId {
     /// All steps, in the order the runbook shows them.
-    pub const ALL: [StepId; 11] = [
+    pub const ALL: [StepId; 12] = [
         StepId::Credentials,
         StepId::Identity,
         StepId::BucketExists,
@@ -39,6 +40,7 @@ impl StepId {
         StepId::GetObject,
         StepId::PutObjectAcl,
         StepId::DeleteObject,
+        StepId::MultipartUpload,
         StepId::BucketPolicy,
         StepId::IdentityPolicies,
     ];
@@ -55,6 +57,7 @@ impl StepId {
             StepId::GetObject => "get-object",
             StepId::PutObjectAcl => "put-object-acl",
             StepId::DeleteObject => "delete-object",
+            StepId::MultipartUpload => "multipart-upload",
             StepId::BucketPolicy => "bucket-policy",
             StepId::IdentityPolicies => "identity-policies",
         }

@@ -59,11 +59,31 @@ pub(super) async fn put(cx: &CheckContext) -> CheckResult {
         .send()
         .await;
     match result {
-        Ok(_) => {
-            Ok(StepOutcome::pass(format!("uploaded probe {key}"))
-                .with_fact(Fact::ProbeWritten(key)))
+        Ok(out) => {
+            let outcome = StepOutcome::pass(format!("uploaded probe {key}"))
+                .with_fact(Fact::ProbeWritten(key));
+            // The answer says how S3 encrypted the probe: a KMS key means multipart uploads
+            // need kms:Decrypt too (the multipart-upload step then runs by itself).
+            let kms = out
+                .server_side_encryption()
+                .is_some_and(|s| s.as_str().starts_with("aws:kms"));
+            Ok(if kms {
+                let key_id = out.ssekms_key_id().unwrap_or("aws:kms").to_owned();
+                outcome.with_fact(Fact::KmsKey(key_id))
+            } else {
+                outcome
+            })
         }
-        Err(err) => Ok(cx.failed(StepId::PutObject, diagnose::failure("PutObject", &err))),
+        Err(err) => {
+            let failure = diagnose::failure("PutObject", &err);
+            let kms = matches!(failure.class, Class::Kms(_));
+            let outcome = cx.failed(StepId::PutObject, failure);
+            Ok(if kms {
+                outcome.with_fact(Fact::KmsKey("aws:kms".to_owned()))
+            } else {
+                outcome
+            })
+        }
     }
 }
 

@@ -85,6 +85,26 @@ impl fmt::Display for Access {
 /// names give the same suffix. Repeated bucket names count once. Bucket names are not checked
 /// here: validate them first. Run [`validate`] before sending the result to IAM.
 pub fn generate(buckets: &[String], access: Access, prefix: Option<&str>) -> PolicyDocument {
+    generate_with(buckets, access, prefix, &[])
+}
+
+/// What multipart uploads need on top of `s3:PutObject`: aborting (clean-up) and listing the
+/// parts of an upload (resuming). Added with `--multipart`.
+pub const MULTIPART_ACTIONS: [&str; 2] = ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"];
+
+/// [`generate`], with `extra` object actions (such as [`MULTIPART_ACTIONS`]) granted too.
+pub fn generate_with(
+    buckets: &[String],
+    access: Access,
+    prefix: Option<&str>,
+    extra: &[&str],
+) -> PolicyDocument {
+    let mut object_actions: Vec<&str> = access.object_actions().to_vec();
+    for a in extra {
+        if !object_actions.contains(a) {
+            object_actions.push(a);
+        }
+    }
     let buckets = dedup(buckets);
     let mut statements = vec![allow(
         "ListBuckets".to_owned(),
@@ -106,7 +126,7 @@ pub fn generate(buckets: &[String], access: Access, prefix: Option<&str>) -> Pol
         ));
         statements.push(allow(
             format!("ObjectAccess{suffix}"),
-            access.object_actions(),
+            &object_actions,
             format!("arn:aws:s3:::{bucket}/{}*", prefix.unwrap_or("")),
         ));
     }

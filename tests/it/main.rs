@@ -6,6 +6,7 @@
 mod check;
 mod faults;
 mod fix;
+mod multipart;
 mod peer;
 mod proxy;
 mod screens;

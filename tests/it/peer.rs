@@ -488,3 +488,25 @@ pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
 }
+
+impl Peer {
+    /// The multipart uploads in progress in a bucket: (key, upload id).
+    pub async fn uploads(&self, bucket: &str) -> Vec<(String, String)> {
+        let out = self
+            .s3("us-east-1")
+            .list_multipart_uploads()
+            .bucket(bucket)
+            .send()
+            .await
+            .expect("list multipart uploads");
+        out.uploads()
+            .iter()
+            .map(|u| {
+                (
+                    u.key().unwrap_or_default().to_owned(),
+                    u.upload_id().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+}

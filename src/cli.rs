@@ -62,6 +62,18 @@ pub enum Command {
         #[arg(long, value_name = "SECS", default_value_t = 60)]
         verify_timeout: u64,
     },
+    /// What a finding code means, how s3doctor detects it, the usual causes and the fix.
+    Explain {
+        /// A finding code, e.g. permission.missing (without one: the list of codes).
+        code: Option<String>,
+    },
+    /// Print shell completions for bash, zsh, fish or powershell.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `s3doctor man > s3doctor.1`.
+    Man,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -22,6 +22,10 @@ pub mod exit {
 
 /// Parses nothing; runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
+    // explain, completions, man: no AWS, no configuration to validate.
+    if let Some(done) = crate::docs::run(cli.command.as_ref()) {
+        return done;
+    }
     let config = match cli.common.config() {
         Ok(c) => c,
         Err(bad) => return Ok(bad_input(&bad)),
@@ -47,6 +51,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 verify_deadline: std::time::Duration::from_secs(verify_timeout),
             };
             crate::remedy::command::fix(config, options).await
+        }
+        Some(doc @ (Command::Explain { .. } | Command::Completions { .. } | Command::Man)) => {
+            crate::docs::run(Some(&doc)).unwrap_or(Ok(ExitCode::from(exit::INTERNAL)))
         }
         None => match crate::tui::wizard(config, cli.auto, cli.common.output).await? {
             Err(bad) => Ok(bad_input(&bad)),

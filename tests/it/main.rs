@@ -4,6 +4,7 @@
 //! names, so the tests run in parallel against one emulator.
 
 mod check;
+mod docs;
 mod faults;
 mod fix;
 mod multipart;

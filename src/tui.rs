@@ -7,6 +7,7 @@ pub mod app;
 pub mod keys;
 pub mod terminal;
 pub mod theme;
+pub mod verdict;
 pub mod view;
 
 use std::io::IsTerminal;

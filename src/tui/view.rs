@@ -101,10 +101,22 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect, compact: bool) {
             .unwrap_or_else(|| "AWS (default)".to_owned()),
     ));
     let mut lines = vec![Line::from(who), Line::from(facts), Line::from(source)];
+    let verdict = super::verdict::line(app).map(|(tone, text)| {
+        let style = match tone {
+            super::verdict::Tone::Hint => t.accent().add_modifier(Modifier::BOLD),
+            super::verdict::Tone::Good => t.style(RowState::Done(crate::checks::Status::Pass)),
+            super::verdict::Tone::Bad => t.style(RowState::Done(crate::checks::Status::Fail)),
+        };
+        Span::styled(format!(" {text} "), style.add_modifier(Modifier::BOLD))
+    });
     if compact {
+        // No bottom border to carry the verdict: it takes the place of the keys line.
         lines.truncate(2);
+        if let Some(v) = &verdict {
+            lines[1] = Line::from(v.clone());
+        }
     }
-    let block = Block::default()
+    let mut block = Block::default()
         .borders(if compact {
             Borders::TOP
         } else {
@@ -112,6 +124,9 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect, compact: bool) {
         })
         .border_type(BorderType::Rounded)
         .title(Span::styled(" s3doctor · S3 access check ", t.accent()));
+    if let (false, Some(v)) = (compact, verdict) {
+        block = block.title_bottom(Line::from(v));
+    }
     // One fact line each, cut at the edge rather than wrapped, so that a narrow terminal
     // still shows the keys and the endpoint.
     f.render_widget(Paragraph::new(lines).block(block), area);

@@ -10,7 +10,7 @@ use crate::arn::PrincipalKind;
 use crate::aws::Session;
 use crate::diagnose::access_denied::DenySource;
 use crate::diagnose::{Facts, FindingSpec};
-use crate::finding::{Finding, FindingCode, StatementRef};
+use crate::finding::{Finding, FindingCode, Severity, StatementRef};
 use crate::policy::PolicyKind;
 use crate::policy::evaluate::{self, Decision, Policies, Request, Verdict};
 use crate::runbook::StepId;
@@ -105,6 +105,44 @@ fn finding(
     .build()
 }
 
+/// Said of a bucket-policy Deny that applies only because the principal has a permissions
+/// boundary. IAM User Guide, "NotPrincipal" and "Permissions boundaries for IAM entities":
+/// "The `NotPrincipal` element with a `Deny` effect will always deny any IAM principal that has a
+/// permissions boundary policy attached, regardless of the values specified in the
+/// `NotPrincipal` element."
+const NOT_PRINCIPAL_WITH_BOUNDARY: &str = " The statement is a Deny with NotPrincipal: AWS applies \
+     it to every principal that has a permissions boundary, even one listed in NotPrincipal \
+     (IAM User Guide, \"NotPrincipal\"). Rewrite it as a Deny to \"*\" with an ArnNotEquals \
+     aws:PrincipalArn condition, as AWS recommends.";
+
+/// Would the bucket policy alone (without the boundary) deny this request?
+fn denied_without_boundary(
+    request: &Request,
+    bucket_policy: Result<&Option<crate::policy::NamedPolicy>, &String>,
+) -> bool {
+    let Ok(Some(policy)) = bucket_policy else {
+        return false;
+    };
+    let alone = Policies {
+        identity: &[],
+        resource: Some(policy),
+        boundary: None,
+    };
+    evaluate::evaluate(request, &alone).verdict == Verdict::ExplicitDeny
+}
+
+/// The sentence added to a finding whose verdict rests on a reading of AWS's documentation.
+fn uncertain_sentence(readings: &[(&evaluate::StatementRef, &str)]) -> String {
+    let parts: Vec<String> = readings
+        .iter()
+        .map(|(statement, reading)| format!("{} ({})", reading, statement.label()))
+        .collect();
+    format!(
+        " Not certain: {}. The live checks show what AWS actually decides.",
+        parts.join("; ")
+    )
+}
+
 /// `identity-policies`: the principal's own policies (and boundary) against each action.
 pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
     let identity = cx
@@ -194,10 +232,45 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
             && d.statements
                 .first()
                 .is_some_and(|s| s.policy_kind == PolicyKind::BucketPolicy);
+        let readings = d.readings();
         match verdict {
             Verdict::Allowed => {}
+            // A Deny with NotPrincipal denies every principal with a permissions boundary: the
+            // bucket-policy step (which does not read the boundary) cannot see that one.
+            Verdict::ExplicitDeny
+                if denied_by_bucket
+                    && aws.is_none()
+                    && boundary.is_some()
+                    && !denied_without_boundary(&request, bucket_policy.as_ref()) =>
+            {
+                let mut f = finding(
+                    cx,
+                    StepId::IdentityPolicies,
+                    FindingCode::ExplicitDeny,
+                    action,
+                    DenySource::BucketPolicy,
+                    statement.clone(),
+                );
+                f.summary.push_str(NOT_PRINCIPAL_WITH_BOUNDARY);
+                findings.push(f);
+            }
             // The bucket-policy step reports the bucket policy's own denials.
             Verdict::ExplicitDeny if denied_by_bucket && aws.is_none() => {}
+            // AWS's documentation leaves the outcome open: a warning that says so and which
+            // reading s3doctor took, not a firm "not allowed".
+            Verdict::ImplicitDeny if !readings.is_empty() && source != DenySource::Scp => {
+                let mut f = finding(
+                    cx,
+                    StepId::IdentityPolicies,
+                    FindingCode::PermissionMissing,
+                    action,
+                    source,
+                    None,
+                );
+                f.severity = Severity::Warning;
+                f.summary.push_str(&uncertain_sentence(&readings));
+                findings.push(f);
+            }
             Verdict::ImplicitDeny if bucket_policy.is_err() && source != DenySource::Scp => {
                 unsure.push(action)
             }
@@ -234,8 +307,20 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
             .map(|b| format!(", permissions boundary {}", b.name))
             .unwrap_or_default()
     );
+    let firm = findings.iter().any(Finding::is_error);
     let mut outcome = if findings.is_empty() && unsure.is_empty() {
         StepOutcome::pass(format!("they allow every action the app needs; {read}"))
+    } else if !firm && !findings.is_empty() {
+        let what: Vec<&str> = findings
+            .iter()
+            .filter_map(|f| f.action.as_deref())
+            .collect();
+        let mut o = StepOutcome::warn(format!(
+            "they may not allow {} (AWS's documentation leaves it open); {read}",
+            what.join(", ")
+        ));
+        o.findings = findings;
+        o
     } else if findings.is_empty() {
         StepOutcome::warn(format!(
             "they do not allow {} (the bucket policy, unreadable with {who}, may); {read}",

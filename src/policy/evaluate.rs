@@ -3,13 +3,52 @@
 //! Follows AWS's documented single-account logic: an explicit Deny in any policy wins; otherwise
 //! an Allow in an identity policy or in the bucket policy allows, and a permissions boundary,
 //! when there is one, must allow too. Conditions are never guessed: statements that depend on
-//! one are reported apart, in [`Decision::conditional`].
+//! one are reported apart, in [`Decision::conditional`]. Where AWS's documentation leaves the
+//! outcome open, the statement is reported there too, its condition saying which reading
+//! s3doctor takes (see [`READING`]).
+//!
+//! AWS pages this follows (IAM User Guide):
+//! - "NotPrincipal": <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html>
+//! - "Policy evaluation logic", and its part "How AWS enforcement code logic evaluates requests
+//!   to allow or deny access":
+//!   <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-denyallow.html>
+//! - "Permissions boundaries for IAM entities":
+//!   <https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html>
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use super::document::{Effect, NamedPolicy, OneOrMany, PolicyKind, Principal, Statement};
+
+/// How a `conditions` entry starts when it is not a condition of the policy but a question AWS's
+/// documentation leaves open; the rest of the entry says which reading s3doctor takes. Such a
+/// statement is reported in [`Decision::conditional`] like a conditional one: the verdict follows
+/// s3doctor's reading, and is not firm. [`Decision::readings`] lists them.
+pub const READING: &str = "uncertain:";
+
+/// The reading for a bucket-policy Allow to `"*"` when the caller's permissions boundary does
+/// not allow the action. "How AWS enforcement code logic evaluates requests to allow or deny
+/// access" says: "If a resource-based policy grants permission directly to the IAM user or the
+/// session principal that is making the request, then an implicit deny in an identity-based
+/// policy, a permissions boundary, or a session policy does not impact the final decision.", and
+/// "Resource-based policies that grant permissions to an IAM role ARN are limited by an implicit
+/// deny in a permissions boundary or session policy." It does not say which of the two an
+/// Allow to `"*"` is. s3doctor reads it like the role: limited by the boundary.
+pub const READING_ANYONE_PAST_BOUNDARY: &str = "uncertain: AWS does not document whether the \
+     permissions boundary limits a bucket-policy Allow to Principal \"*\" (AWS documents it for an Allow naming the \
+     user or session, which it does not limit, and the role, which it does); s3doctor reads it as \
+     limited, so the request may in fact be allowed";
+
+/// The reading for a bucket-policy Deny whose `NotPrincipal` lists the caller but not the
+/// caller's account (or, for a role session, not its role). "NotPrincipal" says: "When you use
+/// `NotPrincipal` with `Deny`, you must also specify the account ARN of the not-denied principal.
+/// Otherwise, the policy might deny access to the entire account containing the principal."
+/// s3doctor reads the caller as exempt, as the statement is written.
+pub const READING_NOT_PRINCIPAL_WITHOUT_ACCOUNT: &str = "uncertain: a NotPrincipal that lists \
+     the caller without its account ARN (and, for a role session, its role ARN) \"might deny \
+     access to the entire account containing the principal\" (AWS, NotPrincipal); s3doctor reads \
+     the caller as exempt, so the request may in fact be denied";
 
 /// One API call to judge: who (`principal_arn`, as `sts:GetCallerIdentity` reports it, in
 /// `account`) does what (`action`, e.g. `s3:PutObject`) to which ARN (`resource`, e.g.
@@ -183,7 +222,8 @@ pub struct Decision {
     /// which is not evaluated here: a conditional Allow does not allow and a conditional Deny
     /// does not deny, but either may in reality.
     pub conditional: Vec<StatementRef>,
-    /// Set when an identity or bucket policy allows but the permissions boundary does not.
+    /// Set when an identity or bucket policy allows (or, for a bucket-policy Allow to `"*"`,
+    /// may allow: see [`READING_ANYONE_PAST_BOUNDARY`]) but the permissions boundary does not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocked_by_boundary: Option<PolicyRef>,
 }
@@ -192,6 +232,21 @@ impl Decision {
     /// True when the verdict is `Allowed`.
     pub fn is_allowed(&self) -> bool {
         self.verdict == Verdict::Allowed
+    }
+
+    /// The open questions of AWS's documentation that the verdict depends on, one sentence each
+    /// (without the [`READING`] prefix), with the statement concerned. Empty when the verdict
+    /// follows from what AWS documents (conditions aside).
+    pub fn readings(&self) -> Vec<(&StatementRef, &str)> {
+        self.conditional
+            .iter()
+            .flat_map(|s| {
+                s.conditions
+                    .iter()
+                    .filter_map(|c| c.strip_prefix(READING))
+                    .map(move |c| (s, c.trim()))
+            })
+            .collect()
     }
 
     /// One plain sentence for people, e.g. `explicitly denied by Sid DenyDelete in policy X`,
@@ -208,6 +263,10 @@ impl Decision {
             (Verdict::ExplicitDeny, _) => {
                 format!("explicitly denied by {}", labels(&self.statements))
             }
+            (Verdict::ImplicitDeny, Some(boundary)) if self.statements.is_empty() => format!(
+                "the permissions boundary {} does not allow it",
+                boundary.name
+            ),
             (Verdict::ImplicitDeny, Some(boundary)) => format!(
                 "allowed by {}, but the permissions boundary {} does not allow it",
                 labels(&self.statements),
@@ -233,12 +292,25 @@ impl Decision {
 /// Identity policies and the boundary ignore `Principal`. A bucket policy statement applies
 /// when its `Principal` is `"*"`, `{"AWS": "*"}`, the caller's ARN, the role of an assumed-role
 /// session, or the caller's account (`123456789012` or `arn:aws:iam::123456789012:root`), or when
-/// its `NotPrincipal` lists none of these. An account principal makes a Deny apply, but an Allow
-/// for the account only delegates to the account's identity policies, so it allows nothing by
-/// itself. As AWS documents, a bucket policy Allow naming the caller's own ARN (a user or a role
-/// session) is not limited by the permissions boundary; one naming the role or `*` is.
+/// its `NotPrincipal` does not list the caller. An account principal makes a Deny apply, but an
+/// Allow for the account only delegates to the account's identity policies, so it allows nothing
+/// by itself. As AWS documents, a bucket policy Allow naming the caller's own ARN (a user or a
+/// role session) is not limited by the permissions boundary; one naming the role is; for one
+/// naming `*` AWS does not say, and s3doctor reports its reading ([`READING_ANYONE_PAST_BOUNDARY`]).
+///
+/// `NotPrincipal` ("NotPrincipal", IAM User Guide):
+/// - it lists the caller when it names the caller's ARN, the role of the caller's session, or
+///   `*`. Naming the account (`arn:aws:iam::ACCOUNT:root` or the bare id) exempts the account
+///   root only, not the account's other principals: AWS's example lists both
+///   `arn:aws:iam::444455556666:user/Bob` and `arn:aws:iam::444455556666:root` and says "all
+///   principals *except* the user named Bob in AWS account 444455556666 are explicitly denied".
+/// - a Deny with `NotPrincipal` applies to every principal with a permissions boundary, listed or
+///   not: "The `NotPrincipal` element with a `Deny` effect will always deny any IAM principal that
+///   has a permissions boundary policy attached, regardless of the values specified in the
+///   `NotPrincipal` element." ("NotPrincipal" and "Permissions boundaries for IAM entities").
+/// - a caller listed without its account is exempt, with [`READING_NOT_PRINCIPAL_WITHOUT_ACCOUNT`].
 pub fn evaluate(request: &Request, policies: &Policies<'_>) -> Decision {
-    let caller = Caller::new(request);
+    let caller = Caller::new(request, policies.boundary.is_some());
     let mut scan = Scan::default();
     for policy in policies.identity {
         scan.policy(policy, Role::Identity, request, &caller);
@@ -256,7 +328,7 @@ pub fn evaluate(request: &Request, policies: &Policies<'_>) -> Decision {
         direct_resource_allows,
         other_resource_allows,
         boundary_allows,
-        conditional,
+        mut conditional,
     } = scan;
     if !denies.is_empty() {
         return Decision {
@@ -268,7 +340,13 @@ pub fn evaluate(request: &Request, policies: &Policies<'_>) -> Decision {
     }
 
     let mut granted = identity_allows;
-    granted.extend(other_resource_allows);
+    let mut to_anyone = Vec::new();
+    for (reference, principal) in other_resource_allows {
+        if principal == PrincipalMatch::Anyone {
+            to_anyone.push(reference.clone());
+        }
+        granted.push(reference);
+    }
     let boundary_ok = policies.boundary.is_none() || !boundary_allows.is_empty();
     if !direct_resource_allows.is_empty() || (!granted.is_empty() && boundary_ok) {
         let mut statements = granted;
@@ -279,6 +357,23 @@ pub fn evaluate(request: &Request, policies: &Policies<'_>) -> Decision {
             statements,
             conditional,
             blocked_by_boundary: None,
+        };
+    }
+    // Here a boundary (if any) does not allow. An Allow to "*" that it cancelled might not be
+    // cancelled: AWS does not say. Reported as an open question, not as a cancelled Allow.
+    if policies.boundary.is_some() && !to_anyone.is_empty() {
+        granted.retain(|s| !to_anyone.contains(s));
+        for mut reference in to_anyone {
+            reference
+                .conditions
+                .push(READING_ANYONE_PAST_BOUNDARY.to_owned());
+            conditional.push(reference);
+        }
+        return Decision {
+            verdict: Verdict::ImplicitDeny,
+            statements: granted,
+            conditional,
+            blocked_by_boundary: policies.boundary.map(PolicyRef::of),
         };
     }
     let blocked_by_boundary = match policies.boundary {
@@ -384,8 +479,10 @@ enum PrincipalMatch {
     No,
     /// The caller's account: a Deny applies, an Allow only delegates.
     Account,
-    /// `*`, or the role of the caller's session: allows, limited by the boundary.
-    Broad,
+    /// The role of the caller's session: allows, limited by the boundary.
+    Role,
+    /// `*`: allows; whether the boundary limits it, AWS does not say.
+    Anyone,
     /// The caller's own ARN: allows even past the boundary.
     Direct,
 }
@@ -398,10 +495,14 @@ struct Caller<'r> {
     session_role: Option<&'r str>,
     /// For an IAM user: the user's name, the value of `${aws:username}`.
     user_name: Option<&'r str>,
+    /// The account's root user (`arn:aws:iam::ACCOUNT:root`).
+    is_root: bool,
+    /// The caller has a permissions boundary.
+    has_boundary: bool,
 }
 
 impl<'r> Caller<'r> {
-    fn new(request: &'r Request) -> Self {
+    fn new(request: &'r Request, has_boundary: bool) -> Self {
         let arn = request.principal_arn.as_str();
         // arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE
         let mut parts = arn.splitn(6, ':');
@@ -435,12 +536,14 @@ impl<'r> Caller<'r> {
             account,
             session_role,
             user_name,
+            is_root: service == Some("iam") && resource == "root",
+            has_boundary,
         }
     }
 
     fn match_entry(&self, entry: &str) -> PrincipalMatch {
         if entry == "*" {
-            return PrincipalMatch::Broad;
+            return PrincipalMatch::Anyone;
         }
         if !self.arn.is_empty() && entry == self.arn {
             return PrincipalMatch::Direct;
@@ -473,7 +576,7 @@ impl<'r> Caller<'r> {
         }
         match (resource.strip_prefix("role/"), self.session_role) {
             (Some(path_and_name), Some(role)) if path_and_name.rsplit('/').next() == Some(role) => {
-                PrincipalMatch::Broad
+                PrincipalMatch::Role
             }
             _ => PrincipalMatch::No,
         }
@@ -481,7 +584,7 @@ impl<'r> Caller<'r> {
 
     fn match_principal(&self, principal: &Principal) -> PrincipalMatch {
         match principal {
-            Principal::Any => PrincipalMatch::Broad,
+            Principal::Any => PrincipalMatch::Anyone,
             // The caller is an AWS principal: Service, Federated and CanonicalUser name others.
             Principal::Map(_) => principal
                 .values("AWS")
@@ -492,19 +595,52 @@ impl<'r> Caller<'r> {
         }
     }
 
-    /// How a bucket policy statement's `Principal`/`NotPrincipal` applies to the caller.
-    fn match_statement(&self, statement: &Statement) -> PrincipalMatch {
+    /// How a bucket policy statement's `Principal`/`NotPrincipal` applies to the caller, and
+    /// the open question it depends on, if any (see [`evaluate`] for the rules and their
+    /// sources).
+    fn match_statement(&self, statement: &Statement) -> (PrincipalMatch, Option<&'static str>) {
         let named = match &statement.principal {
             Some(principal) => self.match_principal(principal),
-            None if statement.not_principal.is_some() => PrincipalMatch::Broad,
+            None if statement.not_principal.is_some() => PrincipalMatch::Anyone,
             None => PrincipalMatch::No,
         };
-        match &statement.not_principal {
-            Some(excluded) if self.match_principal(excluded) != PrincipalMatch::No => {
-                PrincipalMatch::No
-            }
-            _ => named,
+        let Some(excluded) = &statement.not_principal else {
+            return (named, None);
+        };
+        let deny = statement.effect == Effect::Deny;
+        // "will always deny any IAM principal that has a permissions boundary policy attached,
+        // regardless of the values specified in the NotPrincipal element"
+        if deny && self.has_boundary {
+            return (named, None);
         }
+        let listed = self.match_principal(excluded);
+        let exempt = match listed {
+            PrincipalMatch::No => false,
+            // The account names its root user, not its users and roles.
+            PrincipalMatch::Account => self.is_root,
+            PrincipalMatch::Role | PrincipalMatch::Anyone | PrincipalMatch::Direct => true,
+        };
+        if !exempt {
+            return (named, None);
+        }
+        // Listed, but without the account (or the role of a session): AWS says the Deny
+        // "might" still apply. s3doctor's reading: exempt; reported as open.
+        let whole_chain = listed == PrincipalMatch::Anyone
+            || self.is_root
+            || (self.lists(excluded, PrincipalMatch::Account)
+                && (self.session_role.is_none() || self.lists(excluded, PrincipalMatch::Role)));
+        if deny && !whole_chain {
+            return (named, Some(READING_NOT_PRINCIPAL_WITHOUT_ACCOUNT));
+        }
+        (PrincipalMatch::No, None)
+    }
+
+    /// Does `principal` hold an entry that names the caller exactly as `how`?
+    fn lists(&self, principal: &Principal, how: PrincipalMatch) -> bool {
+        principal
+            .values("AWS")
+            .iter()
+            .any(|entry| self.match_entry(entry) == how)
     }
 }
 
@@ -647,7 +783,8 @@ struct Scan {
     denies: Vec<StatementRef>,
     identity_allows: Vec<StatementRef>,
     direct_resource_allows: Vec<StatementRef>,
-    other_resource_allows: Vec<StatementRef>,
+    /// Bucket-policy Allows to the session's role or to `*`, with which of the two.
+    other_resource_allows: Vec<(StatementRef, PrincipalMatch)>,
     boundary_allows: Vec<StatementRef>,
     conditional: Vec<StatementRef>,
 }
@@ -659,13 +796,13 @@ impl Scan {
             if !action_applies(statement, &request.action) {
                 continue;
             }
-            let principal = match role {
+            let (principal, reading) = match role {
                 Role::Resource => caller.match_statement(statement),
-                Role::Identity | Role::Boundary => PrincipalMatch::Direct,
+                Role::Identity | Role::Boundary => (PrincipalMatch::Direct, None),
             };
             let principal_applies = match statement.effect {
                 Effect::Deny => principal >= PrincipalMatch::Account,
-                Effect::Allow => principal >= PrincipalMatch::Broad,
+                Effect::Allow => principal >= PrincipalMatch::Role,
             };
             if !principal_applies {
                 continue;
@@ -674,6 +811,7 @@ impl Scan {
             if statement.condition.is_some() && conditions.is_empty() {
                 conditions.push("Condition".to_owned());
             }
+            conditions.extend(reading.map(str::to_owned));
             match resource_applies(statement, &request.resource, caller, variables) {
                 Applies::No => continue,
                 Applies::Yes => {}
@@ -691,7 +829,10 @@ impl Scan {
                 (Effect::Allow, Role::Resource) if principal == PrincipalMatch::Direct => {
                     &mut self.direct_resource_allows
                 }
-                (Effect::Allow, Role::Resource) => &mut self.other_resource_allows,
+                (Effect::Allow, Role::Resource) => {
+                    self.other_resource_allows.push((reference, principal));
+                    continue;
+                }
             };
             list.push(reference);
         }
@@ -968,12 +1109,16 @@ mod tests {
         assert_eq!(decision.verdict, Verdict::ExplicitDeny);
     }
 
+    /// "NotPrincipal" (IAM User Guide), <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html>:
+    /// with `NotPrincipal: [user/Bob, 444455556666:root]`, "all principals *except* the user
+    /// named Bob in AWS account 444455556666 are explicitly denied access to a resource". So
+    /// the account's root ARN in `NotPrincipal` exempts the root, not the account's other
+    /// principals.
     #[test]
-    fn not_principal() {
-        // Deny everyone except the admin role.
+    fn not_principal_listing_the_account_exempts_only_the_listed_principals() {
         let resource = bucket(
             r#"{"Statement":[{"Sid":"OnlyAdmin","Effect":"Deny",
-               "NotPrincipal":{"AWS":["arn:aws:iam::123456789012:user/admin","123456789012"]},
+               "NotPrincipal":{"AWS":["arn:aws:iam::123456789012:user/admin","arn:aws:iam::123456789012:root"]},
                "Action":"s3:*","Resource":"*"}]}"#,
         );
         let identity = [inline(
@@ -985,10 +1130,27 @@ mod tests {
             resource: Some(&resource),
             boundary: None,
         };
-        // Listed (through the account): excluded from the Deny.
-        let mine = evaluate(&request("s3:GetObject", OBJECT), &policies);
-        assert_eq!(mine.verdict, Verdict::Allowed);
-        // Someone from another account is not listed: denied.
+        let judge = |arn: &str| {
+            evaluate(
+                &Request::new(arn, ACCOUNT, "s3:GetObject", OBJECT),
+                &policies,
+            )
+        };
+        // Another user of the listed account: denied (before the correction: exempt).
+        let mine = judge(USER);
+        assert_eq!(mine.verdict, Verdict::ExplicitDeny);
+        assert_eq!(mine.statements[0].sid.as_deref(), Some("OnlyAdmin"));
+        assert!(mine.readings().is_empty());
+        // A role session of that account: denied too.
+        let session = judge("arn:aws:sts::123456789012:assumed-role/app/s");
+        assert_eq!(session.verdict, Verdict::ExplicitDeny);
+        // The listed user, listed with its account: exempt, firmly.
+        let admin = judge("arn:aws:iam::123456789012:user/admin");
+        assert_eq!(admin.verdict, Verdict::Allowed);
+        assert!(admin.conditional.is_empty());
+        // The account root: exempt.
+        assert!(judge("arn:aws:iam::123456789012:root").is_allowed());
+        // Someone from another account: denied.
         let stranger = Request::new(
             "arn:aws:iam::999999999999:user/x",
             "999999999999",
@@ -999,6 +1161,148 @@ mod tests {
             evaluate(&stranger, &policies).verdict,
             Verdict::ExplicitDeny
         );
+
+        // The bare account id is the same principal as its root ARN.
+        let by_id = bucket(
+            r#"{"Statement":[{"Effect":"Deny","NotPrincipal":{"AWS":"123456789012"},
+               "Action":"s3:*","Resource":"*"}]}"#,
+        );
+        let policies = Policies {
+            identity: &identity,
+            resource: Some(&by_id),
+            boundary: None,
+        };
+        assert_eq!(
+            evaluate(&request("s3:GetObject", OBJECT), &policies).verdict,
+            Verdict::ExplicitDeny
+        );
+        let root = Request::new("arn:aws:iam::123456789012:root", "", "s3:GetObject", OBJECT);
+        assert!(evaluate(&root, &policies).is_allowed());
+    }
+
+    /// "NotPrincipal": "you must also specify the account ARN of the not-denied principal.
+    /// Otherwise, the policy might deny access to the entire account containing the principal."
+    /// "might": s3doctor reads the listed caller as exempt and says the verdict is open.
+    #[test]
+    fn not_principal_without_the_account_is_an_open_question() {
+        let identity = [inline(
+            "all",
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+        )];
+        let only_user = bucket(&format!(
+            r#"{{"Statement":[{{"Sid":"OnlyMe","Effect":"Deny","NotPrincipal":{{"AWS":"{USER}"}},
+               "Action":"s3:*","Resource":"*"}}]}}"#
+        ));
+        let policies = Policies {
+            identity: &identity,
+            resource: Some(&only_user),
+            boundary: None,
+        };
+        let decision = evaluate(&request("s3:GetObject", OBJECT), &policies);
+        assert_eq!(decision.verdict, Verdict::Allowed);
+        let readings = decision.readings();
+        assert_eq!(readings.len(), 1);
+        assert_eq!(readings[0].0.sid.as_deref(), Some("OnlyMe"));
+        assert_eq!(readings[0].0.effect, Effect::Deny);
+        assert!(
+            readings[0]
+                .1
+                .contains("might deny access to the entire account")
+        );
+        assert!(
+            decision
+                .summary()
+                .contains("s3doctor reads the caller as exempt")
+        );
+
+        // A role session listed with its role but not the account: open too; with the
+        // account: settled.
+        let session = "arn:aws:sts::123456789012:assumed-role/app/s";
+        let role_only = bucket(&format!(
+            r#"{{"Statement":[{{"Effect":"Deny","NotPrincipal":{{"AWS":["{session}","arn:aws:iam::123456789012:role/app"]}},
+               "Action":"s3:*","Resource":"*"}}]}}"#
+        ));
+        let with_account = bucket(&format!(
+            r#"{{"Statement":[{{"Effect":"Deny","NotPrincipal":{{"AWS":["{session}","arn:aws:iam::123456789012:role/app","arn:aws:iam::123456789012:root"]}},
+               "Action":"s3:*","Resource":"*"}}]}}"#
+        ));
+        let judge = |resource: &NamedPolicy| {
+            evaluate(
+                &Request::new(session, ACCOUNT, "s3:GetObject", OBJECT),
+                &Policies {
+                    identity: &identity,
+                    resource: Some(resource),
+                    boundary: None,
+                },
+            )
+        };
+        let open = judge(&role_only);
+        assert!(open.is_allowed());
+        assert_eq!(open.readings().len(), 1);
+        let settled = judge(&with_account);
+        assert!(settled.is_allowed());
+        assert!(settled.readings().is_empty());
+    }
+
+    /// "Permissions boundaries for IAM entities" and "NotPrincipal"
+    /// (<https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html>):
+    /// "The `NotPrincipal` element with a `Deny` effect will always deny any IAM principal that
+    /// has a permissions boundary policy attached, regardless of the values specified in the
+    /// `NotPrincipal` element."
+    #[test]
+    fn not_principal_deny_applies_to_every_principal_with_a_boundary() {
+        let identity = [inline(
+            "all",
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+        )];
+        let resource = bucket(&format!(
+            r#"{{"Statement":[{{"Sid":"OnlyApp","Effect":"Deny",
+               "NotPrincipal":{{"AWS":["{USER}","arn:aws:iam::123456789012:root"]}},
+               "Action":"s3:*","Resource":"*"}}]}}"#
+        ));
+        let boundary = policy(
+            "s3-boundary",
+            PolicyKind::PermissionsBoundary,
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+        );
+        let without = Policies {
+            identity: &identity,
+            resource: Some(&resource),
+            boundary: None,
+        };
+        // Listed with its account and no boundary: exempt.
+        assert!(evaluate(&request("s3:PutObject", OBJECT), &without).is_allowed());
+        // The same principal with a boundary (that allows everything): denied all the same.
+        let with = Policies {
+            boundary: Some(&boundary),
+            ..without
+        };
+        let decision = evaluate(&request("s3:PutObject", OBJECT), &with);
+        assert_eq!(decision.verdict, Verdict::ExplicitDeny);
+        assert_eq!(decision.statements[0].sid.as_deref(), Some("OnlyApp"));
+        assert_eq!(decision.statements[0].policy_kind, PolicyKind::BucketPolicy);
+        // Listing "*" (nobody denied) changes nothing either.
+        let star = bucket(
+            r#"{"Statement":[{"Effect":"Deny","NotPrincipal":{"AWS":"*"},"Action":"s3:*","Resource":"*"}]}"#,
+        );
+        let with_star = Policies {
+            resource: Some(&star),
+            ..with
+        };
+        assert_eq!(
+            evaluate(&request("s3:PutObject", OBJECT), &with_star).verdict,
+            Verdict::ExplicitDeny
+        );
+        // An Allow with NotPrincipal is not a Deny: the rule does not apply to it.
+        let allow = bucket(
+            r#"{"Statement":[{"Effect":"Allow","NotPrincipal":{"AWS":"arn:aws:iam::1:user/x"},"Action":"s3:*","Resource":"*"}]}"#,
+        );
+        let with_allow = Policies {
+            identity: &[],
+            resource: Some(&allow),
+            boundary: Some(&boundary),
+        };
+        assert!(evaluate(&request("s3:PutObject", OBJECT), &with_allow).is_allowed());
     }
 
     #[test]
@@ -1243,7 +1547,85 @@ mod tests {
         };
         let decision = evaluate(&request("s3:GetObject", OBJECT), &policies);
         assert_eq!(decision.verdict, Verdict::ImplicitDeny);
-        assert_eq!(decision.blocked_by_boundary.unwrap().name, "nothing");
+        assert_eq!(
+            decision.blocked_by_boundary.as_ref().unwrap().name,
+            "nothing"
+        );
+        // AWS does not say whether the boundary limits an Allow to "*": s3doctor's reading is
+        // "limited", and the decision says it is a reading, not a firm verdict.
+        assert!(decision.statements.is_empty());
+        let readings = decision.readings();
+        assert_eq!(readings.len(), 1);
+        assert_eq!(readings[0].0.effect, Effect::Allow);
+        assert_eq!(readings[0].0.policy_kind, PolicyKind::BucketPolicy);
+        assert!(
+            readings[0].1.contains("Principal \"*\""),
+            "{}",
+            readings[0].1
+        );
+        assert!(
+            decision.summary().starts_with(
+                "the permissions boundary nothing does not allow it; depends on uncertain: AWS \
+                 does not document"
+            ),
+            "{}",
+            decision.summary()
+        );
+        check_consistent(&decision).unwrap();
+    }
+
+    /// "How AWS enforcement code logic evaluates requests to allow or deny access" (Policy
+    /// evaluation logic): "Resource-based policies that grant permissions to an IAM role ARN are
+    /// limited by an implicit deny in a permissions boundary or session policy." — firm, no
+    /// reading. For "*" it is silent; with a boundary that allows, "*" allows either way.
+    #[test]
+    fn boundary_and_bucket_policy_allows_to_the_role_or_to_anyone() {
+        let session = "arn:aws:sts::123456789012:assumed-role/app/s";
+        let nothing = policy(
+            "nothing",
+            PolicyKind::PermissionsBoundary,
+            r#"{"Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}"#,
+        );
+        let s3 = policy(
+            "s3",
+            PolicyKind::PermissionsBoundary,
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+        );
+        let to_role = bucket(
+            r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/app"},"Action":"s3:GetObject","Resource":"*"}]}"#,
+        );
+        let to_anyone = bucket(
+            r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject","Resource":"*"}]}"#,
+        );
+        let judge = |resource: &NamedPolicy, boundary: &NamedPolicy| {
+            evaluate(
+                &Request::new(session, ACCOUNT, "s3:GetObject", OBJECT),
+                &Policies {
+                    identity: &[],
+                    resource: Some(resource),
+                    boundary: Some(boundary),
+                },
+            )
+        };
+        let role_blocked = judge(&to_role, &nothing);
+        assert_eq!(role_blocked.verdict, Verdict::ImplicitDeny);
+        assert!(role_blocked.readings().is_empty());
+        assert_eq!(role_blocked.statements.len(), 1);
+        assert!(judge(&to_role, &s3).is_allowed());
+        let anyone_allowed = judge(&to_anyone, &s3);
+        assert!(anyone_allowed.is_allowed());
+        assert!(anyone_allowed.readings().is_empty());
+        assert_eq!(judge(&to_anyone, &nothing).readings().len(), 1);
+        // Without a boundary, "*" allows firmly.
+        let plain = evaluate(
+            &Request::new(session, ACCOUNT, "s3:GetObject", OBJECT),
+            &Policies {
+                identity: &[],
+                resource: Some(&to_anyone),
+                boundary: None,
+            },
+        );
+        assert!(plain.is_allowed() && plain.readings().is_empty());
     }
 
     #[test]

@@ -222,3 +222,168 @@ async fn the_bucket_settings_that_refuse_requests_are_read_with_the_admin_profil
     );
     assert_eq!(out.code, 1);
 }
+
+/// A new role (trusting the admin user, as `Peer::role_session` does) with an inline policy and
+/// a managed policy as its permissions boundary, and a session of it named `worker`. (The
+/// emulator answers `PutUserPermissionsBoundary` with a 500; a role's boundary it keeps.)
+async fn bounded_role_session(peer: &Peer, inline: Option<Value>, boundary: Value) -> Keys {
+    let name = crate::peer::unique("rb");
+    let boundary_arn = peer
+        .iam
+        .create_policy()
+        .policy_name(format!("{name}-boundary"))
+        .policy_document(boundary.to_string())
+        .send()
+        .await
+        .expect("create boundary policy")
+        .policy()
+        .and_then(|p| p.arn())
+        .expect("policy arn")
+        .to_owned();
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::123456789012:user/{}", peer.admin.name)},
+        "Action": "sts:AssumeRole"}]});
+    peer.iam
+        .create_role()
+        .role_name(&name)
+        .assume_role_policy_document(trust.to_string())
+        .permissions_boundary(boundary_arn)
+        .send()
+        .await
+        .expect("create role");
+    if let Some(doc) = inline {
+        peer.iam
+            .put_role_policy()
+            .role_name(&name)
+            .policy_name("app")
+            .policy_document(doc.to_string())
+            .send()
+            .await
+            .expect("put role policy");
+    }
+    let out = peer
+        .sts
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::123456789012:role/{name}"))
+        .role_session_name("worker")
+        .send()
+        .await
+        .expect("assume role");
+    let c = out.credentials().expect("credentials");
+    Keys {
+        name,
+        id: c.access_key_id().to_owned(),
+        secret: c.secret_access_key().to_owned(),
+        token: Some(c.session_token().to_owned()),
+    }
+}
+
+async fn put_bucket_policy(peer: &Peer, bucket: &str, policy: Value) {
+    peer.s3("us-east-1")
+        .put_bucket_policy()
+        .bucket(bucket)
+        .policy(policy.to_string())
+        .send()
+        .await
+        .expect("put bucket policy");
+}
+
+/// IAM User Guide, "NotPrincipal" and "Permissions boundaries for IAM entities": "The
+/// `NotPrincipal` element with a `Deny` effect will always deny any IAM principal that has a
+/// permissions boundary policy attached, regardless of the values specified in the
+/// `NotPrincipal` element." The role session is listed (with its role and account, as AWS
+/// asks), so the bucket policy alone exempts it; with its role's boundary it is denied, and the
+/// finding says why.
+#[tokio::test]
+async fn a_not_principal_deny_denies_a_listed_session_whose_role_has_a_permissions_boundary() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let app = bounded_role_session(
+        &peer,
+        Some(s3_allow(&[&bucket], READ_WRITE)),
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}),
+    )
+    .await;
+    // Listed as AWS's example lists a role session: the session, the role and the account.
+    put_bucket_policy(
+        &peer,
+        &bucket,
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "OnlyTheApp", "Effect": "Deny",
+             "NotPrincipal": {"AWS": [
+                 format!("arn:aws:sts::123456789012:assumed-role/{}/worker", app.name),
+                 format!("arn:aws:iam::123456789012:role/{}", app.name),
+                 "arn:aws:iam::123456789012:root"]},
+             "Action": "s3:DeleteObject", "Resource": format!("arn:aws:s3:::{bucket}/*")}]}),
+    )
+    .await;
+
+    let (code, report) = check(&peer, &app, &bucket, true).await;
+
+    assert_eq!(code, 1, "{report:#}");
+    // Read alone, the bucket policy exempts the session...
+    assert_eq!(
+        status(&report, "bucket-policy", Some(&bucket)),
+        "pass",
+        "{report:#}"
+    );
+    // ...but its role has a boundary: the Deny applies, named, with the reason.
+    assert_eq!(status(&report, "identity-policies", Some(&bucket)), "fail");
+    let deny = finding(&report, "permission.explicit-deny", Some("s3:DeleteObject"));
+    assert_eq!(deny["source"], "bucket-policy");
+    assert_eq!(deny["statement"]["sid"], "OnlyTheApp");
+    let summary = deny["summary"].as_str().unwrap_or_default();
+    assert!(summary.contains("NotPrincipal"), "{deny:#}");
+    assert!(summary.contains("permissions boundary"), "{deny:#}");
+    // Uploads are not concerned.
+    assert!(
+        !report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["action"] == "s3:PutObject"),
+        "{report:#}"
+    );
+}
+
+/// AWS documents that a permissions boundary does not limit a bucket-policy Allow naming the
+/// user, and limits one naming the role; for `"*"` it is silent ("How AWS enforcement code
+/// logic evaluates requests to allow or deny access"). s3doctor says which reading it took and
+/// does not call it a firm verdict.
+#[tokio::test]
+async fn a_bucket_policy_allow_to_anyone_past_a_boundary_is_reported_as_uncertain() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let app = bounded_role_session(
+        &peer,
+        None,
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "ec2:*", "Resource": "*"}]}),
+    )
+    .await;
+    put_bucket_policy(
+        &peer,
+        &bucket,
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Anyone", "Effect": "Allow", "Principal": "*",
+             "Action": ["s3:ListBucket", "s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+             "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")]}]}),
+    )
+    .await;
+
+    let (_, report) = check(&peer, &app, &bucket, true).await;
+
+    assert_eq!(
+        status(&report, "identity-policies", Some(&bucket)),
+        "warn",
+        "{report:#}"
+    );
+    let why = detail(&report, "identity-policies", Some(&bucket));
+    assert!(why.contains("leaves it open"), "{why}");
+    assert!(why.contains("Principal \"*\""), "{why}");
+    assert!(why.contains("s3doctor reads it as limited"), "{why}");
+    // The finding names the boundary as the possible cause.
+    let get = finding(&report, "permission.missing", Some("s3:GetObject"));
+    assert_eq!(get["source"], "permissions-boundary", "{get:#}");
+}

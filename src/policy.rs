@@ -1,8 +1,10 @@
-//! IAM policies: the document model, the least-privilege generator and a local evaluator.
+//! IAM policies: the document model, the least-privilege generator, its lint and a local
+//! evaluator.
 
 pub mod document;
 pub mod evaluate;
 pub mod generate;
+pub mod lint;
 
 pub use document::{
     Effect, NamedPolicy, OneOrMany, PolicyDocument, PolicyError, PolicyKind, Principal, Statement,
@@ -11,3 +13,4 @@ pub use evaluate::{Decision, Policies, PolicyRef, Request, StatementRef, Verdict
 pub use generate::{
     Access, MULTIPART_ACTIONS, default_policy_name, generate, generate_with, validate,
 };
+pub use lint::{LintError, lint};

@@ -11,8 +11,10 @@ pub const MANAGED_POLICY_MAX_CHARS: usize = 6_144;
 /// IAM's limit for a policy name.
 pub const POLICY_NAME_MAX_CHARS: usize = 128;
 
-/// Actions of the `ListBuckets` statement, on `*`: let tools list buckets and find their region.
-pub const LIST_BUCKETS_ACTIONS: [&str; 2] = ["s3:ListAllMyBuckets", "s3:GetBucketLocation"];
+/// Actions of the `ListBuckets` statement, on `*`: let tools list buckets. Only
+/// `s3:ListAllMyBuckets` has no resource type; `s3:GetBucketLocation` acts on a bucket and is
+/// granted on each bucket's ARN in `BucketAccess` (see [`super::lint`]).
+pub const LIST_BUCKETS_ACTIONS: [&str; 1] = ["s3:ListAllMyBuckets"];
 
 /// How much the application needs to do with the bucket's objects (`--access`).
 #[derive(
@@ -76,14 +78,16 @@ impl fmt::Display for Access {
 }
 
 /// The least-privilege policy for `buckets` at `access`, in incident 1's shape: `ListBuckets`
-/// (`s3:ListAllMyBuckets`, `s3:GetBucketLocation` on `*`), then for each bucket `BucketAccess`
+/// (`s3:ListAllMyBuckets` on `*`; incident 1's Option B also put `s3:GetBucketLocation` there,
+/// which grants it on every bucket), then for each bucket `BucketAccess`
 /// (bucket actions on `arn:aws:s3:::B`) and `ObjectAccess` (object actions on
 /// `arn:aws:s3:::B/*`, or `arn:aws:s3:::B/<prefix>*` with a prefix).
 ///
 /// With one bucket the Sids are exactly `ListBuckets`, `BucketAccess`, `ObjectAccess`; with
 /// several they end in the bucket name in CamelCase (`BucketAccessClipizyDev`), numbered when two
 /// names give the same suffix. Repeated bucket names count once. Bucket names are not checked
-/// here: validate them first. Run [`validate`] before sending the result to IAM.
+/// here: validate them first. Run [`validate`] and [`super::lint::lint`] before sending the
+/// result to IAM.
 pub fn generate(buckets: &[String], access: Access, prefix: Option<&str>) -> PolicyDocument {
     generate_with(buckets, access, prefix, &[])
 }
@@ -275,7 +279,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// Incident 1's "Option B" policy, verbatim.
+    /// Incident 1's "Option B" policy, except that `s3:GetBucketLocation` is no longer granted
+    /// on `*` as well as on the bucket (it acts on a bucket: see `policy::lint`).
     const INCIDENT_1_OPTION_B: &str = r#"{
   "Version": "2012-10-17",
   "Statement": [
@@ -283,8 +288,7 @@ mod tests {
       "Sid": "ListBuckets",
       "Effect": "Allow",
       "Action": [
-        "s3:ListAllMyBuckets",
-        "s3:GetBucketLocation"
+        "s3:ListAllMyBuckets"
       ],
       "Resource": "*"
     },

@@ -56,6 +56,7 @@ pub async fn prepare(inputs: Inputs<'_>) -> Result<Plan, String> {
             None => "no missing permission to add: the failures are not fixed by a policy (see each finding's fix)".into(),
         });
     };
+    policy::lint(&document).map_err(|e| e.to_string())?;
     let json = policy::validate(&document).map_err(|e| e.to_string())?;
     let Some(identity) = inputs.identity else {
         return Err("the principal is unknown (the identity step did not pass), so there is no one to attach a policy to".into());

@@ -1,7 +1,8 @@
 //! Integration tests: the real `s3doctor` binary and its engine, over HTTP against the local
 //! AWS emulator (moto server with IAM enforcement on) that `scripts/test.sh` starts. One test
 //! binary, so the SDK is linked once; every test seeds its own users and buckets with unique
-//! names, so the tests run in parallel against one emulator.
+//! names, so the tests run in parallel against one emulator. `rgw` runs against the second peer,
+//! Ceph RGW, when `scripts/test.sh` started it.
 
 mod check;
 mod docs;
@@ -10,6 +11,7 @@ mod fix;
 mod multipart;
 mod peer;
 mod proxy;
+mod rgw;
 mod screens;
 mod terminal;
 mod why;

@@ -9,6 +9,7 @@ mod multipart;
 mod objects;
 mod policies;
 mod policy_sources;
+mod retries;
 mod simulate;
 
 use std::collections::HashMap;
@@ -35,6 +36,8 @@ pub struct RunSettings {
     pub expect_principal: Option<String>,
     /// `--multipart`: the app uploads large files in parts.
     pub multipart: bool,
+    /// `--acl`: the canned ACL the app sends with its uploads.
+    pub acl: Option<String>,
 }
 
 impl Default for RunSettings {
@@ -47,6 +50,7 @@ impl Default for RunSettings {
             read_only: false,
             expect_principal: None,
             multipart: false,
+            acl: None,
         }
     }
 }

@@ -117,6 +117,10 @@ pub struct Common {
     /// the bucket encrypts with KMS).
     #[arg(long, global = true)]
     pub multipart: bool,
+    /// The canned ACL the app sends with its uploads (private, public-read, bucket-owner-full-control, …):
+    /// the upload probe sends it too.
+    #[arg(long, global = true, value_name = "CANNED_ACL", value_parser = CANNED_ACLS)]
+    pub acl: Option<String>,
     /// Profile allowed to read and change IAM (for the policies and the fix).
     #[arg(long, global = true, value_name = "PROFILE")]
     pub admin_profile: Option<String>,
@@ -130,6 +134,17 @@ pub struct Common {
     #[arg(long, global = true, value_name = "FILE")]
     pub log: Option<PathBuf>,
 }
+
+/// The canned ACLs S3 knows (what `--acl` accepts).
+pub const CANNED_ACLS: [&str; 7] = [
+    "private",
+    "public-read",
+    "public-read-write",
+    "authenticated-read",
+    "aws-exec-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+];
 
 /// Input that cannot be used: printed as one line, exit code 2.
 #[derive(Debug, thiserror::Error)]
@@ -209,9 +224,15 @@ impl Common {
             .admin_profile
             .as_deref()
             .map(|p| settings.with_profile(p));
+        // An upload that sets an ACL needs s3:PutObjectAcl too: what `full` grants.
+        let access = if self.acl.is_some() && self.access == Access::ReadWrite {
+            Access::Full
+        } else {
+            self.access
+        };
         let run = RunSettings {
             buckets,
-            access: self.access,
+            access,
             prefix: self
                 .prefix
                 .clone()
@@ -221,6 +242,7 @@ impl Common {
             read_only: self.read_only || self.access == Access::Read,
             expect_principal: self.expect_principal.clone(),
             multipart: self.multipart,
+            acl: self.acl.clone(),
         };
         Ok(Config {
             settings,

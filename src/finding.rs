@@ -38,10 +38,18 @@ pub enum FindingCode {
     Kms,
     #[serde(rename = "probe.left-behind")]
     ProbeLeftBehind,
+    #[serde(rename = "bucket.requester-pays")]
+    RequesterPays,
+    #[serde(rename = "permission.block-public-access")]
+    BlockPublicAccess,
+    #[serde(rename = "bucket.other-account")]
+    OtherAccount,
+    #[serde(rename = "cors.not-allowed")]
+    CorsNotAllowed,
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 15] = [
+    pub const ALL: [FindingCode; 19] = [
         FindingCode::CredentialsMissing,
         FindingCode::InvalidKeyId,
         FindingCode::SignatureMismatch,
@@ -57,6 +65,10 @@ impl FindingCode {
         FindingCode::AclDisabled,
         FindingCode::Kms,
         FindingCode::ProbeLeftBehind,
+        FindingCode::RequesterPays,
+        FindingCode::BlockPublicAccess,
+        FindingCode::OtherAccount,
+        FindingCode::CorsNotAllowed,
     ];
 
     /// The dotted code, as in JSON.
@@ -77,6 +89,10 @@ impl FindingCode {
             FindingCode::AclDisabled => "permission.acl-disabled",
             FindingCode::Kms => "permission.kms",
             FindingCode::ProbeLeftBehind => "probe.left-behind",
+            FindingCode::RequesterPays => "bucket.requester-pays",
+            FindingCode::BlockPublicAccess => "permission.block-public-access",
+            FindingCode::OtherAccount => "bucket.other-account",
+            FindingCode::CorsNotAllowed => "cors.not-allowed",
         }
     }
 

@@ -144,14 +144,15 @@ pub(super) async fn multipart(cx: &CheckContext) -> CheckResult {
     let s3 = cx.s3()?;
     let bucket = cx.bucket();
     let key = cx.probe_key.clone();
-    let created = match s3
+    let mut create = s3
         .create_multipart_upload()
         .bucket(bucket)
         .key(&key)
-        .content_type("text/plain")
-        .send()
-        .await
-    {
+        .content_type("text/plain");
+    if let Some(acl) = &cx.run.acl {
+        create = create.acl(aws_sdk_s3::types::ObjectCannedAcl::from(acl.as_str()));
+    }
+    let created = match create.send().await {
         Ok(out) => out,
         Err(err) => {
             let mut o = failed(cx, "CreateMultipartUpload", &err, "kms:GenerateDataKey");

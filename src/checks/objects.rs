@@ -1,10 +1,9 @@
 //! The object steps: list, and the probe's put / get / ACL / delete. Probes only ever touch
 //! a new unique key written with `If-None-Match: *`, and only that key is deleted.
 
-use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::ObjectCannedAcl;
+use aws_sdk_s3::types::{ObjectCannedAcl, RequestPayer};
 
-use super::{CheckContext, CheckResult, Fact, Status, StepOutcome};
+use super::{CheckContext, CheckResult, Fact, Status, StepOutcome, retries};
 use crate::diagnose::{self, Class, FindingSpec};
 use crate::finding::FindingCode;
 use crate::runbook::StepId;
@@ -19,7 +18,20 @@ pub(super) async fn list(cx: &CheckContext) -> CheckResult {
     if cx.run.prefix_scoped {
         req = req.prefix(&cx.run.prefix);
     }
-    match req.send().await {
+    let answer = req.clone().send().await;
+    if let Err(err) = &answer {
+        let failure = diagnose::failure("ListObjectsV2", err);
+        if retries::is_denied(&failure)
+            && req
+                .request_payer(RequestPayer::Requester)
+                .send()
+                .await
+                .is_ok()
+        {
+            return Ok(retries::requester_pays(cx, StepId::ListObjects, &failure));
+        }
+    }
+    match answer {
         Ok(out) => {
             let first = out
                 .contents()
@@ -48,43 +60,55 @@ pub(super) async fn put(cx: &CheckContext) -> CheckResult {
         return Err(StepOutcome::skip("--read-only: no writes"));
     }
     let s3 = cx.s3()?;
+    let bucket = cx.bucket();
     let key = cx.probe_key.clone();
-    let result = s3
-        .put_object()
-        .bucket(cx.bucket())
-        .key(&key)
-        .if_none_match("*")
-        .content_type("text/plain")
-        .body(ByteStream::from_static(PROBE_BODY.as_bytes()))
-        .send()
-        .await;
-    match result {
-        Ok(out) => {
-            let outcome = StepOutcome::pass(format!("uploaded probe {key}"))
-                .with_fact(Fact::ProbeWritten(key));
-            // The answer says how S3 encrypted the probe: a KMS key means multipart uploads
-            // need kms:Decrypt too (the multipart-upload step then runs by itself).
-            let kms = out
-                .server_side_encryption()
-                .is_some_and(|s| s.as_str().starts_with("aws:kms"));
-            Ok(if kms {
-                let key_id = out.ssekms_key_id().unwrap_or("aws:kms").to_owned();
-                outcome.with_fact(Fact::KmsKey(key_id))
-            } else {
-                outcome
-            })
-        }
+    let acl = cx.run.acl.as_deref();
+    let with_acl = acl.map(|a| format!(" with ACL {a}")).unwrap_or_default();
+    let result = match retries::put_probe(&s3, bucket, &key, acl, false).await {
         Err(err) => {
             let failure = diagnose::failure("PutObject", &err);
-            let kms = matches!(failure.class, Class::Kms(_));
-            let outcome = cx.failed(StepId::PutObject, failure);
-            Ok(if kms {
-                outcome.with_fact(Fact::KmsKey("aws:kms".to_owned()))
-            } else {
-                outcome
-            })
+            if !retries::is_denied(&failure) {
+                let kms = matches!(failure.class, Class::Kms(_));
+                let outcome = cx.failed(StepId::PutObject, failure);
+                return Ok(if kms {
+                    outcome.with_fact(Fact::KmsKey("aws:kms".to_owned()))
+                } else {
+                    outcome
+                });
+            }
+            if retries::put_probe(&s3, bucket, &key, acl, true)
+                .await
+                .is_ok()
+            {
+                return Ok(retries::requester_pays(cx, StepId::PutObject, &failure)
+                    .with_fact(Fact::ProbeWritten(key)));
+            }
+            if let Some(acl) = acl
+                && let Some(outcome) = retries::acl_refusal(cx, &s3, &key, acl, &failure).await
+            {
+                return Ok(outcome);
+            }
+            let mut outcome = cx.failed(StepId::PutObject, failure);
+            if acl.is_some() {
+                outcome.detail = format!("{} (refused without the ACL too)", outcome.detail);
+            }
+            return Ok(outcome);
         }
-    }
+        Ok(out) => out,
+    };
+    let outcome = StepOutcome::pass(format!("uploaded probe {key}{with_acl}"))
+        .with_fact(Fact::ProbeWritten(key));
+    // The answer says how S3 encrypted the probe: a KMS key means multipart uploads need
+    // kms:Decrypt too (the multipart-upload step then runs by itself).
+    let kms = result
+        .server_side_encryption()
+        .is_some_and(|s| s.as_str().starts_with("aws:kms"));
+    Ok(if kms {
+        let key_id = result.ssekms_key_id().unwrap_or("aws:kms").to_owned();
+        outcome.with_fact(Fact::KmsKey(key_id))
+    } else {
+        outcome
+    })
 }
 
 pub(super) async fn get(cx: &CheckContext) -> CheckResult {
@@ -103,7 +127,20 @@ pub(super) async fn get(cx: &CheckContext) -> CheckResult {
     if !own_probe {
         req = req.range("bytes=0-0");
     }
-    match req.send().await {
+    let answer = req.clone().send().await;
+    if let Err(err) = &answer {
+        let failure = diagnose::failure("GetObject", err);
+        if retries::is_denied(&failure)
+            && req
+                .request_payer(RequestPayer::Requester)
+                .send()
+                .await
+                .is_ok()
+        {
+            return Ok(retries::requester_pays(cx, StepId::GetObject, &failure));
+        }
+    }
+    match answer {
         Ok(out) => {
             let body = out.body.collect().await.map(|b| b.into_bytes());
             match body {
@@ -163,13 +200,19 @@ pub(super) async fn delete(cx: &CheckContext) -> CheckResult {
         ));
     };
     let s3 = cx.s3()?;
-    match s3
-        .delete_object()
-        .bucket(cx.bucket())
-        .key(probe)
-        .send()
-        .await
+    let req = s3.delete_object().bucket(cx.bucket()).key(probe);
+    let mut answer = req.clone().send().await;
+    if let Err(err) = &answer
+        && retries::is_denied(&diagnose::failure("DeleteObject", err))
     {
+        // A Requester Pays bucket refuses the delete without the header too: the probe
+        // must still go.
+        let paid = req.request_payer(RequestPayer::Requester).send().await;
+        if paid.is_ok() {
+            answer = paid;
+        }
+    }
+    match answer {
         Ok(_) => {
             Ok(StepOutcome::pass(format!("deleted probe {probe}")).with_fact(Fact::ProbeDeleted))
         }

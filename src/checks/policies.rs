@@ -473,6 +473,14 @@ pub(super) async fn bucket_policy(cx: &CheckContext) -> CheckResult {
             ));
         }
     }
+    if let Ok(out) = s3.get_bucket_request_payment().bucket(bucket).send().await
+        && out.payer().is_some_and(|p| p.as_str() == "Requester")
+    {
+        notes.push(
+            "Requester Pays: requests from other accounts must send x-amz-request-payer: requester"
+                .to_owned(),
+        );
+    }
     let detail = format!("read with {who}: {}", notes.join("; "));
     if findings.is_empty() {
         Ok(StepOutcome::pass(detail))

@@ -4,6 +4,7 @@
 //! names, so the tests run in parallel against one emulator. `rgw` runs against the second peer,
 //! Ceph RGW, when `scripts/test.sh` started it.
 
+mod acl;
 mod check;
 mod docs;
 mod faults;
@@ -11,6 +12,7 @@ mod fix;
 mod multipart;
 mod peer;
 mod proxy;
+mod requester_pays;
 mod rgw;
 mod screens;
 mod terminal;

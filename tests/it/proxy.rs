@@ -28,6 +28,48 @@ pub enum Fault {
         region: &'static str,
         malformed: bool,
     },
+    /// Answer the requests that match one of these with a real AWS answer the emulator
+    /// cannot give (each with its public source where it is defined); forward the rest.
+    Answer(&'static [Reply]),
+}
+
+/// A canned AWS answer and the requests it is for.
+#[derive(Clone, Copy, Debug)]
+pub struct Reply {
+    /// `PUT`, `HEAD`, …
+    pub method: &'static str,
+    /// Text the request line (method, path and query) must contain.
+    pub target: &'static str,
+    /// A header line the request must carry, lowercase as `name: value`.
+    pub header: Option<&'static str>,
+    /// Status line text after `HTTP/1.1 `, such as `403 Forbidden`.
+    pub status: &'static str,
+    /// The body (none is sent for HEAD).
+    pub body: &'static str,
+}
+
+impl Reply {
+    fn matches(&self, request: &[u8], method: &str) -> bool {
+        let head = String::from_utf8_lossy(request).to_ascii_lowercase();
+        let line = head.lines().next().unwrap_or_default();
+        method == self.method
+            && line.contains(&self.target.to_ascii_lowercase())
+            && self
+                .header
+                .is_none_or(|h| head.lines().any(|l| l.trim() == h))
+    }
+
+    fn response(&self, method: &str) -> Vec<u8> {
+        let body = if method == "HEAD" { "" } else { self.body };
+        let mut out = format!(
+            "HTTP/1.1 {}\r\nx-amz-request-id: PROXYANSWER\r\ncontent-type: application/xml\r\ncontent-length: {}\r\n\r\n",
+            self.status,
+            body.len()
+        )
+        .into_bytes();
+        out.extend_from_slice(body.as_bytes());
+        out
+    }
 }
 
 pub struct Proxy {
@@ -128,6 +170,14 @@ async fn serve(
                 if let Some(signed) = wrong_region(&request, region) {
                     let response = redirect(&method, region, &signed, malformed);
                     if client.write_all(&response).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+            }
+            Fault::Answer(replies) => {
+                if let Some(reply) = replies.iter().find(|r| r.matches(&request, &method)) {
+                    if client.write_all(&reply.response(&method)).await.is_err() {
                         return;
                     }
                     continue;

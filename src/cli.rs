@@ -117,7 +117,7 @@ pub struct Common {
     /// the bucket encrypts with KMS).
     #[arg(long, global = true)]
     pub multipart: bool,
-    /// The canned ACL the app sends with its uploads (private, public-read, bucket-owner-full-control, …):
+    /// The canned ACL the app sends with its uploads (private, public-read, bucket-owner-full-control and the rest):
     /// the upload probe sends it too.
     #[arg(long, global = true, value_name = "CANNED_ACL", value_parser = CANNED_ACLS)]
     pub acl: Option<String>,

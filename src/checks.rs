@@ -7,6 +7,7 @@ mod credentials;
 mod identity;
 mod multipart;
 mod objects;
+mod owner;
 mod policies;
 mod policy_sources;
 mod retries;

@@ -11,6 +11,7 @@ pub use document::{
 };
 pub use evaluate::{Decision, Policies, PolicyRef, Request, StatementRef, Verdict, evaluate};
 pub use generate::{
-    Access, MULTIPART_ACTIONS, default_policy_name, generate, generate_with, validate,
+    Access, MULTIPART_ACTIONS, cross_account_bucket_policy, default_policy_name, generate,
+    generate_with, validate,
 };
 pub use lint::{LintError, lint};

@@ -61,6 +61,9 @@ pub struct Plan {
     pub verify: Vec<Unit>,
     /// The endpoint, for the exported CLI commands.
     pub endpoint: Option<String>,
+    /// Buckets of another account, each with the bucket-policy statements its owner must add
+    /// (JSON): the export's section for that account's administrator.
+    pub owner_statements: Vec<(String, String)>,
 }
 
 impl Plan {
@@ -122,6 +125,25 @@ impl Plan {
             &self.policy_name,
             self.endpoint.as_deref(),
         ));
+        let e = self
+            .endpoint
+            .as_deref()
+            .map(|e| format!(" --endpoint-url {e}"))
+            .unwrap_or_default();
+        for (bucket, json) in &self.owner_statements {
+            md.push_str(&format!(
+                "## For the administrator of the account that owns {bucket}\n\n\
+                 {bucket} belongs to another account than {}. Access across accounts needs a \
+                 grant on both sides: the identity policy above (in the caller's account) and \
+                 these statements in the bucket policy of {bucket}, added by its owner. Merge them \
+                 with the statements the policy already has:\n\n```bash\n\
+                 aws s3api get-bucket-policy{e} --bucket {bucket} --query Policy --output text > {bucket}-policy.json\n\
+                 # add the statements below to the \"Statement\" list of {bucket}-policy.json, then:\n\
+                 aws s3api put-bucket-policy{e} --bucket {bucket} --policy file://{bucket}-policy.json\n```\n\n\
+                 ```json\n{json}\n```\n\n",
+                self.principal.account
+            ));
+        }
         md.push_str("## Verify\n\nAfter attaching, wait a few seconds (IAM is eventually consistent) and run:\n\n```bash\n");
         let mut buckets: Vec<&str> = self
             .verify

@@ -5,7 +5,7 @@
 //! and the step says so (and names `--admin-profile`) instead of failing.
 
 use super::policy_sources::{load_role, load_user, read_bucket_policy};
-use super::{CheckContext, CheckResult, StepOutcome, simulate};
+use super::{CheckContext, CheckResult, Status, StepOutcome, simulate};
 use crate::arn::PrincipalKind;
 use crate::aws::Session;
 use crate::diagnose::access_denied::DenySource;
@@ -350,9 +350,25 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
     Ok(outcome)
 }
 
-/// `bucket-policy`: the bucket policy against each action, and the bucket settings that
-/// refuse requests whatever the policies say (Object Ownership, KMS encryption).
+/// `bucket-policy`: whose bucket it is (another account's needs a grant in its bucket
+/// policy), the bucket policy against each action, and the bucket settings that refuse
+/// requests whatever the policies say (Object Ownership, KMS encryption).
 pub(super) async fn bucket_policy(cx: &CheckContext) -> CheckResult {
+    let foreign = super::owner::foreign(cx).await;
+    let outcome = bucket_settings(cx).await;
+    let Some(finding) = foreign else {
+        return outcome;
+    };
+    let mut o = outcome.unwrap_or_else(|skipped| skipped);
+    o.detail = format!("{} belongs to another account; {}", cx.bucket(), o.detail);
+    if matches!(o.status, Status::Pass | Status::Skip) {
+        o.status = Status::Warn;
+    }
+    o.findings.insert(0, finding);
+    Ok(o)
+}
+
+async fn bucket_settings(cx: &CheckContext) -> CheckResult {
     let (session, who) = reader(cx).await?;
     let bucket = cx.bucket();
     let s3 = cx.s3_with(&session);

@@ -137,6 +137,48 @@ pub fn generate_with(
     PolicyDocument::new(statements)
 }
 
+/// The bucket-policy statements the owner of another account's `bucket` adds so that
+/// `principal` (an IAM user or role ARN) may do what the app needs: the same actions as
+/// [`generate_with`], granted in the bucket's own policy. Access across accounts needs this
+/// *and* the identity policy on the caller's side.
+pub fn cross_account_bucket_policy(
+    bucket: &str,
+    principal: &str,
+    access: Access,
+    prefix: Option<&str>,
+    extra: &[&str],
+) -> PolicyDocument {
+    let mut object_actions: Vec<&str> = access.object_actions().to_vec();
+    for a in extra {
+        if !object_actions.contains(a) {
+            object_actions.push(a);
+        }
+    }
+    let who = || {
+        Some(crate::policy::Principal::Map(
+            [("AWS".to_owned(), OneOrMany::from(principal))].into(),
+        ))
+    };
+    PolicyDocument::new(vec![
+        Statement {
+            principal: who(),
+            ..allow(
+                "CrossAccountBucketAccess".to_owned(),
+                access.bucket_actions(),
+                format!("arn:aws:s3:::{bucket}"),
+            )
+        },
+        Statement {
+            principal: who(),
+            ..allow(
+                "CrossAccountObjectAccess".to_owned(),
+                &object_actions,
+                format!("arn:aws:s3:::{bucket}/{}*", prefix.unwrap_or("")),
+            )
+        },
+    ])
+}
+
 fn allow(sid: String, actions: &[&str], resource: String) -> Statement {
     Statement {
         sid: Some(sid),

@@ -82,7 +82,40 @@ pub async fn prepare(inputs: Inputs<'_>) -> Result<Plan, String> {
         (Some((profile, s)), _) => (format!("--admin-profile {profile}"), Some(s)),
         (None, s) => (format!("the diagnosed credentials ({})", principal.arn), s),
     };
+    // Another account's bucket also needs a grant in its own bucket policy, which only that
+    // account's administrator can add: handed over in the export.
+    let grantee = principal
+        .role_arn()
+        .unwrap_or_else(|| principal.arn.clone());
+    let extra: &[&str] = if run.multipart && !run.read_only {
+        &policy::MULTIPART_ACTIONS
+    } else {
+        &[]
+    };
+    let mut owner_statements: Vec<(String, String)> = Vec::new();
+    for f in findings
+        .iter()
+        .filter(|f| f.code == FindingCode::OtherAccount)
+    {
+        let Some(bucket) = f.bucket.clone() else {
+            continue;
+        };
+        if owner_statements.iter().any(|(b, _)| *b == bucket) {
+            continue;
+        }
+        let doc = policy::cross_account_bucket_policy(&bucket, &grantee, run.access, prefix, extra);
+        owner_statements.push((bucket, doc.to_pretty_json()));
+    }
+    let mut caveats = caveats;
+    for (bucket, _) in &owner_statements {
+        caveats.push(format!(
+            "{bucket} belongs to another account: this identity policy is needed, but not enough. \
+             The administrator of the account that owns {bucket} must also grant {grantee} in \
+             its bucket policy (the statements are in the export: --export FILE, e in the wizard)."
+        ));
+    }
     let mut plan = Plan {
+        owner_statements,
         policy_name,
         policy_arn,
         document,

@@ -10,6 +10,7 @@ mod docs;
 mod faults;
 mod fix;
 mod multipart;
+mod other_account;
 mod peer;
 mod proxy;
 mod rgw;

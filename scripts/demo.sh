@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
 # Try s3doctor without an AWS account: builds it, starts the local AWS emulator (moto server,
-# IAM enforcement on), seeds incident 1 ("uploads return 403") and runs s3doctor against it.
+# IAM enforcement on) and opens the incident gallery: a chooser of incidents (incident 1,
+# incident 2, a wrong region, a rotated key, a wrong secret, ...), each seeded fresh in the
+# emulator when picked, then the wizard on it, then "what you learned" and a scorecard.
 #
-#   scripts/demo.sh                            the interactive wizard (a all, f fix, y apply)
-#   scripts/demo.sh check --format markdown    the headless report
+#   scripts/demo.sh                            the incident gallery (keyboard: arrows, Enter, q)
+#   scripts/demo.sh --incident NAME            straight to one incident
+#   scripts/demo.sh --list                     print the incidents (no emulator needed)
+#   scripts/demo.sh check --format markdown    incident 1, the headless report
 #   scripts/demo.sh --keep [ARGS...]           leave the emulator running afterwards
 #
-# Seeded (account 123456789012): IAM user `Runpod` with one access key and no policy; bucket
-# `clipizy-dev` in us-east-1 holding `tracks/existing.mp3`; the app's dotenv file with
-# S3_ACCESS_KEY / S3_SECRET_KEY / S3_REGION / S3_BUCKET (mode 600, in a private temp dir); an AWS
-# config/credentials pair there with the profile `s3doctor-demo-admin` (the emulator's admin),
-# for `--admin-profile s3doctor-demo-admin`. AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE
-# point at that pair and the usual AWS_* credential variables are cleared, so the demo never
-# sees your own AWS set-up and never talks to AWS.
+# The incidents are data: assets/gallery/*.toml (the ticket, what is seeded, the fix, what you
+# learned). Everything the demo writes (the apps' .env files, an AWS config/credentials pair
+# with the profile `s3doctor-demo-admin` = the emulator's admin) lives in one private temp dir
+# (mode 700) that is removed at the end, the scorecard included. AWS_CONFIG_FILE and
+# AWS_SHARED_CREDENTIALS_FILE point at that pair and the usual AWS_* credential variables are
+# cleared, so the demo never sees your own AWS set-up and never talks to AWS.
+#
+# `check`, `policy` and `fix` seed incident 1 as before (IAM user `Runpod` with one access key
+# and no policy; bucket `clipizy-dev` holding `tracks/existing.mp3`; the app's dotenv file with
+# S3_ACCESS_KEY / S3_SECRET_KEY / S3_REGION / S3_BUCKET) and run that subcommand on it.
 #
 # Environment:
-#   S3DOCTOR_DEMO_DRY=1  do everything except building and running s3doctor (seed, print, stop;
-#                        with --keep the emulator and the temp dir stay for you to poke at)
+#   S3DOCTOR_DEMO_DRY=1  do everything except building and running s3doctor (seed incident 1,
+#                        print, stop; with --keep the emulator and the temp dir stay)
 #   CARGO_TARGET_DIR     default $HOME/.cache/s3doctor-target
 #   S3DOCTOR_VENV, S3DOCTOR_PEER_LOG   as for scripts/peer.sh
 set -euo pipefail
@@ -42,6 +49,20 @@ if ((dry == 0)); then
   (cd "$root" && cargo build --locked --bin s3doctor)
 fi
 
+# The gallery unless a subcommand (check, policy, fix) asks for incident 1's old path.
+gallery=1
+case "${1:-}" in
+  check | policy | fix) gallery=0 ;;
+  --list)
+    if ((dry == 1)); then
+      say "S3DOCTOR_DEMO_DRY=1: not running s3doctor"
+      exit 0
+    fi
+    exec "$BIN" demo --list
+    ;;
+esac
+if ((dry == 1)); then gallery=0; fi
+
 say "emulator: moto[server]==$S3DOCTOR_MOTO_VERSION in ${S3DOCTOR_VENV:-$HOME/.cache/s3doctor-venv}"
 peer_install
 
@@ -61,11 +82,8 @@ trap 'exit 143' TERM
 peer_start
 say "emulator on $S3DOCTOR_PEER_URL (pid $S3DOCTOR_PEER_PID), IAM enforcement on"
 
-ENVFILE="$demo_dir/clipizy.env"
-PYTHONDONTWRITEBYTECODE=1 "$(_peer_venv)/bin/python" "$root/scripts/peer/seed_incident1.py" \
-  --endpoint "$S3DOCTOR_PEER_URL" --env-file "$ENVFILE" >&2
-
-# The admin as an AWS profile, for the fix flow (--admin-profile s3doctor-demo-admin).
+# The admin as an AWS profile: the gallery seeds with it, the wizard reads IAM and applies
+# fixes with it (--admin-profile s3doctor-demo-admin); the checks use each app's own keys.
 mkdir -m 700 "$demo_dir/aws"
 (
   umask 077
@@ -80,6 +98,24 @@ unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AW
   AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_S3 AWS_ENDPOINT_URL_IAM \
   AWS_ENDPOINT_URL_STS AWS_ROLE_ARN AWS_WEB_IDENTITY_TOKEN_FILE
 export AWS_EC2_METADATA_DISABLED=true
+stop_text="$root/scripts/peer.sh stop $S3DOCTOR_PEER_PID; rm -rf $demo_dir"
+
+if ((gallery == 1)); then
+  cmd=("$BIN" demo --workdir "$demo_dir" --endpoint-url "$S3DOCTOR_PEER_URL"
+    --admin-profile s3doctor-demo-admin "$@")
+  say "the incident gallery: $(printf '%q ' "${cmd[@]}")"
+  status=0
+  "${cmd[@]}" || status=$?
+  if ((keep == 1)); then
+    say "the emulator is still running on $S3DOCTOR_PEER_URL; stop it with: $stop_text"
+  fi
+  exit "$status"
+fi
+
+ENVFILE="$demo_dir/clipizy.env"
+PYTHONDONTWRITEBYTECODE=1 "$(_peer_venv)/bin/python" "$root/scripts/peer/seed_incident1.py" \
+  --endpoint "$S3DOCTOR_PEER_URL" --env-file "$ENVFILE" >&2
+
 
 # A subcommand (check, policy, fix) goes first so that its own options follow it.
 sub=()
@@ -97,7 +133,6 @@ if ((${#sub[@]} == 0)) && [[ "${S3DOCTOR_DEMO_NO_ADMIN:-0}" != 1 ]]; then
 fi
 cmd=("$BIN" "${sub[@]}" --env-file "$ENVFILE" --endpoint-url "$S3DOCTOR_PEER_URL" --bucket clipizy-dev "${admin[@]}" "$@")
 cmd_text=$(printf '%q ' "${cmd[@]}")
-stop_text="$root/scripts/peer.sh stop $S3DOCTOR_PEER_PID; rm -rf $demo_dir"
 
 cat >&2 <<EOF
 

@@ -74,6 +74,28 @@ pub enum Command {
     },
     /// Print the man page (roff), e.g. `s3doctor man > s3doctor.1`.
     Man,
+    /// The incident gallery of scripts/demo.sh, against the local emulator.
+    #[command(hide = true)]
+    Demo {
+        /// Jump straight to this incident (see --list).
+        #[arg(long, value_name = "NAME")]
+        incident: Option<String>,
+        /// Print the incidents and exit.
+        #[arg(long)]
+        list: bool,
+        /// The demo's private directory: the apps' .env files and the seeding state.
+        #[arg(long, value_name = "DIR")]
+        workdir: Option<PathBuf>,
+        /// Seed --incident fresh and print where its .env is, as JSON (no terminal).
+        #[arg(long)]
+        seed: bool,
+        /// Make --incident's fix, the change a person makes (after --seed, same --workdir).
+        #[arg(long)]
+        apply_fix: bool,
+        /// Appended to every name the incident creates (tests seed side by side).
+        #[arg(long, default_value = "", value_name = "TEXT")]
+        suffix: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -52,6 +52,24 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             };
             crate::remedy::command::fix(config, options).await
         }
+        Some(Command::Demo {
+            incident,
+            list,
+            workdir,
+            seed,
+            apply_fix,
+            suffix,
+        }) => {
+            let opts = crate::demo::DemoOptions {
+                incident,
+                list,
+                workdir,
+                seed,
+                apply_fix,
+                suffix,
+            };
+            crate::demo::run(config, opts).await
+        }
         Some(doc @ (Command::Explain { .. } | Command::Completions { .. } | Command::Man)) => {
             crate::docs::run(Some(&doc)).unwrap_or(Ok(ExitCode::from(exit::INTERNAL)))
         }

@@ -4,6 +4,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod app;
+pub mod chooser;
 pub mod keys;
 pub mod terminal;
 pub mod theme;

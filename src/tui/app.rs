@@ -119,6 +119,9 @@ pub struct App {
     pub runs_in_flight: usize,
     pub theme: Theme,
     pub output: Option<PathBuf>,
+    /// Every finding code shown during the session, also after a fix made it go away (the
+    /// demo's scorecard counts what was found).
+    pub seen: std::collections::BTreeSet<crate::finding::FindingCode>,
     /// After `a` (or `--auto`) finishes, jump to the first failure so it is on screen.
     show_first_failure: bool,
     quit: bool,
@@ -145,6 +148,7 @@ impl App {
             runs_in_flight: 0,
             theme,
             output: None,
+            seen: Default::default(),
             show_first_failure: false,
             quit: false,
         }
@@ -282,6 +286,7 @@ impl App {
             }
             EngineEvent::Finished(result) => {
                 let unit = result.unit();
+                self.seen.extend(result.findings.iter().map(|f| f.code));
                 self.states
                     .insert(unit.clone(), RowState::Done(result.status));
                 self.results.insert(unit, result);

@@ -9,6 +9,7 @@ mod check;
 mod docs;
 mod faults;
 mod fix;
+mod gallery;
 mod multipart;
 mod other_account;
 mod peer;

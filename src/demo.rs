@@ -1,0 +1,363 @@
+//! `s3doctor demo` (hidden; `scripts/demo.sh` runs it against the local emulator): the
+//! incident gallery. Pick an incident, it is seeded fresh, the wizard opens on it; back from
+//! the wizard a fresh check tells whether it is fixed (manual fixes are made on `y`), then
+//! "what you learned". The scorecard lives in memory and is printed at the end; files go only
+//! to the demo's private --workdir. `--seed` / `--apply-fix` do the same headless, for tests.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+use color_eyre::eyre::{Result, WrapErr};
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::sync::mpsc;
+
+use crate::cli::{BadInput, Cli, Config};
+use crate::commands::{bad_input, exit};
+use crate::engine::Engine;
+use crate::gallery::seed::{Seeded, Seeder};
+use crate::gallery::{self, Incident};
+use crate::report::Report;
+use crate::tui::chooser::{self, Chooser, Pick, Screen};
+use crate::tui::{self, app::App, theme::Theme};
+
+/// What `demo` was asked to do.
+#[derive(Clone, Debug, Default)]
+pub struct DemoOptions {
+    pub incident: Option<String>,
+    pub list: bool,
+    pub workdir: Option<PathBuf>,
+    pub seed: bool,
+    pub apply_fix: bool,
+    pub suffix: String,
+}
+
+pub async fn run(config: Config, opts: DemoOptions) -> Result<ExitCode> {
+    if opts.list {
+        print!("{}", gallery::list());
+        return Ok(ExitCode::from(exit::OK));
+    }
+    let incident = match opts.incident.as_deref() {
+        Some(name) => match gallery::find(name) {
+            Some(i) => Some(i),
+            None => {
+                let names: Vec<&str> = gallery::embedded()
+                    .iter()
+                    .map(|i| i.name.as_str())
+                    .collect();
+                return Ok(bad_input(&BadInput(format!(
+                    "no incident {name:?} in the gallery (known: {})",
+                    names.join(", ")
+                ))));
+            }
+        },
+        None => None,
+    };
+    let Some(dir) = opts.workdir.clone() else {
+        return Ok(bad_input(&BadInput(
+            "demo needs --workdir DIR (a private temp dir; scripts/demo.sh makes one)".into(),
+        )));
+    };
+    let Some(mut admin) = config.admin.clone() else {
+        return Ok(bad_input(&BadInput(
+            "demo needs --admin-profile (the emulator's admin; scripts/demo.sh sets it up)".into(),
+        )));
+    };
+    if admin.region.is_none() {
+        admin.region = Some("us-east-1".into());
+    }
+    let session = match crate::aws::connect(&admin).await {
+        Ok(s) => s,
+        Err(e) => {
+            return Ok(bad_input(&BadInput(format!(
+                "the admin profile has no usable credentials: {}",
+                e.detail
+            ))));
+        }
+    };
+    let seeder = match Seeder::new(session, &dir).await {
+        Ok(s) => s,
+        Err(e) => return Ok(bad_input(&BadInput(e))),
+    };
+    let demo = Demo {
+        seeder,
+        dir,
+        endpoint: config.settings.endpoint.clone(),
+        admin_profile: admin.profile.clone().unwrap_or_default(),
+        suffix: opts.suffix.clone(),
+    };
+    if opts.seed || opts.apply_fix {
+        let Some(incident) = incident else {
+            return Ok(bad_input(&BadInput(
+                "--seed and --apply-fix need --incident".into(),
+            )));
+        };
+        if opts.apply_fix && incident.fix == gallery::FixKind::Policy {
+            return Ok(bad_input(&BadInput(format!(
+                "{} is fixed by s3doctor's own policy: run `s3doctor fix` on it",
+                incident.name
+            ))));
+        }
+        return demo.headless(incident, opts.seed, opts.apply_fix).await;
+    }
+    demo.interactive(incident).await
+}
+
+struct Demo {
+    seeder: Seeder,
+    dir: PathBuf,
+    endpoint: Option<String>,
+    admin_profile: String,
+    suffix: String,
+}
+
+/// What headless seeding prints: never a secret.
+#[derive(serde::Serialize)]
+struct SeedInfo<'a> {
+    incident: &'a str,
+    env_file: &'a Path,
+    bucket: &'a str,
+    access: &'a str,
+    names: &'a std::collections::BTreeMap<String, String>,
+}
+
+impl Demo {
+    async fn headless(&self, incident: &Incident, seed: bool, fix: bool) -> Result<ExitCode> {
+        let mut seeded = if seed {
+            match self.seeder.seed(incident, &self.suffix).await {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("s3doctor demo: seeding {} failed: {e}", incident.name);
+                    return Ok(ExitCode::from(exit::INTERNAL));
+                }
+            }
+        } else {
+            match Seeded::load(&self.dir, &incident.name) {
+                Ok(s) => s,
+                Err(e) => return Ok(bad_input(&BadInput(e))),
+            }
+        };
+        if fix && let Err(e) = self.seeder.fix(incident, &mut seeded).await {
+            eprintln!("s3doctor demo: the fix of {} failed: {e}", incident.name);
+            return Ok(ExitCode::from(exit::INTERNAL));
+        }
+        let info = SeedInfo {
+            incident: &incident.name,
+            env_file: &seeded.env_file,
+            bucket: &seeded.bucket,
+            access: seeded.access.as_str(),
+            names: &seeded.names,
+        };
+        println!("{}", serde_json::to_string(&info)?);
+        Ok(ExitCode::from(exit::OK))
+    }
+
+    /// The configuration the wizard and the checks use for a seeded incident: the app's
+    /// .env, the emulator, the admin profile, the app's access.
+    fn config(&self, seeded: &Seeded) -> Result<Config, BadInput> {
+        let mut args: Vec<String> = vec![
+            "s3doctor".into(),
+            "--env-file".into(),
+            seeded.env_file.display().to_string(),
+            "--admin-profile".into(),
+            self.admin_profile.clone(),
+            "--access".into(),
+            seeded.access.as_str().into(),
+        ];
+        if let Some(url) = &self.endpoint {
+            args.push("--endpoint-url".into());
+            args.push(url.clone());
+        }
+        let cli = Cli::try_parse_from(args).map_err(|e| BadInput(e.to_string()))?;
+        cli.common.config()
+    }
+
+    async fn interactive(&self, first: Option<&'static Incident>) -> Result<ExitCode> {
+        use std::io::IsTerminal;
+        if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+            return Ok(bad_input(&BadInput(
+                "the demo needs a terminal; `scripts/demo.sh --list` prints the incidents".into(),
+            )));
+        }
+        tui::terminal::install_panic_hook();
+        let mut term = ratatui::try_init().wrap_err("cannot set up the terminal")?;
+        let mut events = EventStream::new();
+        let mut chooser = Chooser::new(gallery::embedded(), Theme::from_env());
+        let result = self
+            .session_loop(&mut term, &mut events, &mut chooser, first)
+            .await;
+        ratatui::restore();
+        result?;
+        eprintln!("s3doctor demo: scorecard {}", chooser.scorecard());
+        Ok(ExitCode::from(exit::OK))
+    }
+
+    async fn session_loop<B>(
+        &self,
+        term: &mut Terminal<B>,
+        events: &mut EventStream,
+        chooser: &mut Chooser,
+        first: Option<&'static Incident>,
+    ) -> Result<()>
+    where
+        B: Backend,
+        B::Error: Send + Sync + 'static,
+    {
+        let mut current: Option<(Seeded, Instant)> = None;
+        let mut pending = first.and_then(|i| {
+            chooser
+                .incidents
+                .iter()
+                .position(|x| x.name == i.name)
+                .map(Pick::Start)
+        });
+        loop {
+            term.draw(|f| chooser::draw(chooser, f))?;
+            let pick = match pending.take() {
+                Some(p) => p,
+                None => match events.next().await {
+                    Some(Ok(Event::Key(k))) if k.kind == KeyEventKind::Press => {
+                        match chooser.key(k) {
+                            Some(p) => p,
+                            None => continue,
+                        }
+                    }
+                    Some(Ok(_)) => continue,
+                    Some(Err(e)) => return Err(e).wrap_err("reading the terminal failed"),
+                    None => return Ok(()),
+                },
+            };
+            match pick {
+                Pick::Quit => return Ok(()),
+                Pick::Start(idx) => {
+                    chooser.selected = idx;
+                    let incident = &chooser.incidents[idx];
+                    chooser.screen =
+                        Screen::Busy(format!("Seeding {} fresh in the emulator…", incident.name));
+                    term.draw(|f| chooser::draw(chooser, f))?;
+                    let seeded = match self.seeder.seed(incident, &self.suffix).await {
+                        Ok(s) => s,
+                        Err(e) => {
+                            chooser.screen = Screen::Outcome {
+                                note: Some(format!("Seeding failed: {e}")),
+                            };
+                            continue;
+                        }
+                    };
+                    chooser.names = seeded.names.clone();
+                    chooser.scores[idx].tried = true;
+                    current = Some((seeded, Instant::now()));
+                    pending = Some(Pick::Wizard);
+                }
+                Pick::Wizard => {
+                    let Some((seeded, started)) = &current else {
+                        chooser.screen = Screen::Choose;
+                        continue;
+                    };
+                    let config = self
+                        .config(seeded)
+                        .map_err(|e| color_eyre::eyre::eyre!(e))?;
+                    let app = wizard(term, &mut *events, config).await?;
+                    let idx = chooser.selected;
+                    let teaches = chooser.incidents[idx].teaches;
+                    if app.seen.contains(&teaches) {
+                        chooser.scores[idx].found = true;
+                    }
+                    self.settle(term, chooser, seeded, *started).await?;
+                }
+                Pick::ApplyFix => {
+                    let Some((seeded, started)) = &mut current else {
+                        chooser.screen = Screen::Choose;
+                        continue;
+                    };
+                    let incident = &chooser.incidents[chooser.selected];
+                    chooser.screen = Screen::Busy("Making the fix…".into());
+                    term.draw(|f| chooser::draw(chooser, f))?;
+                    if let Err(e) = self.seeder.fix(incident, seeded).await {
+                        chooser.screen = Screen::Outcome {
+                            note: Some(format!("The fix failed: {e}")),
+                        };
+                        continue;
+                    }
+                    let started = *started;
+                    self.settle(term, chooser, seeded, started).await?;
+                }
+            }
+        }
+    }
+
+    /// A fresh check of the incident as it is now: fixed (→ what you learned) or not.
+    async fn settle<B>(
+        &self,
+        term: &mut Terminal<B>,
+        chooser: &mut Chooser,
+        seeded: &Seeded,
+        started: Instant,
+    ) -> Result<()>
+    where
+        B: Backend,
+        B::Error: Send + Sync + 'static,
+    {
+        let idx = chooser.selected;
+        chooser.screen = Screen::Busy("Checking again with a fresh run…".into());
+        term.draw(|f| chooser::draw(chooser, f))?;
+        let config = self
+            .config(seeded)
+            .map_err(|e| color_eyre::eyre::eyre!(e))?;
+        let report = check(config).await;
+        let teaches = chooser.incidents[idx].teaches;
+        let still = report.findings.iter().any(|f| f.code == teaches);
+        let score = &mut chooser.scores[idx];
+        if !score.fixed {
+            score.time = started.elapsed();
+        }
+        if !still && report.ok {
+            score.fixed = true;
+            chooser.screen = Screen::Learned;
+        } else {
+            chooser.screen = Screen::Outcome { note: None };
+        }
+        Ok(())
+    }
+}
+
+/// The wizard on the demo's terminal, until the person quits it.
+async fn wizard<B>(term: &mut Terminal<B>, events: &mut EventStream, config: Config) -> Result<App>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+{
+    let extras = tui::Extras {
+        admin: config.admin.clone(),
+        policy_name: None,
+    };
+    let engine =
+        Engine::new(config.settings.clone(), config.run.clone()).with_admin(config.admin.clone());
+    let app = App::new(
+        config.settings,
+        config.run,
+        engine.units(),
+        Theme::from_env(),
+    );
+    term.clear()?;
+    let opts = tui::LoopOptions {
+        auto: false,
+        settle: false,
+    };
+    let app = tui::run(term, events, engine, app, extras, opts).await?;
+    term.clear()?;
+    Ok(app)
+}
+
+/// Every step, headless, with the admin profile: the report of the incident as it is.
+async fn check(config: Config) -> Report {
+    let engine = Engine::new(config.settings, config.run).with_admin(config.admin);
+    let (tx, rx) = mpsc::unbounded_channel();
+    engine.run_all(&tx).await;
+    drop(rx);
+    Report::from_engine(&engine).await
+}

@@ -1,0 +1,387 @@
+//! Seeding an incident in the emulator with the admin's keys: tear down whatever carries
+//! the incident's names, run its `seed` actions, write the app's .env into the demo's private
+//! directory; later, run its `fix_steps` (the change a person would make). What was seeded is
+//! kept in `DIR/NAME.state.json` (mode 600, beside the .env that holds the same secret), so
+//! that a later process can apply the fix.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, CreateBucketConfiguration, ObjectOwnership, OwnershipControls,
+    OwnershipControlsRule,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{Action, Incident, fill};
+use crate::aws::Session;
+use crate::policy::Access;
+
+/// An access key the seeding created; the secret stays in the private directory.
+#[derive(Clone, Serialize, Deserialize)]
+struct Key {
+    id: String,
+    secret: String,
+}
+
+impl std::fmt::Debug for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Key({})", crate::aws::key_hint(&self.id))
+    }
+}
+
+/// What a seeded incident looks like from outside: where the app's .env is, which bucket,
+/// which access the app needs.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Seeded {
+    pub incident: String,
+    pub names: BTreeMap<String, String>,
+    pub env_file: PathBuf,
+    pub bucket: String,
+    pub access: Access,
+    keys: BTreeMap<String, Vec<Key>>,
+}
+
+impl Seeded {
+    fn state_path(dir: &Path, incident: &str) -> PathBuf {
+        dir.join(format!("{incident}.state.json"))
+    }
+
+    /// Reads what an earlier `seed` in `dir` wrote.
+    pub fn load(dir: &Path, incident: &str) -> Result<Seeded, String> {
+        let path = Self::state_path(dir, incident);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("{} was not seeded in {}: {e}", incident, dir.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))
+    }
+
+    fn save(&self, dir: &Path) -> Result<(), String> {
+        let text = serde_json::to_string(self).map_err(|e| e.to_string())?;
+        write_private(&Self::state_path(dir, &self.incident), &text)
+    }
+}
+
+/// Writes a file only its owner may read.
+fn write_private(path: &Path, text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// A policy document on one line, checked to be JSON: the emulator checks the signature of
+/// form-encoded IAM bodies differently from AWS when they hold line breaks.
+fn compact(document: &str) -> Result<String, String> {
+    let value: serde_json::Value =
+        serde_json::from_str(document).map_err(|e| format!("policy document: {e}"))?;
+    Ok(value.to_string())
+}
+
+/// The emulator admin's clients and account.
+pub struct Seeder {
+    session: Session,
+    account: String,
+    dir: PathBuf,
+}
+
+fn sdk_err<E: std::error::Error>(what: &str) -> impl FnOnce(E) -> String + '_ {
+    move |e| {
+        format!(
+            "{what}: {}",
+            aws_smithy_types::error::display::DisplayErrorContext(e)
+        )
+    }
+}
+
+impl Seeder {
+    /// Connects with the admin's settings; `dir` is the demo's private directory.
+    pub async fn new(admin: Session, dir: &Path) -> Result<Seeder, String> {
+        let who = admin
+            .clients
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "the admin keys do not work: {}",
+                    aws_smithy_types::error::display::DisplayErrorContext(e)
+                )
+            })?;
+        Ok(Seeder {
+            account: who.account().unwrap_or("123456789012").to_owned(),
+            session: admin,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// Seeds `incident` fresh: first removes anything left under its names.
+    pub async fn seed(&self, incident: &Incident, suffix: &str) -> Result<Seeded, String> {
+        let names = incident.names(suffix);
+        self.teardown(incident, &names).await;
+        let mut seeded = Seeded {
+            incident: incident.name.clone(),
+            bucket: names["bucket"].clone(),
+            env_file: self.dir.join(format!("{}.env", incident.name)),
+            names,
+            access: incident.app.access,
+            keys: BTreeMap::new(),
+        };
+        for action in &incident.seed {
+            self.act(incident, &mut seeded, action).await?;
+        }
+        seeded.save(&self.dir)?;
+        Ok(seeded)
+    }
+
+    /// Makes the change a person would make to fix the incident.
+    pub async fn fix(&self, incident: &Incident, seeded: &mut Seeded) -> Result<(), String> {
+        for action in &incident.fix_steps {
+            self.act(incident, seeded, action).await?;
+        }
+        seeded.save(&self.dir)
+    }
+
+    fn vars(&self, seeded: &Seeded) -> BTreeMap<String, String> {
+        let mut vars = seeded.names.clone();
+        vars.insert("account".to_owned(), self.account.clone());
+        vars
+    }
+
+    async fn act(
+        &self,
+        incident: &Incident,
+        seeded: &mut Seeded,
+        action: &Action,
+    ) -> Result<(), String> {
+        let vars = self.vars(seeded);
+        let f = |s: &str| fill(s, &vars);
+        let s3 = &self.session.clients.s3;
+        let iam = &self.session.clients.iam;
+        match action {
+            Action::CreateBucket { bucket, region } => {
+                let region = region.as_deref().unwrap_or("us-east-1");
+                let mut req = self
+                    .session
+                    .clients
+                    .s3_in(region)
+                    .create_bucket()
+                    .bucket(f(bucket));
+                if region != "us-east-1" {
+                    req = req.create_bucket_configuration(
+                        CreateBucketConfiguration::builder()
+                            .location_constraint(BucketLocationConstraint::from(region))
+                            .build(),
+                    );
+                }
+                req.send().await.map_err(sdk_err("CreateBucket"))?;
+            }
+            Action::PutObject { bucket, key } => {
+                s3.put_object()
+                    .bucket(f(bucket))
+                    .key(f(key))
+                    .body(b"seeded by the s3doctor demo".to_vec().into())
+                    .send()
+                    .await
+                    .map_err(sdk_err("PutObject"))?;
+            }
+            Action::CreateUser { user } => {
+                iam.create_user()
+                    .user_name(f(user))
+                    .send()
+                    .await
+                    .map_err(sdk_err("CreateUser"))?;
+            }
+            Action::CreateKey { user } => {
+                let out = iam
+                    .create_access_key()
+                    .user_name(f(user))
+                    .send()
+                    .await
+                    .map_err(sdk_err("CreateAccessKey"))?;
+                let key = out.access_key().ok_or("CreateAccessKey returned no key")?;
+                seeded.keys.entry(f(user)).or_default().push(Key {
+                    id: key.access_key_id().to_owned(),
+                    secret: key.secret_access_key().to_owned(),
+                });
+            }
+            Action::DeleteKey { user } => {
+                let id = seeded
+                    .keys
+                    .get(&f(user))
+                    .and_then(|k| k.last())
+                    .map(|k| k.id.clone())
+                    .ok_or_else(|| format!("delete-key: {} has no key yet", f(user)))?;
+                iam.delete_access_key()
+                    .user_name(f(user))
+                    .access_key_id(id)
+                    .send()
+                    .await
+                    .map_err(sdk_err("DeleteAccessKey"))?;
+            }
+            Action::PutUserPolicy {
+                user,
+                name,
+                document,
+            } => {
+                iam.put_user_policy()
+                    .user_name(f(user))
+                    .policy_name(f(name))
+                    .policy_document(compact(&f(document))?)
+                    .send()
+                    .await
+                    .map_err(sdk_err("PutUserPolicy"))?;
+            }
+            Action::PutBucketPolicy { bucket, document } => {
+                s3.put_bucket_policy()
+                    .bucket(f(bucket))
+                    .policy(compact(&f(document))?)
+                    .send()
+                    .await
+                    .map_err(sdk_err("PutBucketPolicy"))?;
+            }
+            Action::DeleteBucketPolicy { bucket } => {
+                s3.delete_bucket_policy()
+                    .bucket(f(bucket))
+                    .send()
+                    .await
+                    .map_err(sdk_err("DeleteBucketPolicy"))?;
+            }
+            Action::PutOwnership { bucket, ownership } => {
+                let rule = OwnershipControlsRule::builder()
+                    .object_ownership(ObjectOwnership::from(ownership.as_str()))
+                    .build()
+                    .map_err(sdk_err("ownership rule"))?;
+                let controls = OwnershipControls::builder()
+                    .rules(rule)
+                    .build()
+                    .map_err(sdk_err("ownership controls"))?;
+                s3.put_bucket_ownership_controls()
+                    .bucket(f(bucket))
+                    .ownership_controls(controls)
+                    .send()
+                    .await
+                    .map_err(sdk_err("PutBucketOwnershipControls"))?;
+            }
+            Action::WriteEnv {
+                region,
+                wrong_secret,
+            } => {
+                let user = &seeded.names["user"];
+                let key = seeded
+                    .keys
+                    .get(user)
+                    .and_then(|k| k.last())
+                    .ok_or_else(|| format!("write-env: {user} has no key yet"))?;
+                let mut secret = key.secret.clone();
+                if *wrong_secret {
+                    // The same length, one character off: a copy-and-paste slip.
+                    let last = secret.pop().unwrap_or('A');
+                    secret.push(if last == 'x' { 'y' } else { 'x' });
+                }
+                let text = format!(
+                    "# The app's settings for the demo incident {name}\n\
+                     S3_ACCESS_KEY={id}\nS3_SECRET_KEY={secret}\nS3_REGION={region}\nS3_BUCKET={bucket}\n",
+                    name = incident.name,
+                    id = key.id,
+                    region = region.as_deref().unwrap_or(&incident.app.region),
+                    bucket = seeded.bucket,
+                );
+                write_private(&seeded.env_file, &text)?;
+            }
+            Action::SetAccess { access } => seeded.access = *access,
+        }
+        Ok(())
+    }
+
+    /// Removes the users and buckets that carry the incident's names, with all they hold
+    /// (the demo created them). Missing ones are fine.
+    pub async fn teardown(&self, incident: &Incident, names: &BTreeMap<String, String>) {
+        let iam = &self.session.clients.iam;
+        let s3 = &self.session.clients.s3;
+        let mut users = Vec::new();
+        let mut buckets = Vec::new();
+        for action in &incident.seed {
+            match action {
+                Action::CreateUser { user } => users.push(fill(user, names)),
+                Action::CreateBucket { bucket, .. } => buckets.push(fill(bucket, names)),
+                _ => {}
+            }
+        }
+        for user in users {
+            if let Ok(out) = iam.list_access_keys().user_name(&user).send().await {
+                for k in out.access_key_metadata() {
+                    if let Some(id) = k.access_key_id() {
+                        let _ = iam
+                            .delete_access_key()
+                            .user_name(&user)
+                            .access_key_id(id)
+                            .send()
+                            .await;
+                    }
+                }
+            }
+            if let Ok(out) = iam.list_user_policies().user_name(&user).send().await {
+                for name in out.policy_names() {
+                    let _ = iam
+                        .delete_user_policy()
+                        .user_name(&user)
+                        .policy_name(name)
+                        .send()
+                        .await;
+                }
+            }
+            if let Ok(out) = iam
+                .list_attached_user_policies()
+                .user_name(&user)
+                .send()
+                .await
+            {
+                for p in out.attached_policies() {
+                    if let Some(arn) = p.policy_arn() {
+                        let _ = iam
+                            .detach_user_policy()
+                            .user_name(&user)
+                            .policy_arn(arn)
+                            .send()
+                            .await;
+                    }
+                }
+            }
+            let _ = iam.delete_user().user_name(&user).send().await;
+        }
+        for bucket in buckets {
+            let _ = s3.delete_bucket_policy().bucket(&bucket).send().await;
+            if let Ok(out) = s3.list_multipart_uploads().bucket(&bucket).send().await {
+                for u in out.uploads() {
+                    if let (Some(key), Some(id)) = (u.key(), u.upload_id()) {
+                        let _ = s3
+                            .abort_multipart_upload()
+                            .bucket(&bucket)
+                            .key(key)
+                            .upload_id(id)
+                            .send()
+                            .await;
+                    }
+                }
+            }
+            if let Ok(out) = s3.list_objects_v2().bucket(&bucket).send().await {
+                for o in out.contents() {
+                    if let Some(key) = o.key() {
+                        let _ = s3.delete_object().bucket(&bucket).key(key).send().await;
+                    }
+                }
+            }
+            let _ = s3.delete_bucket().bucket(&bucket).send().await;
+        }
+    }
+}

@@ -1,0 +1,439 @@
+//! The demo's incident gallery on screen: the chooser (incidents on the left, the ticket on
+//! the right, the scorecard below), the outcome of a pick, and "what you learned". State and
+//! key handling are plain data; `demo` runs the loop, seeds and opens the wizard.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
+
+use super::theme::{RowState, Theme};
+use crate::checks::Status;
+use crate::gallery::{FixKind, Incident};
+use crate::runbook::Runbook;
+
+/// How one incident went in this session.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Score {
+    pub tried: bool,
+    /// The wizard showed the finding the incident teaches.
+    pub found: bool,
+    /// Fixed, and verified by a fresh check.
+    pub fixed: bool,
+    /// From the pick to the verified fix (or the time spent so far).
+    pub time: Duration,
+}
+
+/// What is on screen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Screen {
+    Choose,
+    /// Work in progress (seeding, checking): the line says what.
+    Busy(String),
+    /// Back from the wizard, not fixed yet.
+    Outcome {
+        note: Option<String>,
+    },
+    /// Fixed and verified.
+    Learned,
+}
+
+/// What a key asks the demo to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pick {
+    /// Seed the selected incident fresh and open the wizard on it.
+    Start(usize),
+    /// Open the wizard again on the incident as it is.
+    Wizard,
+    /// Make the person's fix (manual incidents), then check again.
+    ApplyFix,
+    Quit,
+}
+
+pub struct Chooser {
+    pub incidents: &'static [Incident],
+    pub selected: usize,
+    pub scores: Vec<Score>,
+    pub screen: Screen,
+    /// The names as seeded (for "what the fix changed").
+    pub names: std::collections::BTreeMap<String, String>,
+    pub theme: Theme,
+}
+
+impl Chooser {
+    pub fn new(incidents: &'static [Incident], theme: Theme) -> Chooser {
+        Chooser {
+            incidents,
+            selected: 0,
+            scores: vec![Score::default(); incidents.len()],
+            screen: Screen::Choose,
+            names: Default::default(),
+            theme,
+        }
+    }
+
+    pub fn current(&self) -> Option<&'static Incident> {
+        self.incidents.get(self.selected)
+    }
+
+    /// Found / fixed / time across the session.
+    pub fn scorecard(&self) -> String {
+        let n = self.scores.len();
+        let found = self.scores.iter().filter(|s| s.found).count();
+        let fixed = self.scores.iter().filter(|s| s.fixed).count();
+        let time: Duration = self.scores.iter().map(|s| s.time).sum();
+        format!(
+            "found {found}/{n}  fixed {fixed}/{n}  time {}",
+            duration(time)
+        )
+    }
+
+    /// A key on the chooser's own screens.
+    pub fn key(&mut self, key: KeyEvent) -> Option<Pick> {
+        if key.modifiers.contains(KeyModifiers::CONTROL)
+            && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('d'))
+        {
+            return Some(Pick::Quit);
+        }
+        match (&self.screen, key.code) {
+            (Screen::Busy(_), _) => None,
+            (_, KeyCode::Char('q')) => Some(Pick::Quit),
+            (Screen::Choose, KeyCode::Up | KeyCode::Char('k')) => {
+                self.selected = self.selected.saturating_sub(1);
+                None
+            }
+            (Screen::Choose, KeyCode::Down | KeyCode::Char('j')) => {
+                self.selected = (self.selected + 1).min(self.incidents.len().saturating_sub(1));
+                None
+            }
+            (Screen::Choose, KeyCode::Enter) => Some(Pick::Start(self.selected)),
+            (Screen::Outcome { .. }, KeyCode::Char('w')) => Some(Pick::Wizard),
+            (Screen::Outcome { .. }, KeyCode::Char('y'))
+                if self.current().is_some_and(|i| i.fix == FixKind::Manual) =>
+            {
+                Some(Pick::ApplyFix)
+            }
+            (Screen::Outcome { .. } | Screen::Learned, KeyCode::Enter | KeyCode::Esc) => {
+                self.screen = Screen::Choose;
+                None
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `1m 05s`, `42s`.
+pub fn duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 60 {
+        format!("{}m {:02}s", s / 60, s % 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+pub fn draw(c: &Chooser, f: &mut Frame) {
+    let t = &c.theme;
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Min(5),
+        Constraint::Length(1),
+    ])
+    .areas(f.area());
+    let hint = match &c.screen {
+        Screen::Choose => {
+            "Start here: ↑/↓ choose an incident, Enter seeds it fresh in the emulator and opens the wizard"
+        }
+        Screen::Busy(_) => "Working…",
+        Screen::Outcome { .. } => "Back from the wizard: see below what is left to do",
+        Screen::Learned => "Fixed and verified",
+    };
+    let block = Block::default()
+        .borders(Borders::TOP | Borders::BOTTOM)
+        .border_type(BorderType::Rounded)
+        .title(Span::styled(
+            " s3doctor demo · incident gallery ",
+            t.accent(),
+        ));
+    f.render_widget(
+        Paragraph::new(Line::from(Span::styled(
+            hint,
+            t.accent().add_modifier(Modifier::BOLD),
+        )))
+        .block(block),
+        header,
+    );
+    let [list, detail] =
+        Layout::horizontal([Constraint::Percentage(38), Constraint::Percentage(62)]).areas(body);
+    draw_list(c, f, list);
+    match &c.screen {
+        Screen::Choose | Screen::Busy(_) => draw_ticket(c, f, detail),
+        Screen::Outcome { note } => draw_outcome(c, note.as_deref(), f, detail),
+        Screen::Learned => draw_learned(c, f, detail),
+    }
+    let keys = match &c.screen {
+        Screen::Choose => " Enter pick  ↑↓ choose  q quit",
+        Screen::Busy(_) => " please wait",
+        Screen::Outcome { .. } => {
+            if c.current().is_some_and(|i| i.fix == FixKind::Manual) {
+                " y make the fix  w wizard  Esc gallery  q quit"
+            } else {
+                " w wizard  Esc gallery  q quit"
+            }
+        }
+        Screen::Learned => " Enter back to the gallery  q quit",
+    };
+    let line = Line::from(vec![
+        Span::styled(format!(" Scorecard: {} ", c.scorecard()), t.accent()),
+        Span::raw(keys),
+    ]);
+    f.render_widget(Paragraph::new(line), footer);
+}
+
+fn draw_list(c: &Chooser, f: &mut Frame, area: Rect) {
+    let t = &c.theme;
+    let mut lines = Vec::new();
+    for (i, (incident, score)) in c.incidents.iter().zip(&c.scores).enumerate() {
+        let (symbol, state) = if score.fixed {
+            ("✓", RowState::Done(Status::Pass))
+        } else if score.found {
+            ("!", RowState::Done(Status::Warn))
+        } else if score.tried {
+            ("✗", RowState::Done(Status::Fail))
+        } else {
+            ("·", RowState::Pending)
+        };
+        let mut line = Line::from(vec![
+            Span::styled(format!("{symbol} "), t.style(state)),
+            Span::raw(format!("{}. {}", i + 1, incident.name)),
+        ]);
+        if score.fixed {
+            line.push_span(Span::styled(format!("  {}", duration(score.time)), t.dim()));
+        }
+        if i == c.selected {
+            line = line.style(t.selected());
+        }
+        lines.push(line);
+    }
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .title(" Incidents ");
+    f.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn titled(title: &str) -> Block<'_> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Rounded)
+        .title(format!(" {title} "))
+}
+
+fn code_title(i: &Incident) -> String {
+    let title = Runbook::embedded()
+        .finding(i.teaches)
+        .map(|t| {
+            crate::runbook::fill(
+                &t.title,
+                &[("action", i.action.as_deref().unwrap_or("an action"))],
+            )
+        })
+        .unwrap_or_default();
+    format!("{} ({title})", i.teaches)
+}
+
+fn draw_ticket(c: &Chooser, f: &mut Frame, area: Rect) {
+    let t = &c.theme;
+    let Some(i) = c.current() else {
+        return;
+    };
+    let mut lines = vec![
+        Line::from(Span::styled(
+            i.title.clone(),
+            ratatui::style::Style::new().add_modifier(Modifier::BOLD),
+        )),
+        Line::raw(""),
+        Line::raw(i.ticket.trim().to_owned()),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("Teaches  ", t.dim()),
+            Span::raw(code_title(i)),
+        ]),
+        Line::from(vec![
+            Span::styled("Fixed by ", t.dim()),
+            Span::raw(match i.fix {
+                FixKind::Policy => "s3doctor's least-privilege policy (f, then y in the wizard)",
+                FixKind::Manual => "a change a person makes; s3doctor names it",
+            }),
+        ]),
+    ];
+    if let Screen::Busy(what) = &c.screen {
+        lines.push(Line::raw(""));
+        lines.push(Line::from(Span::styled(what.clone(), t.accent())));
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(titled("The ticket"))
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+fn draw_outcome(c: &Chooser, note: Option<&str>, f: &mut Frame, area: Rect) {
+    let t = &c.theme;
+    let Some(i) = c.current() else {
+        return;
+    };
+    let score = c.scores.get(c.selected).copied().unwrap_or_default();
+    let mut lines = vec![if score.found {
+        Line::from(Span::styled(
+            format!("✓ Found: {}", code_title(i)),
+            t.style(RowState::Done(Status::Pass)),
+        ))
+    } else {
+        Line::from(Span::styled(
+            format!(
+                "✗ The wizard has not shown {} yet: run every step (a) and read the red ones",
+                i.teaches
+            ),
+            t.style(RowState::Done(Status::Fail)),
+        ))
+    }];
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled(
+        "✗ Not fixed yet: a fresh check still finds it.",
+        t.style(RowState::Done(Status::Fail)),
+    )));
+    lines.push(Line::raw(""));
+    match i.fix {
+        FixKind::Policy => lines.push(Line::raw(
+            "In the wizard (w), f shows the least-privilege policy and y attaches it; s3doctor then re-runs the failed steps.",
+        )),
+        FixKind::Manual => {
+            lines.push(Line::raw(
+                "No policy s3doctor could attach fixes this one. The fix a person makes:",
+            ));
+            lines.push(Line::from(Span::styled(
+                format!("  {}", i.fix_by.as_deref().unwrap_or_default()),
+                t.accent(),
+            )));
+            lines.push(Line::raw(""));
+            lines.push(Line::raw(
+                "Press y to make that change in the emulator; s3doctor then checks again.",
+            ));
+        }
+    }
+    if let Some(note) = note {
+        lines.push(Line::raw(""));
+        lines.push(Line::from(Span::styled(note.to_owned(), t.accent())));
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(titled(&i.title))
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+fn draw_learned(c: &Chooser, f: &mut Frame, area: Rect) {
+    let t = &c.theme;
+    let Some(i) = c.current() else {
+        return;
+    };
+    let score = c.scores.get(c.selected).copied().unwrap_or_default();
+    let heading = |s: &str| Line::from(Span::styled(s.to_owned(), t.accent()));
+    let lines = vec![
+        Line::from(Span::styled(
+            format!("✓ Fixed and verified in {}", duration(score.time)),
+            t.style(RowState::Done(Status::Pass)),
+        )),
+        Line::raw(""),
+        heading("What you learned"),
+        Line::raw(crate::gallery::fill(i.learned.trim(), &c.names)),
+        Line::raw(""),
+        heading("What the fix changed"),
+        Line::raw(crate::gallery::fill(i.changed.trim(), &c.names)),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("More: ", t.dim()),
+            Span::raw(format!("s3doctor explain {}", i.teaches)),
+        ]),
+    ];
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(titled(&i.title))
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn arrows_choose_enter_picks_and_the_ends_hold() {
+        let mut c = Chooser::new(crate::gallery::embedded(), Theme::from_env());
+        assert_eq!(c.key(key(KeyCode::Up)), None);
+        assert_eq!(c.selected, 0);
+        for _ in 0..50 {
+            c.key(key(KeyCode::Down));
+        }
+        assert_eq!(c.selected, c.incidents.len() - 1);
+        assert_eq!(c.key(key(KeyCode::Enter)), Some(Pick::Start(c.selected)));
+        assert_eq!(c.key(key(KeyCode::Char('q'))), Some(Pick::Quit));
+    }
+
+    #[test]
+    fn y_makes_the_fix_only_for_manual_incidents() {
+        let mut c = Chooser::new(crate::gallery::embedded(), Theme::from_env());
+        c.screen = Screen::Outcome { note: None };
+        let policy = c
+            .incidents
+            .iter()
+            .position(|i| i.fix == FixKind::Policy)
+            .unwrap();
+        let manual = c
+            .incidents
+            .iter()
+            .position(|i| i.fix == FixKind::Manual)
+            .unwrap();
+        c.selected = policy;
+        assert_eq!(c.key(key(KeyCode::Char('y'))), None);
+        c.selected = manual;
+        assert_eq!(c.key(key(KeyCode::Char('y'))), Some(Pick::ApplyFix));
+        assert_eq!(c.key(key(KeyCode::Char('w'))), Some(Pick::Wizard));
+        assert_eq!(c.key(key(KeyCode::Esc)), None);
+        assert_eq!(c.screen, Screen::Choose);
+    }
+
+    #[test]
+    fn scorecard_counts_found_fixed_and_time() {
+        let mut c = Chooser::new(crate::gallery::embedded(), Theme::from_env());
+        let n = c.incidents.len();
+        c.scores[0] = Score {
+            tried: true,
+            found: true,
+            fixed: true,
+            time: Duration::from_secs(75),
+        };
+        c.scores[1] = Score {
+            tried: true,
+            found: true,
+            fixed: false,
+            time: Duration::from_secs(5),
+        };
+        assert_eq!(
+            c.scorecard(),
+            format!("found 2/{n}  fixed 1/{n}  time 1m 20s")
+        );
+    }
+}

@@ -1,0 +1,401 @@
+//! The demo's incident gallery against the emulator. Headless, each incident is seeded with
+//! `s3doctor demo --seed`, diagnosed with `s3doctor check` (it must produce the finding it
+//! teaches, and for deny/region/keys name the right non-policy remedy), fixed the way it
+//! teaches (`s3doctor fix --yes`, or the person's change with `demo --apply-fix`) and checked
+//! again. In tmux, the chooser and one full pick → diagnose → fix → "what you learned".
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::peer::{Peer, Run, codes};
+
+/// Every incident's names get this run's suffix: tests seed side by side on one emulator.
+fn suffix() -> String {
+    format!("-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
+}
+
+/// `s3doctor demo ARGS` with the emulator's admin as the profile `admin`.
+fn demo(peer: &Peer, dir: &Path, args: &[&str]) -> Run {
+    let mut run = Run::new(&["demo"])
+        .profiles(&[("admin", &peer.admin)])
+        .arg("--workdir")
+        .arg(&dir.display().to_string())
+        .arg("--endpoint-url")
+        .arg(&peer.url)
+        .arg("--admin-profile")
+        .arg("admin");
+    for a in args {
+        run = run.arg(a);
+    }
+    run
+}
+
+/// `s3doctor check` on a seeded incident as its app sees it (its .env, its access), with the
+/// admin profile so that policies can be read.
+async fn check(peer: &Peer, seeded: &Value) -> (i32, Value) {
+    let out = Run::new(&["check", "--format", "json"])
+        .profiles(&[("admin", &peer.admin)])
+        .unset("AWS_REGION")
+        .arg("--env-file")
+        .arg(seeded["env_file"].as_str().expect("env_file"))
+        .arg("--access")
+        .arg(seeded["access"].as_str().expect("access"))
+        .arg("--admin-profile")
+        .arg("admin")
+        .arg("--endpoint-url")
+        .arg(&peer.url)
+        .output()
+        .await;
+    (out.code, out.json())
+}
+
+/// Seeds, diagnoses, fixes and re-checks one incident; returns the first report.
+async fn incident(name: &str) -> Value {
+    let peer = Peer::get();
+    let spec = s3doctor::gallery::find(name).expect("incident in the gallery");
+    let dir = tempfile::tempdir().expect("workdir");
+    let sfx = suffix();
+    let suffix_arg = format!("--suffix={sfx}");
+
+    let out = demo(
+        &peer,
+        dir.path(),
+        &["--seed", "--incident", name, &suffix_arg],
+    )
+    .output()
+    .await;
+    assert_eq!(out.code, 0, "seeding {name}: {}", out.stderr);
+    let seeded = out.json();
+    assert_eq!(seeded["bucket"], format!("{}{sfx}", spec.app.bucket));
+    // What it prints never holds the secret that went into the app's .env.
+    let env = std::fs::read_to_string(seeded["env_file"].as_str().expect("env_file"))
+        .expect("the app's .env");
+    let secret = env
+        .lines()
+        .find_map(|l| l.strip_prefix("S3_SECRET_KEY="))
+        .expect("S3_SECRET_KEY");
+    assert!(!out.stdout.contains(secret) && !out.stderr.contains(secret));
+
+    let (code, report) = check(&peer, &seeded).await;
+    assert_eq!(code, 1, "{name} must fail first: {report:#}");
+    let taught = spec.teaches.as_str();
+    let finding = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| {
+            f["code"] == taught
+                && spec
+                    .action
+                    .as_deref()
+                    .is_none_or(|a| f["action"].as_str() == Some(a))
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} should teach {taught} {:?}, found {:?}",
+                spec.action,
+                codes(&report)
+            )
+        });
+
+    match spec.fix {
+        s3doctor::gallery::FixKind::Policy => {
+            assert!(
+                finding["remedy"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("least-privilege policy"),
+                "{finding:#}"
+            );
+            let out = Run::new(&["fix", "--yes", "--admin-profile", "admin"])
+                .profiles(&[("admin", &peer.admin)])
+                .unset("AWS_REGION")
+                .arg("--env-file")
+                .arg(seeded["env_file"].as_str().expect("env_file"))
+                .arg("--access")
+                .arg(seeded["access"].as_str().expect("access"))
+                .arg("--endpoint-url")
+                .arg(&peer.url)
+                .output()
+                .await;
+            assert_eq!(out.code, 0, "s3doctor fix on {name}: {}", out.stderr);
+            let (code, after) = check(&peer, &seeded).await;
+            assert_eq!(code, 0, "{name} after s3doctor fix: {after:#}");
+        }
+        s3doctor::gallery::FixKind::Manual => {
+            let mention = spec.remedy_mentions.as_deref().expect("remedy_mentions");
+            assert!(
+                finding["remedy"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains(mention),
+                "{name}: the remedy should say {mention:?}: {finding:#}"
+            );
+            // Not a policy problem: s3doctor offers no policy for it.
+            assert!(
+                !codes(&report).contains(&"permission.missing".to_owned()),
+                "{name}: {:?}",
+                codes(&report)
+            );
+            let out = demo(
+                &peer,
+                dir.path(),
+                &["--apply-fix", "--incident", name, &suffix_arg],
+            )
+            .output()
+            .await;
+            assert_eq!(out.code, 0, "the fix of {name}: {}", out.stderr);
+            let fixed = out.json();
+            let (code, after) = check(&peer, &fixed).await;
+            assert_eq!(code, 0, "{name} after its fix: {after:#}");
+        }
+    }
+    report
+}
+
+#[tokio::test]
+async fn runpod_no_permissions_is_fixed_by_the_generated_policy() {
+    let report = incident("runpod-no-permissions").await;
+    assert_eq!(report["identity"]["principal_type"], "user");
+}
+
+#[tokio::test]
+async fn delete_denied_names_the_deny_statement() {
+    let report = incident("delete-denied").await;
+    let deny = crate::peer::finding(&report, "permission.explicit-deny", Some("s3:DeleteObject"));
+    assert_eq!(deny["source"], "identity-policy");
+    assert!(
+        deny["remedy"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("DenyDelete")
+    );
+}
+
+#[tokio::test]
+async fn wrong_region_names_the_buckets_region() {
+    incident("wrong-region").await;
+}
+
+#[tokio::test]
+async fn rotated_key_is_an_unknown_key_id() {
+    incident("rotated-key").await;
+}
+
+#[tokio::test]
+async fn wrong_secret_is_a_signature_mismatch() {
+    incident("wrong-secret").await;
+}
+
+#[tokio::test]
+async fn policy_for_another_bucket_is_fixed_by_the_generated_policy() {
+    incident("policy-for-another-bucket").await;
+}
+
+#[tokio::test]
+async fn listbucket_on_objects_is_fixed_by_the_generated_policy() {
+    incident("listbucket-on-objects").await;
+}
+
+#[tokio::test]
+async fn bucket_policy_deny_is_found_in_the_bucket_policy() {
+    let report = incident("bucket-policy-deny").await;
+    let deny = crate::peer::finding(&report, "permission.explicit-deny", Some("s3:PutObject"));
+    assert_eq!(deny["source"], "bucket-policy");
+}
+
+#[tokio::test]
+async fn acl_disabled_is_found_from_object_ownership() {
+    incident("acl-disabled").await;
+}
+
+#[tokio::test]
+async fn every_gallery_incident_has_a_test_here() {
+    let this = include_str!("gallery.rs");
+    for i in s3doctor::gallery::embedded() {
+        assert!(
+            this.contains(&format!("incident(\"{}\")", i.name)),
+            "{} has no headless test",
+            i.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn list_prints_every_incident_and_an_unknown_one_is_bad_input() {
+    let out = Run::new(&["demo", "--list"]).output().await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(lines.len() >= 8, "{}", out.stdout);
+    assert!(
+        lines[0].starts_with("runpod-no-permissions "),
+        "{}",
+        out.stdout
+    );
+    let bad = Run::new(&["demo", "--incident", "nope", "--workdir", "/tmp"])
+        .output()
+        .await;
+    assert_eq!(bad.code, 2);
+    assert_eq!(bad.stderr.lines().count(), 1, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("runpod-no-permissions"),
+        "{}",
+        bad.stderr
+    );
+}
+
+/// The demo in tmux on a private socket.
+struct Tmux {
+    socket: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p", "-J"])
+            .output()
+            .expect("capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &str) {
+        let status = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", keys])
+            .status()
+            .expect("send-keys");
+        assert!(status.success());
+    }
+
+    /// Polls until the screen shows `text` twice in a row (a capture can catch half a frame).
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Duration::from_secs(60);
+        let start = Instant::now();
+        let mut seen = false;
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                if seen {
+                    return screen;
+                }
+                seen = true;
+            } else {
+                seen = false;
+            }
+            assert!(
+                start.elapsed() < deadline,
+                "waited {deadline:?} for {text:?}; the screen is:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+#[test]
+fn chooser_pick_diagnose_fix_and_what_you_learned_in_tmux() {
+    let peer = Peer::get();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).expect("workdir");
+    let creds = dir.path().join("credentials");
+    std::fs::write(
+        &creds,
+        format!(
+            "[admin]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            peer.admin.id, peer.admin.secret
+        ),
+    )
+    .expect("credentials");
+    let sfx = suffix();
+    let socket = format!("s3d-{}", uuid::Uuid::new_v4().simple());
+    let script = format!(
+        "cd {dir} && env -i PATH=\"$PATH\" HOME={dir} TERM=xterm-256color \
+         AWS_CONFIG_FILE={dir}/config AWS_SHARED_CREDENTIALS_FILE={creds} \
+         AWS_EC2_METADATA_DISABLED=true {bin} demo --workdir {work} --endpoint-url {url} \
+         --admin-profile admin --suffix={sfx}; echo \"EXIT=$?\"; sleep 600",
+        dir = dir.path().display(),
+        creds = creds.display(),
+        bin = env!("CARGO_BIN_EXE_s3doctor"),
+        work = work.display(),
+        url = peer.url,
+    );
+    let status = Command::new("tmux")
+        .args([
+            "-L",
+            &socket,
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            "100",
+            "-y",
+            "30",
+        ])
+        .arg(script)
+        .status()
+        .expect("tmux is installed");
+    assert!(status.success());
+    let tmux = Tmux { socket, _dir: dir };
+
+    // The chooser: where to start, every incident, the first ticket, the scorecard.
+    let screen = tmux.wait_for("Scorecard: found 0/");
+    assert!(screen.contains("Start here:"), "{screen}");
+    for i in s3doctor::gallery::embedded() {
+        assert!(screen.contains(&i.name), "{} missing:\n{screen}", i.name);
+    }
+    assert!(screen.contains("Ticket #1 (clipizy)"), "{screen}");
+    // ↓ shows the next ticket, ↑ comes back.
+    tmux.keys("Down");
+    tmux.wait_for("Ticket #2 (sselfie)");
+    tmux.keys("Up");
+    tmux.wait_for("Ticket #1 (clipizy)");
+
+    // Pick incident 1: seeded fresh, the wizard opens on it and says where to start.
+    tmux.keys("Enter");
+    let screen = tmux.wait_for("Start here: press a");
+    assert!(screen.contains(&format!("user/Runpod{sfx}")), "{screen}");
+    tmux.keys("a");
+    let screen = tmux.wait_for("— press f");
+    assert!(
+        screen.contains(&format!(
+            "no policy allows Runpod{sfx} to write to clipizy-dev{sfx}"
+        )),
+        "{screen}"
+    );
+    tmux.keys("f");
+    tmux.wait_for("iam:AttachUserPolicy");
+    tmux.keys("y");
+    tmux.wait_for("Fixed and verified: the failed steps pass now.");
+    tmux.keys("q");
+
+    // Back in the gallery: a fresh check, then what you learned and what the fix changed.
+    let screen = tmux.wait_for("What you learned");
+    assert!(screen.contains("What the fix changed"), "{screen}");
+    assert!(
+        screen.contains(&format!("s3doctor-clipizy-dev{sfx}-read-write")),
+        "{screen}"
+    );
+    assert!(screen.contains("found 1/"), "{screen}");
+    assert!(screen.contains("fixed 1/"), "{screen}");
+    tmux.keys("Enter");
+    tmux.wait_for("Enter pick");
+    tmux.keys("q");
+    let screen = tmux.wait_for("EXIT=");
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(
+        screen.contains("s3doctor demo: scorecard found 1/"),
+        "{screen}"
+    );
+}

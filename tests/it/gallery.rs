@@ -399,3 +399,47 @@ fn chooser_pick_diagnose_fix_and_what_you_learned_in_tmux() {
         "{screen}"
     );
 }
+
+/// The screen as text, one trimmed line per row.
+fn text(buffer: &ratatui::buffer::Buffer) -> String {
+    let area = buffer.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        let mut line = String::new();
+        for x in 0..area.width {
+            line.push_str(buffer[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The chooser as a newcomer first sees it, and "what you learned" after incident 1.
+#[test]
+fn chooser_and_what_you_learned_screens() {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use s3doctor::tui::chooser::{self, Chooser, Score, Screen};
+    use s3doctor::tui::theme::Theme;
+
+    let mut c = Chooser::new(s3doctor::gallery::embedded(), Theme { color: false });
+    let mut term = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
+    term.draw(|f| chooser::draw(&c, f)).expect("draw");
+    insta::with_settings!({ prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("gallery-chooser", text(term.backend().buffer()));
+    });
+
+    c.names = c.incidents[0].names("");
+    c.scores[0] = Score {
+        tried: true,
+        found: true,
+        fixed: true,
+        time: Duration::from_secs(83),
+    };
+    c.screen = Screen::Learned;
+    term.draw(|f| chooser::draw(&c, f)).expect("draw");
+    insta::with_settings!({ prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("gallery-learned", text(term.backend().buffer()));
+    });
+}

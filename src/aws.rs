@@ -86,10 +86,7 @@ impl Clients {
     /// S3 with path-style addressing when a custom endpoint is set (emulators, MinIO).
     pub fn from_sdk_config(sdk: &SdkConfig) -> Self {
         let path_style = sdk.endpoint_url().is_some();
-        let s3 = aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(path_style)
-            .interceptor(CallLog)
-            .build();
+        let s3 = s3_config(aws_sdk_s3::config::Builder::from(sdk), path_style).build();
         let sts = aws_sdk_sts::config::Builder::from(sdk)
             .interceptor(CallLog)
             .build();
@@ -107,17 +104,38 @@ impl Clients {
 
     /// An S3 client for another region (after a wrong-region finding, to keep checking).
     pub fn s3_in(&self, region: &str) -> aws_sdk_s3::Client {
-        let conf = aws_sdk_s3::config::Builder::from(&self.sdk)
-            .region(Region::new(region.to_owned()))
-            .force_path_style(self.path_style)
-            .interceptor(CallLog)
-            .build();
+        let conf = s3_config(
+            aws_sdk_s3::config::Builder::from(&self.sdk).region(Region::new(region.to_owned())),
+            self.path_style,
+        )
+        .build();
         aws_sdk_s3::Client::from_conf(conf)
     }
 
     /// The region the clients sign for.
     pub fn region(&self) -> Option<&str> {
         self.sdk.region().map(Region::as_ref)
+    }
+}
+
+/// S3's habits for custom endpoints (S3-compatible servers): path-style addressing, since
+/// their DNS rarely has a name per bucket, and checksums only when an operation requires one.
+/// Since early 2025 the SDK adds CRC32 checksum headers (and `aws-chunked` bodies) to every
+/// upload by default and validates response checksums; servers that predate this reject such
+/// uploads or answer without them, which would read as a failed upload that the app (on an
+/// older SDK) never sees. AWS itself keeps the SDK's defaults.
+fn s3_config(builder: aws_sdk_s3::config::Builder, custom: bool) -> aws_sdk_s3::config::Builder {
+    let builder = builder.force_path_style(custom).interceptor(CallLog);
+    if custom {
+        builder
+            .request_checksum_calculation(
+                aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired,
+            )
+            .response_checksum_validation(
+                aws_sdk_s3::config::ResponseChecksumValidation::WhenRequired,
+            )
+    } else {
+        builder
     }
 }
 

@@ -80,11 +80,13 @@ impl Status {
     }
 }
 
-/// Who the keys belong to, from sts:GetCallerIdentity.
+/// Who the keys belong to, from sts:GetCallerIdentity, or, on a server without STS, from what
+/// it says (the `ListBuckets` owner, `--expect-principal`): then `confirmed` is false.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Identity {
     pub principal: Principal,
     pub user_id: Option<String>,
+    pub confirmed: bool,
 }
 
 /// What a step learned that later steps use.
@@ -99,6 +101,8 @@ pub enum Fact {
     ProbeWritten(String),
     ProbeDeleted,
     ExistingKey(String),
+    /// What the endpoint is and offers (learned by the identity step).
+    Endpoint(crate::endpoint::Capabilities),
     /// The bucket encrypts new objects with KMS (the key id, or `aws:kms` when unnamed).
     KmsKey(String),
 }
@@ -117,10 +121,16 @@ pub type LoadedPolicies = Result<
 #[derive(Debug, Default)]
 pub struct RunCache {
     pub admin: tokio::sync::OnceCell<Result<Arc<Session>, String>>,
+    /// `sts:GetCallerIdentity` with the diagnosed keys: `(Arn, UserId)` or the failure. Asked
+    /// once; the identity step and the endpoint's capabilities both read it.
+    caller: tokio::sync::OnceCell<CallerAnswer>,
     pub identity_policies: tokio::sync::OnceCell<LoadedPolicies>,
     /// Each bucket's policy, read once for both policy steps.
     bucket_policies: std::sync::Mutex<HashMap<String, Arc<tokio::sync::OnceCell<BucketPolicy>>>>,
 }
+
+/// The answer to `sts:GetCallerIdentity`.
+pub type CallerAnswer = Result<(String, Option<String>), diagnose::Failure>;
 
 /// A bucket's policy: `None` when it has none.
 pub type BucketPolicy = Result<Option<crate::policy::NamedPolicy>, String>;
@@ -234,6 +244,37 @@ impl CheckContext {
 
     fn bucket(&self) -> &str {
         self.bucket.as_deref().unwrap_or_default()
+    }
+
+    /// `sts:GetCallerIdentity` with the diagnosed keys, asked once per run.
+    pub async fn caller(&self) -> Option<CallerAnswer> {
+        let session = self.session.as_ref()?;
+        let answer = self
+            .cache
+            .caller
+            .get_or_init(|| async {
+                match session.clients.sts.get_caller_identity().send().await {
+                    Ok(out) => Ok((
+                        out.arn().unwrap_or_default().to_owned(),
+                        out.user_id().map(str::to_owned),
+                    )),
+                    Err(err) => Err(diagnose::failure("GetCallerIdentity", &err)),
+                }
+            })
+            .await;
+        Some(answer.clone())
+    }
+
+    /// What the endpoint offers (STS or not, which server), learned once per run from the
+    /// `GetCallerIdentity` answer; AWS itself without a call.
+    pub async fn capabilities(&self) -> crate::endpoint::Capabilities {
+        let Some(endpoint) = self.endpoint() else {
+            return crate::endpoint::Capabilities::aws();
+        };
+        match self.caller().await {
+            Some(answer) => crate::endpoint::Capabilities::learn(endpoint, answer.as_ref().err()),
+            None => crate::endpoint::Capabilities::learn(endpoint, None),
+        }
     }
 
     /// The S3 client for this bucket: in the bucket's own region after a wrong-region finding.
@@ -372,7 +413,36 @@ pub async fn run(step: StepId, cx: &CheckContext) -> StepOutcome {
         StepId::BucketPolicy => policies::bucket_policy(cx).await,
         StepId::IdentityPolicies => policies::identity_policies(cx).await,
     };
-    outcome.unwrap_or_else(|skipped| skipped)
+    let mut outcome = outcome.unwrap_or_else(|skipped| skipped);
+    adapt_to_endpoint(&mut outcome, cx).await;
+    outcome
+}
+
+/// On a server without IAM managed policies (no STS: Ceph RGW, R2, …), "attach a policy" is
+/// a remedy that does not exist there: a missing permission is granted by a statement in the
+/// bucket policy instead.
+async fn adapt_to_endpoint(outcome: &mut StepOutcome, cx: &CheckContext) {
+    let missing = |f: &Finding| f.code == FindingCode::PermissionMissing;
+    if cx.endpoint().is_none() || !outcome.findings.iter().any(missing) {
+        return;
+    }
+    let caps = cx.capabilities().await;
+    if !caps.s3_only() {
+        return;
+    }
+    let principal = cx
+        .identity
+        .as_ref()
+        .map(|i| i.principal.arn.clone())
+        .unwrap_or_else(|| "the app's user".to_owned());
+    for f in outcome.findings.iter_mut().filter(|f| missing(f)) {
+        f.remedy = format!(
+            "{} has no IAM managed policies to attach: allow {} to {principal} with a statement in the bucket policy of {}, written with the bucket owner's keys (`s3doctor fix --admin-profile OWNER` shows the statement, adds it after confirmation without touching the others, and `--undo` removes it).",
+            caps.kind.label(),
+            f.action.as_deref().unwrap_or("the action"),
+            f.bucket.as_deref().unwrap_or("the bucket"),
+        );
+    }
 }
 
 /// A check's result type: `Err` carries an early outcome (usually a skip).

@@ -67,6 +67,8 @@ pub struct SessionInfo {
     pub credential_source: Option<String>,
     pub key_id_hint: Option<String>,
     pub identity: Option<Identity>,
+    /// What the endpoint is and offers, once the identity step learned it.
+    pub endpoint: Option<crate::endpoint::Capabilities>,
 }
 
 /// What the engine tells its views.
@@ -83,6 +85,7 @@ pub enum EngineEvent {
 struct State {
     session: Option<Arc<Session>>,
     identity: Option<Identity>,
+    endpoint: Option<crate::endpoint::Capabilities>,
     buckets: HashMap<String, BucketState>,
     results: HashMap<Unit, StepResult>,
 }
@@ -339,6 +342,10 @@ impl Engine {
                     state.buckets.entry(bucket).or_default().existing_key = Some(k)
                 }
                 Fact::KmsKey(k) => state.buckets.entry(bucket).or_default().kms_key = Some(k),
+                Fact::Endpoint(c) => {
+                    state.endpoint = Some(c);
+                    session_changed = true;
+                }
             }
         }
         if session_changed {
@@ -384,5 +391,6 @@ fn session_info(state: &State) -> SessionInfo {
         credential_source: state.session.as_ref().map(|s| s.credential_source.clone()),
         key_id_hint: state.session.as_ref().map(|s| s.key_id_hint.clone()),
         identity: state.identity.clone(),
+        endpoint: state.endpoint.clone(),
     }
 }

@@ -24,6 +24,8 @@ pub enum FindingCode {
     EndpointUnreachable,
     #[serde(rename = "endpoint.throttled")]
     Throttled,
+    #[serde(rename = "endpoint.unsupported")]
+    EndpointUnsupported,
     #[serde(rename = "bucket.not-found")]
     BucketNotFound,
     #[serde(rename = "bucket.wrong-region")]
@@ -49,7 +51,7 @@ pub enum FindingCode {
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 19] = [
+    pub const ALL: [FindingCode; 20] = [
         FindingCode::CredentialsMissing,
         FindingCode::InvalidKeyId,
         FindingCode::SignatureMismatch,
@@ -58,6 +60,7 @@ impl FindingCode {
         FindingCode::UnexpectedPrincipal,
         FindingCode::EndpointUnreachable,
         FindingCode::Throttled,
+        FindingCode::EndpointUnsupported,
         FindingCode::BucketNotFound,
         FindingCode::WrongRegion,
         FindingCode::PermissionMissing,
@@ -82,6 +85,7 @@ impl FindingCode {
             FindingCode::UnexpectedPrincipal => "credentials.unexpected-principal",
             FindingCode::EndpointUnreachable => "endpoint.unreachable",
             FindingCode::Throttled => "endpoint.throttled",
+            FindingCode::EndpointUnsupported => "endpoint.unsupported",
             FindingCode::BucketNotFound => "bucket.not-found",
             FindingCode::WrongRegion => "bucket.wrong-region",
             FindingCode::PermissionMissing => "permission.missing",

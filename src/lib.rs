@@ -1,7 +1,8 @@
 //! s3doctor: diagnose and fix "uploads to S3 return 403".
 //!
 //! - engine: `runbook` (the checklist as data) → `engine` (schedules) → `checks` (live
-//!   calls) → `diagnose` (errors → findings); `aws` builds every client.
+//!   calls) → `diagnose` (errors → findings); `aws` builds every client; `endpoint` says what a
+//!   custom endpoint is and offers.
 //! - policy: `policy` (model, generator, evaluator) and `remedy` (plan → confirm → apply → verify).
 //! - views: `report` (text, JSON, Markdown) and `tui` (the wizard); `cli` and `commands` on top.
 //! - parsers of input: `arn`, `bucket_name`, `envfile`.
@@ -15,6 +16,7 @@ pub mod commands;
 pub mod demo;
 pub mod diagnose;
 pub mod docs;
+pub mod endpoint;
 pub mod engine;
 pub mod envfile;
 pub mod explain;

@@ -118,6 +118,7 @@ impl Plan {
         let identity = crate::checks::Identity {
             principal: self.principal.clone(),
             user_id: None,
+            confirmed: true,
         };
         md.push_str(&export::fix_markdown(
             &self.document,

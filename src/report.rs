@@ -19,6 +19,8 @@ pub struct Target {
     pub buckets: Vec<String>,
     pub region: Option<String>,
     pub endpoint: Option<String>,
+    /// What the endpoint was found to be (`aws`, `ceph-rgw`, `s3-compatible`, …).
+    pub endpoint_kind: Option<crate::endpoint::EndpointKind>,
     pub profile: Option<String>,
     pub credential_source: Option<String>,
     pub access: Access,
@@ -30,6 +32,9 @@ pub struct IdentityReport {
     pub account: String,
     pub principal_type: String,
     pub principal_name: String,
+    /// False when the server has no STS and the principal is what it said (ListBuckets owner)
+    /// or what `--expect-principal` named.
+    pub confirmed: bool,
 }
 
 impl From<&Identity> for IdentityReport {
@@ -39,8 +44,27 @@ impl From<&Identity> for IdentityReport {
             account: i.principal.account.clone(),
             principal_type: i.principal.kind.as_str().to_owned(),
             principal_name: i.principal.name.clone(),
+            confirmed: i.confirmed,
         }
     }
+}
+
+impl IdentityReport {
+    /// "account 123…", or, on a server without STS, that the server named the principal.
+    fn whose(&self) -> String {
+        match (self.confirmed, self.account.is_empty()) {
+            (true, _) => format!("account {}", self.account),
+            (false, true) => "unconfirmed: named by the server".to_owned(),
+            (false, false) => format!("tenant {}, unconfirmed: named by the server", self.account),
+        }
+    }
+}
+
+/// `  (Ceph RGW)` after a custom endpoint, once the run learned what it is.
+fn kind_suffix(t: &Target) -> String {
+    t.endpoint_kind
+        .map(|k| format!("  ({})", k.label()))
+        .unwrap_or_default()
 }
 
 /// A whole run, as every output format shows it.
@@ -84,6 +108,7 @@ impl Report {
                 buckets: run.buckets.clone(),
                 region: info.region.clone(),
                 endpoint: settings.endpoint.clone(),
+                endpoint_kind: info.endpoint.as_ref().map(|c| c.kind),
                 profile: settings.profile.clone(),
                 credential_source: info.credential_source.clone(),
                 access: run.access,
@@ -213,8 +238,11 @@ pub fn to_text(report: &Report, color: bool) -> String {
         Some(i) => {
             let _ = writeln!(
                 out,
-                "  principal    {} ({} {}, account {})",
-                i.arn, i.principal_type, i.principal_name, i.account
+                "  principal    {} ({} {}, {})",
+                i.arn,
+                i.principal_type,
+                i.principal_name,
+                i.whose()
             );
         }
         None => {
@@ -237,7 +265,7 @@ pub fn to_text(report: &Report, color: bool) -> String {
         t.credential_source.as_deref().unwrap_or("none found")
     );
     if let Some(e) = &t.endpoint {
-        let _ = writeln!(out, "  endpoint     {e}");
+        let _ = writeln!(out, "  endpoint     {e}{}", kind_suffix(t));
     }
     let _ = writeln!(out);
     let mut last_bucket: Option<&str> = None;
@@ -329,8 +357,11 @@ pub fn to_markdown(report: &Report) -> String {
         Some(i) => {
             let _ = writeln!(
                 md,
-                "- **Principal:** `{}` ({} `{}`, account {})",
-                i.arn, i.principal_type, i.principal_name, i.account
+                "- **Principal:** `{}` ({} `{}`, {})",
+                i.arn,
+                i.principal_type,
+                i.principal_name,
+                i.whose()
             );
         }
         None => {
@@ -353,7 +384,7 @@ pub fn to_markdown(report: &Report) -> String {
         t.credential_source.as_deref().unwrap_or("none found")
     );
     if let Some(e) = &t.endpoint {
-        let _ = writeln!(md, "- **Endpoint:** {e}");
+        let _ = writeln!(md, "- **Endpoint:** {e}{}", kind_suffix(t));
     }
     let _ = writeln!(md);
     if !report.findings.is_empty() {

@@ -102,6 +102,11 @@ pub(super) async fn region(cx: &CheckContext) -> CheckResult {
         }
     };
     let fact = Fact::BucketRegion(bucket_region.clone());
+    if session.region.as_deref() != Some(bucket_region.as_str())
+        && let Some(outcome) = own_region_name(cx, &bucket_region).await
+    {
+        return Ok(outcome.with_fact(fact));
+    }
     match &session.region {
         Some(configured) if *configured == bucket_region => {
             Ok(StepOutcome::pass(format!("{bucket} is in {bucket_region}, as configured")).with_fact(fact))
@@ -135,6 +140,39 @@ pub(super) async fn region(cx: &CheckContext) -> CheckResult {
         .with_fact(fact.clone())
         .with_fact(Fact::UseRegion(bucket_region))),
     }
+}
+
+/// On a custom endpoint whose location names are its own (an S3-only server such as Ceph RGW,
+/// whose GetBucketLocation answers its zonegroup, or any name that is not an AWS region: R2's
+/// `auto`), a different name is a problem only when the server rejects requests signed for the
+/// configured region. One HeadBucket signed for it tells; `None` when it is rejected (then the
+/// usual wrong-region finding follows) or when the names are AWS's to compare.
+async fn own_region_name(cx: &CheckContext, bucket_region: &str) -> Option<StepOutcome> {
+    cx.endpoint()?;
+    let caps = cx.capabilities().await;
+    if !caps.s3_only() && crate::endpoint::is_aws_region(bucket_region) {
+        return None;
+    }
+    let session = cx.session().ok()?;
+    let bucket = cx.bucket();
+    let signing = session
+        .clients
+        .region()
+        .unwrap_or(crate::aws::FALLBACK_REGION);
+    if let Err(err) = session.clients.s3.head_bucket().bucket(bucket).send().await {
+        let failure = diagnose::failure("HeadBucket", &err);
+        if matches!(failure.class, Class::WrongRegion(_)) {
+            return None;
+        }
+    }
+    let configured = match &session.region {
+        Some(r) => format!("the configured region {r}"),
+        None => format!("{signing} (no region is configured)"),
+    };
+    Some(StepOutcome::pass(format!(
+        "{} calls {bucket}'s location \"{bucket_region}\" (its own name, not an AWS region to compare) and accepts requests signed for {configured}",
+        caps.kind.label()
+    )))
 }
 
 /// GetBucketLocation's historical answers: empty means us-east-1, `EU` means eu-west-1.

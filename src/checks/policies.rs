@@ -165,6 +165,14 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
             )));
         }
     }
+    let caps = cx.capabilities().await;
+    if caps.s3_only() {
+        return Err(StepOutcome::skip(format!(
+            "{} has no STS and no IAM managed policies: what {} may do there is decided by the bucket policy (the bucket-policy step) and the bucket owner's grants",
+            caps.kind.label(),
+            p.name
+        )));
+    }
     let (session, who) = reader(cx).await?;
     let iam = &session.clients.iam;
     // Every bucket's step needs the same policies: read them once per run.
@@ -442,12 +450,23 @@ async fn bucket_settings(cx: &CheckContext) -> CheckResult {
             n => format!("Block Public Access: {n} of 4 settings on"),
         });
     }
-    if let Ok(out) = s3
+    let server = cx.capabilities().await.kind.label();
+    let ownership = s3
         .get_bucket_ownership_controls()
         .bucket(bucket)
         .send()
-        .await
-    {
+        .await;
+    // A 200 without the operation's document (Ceph RGW answers a bucket listing) is a server
+    // that does not know the sub-resource: not supported, never "no configuration".
+    let ownership_unsupported = match &ownership {
+        Ok(out) => out.ownership_controls().is_none(),
+        Err(err) => answered_200(err),
+    };
+    if ownership_unsupported {
+        notes.push(format!("Object Ownership: not supported by {server}"));
+        findings.push(unsupported(cx, "s3:GetBucketOwnershipControls"));
+    }
+    if let Ok(out) = ownership {
         let enforced = out
             .ownership_controls()
             .map(|c| c.rules())
@@ -470,7 +489,16 @@ async fn bucket_settings(cx: &CheckContext) -> CheckResult {
             }
         }
     }
-    if let Ok(out) = s3.get_bucket_encryption().bucket(bucket).send().await {
+    let encryption = s3.get_bucket_encryption().bucket(bucket).send().await;
+    let encryption_unsupported = match &encryption {
+        Ok(out) => out.server_side_encryption_configuration().is_none(),
+        Err(err) => answered_200(err),
+    };
+    if encryption_unsupported {
+        notes.push(format!("default encryption: not supported by {server}"));
+        findings.push(unsupported(cx, "s3:GetEncryptionConfiguration"));
+    }
+    if let Ok(out) = encryption {
         let kms = out
             .server_side_encryption_configuration()
             .map(|c| c.rules())
@@ -498,11 +526,43 @@ async fn bucket_settings(cx: &CheckContext) -> CheckResult {
         );
     }
     let detail = format!("read with {who}: {}", notes.join("; "));
-    if findings.is_empty() {
+    if !findings.iter().any(Finding::is_error) {
+        if !findings.is_empty() {
+            let mut o = StepOutcome::pass(detail);
+            o.findings = findings;
+            return Ok(o);
+        }
         Ok(StepOutcome::pass(detail))
     } else {
         let mut o = StepOutcome::failed(detail);
         o.findings = findings;
         Ok(o)
     }
+}
+
+/// An error whose HTTP status was 200: the server answered, but not with the operation's
+/// document (the SDK could not read it).
+fn answered_200<E>(
+    err: &aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> bool {
+    err.raw_response()
+        .is_some_and(|r| r.status().as_u16() == 200)
+}
+
+/// `endpoint.unsupported` (a warning): the server does not implement `action`'s call.
+fn unsupported(cx: &CheckContext, action: &str) -> Finding {
+    let mut f = FindingSpec {
+        code: FindingCode::EndpointUnsupported,
+        step: StepId::BucketPolicy,
+        facts: cx.facts(Some(action)),
+        source: None,
+        statement: None,
+        evidence: None,
+    }
+    .build();
+    f.severity = Severity::Warning;
+    f
 }

@@ -300,6 +300,7 @@ mod tests {
         let identity = Identity {
             principal: crate::arn::parse_principal(arn).expect("arn"),
             user_id: None,
+            confirmed: true,
         };
         prepare(Inputs {
             engine: &engine,

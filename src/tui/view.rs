@@ -54,12 +54,20 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect, compact: bool) {
     let who = match &app.session.identity {
         Some(i) => vec![
             Span::styled(i.principal.arn.clone(), t.accent()),
-            Span::raw(format!(
-                "  ({} {}, account {})",
-                i.principal.kind.as_str(),
-                i.principal.name,
-                i.principal.account
-            )),
+            Span::raw(if i.confirmed {
+                format!(
+                    "  ({} {}, account {})",
+                    i.principal.kind.as_str(),
+                    i.principal.name,
+                    i.principal.account
+                )
+            } else {
+                format!(
+                    "  ({} {}, unconfirmed: named by the server)",
+                    i.principal.kind.as_str(),
+                    i.principal.name
+                )
+            }),
         ],
         None if app.session.credential_source.is_some() => {
             vec![Span::styled("checking who the keys belong to…", t.dim())]

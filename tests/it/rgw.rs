@@ -267,13 +267,243 @@ async fn rgw_endpoint_down_is_unreachable() {
     );
 }
 
-#[allow(dead_code)]
+/// Allows list/get/put to `principal` and denies delete (Sid `NoDeletes`), plus a statement
+/// for someone else that must survive every change s3doctor makes.
 fn app_policy(bucket: &str, principal: &str) -> Value {
     json!({"Version": "2012-10-17", "Statement": [
         {"Sid": "AppReadWrite", "Effect": "Allow", "Principal": {"AWS": [principal]},
          "Action": ["s3:ListBucket", "s3:GetObject", "s3:PutObject"],
          "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")]},
         {"Sid": "NoDeletes", "Effect": "Deny", "Principal": {"AWS": [principal]},
-         "Action": ["s3:DeleteObject"], "Resource": [format!("arn:aws:s3:::{bucket}/*")]}
+         "Action": ["s3:DeleteObject"], "Resource": [format!("arn:aws:s3:::{bucket}/*")]},
+        {"Sid": "OtherReads", "Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam:::user/s3doctor-other"]},
+         "Action": ["s3:GetObject"], "Resource": [format!("arn:aws:s3:::{bucket}/*")]}
     ]})
+}
+
+fn findings_of<'a>(report: &'a Value, code: &str) -> Vec<&'a Value> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == code)
+        .collect()
+}
+
+/// Every finding's text, for "never says X" assertions.
+fn all_text(report: &Value) -> String {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| format!("{} {} {}", f["title"], f["summary"], f["remedy"]))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[tokio::test]
+async fn rgw_the_bucket_owner_is_healthy_with_an_unconfirmed_principal_and_no_wrong_region() {
+    let rgw =
+        rgw!("rgw_the_bucket_owner_is_healthy_with_an_unconfirmed_principal_and_no_wrong_region");
+    let bucket = rgw.bucket().await;
+    let (out, report) = rgw.check(&rgw.owner, &bucket, &[]).await;
+
+    assert_eq!(out.code, 0, "{report:#}\n{}", out.stderr);
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["target"]["endpoint_kind"], "ceph-rgw");
+    // No STS: the principal is what RGW's ListBuckets says, in RGW's own ARN form.
+    assert_eq!(status(&report, "identity", None), "pass");
+    assert_eq!(
+        report["identity"]["arn"],
+        "arn:aws:iam:::user/s3doctor-owner"
+    );
+    assert_eq!(report["identity"]["confirmed"], false);
+    // The zonegroup `default` is RGW's name, not an AWS region to compare with us-east-1.
+    assert_eq!(status(&report, "bucket-region", Some(&bucket)), "pass");
+    for step in [
+        "bucket-exists",
+        "list-objects",
+        "put-object",
+        "get-object",
+        "delete-object",
+        "bucket-policy",
+    ] {
+        assert_eq!(
+            status(&report, step, Some(&bucket)),
+            "pass",
+            "{step}: {report:#}"
+        );
+    }
+    // RGW answers ?ownershipControls and ?encryption with a bucket listing: not supported,
+    // said as a warning, never read as "no configuration".
+    let unsupported = findings_of(&report, "endpoint.unsupported");
+    assert_eq!(unsupported.len(), 2, "{report:#}");
+    assert!(unsupported.iter().all(|f| f["severity"] == "warning"));
+    let other: Vec<String> = codes(&report)
+        .into_iter()
+        .filter(|c| c != "endpoint.unsupported")
+        .collect();
+    assert_eq!(other, Vec::<String>::new(), "{report:#}");
+    let policy_step = crate::peer::detail(&report, "bucket-policy", Some(&bucket));
+    assert!(
+        policy_step.contains("not supported by Ceph RGW"),
+        "{policy_step}"
+    );
+    // The probe is gone.
+    assert!(rgw.keys(&bucket).await.is_empty());
+    // The text report names the server and says the principal is unconfirmed.
+    let text = rgw
+        .run(&rgw.url, &rgw.owner, &["check", "--bucket", &bucket])
+        .output()
+        .await;
+    assert_eq!(text.code, 0, "{}", text.stdout);
+    assert!(text.stdout.contains("(Ceph RGW)"), "{}", text.stdout);
+    assert!(text.stdout.contains("unconfirmed"), "{}", text.stdout);
+}
+
+#[tokio::test]
+async fn rgw_a_tenants_user_is_named_in_rgws_tenant_arn_form() {
+    let rgw = rgw!("rgw_a_tenants_user_is_named_in_rgws_tenant_arn_form");
+    let bucket = rgw.bucket().await;
+    let (_, report) = rgw.check(&rgw.tenant, &bucket, &["--read-only"]).await;
+    assert_eq!(
+        report["identity"]["arn"], "arn:aws:iam::s3dtenant:user/s3doctor-app",
+        "{report:#}"
+    );
+    assert_eq!(report["identity"]["principal_name"], "s3doctor-app");
+}
+
+#[tokio::test]
+async fn rgw_expect_principal_tells_keys_of_someone_else() {
+    let rgw = rgw!("rgw_expect_principal_tells_keys_of_someone_else");
+    let bucket = rgw.bucket().await;
+    let (out, report) = rgw
+        .check(&rgw.other, &bucket, &["--expect-principal", "s3doctor-app"])
+        .await;
+    assert_eq!(out.code, 1, "{report:#}");
+    let f = &findings_of(&report, "credentials.unexpected-principal")[0];
+    assert_eq!(f["evidence"]["operation"], "ListBuckets", "{f:#}");
+}
+
+#[tokio::test]
+async fn rgw_a_second_user_without_a_grant_is_refused_and_told_to_use_the_bucket_policy() {
+    let rgw =
+        rgw!("rgw_a_second_user_without_a_grant_is_refused_and_told_to_use_the_bucket_policy");
+    let bucket = rgw.bucket().await;
+    let (out, report) = rgw.check(&rgw.other, &bucket, &[]).await;
+
+    assert_eq!(out.code, 1, "{report:#}");
+    assert_eq!(status(&report, "identity", None), "pass");
+    assert_eq!(status(&report, "list-objects", Some(&bucket)), "fail");
+    assert_eq!(status(&report, "put-object", Some(&bucket)), "fail");
+    let missing = findings_of(&report, "permission.missing");
+    assert!(!missing.is_empty(), "{report:#}");
+    for f in &missing {
+        let remedy = f["remedy"].as_str().expect("remedy");
+        assert!(remedy.contains("bucket policy"), "{remedy}");
+        assert!(
+            remedy.contains("arn:aws:iam:::user/s3doctor-other"),
+            "{remedy}"
+        );
+    }
+    // Nothing that does not exist on RGW.
+    let text = all_text(&report);
+    for never in [
+        "Attach a least-privilege policy",
+        "IAM console",
+        "managed policy that",
+    ] {
+        assert!(!text.contains(never), "{never}: {text}");
+    }
+    assert!(
+        crate::peer::detail(&report, "identity-policies", Some(&bucket))
+            .contains("no IAM managed policies"),
+        "{report:#}"
+    );
+    // No credential or region problem is blamed.
+    assert!(
+        codes(&report)
+            .iter()
+            .all(|c| c.starts_with("permission.") || c == "endpoint.unsupported"),
+        "{report:#}"
+    );
+}
+
+#[tokio::test]
+async fn rgw_a_bucket_policy_deny_on_delete_is_named_by_its_sid_and_no_allow_is_offered() {
+    let rgw =
+        rgw!("rgw_a_bucket_policy_deny_on_delete_is_named_by_its_sid_and_no_allow_is_offered");
+    let bucket = rgw.bucket().await;
+    rgw.put_policy(
+        &bucket,
+        &app_policy(&bucket, "arn:aws:iam:::user/s3doctor-app"),
+    )
+    .await;
+    let mut run = rgw
+        .run(
+            &rgw.url,
+            &rgw.user,
+            &["check", "--format", "json", "--bucket", &bucket],
+        )
+        .profiles(&[("owner", &rgw.owner)]);
+    run = run.arg("--admin-profile").arg("owner");
+    let out = run.output().await;
+    let report = out.json();
+
+    assert_eq!(out.code, 1, "{report:#}");
+    for step in ["list-objects", "put-object", "get-object"] {
+        assert_eq!(status(&report, step, Some(&bucket)), "pass", "{step}");
+    }
+    assert_eq!(status(&report, "delete-object", Some(&bucket)), "fail");
+    let deny = crate::peer::finding(&report, "permission.explicit-deny", Some("s3:DeleteObject"));
+    assert_eq!(deny["source"], "bucket-policy", "{deny:#}");
+    assert_eq!(deny["statement"]["sid"], "NoDeletes", "{deny:#}");
+    // An Allow cannot beat the Deny: none is offered.
+    assert!(
+        findings_of(&report, "permission.missing").is_empty(),
+        "{report:#}"
+    );
+    assert_eq!(report["policy"], Value::Null, "{report:#}");
+    // The probe the app could not delete was removed with the owner's keys.
+    assert!(rgw.keys(&bucket).await.is_empty());
+}
+
+#[tokio::test]
+async fn rgw_zonegroups_named_like_an_aws_region_or_not_are_never_a_wrong_region() {
+    let rgw = rgw!("rgw_zonegroups_named_like_an_aws_region_or_not_are_never_a_wrong_region");
+    let bucket = rgw.bucket().await;
+    for (url, zonegroup) in [
+        (&rgw.url, "default"),
+        (&rgw.awslike_url, rgw.awslike_zonegroup.as_str()),
+    ] {
+        for region in ["us-east-1", "eu-central-1"] {
+            let out = rgw
+                .run(
+                    url,
+                    &rgw.owner,
+                    &[
+                        "check",
+                        "--format",
+                        "json",
+                        "--read-only",
+                        "--bucket",
+                        &bucket,
+                    ],
+                )
+                .env("AWS_REGION", region)
+                .output()
+                .await;
+            let report = out.json();
+            assert_eq!(out.code, 0, "{zonegroup} / {region}: {report:#}");
+            assert!(
+                !codes(&report).contains(&"bucket.wrong-region".to_owned()),
+                "{report:#}"
+            );
+            let d = crate::peer::detail(&report, "bucket-region", Some(&bucket));
+            assert!(
+                d.contains(&format!("\"{zonegroup}\"")) && d.contains(region),
+                "{d}"
+            );
+        }
+    }
 }

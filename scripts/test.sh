@@ -48,13 +48,13 @@ if [[ "$rgw_mode" == auto ]]; then
 fi
 rgw_skip=''
 rgw_bg=''
-rgw_registry=$(mktemp "${TMPDIR:-/tmp}/s3doctor-rgw-registry.XXXXXX")
+rgw_registry=''
 stop_peers() {
   if [[ -n "$rgw_bg" ]]; then
     kill -TERM "$rgw_bg" 2>/dev/null || true
     wait "$rgw_bg" 2>/dev/null || true
   fi
-  rgw_stop_registered "$rgw_registry"
+  if [[ -n "$rgw_registry" ]]; then rgw_stop_registered "$rgw_registry"; fi
   peer_stop
 }
 trap 'stop_peers' EXIT
@@ -63,6 +63,7 @@ trap 'exit 143' TERM
 if [[ "$rgw_mode" == on ]]; then
   if rgw_install; then
     say "Ceph RGW: starting in the background"
+    rgw_registry=$(mktemp "${TMPDIR:-/tmp}/s3doctor-rgw-registry.XXXXXX")
     (
       trap - EXIT
       S3DOCTOR_RGW_REGISTRY=$rgw_registry rgw_start >/dev/null

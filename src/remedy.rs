@@ -3,6 +3,7 @@
 //! make, applying it idempotently, and verifying that the failed steps now pass.
 
 pub mod apply;
+pub mod bucket_policy;
 pub mod command;
 pub mod export;
 pub mod plan;

@@ -96,11 +96,15 @@ impl Report {
         info: &SessionInfo,
     ) -> Report {
         let findings = dedupe(steps.iter().flat_map(|s| s.findings.iter().cloned()));
+        // A server without IAM managed policies gets no IAM policy to attach: `fix` writes a
+        // bucket-policy statement there instead.
+        let s3_only = info.endpoint.as_ref().is_some_and(|c| c.s3_only());
         let policy = policy_for(
             &findings,
             run.access,
             run.prefix_scoped.then_some(run.prefix.as_str()),
-        );
+        )
+        .filter(|_| !s3_only);
         Report {
             schema: SCHEMA,
             ok: !findings.iter().any(Finding::is_error),

@@ -49,6 +49,14 @@ pub async fn prepare(inputs: Inputs<'_>) -> Result<Plan, String> {
             )
         })
         .collect();
+    if let Some(caps) = inputs.engine.session_info().await.endpoint
+        && caps.s3_only()
+    {
+        return Err(format!(
+            "{} has no IAM managed policies to attach: the fix is a statement in the bucket policy, which `s3doctor fix --admin-profile OWNER` (the bucket owner's keys) shows, adds after confirmation and removes with --undo",
+            caps.kind.label()
+        ));
+    }
     let prefix = run.prefix_scoped.then_some(run.prefix.as_str());
     let Some(document) = report::policy_for(&findings, run.access, prefix) else {
         return Err(match caveats.first() {
@@ -154,7 +162,7 @@ pub async fn prepare(inputs: Inputs<'_>) -> Result<Plan, String> {
 }
 
 /// The failed rows a policy can fix, the warnings, and what must re-run with them.
-fn verify_rows(engine: &Engine, results: &[StepResult]) -> Vec<Unit> {
+pub(crate) fn verify_rows(engine: &Engine, results: &[StepResult]) -> Vec<Unit> {
     let mut rows: Vec<Unit> = Vec::new();
     // Warnings re-run too (a region that could not be read for want of
     // s3:GetBucketLocation turns green with the policy); only failures decide the verdict.

@@ -9,7 +9,6 @@ use serde_json::{Value, json};
 use crate::peer::{Keys, Output, Run, closed_port, codes, s3_client, status, unique};
 
 /// The RGW peer: its two endpoints and the users `scripts/rgw.sh` seeded.
-#[allow(dead_code)] // the policy tests use the rest
 pub struct Rgw {
     /// radosgw whose zonegroup api_name is `default` (the stock install).
     pub url: String,
@@ -35,7 +34,6 @@ fn keys(name: &str, role: &str) -> Option<Keys> {
     })
 }
 
-#[allow(dead_code)] // the policy tests use the rest
 impl Rgw {
     /// The peer, or `None` after one loud line when `scripts/test.sh` did not start it.
     pub fn get(test: &str) -> Option<Rgw> {
@@ -506,4 +504,87 @@ async fn rgw_zonegroups_named_like_an_aws_region_or_not_are_never_a_wrong_region
             );
         }
     }
+}
+
+#[tokio::test]
+async fn rgw_the_bucket_policy_fix_is_applied_verified_and_undone_keeping_every_other_statement() {
+    let rgw = rgw!(
+        "rgw_the_bucket_policy_fix_is_applied_verified_and_undone_keeping_every_other_statement"
+    );
+    let bucket = rgw.bucket().await;
+    let original = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "OtherReads", "Effect": "Allow",
+         "Principal": {"AWS": ["arn:aws:iam:::user/s3doctor-other"]},
+         "Action": ["s3:GetObject"], "Resource": [format!("arn:aws:s3:::{bucket}/*")]},
+        {"Sid": "NoOneDeletesArchive", "Effect": "Deny", "Principal": {"AWS": ["*"]},
+         "Action": ["s3:DeleteObject"], "Resource": [format!("arn:aws:s3:::{bucket}/archive/*")]}
+    ]});
+    rgw.put_policy(&bucket, &original).await;
+    let fix = |args: &[&str]| {
+        let mut run = rgw
+            .run(
+                &rgw.url,
+                &rgw.user,
+                &["fix", "--bucket", &bucket, "--admin-profile", "owner"],
+            )
+            .profiles(&[("owner", &rgw.owner)]);
+        for a in args {
+            run = run.arg(a);
+        }
+        run
+    };
+
+    // Without --yes (and no terminal) nothing changes.
+    let refused = fix(&[]).output().await;
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert_eq!(rgw.policy(&bucket).await, Some(original.clone()));
+
+    let out = fix(&["--yes"]).output().await;
+    assert_eq!(
+        out.code, 0,
+        "stdout:\n{}\nstderr:\n{}",
+        out.stdout, out.stderr
+    );
+    assert!(
+        out.stderr.contains("has no IAM managed policies"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        !out.stderr.contains("iam:AttachUserPolicy"),
+        "{}",
+        out.stderr
+    );
+    let applied = rgw.policy(&bucket).await.expect("a policy");
+    let statements = applied["Statement"].as_array().expect("statements");
+    let sids: Vec<&str> = statements
+        .iter()
+        .filter_map(|s| s["Sid"].as_str())
+        .collect();
+    assert_eq!(
+        sids,
+        [
+            "OtherReads",
+            "NoOneDeletesArchive",
+            "S3doctors3doctorappBucket",
+            "S3doctors3doctorappObjects"
+        ]
+    );
+    assert_eq!(statements[0], original["Statement"][0]);
+    assert_eq!(statements[1], original["Statement"][1]);
+    assert_eq!(
+        statements[2]["Principal"]["AWS"][0],
+        "arn:aws:iam:::user/s3doctor-app"
+    );
+
+    // Verified independently: the app's own check passes now.
+    let (after, report) = rgw.check(&rgw.user, &bucket, &[]).await;
+    assert_eq!(after.code, 0, "{report:#}");
+    assert!(rgw.keys(&bucket).await.is_empty(), "the probe is gone");
+
+    let undo = fix(&["--undo", "--yes"]).output().await;
+    assert_eq!(undo.code, 0, "{}", undo.stderr);
+    assert_eq!(rgw.policy(&bucket).await, Some(original));
+    let (again, _) = rgw.check(&rgw.user, &bucket, &[]).await;
+    assert_eq!(again.code, 1, "undone: the app is refused again");
 }

@@ -1,0 +1,316 @@
+//! The remedy on servers without IAM managed policies (Ceph RGW, R2, …; see `endpoint`): a
+//! least-privilege statement pair in the bucket policy for the principal, in the server's own
+//! ARN form. It is merged with the policy that is there (every other statement kept), applied
+//! with `PutBucketPolicy` only through a `ConfirmedBucketPlan` (the CLI's `--yes` or a typed
+//! `y`), and `--undo` removes exactly the statements whose Sids s3doctor gave them.
+
+use serde_json::{Value, json};
+
+use crate::diagnose::{describe, error_code};
+use crate::policy::Access;
+
+/// Sids of s3doctor's statements start with this, then the principal's name (letters and
+/// digits only), then `Bucket` or `Objects`.
+pub const SID_PREFIX: &str = "S3doctor";
+
+/// The statements' Sids for a principal: `(bucket statement, object statement)`.
+pub fn sids(principal_name: &str) -> (String, String) {
+    let name: String = principal_name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    (
+        format!("{SID_PREFIX}{name}Bucket"),
+        format!("{SID_PREFIX}{name}Objects"),
+    )
+}
+
+/// What the app needs on `bucket`, for `principal_arn`: listing on the bucket, the access
+/// level's object actions on `bucket/*` (or `bucket/PREFIX*`).
+pub fn statements(
+    bucket: &str,
+    principal_arn: &str,
+    principal_name: &str,
+    access: Access,
+    read_only: bool,
+    prefix: Option<&str>,
+) -> Vec<Value> {
+    let (bucket_sid, object_sid) = sids(principal_name);
+    let objects: Vec<&str> = access
+        .object_actions()
+        .iter()
+        .copied()
+        .filter(|a| !read_only || *a == "s3:GetObject")
+        .collect();
+    let object_resource = format!("arn:aws:s3:::{bucket}/{}*", prefix.unwrap_or_default());
+    vec![
+        json!({"Sid": bucket_sid, "Effect": "Allow",
+               "Principal": {"AWS": [principal_arn]},
+               "Action": access.bucket_actions(),
+               "Resource": [format!("arn:aws:s3:::{bucket}")]}),
+        json!({"Sid": object_sid, "Effect": "Allow",
+               "Principal": {"AWS": [principal_arn]},
+               "Action": objects,
+               "Resource": [object_resource]}),
+    ]
+}
+
+fn statement_list(doc: &Value) -> Result<Vec<Value>, String> {
+    match doc.get("Statement") {
+        None => Ok(Vec::new()),
+        Some(Value::Array(list)) => Ok(list.clone()),
+        Some(one @ Value::Object(_)) => Ok(vec![one.clone()]),
+        Some(_) => Err("the bucket policy's Statement is neither a list nor an object".into()),
+    }
+}
+
+fn sid_of(statement: &Value) -> Option<&str> {
+    statement.get("Sid").and_then(Value::as_str)
+}
+
+/// The policy with `ours` added: every existing statement kept as it is, except earlier
+/// versions of ours (same Sid), which are replaced.
+pub fn merge(current: Option<&str>, ours: &[Value]) -> Result<String, String> {
+    let mut doc: Value = match current {
+        Some(text) => serde_json::from_str(text)
+            .map_err(|e| format!("the bucket policy is not JSON s3doctor can read ({e})"))?,
+        None => json!({"Version": "2012-10-17"}),
+    };
+    let ours_sids: Vec<&str> = ours.iter().filter_map(sid_of).collect();
+    let mut list: Vec<Value> = statement_list(&doc)?
+        .into_iter()
+        .filter(|s| !sid_of(s).is_some_and(|sid| ours_sids.contains(&sid)))
+        .collect();
+    list.extend(ours.iter().cloned());
+    let obj = doc
+        .as_object_mut()
+        .ok_or("the bucket policy is not a JSON object")?;
+    obj.entry("Version").or_insert_with(|| json!("2012-10-17"));
+    obj.insert("Statement".into(), Value::Array(list));
+    serde_json::to_string(&doc).map_err(|e| e.to_string())
+}
+
+/// How many statements a bucket policy has.
+pub fn count(current: &str) -> Result<usize, String> {
+    let doc: Value = serde_json::from_str(current)
+        .map_err(|e| format!("the bucket policy is not JSON s3doctor can read ({e})"))?;
+    Ok(statement_list(&doc)?.len())
+}
+
+/// The policy without the statements named `sids`, and how many were removed; `None` when
+/// no statement is left (then the policy is deleted rather than emptied).
+pub fn remove(current: &str, sids: &[&str]) -> Result<(Option<String>, usize), String> {
+    let mut doc: Value = serde_json::from_str(current)
+        .map_err(|e| format!("the bucket policy is not JSON s3doctor can read ({e})"))?;
+    let list = statement_list(&doc)?;
+    let before = list.len();
+    let kept: Vec<Value> = list
+        .into_iter()
+        .filter(|s| !sid_of(s).is_some_and(|sid| sids.contains(&sid)))
+        .collect();
+    let removed = before - kept.len();
+    if kept.is_empty() {
+        return Ok((None, removed));
+    }
+    if let Some(obj) = doc.as_object_mut() {
+        obj.insert("Statement".into(), Value::Array(kept));
+    }
+    Ok((
+        Some(serde_json::to_string(&doc).map_err(|e| e.to_string())?),
+        removed,
+    ))
+}
+
+/// The bucket's policy text, `None` when it has none.
+pub async fn read(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Option<String>, String> {
+    match s3.get_bucket_policy().bucket(bucket).send().await {
+        Ok(out) => Ok(out.policy().map(str::to_owned)),
+        Err(e) if error_code(&e).as_deref() == Some("NoSuchBucketPolicy") => Ok(None),
+        Err(e) => Err(describe("GetBucketPolicy", &e)),
+    }
+}
+
+/// One bucket's change, as shown before anything is written.
+#[derive(Clone, Debug)]
+pub struct BucketPlan {
+    pub bucket: String,
+    pub principal_arn: String,
+    /// s3doctor's statements (with their Sids).
+    pub statements: Vec<Value>,
+    /// How many statements the bucket policy has now (all kept).
+    pub existing: usize,
+}
+
+impl BucketPlan {
+    /// The plan, as `fix` prints it.
+    pub fn describe(&self) -> String {
+        let ours = serde_json::to_string_pretty(&Value::Array(self.statements.clone()))
+            .unwrap_or_default();
+        format!(
+            "  bucket policy of {}: add {} statement(s) for {} (s3:PutBucketPolicy; the {} statement(s) already there are kept)\n{}",
+            self.bucket,
+            self.statements.len(),
+            self.principal_arn,
+            self.existing,
+            ours.lines()
+                .map(|l| format!("    {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    }
+
+    /// The only way to a plan that `apply` accepts: the CLI's `--yes` or a typed `y`.
+    pub fn confirm(self) -> ConfirmedBucketPlan {
+        ConfirmedBucketPlan(self)
+    }
+}
+
+/// A plan the person confirmed.
+pub struct ConfirmedBucketPlan(BucketPlan);
+
+/// Merges and writes. The policy is read again right before writing, so a statement added
+/// in the meantime is kept too. Returns what changed, in one line.
+pub async fn apply(
+    confirmed: ConfirmedBucketPlan,
+    s3: &aws_sdk_s3::Client,
+) -> Result<String, String> {
+    let plan = confirmed.0;
+    let current = read(s3, &plan.bucket).await?;
+    let merged = merge(current.as_deref(), &plan.statements)?;
+    s3.put_bucket_policy()
+        .bucket(&plan.bucket)
+        .policy(merged)
+        .send()
+        .await
+        .map_err(|e| describe("PutBucketPolicy", &e))?;
+    let sids: Vec<&str> = plan.statements.iter().filter_map(sid_of).collect();
+    Ok(format!(
+        "bucket policy of {}: added statements {} for {}",
+        plan.bucket,
+        sids.join(", "),
+        plan.principal_arn
+    ))
+}
+
+/// Removes s3doctor's statements for `principal_name` from the bucket policy, and nothing else.
+pub async fn undo(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    principal_name: &str,
+) -> Result<String, String> {
+    let (a, b) = sids(principal_name);
+    let Some(current) = read(s3, bucket).await? else {
+        return Ok(format!("{bucket} has no bucket policy: nothing to undo"));
+    };
+    let (rest, removed) = remove(&current, &[a.as_str(), b.as_str()])?;
+    if removed == 0 {
+        return Ok(format!(
+            "the bucket policy of {bucket} has no statement {a} or {b}: nothing to undo"
+        ));
+    }
+    match rest {
+        Some(policy) => {
+            s3.put_bucket_policy()
+                .bucket(bucket)
+                .policy(policy)
+                .send()
+                .await
+                .map_err(|e| describe("PutBucketPolicy", &e))?;
+            Ok(format!(
+                "removed {removed} statement(s) ({a}, {b}) from the bucket policy of {bucket}; the others are kept"
+            ))
+        }
+        None => {
+            s3.delete_bucket_policy()
+                .bucket(bucket)
+                .send()
+                .await
+                .map_err(|e| describe("DeleteBucketPolicy", &e))?;
+            Ok(format!(
+                "removed {removed} statement(s) ({a}, {b}) from the bucket policy of {bucket}, which had no other: the policy is deleted"
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ours() -> Vec<Value> {
+        statements(
+            "media",
+            "arn:aws:iam:::user/app-1",
+            "app-1",
+            Access::ReadWrite,
+            false,
+            None,
+        )
+    }
+
+    #[test]
+    fn statements_are_least_privilege_in_the_servers_arn_form() {
+        let s = ours();
+        assert_eq!(s[0]["Sid"], "S3doctorapp1Bucket");
+        assert_eq!(s[0]["Principal"]["AWS"][0], "arn:aws:iam:::user/app-1");
+        assert_eq!(s[0]["Resource"][0], "arn:aws:s3:::media");
+        assert_eq!(
+            s[0]["Action"],
+            json!(["s3:ListBucket", "s3:GetBucketLocation"])
+        );
+        assert_eq!(s[1]["Resource"][0], "arn:aws:s3:::media/*");
+        assert_eq!(
+            s[1]["Action"],
+            json!(["s3:PutObject", "s3:GetObject", "s3:DeleteObject"])
+        );
+        let ro = statements("m", "a", "n", Access::ReadWrite, true, Some("in/"));
+        assert_eq!(ro[1]["Action"], json!(["s3:GetObject"]));
+        assert_eq!(ro[1]["Resource"][0], "arn:aws:s3:::m/in/*");
+    }
+
+    #[test]
+    fn merge_keeps_every_other_statement_and_replaces_only_its_own() {
+        let current = json!({"Version": "2012-10-17", "Id": "keep-me", "Statement": [
+            {"Sid": "NoDeletes", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::media/*"},
+            {"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam:::user/x"]}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::media/*"},
+            {"Sid": "S3doctorapp1Objects", "Effect": "Allow", "Principal": {"AWS": ["old"]}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::media/*"}
+        ]})
+        .to_string();
+        let merged: Value = serde_json::from_str(&merge(Some(&current), &ours()).unwrap()).unwrap();
+        assert_eq!(merged["Id"], "keep-me");
+        let list = merged["Statement"].as_array().unwrap();
+        assert_eq!(list.len(), 4);
+        assert_eq!(list[0]["Sid"], "NoDeletes");
+        assert_eq!(list[1]["Principal"]["AWS"][0], "arn:aws:iam:::user/x");
+        assert_eq!(list[3]["Sid"], "S3doctorapp1Objects");
+        assert_eq!(list[3]["Principal"]["AWS"][0], "arn:aws:iam:::user/app-1");
+        // No policy yet: ours alone, with a Version.
+        let fresh: Value = serde_json::from_str(&merge(None, &ours()).unwrap()).unwrap();
+        assert_eq!(fresh["Version"], "2012-10-17");
+        assert_eq!(fresh["Statement"].as_array().unwrap().len(), 2);
+        // A single statement object is kept too.
+        let single = json!({"Version": "2012-10-17", "Statement": {"Sid": "One", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::media/*"}}).to_string();
+        let merged: Value = serde_json::from_str(&merge(Some(&single), &ours()).unwrap()).unwrap();
+        assert_eq!(merged["Statement"][0]["Sid"], "One");
+        assert!(merge(Some("not json"), &ours()).is_err());
+    }
+
+    #[test]
+    fn remove_takes_out_exactly_its_own_statements() {
+        let current = merge(
+            Some(&json!({"Version": "2012-10-17", "Statement": [{"Sid": "Keep", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::media/*"}]}).to_string()),
+            &ours(),
+        )
+        .unwrap();
+        let (rest, removed) =
+            remove(&current, &["S3doctorapp1Bucket", "S3doctorapp1Objects"]).unwrap();
+        assert_eq!(removed, 2);
+        let rest: Value = serde_json::from_str(&rest.unwrap()).unwrap();
+        assert_eq!(rest["Statement"].as_array().unwrap().len(), 1);
+        assert_eq!(rest["Statement"][0]["Sid"], "Keep");
+        let only_ours = merge(None, &ours()).unwrap();
+        let (rest, removed) =
+            remove(&only_ours, &["S3doctorapp1Bucket", "S3doctorapp1Objects"]).unwrap();
+        assert_eq!((rest, removed), (None, 2));
+    }
+}

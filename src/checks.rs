@@ -3,6 +3,7 @@
 //! are outcomes, not `Err`.
 
 mod bucket;
+pub mod cors;
 mod credentials;
 mod identity;
 mod multipart;
@@ -39,6 +40,8 @@ pub struct RunSettings {
     pub multipart: bool,
     /// `--acl`: the canned ACL the app sends with its uploads.
     pub acl: Option<String>,
+    /// `--origin`: the web origin the app's browser uploads come from (CORS).
+    pub origin: Option<String>,
 }
 
 impl Default for RunSettings {
@@ -52,6 +55,7 @@ impl Default for RunSettings {
             expect_principal: None,
             multipart: false,
             acl: None,
+            origin: None,
         }
     }
 }
@@ -410,6 +414,7 @@ pub async fn run(step: StepId, cx: &CheckContext) -> StepOutcome {
         StepId::PutObjectAcl => objects::put_acl(cx).await,
         StepId::DeleteObject => objects::delete(cx).await,
         StepId::MultipartUpload => multipart::multipart(cx).await,
+        StepId::Cors => cors::cors(cx).await,
         StepId::BucketPolicy => policies::bucket_policy(cx).await,
         StepId::IdentityPolicies => policies::identity_policies(cx).await,
     };

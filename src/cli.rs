@@ -143,6 +143,10 @@ pub struct Common {
     /// the upload probe sends it too.
     #[arg(long, global = true, value_name = "CANNED_ACL", value_parser = CANNED_ACLS)]
     pub acl: Option<String>,
+    /// The web origin the app's browser uploads come from (https://app.example.com): check
+    /// the bucket's CORS rules with a real preflight.
+    #[arg(long, global = true, value_name = "URL")]
+    pub origin: Option<String>,
     /// Profile allowed to read and change IAM (for the policies and the fix).
     #[arg(long, global = true, value_name = "PROFILE")]
     pub admin_profile: Option<String>,
@@ -167,6 +171,26 @@ pub const CANNED_ACLS: [&str; 7] = [
     "bucket-owner-read",
     "bucket-owner-full-control",
 ];
+
+/// `https://host[:port]` or `http://host[:port]`, as a browser sends it in `Origin` (no path).
+fn valid_origin(origin: &str) -> bool {
+    let Some(rest) = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (rest, None),
+    };
+    !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        && port
+            .is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()))
+}
 
 /// Input that cannot be used: printed as one line, exit code 2.
 #[derive(Debug, thiserror::Error)]
@@ -231,6 +255,14 @@ impl Common {
                 "--endpoint-url {endpoint:?} must start with http:// or https://"
             )));
         }
+        if let Some(origin) = &self.origin
+            && !valid_origin(origin)
+        {
+            return Err(BadInput(format!(
+                "--origin {origin:?} is not a web origin: give scheme, host and optional port, \
+                 like https://app.example.com"
+            )));
+        }
         let settings = aws::Settings {
             profile: self.profile.clone(),
             region: self.region.clone(),
@@ -265,6 +297,7 @@ impl Common {
             expect_principal: self.expect_principal.clone(),
             multipart: self.multipart,
             acl: self.acl.clone(),
+            origin: self.origin.clone(),
         };
         Ok(Config {
             settings,

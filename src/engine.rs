@@ -157,6 +157,7 @@ impl Engine {
         match mode {
             Mode::Always | Mode::Write => true,
             Mode::Acl => self.run.access == crate::policy::Access::Full,
+            Mode::Origin => self.run.origin.is_some(),
         }
     }
 

@@ -24,13 +24,14 @@ pub enum StepId {
     PutObjectAcl,
     DeleteObject,
     MultipartUpload,
+    Cors,
     BucketPolicy,
     IdentityPolicies,
 }
 
 impl StepId {
     /// All steps, in the order the runbook shows them.
-    pub const ALL: [StepId; 12] = [
+    pub const ALL: [StepId; 13] = [
         StepId::Credentials,
         StepId::Identity,
         StepId::BucketExists,
@@ -41,6 +42,7 @@ impl StepId {
         StepId::PutObjectAcl,
         StepId::DeleteObject,
         StepId::MultipartUpload,
+        StepId::Cors,
         StepId::BucketPolicy,
         StepId::IdentityPolicies,
     ];
@@ -58,6 +60,7 @@ impl StepId {
             StepId::PutObjectAcl => "put-object-acl",
             StepId::DeleteObject => "delete-object",
             StepId::MultipartUpload => "multipart-upload",
+            StepId::Cors => "cors",
             StepId::BucketPolicy => "bucket-policy",
             StepId::IdentityPolicies => "identity-policies",
         }
@@ -78,7 +81,8 @@ pub enum Scope {
     Bucket,
 }
 
-/// Which runs include a step: always, only when writes are allowed, or only with `--access full`.
+/// Which runs include a step: always, only when writes are allowed, only with `--access full`,
+/// or only with `--origin` (browser uploads).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
@@ -86,6 +90,7 @@ pub enum Mode {
     Always,
     Write,
     Acl,
+    Origin,
 }
 
 /// One step as the runbook describes it to a person.

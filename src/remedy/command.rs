@@ -84,6 +84,54 @@ pub async fn fix(config: Config, options: FixOptions) -> Result<ExitCode> {
         emit(&report::to_text(&before, false), None)?;
         return Ok(ExitCode::from(exit::OK));
     }
+    // CORS first: its fix is a bucket setting, not an IAM policy.
+    let cors_buckets = super::cors::pending(&before);
+    let run = engine.run_settings().clone();
+    let mut cors_md = String::new();
+    let (results, before) = match (&run.origin, cors_buckets.is_empty()) {
+        (Some(origin), false) => {
+            eprintln!(
+                "{}",
+                super::cors::describe(&cors_buckets, origin, run.acl.as_deref())
+            );
+            if export.is_some() {
+                cors_md = super::cors::export_markdown(
+                    &cors_buckets,
+                    origin,
+                    run.acl.as_deref(),
+                    engine.settings().endpoint.as_deref(),
+                );
+                (results, before)
+            } else if yes || ask_yes("Apply the CORS rule? [y/N] ").await {
+                let s3 = match (&admin, &session) {
+                    (Some(a), _) => a.clients.s3.clone(),
+                    (None, Some(s)) => s.clients.s3.clone(),
+                    (None, None) => return Ok(ExitCode::from(exit::FINDINGS)),
+                };
+                for b in &cors_buckets {
+                    match super::cors::apply(&s3, b, origin, run.acl.as_deref()).await {
+                        Ok(done) => eprintln!("  {done}"),
+                        Err(why) => eprintln!("s3doctor: {why}"),
+                    }
+                }
+                let units: Vec<Unit> = cors_buckets
+                    .iter()
+                    .map(|b| Unit::for_bucket(StepId::Cors, b))
+                    .collect();
+                engine.run(&units, &tx).await;
+                let after = Report::from_engine(&engine).await;
+                if after.ok {
+                    emit(&report::to_text(&after, false), None)?;
+                    return Ok(ExitCode::from(exit::OK));
+                }
+                (engine.results().await, after)
+            } else {
+                eprintln!("s3doctor: CORS rule not applied");
+                (results, before)
+            }
+        }
+        _ => (results, before),
+    };
     let prepared = plan::prepare(plan::Inputs {
         engine: &engine,
         results: &results,
@@ -113,14 +161,22 @@ pub async fn fix(config: Config, options: FixOptions) -> Result<ExitCode> {
     let plan = match prepared {
         Ok(p) => p,
         Err(why) => {
-            eprintln!("s3doctor: {why}");
+            if let Some(path) = export.as_ref().filter(|_| !cors_md.is_empty()) {
+                std::fs::write(path, format!("# Fix S3 access\n\n{cors_md}"))?;
+                eprintln!(
+                    "s3doctor: the fix is written to {} (nothing was changed)",
+                    path.display()
+                );
+            } else {
+                eprintln!("s3doctor: {why}");
+            }
             emit(&report::to_text(&before, false), None)?;
             return Ok(ExitCode::from(exit::FINDINGS));
         }
     };
     eprintln!("{}", describe_plan(&plan));
     if let Some(path) = &export {
-        std::fs::write(path, plan.export_markdown())?;
+        std::fs::write(path, format!("{}{cors_md}", plan.export_markdown()))?;
         eprintln!(
             "s3doctor: the fix is written to {} (nothing was changed)",
             path.display()

@@ -6,6 +6,7 @@
 
 mod acl;
 mod check;
+mod cors;
 mod docs;
 mod faults;
 mod fix;

@@ -78,3 +78,114 @@ async fn rgw_a_403_that_disappears_with_the_request_payer_header_is_requester_pa
     // The probe went in and came out again.
     assert!(rgw.keys(&bucket).await.is_empty());
 }
+
+const ORIGIN: &str = "https://app.example.com";
+
+async fn put_cors(rgw: &Rgw, bucket: &str, origin: &str, method: &str) {
+    let rule = aws_sdk_s3::types::CorsRule::builder()
+        .allowed_origins(origin)
+        .allowed_methods(method)
+        .allowed_headers("content-type")
+        .build()
+        .expect("cors rule");
+    rgw.s3(&rgw.owner)
+        .put_bucket_cors()
+        .bucket(bucket)
+        .cors_configuration(
+            aws_sdk_s3::types::CorsConfiguration::builder()
+                .cors_rules(rule)
+                .build()
+                .expect("cors configuration"),
+        )
+        .send()
+        .await
+        .expect("put bucket cors");
+}
+
+async fn cors_check(rgw: &Rgw, bucket: &str) -> serde_json::Value {
+    let out = rgw
+        .run(
+            &rgw.url,
+            &rgw.user,
+            &["check", "--format", "json", "--bucket", bucket],
+        )
+        .profiles(&[("owner", &rgw.owner)])
+        .arg("--admin-profile")
+        .arg("owner")
+        .arg("--origin")
+        .arg(ORIGIN)
+        .output()
+        .await;
+    out.json()
+}
+
+#[tokio::test]
+async fn rgw_cors_a_preflight_the_rules_allow_passes_and_names_the_rule() {
+    let Some(rgw) = Rgw::get("rgw_cors_a_preflight_the_rules_allow_passes_and_names_the_rule")
+    else {
+        return;
+    };
+    let bucket = shared_bucket(&rgw).await;
+    put_cors(&rgw, &bucket, ORIGIN, "PUT").await;
+
+    let report = cors_check(&rgw, &bucket).await;
+
+    assert_eq!(status(&report, "cors", Some(&bucket)), "pass", "{report:#}");
+    let d = crate::peer::detail(&report, "cors", Some(&bucket));
+    assert!(d.contains("rule #1 of 1 matches"), "{d}");
+    assert!(!codes(&report).contains(&"cors.not-allowed".to_owned()));
+}
+
+#[tokio::test]
+async fn rgw_cors_a_refused_preflight_says_what_is_missing_and_fix_merges_the_rule() {
+    let Some(rgw) =
+        Rgw::get("rgw_cors_a_refused_preflight_says_what_is_missing_and_fix_merges_the_rule")
+    else {
+        return;
+    };
+    let bucket = shared_bucket(&rgw).await;
+    put_cors(&rgw, &bucket, "https://other.example.com", "GET").await;
+
+    let report = cors_check(&rgw, &bucket).await;
+
+    assert_eq!(status(&report, "cors", Some(&bucket)), "fail", "{report:#}");
+    let f = finding(&report, "cors.not-allowed", None);
+    assert_eq!(f["evidence"]["http_status"], 403);
+    let summary = f["summary"].as_str().expect("summary");
+    assert!(
+        summary.contains("no rule allows the origin https://app.example.com"),
+        "{summary}"
+    );
+    let remedy = f["remedy"].as_str().expect("remedy");
+    assert!(remedy.contains("\"AllowedOrigins\""), "{remedy}");
+    assert!(remedy.contains(ORIGIN), "{remedy}");
+
+    // The fix adds the rule after confirmation (--yes), keeping the rule the bucket had.
+    let out = rgw
+        .run(&rgw.url, &rgw.user, &["fix", "--bucket", &bucket, "--yes"])
+        .profiles(&[("owner", &rgw.owner)])
+        .arg("--admin-profile")
+        .arg("owner")
+        .arg("--origin")
+        .arg(ORIGIN)
+        .output()
+        .await;
+    assert!(out.stderr.contains("added a CORS rule"), "{}", out.stderr);
+    let rules = rgw
+        .s3(&rgw.owner)
+        .get_bucket_cors()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("get bucket cors");
+    let origins: Vec<&str> = rules
+        .cors_rules()
+        .iter()
+        .flat_map(|r| r.allowed_origins())
+        .map(String::as_str)
+        .collect();
+    assert_eq!(origins, vec!["https://other.example.com", ORIGIN]);
+    // A real browser's preflight now passes.
+    let report = cors_check(&rgw, &bucket).await;
+    assert_eq!(status(&report, "cors", Some(&bucket)), "pass", "{report:#}");
+}

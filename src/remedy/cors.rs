@@ -1,0 +1,117 @@
+//! The CORS remedy of `s3doctor fix --origin`: the rule that lets the app's browser uploads
+//! through, added to the bucket's CORS configuration with PutBucketCors only after
+//! confirmation, merged with the rules the bucket already has (never replacing them), or
+//! written as a hand-over for the bucket's owner.
+
+use std::fmt::Write as _;
+
+use crate::checks::cors::{self, METHOD};
+use crate::finding::FindingCode;
+use crate::report::Report;
+
+/// The buckets whose CORS rules refuse the app's origin.
+pub fn pending(report: &Report) -> Vec<String> {
+    let mut buckets: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::CorsNotAllowed)
+        .filter_map(|f| f.bucket.clone())
+        .collect();
+    buckets.dedup();
+    buckets
+}
+
+/// What will be sent, for the plan shown before anything changes.
+pub fn describe(buckets: &[String], origin: &str, acl: Option<&str>) -> String {
+    let headers = cors::request_headers(acl);
+    let rule = serde_json::to_string_pretty(&cors::rule_to_add(origin, METHOD, &headers))
+        .unwrap_or_default();
+    let mut out = String::from("CORS: add this rule, merged with the rules each bucket has:\n");
+    for b in buckets {
+        let _ = writeln!(
+            out,
+            "  s3:GetBucketCors {b}, then s3:PutBucketCors {b} (existing rules kept)"
+        );
+    }
+    let _ = writeln!(out, "{rule}");
+    out
+}
+
+/// Reads the bucket's rules, adds the app's rule unless one already allows it, and writes
+/// the merged configuration. Refuses to write when the rules cannot be read (that would
+/// replace them).
+pub async fn apply(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    origin: &str,
+    acl: Option<&str>,
+) -> Result<String, String> {
+    let headers = cors::request_headers(acl);
+    let existing = match s3.get_bucket_cors().bucket(bucket).send().await {
+        Ok(out) => out.cors_rules().to_vec(),
+        Err(err)
+            if crate::diagnose::error_code(&err).as_deref() == Some("NoSuchCORSConfiguration") =>
+        {
+            Vec::new()
+        }
+        Err(err) => {
+            return Err(format!(
+                "cannot read the CORS rules of {bucket}, so they cannot be merged and nothing was changed: {}",
+                crate::diagnose::describe("GetBucketCors", &err)
+            ));
+        }
+    };
+    if let Some(n) = cors::matching_rule(&existing, origin, METHOD, &headers) {
+        return Ok(format!(
+            "{bucket}: rule #{n} already allows {origin}; nothing changed"
+        ));
+    }
+    let rule = cors::sdk_rule(origin, METHOD, &headers)
+        .ok_or_else(|| "the CORS rule could not be built".to_owned())?;
+    let kept = existing.len();
+    let mut rules = existing;
+    rules.push(rule);
+    let config = aws_sdk_s3::types::CorsConfiguration::builder()
+        .set_cors_rules(Some(rules))
+        .build()
+        .map_err(|e| e.to_string())?;
+    s3.put_bucket_cors()
+        .bucket(bucket)
+        .cors_configuration(config)
+        .send()
+        .await
+        .map_err(|err| crate::diagnose::describe("PutBucketCors", &err))?;
+    Ok(format!(
+        "{bucket}: added a CORS rule for {origin} ({METHOD}), after its {kept} existing rule(s)"
+    ))
+}
+
+/// The CORS change as Markdown for the bucket's owner.
+pub fn export_markdown(
+    buckets: &[String],
+    origin: &str,
+    acl: Option<&str>,
+    endpoint: Option<&str>,
+) -> String {
+    let headers = cors::request_headers(acl);
+    let rule = serde_json::to_string_pretty(&cors::rule_to_add(origin, METHOD, &headers))
+        .unwrap_or_default();
+    let e = endpoint
+        .map(|e| format!(" --endpoint-url {e}"))
+        .unwrap_or_default();
+    let mut md = format!(
+        "## CORS: let browsers upload from {origin}\n\nBrowsers ask the bucket before a \
+         cross-origin upload (a preflight) and block the upload when no CORS rule allows the \
+         origin, the method and the headers. Add this rule to the bucket's CORS configuration, \
+         keeping the rules it has:\n\n```json\n{rule}\n```\n\n"
+    );
+    for b in buckets {
+        let _ = writeln!(
+            md,
+            "```bash\naws s3api get-bucket-cors{e} --bucket {b} > {b}-cors.json   # no file: start from {{\"CORSRules\": []}}\n\
+             # add the rule above to \"CORSRules\" in {b}-cors.json, then:\n\
+             aws s3api put-bucket-cors{e} --bucket {b} --cors-configuration file://{b}-cors.json\n```\n"
+        );
+    }
+    md
+}

@@ -425,15 +425,42 @@ pub async fn run(step: StepId, cx: &CheckContext) -> StepOutcome {
 
 /// On a server without IAM managed policies (no STS: Ceph RGW, R2, …), "attach a policy" is
 /// a remedy that does not exist there: a missing permission is granted by a statement in the
-/// bucket policy instead.
+/// bucket policy instead. Advice about AWS's IAM console or AWS's clock is worded for the
+/// server too.
 async fn adapt_to_endpoint(outcome: &mut StepOutcome, cx: &CheckContext) {
     let missing = |f: &Finding| f.code == FindingCode::PermissionMissing;
-    if cx.endpoint().is_none() || !outcome.findings.iter().any(missing) {
+    let worded_for_aws = |f: &Finding| {
+        matches!(
+            f.code,
+            FindingCode::PermissionMissing | FindingCode::InvalidKeyId | FindingCode::ClockSkew
+        )
+    };
+    if cx.endpoint().is_none() || !outcome.findings.iter().any(worded_for_aws) {
         return;
     }
     let caps = cx.capabilities().await;
     if !caps.s3_only() {
         return;
+    }
+    let server = caps.kind.label();
+    for f in outcome.findings.iter_mut() {
+        match f.code {
+            FindingCode::InvalidKeyId => {
+                f.summary = format!(
+                    "{server} does not know this access key id: it was deleted or suspended, belongs to another server or tenant, or has a typo."
+                );
+                f.remedy = match caps.kind {
+                    crate::endpoint::EndpointKind::CephRgw => "Create a new key for the app's user on the server (`radosgw-admin key create --uid USER --key-type=s3 --gen-access-key --gen-secret`, or the Ceph dashboard), put it in the app's configuration, and remove the old one (`radosgw-admin key rm`).".to_owned(),
+                    _ => format!("Create a new access key for the app's user with {server}'s own console or admin tool, put it in the app's configuration, and delete the old one."),
+                };
+            }
+            FindingCode::ClockSkew => {
+                f.summary = format!(
+                    "This machine's clock is too far from {server}'s time, so every signature is rejected."
+                );
+            }
+            _ => {}
+        }
     }
     let principal = cx
         .identity

@@ -230,6 +230,10 @@ async fn rgw_unknown_key_is_an_invalid_key_id() {
         codes(&report).contains(&"credentials.invalid-key-id".to_owned()),
         "{report:#}"
     );
+    // Advice that exists on RGW, not AWS's IAM console.
+    let text = all_text(&report);
+    assert!(text.contains("radosgw-admin key create"), "{text}");
+    assert!(!text.contains("IAM > Users"), "{text}");
 }
 
 #[tokio::test]

@@ -66,16 +66,24 @@ pub struct Plan {
     /// Buckets of another account, each with the bucket-policy statements its owner must add
     /// (JSON): the export's section for that account's administrator.
     pub owner_statements: Vec<(String, String)>,
+    /// On a server without IAM managed policies: the bucket-policy statements to add (then
+    /// `target` is `None` and there are no IAM calls).
+    pub bucket_policies: Vec<bucket_policy::BucketPlan>,
+    /// The server's name when it is not AWS's IAM that is changed (`Ceph RGW`).
+    pub server: Option<&'static str>,
 }
 
 impl Plan {
     /// True when there is something to apply and nothing blocks it.
     pub fn is_applicable(&self) -> bool {
-        self.blocked.is_none() && self.target.is_some()
+        self.blocked.is_none() && (self.target.is_some() || !self.bucket_policies.is_empty())
     }
 
     /// Every IAM call, as the plan screen lists them.
     pub fn call_lines(&self) -> Vec<String> {
+        if !self.bucket_policies.is_empty() {
+            return self.bucket_policies.iter().map(|b| b.call_line()).collect();
+        }
         if self.calls.is_empty() {
             return vec![match (&self.blocked, &self.target) {
                 (Some(_), Some(t)) => format!(
@@ -110,6 +118,13 @@ impl Plan {
 
     /// The plan as a Markdown hand-over for whoever owns IAM.
     pub fn export_markdown(&self) -> String {
+        if !self.bucket_policies.is_empty() {
+            return bucket_policy::export(
+                &self.bucket_policies,
+                self.endpoint.as_deref(),
+                self.server.unwrap_or("this server"),
+            );
+        }
         let mut md = format!("# Fix S3 access for {}\n\n", self.principal.arn);
         if let Some(why) = &self.blocked {
             md.push_str(&format!("s3doctor did not apply this fix: {why}\n\n"));

@@ -219,17 +219,24 @@ fn execute(
                 let progress = |line: String| {
                     let _ = mtx.send(Msg::Remedy(RemedyEvent::Progress(line)));
                 };
-                let iam = match &extras.admin {
-                    Some(admin) => aws::connect(admin).await.ok().map(|s| s.clients.iam),
-                    None => engine_c.session().await.map(|s| s.clients.iam.clone()),
+                let clients = match &extras.admin {
+                    Some(admin) => aws::connect(admin).await.ok().map(|s| s.clients),
+                    None => engine_c.session().await.map(|s| s.clients.clone()),
                 };
-                let Some(iam) = iam else {
-                    let summary = "no credentials to change IAM with; nothing was changed".into();
+                let Some(clients) = clients else {
+                    let summary =
+                        "no credentials to make the change with; nothing was changed".into();
                     let _ = mtx.send(Msg::Remedy(RemedyEvent::Finished { ok: false, summary }));
                     return;
                 };
                 let rows = confirmed.plan().verify.clone();
-                let finished = match apply::apply(*confirmed, &iam, &progress).await {
+                // On a server without IAM managed policies the plan is bucket-policy statements.
+                let applying = if confirmed.plan().bucket_policies.is_empty() {
+                    apply::apply(*confirmed, &clients.iam, &progress).await
+                } else {
+                    apply::apply_bucket_policies(*confirmed, &clients.s3, &progress).await
+                };
+                let finished = match applying {
                     Err(why) => RemedyEvent::Finished {
                         ok: false,
                         summary: why,

@@ -16,6 +16,31 @@ use crate::engine::{Engine, EngineEvent, Unit};
 /// re-encode the form body to check signatures (moto) encode differently from the SDK.
 pub const CREATED_BY_TAG: (&str, &str) = ("created-by", "s3doctor");
 
+/// Writes a confirmed bucket-policy plan (servers without IAM managed policies), bucket by
+/// bucket; stops at the first failure and says what was done.
+pub async fn apply_bucket_policies(
+    confirmed: ConfirmedPlan,
+    s3: &aws_sdk_s3::Client,
+    progress: &(dyn Fn(String) + Send + Sync),
+) -> Result<Applied, String> {
+    let mut applied = Applied::default();
+    for plan in &confirmed.plan().bucket_policies {
+        progress(format!("writing the bucket policy of {}", plan.bucket));
+        match super::bucket_policy::apply(plan, s3).await {
+            Ok(change) => applied.changes.push(change),
+            Err(why) => {
+                let done = if applied.changes.is_empty() {
+                    "nothing was changed".to_owned()
+                } else {
+                    format!("already done: {}", applied.changes.join("; "))
+                };
+                return Err(format!("{why} ({done})"));
+            }
+        }
+    }
+    Ok(applied)
+}
+
 /// Makes the plan's calls in order. Stops at the first failure and says what was done.
 pub async fn apply(
     confirmed: ConfirmedPlan,

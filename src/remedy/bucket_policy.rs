@@ -142,39 +142,23 @@ pub struct BucketPlan {
 }
 
 impl BucketPlan {
-    /// The plan, as `fix` prints it.
-    pub fn describe(&self) -> String {
-        let ours = serde_json::to_string_pretty(&Value::Array(self.statements.clone()))
-            .unwrap_or_default();
+    /// The call, as the plan screen lists it.
+    pub fn call_line(&self) -> String {
+        let sids: Vec<&str> = self.statements.iter().filter_map(sid_of).collect();
         format!(
-            "  bucket policy of {}: add {} statement(s) for {} (s3:PutBucketPolicy; the {} statement(s) already there are kept)\n{}",
+            "s3:PutBucketPolicy {} (adds {} for {}; the {} statement(s) there are kept)",
             self.bucket,
-            self.statements.len(),
+            sids.join(", "),
             self.principal_arn,
-            self.existing,
-            ours.lines()
-                .map(|l| format!("    {l}"))
-                .collect::<Vec<_>>()
-                .join("\n")
+            self.existing
         )
-    }
-
-    /// The only way to a plan that `apply` accepts: the CLI's `--yes` or a typed `y`.
-    pub fn confirm(self) -> ConfirmedBucketPlan {
-        ConfirmedBucketPlan(self)
     }
 }
 
-/// A plan the person confirmed.
-pub struct ConfirmedBucketPlan(BucketPlan);
-
 /// Merges and writes. The policy is read again right before writing, so a statement added
-/// in the meantime is kept too. Returns what changed, in one line.
-pub async fn apply(
-    confirmed: ConfirmedBucketPlan,
-    s3: &aws_sdk_s3::Client,
-) -> Result<String, String> {
-    let plan = confirmed.0;
+/// in the meantime is kept too. Returns what changed, in one line. Called only by
+/// `apply::apply_bucket_policies`, which takes a `ConfirmedPlan`.
+pub(super) async fn apply(plan: &BucketPlan, s3: &aws_sdk_s3::Client) -> Result<String, String> {
     let current = read(s3, &plan.bucket).await?;
     let merged = merge(current.as_deref(), &plan.statements)?;
     s3.put_bucket_policy()
@@ -190,6 +174,31 @@ pub async fn apply(
         sids.join(", "),
         plan.principal_arn
     ))
+}
+
+/// The hand-over for whoever owns the buckets, with the commands for that server.
+pub fn export(plans: &[BucketPlan], endpoint: Option<&str>, server: &str) -> String {
+    let flag = endpoint
+        .map(|e| format!(" --endpoint-url {e}"))
+        .unwrap_or_default();
+    let mut md = format!(
+        "# Fix S3 access on {server}\n\n{server} has no IAM managed policies: access is granted with statements in the bucket policy, written with the bucket owner's keys. Keep every statement that is already there.\n\n"
+    );
+    for plan in plans {
+        let statements = serde_json::to_string_pretty(&Value::Array(plan.statements.clone()))
+            .unwrap_or_default();
+        md.push_str(&format!(
+            "## Bucket {b}\n\nAdd these statements (for {who}) to the `Statement` list of the bucket's policy:\n\n```json\n{statements}\n```\n\n```bash\naws s3api get-bucket-policy --bucket {b}{flag} --query Policy --output text > {b}-policy.json   # no policy yet: start from {{\"Version\": \"2012-10-17\", \"Statement\": []}}\n# add the statements above to {b}-policy.json, then:\naws s3api put-bucket-policy --bucket {b} --policy file://{b}-policy.json{flag}\n```\n\n",
+            b = plan.bucket,
+            who = plan.principal_arn,
+        ));
+    }
+    md.push_str("## Verify\n\n```bash\n");
+    for plan in plans {
+        md.push_str(&format!("s3doctor check --bucket {}{flag}\n", plan.bucket));
+    }
+    md.push_str("```\n");
+    md
 }
 
 /// Removes s3doctor's statements for `principal_name` from the bucket policy, and nothing else.

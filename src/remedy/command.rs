@@ -141,23 +141,6 @@ pub async fn fix(config: Config, options: FixOptions) -> Result<ExitCode> {
         policy_name,
     })
     .await;
-    if let Some(caps) = info.endpoint.as_ref().filter(|c| c.s3_only()) {
-        let code = bucket_policy_fix(BucketFix {
-            engine: &engine,
-            before: &before,
-            server: caps.kind.label(),
-            admin: admin.as_ref().zip(admin_profile.as_deref()),
-            session: session.as_deref(),
-            yes,
-            export: export.as_deref(),
-            verify_deadline,
-            tx: &tx,
-        })
-        .await?;
-        drop(tx);
-        let _ = drain.await;
-        return Ok(code);
-    }
     let plan = match prepared {
         Ok(p) => p,
         Err(why) => {
@@ -193,13 +176,16 @@ pub async fn fix(config: Config, options: FixOptions) -> Result<ExitCode> {
         eprintln!("s3doctor: cancelled; nothing was changed");
         return Ok(ExitCode::from(exit::FINDINGS));
     };
-    let iam = match (&admin, &session) {
-        (Some(a), _) => a.clients.iam.clone(),
-        (None, Some(s)) => s.clients.iam.clone(),
-        (None, None) => return Ok(ExitCode::from(exit::FINDINGS)),
+    let Some(writer) = admin.as_ref().or(session.as_deref()) else {
+        return Ok(ExitCode::from(exit::FINDINGS));
     };
     let progress = |line: String| eprintln!("  {line}");
-    let applied = match apply::apply(confirmed, &iam, &progress).await {
+    let applying = if plan.bucket_policies.is_empty() {
+        apply::apply(confirmed, &writer.clients.iam, &progress).await
+    } else {
+        apply::apply_bucket_policies(confirmed, &writer.clients.s3, &progress).await
+    };
+    let applied = match applying {
         Ok(a) => a,
         Err(why) => {
             eprintln!("s3doctor: {why}");
@@ -218,11 +204,22 @@ pub async fn fix(config: Config, options: FixOptions) -> Result<ExitCode> {
     for c in &applied.changes {
         eprintln!("  - {c}");
     }
-    eprintln!(
-        "Undo with: s3doctor fix --undo --bucket {} --policy-name {}",
-        after.target.buckets.join(" --bucket "),
-        plan.policy_name
-    );
+    if plan.bucket_policies.is_empty() {
+        eprintln!(
+            "Undo with: s3doctor fix --undo --bucket {} --policy-name {}",
+            after.target.buckets.join(" --bucket "),
+            plan.policy_name
+        );
+    } else {
+        eprintln!(
+            "Undo with: s3doctor fix --undo --yes --bucket {}{} (removes only s3doctor's statements)",
+            after.target.buckets.join(" --bucket "),
+            admin_profile
+                .as_deref()
+                .map(|p| format!(" --admin-profile {p}"))
+                .unwrap_or_default()
+        );
+    }
     Ok(ExitCode::from(if verified && after.ok {
         exit::OK
     } else {
@@ -232,6 +229,21 @@ pub async fn fix(config: Config, options: FixOptions) -> Result<ExitCode> {
 
 /// The plan as text, for standard error.
 pub fn describe_plan(plan: &Plan) -> String {
+    if !plan.bucket_policies.is_empty() {
+        let mut s = format!(
+            "\nPlan ({} has no IAM managed policies: the fix is in the bucket policy)\n",
+            plan.server.unwrap_or("this server")
+        );
+        s.push_str(&format!("  acting as  {}\n  calls\n", plan.acting_as));
+        for line in plan.call_lines() {
+            s.push_str(&format!("    - {line}\n"));
+        }
+        for c in &plan.caveats {
+            s.push_str(&format!("  note: {c}\n"));
+        }
+        s.push_str(&format!("  statements\n{}\n", indent(&plan.json, 4)));
+        return s;
+    }
     let mut s = String::from("\nPlan\n");
     s.push_str(&format!(
         "  policy     {} ({})\n",
@@ -275,182 +287,6 @@ async fn ask_yes(prompt: &str) -> bool {
     })
     .await
     .unwrap_or(false)
-}
-
-/// What `fix` needs on a server without IAM managed policies.
-struct BucketFix<'a> {
-    engine: &'a Engine,
-    before: &'a Report,
-    server: &'static str,
-    /// The admin session and its profile name (on RGW: the bucket owner's keys).
-    admin: Option<(&'a Session, &'a str)>,
-    session: Option<&'a Session>,
-    yes: bool,
-    export: Option<&'a std::path::Path>,
-    verify_deadline: Duration,
-    tx: &'a mpsc::UnboundedSender<crate::engine::EngineEvent>,
-}
-
-/// The fix on a server without IAM managed policies (Ceph RGW, R2, …): a statement pair in
-/// each failing bucket's policy, shown, written only after confirmation, verified.
-async fn bucket_policy_fix(f: BucketFix<'_>) -> Result<ExitCode> {
-    let run = f.engine.run_settings();
-    let mut buckets: Vec<String> = f
-        .before
-        .findings
-        .iter()
-        .filter(|x| x.code.is_fixable_by_policy())
-        .filter_map(|x| x.bucket.clone())
-        .collect();
-    buckets.dedup();
-    if buckets.is_empty() {
-        eprintln!(
-            "s3doctor: no missing permission to add: the failures are not fixed by a policy (see each finding's fix)"
-        );
-        emit(&report::to_text(f.before, false), None)?;
-        return Ok(ExitCode::from(exit::FINDINGS));
-    }
-    let Some(identity) = f.before.identity_full.as_ref() else {
-        eprintln!(
-            "s3doctor: the principal is unknown (the identity step did not pass), so there is no one to grant access to; --expect-principal NAME names it"
-        );
-        return Ok(ExitCode::from(exit::FINDINGS));
-    };
-    let p = &identity.principal;
-    let (writer, acting_as) = match (f.admin, f.session) {
-        (Some((s, profile)), _) => (s, format!("--admin-profile {profile}")),
-        (None, Some(s)) => (s, format!("the diagnosed credentials ({})", p.arn)),
-        (None, None) => return Ok(ExitCode::from(exit::FINDINGS)),
-    };
-    let prefix = run.prefix_scoped.then_some(run.prefix.as_str());
-    let mut plans = Vec::new();
-    let mut blocked = Vec::new();
-    for bucket in &buckets {
-        let statements =
-            bucket_policy::statements(bucket, &p.arn, &p.name, run.access, run.read_only, prefix);
-        let existing = match bucket_policy::read(&writer.clients.s3, bucket).await {
-            Ok(current) => current.as_deref().map(bucket_policy::count).transpose(),
-            Err(why) => Err(why),
-        };
-        match existing {
-            Ok(n) => plans.push(bucket_policy::BucketPlan {
-                bucket: bucket.clone(),
-                principal_arn: p.arn.clone(),
-                statements,
-                existing: n.unwrap_or(0),
-            }),
-            Err(why) => {
-                blocked.push(format!("{bucket}: {why}"));
-                plans.push(bucket_policy::BucketPlan {
-                    bucket: bucket.clone(),
-                    principal_arn: p.arn.clone(),
-                    statements,
-                    existing: 0,
-                });
-            }
-        }
-    }
-    let mut text = format!(
-        "\nPlan ({} has no IAM managed policies: the fix is in the bucket policy)\n  acting as  {acting_as}\n",
-        f.server
-    );
-    for plan in &plans {
-        text.push_str(&plan.describe());
-        text.push('\n');
-    }
-    eprintln!("{text}");
-    if let Some(path) = f.export {
-        std::fs::write(
-            path,
-            bucket_export(&plans, f.engine.settings().endpoint.as_deref(), f.server),
-        )?;
-        eprintln!(
-            "s3doctor: the fix is written to {} (nothing was changed)",
-            path.display()
-        );
-        return Ok(ExitCode::from(exit::FINDINGS));
-    }
-    if !blocked.is_empty() {
-        eprintln!(
-            "s3doctor: nothing was changed: the bucket policy cannot be read with {acting_as} ({}). On {} the bucket owner's keys can: --admin-profile OWNER, or --export FILE for whoever owns the bucket",
-            blocked.join("; "),
-            f.server
-        );
-        return Ok(ExitCode::from(exit::FINDINGS));
-    }
-    if !(f.yes || ask_yes("Apply this plan? [y/N] ").await) {
-        eprintln!("s3doctor: cancelled; nothing was changed");
-        return Ok(ExitCode::from(exit::FINDINGS));
-    }
-    let mut changes = Vec::new();
-    for plan in plans {
-        match bucket_policy::apply(plan.confirm(), &writer.clients.s3).await {
-            Ok(c) => {
-                eprintln!("  {c}");
-                changes.push(c);
-            }
-            Err(why) => {
-                eprintln!("s3doctor: {why}");
-                for c in &changes {
-                    eprintln!("  already done: {c}");
-                }
-                return Ok(ExitCode::from(exit::FINDINGS));
-            }
-        }
-    }
-    let results = f.engine.results().await;
-    let rows = plan::verify_rows(f.engine, &results);
-    let progress = |line: String| eprintln!("  {line}");
-    let verified = apply::verify(f.engine, &rows, f.verify_deadline, f.tx, &progress).await;
-    let after = Report::from_engine(f.engine).await;
-    emit(&report::to_text(&after, false), None)?;
-    eprintln!("Changed:");
-    for c in &changes {
-        eprintln!("  - {c}");
-    }
-    eprintln!(
-        "Undo with: s3doctor fix --undo --bucket {}{} --endpoint-url {}",
-        buckets.join(" --bucket "),
-        f.admin
-            .map(|(_, profile)| format!(" --admin-profile {profile}"))
-            .unwrap_or_default(),
-        f.engine.settings().endpoint.as_deref().unwrap_or_default()
-    );
-    Ok(ExitCode::from(if verified && after.ok {
-        exit::OK
-    } else {
-        exit::FINDINGS
-    }))
-}
-
-/// The hand-over for whoever owns the buckets, with the commands for that server.
-fn bucket_export(
-    plans: &[bucket_policy::BucketPlan],
-    endpoint: Option<&str>,
-    server: &str,
-) -> String {
-    let flag = endpoint
-        .map(|e| format!(" --endpoint-url {e}"))
-        .unwrap_or_default();
-    let mut md = format!(
-        "# Fix S3 access on {server}\n\n{server} has no IAM managed policies: access is granted with statements in the bucket policy, written with the bucket owner's keys. Keep every statement that is already there.\n\n"
-    );
-    for plan in plans {
-        let statements =
-            serde_json::to_string_pretty(&serde_json::Value::Array(plan.statements.clone()))
-                .unwrap_or_default();
-        md.push_str(&format!(
-            "## Bucket {b}\n\nAdd these statements (for {who}) to the `Statement` list of the bucket's policy:\n\n```json\n{statements}\n```\n\n```bash\naws s3api get-bucket-policy --bucket {b}{flag} --query Policy --output text > policy.json   # none yet: start from {{\"Version\": \"2012-10-17\", \"Statement\": []}}\n# add the statements above to policy.json, then:\naws s3api put-bucket-policy --bucket {b} --policy file://policy.json{flag}\n```\n\n",
-            b = plan.bucket,
-            who = plan.principal_arn,
-        ));
-    }
-    md.push_str("## Verify\n\n```bash\n");
-    for plan in plans {
-        md.push_str(&format!("s3doctor check --bucket {}{flag}\n", plan.bucket));
-    }
-    md.push_str("```\n");
-    md
 }
 
 async fn undo_fix(

@@ -1,7 +1,7 @@
 //! Works out the plan: the policy from the findings, whom to attach it to, and — by reading
 //! IAM (never writing) — exactly which calls are needed to get there idempotently.
 
-use super::{AttachTarget, Call, Plan};
+use super::{AttachTarget, Call, Plan, bucket_policy};
 use crate::arn::PrincipalKind;
 use crate::aws::Session;
 use crate::checks::{Identity, Status};
@@ -52,10 +52,7 @@ pub async fn prepare(inputs: Inputs<'_>) -> Result<Plan, String> {
     if let Some(caps) = inputs.engine.session_info().await.endpoint
         && caps.s3_only()
     {
-        return Err(format!(
-            "{} has no IAM managed policies to attach: the fix is a statement in the bucket policy, which `s3doctor fix --admin-profile OWNER` (the bucket owner's keys) shows, adds after confirmation and removes with --undo",
-            caps.kind.label()
-        ));
+        return prepare_bucket_policies(&inputs, &findings, caveats, caps.kind.label()).await;
     }
     let prefix = run.prefix_scoped.then_some(run.prefix.as_str());
     let Some(document) = report::policy_for(&findings, run.access, prefix) else {
@@ -136,6 +133,8 @@ pub async fn prepare(inputs: Inputs<'_>) -> Result<Plan, String> {
         caveats,
         verify,
         endpoint: inputs.engine.settings().endpoint.clone(),
+        bucket_policies: Vec::new(),
+        server: None,
     };
     if plan.target.is_none() {
         plan.blocked = Some(format!(
@@ -159,6 +158,99 @@ pub async fn prepare(inputs: Inputs<'_>) -> Result<Plan, String> {
         });
     }
     Ok(plan)
+}
+
+/// On a server without IAM managed policies (no STS): s3doctor's statements in each failing
+/// bucket's policy (`bucket_policy`), for the principal in the server's ARN form. Reading the
+/// current policy (to say how many statements are kept) needs the bucket owner's keys on RGW;
+/// without them the plan is blocked and the export still works.
+async fn prepare_bucket_policies(
+    inputs: &Inputs<'_>,
+    findings: &[crate::finding::Finding],
+    caveats: Vec<String>,
+    server: &'static str,
+) -> Result<Plan, String> {
+    let run = inputs.engine.run_settings();
+    let mut buckets: Vec<String> = findings
+        .iter()
+        .filter(|f| f.code.is_fixable_by_policy())
+        .filter_map(|f| f.bucket.clone())
+        .collect();
+    buckets.dedup();
+    if buckets.is_empty() {
+        return Err(match caveats.first() {
+            Some(c) => format!("no missing permission to add. {c}"),
+            None => "no missing permission to add: the failures are not fixed by a policy (see each finding's fix)".into(),
+        });
+    }
+    let Some(identity) = inputs.identity else {
+        return Err("the principal is unknown (the identity step did not pass), so there is no one to grant access to; --expect-principal NAME names it".into());
+    };
+    let principal = identity.principal.clone();
+    let prefix = run.prefix_scoped.then_some(run.prefix.as_str());
+    let (acting_as, session) = match (inputs.admin, inputs.session) {
+        (Some((profile, s)), _) => (format!("--admin-profile {profile}"), Some(s)),
+        (None, s) => (format!("the diagnosed credentials ({})", principal.arn), s),
+    };
+    let mut bucket_policies = Vec::new();
+    let mut unreadable = Vec::new();
+    for bucket in &buckets {
+        let existing = match session {
+            Some(s) => bucket_policy::read(&s.clients.s3, bucket)
+                .await
+                .and_then(|c| c.as_deref().map(bucket_policy::count).transpose()),
+            None => Err("no credentials".to_owned()),
+        };
+        let existing = existing.unwrap_or_else(|why| {
+            unreadable.push(format!("{bucket}: {why}"));
+            None
+        });
+        bucket_policies.push(bucket_policy::BucketPlan {
+            bucket: bucket.clone(),
+            principal_arn: principal.arn.clone(),
+            statements: bucket_policy::statements(
+                bucket,
+                &principal.arn,
+                &principal.name,
+                run.access,
+                run.read_only,
+                prefix,
+            ),
+            existing: existing.unwrap_or(0),
+        });
+    }
+    let all: Vec<serde_json::Value> = bucket_policies
+        .iter()
+        .flat_map(|b| b.statements.clone())
+        .collect();
+    let json = serde_json::to_string_pretty(
+        &serde_json::json!({"Version": "2012-10-17", "Statement": all}),
+    )
+    .map_err(|e| e.to_string())?;
+    let document = PolicyDocument::parse(&json).map_err(|e| e.to_string())?;
+    let blocked = (!unreadable.is_empty()).then(|| {
+        format!(
+            "the bucket policy cannot be read with {acting_as} ({}). On {server} the bucket owner's keys can: --admin-profile OWNER, or --export FILE for whoever owns the bucket",
+            unreadable.join("; ")
+        )
+    });
+    Ok(Plan {
+        owner_statements: Vec::new(),
+        policy_name: format!("bucket policy of {}", buckets.join(", ")),
+        policy_arn: String::new(),
+        document,
+        json,
+        principal,
+        target: None,
+        calls: Vec::new(),
+        acting_as,
+        blocked,
+        caveats,
+        verify: verify_rows(inputs.engine, inputs.results),
+        endpoint: inputs.engine.settings().endpoint.clone(),
+        bucket_policies,
+        server: Some(server),
+    })
 }
 
 /// The failed rows a policy can fix, the warnings, and what must re-run with them.

@@ -502,12 +502,25 @@ fn draw_remedy(app: &App, screen: &RemedyScreen, f: &mut Frame, area: Rect) {
                 .as_ref()
                 .map(|t| t.describe())
                 .unwrap_or_else(|| "nobody".into());
-            lines.push(Line::from(vec![
-                Span::styled("Attach ", Style::new().add_modifier(Modifier::BOLD)),
-                Span::styled(plan.policy_name.clone(), t.accent()),
-                Span::styled(" to ", Style::new().add_modifier(Modifier::BOLD)),
-                Span::styled(target, t.accent()),
-            ]));
+            if plan.bucket_policies.is_empty() {
+                lines.push(Line::from(vec![
+                    Span::styled("Attach ", Style::new().add_modifier(Modifier::BOLD)),
+                    Span::styled(plan.policy_name.clone(), t.accent()),
+                    Span::styled(" to ", Style::new().add_modifier(Modifier::BOLD)),
+                    Span::styled(target, t.accent()),
+                ]));
+            } else {
+                // A server without IAM managed policies: statements in the bucket policy.
+                lines.push(Line::from(vec![
+                    Span::styled(
+                        "Add statements for ",
+                        Style::new().add_modifier(Modifier::BOLD),
+                    ),
+                    Span::styled(plan.principal.arn.clone(), t.accent()),
+                    Span::styled(" to the ", Style::new().add_modifier(Modifier::BOLD)),
+                    Span::styled(plan.policy_name.clone(), t.accent()),
+                ]));
+            }
             lines.push(Line::raw(format!("Acting as {}", plan.acting_as)));
             lines.push(Line::raw(""));
             for c in &plan.caveats {
@@ -526,7 +539,12 @@ fn draw_remedy(app: &App, screen: &RemedyScreen, f: &mut Frame, area: Rect) {
             } else if screen.phase == Phase::Review {
                 hint = "y apply · n/Esc cancel · e export · ↑↓ scroll";
             }
-            lines.push(Line::from(Span::styled("IAM calls", t.accent())));
+            let calls = if plan.bucket_policies.is_empty() {
+                "IAM calls"
+            } else {
+                "Calls (the statements already there are kept)"
+            };
+            lines.push(Line::from(Span::styled(calls, t.accent())));
             for call in plan.call_lines() {
                 lines.push(Line::raw(format!("  {call}")));
             }

@@ -592,3 +592,75 @@ async fn rgw_the_bucket_policy_fix_is_applied_verified_and_undone_keeping_every_
     let (again, _) = rgw.check(&rgw.user, &bucket, &[]).await;
     assert_eq!(again.code, 1, "undone: the app is refused again");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rgw_in_the_wizard_f_then_y_adds_the_bucket_policy_statements_and_verifies() {
+    use crate::terminal::{Tmux, row};
+    let rgw = rgw!("rgw_in_the_wizard_f_then_y_adds_the_bucket_policy_statements_and_verifies");
+    let bucket = rgw.bucket().await;
+    let tmux = Tmux::start_with(
+        &rgw.url,
+        Some(&rgw.owner),
+        &rgw.user,
+        &["--bucket", &bucket, "--auto", "--admin-profile", "admin"],
+    );
+    tmux.wait_for("the failed upload", |s| {
+        row(s, "put-object").contains('✗') && !s.contains("running")
+    });
+    tmux.keys("f");
+    tmux.wait_for("the remedy screen", |s| s.contains("s3:PutBucketPolicy"));
+    // Nothing is written before y.
+    assert_eq!(rgw.policy(&bucket).await, None);
+    tmux.keys("y");
+    tmux.wait_for("the verification", |s| s.contains("Fixed and verified"));
+    let policy = rgw.policy(&bucket).await.expect("a bucket policy");
+    assert_eq!(
+        policy["Statement"].as_array().map(Vec::len),
+        Some(2),
+        "{policy:#}"
+    );
+    tmux.keys("Escape");
+    tmux.wait_for("the upload to pass", |s| {
+        row(s, "put-object").contains('✓') && !s.contains('✗')
+    });
+    tmux.keys("q");
+    let screen = tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
+    assert!(screen.contains("EXIT=0"), "{screen}");
+}
+
+#[tokio::test]
+async fn rgw_fix_export_hands_over_the_statements_and_commands_and_changes_nothing() {
+    let rgw = rgw!("rgw_fix_export_hands_over_the_statements_and_commands_and_changes_nothing");
+    let bucket = rgw.bucket().await;
+    let run = rgw.run(&rgw.url, &rgw.user, &["fix", "--bucket", &bucket]);
+    let path = run.file("fix.md");
+    let out = run
+        .arg("--export")
+        .arg(&path.display().to_string())
+        .output()
+        .await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let md = std::fs::read_to_string(&path).expect("export");
+    assert!(md.contains("S3doctors3doctorappObjects"), "{md}");
+    assert!(md.contains("arn:aws:iam:::user/s3doctor-app"), "{md}");
+    assert!(
+        md.contains(&format!("aws s3api put-bucket-policy --bucket {bucket}")),
+        "{md}"
+    );
+    assert!(md.contains(&format!("--endpoint-url {}", rgw.url)), "{md}");
+    assert!(!md.contains("attach-user-policy"), "{md}");
+    assert!(!out.stdout.contains(&rgw.user.secret) && !md.contains(&rgw.user.secret));
+    // Without the owner's keys the app may not read the policy: the plan says so, and
+    // nothing is written even with --yes.
+    let blocked = rgw
+        .run(&rgw.url, &rgw.user, &["fix", "--yes", "--bucket", &bucket])
+        .output()
+        .await;
+    assert_eq!(blocked.code, 1, "{}", blocked.stderr);
+    assert!(
+        blocked.stderr.contains("--admin-profile OWNER"),
+        "{}",
+        blocked.stderr
+    );
+    assert_eq!(rgw.policy(&bucket).await, None);
+}

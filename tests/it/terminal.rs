@@ -11,7 +11,7 @@ use crate::proxy::{Fault, Proxy};
 /// How long to wait for the screen to show something before the test fails.
 const WAIT: Duration = Duration::from_secs(60);
 
-struct Tmux {
+pub(crate) struct Tmux {
     socket: String,
     _dir: tempfile::TempDir,
 }
@@ -25,15 +25,20 @@ impl Tmux {
 
     /// As `start`, against another endpoint (a fault proxy).
     fn start_at(url: &str, peer: &Peer, keys: &Keys, args: &[&str], admin: bool) -> Tmux {
+        Tmux::start_with(url, admin.then_some(&peer.admin), keys, args)
+    }
+
+    /// As `start_at`, with these keys as profile `admin` (another peer's, such as RGW's).
+    pub(crate) fn start_with(url: &str, admin: Option<&Keys>, keys: &Keys, args: &[&str]) -> Tmux {
         let dir = tempfile::tempdir().expect("temp dir");
         let env = write_env_file(dir.path(), keys);
         let creds = dir.path().join("credentials");
-        if admin {
+        if let Some(admin) = admin {
             std::fs::write(
                 &creds,
                 format!(
                     "[admin]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-                    peer.admin.id, peer.admin.secret
+                    admin.id, admin.secret
                 ),
             )
             .expect("credentials");
@@ -79,7 +84,7 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    fn keys(&self, keys: &str) {
+    pub(crate) fn keys(&self, keys: &str) {
         let status = Command::new("tmux")
             .args(["-L", &self.socket, "send-keys", keys])
             .status()
@@ -89,7 +94,7 @@ impl Tmux {
 
     /// Waits until the screen satisfies `ok` in two captures in a row (a capture can catch
     /// a frame half drawn), and returns it.
-    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let start = Instant::now();
         let mut seen = false;
         loop {
@@ -134,7 +139,7 @@ fn assert_terminal_restored(screen: &str) {
 }
 
 /// The checklist row of a step (`✓ put-object  pass`), not the detail pane's title.
-fn row<'a>(screen: &'a str, step: &str) -> &'a str {
+pub(crate) fn row<'a>(screen: &'a str, step: &str) -> &'a str {
     let cell = format!(" {step}  ");
     screen.lines().find(|l| l.contains(&cell)).unwrap_or("")
 }

@@ -7,6 +7,8 @@
 #   scripts/demo.sh                            the incident gallery (keyboard: arrows, Enter, q)
 #   scripts/demo.sh --incident NAME            straight to one incident
 #   scripts/demo.sh --list                     print the incidents (no emulator needed)
+#   scripts/demo.sh --rgw                      also start Ceph RGW (scripts/rgw.sh, ~20 s; needs
+#                                              the Ceph packages) for the incidents that run there
 #   scripts/demo.sh check --format markdown    incident 1, the headless report
 #   scripts/demo.sh --keep [ARGS...]           leave the emulator running afterwards
 #
@@ -36,10 +38,11 @@ source "$root/scripts/peer.sh"
 say() { printf '==> %s\n' "$*" >&2; }
 
 keep=0
-if [[ "${1:-}" == --keep ]]; then
-  keep=1
+rgw=0
+while [[ "${1:-}" == --keep || "${1:-}" == --rgw ]]; do
+  if [[ "$1" == --keep ]]; then keep=1; else rgw=1; fi
   shift
-fi
+done
 dry=${S3DOCTOR_DEMO_DRY:-0}
 [[ "$dry" == 1 ]] || dry=0
 
@@ -72,6 +75,7 @@ chmod 700 "$demo_dir"
 cleanup() {
   if ((keep == 0)); then
     peer_stop
+    if ((rgw == 1)) && declare -F rgw_stop >/dev/null; then rgw_stop "${S3DOCTOR_RGW_DIR:-}"; fi
     rm -rf -- "$demo_dir"
   fi
 }
@@ -100,9 +104,31 @@ unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AW
 export AWS_EC2_METADATA_DISABLED=true
 stop_text="$root/scripts/peer.sh stop $S3DOCTOR_PEER_PID; rm -rf $demo_dir"
 
+rgw_args=()
+if ((gallery == 1 && rgw == 1)); then
+  # shellcheck source=scripts/rgw.sh
+  source "$root/scripts/rgw.sh"
+  if ! rgw_install; then
+    say "Ceph RGW cannot be installed here; the RGW incident will say so"
+  elif ! rgw_start; then
+    say "Ceph RGW did not start; the RGW incident will say so"
+  else
+    say "Ceph RGW on $S3DOCTOR_RGW_URL (started in ${S3DOCTOR_RGW_STARTUP_SECS:-?} s)"
+    (
+      umask 077
+      printf '[s3doctor-demo-rgw-owner]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
+        "$S3DOCTOR_RGW_OWNER_KEY_ID" "$S3DOCTOR_RGW_OWNER_SECRET"
+      printf '[s3doctor-demo-rgw-app]\naws_access_key_id = %s\naws_secret_access_key = %s\n' \
+        "$S3DOCTOR_RGW_USER_KEY_ID" "$S3DOCTOR_RGW_USER_SECRET"
+    ) >>"$AWS_SHARED_CREDENTIALS_FILE"
+    rgw_args=(--rgw-endpoint "$S3DOCTOR_RGW_URL" --rgw-owner-profile s3doctor-demo-rgw-owner
+      --rgw-app-profile s3doctor-demo-rgw-app)
+  fi
+fi
+
 if ((gallery == 1)); then
   cmd=("$BIN" demo --workdir "$demo_dir" --endpoint-url "$S3DOCTOR_PEER_URL"
-    --admin-profile s3doctor-demo-admin "$@")
+    --admin-profile s3doctor-demo-admin "${rgw_args[@]}" "$@")
   say "the incident gallery: $(printf '%q ' "${cmd[@]}")"
   status=0
   "${cmd[@]}" || status=$?

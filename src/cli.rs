@@ -95,6 +95,15 @@ pub enum Command {
         /// Appended to every name the incident creates (tests seed side by side).
         #[arg(long, default_value = "", value_name = "TEXT")]
         suffix: String,
+        /// Ceph RGW for the incidents that run there (with the two profiles below).
+        #[arg(long, value_name = "URL")]
+        rgw_endpoint: Option<String>,
+        /// The profile of the RGW bucket owner (the demo's admin on RGW).
+        #[arg(long, value_name = "PROFILE")]
+        rgw_owner_profile: Option<String>,
+        /// The profile holding the RGW app user's key.
+        #[arg(long, value_name = "PROFILE")]
+        rgw_app_profile: Option<String>,
     },
 }
 

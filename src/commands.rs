@@ -59,6 +59,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             seed,
             apply_fix,
             suffix,
+            rgw_endpoint,
+            rgw_owner_profile,
+            rgw_app_profile,
         }) => {
             let opts = crate::demo::DemoOptions {
                 incident,
@@ -67,6 +70,9 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 seed,
                 apply_fix,
                 suffix,
+                rgw_endpoint,
+                rgw_owner_profile,
+                rgw_app_profile,
             };
             crate::demo::run(config, opts).await
         }

@@ -34,6 +34,11 @@ pub struct DemoOptions {
     pub seed: bool,
     pub apply_fix: bool,
     pub suffix: String,
+    /// Ceph RGW for the incidents that run there: its endpoint, the bucket owner's profile
+    /// (the demo's admin there) and the app user's profile.
+    pub rgw_endpoint: Option<String>,
+    pub rgw_owner_profile: Option<String>,
+    pub rgw_app_profile: Option<String>,
 }
 
 pub async fn run(config: Config, opts: DemoOptions) -> Result<ExitCode> {
@@ -83,11 +88,47 @@ pub async fn run(config: Config, opts: DemoOptions) -> Result<ExitCode> {
         Ok(s) => s,
         Err(e) => return Ok(bad_input(&BadInput(e))),
     };
+    let rgw = match (
+        &opts.rgw_endpoint,
+        &opts.rgw_owner_profile,
+        &opts.rgw_app_profile,
+    ) {
+        (Some(url), Some(owner), Some(app)) => {
+            let mut settings = config.settings.with_profile(owner);
+            settings.endpoint = Some(url.clone());
+            settings.env_file = None;
+            if settings.region.is_none() {
+                settings.region = Some("us-east-1".into());
+            }
+            match crate::aws::connect(&settings).await {
+                Ok(session) => Some(Side {
+                    seeder: Seeder::without_iam(session, &dir, app.clone()),
+                    endpoint: Some(url.clone()),
+                    admin_profile: owner.clone(),
+                }),
+                Err(e) => {
+                    return Ok(bad_input(&BadInput(format!(
+                        "the RGW owner profile {owner} has no usable credentials: {}",
+                        e.detail
+                    ))));
+                }
+            }
+        }
+        (None, None, None) => None,
+        _ => {
+            return Ok(bad_input(&BadInput(
+                "--rgw-endpoint, --rgw-owner-profile and --rgw-app-profile go together".into(),
+            )));
+        }
+    };
     let demo = Demo {
-        seeder,
+        moto: Side {
+            seeder,
+            endpoint: config.settings.endpoint.clone(),
+            admin_profile: admin.profile.clone().unwrap_or_default(),
+        },
+        rgw,
         dir,
-        endpoint: config.settings.endpoint.clone(),
-        admin_profile: admin.profile.clone().unwrap_or_default(),
         suffix: opts.suffix.clone(),
     };
     if opts.seed || opts.apply_fix {
@@ -107,13 +148,22 @@ pub async fn run(config: Config, opts: DemoOptions) -> Result<ExitCode> {
     demo.interactive(incident).await
 }
 
-struct Demo {
+/// One server the incidents run on: how to seed there and how to point s3doctor at it.
+struct Side {
     seeder: Seeder,
-    dir: PathBuf,
     endpoint: Option<String>,
     admin_profile: String,
+}
+
+struct Demo {
+    moto: Side,
+    rgw: Option<Side>,
+    dir: PathBuf,
     suffix: String,
 }
+
+/// Said when an RGW incident is picked and the demo runs without Ceph RGW.
+const NO_RGW: &str = "this incident runs on Ceph RGW: start the demo with `scripts/demo.sh --rgw` (it needs the Ceph packages: `scripts/rgw.sh install`)";
 
 /// What headless seeding prints: never a secret.
 #[derive(serde::Serialize)]
@@ -126,9 +176,20 @@ struct SeedInfo<'a> {
 }
 
 impl Demo {
+    fn side(&self, incident: &Incident) -> Result<&Side, String> {
+        match incident.peer {
+            gallery::PeerKind::Moto => Ok(&self.moto),
+            gallery::PeerKind::Rgw => self.rgw.as_ref().ok_or_else(|| NO_RGW.to_owned()),
+        }
+    }
+
     async fn headless(&self, incident: &Incident, seed: bool, fix: bool) -> Result<ExitCode> {
+        let side = match self.side(incident) {
+            Ok(side) => side,
+            Err(e) => return Ok(bad_input(&BadInput(e))),
+        };
         let mut seeded = if seed {
-            match self.seeder.seed(incident, &self.suffix).await {
+            match side.seeder.seed(incident, &self.suffix).await {
                 Ok(s) => s,
                 Err(e) => {
                     eprintln!("s3doctor demo: seeding {} failed: {e}", incident.name);
@@ -141,7 +202,7 @@ impl Demo {
                 Err(e) => return Ok(bad_input(&BadInput(e))),
             }
         };
-        if fix && let Err(e) = self.seeder.fix(incident, &mut seeded).await {
+        if fix && let Err(e) = side.seeder.fix(incident, &mut seeded).await {
             eprintln!("s3doctor demo: the fix of {} failed: {e}", incident.name);
             return Ok(ExitCode::from(exit::INTERNAL));
         }
@@ -158,17 +219,18 @@ impl Demo {
 
     /// The configuration the wizard and the checks use for a seeded incident: the app's
     /// .env, the emulator, the admin profile, the app's access.
-    fn config(&self, seeded: &Seeded) -> Result<Config, BadInput> {
+    fn config(&self, incident: &Incident, seeded: &Seeded) -> Result<Config, BadInput> {
+        let side = self.side(incident).map_err(BadInput)?;
         let mut args: Vec<String> = vec![
             "s3doctor".into(),
             "--env-file".into(),
             seeded.env_file.display().to_string(),
             "--admin-profile".into(),
-            self.admin_profile.clone(),
+            side.admin_profile.clone(),
             "--access".into(),
             seeded.access.as_str().into(),
         ];
-        if let Some(url) = &self.endpoint {
+        if let Some(url) = &side.endpoint {
             args.push("--endpoint-url".into());
             args.push(url.clone());
         }
@@ -239,7 +301,11 @@ impl Demo {
                     chooser.screen =
                         Screen::Busy(format!("Seeding {} fresh in the emulator…", incident.name));
                     term.draw(|f| chooser::draw(chooser, f))?;
-                    let seeded = match self.seeder.seed(incident, &self.suffix).await {
+                    let seeded = match self.side(incident) {
+                        Ok(side) => side.seeder.seed(incident, &self.suffix).await,
+                        Err(e) => Err(e),
+                    };
+                    let seeded = match seeded {
                         Ok(s) => s,
                         Err(e) => {
                             chooser.screen = Screen::Outcome {
@@ -258,11 +324,11 @@ impl Demo {
                         chooser.screen = Screen::Choose;
                         continue;
                     };
+                    let idx = chooser.selected;
                     let config = self
-                        .config(seeded)
+                        .config(&chooser.incidents[idx], seeded)
                         .map_err(|e| color_eyre::eyre::eyre!(e))?;
                     let app = wizard(term, &mut *events, config).await?;
-                    let idx = chooser.selected;
                     let teaches = chooser.incidents[idx].teaches;
                     if app.seen.contains(&teaches) {
                         chooser.scores[idx].found = true;
@@ -277,7 +343,11 @@ impl Demo {
                     let incident = &chooser.incidents[chooser.selected];
                     chooser.screen = Screen::Busy("Making the fix…".into());
                     term.draw(|f| chooser::draw(chooser, f))?;
-                    if let Err(e) = self.seeder.fix(incident, seeded).await {
+                    let fixed = match self.side(incident) {
+                        Ok(side) => side.seeder.fix(incident, seeded).await,
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = fixed {
                         chooser.screen = Screen::Outcome {
                             note: Some(format!("The fix failed: {e}")),
                         };
@@ -306,7 +376,7 @@ impl Demo {
         chooser.screen = Screen::Busy("Checking again with a fresh run…".into());
         term.draw(|f| chooser::draw(chooser, f))?;
         let config = self
-            .config(seeded)
+            .config(&chooser.incidents[idx], seeded)
             .map_err(|e| color_eyre::eyre::eyre!(e))?;
         let report = check(config).await;
         let teaches = chooser.incidents[idx].teaches;

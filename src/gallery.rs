@@ -15,7 +15,7 @@ use crate::policy::Access;
 
 /// The gallery files, in the order the chooser shows them. A unit test checks that every
 /// file in assets/gallery is listed here.
-const FILES: [(&str, &str); 9] = [
+const FILES: [(&str, &str); 10] = [
     (
         "01-runpod-no-permissions.toml",
         include_str!("../assets/gallery/01-runpod-no-permissions.toml"),
@@ -52,6 +52,10 @@ const FILES: [(&str, &str); 9] = [
         "09-acl-disabled.toml",
         include_str!("../assets/gallery/09-acl-disabled.toml"),
     ),
+    (
+        "10-ceph-rgw-no-grant.toml",
+        include_str!("../assets/gallery/10-ceph-rgw-no-grant.toml"),
+    ),
 ];
 
 /// How an incident is fixed.
@@ -62,6 +66,18 @@ pub enum FixKind {
     Policy,
     /// A change a person makes (a .env, a Deny, a bucket setting); the demo makes it on `y`.
     Manual,
+}
+
+/// Which server the incident runs on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PeerKind {
+    /// The local AWS emulator (moto): IAM users and policies are seeded per incident.
+    #[default]
+    Moto,
+    /// Ceph RGW (`scripts/rgw.sh`, `scripts/demo.sh --rgw`): no IAM; the users exist already
+    /// and the demo's admin is the bucket owner.
+    Rgw,
 }
 
 /// What the app is and uses.
@@ -116,6 +132,11 @@ pub enum Action {
         bucket: String,
         ownership: String,
     },
+    /// Takes the app user's key from an AWS profile instead of creating one (servers without
+    /// IAM, where the users exist already): the profile the demo was given for the app.
+    AppProfileKey {
+        user: String,
+    },
     /// Writes the app's .env with the app user's newest key, the bucket and the region.
     WriteEnv {
         #[serde(default)]
@@ -153,6 +174,8 @@ pub struct Incident {
     pub changed: String,
     pub app: AppSpec,
     #[serde(default)]
+    pub peer: PeerKind,
+    #[serde(default)]
     pub names: BTreeMap<String, String>,
     pub seed: Vec<Action>,
     #[serde(default)]
@@ -176,7 +199,13 @@ impl Incident {
     /// side by side; the demo uses no suffix, so the names read as in the ticket).
     pub fn names(&self, suffix: &str) -> BTreeMap<String, String> {
         let mut names = BTreeMap::new();
-        names.insert("user".to_owned(), format!("{}{suffix}", self.app.user));
+        // On RGW the app's user exists already: only what the incident creates is renamed.
+        let user_suffix = if self.peer == PeerKind::Rgw {
+            ""
+        } else {
+            suffix
+        };
+        names.insert("user".to_owned(), format!("{}{user_suffix}", self.app.user));
         names.insert("bucket".to_owned(), format!("{}{suffix}", self.app.bucket));
         for (k, v) in &self.names {
             names.insert(k.clone(), format!("{v}{suffix}"));
@@ -203,6 +232,16 @@ impl Incident {
         {
             return Err(format!(
                 "{}: the seed never writes the app's .env",
+                self.name
+            ));
+        }
+        let creates_users = self
+            .seed
+            .iter()
+            .any(|a| matches!(a, Action::CreateUser { .. } | Action::CreateKey { .. }));
+        if self.peer == PeerKind::Rgw && creates_users {
+            return Err(format!(
+                "{}: RGW has no IAM users to create; use app-profile-key",
                 self.name
             ));
         }

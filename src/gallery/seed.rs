@@ -91,6 +91,8 @@ pub struct Seeder {
     session: Session,
     account: String,
     dir: PathBuf,
+    /// The AWS profile holding the app's key, for servers where users are not created.
+    app_profile: Option<String>,
 }
 
 fn sdk_err<E: std::error::Error>(what: &str) -> impl FnOnce(E) -> String + '_ {
@@ -121,7 +123,19 @@ impl Seeder {
             account: who.account().unwrap_or("123456789012").to_owned(),
             session: admin,
             dir: dir.to_path_buf(),
+            app_profile: None,
         })
+    }
+
+    /// Like `new`, for a server without STS and IAM (Ceph RGW): `admin` is the bucket owner,
+    /// and the app's key comes from `app_profile`.
+    pub fn without_iam(admin: Session, dir: &Path, app_profile: String) -> Seeder {
+        Seeder {
+            session: admin,
+            account: String::new(),
+            dir: dir.to_path_buf(),
+            app_profile: Some(app_profile),
+        }
     }
 
     /// Seeds `incident` fresh: first removes anything left under its names.
@@ -299,6 +313,27 @@ impl Seeder {
                 write_private(&seeded.env_file, &text)?;
             }
             Action::SetAccess { access } => seeded.access = *access,
+            Action::AppProfileKey { user } => {
+                use aws_credential_types::provider::ProvideCredentials;
+                let profile = self
+                    .app_profile
+                    .as_deref()
+                    .ok_or("app-profile-key: the demo was given no profile for the app")?;
+                let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
+                    .profile_name(profile)
+                    .build();
+                let creds = tokio::time::timeout(
+                    std::time::Duration::from_secs(10),
+                    provider.provide_credentials(),
+                )
+                .await
+                .map_err(|_| format!("reading the profile {profile} timed out"))?
+                .map_err(|e| format!("the profile {profile} has no usable keys: {e}"))?;
+                seeded.keys.entry(f(user)).or_default().push(Key {
+                    id: creds.access_key_id().to_owned(),
+                    secret: creds.secret_access_key().to_owned(),
+                });
+            }
         }
         Ok(())
     }

@@ -264,6 +264,13 @@ fn draw_ticket(c: &Chooser, f: &mut Frame, area: Rect) {
             Span::raw(code_title(i)),
         ]),
         Line::from(vec![
+            Span::styled("Runs on  ", t.dim()),
+            Span::raw(match i.peer {
+                crate::gallery::PeerKind::Moto => "the local AWS emulator (moto)",
+                crate::gallery::PeerKind::Rgw => "Ceph RGW (start the demo with --rgw)",
+            }),
+        ]),
+        Line::from(vec![
             Span::styled("Fixed by ", t.dim()),
             Span::raw(match i.fix {
                 FixKind::Policy => "s3doctor's least-privilege policy (f, then y in the wizard)",

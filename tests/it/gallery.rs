@@ -10,63 +10,109 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::peer::{Peer, Run, codes};
+use crate::peer::{Keys, Peer, Run, codes};
+use crate::rgw::Rgw;
 
 /// Every incident's names get this run's suffix: tests seed side by side on one emulator.
 fn suffix() -> String {
     format!("-{}", &uuid::Uuid::new_v4().simple().to_string()[..8])
 }
 
-/// `s3doctor demo ARGS` with the emulator's admin as the profile `admin`.
-fn demo(peer: &Peer, dir: &Path, args: &[&str]) -> Run {
-    let mut run = Run::new(&["demo"])
-        .profiles(&[("admin", &peer.admin)])
-        .arg("--workdir")
-        .arg(&dir.display().to_string())
-        .arg("--endpoint-url")
-        .arg(&peer.url)
-        .arg("--admin-profile")
-        .arg("admin");
-    for a in args {
-        run = run.arg(a);
-    }
-    run
+/// Where an incident runs: the emulator, or Ceph RGW (whose admin is the bucket owner).
+struct Target {
+    moto: Peer,
+    rgw: Option<Rgw>,
 }
 
-/// `s3doctor check` on a seeded incident as its app sees it (its .env, its access), with the
-/// admin profile so that policies can be read.
-async fn check(peer: &Peer, seeded: &Value) -> (i32, Value) {
-    let out = Run::new(&["check", "--format", "json"])
-        .profiles(&[("admin", &peer.admin)])
-        .unset("AWS_REGION")
-        .arg("--env-file")
-        .arg(seeded["env_file"].as_str().expect("env_file"))
-        .arg("--access")
-        .arg(seeded["access"].as_str().expect("access"))
-        .arg("--admin-profile")
-        .arg("admin")
-        .arg("--endpoint-url")
-        .arg(&peer.url)
-        .output()
-        .await;
-    (out.code, out.json())
+impl Target {
+    fn moto() -> Target {
+        Target {
+            moto: Peer::get(),
+            rgw: None,
+        }
+    }
+
+    /// The URL and admin keys s3doctor uses for the incident's checks and fix.
+    fn server(&self) -> (&str, &Keys) {
+        match &self.rgw {
+            Some(rgw) => (&rgw.url, &rgw.owner),
+            None => (&self.moto.url, &self.moto.admin),
+        }
+    }
+
+    /// `s3doctor demo ARGS` with the emulator's admin as the profile `admin` (and on RGW the
+    /// owner and the app as `owner` and `app`).
+    fn demo(&self, dir: &Path, args: &[&str]) -> Run {
+        let mut run = Run::new(&["demo"])
+            .arg("--workdir")
+            .arg(&dir.display().to_string())
+            .arg("--endpoint-url")
+            .arg(&self.moto.url)
+            .arg("--admin-profile")
+            .arg("admin");
+        run = match &self.rgw {
+            Some(rgw) => run
+                .profiles(&[
+                    ("admin", &self.moto.admin),
+                    ("owner", &rgw.owner),
+                    ("app", &rgw.user),
+                ])
+                .arg("--rgw-endpoint")
+                .arg(&rgw.url)
+                .arg("--rgw-owner-profile")
+                .arg("owner")
+                .arg("--rgw-app-profile")
+                .arg("app"),
+            None => run.profiles(&[("admin", &self.moto.admin)]),
+        };
+        for a in args {
+            run = run.arg(a);
+        }
+        run
+    }
+
+    /// `s3doctor ARGS` on a seeded incident as its app sees it (its .env, its access), with
+    /// the admin profile so that policies can be read (and the fix applied).
+    fn app_run(&self, args: &[&str], seeded: &Value) -> Run {
+        let (url, admin) = self.server();
+        Run::new(args)
+            .profiles(&[("admin", admin)])
+            .unset("AWS_REGION")
+            .arg("--env-file")
+            .arg(seeded["env_file"].as_str().expect("env_file"))
+            .arg("--access")
+            .arg(seeded["access"].as_str().expect("access"))
+            .arg("--admin-profile")
+            .arg("admin")
+            .arg("--endpoint-url")
+            .arg(url)
+    }
+
+    async fn check(&self, seeded: &Value) -> (i32, Value) {
+        let out = self
+            .app_run(&["check", "--format", "json"], seeded)
+            .output()
+            .await;
+        (out.code, out.json())
+    }
+}
+
+/// Seeds, diagnoses, fixes and re-checks one incident on the emulator.
+async fn incident(name: &str) -> Value {
+    incident_on(&Target::moto(), name).await
 }
 
 /// Seeds, diagnoses, fixes and re-checks one incident; returns the first report.
-async fn incident(name: &str) -> Value {
-    let peer = Peer::get();
+async fn incident_on(t: &Target, name: &str) -> Value {
     let spec = s3doctor::gallery::find(name).expect("incident in the gallery");
     let dir = tempfile::tempdir().expect("workdir");
     let sfx = suffix();
     let suffix_arg = format!("--suffix={sfx}");
 
-    let out = demo(
-        &peer,
-        dir.path(),
-        &["--seed", "--incident", name, &suffix_arg],
-    )
-    .output()
-    .await;
+    let out = t
+        .demo(dir.path(), &["--seed", "--incident", name, &suffix_arg])
+        .output()
+        .await;
     assert_eq!(out.code, 0, "seeding {name}: {}", out.stderr);
     let seeded = out.json();
     assert_eq!(seeded["bucket"], format!("{}{sfx}", spec.app.bucket));
@@ -79,7 +125,7 @@ async fn incident(name: &str) -> Value {
         .expect("S3_SECRET_KEY");
     assert!(!out.stdout.contains(secret) && !out.stderr.contains(secret));
 
-    let (code, report) = check(&peer, &seeded).await;
+    let (code, report) = t.check(&seeded).await;
     assert_eq!(code, 1, "{name} must fail first: {report:#}");
     let taught = spec.teaches.as_str();
     let finding = report["findings"]
@@ -103,26 +149,22 @@ async fn incident(name: &str) -> Value {
 
     match spec.fix {
         s3doctor::gallery::FixKind::Policy => {
+            // On AWS the generated IAM policy; where there is no IAM, a bucket-policy grant.
+            let wanted = if t.rgw.is_some() {
+                "bucket policy"
+            } else {
+                "least-privilege policy"
+            };
             assert!(
                 finding["remedy"]
                     .as_str()
                     .unwrap_or_default()
-                    .contains("least-privilege policy"),
-                "{finding:#}"
+                    .contains(wanted),
+                "{name}: the remedy should name the {wanted}: {finding:#}"
             );
-            let out = Run::new(&["fix", "--yes", "--admin-profile", "admin"])
-                .profiles(&[("admin", &peer.admin)])
-                .unset("AWS_REGION")
-                .arg("--env-file")
-                .arg(seeded["env_file"].as_str().expect("env_file"))
-                .arg("--access")
-                .arg(seeded["access"].as_str().expect("access"))
-                .arg("--endpoint-url")
-                .arg(&peer.url)
-                .output()
-                .await;
+            let out = t.app_run(&["fix", "--yes"], &seeded).output().await;
             assert_eq!(out.code, 0, "s3doctor fix on {name}: {}", out.stderr);
-            let (code, after) = check(&peer, &seeded).await;
+            let (code, after) = t.check(&seeded).await;
             assert_eq!(code, 0, "{name} after s3doctor fix: {after:#}");
         }
         s3doctor::gallery::FixKind::Manual => {
@@ -140,16 +182,16 @@ async fn incident(name: &str) -> Value {
                 "{name}: {:?}",
                 codes(&report)
             );
-            let out = demo(
-                &peer,
-                dir.path(),
-                &["--apply-fix", "--incident", name, &suffix_arg],
-            )
-            .output()
-            .await;
+            let out = t
+                .demo(
+                    dir.path(),
+                    &["--apply-fix", "--incident", name, &suffix_arg],
+                )
+                .output()
+                .await;
             assert_eq!(out.code, 0, "the fix of {name}: {}", out.stderr);
             let fixed = out.json();
-            let (code, after) = check(&peer, &fixed).await;
+            let (code, after) = t.check(&fixed).await;
             assert_eq!(code, 0, "{name} after its fix: {after:#}");
         }
     }
@@ -212,12 +254,48 @@ async fn acl_disabled_is_found_from_object_ownership() {
     incident("acl-disabled").await;
 }
 
+/// Ceph RGW: a second user without a grant on the owner's bucket; s3doctor's fix there is a
+/// bucket-policy statement (no IAM), applied with the owner's keys and verified.
+#[tokio::test]
+async fn rgw_ceph_bucket_without_a_grant_is_fixed_through_the_bucket_policy() {
+    let Some(rgw) = Rgw::get("rgw_ceph_bucket_without_a_grant_is_fixed_through_the_bucket_policy")
+    else {
+        return;
+    };
+    let t = Target {
+        moto: Peer::get(),
+        rgw: Some(rgw),
+    };
+    let report = incident_on(&t, "ceph-rgw-no-grant").await;
+    assert!(
+        !codes(&report).contains(&"bucket.wrong-region".to_owned()),
+        "a zonegroup is not a wrong region: {report:#}"
+    );
+}
+
+#[tokio::test]
+async fn an_rgw_incident_without_rgw_says_how_to_get_it() {
+    let t = Target::moto();
+    let dir = tempfile::tempdir().expect("workdir");
+    let out = t
+        .demo(dir.path(), &["--seed", "--incident", "ceph-rgw-no-grant"])
+        .output()
+        .await;
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("scripts/demo.sh --rgw"),
+        "{}",
+        out.stderr
+    );
+}
+
 #[tokio::test]
 async fn every_gallery_incident_has_a_test_here() {
     let this = include_str!("gallery.rs");
     for i in s3doctor::gallery::embedded() {
         assert!(
-            this.contains(&format!("incident(\"{}\")", i.name)),
+            this.contains(&format!("incident(\"{}\")", i.name))
+                || this.contains(&format!("incident_on(&t, \"{}\")", i.name)),
             "{} has no headless test",
             i.name
         );

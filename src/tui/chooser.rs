@@ -322,7 +322,7 @@ fn draw_outcome(c: &Chooser, note: Option<&str>, f: &mut Frame, area: Rect) {
         )),
         FixKind::Manual => {
             lines.push(Line::raw(
-                "No policy s3doctor could attach fixes this one. The fix a person makes:",
+                "The fix is a change a person makes (no IAM policy for s3doctor to attach):",
             ));
             lines.push(Line::from(Span::styled(
                 format!("  {}", i.fix_by.as_deref().unwrap_or_default()),

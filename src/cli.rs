@@ -105,6 +105,25 @@ pub enum Command {
         #[arg(long, value_name = "PROFILE")]
         rgw_app_profile: Option<String>,
     },
+    /// Diagnose a presigned URL: expiry, region, signer, signed headers, session. Nothing is
+    /// sent with it unless --try (GET URLs only, one byte).
+    Url {
+        /// The presigned URL (quote it: it contains `&`).
+        url: String,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Send a GET URL once with `Range: bytes=0-0` to see S3's answer (never a PUT URL).
+        #[arg(long = "try")]
+        try_get: bool,
+        /// The URL's method, when it does not say (no `x-id` parameter).
+        #[arg(long, value_parser = ["GET", "PUT", "HEAD", "DELETE", "POST", "get", "put", "head", "delete", "post"])]
+        method: Option<String>,
+        /// Look nothing up: neither the bucket's region (unsigned HeadBucket) nor the signer's
+        /// account (sts:GetAccessKeyInfo).
+        #[arg(long)]
+        offline: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

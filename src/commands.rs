@@ -76,6 +76,22 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             };
             crate::demo::run(config, opts).await
         }
+        Some(Command::Url {
+            url,
+            format,
+            try_get,
+            method,
+            offline,
+        }) => {
+            let options = crate::url_command::UrlOptions {
+                url,
+                format,
+                try_get,
+                method: method.as_deref().and_then(crate::presigned::Method::parse),
+                offline,
+            };
+            crate::url_command::run(&config, options, cli.common.output.as_deref()).await
+        }
         Some(doc @ (Command::Explain { .. } | Command::Completions { .. } | Command::Man)) => {
             crate::docs::run(Some(&doc)).unwrap_or(Ok(ExitCode::from(exit::INTERNAL)))
         }

@@ -48,10 +48,18 @@ pub enum FindingCode {
     OtherAccount,
     #[serde(rename = "cors.not-allowed")]
     CorsNotAllowed,
+    #[serde(rename = "presigned.expired")]
+    PresignedExpired,
+    #[serde(rename = "presigned.wrong-region")]
+    PresignedWrongRegion,
+    #[serde(rename = "presigned.signer-expired")]
+    PresignedSignerExpired,
+    #[serde(rename = "presigned.header-mismatch")]
+    PresignedHeaderMismatch,
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 20] = [
+    pub const ALL: [FindingCode; 24] = [
         FindingCode::CredentialsMissing,
         FindingCode::InvalidKeyId,
         FindingCode::SignatureMismatch,
@@ -72,6 +80,10 @@ impl FindingCode {
         FindingCode::BlockPublicAccess,
         FindingCode::OtherAccount,
         FindingCode::CorsNotAllowed,
+        FindingCode::PresignedExpired,
+        FindingCode::PresignedWrongRegion,
+        FindingCode::PresignedSignerExpired,
+        FindingCode::PresignedHeaderMismatch,
     ];
 
     /// The dotted code, as in JSON.
@@ -97,6 +109,10 @@ impl FindingCode {
             FindingCode::BlockPublicAccess => "permission.block-public-access",
             FindingCode::OtherAccount => "bucket.other-account",
             FindingCode::CorsNotAllowed => "cors.not-allowed",
+            FindingCode::PresignedExpired => "presigned.expired",
+            FindingCode::PresignedWrongRegion => "presigned.wrong-region",
+            FindingCode::PresignedSignerExpired => "presigned.signer-expired",
+            FindingCode::PresignedHeaderMismatch => "presigned.header-mismatch",
         }
     }
 

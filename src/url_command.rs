@@ -1,0 +1,598 @@
+//! `s3doctor url URL`: what a presigned URL says about itself ([`crate::presigned`]), plus what
+//! two look-ups add — the bucket's region (an unsigned `HeadBucket`) and the signer's account
+//! (`sts:GetAccessKeyInfo` with the configured credentials) — and, with `--try`, one `GET` of a
+//! GET URL with `Range: bytes=0-0`. A PUT URL (or one whose method is unknown) is never sent.
+
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_s3::config::{BehaviorVersion, Region};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::retry::RetryConfig;
+use aws_smithy_types::timeout::TimeoutConfig;
+use color_eyre::eyre::Result;
+use serde::Serialize;
+
+use crate::cli::{BadInput, Config, Format};
+use crate::commands::{bad_input, emit, exit};
+use crate::finding::{FindingCode, Severity};
+use crate::presigned::{self, Addressing, Context, Method, Presigned, Problem};
+
+/// What `s3doctor url` was asked.
+#[derive(Clone, Debug)]
+pub struct UrlOptions {
+    pub url: String,
+    pub format: Format,
+    /// Send a GET URL once, with `Range: bytes=0-0`.
+    pub try_get: bool,
+    /// The method, when the URL does not say (no `x-id`).
+    pub method: Option<Method>,
+    /// No look-ups at all: only what the URL says.
+    pub offline: bool,
+}
+
+/// The `s3doctor url` report (`--format json`: schema `s3doctor.url/v1`).
+#[derive(Clone, Debug, Serialize)]
+pub struct UrlReport {
+    pub schema: &'static str,
+    /// No error finding.
+    pub ok: bool,
+    /// `GET`, `PUT`, … when the URL (`x-id`) or `--method` says.
+    pub method: Option<Method>,
+    pub scheme: String,
+    pub host: String,
+    pub addressing: Addressing,
+    pub bucket: Option<String>,
+    pub key: Option<String>,
+    /// The access key id, shortened (`AKIA…MPLE`).
+    pub access_key: String,
+    /// The signer's account, from `sts:GetAccessKeyInfo`, when it could be asked.
+    pub signer_account: Option<String>,
+    /// The region the signature is for.
+    pub region: String,
+    /// The bucket's region (`x-amz-bucket-region`), when it could be looked up.
+    pub bucket_region: Option<String>,
+    pub signed_at: String,
+    pub expires_at: String,
+    pub expires_in: u64,
+    pub expired: bool,
+    /// Seconds left (negative: since it expired).
+    pub seconds_left: i64,
+    pub signed_headers: Vec<String>,
+    /// Temporary credentials signed it (`X-Amz-Security-Token`).
+    pub session_token: bool,
+    /// The answer to `--try`, when the URL was sent.
+    pub tried: Option<Tried>,
+    /// What was looked up or not, and why, one sentence each.
+    pub notes: Vec<String>,
+    pub findings: Vec<Problem>,
+}
+
+/// The answer to the one GET that `--try` sends.
+#[derive(Clone, Debug, Serialize)]
+pub struct Tried {
+    pub request: String,
+    pub http_status: Option<u16>,
+    pub error_code: Option<String>,
+    pub message: Option<String>,
+}
+
+/// Runs `s3doctor url`.
+pub async fn run(
+    config: &Config,
+    options: UrlOptions,
+    output: Option<&std::path::Path>,
+) -> Result<ExitCode> {
+    let parsed = match presigned::parse(&options.url) {
+        Ok(p) => p,
+        Err(e) => return Ok(bad_input(&BadInput(e.to_string()))),
+    };
+    let timeout = if config.settings.timeout.is_zero() {
+        Duration::from_secs(10)
+    } else {
+        config.settings.timeout
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let report = diagnose(config, &options, parsed, now, timeout).await;
+    let text = match options.format {
+        Format::Json => serde_json::to_string_pretty(&report)?,
+        Format::Text => text(&report),
+        Format::Markdown => markdown(&report),
+    };
+    emit(&text, output)?;
+    Ok(ExitCode::from(if report.ok {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    }))
+}
+
+/// Builds the report: the URL's own facts, the look-ups, the try.
+pub async fn diagnose(
+    config: &Config,
+    options: &UrlOptions,
+    p: Presigned,
+    now: i64,
+    timeout: Duration,
+) -> UrlReport {
+    let mut notes = Vec::new();
+    let method = p.method().or(options.method);
+    let (bucket_region, signer_account) = if options.offline {
+        notes.push("--offline: the bucket's region and the signer were not looked up".to_owned());
+        (None, None)
+    } else {
+        let region = bucket_region(&p, timeout).await;
+        let signer = signer_account(config, &p.access_key_id).await;
+        match &region {
+            Ok(Some(_)) => {}
+            Ok(None) => notes.push(
+                "the server did not say the bucket's region (no x-amz-bucket-region)".to_owned(),
+            ),
+            Err(why) => notes.push(format!("the bucket's region is unknown: {why}")),
+        }
+        if let Err(why) = &signer {
+            notes.push(format!("the signer's account is unknown: {why}"));
+        }
+        (region.ok().flatten(), signer.ok())
+    };
+    let cx = Context {
+        now,
+        bucket_region: bucket_region.as_deref(),
+    };
+    let mut findings = presigned::problems(&p, &cx);
+    let tried = if options.try_get {
+        match why_not_send(&p, method) {
+            Some(why) => {
+                notes.push(format!("not sent: {why}"));
+                None
+            }
+            None => {
+                let tried = try_get(&p, &options.url, timeout).await;
+                judge_try(&p, &tried, &mut findings);
+                Some(tried)
+            }
+        }
+    } else {
+        None
+    };
+    let ok = !findings.iter().any(|f| f.severity == Severity::Error);
+    UrlReport {
+        schema: "s3doctor.url/v1",
+        ok,
+        method,
+        scheme: p.scheme.clone(),
+        host: p.host.clone(),
+        addressing: p.addressing,
+        bucket: p.bucket.clone(),
+        key: p.key.clone(),
+        access_key: crate::aws::key_hint(&p.access_key_id),
+        signer_account,
+        region: p.region.clone(),
+        bucket_region,
+        signed_at: presigned::rfc3339(p.signed_at),
+        expires_at: presigned::rfc3339(p.expires_at()),
+        expires_in: p.expires_in,
+        expired: now >= p.expires_at(),
+        seconds_left: p.expires_at() - now,
+        signed_headers: p.signed_headers.clone(),
+        session_token: p.session_token,
+        tried,
+        notes,
+        findings,
+    }
+}
+
+/// Why the URL is not sent, if it is not: only GET URLs are, and only when every signed header
+/// is one the HTTP client sends by itself.
+fn why_not_send(p: &Presigned, method: Option<Method>) -> Option<String> {
+    match method {
+        Some(Method::Get) => {}
+        Some(other) => {
+            return Some(format!(
+                "a {other} URL is never sent by s3doctor (only GET URLs, with Range: bytes=0-0)"
+            ));
+        }
+        None => {
+            return Some(
+                "the URL does not say its method (no x-id parameter); pass --method GET if it \
+                 is a download URL"
+                    .to_owned(),
+            );
+        }
+    }
+    let headers = p.client_headers();
+    if !headers.is_empty() {
+        return Some(format!(
+            "it is signed with headers whose values s3doctor does not know ({})",
+            headers.join(", ")
+        ));
+    }
+    None
+}
+
+/// An S3 client that signs nothing, for `endpoint` (a custom endpoint, path-style) or AWS.
+fn anonymous_s3(p: &Presigned, region: &str, timeout: Duration) -> aws_sdk_s3::Client {
+    let mut conf = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region.to_owned()))
+        .allow_no_auth()
+        .retry_config(RetryConfig::disabled())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(timeout.min(Duration::from_secs(3)))
+                .read_timeout(timeout)
+                .operation_timeout(timeout)
+                .build(),
+        );
+    if !p.aws_host {
+        conf = conf
+            .endpoint_url(format!("{}://{}", p.scheme, p.host))
+            .force_path_style(true);
+    }
+    aws_sdk_s3::Client::from_conf(conf.build())
+}
+
+/// The bucket's region from `x-amz-bucket-region`, which S3 sends on 200, 301, 400 and 403
+/// answers to an unsigned HeadBucket.
+async fn bucket_region(p: &Presigned, timeout: Duration) -> Result<Option<String>, String> {
+    let Some(bucket) = p.bucket.as_deref() else {
+        return Err("the URL names no bucket".to_owned());
+    };
+    let region = p.host_region.as_deref().unwrap_or(&p.region);
+    let s3 = anonymous_s3(p, region, timeout);
+    match s3.head_bucket().bucket(bucket).send().await {
+        Ok(out) => Ok(out.bucket_region().map(str::to_owned)),
+        Err(err) => {
+            let failure = crate::diagnose::failure("HeadBucket", &err);
+            match (failure.bucket_region, failure.evidence.http_status) {
+                (Some(region), _) => Ok(Some(region)),
+                (None, Some(_)) => Ok(None),
+                (None, None) => Err(failure.evidence.one_line()),
+            }
+        }
+    }
+}
+
+/// The account of the access key, asked with the configured credentials.
+async fn signer_account(config: &Config, key_id: &str) -> Result<String, String> {
+    let session = crate::aws::connect(&config.settings).await.map_err(|f| {
+        format!(
+            "no credentials to ask sts:GetAccessKeyInfo with ({})",
+            f.detail
+        )
+    })?;
+    let out = session
+        .clients
+        .sts
+        .get_access_key_info()
+        .access_key_id(key_id)
+        .send()
+        .await
+        .map_err(|e| crate::diagnose::describe("GetAccessKeyInfo", &e))?;
+    out.account()
+        .map(str::to_owned)
+        .ok_or_else(|| "GetAccessKeyInfo named no account".to_owned())
+}
+
+/// Sends the URL as is, with `Range: bytes=0-0` and no other header that could need signing.
+#[derive(Debug)]
+struct SendAsIs {
+    uri: String,
+}
+
+impl Intercept for SendAsIs {
+    fn name(&self) -> &'static str {
+        "SendPresignedUrlAsIs"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let request = context.request_mut();
+        request.set_uri(self.uri.as_str())?;
+        let extra: Vec<String> = request
+            .headers()
+            .iter()
+            .map(|(name, _)| name.to_ascii_lowercase())
+            .filter(|name| {
+                name.starts_with("x-amz-")
+                    || name.starts_with("amz-sdk-")
+                    || name == "authorization"
+            })
+            .collect();
+        for name in extra {
+            request.headers_mut().remove(name);
+        }
+        request.headers_mut().insert("range", "bytes=0-0");
+        Ok(())
+    }
+}
+
+/// One GET of the URL, through the SDK (timeouts, error parsing), nothing signed by s3doctor.
+async fn try_get(p: &Presigned, url: &str, timeout: Duration) -> Tried {
+    let request = "GET with Range: bytes=0-0".to_owned();
+    let region = p.host_region.as_deref().unwrap_or(&p.region);
+    let s3 = anonymous_s3(p, region, timeout);
+    let result = s3
+        .get_object()
+        .bucket(p.bucket.as_deref().unwrap_or("bucket"))
+        .key(p.key.as_deref().unwrap_or("key"))
+        .range("bytes=0-0")
+        .customize()
+        .interceptor(SendAsIs {
+            uri: url.trim().to_owned(),
+        })
+        .send()
+        .await;
+    match result {
+        Ok(_) => Tried {
+            request,
+            // The SDK hides the status of a success: a ranged GET answers 206 (200 when the
+            // object is empty).
+            http_status: None,
+            error_code: None,
+            message: Some("the object was read".to_owned()),
+        },
+        Err(err) => {
+            let failure = crate::diagnose::failure("GetObject (presigned)", &err);
+            Tried {
+                request,
+                http_status: failure.evidence.http_status,
+                error_code: failure.evidence.error_code,
+                message: failure.evidence.message,
+            }
+        }
+    }
+}
+
+/// What S3's answer adds: confirms a local finding, or names the cause it alone shows.
+fn judge_try(p: &Presigned, tried: &Tried, findings: &mut Vec<Problem>) {
+    let Some(status) = tried.http_status else {
+        return;
+    };
+    let code = tried.error_code.as_deref().unwrap_or_default();
+    let message = tried.message.as_deref().unwrap_or_default();
+    let answer = format!(
+        "S3 answered {status}{}{}.",
+        if code.is_empty() {
+            String::new()
+        } else {
+            format!(" {code}")
+        },
+        if message.is_empty() {
+            String::new()
+        } else {
+            format!(": {message}")
+        }
+    );
+    let found = if message.contains("Request has expired") {
+        Some(FindingCode::PresignedExpired)
+    } else if matches!(
+        code,
+        "ExpiredToken" | "TokenRefreshRequired" | "InvalidToken"
+    ) {
+        Some(FindingCode::PresignedSignerExpired)
+    } else if matches!(
+        code,
+        "AuthorizationQueryParametersError" | "PermanentRedirect" | "AuthorizationHeaderMalformed"
+    ) || status == 301
+    {
+        Some(FindingCode::PresignedWrongRegion)
+    } else if code == "SignatureDoesNotMatch" && !p.client_headers().is_empty() {
+        Some(FindingCode::PresignedHeaderMismatch)
+    } else {
+        None
+    };
+    match found {
+        Some(code) => match findings.iter_mut().find(|f| f.code == code) {
+            Some(f) => {
+                f.severity = Severity::Error;
+                f.summary.push_str(&format!(" {answer}"));
+            }
+            None => {
+                let mut f = presigned::problem_for(code, p);
+                f.summary.push_str(&format!(" {answer}"));
+                findings.push(f);
+            }
+        },
+        None if status == 403 || code == "SignatureDoesNotMatch" => {
+            // The signer's own permissions: a presigned URL can do only what its signer may.
+            let mut f = presigned::signer_refused(p, code);
+            f.summary.push_str(&format!(" {answer}"));
+            findings.push(f);
+        }
+        None => {}
+    }
+}
+
+fn text(r: &UrlReport) -> String {
+    let mut out = String::new();
+    let method = r.method.map_or("?".to_owned(), |m| m.as_str().to_owned());
+    out.push_str(&format!(
+        "presigned URL  {method} {}://{}  ({})\n",
+        r.scheme,
+        r.host,
+        match r.addressing {
+            Addressing::VirtualHosted => "virtual-hosted",
+            Addressing::PathStyle => "path-style",
+        }
+    ));
+    let row = |out: &mut String, name: &str, value: String| {
+        out.push_str(&format!("  {name:<16}{value}\n"));
+    };
+    row(
+        &mut out,
+        "bucket",
+        r.bucket.clone().unwrap_or_else(|| "-".into()),
+    );
+    row(&mut out, "key", r.key.clone().unwrap_or_else(|| "-".into()));
+    row(
+        &mut out,
+        "signed by",
+        match &r.signer_account {
+            Some(account) => format!("{} (account {account})", r.access_key),
+            None => r.access_key.clone(),
+        },
+    );
+    row(
+        &mut out,
+        "signed at",
+        format!(
+            "{} for {}",
+            r.signed_at,
+            presigned::human_duration(r.expires_in)
+        ),
+    );
+    let left = presigned::human_duration(r.seconds_left.unsigned_abs());
+    row(
+        &mut out,
+        "expires",
+        if r.expired {
+            format!("{}  (expired {left} ago)", r.expires_at)
+        } else {
+            format!("{}  (in {left})", r.expires_at)
+        },
+    );
+    row(
+        &mut out,
+        "region",
+        match &r.bucket_region {
+            Some(b) => format!("signed for {}; the bucket is in {b}", r.region),
+            None => format!("signed for {}; the bucket's region is unknown", r.region),
+        },
+    );
+    row(&mut out, "signed headers", r.signed_headers.join(", "));
+    row(
+        &mut out,
+        "credentials",
+        if r.session_token {
+            "temporary (X-Amz-Security-Token): the URL dies when the session does".to_owned()
+        } else {
+            "long-term access key".to_owned()
+        },
+    );
+    if let Some(t) = &r.tried {
+        let answer = match (t.http_status, &t.error_code) {
+            (None, _) => "read the first byte".to_owned(),
+            (Some(s), Some(c)) => format!("{s} {c}"),
+            (Some(s), None) => s.to_string(),
+        };
+        row(&mut out, "tried", format!("{}: {answer}", t.request));
+    }
+    for note in &r.notes {
+        row(&mut out, "note", note.clone());
+    }
+    out.push('\n');
+    if r.findings.is_empty() {
+        out.push_str("Nothing stops this URL from working.\n");
+    }
+    for f in &r.findings {
+        let mark = match f.severity {
+            Severity::Error => "✗",
+            Severity::Warning => "!",
+        };
+        out.push_str(&format!("{mark} {}  {}\n", f.title, f.code));
+        out.push_str(&format!("  {}\n", f.summary));
+        out.push_str(&format!("  Fix: {}\n", f.remedy));
+    }
+    out
+}
+
+fn markdown(r: &UrlReport) -> String {
+    let mut out = format!(
+        "# Presigned URL: {}\n\n",
+        if r.ok {
+            "no blocking problem"
+        } else {
+            "problems"
+        }
+    );
+    out.push_str("```\n");
+    out.push_str(&text(r));
+    out.push_str("```\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get_url() -> Presigned {
+        presigned::parse(
+            "https://b.s3.eu-west-1.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256\
+             &X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20261125%2Feu-west-1%2Fs3%2Faws4_request\
+             &X-Amz-Date=20261125T150000Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host\
+             &X-Amz-Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef&x-id=GetObject",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn only_get_urls_without_unknown_headers_are_sent() {
+        let p = get_url();
+        assert_eq!(why_not_send(&p, p.method()), None);
+        let put = why_not_send(&p, Some(Method::Put)).unwrap();
+        assert!(put.contains("never sent"), "{put}");
+        let unknown = why_not_send(&p, None).unwrap();
+        assert!(unknown.contains("--method GET"), "{unknown}");
+        let mut with_type = p.clone();
+        with_type.signed_headers.push("content-type".into());
+        assert!(why_not_send(&with_type, Some(Method::Get)).is_some());
+    }
+
+    #[test]
+    fn s3_answers_to_the_try_name_their_cause() {
+        let p = get_url();
+        let answer = |status: u16, code: &str, message: &str| {
+            let mut findings = Vec::new();
+            judge_try(
+                &p,
+                &Tried {
+                    request: "GET".into(),
+                    http_status: Some(status),
+                    error_code: Some(code.into()),
+                    message: Some(message.into()),
+                },
+                &mut findings,
+            );
+            findings
+                .iter()
+                .map(|f| (f.code.as_str(), f.severity))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            answer(403, "AccessDenied", "Request has expired"),
+            [("presigned.expired", Severity::Error)]
+        );
+        assert_eq!(
+            answer(400, "ExpiredToken", "The provided token has expired."),
+            [("presigned.signer-expired", Severity::Error)]
+        );
+        assert_eq!(
+            answer(
+                400,
+                "AuthorizationQueryParametersError",
+                "…region 'eu-west-1' is wrong…"
+            ),
+            [("presigned.wrong-region", Severity::Error)]
+        );
+        assert_eq!(
+            answer(403, "AccessDenied", "Access Denied"),
+            [("permission.missing", Severity::Error)]
+        );
+        assert_eq!(
+            answer(403, "SignatureDoesNotMatch", ""),
+            [("credentials.signature-mismatch", Severity::Error)]
+        );
+        assert!(answer(404, "NoSuchKey", "").is_empty());
+    }
+}

@@ -404,6 +404,13 @@ fn judge_try(p: &Presigned, tried: &Tried, findings: &mut Vec<Problem>) {
                 findings.push(f);
             }
         },
+        // A cause already found locally explains the refusal (S3-compatible servers often say
+        // only "AccessDenied"): the answer confirms it rather than naming a new one.
+        None if status >= 400 && findings.iter().any(|f| f.severity == Severity::Error) => {
+            if let Some(f) = findings.iter_mut().find(|f| f.severity == Severity::Error) {
+                f.summary.push_str(&format!(" {answer}"));
+            }
+        }
         None if status == 403 || code == "SignatureDoesNotMatch" => {
             // The signer's own permissions: a presigned URL can do only what its signer may.
             let mut f = presigned::signer_refused(p, code);
@@ -594,5 +601,34 @@ mod tests {
             [("credentials.signature-mismatch", Severity::Error)]
         );
         assert!(answer(404, "NoSuchKey", "").is_empty());
+    }
+
+    #[test]
+    fn a_bare_refusal_of_an_expired_url_confirms_the_expiry() {
+        let p = get_url();
+        let mut findings = presigned::problems(
+            &p,
+            &Context {
+                now: p.expires_at() + 10,
+                bucket_region: None,
+            },
+        );
+        judge_try(
+            &p,
+            &Tried {
+                request: "GET".into(),
+                http_status: Some(403),
+                error_code: Some("AccessDenied".into()),
+                message: None,
+            },
+            &mut findings,
+        );
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        assert_eq!(findings[0].code, FindingCode::PresignedExpired);
+        assert!(
+            findings[0]
+                .summary
+                .ends_with("S3 answered 403 AccessDenied.")
+        );
     }
 }

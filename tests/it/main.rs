@@ -14,6 +14,7 @@ mod gallery;
 mod multipart;
 mod other_account;
 mod peer;
+mod presigned;
 mod proxy;
 mod rgw;
 mod rgw_beyond;

@@ -5,6 +5,7 @@
 mod bucket;
 pub mod cors;
 mod credentials;
+pub mod early;
 mod identity;
 mod multipart;
 mod objects;
@@ -129,6 +130,8 @@ pub struct RunCache {
     /// once; the identity step and the endpoint's capabilities both read it.
     caller: tokio::sync::OnceCell<CallerAnswer>,
     pub identity_policies: tokio::sync::OnceCell<LoadedPolicies>,
+    /// Calls started before their step was due, for the step to take.
+    pub early: early::EarlyCalls,
     /// Each bucket's policy, read once for both policy steps.
     bucket_policies: std::sync::Mutex<HashMap<String, Arc<tokio::sync::OnceCell<BucketPolicy>>>>,
 }

@@ -239,7 +239,12 @@ impl Engine {
         let cache = Arc::new(checks::RunCache::default());
         let mut running: JoinSet<(StepOutcome, u64)> = JoinSet::new();
         let mut in_flight: HashMap<tokio::task::Id, (Unit, Instant)> = HashMap::new();
+        let mut early_started = false;
         loop {
+            if !early_started && state.session.is_some() {
+                early_started = true;
+                self.start_early(&state, &pending, &all, &cache);
+            }
             let mut i = 0;
             while i < pending.len() {
                 let needs = self.needs(&pending[i], &all);
@@ -253,6 +258,15 @@ impl Engine {
                         blocking: true,
                         ..StepOutcome::skip(format!("not run: {} did not pass", blocker.step))
                     };
+                    if checks::early::wrote_early(&cache, &unit) {
+                        // Its upload went out before the blocker answered: remove what it
+                        // wrote before the row is reported as skipped.
+                        let cx = self.context(&state, &unit, &cache);
+                        let handle = running
+                            .spawn(async move { (checks::early::withdraw(&cx, skipped).await, 0) });
+                        in_flight.insert(handle.id(), (unit, Instant::now()));
+                        continue;
+                    }
                     self.apply(&mut state, unit, skipped, 0, tx);
                     continue;
                 }
@@ -291,7 +305,28 @@ impl Engine {
         for unit in pending {
             self.apply(&mut state, unit, StepOutcome::skip("not run"), 0, tx);
         }
+        cache.early.finish().await;
         let _ = tx.send(EngineEvent::Done);
+    }
+
+    /// Once the session exists, the first calls of the steps that need only it go out at
+    /// once (see `checks::early`) for every pending row still waiting for other steps.
+    fn start_early(
+        &self,
+        state: &State,
+        pending: &[Unit],
+        all: &[Unit],
+        cache: &Arc<checks::RunCache>,
+    ) {
+        for unit in pending {
+            let waiting = self
+                .needs(unit, all)
+                .iter()
+                .any(|n| !state.results.contains_key(n));
+            if waiting && checks::early::starts_early(unit.step) {
+                checks::early::start(unit.step, &self.context(state, unit, cache));
+            }
+        }
     }
 
     fn context(&self, state: &State, unit: &Unit, cache: &Arc<checks::RunCache>) -> CheckContext {

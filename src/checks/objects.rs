@@ -12,13 +12,32 @@ use crate::runbook::StepId;
 pub const PROBE_BODY: &str =
     "s3doctor probe object: written to test upload permissions; safe to delete.\n";
 
+/// The step's listing request (`max-keys=1`, within `--prefix` when scoped).
+pub(super) fn list_request(
+    s3: &aws_sdk_s3::Client,
+    cx: &CheckContext,
+) -> aws_sdk_s3::operation::list_objects_v2::builders::ListObjectsV2FluentBuilder {
+    let req = s3.list_objects_v2().bucket(cx.bucket()).max_keys(1);
+    if cx.run.prefix_scoped {
+        req.prefix(&cx.run.prefix)
+    } else {
+        req
+    }
+}
+
 pub(super) async fn list(cx: &CheckContext) -> CheckResult {
     let s3 = cx.s3()?;
-    let mut req = s3.list_objects_v2().bucket(cx.bucket()).max_keys(1);
-    if cx.run.prefix_scoped {
-        req = req.prefix(&cx.run.prefix);
-    }
-    let answer = req.clone().send().await;
+    let req = list_request(&s3, cx);
+    // Usually asked already, as soon as the session existed (see `early`).
+    let early = cx
+        .cache
+        .early
+        .take_list(cx.bucket(), cx.state.use_region.as_deref())
+        .await;
+    let answer = match early {
+        Some(answer) => answer,
+        None => req.clone().send().await,
+    };
     if let Err(err) = &answer {
         let failure = diagnose::failure("ListObjectsV2", err);
         if retries::is_denied(&failure)
@@ -61,10 +80,23 @@ pub(super) async fn put(cx: &CheckContext) -> CheckResult {
     }
     let s3 = cx.s3()?;
     let bucket = cx.bucket();
-    let key = cx.probe_key.clone();
     let acl = cx.run.acl.as_deref();
     let with_acl = acl.map(|a| format!(" with ACL {a}")).unwrap_or_default();
-    let result = match retries::put_probe(&s3, bucket, &key, acl, false).await {
+    // Usually uploaded already, as soon as the session existed (see `early`).
+    let early = cx
+        .cache
+        .early
+        .take_put(bucket, cx.state.use_region.as_deref())
+        .await;
+    let (key, first) = match early {
+        Some(early) => early,
+        None => {
+            let key = cx.probe_key.clone();
+            let answer = retries::put_probe(&s3, bucket, &key, acl, false).await;
+            (key, answer)
+        }
+    };
+    let result = match first {
         Err(err) => {
             let failure = diagnose::failure("PutObject", &err);
             if !retries::is_denied(&failure) {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::peer::{Keys, Output, Peer, READ_WRITE, Run, codes, detail, s3_allow, status, step};
-use crate::proxy::{Fault, Proxy};
+use crate::proxy::{Fault, Proxy, Reply};
 
 async fn check_through(proxy: &Proxy, keys: &Keys, bucket: &str) -> Output {
     Run::new(&[
@@ -126,6 +126,56 @@ async fn the_endpoint_dying_in_the_middle_of_a_run_ends_in_a_clear_finding() {
     assert!(
         left.is_empty() || codes(&report).contains(&"probe.left-behind".to_owned()),
         "{left:?} {report:#}"
+    );
+}
+
+#[tokio::test]
+async fn the_upload_does_not_wait_for_the_identity_check() {
+    let peer = Peer::get();
+    let (user, bucket) = healthy(&peer).await;
+    // STS answers only once the upload has arrived: an upload that waited for the identity
+    // step would wait for ever (and identity would time out).
+    let proxy = Proxy::start(&peer.url, Fault::IdentityAfterUpload).await;
+
+    let out = check_through(&proxy, &user, &bucket).await;
+
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let report = out.json();
+    assert_eq!(status(&report, "identity", None), "pass");
+    assert_eq!(status(&report, "put-object", Some(&bucket)), "pass");
+    assert_eq!(status(&report, "delete-object", Some(&bucket)), "pass");
+    assert!(peer.keys(&bucket).await.is_empty(), "the probe was removed");
+}
+
+/// STS refusing the keys (as AWS answers an unknown key id) while S3, behind the same proxy,
+/// would accept them: the upload that went out early must not outlive its skipped step.
+const STS_REFUSES: [Reply; 1] = [Reply {
+    method: "POST",
+    target: " / ",
+    header: None,
+    status: "403 Forbidden",
+    // https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html (InvalidClientTokenId)
+    body: "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    <Type>Sender</Type>\n    <Code>InvalidClientTokenId</Code>\n    <Message>The security token included in the request is invalid.</Message>\n  </Error>\n  <RequestId>4d7bd3f1-2a3c-4d6e-9f10-EXAMPLE</RequestId>\n</ErrorResponse>\n",
+}];
+
+#[tokio::test]
+async fn a_probe_uploaded_early_for_a_step_that_is_skipped_is_removed() {
+    let peer = Peer::get();
+    let (user, bucket) = healthy(&peer).await;
+    let proxy = Proxy::start(&peer.url, Fault::Answer(&STS_REFUSES)).await;
+
+    let out = check_through(&proxy, &user, &bucket).await;
+
+    assert_clean_exit(&out);
+    let report = out.json();
+    assert_eq!(status(&report, "identity", None), "fail");
+    // Reported exactly as when the upload waited for identity.
+    assert_eq!(status(&report, "put-object", Some(&bucket)), "skip");
+    let put = detail(&report, "put-object", Some(&bucket));
+    assert_eq!(put, "not run: identity did not pass");
+    assert!(
+        peer.keys(&bucket).await.is_empty(),
+        "the early probe was removed"
     );
 }
 

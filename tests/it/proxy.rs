@@ -31,6 +31,33 @@ pub enum Fault {
     /// Answer the requests that match one of these with a real AWS answer the emulator
     /// cannot give (each with its public source where it is defined); forward the rest.
     Answer(&'static [Reply]),
+    /// Hold every STS request (`POST /`) until an upload (`PUT`) has arrived, then forward
+    /// both: a run whose upload waits for the identity check never gets an answer from STS.
+    IdentityAfterUpload,
+}
+
+/// Opened by the first `PUT` (for `Fault::IdentityAfterUpload`).
+#[derive(Default)]
+struct Gate {
+    open: std::sync::atomic::AtomicBool,
+    opened: tokio::sync::Notify,
+}
+
+impl Gate {
+    fn open(&self) {
+        self.open.store(true, Ordering::SeqCst);
+        self.opened.notify_waiters();
+    }
+
+    async fn wait(&self) {
+        loop {
+            let opened = self.opened.notified();
+            if self.open.load(Ordering::SeqCst) {
+                return;
+            }
+            opened.await;
+        }
+    }
 }
 
 /// A canned AWS answer and the requests it is for.
@@ -89,6 +116,7 @@ impl Proxy {
         let requests = Arc::new(AtomicUsize::new(0));
         let (stop, stopped) = watch::channel(false);
         let (count, stop_tx) = (requests.clone(), stop.clone());
+        let gate = Arc::new(Gate::default());
         tokio::spawn(async move {
             let mut stopped_rx = stopped.clone();
             loop {
@@ -97,16 +125,17 @@ impl Proxy {
                     _ = stopped_rx.changed() => return,
                 };
                 let Ok((client, _)) = accepted else { return };
-                let (upstream, count, stop_tx, stopped) = (
+                let (upstream, count, stop_tx, stopped, gate) = (
                     upstream.clone(),
                     count.clone(),
                     stop_tx.clone(),
                     stopped.clone(),
+                    gate.clone(),
                 );
                 tokio::spawn(async move {
                     let mut stopped = stopped;
                     tokio::select! {
-                        _ = serve(client, &upstream, fault, &count, &stop_tx) => {}
+                        _ = serve(client, &upstream, fault, &count, &stop_tx, &gate) => {}
                         _ = stopped.changed() => {}
                     }
                 });
@@ -137,6 +166,7 @@ async fn serve(
     fault: Fault,
     count: &AtomicUsize,
     stop: &watch::Sender<bool>,
+    gate: &Gate,
 ) {
     if let Fault::Drop = fault {
         count.fetch_add(1, Ordering::SeqCst);
@@ -175,6 +205,8 @@ async fn serve(
                     continue;
                 }
             }
+            Fault::IdentityAfterUpload if method == "PUT" => gate.open(),
+            Fault::IdentityAfterUpload if is_sts(&request, &method) => gate.wait().await,
             Fault::Answer(replies) => {
                 if let Some(reply) = replies.iter().find(|r| r.matches(&request, &method)) {
                     if client.write_all(&reply.response(&method)).await.is_err() {
@@ -308,6 +340,12 @@ fn redirect(method: &str, region: &str, signed: &str, malformed: bool) -> Vec<u8
     .into_bytes();
     out.extend_from_slice(body.as_bytes());
     out
+}
+
+/// STS (and IAM) post their queries to `/`; S3's paths name the bucket.
+fn is_sts(request: &[u8], method: &str) -> bool {
+    let head = String::from_utf8_lossy(request);
+    method == "POST" && head.lines().next().and_then(|l| l.split(' ').nth(1)) == Some("/")
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

@@ -3,6 +3,7 @@
 //! deadline, so that a machine without credentials never hangs on instance metadata.
 
 mod call_log;
+mod silence;
 
 use std::time::{Duration, SystemTime};
 
@@ -21,6 +22,8 @@ use aws_types::region::Region;
 use crate::envfile::EnvFile;
 use crate::finding::FindingCode;
 use call_log::CallLog;
+pub use silence::NOT_ASKED;
+use silence::Silence;
 
 /// The region used for the first calls when nothing configures one; the bucket-region step
 /// then says that the app must set a region.
@@ -57,12 +60,17 @@ impl Settings {
         }
     }
 
-    fn timeouts(&self) -> TimeoutConfig {
-        let t = if self.timeout.is_zero() {
+    /// The per-attempt timeout in effect: `--timeout`, 10 s when unset.
+    pub fn attempt_timeout(&self) -> Duration {
+        if self.timeout.is_zero() {
             Duration::from_secs(10)
         } else {
             self.timeout
-        };
+        }
+    }
+
+    fn timeouts(&self) -> TimeoutConfig {
+        let t = self.attempt_timeout();
         TimeoutConfig::builder()
             .connect_timeout(t.min(Duration::from_secs(3)))
             .read_timeout(t)
@@ -80,18 +88,25 @@ pub struct Clients {
     pub iam: aws_sdk_iam::Client,
     sdk: SdkConfig,
     path_style: bool,
+    /// Hosts that let a call time out: later calls to them fail at once.
+    silence: Silence,
 }
 
 impl Clients {
     /// S3 with path-style addressing when a custom endpoint is set (emulators, MinIO).
     pub fn from_sdk_config(sdk: &SdkConfig) -> Self {
         let path_style = sdk.endpoint_url().is_some();
-        let s3 = s3_config(aws_sdk_s3::config::Builder::from(sdk), path_style).build();
+        let silence = Silence::default();
+        let s3 = s3_config(aws_sdk_s3::config::Builder::from(sdk), path_style)
+            .interceptor(silence.clone())
+            .build();
         let sts = aws_sdk_sts::config::Builder::from(sdk)
             .interceptor(CallLog)
+            .interceptor(silence.clone())
             .build();
         let iam = aws_sdk_iam::config::Builder::from(sdk)
             .interceptor(CallLog)
+            .interceptor(silence.clone())
             .build();
         Clients {
             s3: aws_sdk_s3::Client::from_conf(s3),
@@ -99,6 +114,7 @@ impl Clients {
             iam: aws_sdk_iam::Client::from_conf(iam),
             sdk: sdk.clone(),
             path_style,
+            silence,
         }
     }
 
@@ -108,6 +124,7 @@ impl Clients {
             aws_sdk_s3::config::Builder::from(&self.sdk).region(Region::new(region.to_owned())),
             self.path_style,
         )
+        .interceptor(self.silence.clone())
         .build();
         aws_sdk_s3::Client::from_conf(conf)
     }

@@ -423,7 +423,28 @@ pub async fn run(step: StepId, cx: &CheckContext) -> StepOutcome {
     };
     let mut outcome = outcome.unwrap_or_else(|skipped| skipped);
     adapt_to_endpoint(&mut outcome, cx).await;
+    say_timeout(&mut outcome, cx);
     outcome
+}
+
+/// An endpoint that let a call time out is told as a timeout, with the time waited, not as
+/// "refused, DNS, TLS or a timeout".
+fn say_timeout(outcome: &mut StepOutcome, cx: &CheckContext) {
+    let waited = cx.settings.attempt_timeout().as_secs_f64();
+    let mut timed_out = false;
+    for f in &mut outcome.findings {
+        if f.code == FindingCode::EndpointUnreachable
+            && f.evidence.as_ref().is_some_and(diagnose::timed_out)
+        {
+            f.summary = format!(
+                "The request got no answer within {waited} s (a timeout, not a refusal): something on the way accepts or holds the connection without answering, such as a firewall, a wrong proxy or a VPC endpoint."
+            );
+            timed_out = true;
+        }
+    }
+    if timed_out {
+        outcome.detail = format!("timed out: no answer from the endpoint within {waited} s");
+    }
 }
 
 /// On a server without IAM managed policies (no STS: Ceph RGW, R2, …), "attach a policy" is

@@ -56,6 +56,17 @@ impl Failure {
     }
 }
 
+/// The evidence message of a call that got no answer in time (the attempt or read timeout).
+pub const TIMED_OUT: &str = "no answer within the timeout";
+
+/// True when `evidence` says the call timed out (rather than being refused or failing DNS/TLS).
+pub fn timed_out(evidence: &Evidence) -> bool {
+    evidence
+        .message
+        .as_deref()
+        .is_some_and(|m| m.starts_with(TIMED_OUT))
+}
+
 /// Reads an SDK error: status, code, message, request id and the bucket-region header.
 pub fn failure<E>(operation: &str, err: &SdkError<E, HttpResponse>) -> Failure
 where
@@ -81,7 +92,15 @@ where
                     .or_else(|| xml_field(&body, "Message")),
             )
         }
-        SdkError::TimeoutError(_) => (None, Some("no answer within the timeout".to_owned())),
+        SdkError::TimeoutError(_) => (None, Some(TIMED_OUT.to_owned())),
+        SdkError::DispatchFailure(d) if d.is_timeout() => (None, Some(TIMED_OUT.to_owned())),
+        SdkError::DispatchFailure(_)
+            if DisplayErrorContext(err)
+                .to_string()
+                .contains(crate::aws::NOT_ASKED) =>
+        {
+            (None, Some(crate::aws::NOT_ASKED.to_owned()))
+        }
         _ => (None, Some(DisplayErrorContext(err).to_string())),
     };
     let evidence = Evidence {

@@ -113,9 +113,18 @@ pub async fn withdraw(cx: &CheckContext, mut skipped: StepOutcome) -> StepOutcom
     let Some(early) = cx.cache.early.remove(cx.bucket(), StepId::PutObject) else {
         return skipped;
     };
-    let Err((key, failure)) = early.withdraw(cx.bucket()).await else {
+    let Err(left) = early.withdraw(cx.bucket()).await else {
         return skipped;
     };
+    let key = left.key;
+    if !left.written {
+        // The upload's answer was lost (the connection broke): whether it arrived is unknown.
+        skipped.detail = format!(
+            "{}; an upload sent before that answered got no answer either, so probe {key} may be in the bucket",
+            skipped.detail
+        );
+        return skipped;
+    }
     let mut facts = cx.facts(None);
     facts.key = Some(&key);
     let finding = FindingSpec {
@@ -124,7 +133,7 @@ pub async fn withdraw(cx: &CheckContext, mut skipped: StepOutcome) -> StepOutcom
         facts,
         source: None,
         statement: None,
-        evidence: Some(failure.evidence.clone()),
+        evidence: Some(left.failure.evidence.clone()),
     }
     .build();
     skipped.detail = format!(
@@ -133,6 +142,14 @@ pub async fn withdraw(cx: &CheckContext, mut skipped: StepOutcome) -> StepOutcom
     );
     skipped.findings.push(finding);
     skipped
+}
+
+/// A probe an early upload wrote (or may have written) that could not be deleted.
+struct Left {
+    key: String,
+    /// True when the upload succeeded; false when its answer was lost.
+    written: bool,
+    failure: Failure,
 }
 
 impl EarlyCalls {
@@ -193,12 +210,13 @@ impl EarlyCalls {
                 continue;
             }
             cleanups.spawn(async move {
-                if let Err((key, failure)) = early.withdraw(&bucket).await {
+                if let Err(left) = early.withdraw(&bucket).await {
                     tracing::warn!(
                         target: "s3doctor::engine",
                         bucket,
-                        key,
-                        error = failure.evidence.one_line(),
+                        key = left.key,
+                        written = left.written,
+                        error = left.failure.evidence.one_line(),
                         "a probe written early could not be removed"
                     );
                 }
@@ -211,13 +229,23 @@ impl EarlyCalls {
 impl Early {
     /// Waits for an early upload and deletes what it wrote; `Err` names the probe that is
     /// still there and why.
-    async fn withdraw(self, bucket: &str) -> Result<(), (String, Failure)> {
+    async fn withdraw(self, bucket: &str) -> Result<(), Left> {
         let Ok(answer) = self.task.await else {
             return Ok(());
         };
-        if !matches!(answer.downcast_ref::<PutAnswer>(), Some(Ok(_))) {
-            return Ok(());
-        }
+        let written = match answer.downcast_ref::<PutAnswer>() {
+            Some(Ok(_)) => true,
+            // No answer at all, and not for want of time: the connection broke, perhaps after
+            // the upload arrived. Deleting s3doctor's own new key is harmless either way.
+            Some(Err(err)) if err.raw_response().is_none() => {
+                let failure = diagnose::failure("PutObject", err);
+                if diagnose::timed_out(&failure.evidence) {
+                    return Ok(());
+                }
+                false
+            }
+            _ => return Ok(()),
+        };
         match self
             .s3
             .delete_object()
@@ -227,7 +255,11 @@ impl Early {
             .await
         {
             Ok(_) => Ok(()),
-            Err(err) => Err((self.key, diagnose::failure("DeleteObject", &err))),
+            Err(err) => Err(Left {
+                key: self.key,
+                written,
+                failure: diagnose::failure("DeleteObject", &err),
+            }),
         }
     }
 }

@@ -53,6 +53,45 @@ async fn a_stalled_endpoint_is_unreachable_within_the_timeout() {
     assert_eq!(codes(&report), vec!["endpoint.unreachable"]);
     assert_eq!(status(&report, "identity", None), "fail");
     assert!(proxy.requests() >= 1);
+    // Said as what it was: a timeout, not "refused, DNS, TLS or a timeout".
+    let identity = detail(&report, "identity", None);
+    assert_eq!(
+        identity,
+        "timed out: no answer from the endpoint within 1 s"
+    );
+    let summary = report["findings"][0]["summary"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        summary.contains("no answer within 1 s (a timeout"),
+        "{summary}"
+    );
+}
+
+#[tokio::test]
+async fn after_one_timeout_the_calls_behind_it_do_not_wait_again() {
+    let peer = Peer::get();
+    let (user, bucket) = healthy(&peer).await;
+    let proxy = Proxy::start(&peer.url, Fault::Stall).await;
+
+    let out = check_through(&proxy, &user, &bucket).await;
+
+    assert_clean_exit(&out);
+    let report = out.json();
+    assert_eq!(codes(&report), vec!["endpoint.unreachable"]);
+    // The calls that went out together each waited once (identity, the bucket check and the
+    // early list and upload); none was retried into the silence, so at most these four
+    // requests ever reached the endpoint (3 attempts each before).
+    assert!(proxy.requests() <= 4, "{} requests", proxy.requests());
+    let exists = step(&report, "bucket-exists", Some(&bucket));
+    assert_eq!(exists["status"], "fail", "{exists:#}");
+    assert!(
+        exists["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("timed out"),
+        "{exists:#}"
+    );
 }
 
 #[tokio::test]
@@ -121,10 +160,16 @@ async fn the_endpoint_dying_in_the_middle_of_a_run_ends_in_a_clear_finding() {
         "{:?}",
         codes(&report)
     );
-    // Nothing was left behind by a half-finished probe, or it is reported.
+    // Nothing was left behind by a half-finished probe, or it is reported: as a finding, or,
+    // when the upload's answer was lost with the endpoint, by its key in the upload's row.
     let left = peer.keys(&bucket).await;
+    let put = detail(&report, "put-object", Some(&bucket));
     assert!(
-        left.is_empty() || codes(&report).contains(&"probe.left-behind".to_owned()),
+        left.is_empty()
+            || codes(&report).contains(&"probe.left-behind".to_owned())
+            || left
+                .iter()
+                .all(|k| put.contains(&format!("probe {k} may be in the bucket"))),
         "{left:?} {report:#}"
     );
 }

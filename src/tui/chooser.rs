@@ -272,9 +272,14 @@ fn draw_ticket(c: &Chooser, f: &mut Frame, area: Rect) {
         ]),
         Line::from(vec![
             Span::styled("Fixed by ", t.dim()),
-            Span::raw(match i.fix {
-                FixKind::Policy => "s3doctor's least-privilege policy (f, then y in the wizard)",
-                FixKind::Manual => "a change a person makes; s3doctor names it",
+            Span::raw(match (i.fix, i.peer) {
+                (FixKind::Policy, crate::gallery::PeerKind::Moto) => {
+                    "s3doctor's least-privilege policy (f, then y in the wizard)"
+                }
+                (FixKind::Policy, crate::gallery::PeerKind::Rgw) => {
+                    "s3doctor's bucket-policy grant (f, then y in the wizard)"
+                }
+                (FixKind::Manual, _) => "a change a person makes; s3doctor names it",
             }),
         ]),
     ];
@@ -317,9 +322,14 @@ fn draw_outcome(c: &Chooser, note: Option<&str>, f: &mut Frame, area: Rect) {
     )));
     lines.push(Line::raw(""));
     match i.fix {
-        FixKind::Policy => lines.push(Line::raw(
-            "In the wizard (w), f shows the least-privilege policy and y attaches it; s3doctor then re-runs the failed steps.",
-        )),
+        FixKind::Policy => lines.push(Line::raw(match i.peer {
+            crate::gallery::PeerKind::Moto => {
+                "In the wizard (w), f shows the least-privilege policy and y attaches it; s3doctor then re-runs the failed steps."
+            }
+            crate::gallery::PeerKind::Rgw => {
+                "In the wizard (w), f shows the bucket-policy grant and y writes it with the owner's keys; s3doctor then re-runs the failed steps."
+            }
+        })),
         FixKind::Manual => {
             lines.push(Line::raw(
                 "The fix is a change a person makes (no IAM policy for s3doctor to attach):",

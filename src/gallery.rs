@@ -296,8 +296,12 @@ pub fn list() -> String {
     let width = embedded().iter().map(|i| i.name.len()).max().unwrap_or(0);
     let mut out = String::new();
     for i in embedded() {
+        let on = match i.peer {
+            PeerKind::Moto => "",
+            PeerKind::Rgw => " (Ceph RGW: scripts/demo.sh --rgw)",
+        };
         out.push_str(&format!(
-            "{:<width$}  {}  [{}]\n",
+            "{:<width$}  {}  [{}]{on}\n",
             i.name, i.title, i.teaches
         ));
     }

@@ -261,7 +261,12 @@ fn draw_ticket(c: &Chooser, f: &mut Frame, area: Rect) {
         Line::raw(""),
         Line::from(vec![
             Span::styled("Teaches  ", t.dim()),
-            Span::raw(code_title(i)),
+            // The answer waits until the wizard has found it: diagnosing is the lesson.
+            Span::raw(if c.scores.get(c.selected).is_some_and(|s| s.found) {
+                code_title(i)
+            } else {
+                "revealed once the wizard finds it".to_owned()
+            }),
         ]),
         Line::from(vec![
             Span::styled("Runs on  ", t.dim()),

@@ -129,6 +129,15 @@ impl Clients {
         aws_sdk_s3::Client::from_conf(conf)
     }
 
+    /// A KMS client (in `region` when given: a key lives in one region), built when needed.
+    pub fn kms_in(&self, region: Option<&str>) -> aws_sdk_kms::Client {
+        let mut conf = aws_sdk_kms::config::Builder::from(&self.sdk).interceptor(CallLog);
+        if let Some(r) = region {
+            conf = conf.region(Region::new(r.to_owned()));
+        }
+        aws_sdk_kms::Client::from_conf(conf.build())
+    }
+
     /// The region the clients sign for.
     pub fn region(&self) -> Option<&str> {
         self.sdk.region().map(Region::as_ref)

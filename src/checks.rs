@@ -7,6 +7,7 @@ pub mod cors;
 mod credentials;
 pub mod early;
 mod identity;
+pub mod kms;
 mod multipart;
 mod objects;
 mod owner;
@@ -420,6 +421,7 @@ pub async fn run(step: StepId, cx: &CheckContext) -> StepOutcome {
         StepId::Cors => cors::cors(cx).await,
         StepId::BucketPolicy => policies::bucket_policy(cx).await,
         StepId::IdentityPolicies => policies::identity_policies(cx).await,
+        StepId::KmsKey => kms::kms_key(cx).await,
     };
     let mut outcome = outcome.unwrap_or_else(|skipped| skipped);
     adapt_to_endpoint(&mut outcome, cx).await;

@@ -158,6 +158,7 @@ impl Engine {
             Mode::Always | Mode::Write => true,
             Mode::Acl => self.run.access == crate::policy::Access::Full,
             Mode::Origin => self.run.origin.is_some(),
+            Mode::Admin => self.admin.is_some(),
         }
     }
 

@@ -27,11 +27,12 @@ pub enum StepId {
     Cors,
     BucketPolicy,
     IdentityPolicies,
+    KmsKey,
 }
 
 impl StepId {
     /// All steps, in the order the runbook shows them.
-    pub const ALL: [StepId; 13] = [
+    pub const ALL: [StepId; 14] = [
         StepId::Credentials,
         StepId::Identity,
         StepId::BucketExists,
@@ -45,6 +46,7 @@ impl StepId {
         StepId::Cors,
         StepId::BucketPolicy,
         StepId::IdentityPolicies,
+        StepId::KmsKey,
     ];
 
     /// The stable id used in JSON, the TOML and tests.
@@ -63,6 +65,7 @@ impl StepId {
             StepId::Cors => "cors",
             StepId::BucketPolicy => "bucket-policy",
             StepId::IdentityPolicies => "identity-policies",
+            StepId::KmsKey => "kms-key",
         }
     }
 }
@@ -91,6 +94,8 @@ pub enum Mode {
     Write,
     Acl,
     Origin,
+    /// Only with `--admin-profile` (the step reads what the app's keys may not).
+    Admin,
 }
 
 /// One step as the runbook describes it to a person.

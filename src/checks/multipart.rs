@@ -56,6 +56,12 @@ async fn reason(cx: &CheckContext) -> Result<String, String> {
                 None => Err(format!("{asked} and the bucket does not encrypt with KMS")),
             }
         }
+        Err(err)
+            if diagnose::error_code(&err).as_deref()
+                == Some("ServerSideEncryptionConfigurationNotFoundError") =>
+        {
+            Err(format!("{asked} and the bucket does not encrypt with KMS"))
+        }
         Err(err) => Err(format!(
             "{asked}; whether the bucket encrypts with KMS is unknown ({})",
             diagnose::describe("GetBucketEncryption", &err)

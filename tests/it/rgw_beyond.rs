@@ -189,3 +189,69 @@ async fn rgw_cors_a_refused_preflight_says_what_is_missing_and_fix_merges_the_ru
     let report = cors_check(&rgw, &bucket).await;
     assert_eq!(status(&report, "cors", Some(&bucket)), "pass", "{report:#}");
 }
+
+#[tokio::test]
+async fn rgw_multipart_probe_works_and_a_refused_abort_is_left_behind_with_its_command() {
+    let Some(rgw) =
+        Rgw::get("rgw_multipart_probe_works_and_a_refused_abort_is_left_behind_with_its_command")
+    else {
+        return;
+    };
+    // Allowed everything: the probe starts, uploads a part, aborts; nothing stays.
+    let bucket = shared_bucket(&rgw).await;
+    let (_, report) = rgw.check(&rgw.user, &bucket, &["--multipart"]).await;
+    assert_eq!(
+        status(&report, "multipart-upload", Some(&bucket)),
+        "pass",
+        "{report:#}"
+    );
+    let uploads = rgw
+        .s3(&rgw.owner)
+        .list_multipart_uploads()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("list multipart uploads");
+    assert!(uploads.uploads().is_empty(), "{uploads:?}");
+
+    // The abort denied by the bucket policy: the upload stays, and the finding says how to
+    // abort it.
+    let bucket = rgw.bucket().await;
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam:::user/s3doctor-app"]},
+         "Action": ["s3:*"],
+         "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")]},
+        {"Effect": "Deny", "Principal": {"AWS": ["arn:aws:iam:::user/s3doctor-app"]},
+         "Action": ["s3:AbortMultipartUpload"], "Resource": [format!("arn:aws:s3:::{bucket}/*")]}]});
+    rgw.put_policy(&bucket, &policy).await;
+    let (_, report) = rgw.check(&rgw.user, &bucket, &["--multipart"]).await;
+    assert_eq!(
+        status(&report, "multipart-upload", Some(&bucket)),
+        "fail",
+        "{report:#}"
+    );
+    let left = finding(&report, "probe.left-behind", None);
+    let remedy = left["remedy"].as_str().expect("remedy");
+    assert!(
+        remedy.contains("aws s3api abort-multipart-upload"),
+        "{remedy}"
+    );
+    let s3 = rgw.s3(&rgw.owner);
+    let uploads = s3
+        .list_multipart_uploads()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("list multipart uploads");
+    assert_eq!(uploads.uploads().len(), 1, "{uploads:?}");
+    let u = &uploads.uploads()[0];
+    let (key, id) = (u.key().expect("key"), u.upload_id().expect("upload id"));
+    assert!(remedy.contains(id), "{remedy}");
+    s3.abort_multipart_upload()
+        .bucket(&bucket)
+        .key(key)
+        .upload_id(id)
+        .send()
+        .await
+        .expect("clean up");
+}

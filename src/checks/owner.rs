@@ -72,16 +72,26 @@ async fn listed_elsewhere(cx: &CheckContext, account: &str) -> Option<String> {
     if let Some(s) = cx.session.clone() {
         sessions.push(s);
     }
-    if let Some(Ok(admin)) = cx.admin_session().await {
+    // The admin profile's list tells only about its own account: used only when that is
+    // the caller's.
+    if let Some(Ok(admin)) = cx.admin_session().await
+        && admin
+            .clients
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.account().map(str::to_owned))
+            .as_deref()
+            == Some(account)
+    {
         sessions.push(admin);
     }
     for session in sessions {
         let Ok(out) = cx.s3_with(&session).list_buckets().send().await else {
             continue;
         };
-        // The admin's list tells only when it is the same account (its owner id is not the
-        // account id, so this is judged by the caller: the admin profile is meant for the
-        // caller's account).
         let names: Vec<&str> = out.buckets().iter().filter_map(|b| b.name()).collect();
         if out.continuation_token().is_some() {
             return None;

@@ -297,6 +297,7 @@ impl Demo {
                 Pick::Quit => return Ok(()),
                 Pick::Start(idx) => {
                     chooser.selected = idx;
+                    chooser.message = None;
                     let incident = &chooser.incidents[idx];
                     chooser.screen =
                         Screen::Busy(format!("Seeding {} fresh in the emulator…", incident.name));
@@ -308,9 +309,9 @@ impl Demo {
                     let seeded = match seeded {
                         Ok(s) => s,
                         Err(e) => {
-                            chooser.screen = Screen::Outcome {
-                                note: Some(format!("Seeding failed: {e}")),
-                            };
+                            // Nothing was picked after all: back to the list, saying why.
+                            chooser.screen = Screen::Choose;
+                            chooser.message = Some(format!("Not seeded: {e}"));
                             continue;
                         }
                     };

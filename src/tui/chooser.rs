@@ -61,6 +61,8 @@ pub struct Chooser {
     pub screen: Screen,
     /// The names as seeded (for "what the fix changed").
     pub names: std::collections::BTreeMap<String, String>,
+    /// Why the last pick could not start (e.g. an RGW incident without RGW).
+    pub message: Option<String>,
     pub theme: Theme,
 }
 
@@ -72,6 +74,7 @@ impl Chooser {
             scores: vec![Score::default(); incidents.len()],
             screen: Screen::Choose,
             names: Default::default(),
+            message: None,
             theme,
         }
     }
@@ -104,10 +107,12 @@ impl Chooser {
             (_, KeyCode::Char('q')) => Some(Pick::Quit),
             (Screen::Choose, KeyCode::Up | KeyCode::Char('k')) => {
                 self.selected = self.selected.saturating_sub(1);
+                self.message = None;
                 None
             }
             (Screen::Choose, KeyCode::Down | KeyCode::Char('j')) => {
                 self.selected = (self.selected + 1).min(self.incidents.len().saturating_sub(1));
+                self.message = None;
                 None
             }
             (Screen::Choose, KeyCode::Enter) => Some(Pick::Start(self.selected)),
@@ -291,6 +296,13 @@ fn draw_ticket(c: &Chooser, f: &mut Frame, area: Rect) {
     if let Screen::Busy(what) = &c.screen {
         lines.push(Line::raw(""));
         lines.push(Line::from(Span::styled(what.clone(), t.accent())));
+    }
+    if let (Screen::Choose, Some(message)) = (&c.screen, &c.message) {
+        lines.push(Line::raw(""));
+        lines.push(Line::from(Span::styled(
+            message.clone(),
+            t.style(RowState::Done(Status::Fail)),
+        )));
     }
     f.render_widget(
         Paragraph::new(lines)

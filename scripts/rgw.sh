@@ -400,6 +400,10 @@ _rgw_main() {
       ;;
     start)
       rgw_install
+      # Interrupted or failed half-way: stop what was started (a started cluster is `ready`).
+      trap '[[ -n "${S3DOCTOR_RGW_DIR:-}" && ! -e "$S3DOCTOR_RGW_DIR/ready" ]] && rgw_stop "$S3DOCTOR_RGW_DIR"' EXIT
+      trap 'exit 130' INT
+      trap 'exit 143' TERM
       rgw_start
       for q in S3DOCTOR_RGW_URL S3DOCTOR_RGW_AWSLIKE_URL S3DOCTOR_RGW_DIR S3DOCTOR_RGW_ZONEGROUP \
         S3DOCTOR_RGW_AWSLIKE_ZONEGROUP S3DOCTOR_RGW_STARTUP_SECS; do

@@ -108,6 +108,15 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect, compact: bool) {
             .clone()
             .unwrap_or_else(|| "AWS (default)".to_owned()),
     ));
+    // What a custom endpoint turned out to be (Ceph RGW, …), once the identity step knows.
+    if let Some(caps) = app
+        .session
+        .endpoint
+        .as_ref()
+        .filter(|_| app.settings.endpoint.is_some())
+    {
+        source.push(Span::styled(format!(" ({})", caps.kind.label()), t.dim()));
+    }
     let mut lines = vec![Line::from(who), Line::from(facts), Line::from(source)];
     let verdict = super::verdict::line(app).map(|(tone, text)| {
         let style = match tone {

@@ -607,6 +607,11 @@ async fn rgw_in_the_wizard_f_then_y_adds_the_bucket_policy_statements_and_verifi
     tmux.wait_for("the failed upload", |s| {
         row(s, "put-object").contains('✗') && !s.contains("running")
     });
+    let screen = tmux.wait_for("the header", |s| s.contains("unconfirmed"));
+    assert!(
+        screen.contains("arn:aws:iam:::user/s3doctor-app"),
+        "{screen}"
+    );
     tmux.keys("f");
     tmux.wait_for("the remedy screen", |s| s.contains("s3:PutBucketPolicy"));
     // Nothing is written before y.

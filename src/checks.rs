@@ -130,6 +130,8 @@ pub struct RunCache {
     /// `sts:GetCallerIdentity` with the diagnosed keys: `(Arn, UserId)` or the failure. Asked
     /// once; the identity step and the endpoint's capabilities both read it.
     caller: tokio::sync::OnceCell<CallerAnswer>,
+    /// Whether IAM answers at a custom endpoint without STS (`iam:GetUser`, asked once).
+    iam_answers: tokio::sync::OnceCell<bool>,
     pub identity_policies: tokio::sync::OnceCell<LoadedPolicies>,
     /// Calls started before their step was due, for the step to take.
     pub early: early::EarlyCalls,
@@ -279,10 +281,27 @@ impl CheckContext {
         let Some(endpoint) = self.endpoint() else {
             return crate::endpoint::Capabilities::aws();
         };
-        match self.caller().await {
+        let mut caps = match self.caller().await {
             Some(answer) => crate::endpoint::Capabilities::learn(endpoint, answer.as_ref().err()),
             None => crate::endpoint::Capabilities::learn(endpoint, None),
+        };
+        if !caps.sts
+            && let Some(session) = &self.session
+        {
+            caps.iam = *self
+                .cache
+                .iam_answers
+                .get_or_init(|| async {
+                    match session.clients.iam.get_user().send().await {
+                        Ok(_) => true,
+                        Err(err) => {
+                            !crate::endpoint::sts_absent(&diagnose::failure("GetUser", &err))
+                        }
+                    }
+                })
+                .await;
         }
+        caps
     }
 
     /// The S3 client for this bucket: in the bucket's own region after a wrong-region finding.

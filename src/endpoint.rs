@@ -54,6 +54,9 @@ pub struct Capabilities {
     pub kind: EndpointKind,
     /// `sts:GetCallerIdentity` answers there (even with an error about the keys).
     pub sts: bool,
+    /// IAM answers there: taken to be so where STS answers; asked once (`iam:GetUser`) where
+    /// it does not (RGW answers 405).
+    pub iam: bool,
     /// The answer that showed STS is absent (for the report's evidence).
     #[serde(skip)]
     pub sts_answer: Option<Evidence>,
@@ -65,6 +68,7 @@ impl Capabilities {
         Capabilities {
             kind: EndpointKind::Aws,
             sts: true,
+            iam: true,
             sts_answer: None,
         }
     }
@@ -85,6 +89,7 @@ impl Capabilities {
             return Capabilities {
                 kind: host_kind.unwrap_or(EndpointKind::AwsCompatible),
                 sts: true,
+                iam: true,
                 sts_answer: None,
             };
         };
@@ -103,6 +108,7 @@ impl Capabilities {
         Capabilities {
             kind,
             sts: !absent,
+            iam: !absent,
             sts_answer: absent.then(|| failure.evidence.clone()),
         }
     }

@@ -21,6 +21,8 @@ pub struct Target {
     pub endpoint: Option<String>,
     /// What the endpoint was found to be (`aws`, `ceph-rgw`, `s3-compatible`, …).
     pub endpoint_kind: Option<crate::endpoint::EndpointKind>,
+    /// What a custom endpoint offers: `{kind, sts, iam}`.
+    pub endpoint_capabilities: Option<crate::endpoint::Capabilities>,
     pub profile: Option<String>,
     pub credential_source: Option<String>,
     pub access: Access,
@@ -113,6 +115,7 @@ impl Report {
                 region: info.region.clone(),
                 endpoint: settings.endpoint.clone(),
                 endpoint_kind: info.endpoint.as_ref().map(|c| c.kind),
+                endpoint_capabilities: info.endpoint.clone(),
                 profile: settings.profile.clone(),
                 credential_source: info.credential_source.clone(),
                 access: run.access,

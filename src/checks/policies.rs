@@ -389,10 +389,16 @@ async fn bucket_settings(cx: &CheckContext) -> CheckResult {
             None
         }
         Err(why) => {
+            let caps = cx.capabilities().await;
             let hint = if cx.admin.is_some() {
-                ""
+                String::new()
+            } else if caps.s3_only() {
+                format!(
+                    "; on {} only the bucket owner may read it: --admin-profile OWNER (the owner's keys)",
+                    caps.kind.label()
+                )
             } else {
-                "; --admin-profile PROFILE can read it"
+                "; --admin-profile PROFILE can read it".to_owned()
             };
             return Err(StepOutcome::skip(format!(
                 "cannot read the bucket policy with {who} ({why}){hint}"

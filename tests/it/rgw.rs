@@ -313,6 +313,10 @@ async fn rgw_the_bucket_owner_is_healthy_with_an_unconfirmed_principal_and_no_wr
     assert_eq!(out.code, 0, "{report:#}\n{}", out.stderr);
     assert_eq!(report["ok"], true);
     assert_eq!(report["target"]["endpoint_kind"], "ceph-rgw");
+    assert_eq!(
+        report["target"]["endpoint_capabilities"],
+        json!({"kind": "ceph-rgw", "sts": false, "iam": false})
+    );
     // No STS: the principal is what RGW's ListBuckets says, in RGW's own ARN form.
     assert_eq!(status(&report, "identity", None), "pass");
     assert_eq!(
@@ -420,6 +424,11 @@ async fn rgw_a_second_user_without_a_grant_is_refused_and_told_to_use_the_bucket
     assert!(
         crate::peer::detail(&report, "identity-policies", Some(&bucket))
             .contains("no IAM managed policies"),
+        "{report:#}"
+    );
+    assert!(
+        crate::peer::detail(&report, "bucket-policy", Some(&bucket))
+            .contains("only the bucket owner may read it"),
         "{report:#}"
     );
     // No credential or region problem is blamed.

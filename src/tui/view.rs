@@ -108,13 +108,15 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect, compact: bool) {
             .clone()
             .unwrap_or_else(|| "AWS (default)".to_owned()),
     ));
-    // What a custom endpoint turned out to be (Ceph RGW, …), once the identity step knows.
-    if let Some(caps) = app
-        .session
-        .endpoint
-        .as_ref()
-        .filter(|_| app.settings.endpoint.is_some())
-    {
+    // What a custom endpoint turned out to be when it is not AWS-like (Ceph RGW, …), once the
+    // identity step knows.
+    if let Some(caps) = app.session.endpoint.as_ref().filter(|c| {
+        app.settings.endpoint.is_some()
+            && !matches!(
+                c.kind,
+                crate::endpoint::EndpointKind::Aws | crate::endpoint::EndpointKind::AwsCompatible
+            )
+    }) {
         source.push(Span::styled(format!(" ({})", caps.kind.label()), t.dim()));
     }
     let mut lines = vec![Line::from(who), Line::from(facts), Line::from(source)];

@@ -161,6 +161,51 @@ pub async fn diagnose(
     } else {
         None
     };
+    assemble(
+        p,
+        method,
+        now,
+        bucket_region,
+        signer_account,
+        tried,
+        notes,
+        findings,
+    )
+}
+
+/// What the wizard's `u` shows: the text report of `url` read offline (nothing sent, nothing
+/// looked up), or the one-line reason it is not a presigned URL.
+pub fn read_offline(url: &str, now: i64) -> Result<String, String> {
+    let p = presigned::parse(url).map_err(|e| e.to_string())?;
+    let findings = presigned::problems(
+        &p,
+        &Context {
+            now,
+            bucket_region: None,
+        },
+    );
+    let notes = vec![
+        "read here only: `s3doctor url URL --try` also looks up the bucket's region and the \
+         signer, and tries a GET URL"
+            .to_owned(),
+    ];
+    let method = p.method();
+    Ok(text(&assemble(
+        p, method, now, None, None, None, notes, findings,
+    )))
+}
+
+#[allow(clippy::too_many_arguments)] // one report, every part of it
+fn assemble(
+    p: Presigned,
+    method: Option<Method>,
+    now: i64,
+    bucket_region: Option<String>,
+    signer_account: Option<String>,
+    tried: Option<Tried>,
+    notes: Vec<String>,
+    findings: Vec<Problem>,
+) -> UrlReport {
     let ok = !findings.iter().any(|f| f.severity == Severity::Error);
     UrlReport {
         schema: "s3doctor.url/v1",

@@ -96,11 +96,22 @@ impl AskBucket {
     }
 }
 
+/// The presigned-URL screen (`u`): a pasted URL, then what it says, read locally like
+/// `s3doctor url --offline` (nothing is sent).
+#[derive(Debug, Default)]
+pub struct UrlScreen {
+    pub input: String,
+    /// After Enter: the report's lines, or why the text is not a presigned URL.
+    pub result: Option<Result<Vec<String>, String>>,
+    pub scroll: u16,
+}
+
 #[derive(Debug)]
 pub enum Modal {
     Help,
     AskBucket(AskBucket),
     Remedy(Box<RemedyScreen>),
+    Url(UrlScreen),
 }
 
 /// The whole state of the wizard.
@@ -321,6 +332,10 @@ impl App {
         if let Some(Modal::AskBucket(_)) = &self.modal {
             return self.on_bucket_key(key);
         }
+        if let Some(Modal::Url(_)) = &self.modal {
+            self.on_url_key(key);
+            return Vec::new();
+        }
         let Some(action) = keys::action(key) else {
             return Vec::new();
         };
@@ -406,6 +421,7 @@ impl App {
                 }];
             }
             Action::Help => self.modal = Some(Modal::Help),
+            Action::PasteUrl => self.modal = Some(Modal::Url(UrlScreen::default())),
             Action::Confirm | Action::Cancel | Action::Quit => {}
         }
         Vec::new()
@@ -443,6 +459,55 @@ impl App {
             _ => {}
         }
         Vec::new()
+    }
+
+    fn on_url_key(&mut self, key: KeyEvent) {
+        let Some(Modal::Url(screen)) = &mut self.modal else {
+            return;
+        };
+        if keys::action(key) == Some(Action::Quit) && !matches!(key.code, KeyCode::Char('q')) {
+            self.quit = true;
+            return;
+        }
+        match key.code {
+            KeyCode::Esc => self.modal = None,
+            KeyCode::Enter if screen.result.is_none() => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+                screen.result = Some(
+                    crate::url_command::read_offline(&screen.input, now)
+                        .map(|text| text.lines().map(str::to_owned).collect()),
+                );
+                screen.scroll = 0;
+            }
+            KeyCode::Down if screen.result.is_some() => {
+                screen.scroll = screen.scroll.saturating_add(1);
+            }
+            KeyCode::Up if screen.result.is_some() => {
+                screen.scroll = screen.scroll.saturating_sub(1);
+            }
+            KeyCode::PageDown if screen.result.is_some() => {
+                screen.scroll = screen.scroll.saturating_add(10);
+            }
+            KeyCode::PageUp if screen.result.is_some() => {
+                screen.scroll = screen.scroll.saturating_sub(10);
+            }
+            KeyCode::Char(c) => {
+                // Typing (or pasting) after a result starts a new URL.
+                if screen.result.take().is_some() {
+                    screen.input.clear();
+                }
+                if !c.is_control() {
+                    screen.input.push(c);
+                }
+            }
+            KeyCode::Backspace => {
+                screen.result = None;
+                screen.input.pop();
+            }
+            _ => {}
+        }
     }
 
     fn on_bucket_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
@@ -559,6 +624,46 @@ mod tests {
         assert!(a.update(key(KeyCode::Char('f'))).is_empty());
         assert!(a.modal.is_none());
         assert!(a.message.as_deref().unwrap().contains("nothing to fix"));
+    }
+
+    #[test]
+    fn u_reads_a_pasted_presigned_url_without_sending_it() {
+        let mut app = app();
+        assert!(app.update(key(KeyCode::Char('u'))).is_empty());
+        assert!(matches!(app.modal, Some(Modal::Url(_))));
+        // Signed in 2026 for 60 s: long expired by any clock that runs this test later.
+        let url = "https://b.s3.eu-west-1.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256\
+                   &X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20200101%2Feu-west-1%2Fs3%2Faws4_request\
+                   &X-Amz-Date=20200101T000000Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host\
+                   &X-Amz-Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        for c in url.chars() {
+            // No command: nothing is sent, nothing runs.
+            assert!(app.update(key(KeyCode::Char(c))).is_empty());
+        }
+        assert!(app.update(key(KeyCode::Enter)).is_empty());
+        let Some(Modal::Url(screen)) = &app.modal else {
+            panic!("the URL screen closed");
+        };
+        let Some(Ok(lines)) = &screen.result else {
+            panic!("no report: {:?}", screen.result);
+        };
+        let text = lines.join("\n");
+        assert!(text.contains("presigned.expired"), "{text}");
+        assert!(text.contains("AKIA…MPLE"), "{text}");
+        assert!(!text.contains("AKIAIOSFODNN7EXAMPLE"), "{text}");
+        // Typing again starts a new URL; a bad one says why in one line.
+        app.update(key(KeyCode::Char('x')));
+        app.update(key(KeyCode::Enter));
+        let Some(Modal::Url(screen)) = &app.modal else {
+            panic!("the URL screen closed");
+        };
+        assert_eq!(screen.input, "x");
+        assert!(matches!(&screen.result, Some(Err(e)) if e.contains("not an http(s) URL")));
+        // q is text here; Esc closes.
+        app.update(key(KeyCode::Char('q')));
+        assert!(!app.should_quit());
+        app.update(key(KeyCode::Esc));
+        assert!(app.modal.is_none());
     }
 
     #[test]

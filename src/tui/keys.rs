@@ -16,6 +16,7 @@ pub enum Action {
     Confirm,
     Cancel,
     Export,
+    PasteUrl,
     Help,
     Quit,
 }
@@ -44,6 +45,11 @@ pub const TABLE: &[(&str, &str, Action)] = &[
     ("y", "confirm (in a confirmation)", Action::Confirm),
     ("n / Esc", "cancel, close", Action::Cancel),
     ("e", "export the report as Markdown", Action::Export),
+    (
+        "u",
+        "paste a presigned URL and read it (nothing is sent)",
+        Action::PasteUrl,
+    ),
     ("?", "show or hide this help", Action::Help),
     ("q / Ctrl-C", "quit", Action::Quit),
 ];
@@ -65,6 +71,7 @@ pub fn action(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('y') => Action::Confirm,
         KeyCode::Char('n') | KeyCode::Esc => Action::Cancel,
         KeyCode::Char('e') => Action::Export,
+        KeyCode::Char('u') => Action::PasteUrl,
         KeyCode::Char('?') => Action::Help,
         KeyCode::Char('q') => Action::Quit,
         _ => return None,

@@ -7,7 +7,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
-use super::app::{App, AskBucket, Modal, Phase, RemedyScreen};
+use super::app::{App, AskBucket, Modal, Phase, RemedyScreen, UrlScreen};
 use super::keys;
 use super::theme::{RowState, Theme};
 use crate::engine::Unit;
@@ -45,6 +45,7 @@ pub fn draw(app: &App, f: &mut Frame) {
         Some(Modal::Help) => draw_help(app, f, area),
         Some(Modal::AskBucket(ask)) => draw_ask_bucket(app, ask, f, area),
         Some(Modal::Remedy(screen)) => draw_remedy(app, screen, f, area),
+        Some(Modal::Url(screen)) => draw_url(app, screen, f, area),
         None => {}
     }
 }
@@ -463,6 +464,50 @@ fn draw_ask_bucket(app: &App, ask: &AskBucket, f: &mut Frame, area: Rect) {
         t.dim(),
     )));
     overlay(f, popup, overlay_block(" Bucket "), lines, 0);
+}
+
+fn draw_url(app: &App, screen: &UrlScreen, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let popup = centered(area, 90, 80);
+    let mut lines = vec![
+        Line::raw("Paste a presigned URL (read here, never sent):"),
+        Line::from(vec![
+            Span::styled("> ", t.accent()),
+            Span::raw(screen.input.clone()),
+            Span::styled("█", t.accent()),
+        ]),
+        Line::raw(""),
+    ];
+    match &screen.result {
+        None => lines.push(Line::from(Span::styled("Enter read · Esc close", t.dim()))),
+        Some(Err(e)) => lines.push(Line::from(Span::styled(
+            e.clone(),
+            t.style(RowState::Done(crate::checks::Status::Fail)),
+        ))),
+        Some(Ok(report)) => {
+            for l in report {
+                let style = if l.starts_with('✗') {
+                    t.style(RowState::Done(crate::checks::Status::Fail))
+                } else if l.starts_with('!') {
+                    t.style(RowState::Done(crate::checks::Status::Warn))
+                } else {
+                    Style::new()
+                };
+                lines.push(Line::from(Span::styled(l.clone(), style)));
+            }
+            lines.push(Line::from(Span::styled(
+                "↑↓ scroll · type to read another · Esc close",
+                t.dim(),
+            )));
+        }
+    }
+    overlay(
+        f,
+        popup,
+        overlay_block(" Presigned URL "),
+        lines,
+        screen.scroll,
+    );
 }
 
 /// A line of JSON with keys and string values coloured.

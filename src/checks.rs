@@ -104,6 +104,9 @@ pub enum Fact {
     BucketRegion(String),
     /// Later steps for this bucket talk to this region (after a wrong-region finding).
     UseRegion(String),
+    /// S3 said the request was signed for the wrong region without naming the right one
+    /// (a HEAD answered 400 with no body and no `x-amz-bucket-region`).
+    RegionMismatch,
     ProbeWritten(String),
     ProbeDeleted,
     ExistingKey(String),
@@ -206,6 +209,8 @@ impl StepOutcome {
 pub struct BucketState {
     pub bucket_region: Option<String>,
     pub use_region: Option<String>,
+    /// S3 refused the configured region for this bucket without naming its own.
+    pub region_mismatch: bool,
     pub probe: Option<String>,
     pub existing_key: Option<String>,
     /// The KMS key new objects are encrypted with, when the put probe's answer said so.
@@ -332,11 +337,26 @@ impl CheckContext {
             key: self.state.probe.as_deref(),
             endpoint: self.endpoint(),
             expected: self.run.expect_principal.as_deref(),
+            kms_key: None,
         }
     }
 
-    /// Turns a failed call into an outcome with the finding it means.
+    /// The region this bucket's requests are signed for.
+    pub(crate) fn signing_region(&self) -> Option<String> {
+        match &self.state.use_region {
+            Some(r) => Some(r.clone()),
+            None => self
+                .session
+                .as_ref()
+                .and_then(|s| s.clients.region().map(str::to_owned)),
+        }
+    }
+
+    /// Turns a failed call into an outcome with the finding it means. Every failed outcome
+    /// carries at least one error finding: an answer that fits no class is reported as
+    /// `endpoint.unexpected-answer` with what came back.
     fn failed(&self, step: StepId, failure: Failure) -> StepOutcome {
+        let failure = diagnose::with_signing_region(failure, self.signing_region().as_deref());
         let action = diagnose::action_for(&failure.evidence.operation);
         let evidence = failure.evidence.clone();
         let spec = |code| FindingSpec {
@@ -350,17 +370,17 @@ impl CheckContext {
         let (status, finding, detail) = match &failure.class {
             Class::Credentials(code) => (
                 Status::Fail,
-                Some(spec(*code).build()),
+                spec(*code).build(),
                 "the keys were refused".to_owned(),
             ),
             Class::Unreachable => (
                 Status::Fail,
-                Some(spec(FindingCode::EndpointUnreachable).build()),
+                spec(FindingCode::EndpointUnreachable).build(),
                 "no answer from the endpoint".to_owned(),
             ),
             Class::BucketNotFound => (
                 Status::Fail,
-                Some(spec(FindingCode::BucketNotFound).build()),
+                spec(FindingCode::BucketNotFound).build(),
                 format!("bucket {} does not exist", self.bucket()),
             ),
             Class::AccessDenied(denied) => {
@@ -371,16 +391,39 @@ impl CheckContext {
                     evidence.clone(),
                 );
                 let detail = format!("access denied: {action} is not allowed");
-                (Status::Fail, Some(finding), detail)
+                (Status::Fail, finding, detail)
             }
-            Class::Kms(_) => (
-                Status::Fail,
-                Some(spec(FindingCode::Kms).build()),
-                "the KMS key refused".to_owned(),
-            ),
+            Class::Kms(denied) => {
+                let kms_action = denied
+                    .action
+                    .clone()
+                    .filter(|a| a.starts_with("kms:"))
+                    .unwrap_or_else(|| diagnose::kms_action_for(&evidence.operation).to_owned());
+                let key = diagnose::kms_key(&evidence, denied);
+                let facts = Facts {
+                    kms_key: key.as_deref(),
+                    ..self.facts(Some(&kms_action))
+                };
+                let finding = FindingSpec {
+                    facts,
+                    source: denied.source,
+                    ..spec(FindingCode::Kms)
+                }
+                .build();
+                let detail = format!(
+                    "the KMS key{} refused {kms_action}",
+                    key.as_deref().map(|k| format!(" {k}")).unwrap_or_default()
+                );
+                (Status::Fail, finding, detail)
+            }
+            Class::Refused(code) => {
+                let finding = spec(*code).build();
+                let detail = format!("S3 refused: {}", finding.title.to_lowercase());
+                (Status::Fail, finding, detail)
+            }
             Class::AclNotSupported => (
                 Status::Fail,
-                Some(spec(FindingCode::AclDisabled).build()),
+                spec(FindingCode::AclDisabled).build(),
                 "the bucket refuses ACLs (object ownership enforced)".to_owned(),
             ),
             Class::WrongRegion(region) => {
@@ -395,29 +438,55 @@ impl CheckContext {
                 .build();
                 (
                     Status::Fail,
-                    Some(finding),
+                    finding,
                     "the request went to the wrong region".to_owned(),
                 )
             }
             Class::Throttled => (
                 Status::Fail,
-                Some(spec(FindingCode::Throttled).build()),
+                spec(FindingCode::Throttled).build(),
                 "throttled by AWS even after retries: not a permission problem, try again"
                     .to_owned(),
             ),
-            Class::KeyNotFound => (Status::Fail, None, "the object is not there".to_owned()),
-            Class::PreconditionFailed => (
-                Status::Warn,
-                None,
-                "an object already exists under the probe key".to_owned(),
+            Class::PreconditionFailed => {
+                return StepOutcome {
+                    status: Status::Warn,
+                    detail: "an object already exists under the probe key".to_owned(),
+                    evidence: Some(evidence),
+                    findings: Vec::new(),
+                    facts: Vec::new(),
+                    blocking: false,
+                };
+            }
+            Class::Accepted => {
+                return StepOutcome {
+                    status: Status::Pass,
+                    detail: format!(
+                        "accepted (HTTP {}), though the answer could not be read",
+                        evidence.http_status.unwrap_or(200)
+                    ),
+                    evidence: Some(evidence),
+                    findings: Vec::new(),
+                    facts: Vec::new(),
+                    blocking: false,
+                };
+            }
+            Class::KeyNotFound => (
+                Status::Fail,
+                spec(FindingCode::UnexpectedAnswer).build(),
+                "the object is not there".to_owned(),
             ),
-            Class::Other => (Status::Fail, None, "unexpected answer".to_owned()),
+            Class::Other => (
+                Status::Fail,
+                spec(FindingCode::UnexpectedAnswer).build(),
+                format!("unexpected answer: {}", evidence.one_line()),
+            ),
         };
         StepOutcome {
             status,
             detail,
             evidence: Some(evidence),
-            findings: finding.into_iter().collect(),
+            findings: vec![finding],
             facts: Vec::new(),
             blocking: failure.blocks_everything(),
         }

@@ -98,10 +98,19 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         None => match crate::tui::wizard(config, cli.auto, cli.common.output).await? {
             Err(bad) => Ok(bad_input(&bad)),
             Ok(report) => {
-                match report.error_count() {
-                    0 => eprintln!("s3doctor: no problems found"),
-                    n => eprintln!(
-                        "s3doctor: {n} problem(s) found; `s3doctor check --format markdown` writes them up"
+                match (report.error_count(), report.complete) {
+                    (0, true) => eprintln!("s3doctor: no problems found"),
+                    (0, false) => eprintln!(
+                        "s3doctor: the check did not finish ({}); `s3doctor check` runs every step",
+                        report.progress()
+                    ),
+                    (n, complete) => eprintln!(
+                        "s3doctor: {n} problem(s) found{}; `s3doctor check --format markdown` writes them up",
+                        if complete {
+                            String::new()
+                        } else {
+                            format!(" ({})", report.progress())
+                        }
                     ),
                 }
                 Ok(ExitCode::from(if report.ok {

@@ -9,7 +9,7 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
 
-use crate::finding::{Evidence, Finding, FindingCode, Severity, StatementRef};
+use crate::finding::{Basis, Evidence, Finding, FindingCode, Severity, StatementRef};
 use crate::runbook::{Runbook, StepId, fill};
 use access_denied::{AccessDenied, DenyKind, DenySource};
 
@@ -28,15 +28,21 @@ pub enum Class {
     AccessDenied(AccessDenied),
     /// The request went to the wrong region (301/400 with the bucket's real region if known).
     WrongRegion(Option<String>),
-    /// A KMS key refused the principal.
+    /// A KMS key refused the principal (the message, when AWS gave a detailed one).
     Kms(AccessDenied),
+    /// S3's own refusal, which no policy change cures: access disabled by AWS, an archived
+    /// object, Block Public Access, SSE-C blocked, Requester Pays. The code says which.
+    Refused(FindingCode),
     /// The bucket enforces object ownership, so ACLs are refused.
     AclNotSupported,
     /// If-None-Match: * found an object already there.
     PreconditionFailed,
     /// Still throttled after the SDK's retries.
     Throttled,
-    /// Anything else; the evidence says what.
+    /// A 2xx answer the SDK could not read: the server accepted the request, so it is no
+    /// refusal (S3-compatible servers answer some calls in shapes the SDK does not parse).
+    Accepted,
+    /// Anything else; the evidence says what (an `endpoint.unexpected-answer` finding).
     Other,
 }
 
@@ -74,15 +80,17 @@ where
 {
     let raw = err.raw_response();
     let http_status = raw.map(|r| r.status().as_u16());
+    let body = raw.and_then(|r| r.body().bytes()).unwrap_or_default();
+    let body = String::from_utf8_lossy(body);
+    // The header, or the `<Region>` of an AuthorizationHeaderMalformed body.
     let bucket_region = raw
         .and_then(|r| r.headers().get("x-amz-bucket-region"))
-        .map(str::to_owned);
+        .map(str::to_owned)
+        .or_else(|| xml_field(&body, "Region"));
     let (error_code, message) = match err {
         SdkError::ServiceError(_) => {
             // Some servers wrap errors in a shape the SDK's parser does not know (moto's
             // `<ErrorResponse><Errors><Error>` for STS and IAM); read the body then.
-            let body = raw.and_then(|r| r.body().bytes()).unwrap_or_default();
-            let body = String::from_utf8_lossy(body);
             (
                 err.code()
                     .map(str::to_owned)
@@ -103,6 +111,19 @@ where
         }
         _ => (None, Some(DisplayErrorContext(err).to_string())),
     };
+    let headers = raw
+        .map(|r| {
+            TELLING_HEADERS
+                .iter()
+                .filter_map(|name| {
+                    r.headers()
+                        .get(*name)
+                        .map(|v| ((*name).to_owned(), v.to_owned()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let authorization_id = message.as_deref().and_then(access_denied::authorization_id);
     let evidence = Evidence {
         operation: operation.to_owned(),
         http_status,
@@ -116,9 +137,17 @@ where
             })
             .map(str::to_owned)
         }),
+        headers,
+        authorization_id,
     };
     let class = match err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => Class::Unreachable,
+        SdkError::ServiceError(_) | SdkError::ResponseError(_)
+            if http_status.is_some_and(|s| (200..300).contains(&s))
+                && evidence.error_code.is_none() =>
+        {
+            Class::Accepted
+        }
         SdkError::ServiceError(_) | SdkError::ResponseError(_) => {
             classify(&evidence, &bucket_region)
         }
@@ -130,6 +159,17 @@ where
         bucket_region,
     }
 }
+
+/// The response headers kept in the evidence: they say where the bucket is, which key
+/// encrypts, whether a charge was accepted, and identify the request for AWS Support.
+pub const TELLING_HEADERS: [&str; 6] = [
+    "x-amz-bucket-region",
+    "x-amz-server-side-encryption",
+    "x-amz-server-side-encryption-aws-kms-key-id",
+    "x-amz-request-charged",
+    "x-amz-storage-class",
+    "x-amz-id-2",
+];
 
 /// One line for an SDK error (code, message, status), for messages about IAM calls.
 pub fn describe<E>(operation: &str, err: &SdkError<E, HttpResponse>) -> String
@@ -156,20 +196,26 @@ fn xml_field(body: &str, name: &str) -> Option<String> {
     (!text.is_empty()).then(|| text.to_owned())
 }
 
-/// Classifies an answer from its status, code and message (exposed for tests).
+/// Classifies an answer from its operation, status, code, message and the bucket-region
+/// header (exposed for tests). HEAD answers have no body, so a HEAD is judged by its status
+/// and headers alone.
 pub fn classify(ev: &Evidence, bucket_region: &Option<String>) -> Class {
     let code = ev.error_code.as_deref().unwrap_or("");
     let message = ev.message.as_deref().unwrap_or("");
+    let lower = message.to_ascii_lowercase();
     let status = ev.http_status.unwrap_or(0);
+    let head = ev.operation.starts_with("Head");
+    // "Signature expired: … is now earlier than …" (clock behind) and "Signature not yet
+    // current: … is still later than …" (clock ahead) come with several codes.
+    if lower.contains("signature expired") || lower.contains("signature not yet current") {
+        return Class::Credentials(FindingCode::ClockSkew);
+    }
     match code {
         "InvalidClientTokenId"
         | "InvalidAccessKeyId"
         | "InvalidToken"
         | "UnrecognizedClientException" => {
             return Class::Credentials(FindingCode::InvalidKeyId);
-        }
-        "SignatureDoesNotMatch" if message.contains("Signature expired") => {
-            return Class::Credentials(FindingCode::ClockSkew);
         }
         "SignatureDoesNotMatch" | "IncompleteSignature" => {
             return Class::Credentials(FindingCode::SignatureMismatch);
@@ -192,13 +238,30 @@ pub fn classify(ev: &Evidence, bucket_region: &Option<String>) -> Class {
         "Throttling" | "ThrottlingException" | "SlowDown" | "RequestLimitExceeded" => {
             return Class::Throttled;
         }
+        "AllAccessDisabled" => return Class::Refused(FindingCode::AccessDisabled),
+        "InvalidObjectState" => return Class::Refused(FindingCode::ObjectArchived),
         _ => {}
     }
-    if code.starts_with("KMS.") {
+    if code.starts_with("KMS.") || is_kms_message(&lower) {
         return Class::Kms(access_denied::parse(message));
+    }
+    if lower.contains("s3 block public access") {
+        return Class::Refused(FindingCode::BlockPublicAccess);
+    }
+    if lower.contains("customer provided keys (sse-c)") || lower.contains("blocked encryption type")
+    {
+        return Class::Refused(FindingCode::SseCBlocked);
+    }
+    if lower.contains("requester pays") || lower.contains("x-amz-request-payer") {
+        return Class::Refused(FindingCode::RequesterPays);
     }
     match status {
         301 | 307 => Class::WrongRegion(bucket_region.clone()),
+        // S3 answers a HEAD signed for another region with a bodiless 400 (the header, when
+        // sent, names the bucket's region); a bodiless 400 has no other documented meaning.
+        400 if code.is_empty() && (head || bucket_region.is_some()) => {
+            Class::WrongRegion(bucket_region.clone())
+        }
         403 => {
             let parsed = access_denied::parse(message);
             if parsed
@@ -211,17 +274,110 @@ pub fn classify(ev: &Evidence, bucket_region: &Option<String>) -> Class {
                 Class::AccessDenied(parsed)
             }
         }
-        404 if code.is_empty() || code == "NotFound" => Class::BucketNotFound,
+        404 if code.is_empty() || code == "NotFound" => {
+            if is_object_operation(&ev.operation) {
+                Class::KeyNotFound
+            } else {
+                Class::BucketNotFound
+            }
+        }
         503 => Class::Throttled,
         _ => Class::Other,
     }
 }
 
-/// `… the region 'us-east-1' is wrong; expecting 'eu-west-1'` → `eu-west-1`.
+/// The words S3 and KMS use when a KMS key refused (lowercased message).
+fn is_kms_message(lower: &str) -> bool {
+    lower.contains("kms:")
+        || lower.contains("customer master key")
+        || lower.contains("kms key")
+        || lower.contains("the ciphertext refers to")
+        || lower.contains("aws kms")
+        || lower.contains("key management service")
+}
+
+fn is_object_operation(operation: &str) -> bool {
+    operation.ends_with("Object")
+        || operation.ends_with("ObjectAcl")
+        || operation.contains("Multipart")
+        || operation == "UploadPart"
+}
+
+/// Same class, corrected by where the request went: an answer whose `x-amz-bucket-region`
+/// names another region than the one the request was signed for is a wrong region (S3 sends
+/// the header with 200, 301, 400 and 403 answers alike), unless the keys themselves were
+/// refused.
+pub fn with_signing_region(mut failure: Failure, signed_for: Option<&str>) -> Failure {
+    // Only AWS region names are compared: an S3-compatible server's zone names
+    // ("default", "garage") say nothing about where a request was signed.
+    let elsewhere = match (&failure.bucket_region, signed_for) {
+        (Some(bucket), Some(signed)) => {
+            bucket != signed && is_aws_region(bucket) && is_aws_region(signed)
+        }
+        _ => false,
+    };
+    if elsewhere
+        && matches!(
+            failure.class,
+            Class::AccessDenied(_) | Class::Other | Class::BucketNotFound | Class::KeyNotFound
+        )
+    {
+        failure.class = Class::WrongRegion(failure.bucket_region.clone());
+    }
+    failure
+}
+
+/// `eu-west-1`, `us-gov-west-1`, `ap-southeast-5`: the shape of an AWS region name.
+pub fn is_aws_region(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The KMS action an S3 operation needs from the object's key: uploads generate a data
+/// key; downloads, and multipart uploads (which read the data key back), decrypt.
+pub fn kms_action_for(operation: &str) -> &'static str {
+    match operation {
+        "PutObject" | "CopyObject" => "kms:GenerateDataKey",
+        _ => "kms:Decrypt",
+    }
+}
+
+/// The KMS key ARN an answer names: in the message, else in the key-id header.
+pub fn kms_key(ev: &Evidence, denied: &AccessDenied) -> Option<String> {
+    if let Some(r) = denied.resource.as_deref().filter(|r| r.contains(":kms:")) {
+        return Some(r.to_owned());
+    }
+    let message = ev.message.as_deref().unwrap_or("");
+    let from_message = message
+        .split(|c: char| c.is_whitespace() || c == '"' || c == '\'')
+        .find(|t| t.starts_with("arn:") && t.contains(":kms:"))
+        .map(|t| t.trim_end_matches(['.', ',', ';', ')']).to_owned());
+    from_message.or_else(|| {
+        ev.headers
+            .iter()
+            .find(|(k, _)| k == "x-amz-server-side-encryption-aws-kms-key-id")
+            .map(|(_, v)| v.clone())
+    })
+}
+
+/// `… the region 'us-east-1' is wrong; expecting 'eu-west-1'` → `eu-west-1` (quotes or not).
 fn expected_region(message: &str) -> Option<String> {
-    let rest = &message[message.find("expecting '")? + "expecting '".len()..];
-    let region = &rest[..rest.find('\'')?];
-    (!region.is_empty()).then(|| region.to_owned())
+    let rest = &message[message.find("expecting ")? + "expecting ".len()..];
+    let region: String = rest
+        .trim_start_matches(['\'', '"'])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    (!region.is_empty()).then_some(region)
 }
 
 /// The IAM action an S3 operation needs.
@@ -251,6 +407,8 @@ pub struct Facts<'a> {
     pub key: Option<&'a str>,
     pub endpoint: Option<&'a str>,
     pub expected: Option<&'a str>,
+    /// The KMS key AWS named (for `permission.kms`).
+    pub kms_key: Option<&'a str>,
 }
 
 /// Builds a finding from the runbook's text for `code`.
@@ -284,6 +442,17 @@ impl FindingSpec<'_> {
             .as_ref()
             .map(|s| format!(" ({})", s.label()))
             .unwrap_or_default();
+        let operation = self
+            .evidence
+            .as_ref()
+            .map(|e| e.operation.clone())
+            .unwrap_or_else(|| "the call".to_owned());
+        let answer = self
+            .evidence
+            .as_ref()
+            .map(answer_words)
+            .unwrap_or_else(|| "no details".to_owned());
+        let basis = default_basis(self.code, self.evidence.as_ref());
         let vars = [
             ("bucket", f.bucket.unwrap_or("the bucket")),
             ("action", f.action.unwrap_or("the action")),
@@ -295,11 +464,17 @@ impl FindingSpec<'_> {
             ("endpoint_flag", endpoint_flag.as_str()),
             ("source", source_text.as_str()),
             ("statement", statement_text.as_str()),
+            ("kms_key", f.kms_key.unwrap_or("the bucket's KMS key")),
+            ("operation", operation.as_str()),
+            ("answer", answer.as_str()),
         ];
         let (title, summary, remedy) = match runbook.finding(self.code) {
             Some(t) => (
                 fill(&t.title, &vars),
-                fill(&t.what, &vars),
+                match (&t.inferred, basis) {
+                    (Some(inferred), Basis::Inferred) => fill(inferred, &vars),
+                    _ => fill(&t.what, &vars),
+                },
                 fill(&t.fix, &vars),
             ),
             None => (self.code.to_string(), self.code.to_string(), String::new()),
@@ -315,6 +490,8 @@ impl FindingSpec<'_> {
             bucket: f.bucket.map(str::to_owned),
             action: f.action.map(str::to_owned),
             source: self.source,
+            basis,
+            resource: f.kms_key.map(str::to_owned),
             title,
             summary: summary.trim().to_owned(),
             remedy,
@@ -322,6 +499,54 @@ impl FindingSpec<'_> {
             evidence: self.evidence,
         }
     }
+}
+
+/// How a finding built from an answer is known: a refusal whose message names neither the
+/// policy type nor the action is an inference; everything else is AWS's own word. Findings
+/// from reading the policies say `policies` themselves (`Finding::with_basis`).
+fn default_basis(code: FindingCode, evidence: Option<&Evidence>) -> Basis {
+    let refusal = matches!(
+        code,
+        FindingCode::PermissionMissing | FindingCode::ExplicitDeny | FindingCode::Kms
+    );
+    match evidence {
+        Some(ev) if refusal => {
+            let message = ev.message.as_deref().unwrap_or("");
+            let parsed = access_denied::parse(message);
+            let said = parsed.kind.is_some()
+                || (code == FindingCode::Kms && is_kms_message(&message.to_ascii_lowercase()))
+                || ev
+                    .error_code
+                    .as_deref()
+                    .is_some_and(|c| c.starts_with("KMS."));
+            if said {
+                Basis::AwsMessage
+            } else {
+                Basis::Inferred
+            }
+        }
+        Some(_) => Basis::AwsMessage,
+        None if refusal => Basis::Policies,
+        None => Basis::AwsMessage,
+    }
+}
+
+/// `HTTP 418, code X, message "…"`: what an answer was, in words.
+fn answer_words(ev: &Evidence) -> String {
+    let mut parts = Vec::new();
+    if let Some(s) = ev.http_status {
+        parts.push(format!("HTTP {s}"));
+    }
+    match &ev.error_code {
+        Some(c) => parts.push(format!("code {c}")),
+        None => parts.push("no error code".to_owned()),
+    }
+    match ev.message.as_deref().filter(|m| !m.is_empty()) {
+        Some(m) => parts.push(format!("message \"{m}\"")),
+        None if ev.http_status.is_some() => parts.push("no body".to_owned()),
+        None => {}
+    }
+    parts.join(", ")
 }
 
 /// The finding for a permission refusal, explicit or implicit, with its source when AWS said.
@@ -341,7 +566,10 @@ pub fn permission_finding(
         sid: None,
         index: None,
     });
-    FindingSpec {
+    let action = facts.action.unwrap_or("the action").to_owned();
+    let principal = facts.principal.unwrap_or("the principal").to_owned();
+    let bucket = facts.bucket.unwrap_or("the bucket").to_owned();
+    let mut finding = FindingSpec {
         code,
         step,
         facts,
@@ -351,11 +579,52 @@ pub fn permission_finding(
         statement,
         evidence: Some(evidence),
     }
-    .build()
+    .build();
+    if code == FindingCode::PermissionMissing
+        && let Some(fix) = denied
+            .source
+            .and_then(|s| missing_allow_remedy(s, &action, &principal, &bucket))
+    {
+        finding.remedy = fix;
+    }
+    finding
+}
+
+/// Where the missing Allow must go when AWS named a policy type other than the principal's
+/// own policies: attaching an identity policy cannot cure these.
+fn missing_allow_remedy(
+    source: DenySource,
+    action: &str,
+    principal: &str,
+    bucket: &str,
+) -> Option<String> {
+    Some(match source {
+        DenySource::IdentityPolicy | DenySource::Unknown => return None,
+        DenySource::BucketPolicy => format!(
+            "Add an Allow for {action} to {principal} in the bucket policy of {bucket} (or the access point policy the request used); a cross-account caller needs it there as well as in its own policies. If the object is public, also check the IgnorePublicAcls setting of Block Public Access."
+        ),
+        DenySource::Scp => format!(
+            "Allow {action} in the service control policies of AWS Organizations on every level above the account (root, OUs, account): the management account's administrators can change them; no IAM policy in this account can."
+        ),
+        DenySource::Rcp => format!(
+            "Change the resource control policy in AWS Organizations so that it allows {action} on {bucket} (only the management account can)."
+        ),
+        DenySource::PermissionsBoundary => format!(
+            "Add {action} to the permissions boundary of {principal} (IAM > the user or role > Permissions boundary): identity policies cannot grant more than the boundary allows."
+        ),
+        DenySource::SessionPolicy => format!(
+            "Let the session policy allow {action}: it is passed when the role is assumed or the federation token is made (the Policy/PolicyArns parameters), and the session can do no more than it allows."
+        ),
+        DenySource::VpcEndpointPolicy => format!(
+            "Add an Allow for {action} on {bucket} to the VPC endpoint policy the request went through (VPC > Endpoints > the S3 endpoint > Policy)."
+        ),
+    })
 }
 
 #[cfg(test)]
 mod aws_answers;
+#[cfg(test)]
+mod replay;
 
 #[cfg(test)]
 mod tests {
@@ -368,6 +637,7 @@ mod tests {
             error_code: (!code.is_empty()).then(|| code.to_owned()),
             message: Some(message.to_owned()),
             request_id: None,
+            ..Evidence::default()
         }
     }
 
@@ -463,6 +733,203 @@ mod tests {
             Class::Throttled
         );
         assert_eq!(classify(&ev(503, "", ""), &None), Class::Throttled);
+    }
+
+    #[test]
+    fn a_clock_ahead_is_clock_skew_whatever_the_code() {
+        for code in [
+            "SignatureDoesNotMatch",
+            "InvalidSignatureException",
+            "AccessDenied",
+        ] {
+            let ahead = "Signature not yet current: 20140819T173921Z is still later than 20140819T173829Z (20140819T173329Z + 5 min.)";
+            assert_eq!(
+                classify(&ev(403, code, ahead), &None),
+                Class::Credentials(FindingCode::ClockSkew),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bodiless_head_400_is_a_wrong_region_and_never_unexplained() {
+        let head = |status: u16| Evidence {
+            operation: "HeadBucket".into(),
+            http_status: Some(status),
+            ..Evidence::default()
+        };
+        assert_eq!(classify(&head(400), &None), Class::WrongRegion(None));
+        let region = Some("eu-central-1".to_owned());
+        assert_eq!(classify(&head(400), &region), Class::WrongRegion(region));
+        // 404 on a HEAD: the bucket, or the object for HeadObject.
+        assert_eq!(classify(&head(404), &None), Class::BucketNotFound);
+        let object = Evidence {
+            operation: "HeadObject".into(),
+            ..head(404)
+        };
+        assert_eq!(classify(&object, &None), Class::KeyNotFound);
+    }
+
+    #[test]
+    fn a_region_header_for_another_region_makes_any_refusal_a_wrong_region() {
+        let denied = |region: &str| Failure {
+            evidence: ev(403, "AccessDenied", "Access Denied"),
+            class: Class::AccessDenied(AccessDenied::default()),
+            bucket_region: Some(region.to_owned()),
+        };
+        let moved = with_signing_region(denied("eu-central-1"), Some("us-west-2"));
+        assert_eq!(moved.class, Class::WrongRegion(Some("eu-central-1".into())));
+        let same = with_signing_region(denied("us-west-2"), Some("us-west-2"));
+        assert!(matches!(same.class, Class::AccessDenied(_)));
+        // Zone names of S3-compatible servers are not compared.
+        let rgw = with_signing_region(denied("default"), Some("us-east-1"));
+        assert!(matches!(rgw.class, Class::AccessDenied(_)));
+        // Keys that are refused stay refused keys.
+        let keys = Failure {
+            class: Class::Credentials(FindingCode::Expired),
+            ..denied("eu-central-1")
+        };
+        assert_eq!(
+            with_signing_region(keys, Some("us-west-2")).class,
+            Class::Credentials(FindingCode::Expired)
+        );
+    }
+
+    #[test]
+    fn aws_region_names_are_told_from_other_zone_names() {
+        for r in [
+            "us-east-1",
+            "eu-central-1",
+            "us-gov-west-1",
+            "ap-southeast-5",
+        ] {
+            assert!(is_aws_region(r), "{r}");
+        }
+        for r in ["default", "us-east", "garage", "EU", "", "zg-1"] {
+            assert!(!is_aws_region(r), "{r}");
+        }
+    }
+
+    #[test]
+    fn kms_names_the_action_the_operation_needs_and_the_key() {
+        assert_eq!(kms_action_for("PutObject"), "kms:GenerateDataKey");
+        assert_eq!(kms_action_for("GetObject"), "kms:Decrypt");
+        assert_eq!(kms_action_for("UploadPart"), "kms:Decrypt");
+        let key = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+        let from_header = Evidence {
+            headers: vec![(
+                "x-amz-server-side-encryption-aws-kms-key-id".into(),
+                key.into(),
+            )],
+            ..ev(403, "AccessDenied", "Access Denied")
+        };
+        assert_eq!(
+            kms_key(&from_header, &AccessDenied::default()).as_deref(),
+            Some(key)
+        );
+        let message = format!(
+            "User: arn:aws:iam::111122223333:user/app is not authorized to perform: kms:Decrypt on resource: {key} because no identity-based policy allows the kms:Decrypt action"
+        );
+        let Class::Kms(denied) = classify(&ev(403, "AccessDenied", &message), &None) else {
+            panic!("not kms")
+        };
+        assert_eq!(
+            kms_key(&ev(403, "AccessDenied", &message), &denied).as_deref(),
+            Some(key)
+        );
+    }
+
+    #[test]
+    fn s3s_own_refusals_have_their_own_codes() {
+        let cases = [
+            (
+                "AllAccessDisabled",
+                "All access to this object has been disabled",
+                FindingCode::AccessDisabled,
+            ),
+            (
+                "InvalidObjectState",
+                "The operation is not valid for the object's storage class",
+                FindingCode::ObjectArchived,
+            ),
+            (
+                "AccessDenied",
+                "User: u is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::b/k\" because public ACLs are prevented by the BlockPublicAcls setting in S3 Block Public Access.",
+                FindingCode::BlockPublicAccess,
+            ),
+            (
+                "AccessDenied",
+                "User: u is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::b/k\" because this bucket has blocked upload requests that specify Server Side Encryption with Customer provided keys (SSE-C). Please specify a different server-side encryption type",
+                FindingCode::SseCBlocked,
+            ),
+        ];
+        for (code, message, want) in cases {
+            assert_eq!(
+                classify(&ev(403, code, message), &None),
+                Class::Refused(want),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bare_refusal_is_inferred_and_says_so() {
+        let f = permission_finding(
+            StepId::PutObject,
+            &AccessDenied::default(),
+            Facts {
+                bucket: Some("b"),
+                action: Some("s3:PutObject"),
+                ..Facts::default()
+            },
+            ev(403, "AccessDenied", "Access Denied"),
+        );
+        assert_eq!(f.basis, Basis::Inferred);
+        assert!(f.summary.contains("did not say why"), "{}", f.summary);
+        assert!(f.summary.contains("missing Allow"), "{}", f.summary);
+        assert!(f.summary.contains("--admin-profile"), "{}", f.summary);
+    }
+
+    #[test]
+    fn a_missing_allow_outside_the_identity_policies_is_not_fixed_by_attaching_one() {
+        let msg = "User: arn:aws:iam::123456789012:user/MaryMajor is not authorized to perform: s3:GetObject because no service control policy allows the s3:GetObject action";
+        let Class::AccessDenied(d) = classify(&ev(403, "AccessDenied", msg), &None) else {
+            panic!()
+        };
+        let f = permission_finding(
+            StepId::GetObject,
+            &d,
+            Facts {
+                bucket: Some("b"),
+                action: Some("s3:GetObject"),
+                ..Facts::default()
+            },
+            ev(403, "AccessDenied", msg),
+        );
+        assert_eq!(f.code, FindingCode::PermissionMissing);
+        assert!(!f.is_fixable_by_policy());
+        assert!(
+            f.remedy.contains("service control policies"),
+            "{}",
+            f.remedy
+        );
+        assert_eq!(f.basis, Basis::AwsMessage);
+    }
+
+    #[test]
+    fn the_authorization_id_is_kept_in_the_evidence() {
+        let msg = "User: arn:aws:iam::123456789012:user/janedoe is not authorized to perform: iam:CreateInstanceProfile on resource: arn:aws:iam::123456789012:instance-profile/my-instance-profile with an explicit deny in an identity-based policy: arn:aws:iam::123456789012:policy/ExampleDenyPolicy. Go to https://us-east-1.console.aws.amazon.com/iam/home?region=us-east-1#/authorization-details/EXAMPLE1a2b3c4d5e6f7g8h9i0j for complete details, or call the GetRequestAuthorizationDetails API with the following authorization id: EXAMPLE1a2b3c4d5e6f7g8h9i0j";
+        assert_eq!(
+            access_denied::authorization_id(msg).as_deref(),
+            Some("EXAMPLE1a2b3c4d5e6f7g8h9i0j")
+        );
+        let d = access_denied::parse(msg);
+        assert_eq!(d.kind, Some(DenyKind::Explicit));
+        assert_eq!(
+            d.policy_arn.as_deref(),
+            Some("arn:aws:iam::123456789012:policy/ExampleDenyPolicy")
+        );
+        assert_eq!(access_denied::authorization_id("Access Denied"), None);
     }
 
     #[test]

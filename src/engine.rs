@@ -49,6 +49,10 @@ pub struct StepResult {
     pub findings: Vec<Finding>,
     #[serde(skip)]
     pub blocking: bool,
+    /// False when the step never ran: skipped because a step it needs did not pass, or
+    /// left over when the run ended.
+    #[serde(skip)]
+    pub ran: bool,
 }
 
 impl StepResult {
@@ -257,7 +261,7 @@ impl Engine {
                 if let Some(blocker) = needs.iter().find(|n| state.results[*n].blocking) {
                     let skipped = StepOutcome {
                         blocking: true,
-                        ..StepOutcome::skip(format!("not run: {} did not pass", blocker.step))
+                        ..StepOutcome::skip(format!("{NOT_RUN}: {} did not pass", blocker.step))
                     };
                     if checks::early::wrote_early(&cache, &unit) {
                         // Its upload went out before the blocker answered: remove what it
@@ -304,7 +308,7 @@ impl Engine {
             }
         }
         for unit in pending {
-            self.apply(&mut state, unit, StepOutcome::skip("not run"), 0, tx);
+            self.apply(&mut state, unit, StepOutcome::skip(NOT_RUN), 0, tx);
         }
         cache.early.finish().await;
         let _ = tx.send(EngineEvent::Done);
@@ -373,6 +377,9 @@ impl Engine {
                     state.buckets.entry(bucket).or_default().bucket_region = Some(r)
                 }
                 Fact::UseRegion(r) => state.buckets.entry(bucket).or_default().use_region = Some(r),
+                Fact::RegionMismatch => {
+                    state.buckets.entry(bucket).or_default().region_mismatch = true
+                }
                 Fact::ProbeWritten(k) => state.buckets.entry(bucket).or_default().probe = Some(k),
                 Fact::ProbeDeleted => state.buckets.entry(bucket).or_default().probe = None,
                 Fact::ExistingKey(k) => {
@@ -388,6 +395,16 @@ impl Engine {
         if session_changed {
             let _ = tx.send(EngineEvent::Session(session_info(state)));
         }
+        let ran = !(outcome.status == Status::Skip && outcome.detail.starts_with(NOT_RUN));
+        let mut findings = outcome.findings;
+        if outcome.status == Status::Fail && !findings.iter().any(Finding::is_error) {
+            // A failed step always says why, even when its check found no words for it.
+            findings.push(unexplained_failure(
+                &unit,
+                &outcome.detail,
+                &outcome.evidence,
+            ));
+        }
         let result = StepResult {
             id: unit.step,
             bucket: unit.bucket.clone(),
@@ -395,8 +412,9 @@ impl Engine {
             elapsed_ms,
             detail: outcome.detail,
             evidence: outcome.evidence,
-            findings: outcome.findings,
+            findings,
             blocking: outcome.blocking,
+            ran,
         };
         state.results.insert(unit, result.clone());
         let _ = tx.send(EngineEvent::Finished(result));
@@ -420,6 +438,30 @@ impl Engine {
     pub async fn session(&self) -> Option<Arc<Session>> {
         self.state.lock().await.session.clone()
     }
+}
+
+/// How a skipped row that never ran starts its detail.
+const NOT_RUN: &str = "not run";
+
+/// The finding for a failed step that brought none: what came back, as it came.
+fn unexplained_failure(unit: &Unit, detail: &str, evidence: &Option<Evidence>) -> Finding {
+    let evidence = evidence.clone().unwrap_or_else(|| Evidence {
+        operation: unit.step.as_str().to_owned(),
+        message: Some(detail.to_owned()),
+        ..Evidence::default()
+    });
+    crate::diagnose::FindingSpec {
+        code: crate::finding::FindingCode::UnexpectedAnswer,
+        step: unit.step,
+        facts: crate::diagnose::Facts {
+            bucket: unit.bucket.as_deref(),
+            ..Default::default()
+        },
+        source: None,
+        statement: None,
+        evidence: Some(evidence),
+    }
+    .build()
 }
 
 fn session_info(state: &State) -> SessionInfo {

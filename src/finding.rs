@@ -56,10 +56,18 @@ pub enum FindingCode {
     PresignedSignerExpired,
     #[serde(rename = "presigned.header-mismatch")]
     PresignedHeaderMismatch,
+    #[serde(rename = "endpoint.unexpected-answer")]
+    UnexpectedAnswer,
+    #[serde(rename = "bucket.access-disabled")]
+    AccessDisabled,
+    #[serde(rename = "object.archived")]
+    ObjectArchived,
+    #[serde(rename = "permission.sse-c-blocked")]
+    SseCBlocked,
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 24] = [
+    pub const ALL: [FindingCode; 28] = [
         FindingCode::CredentialsMissing,
         FindingCode::InvalidKeyId,
         FindingCode::SignatureMismatch,
@@ -84,6 +92,10 @@ impl FindingCode {
         FindingCode::PresignedWrongRegion,
         FindingCode::PresignedSignerExpired,
         FindingCode::PresignedHeaderMismatch,
+        FindingCode::UnexpectedAnswer,
+        FindingCode::AccessDisabled,
+        FindingCode::ObjectArchived,
+        FindingCode::SseCBlocked,
     ];
 
     /// The dotted code, as in JSON.
@@ -113,6 +125,10 @@ impl FindingCode {
             FindingCode::PresignedWrongRegion => "presigned.wrong-region",
             FindingCode::PresignedSignerExpired => "presigned.signer-expired",
             FindingCode::PresignedHeaderMismatch => "presigned.header-mismatch",
+            FindingCode::UnexpectedAnswer => "endpoint.unexpected-answer",
+            FindingCode::AccessDisabled => "bucket.access-disabled",
+            FindingCode::ObjectArchived => "object.archived",
+            FindingCode::SseCBlocked => "permission.sse-c-blocked",
         }
     }
 
@@ -140,6 +156,54 @@ pub enum Severity {
     Warning,
 }
 
+/// How a finding is known: AWS's own words, s3doctor's reading of the policies, or an
+/// inference from a bare refusal.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Basis {
+    /// AWS's answer said so (its error code, or a detailed access-denied message).
+    #[default]
+    AwsMessage,
+    /// s3doctor read and evaluated the policies (or AWS's policy simulator did).
+    Policies,
+    /// Only a bare "Access Denied" was seen: the most likely cause, not a certainty.
+    Inferred,
+}
+
+impl Basis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::AwsMessage => "aws-message",
+            Basis::Policies => "policies",
+            Basis::Inferred => "inferred",
+        }
+    }
+
+    /// Plain words for reports: how s3doctor knows.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Basis::AwsMessage => "AWS's answer says so",
+            Basis::Policies => "from reading the policies",
+            Basis::Inferred => "inferred: AWS did not say why",
+        }
+    }
+
+    /// The stronger of two ways of knowing the same thing: an inference gives way to
+    /// anything read; AWS's own words stay.
+    pub fn merge(self, other: Basis) -> Basis {
+        match (self, other) {
+            (Basis::Inferred, o) => o,
+            (s, _) => s,
+        }
+    }
+}
+
+impl std::fmt::Display for Basis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What AWS answered: enough to search logs and to open a support case.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
@@ -148,6 +212,13 @@ pub struct Evidence {
     pub error_code: Option<String>,
     pub message: Option<String>,
     pub request_id: Option<String>,
+    /// The response headers that tell something (`x-amz-bucket-region`, the KMS key id, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
+    /// The authorization id of AWS's newer access-denied messages: the key to
+    /// `aws iam-toolbox get-request-authorization-details` (kept for 24 hours by AWS).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_id: Option<String>,
 }
 
 impl Evidence {
@@ -204,6 +275,12 @@ pub struct Finding {
     pub bucket: Option<String>,
     pub action: Option<String>,
     pub source: Option<DenySource>,
+    /// How this is known: `aws-message`, `policies` or `inferred`.
+    #[serde(default)]
+    pub basis: Basis,
+    /// The resource AWS named beyond the bucket: the KMS key ARN of a `permission.kms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
     pub title: String,
     pub summary: String,
     pub remedy: String,
@@ -216,6 +293,22 @@ pub struct Finding {
 impl Finding {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+
+    /// True when the generated identity policy can cure it: nothing allows the action, and
+    /// the missing Allow belongs in the principal's own policies (not an SCP, a boundary, …).
+    pub fn is_fixable_by_policy(&self) -> bool {
+        self.code.is_fixable_by_policy()
+            && matches!(
+                self.source,
+                None | Some(DenySource::IdentityPolicy) | Some(DenySource::Unknown)
+            )
+    }
+
+    /// The same finding, known another way (the policy steps say `policies`).
+    pub fn with_basis(mut self, basis: Basis) -> Self {
+        self.basis = basis;
+        self
     }
 }
 
@@ -239,6 +332,7 @@ mod tests {
             error_code: Some("AccessDenied".into()),
             message: Some("Access Denied".into()),
             request_id: Some("R1".into()),
+            ..Evidence::default()
         };
         assert_eq!(
             e.one_line(),

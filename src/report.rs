@@ -8,8 +8,9 @@ use serde::Serialize;
 
 use crate::aws;
 use crate::checks::{Identity, RunSettings, Status};
+use crate::diagnose::access_denied::authorization_hint;
 use crate::engine::{Engine, SessionInfo, StepResult};
-use crate::finding::{Finding, FindingCode};
+use crate::finding::{Basis, Finding, FindingCode};
 use crate::policy::{self, Access, PolicyDocument};
 
 pub const SCHEMA: &str = "s3doctor.report/v1";
@@ -73,7 +74,14 @@ fn kind_suffix(t: &Target) -> String {
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub schema: &'static str,
+    /// No error finding, and every step ran.
     pub ok: bool,
+    /// Every planned step ran (a run cut short, or steps skipped because another failed,
+    /// is not complete, and never reads as "no problems found").
+    pub complete: bool,
+    /// How many of the planned steps ran.
+    pub steps_run: usize,
+    pub steps_planned: usize,
     pub target: Target,
     pub identity: Option<IdentityReport>,
     pub steps: Vec<StepResult>,
@@ -89,6 +97,7 @@ impl Report {
         let steps = engine.results().await;
         let info = engine.session_info().await;
         Report::build(engine.settings(), engine.run_settings(), steps, &info)
+            .with_planned(engine.units().len())
     }
 
     pub fn build(
@@ -107,9 +116,15 @@ impl Report {
             run.prefix_scoped.then_some(run.prefix.as_str()),
         )
         .filter(|_| !s3_only);
+        let steps_run = steps.iter().filter(|s| s.ran).count();
+        let steps_planned = steps.len();
+        let complete = steps_run == steps_planned;
         Report {
             schema: SCHEMA,
-            ok: !findings.iter().any(Finding::is_error),
+            ok: complete && !findings.iter().any(Finding::is_error),
+            complete,
+            steps_run,
+            steps_planned,
             target: Target {
                 buckets: run.buckets.clone(),
                 region: info.region.clone(),
@@ -130,6 +145,25 @@ impl Report {
 
     pub fn error_count(&self) -> usize {
         self.findings.iter().filter(|f| f.is_error()).count()
+    }
+
+    /// Counts the steps that were planned but have no result (the wizard quit before they
+    /// ran): the report is then incomplete and not ok.
+    pub fn with_planned(mut self, planned: usize) -> Report {
+        self.steps_planned = planned.max(self.steps.len());
+        self.complete = self.steps_run == self.steps_planned;
+        self.ok = self.complete && self.error_count() == 0;
+        self
+    }
+
+    /// "3 of 11 steps ran".
+    pub fn progress(&self) -> String {
+        format!(
+            "{} of {} step{} ran",
+            self.steps_run,
+            self.steps_planned,
+            if self.steps_planned == 1 { "" } else { "s" }
+        )
     }
 }
 
@@ -168,6 +202,11 @@ pub fn dedupe(findings: impl Iterator<Item = Finding>) -> Vec<Finding> {
         }
         match out.iter_mut().find(|e| key(e) == key(&f)) {
             Some(existing) => {
+                // What the policies say replaces an inference from a bare refusal.
+                if existing.basis == Basis::Inferred && f.basis != Basis::Inferred {
+                    existing.summary = f.summary.clone();
+                }
+                existing.basis = existing.basis.merge(f.basis);
                 existing.source = existing.source.or(f.source);
                 existing.statement = existing.statement.take().or(f.statement);
                 existing.evidence = existing.evidence.take().or(f.evidence);
@@ -194,7 +233,7 @@ pub fn policy_for(
 ) -> Option<PolicyDocument> {
     let mut buckets: Vec<String> = findings
         .iter()
-        .filter(|f| f.code.is_fixable_by_policy())
+        .filter(|f| f.is_fixable_by_policy())
         .filter_map(|f| f.bucket.clone())
         .collect();
     buckets.dedup();
@@ -303,8 +342,21 @@ pub fn to_text(report: &Report, color: bool) -> String {
         }
     }
     let _ = writeln!(out);
-    if report.findings.is_empty() {
+    if report.findings.is_empty() && report.complete {
         let _ = writeln!(out, "{}", paint("No problems found.", Status::Pass, color));
+    } else if report.findings.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint(
+                &format!(
+                    "The check did not finish ({}): this is not a clean bill of health.",
+                    report.progress()
+                ),
+                Status::Warn,
+                color
+            )
+        );
     } else {
         let _ = writeln!(out, "Findings ({})", report.findings.len());
         for f in &report.findings {
@@ -322,8 +374,23 @@ pub fn to_text(report: &Report, color: bool) -> String {
             }
             let _ = writeln!(out, "  {}", paint(&head, status, color));
             let _ = writeln!(out, "    {}", f.summary);
+            let _ = writeln!(out, "    How known: {} ({})", f.basis, f.basis.describe());
+            if let Some(r) = &f.resource {
+                let _ = writeln!(out, "    Resource: {r}");
+            }
             if let Some(s) = &f.statement {
                 let _ = writeln!(out, "    Responsible: {}", s.label());
+            }
+            if let Some(id) = f
+                .evidence
+                .as_ref()
+                .and_then(|e| e.authorization_id.as_deref())
+            {
+                let _ = writeln!(
+                    out,
+                    "    Authorization id: {id} ({})",
+                    authorization_hint(id)
+                );
             }
             let _ = writeln!(out, "    Fix: {}", f.remedy);
         }
@@ -337,10 +404,20 @@ pub fn to_text(report: &Report, color: bool) -> String {
         let _ = writeln!(out, "{}", policy.to_pretty_json());
     }
     let _ = writeln!(out);
-    let verdict = match report.error_count() {
-        0 => paint("Result: OK", Status::Pass, color),
-        n => paint(
+    let verdict = match (report.error_count(), report.complete) {
+        (0, true) => paint("Result: OK", Status::Pass, color),
+        (0, false) => paint(
+            &format!("Result: incomplete, {}", report.progress()),
+            Status::Warn,
+            color,
+        ),
+        (n, true) => paint(
             &format!("Result: {n} problem(s) found"),
+            Status::Fail,
+            color,
+        ),
+        (n, false) => paint(
+            &format!("Result: {n} problem(s) found; {}", report.progress()),
             Status::Fail,
             color,
         ),
@@ -354,11 +431,15 @@ pub fn to_markdown(report: &Report) -> String {
     let mut md = String::new();
     let t = &report.target;
     let buckets = t.buckets.join(", ");
-    let headline = match report.error_count() {
-        0 => "no problems found".to_owned(),
+    let mut headline = match report.error_count() {
+        0 if report.complete => "no problems found".to_owned(),
+        0 => "incomplete".to_owned(),
         1 => "1 problem found".to_owned(),
         n => format!("{n} problems found"),
     };
+    if !report.complete {
+        headline.push_str(&format!(", {}", report.progress()));
+    }
     let _ = writeln!(md, "# S3 access check: {buckets} ({headline})\n");
     match &report.identity {
         Some(i) => {
@@ -399,8 +480,28 @@ pub fn to_markdown(report: &Report) -> String {
         for (n, f) in report.findings.iter().enumerate() {
             let _ = writeln!(md, "### {}. {} (`{}`)\n", n + 1, f.title, f.code);
             let _ = writeln!(md, "{}\n", f.summary);
+            let _ = writeln!(
+                md,
+                "- **How known:** `{}` ({})",
+                f.basis,
+                f.basis.describe()
+            );
+            if let Some(r) = &f.resource {
+                let _ = writeln!(md, "- **Resource:** `{r}`");
+            }
             if let Some(s) = &f.statement {
                 let _ = writeln!(md, "- **Responsible:** {}", s.label());
+            }
+            if let Some(id) = f
+                .evidence
+                .as_ref()
+                .and_then(|e| e.authorization_id.as_deref())
+            {
+                let _ = writeln!(
+                    md,
+                    "- **Authorization id:** `{id}` ({})",
+                    authorization_hint(id)
+                );
             }
             if let Some(ev) = &f.evidence {
                 let _ = writeln!(md, "- **Evidence:** `{}`", ev.one_line());
@@ -456,4 +557,81 @@ pub fn verify_command(report: &Report) -> String {
         cmd.push_str(&format!(" --endpoint-url {e}"));
     }
     cmd
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::StepResult;
+    use crate::runbook::StepId;
+
+    fn row(id: StepId, status: Status, ran: bool) -> StepResult {
+        StepResult {
+            id,
+            bucket: Some("b".into()),
+            status,
+            elapsed_ms: 1,
+            detail: if ran { "ok".into() } else { "not run".into() },
+            evidence: None,
+            findings: Vec::new(),
+            blocking: false,
+            ran,
+        }
+    }
+
+    fn report(steps: Vec<StepResult>, planned: usize) -> Report {
+        let run = RunSettings {
+            buckets: vec!["b".into()],
+            ..RunSettings::default()
+        };
+        Report::build(
+            &aws::Settings::default(),
+            &run,
+            steps,
+            &SessionInfo::default(),
+        )
+        .with_planned(planned)
+    }
+
+    #[test]
+    fn a_run_cut_short_is_never_no_problems_found() {
+        // The wizard quit before anything ran.
+        let nothing = report(Vec::new(), 9);
+        assert!(!nothing.ok && !nothing.complete);
+        assert_eq!(nothing.progress(), "0 of 9 steps ran");
+        let text = to_text(&nothing, false);
+        assert!(!text.contains("No problems found"), "{text}");
+        assert!(text.contains("did not finish (0 of 9 steps ran)"), "{text}");
+        assert!(to_markdown(&nothing).contains("(incomplete, 0 of 9 steps ran)"));
+
+        // Steps skipped because another did not pass.
+        let skipped = report(
+            vec![
+                row(StepId::BucketExists, Status::Pass, true),
+                row(StepId::ListObjects, Status::Skip, false),
+            ],
+            2,
+        );
+        assert!(!skipped.ok);
+        assert!(to_text(&skipped, false).contains("Result: incomplete, 1 of 2 steps ran"));
+        let json: serde_json::Value = serde_json::from_str(&to_json(&skipped)).unwrap();
+        assert_eq!(json["ok"], false);
+        assert_eq!(json["complete"], false);
+        assert_eq!(json["steps_run"], 1);
+    }
+
+    #[test]
+    fn every_step_ran_and_none_failed_is_no_problems_found() {
+        let clean = report(
+            vec![
+                row(StepId::BucketExists, Status::Pass, true),
+                // Skipped by design (--read-only, IAM unreadable) still ran.
+                row(StepId::PutObject, Status::Skip, true),
+            ],
+            2,
+        );
+        assert!(clean.ok && clean.complete);
+        assert!(to_text(&clean, false).contains("No problems found."));
+        assert!(to_markdown(&clean).contains("(no problems found)"));
+    }
 }

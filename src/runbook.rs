@@ -119,6 +119,9 @@ pub struct FindingText {
     pub title: String,
     pub what: String,
     pub fix: String,
+    /// What to say instead of `what` when only a bare refusal was seen (basis `inferred`).
+    #[serde(default)]
+    pub inferred: Option<String>,
 }
 
 /// The whole runbook.

@@ -20,8 +20,15 @@ pub(super) async fn exists(cx: &CheckContext) -> CheckResult {
             Ok(outcome)
         }
         Err(err) => {
-            let failure = diagnose::failure("HeadBucket", &err);
-            let region_fact = failure.bucket_region.clone().map(Fact::BucketRegion);
+            let failure = diagnose::with_signing_region(
+                diagnose::failure("HeadBucket", &err),
+                cx.signing_region().as_deref(),
+            );
+            let region_fact = match (&failure.bucket_region, &failure.class) {
+                (Some(r), _) => Some(Fact::BucketRegion(r.clone())),
+                (None, Class::WrongRegion(None)) => Some(Fact::RegionMismatch),
+                (None, _) => None,
+            };
             let outcome = match &failure.class {
                 // HeadBucket answers 403 when the bucket exists but may not be listed (and the
                 // emulator answers 403 to everyone): existence is proven, permissions are for
@@ -89,6 +96,28 @@ pub(super) async fn region(cx: &CheckContext) -> CheckResult {
                     let failure = diagnose::failure("GetBucketLocation", &err);
                     if let Class::WrongRegion(Some(r)) = &failure.class {
                         r.clone()
+                    } else if cx.state.region_mismatch {
+                        // HeadBucket said "wrong region" without naming the right one, and
+                        // the bucket's location cannot be read either.
+                        let finding = FindingSpec {
+                            code: FindingCode::WrongRegion,
+                            step: StepId::BucketRegion,
+                            facts: cx.facts(None),
+                            source: None,
+                            statement: None,
+                            evidence: Some(failure.evidence.clone()),
+                        }
+                        .build();
+                        return Ok(StepOutcome {
+                            status: super::Status::Fail,
+                            detail: format!(
+                                "S3 refused the configured region for {bucket} (HeadBucket answered 400 without a region) and s3:GetBucketLocation is not allowed to say which region it is"
+                            ),
+                            evidence: Some(failure.evidence),
+                            findings: vec![finding],
+                            facts: Vec::new(),
+                            blocking: false,
+                        });
                     } else if matches!(failure.class, Class::AccessDenied(_)) {
                         return Ok(StepOutcome::warn(
                             "could not tell the bucket's region: no x-amz-bucket-region header and s3:GetBucketLocation is not allowed",

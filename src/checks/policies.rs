@@ -103,6 +103,7 @@ fn finding(
         evidence: None,
     }
     .build()
+    .with_basis(crate::finding::Basis::Policies)
 }
 
 /// Said of a bucket-policy Deny that applies only because the principal has a permissions
@@ -194,8 +195,16 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
             "; run with --admin-profile PROFILE (IAM read rights) to see which statement decides"
                 .to_owned()
         };
+        let authorization = crate::diagnose::access_denied::authorization_id(&why)
+            .map(|id| {
+                format!(
+                    "; {}",
+                    crate::diagnose::access_denied::authorization_hint(&id)
+                )
+            })
+            .unwrap_or_default();
         StepOutcome::skip(format!(
-            "cannot read the IAM policies of {} with {who} ({why}){hint}",
+            "cannot read the IAM policies of {} with {who} ({why}){hint}{authorization}",
             p.name
         ))
     })?;

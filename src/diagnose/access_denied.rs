@@ -167,6 +167,31 @@ pub fn parse(message: &str) -> AccessDenied {
     out
 }
 
+/// The authorization id of AWS's newer access-denied messages ("… or call the
+/// GetRequestAuthorizationDetails API with the following authorization id: ID"), also found
+/// at the end of the console link `…#/authorization-details/ID`. See
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied-authorization-id.html>.
+pub fn authorization_id(message: &str) -> Option<String> {
+    let lower = message.to_ascii_lowercase();
+    let at = ["authorization id:", "authorization-details/"]
+        .iter()
+        .find_map(|marker| lower.find(marker).map(|i| i + marker.len()))?;
+    let id: String = message
+        .get(at..)?
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    (id.len() >= 8).then_some(id)
+}
+
+/// What to do with the authorization id of AWS's newer access-denied messages.
+pub fn authorization_hint(id: &str) -> String {
+    format!(
+        "AWS keeps the full evaluation of this denial for 24 hours: `aws iam-toolbox get-request-authorization-details --authorization-id {id}` in the same region (needs iam:GetRequestAuthorizationDetails) names the policy and statement that decided"
+    )
+}
+
 /// Offset of `suffix` (a suffix of `whole`) inside `whole`.
 fn offset(whole: &str, suffix: &str) -> usize {
     whole.len().saturating_sub(suffix.len())

@@ -259,7 +259,7 @@ pub(crate) fn verify_rows(engine: &Engine, results: &[StepResult]) -> Vec<Unit> 
     // Warnings re-run too (a region that could not be read for want of
     // s3:GetBucketLocation turns green with the policy); only failures decide the verdict.
     for r in results.iter().filter(|r| {
-        let fixable = r.findings.iter().any(|f| f.code.is_fixable_by_policy());
+        let fixable = r.findings.iter().any(|f| f.is_fixable_by_policy());
         (r.status == Status::Fail && fixable) || r.status == Status::Warn
     }) {
         for u in engine.rerun_set(&r.unit()) {
@@ -387,6 +387,7 @@ mod tests {
             evidence: None,
             findings: vec![finding],
             blocking: false,
+            ran: true,
         }]
     }
 

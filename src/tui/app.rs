@@ -227,6 +227,7 @@ impl App {
             self.ordered_results(),
             &self.session,
         )
+        .with_planned(self.rows.len())
     }
 
     fn run_cmd(&mut self, units: Vec<Unit>) -> Vec<Cmd> {

@@ -165,6 +165,8 @@ mod tests {
             bucket: Some("clipizy-dev".into()),
             action: action.map(str::to_owned),
             source: None,
+            basis: crate::finding::Basis::AwsMessage,
+            resource: None,
             title: String::new(),
             summary: String::new(),
             remedy: String::new(),

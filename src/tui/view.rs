@@ -295,7 +295,7 @@ fn draw_detail(app: &App, f: &mut Frame, area: Rect) {
                     ),
                     style,
                 ),
-                Span::styled(format!("  {}", finding.code), t.dim()),
+                Span::styled(format!("  {} · {}", finding.code, finding.basis), t.dim()),
             ]));
             lines.push(Line::raw(finding.summary.clone()));
             if let Some(s) = &finding.statement {

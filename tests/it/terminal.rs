@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::peer::{Keys, Peer, write_env_file};
+use crate::peer::{Keys, Peer, READ_WRITE, s3_allow, write_env_file};
 use crate::proxy::{Fault, Proxy};
 
 /// How long to wait for the screen to show something before the test fails.
@@ -234,6 +234,23 @@ async fn quitting_while_aws_does_not_answer_is_immediate_and_restores_the_termin
         "quitting waited for AWS: {:?}",
         asked.elapsed()
     );
+    assert_terminal_restored(&screen);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn quitting_before_the_checks_ran_never_reads_as_no_problems_found() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(Some(s3_allow(&[&bucket], READ_WRITE))).await;
+    let tmux = Tmux::start(&peer, &user, &["--bucket", &bucket], false);
+
+    tmux.wait_for("the first frame", |s| s.contains("Checklist"));
+    tmux.keys("q");
+    let screen = tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
+    assert!(!screen.contains("no problems found"), "{screen}");
+    assert!(screen.contains("did not finish"), "{screen}");
+    assert!(screen.contains("steps ran"), "{screen}");
+    assert!(screen.contains("EXIT=1"), "{screen}");
     assert_terminal_restored(&screen);
 }
 

@@ -1,0 +1,504 @@
+//! Real AWS answers, replayed through the real SDK clients and the real checks. Each file in
+//! `tests/fixtures/aws/` is one answer exactly as AWS sends it (status line, headers, body;
+//! HEAD answers have no body) with its public source and the finding it must produce in
+//! `#` header lines. An HTTP client on the SDK's own connector seam answers every request of
+//! the step with that answer, so signing, endpoint resolution, retries, the SDK's error
+//! parser and s3doctor's classification all run as against AWS. The same corpus is then
+//! replayed through every step, to prove that no failed step ends without an error finding.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_credential_types::Credentials;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_runtime_api::http::StatusCode;
+use aws_smithy_types::body::SdkBody;
+use aws_types::region::Region;
+
+use crate::arn;
+use crate::aws::{self, Clients, Session};
+use crate::checks::{self, BucketState, CheckContext, Identity, RunSettings, Status, StepOutcome};
+use crate::finding::{Finding, FindingCode};
+use crate::runbook::StepId;
+
+/// The bucket, principal and region of AWS's documentation examples.
+pub const BUCKET: &str = "amzn-s3-demo-bucket1";
+pub const PRINCIPAL: &str = "arn:aws:iam::123456789012:user/MaryMajor";
+pub const REGION: &str = "us-west-2";
+
+/// One recorded answer.
+#[derive(Clone, Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// A fixture file: the answer, where it comes from, and what it must produce.
+#[derive(Clone, Debug)]
+pub struct Fixture {
+    pub name: String,
+    pub sources: Vec<String>,
+    pub step: StepId,
+    /// `key=value` expectations (`code`, `status`, `action`, `basis`, `source`, …).
+    pub expect: Vec<(String, String)>,
+    pub answer: Answer,
+}
+
+impl Fixture {
+    pub fn expected(&self, key: &str) -> Option<&str> {
+        self.expect
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+pub fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aws")
+}
+
+/// Parses a fixture: `# key: value` lines, then the HTTP response as sent.
+pub fn parse_fixture(name: &str, text: &str) -> Result<Fixture, String> {
+    let mut sources = Vec::new();
+    let mut step = None;
+    let mut expect = Vec::new();
+    let mut lines = text.split_inclusive('\n').peekable();
+    while let Some(line) = lines.peek() {
+        let Some(meta) = line.strip_prefix('#') else {
+            break;
+        };
+        let meta = meta.trim();
+        if let Some((key, value)) = meta.split_once(':') {
+            let value = value.trim();
+            match key.trim() {
+                "source" => sources.push(value.to_owned()),
+                "step" => {
+                    step = Some(
+                        serde_json::from_value::<StepId>(serde_json::Value::String(
+                            value.to_owned(),
+                        ))
+                        .map_err(|e| format!("{name}: step {value}: {e}"))?,
+                    )
+                }
+                "expect" => {
+                    let mut parts = value.split_whitespace();
+                    let code = parts.next().ok_or(format!("{name}: empty expect"))?;
+                    expect.push(("code".to_owned(), code.to_owned()));
+                    for part in parts {
+                        let (k, v) = part
+                            .split_once('=')
+                            .ok_or(format!("{name}: expect {part} is not key=value"))?;
+                        expect.push((k.to_owned(), v.to_owned()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        lines.next();
+    }
+    let rest: String = lines.collect();
+    let rest = rest.replace("\r\n", "\n");
+    let (head, body) = rest.split_once("\n\n").unwrap_or((rest.as_str(), ""));
+    let mut head_lines = head.lines();
+    let status_line = head_lines.next().ok_or(format!("{name}: no status line"))?;
+    let status: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or(format!("{name}: bad status line {status_line}"))?;
+    let headers = head_lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let body = body.strip_suffix('\n').unwrap_or(body).to_owned();
+    if sources.is_empty() {
+        return Err(format!("{name}: no source line"));
+    }
+    Ok(Fixture {
+        name: name.to_owned(),
+        sources,
+        step: step.ok_or(format!("{name}: no step line"))?,
+        expect,
+        answer: Answer {
+            status,
+            headers,
+            body,
+        },
+    })
+}
+
+/// Every fixture, sorted by name.
+pub fn fixtures() -> Vec<Fixture> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(fixture_dir())
+        .expect("tests/fixtures/aws")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "http"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            let text = std::fs::read_to_string(p).expect("fixture");
+            parse_fixture(&name, &text).unwrap_or_else(|e| panic!("{e}"))
+        })
+        .collect()
+}
+
+/// An HTTP client that answers every request with one recorded answer, and remembers the
+/// requests (method and URI).
+#[derive(Clone, Debug)]
+pub struct Replay {
+    answer: Answer,
+    pub requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl Replay {
+    pub fn new(answer: Answer) -> Self {
+        Replay {
+            answer,
+            requests: Arc::default(),
+        }
+    }
+
+    fn response(&self, method: &str) -> HttpResponse {
+        // A HEAD answer never has a body, whatever was recorded.
+        let body = if method == "HEAD" {
+            String::new()
+        } else {
+            self.answer.body.clone()
+        };
+        let mut r = HttpResponse::new(
+            StatusCode::try_from(self.answer.status).expect("status"),
+            SdkBody::from(body),
+        );
+        for (k, v) in &self.answer.headers {
+            r.headers_mut().append(k.clone(), v.clone());
+        }
+        r
+    }
+}
+
+impl HttpConnector for Replay {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        let method = request.method().to_owned();
+        if let Ok(mut seen) = self.requests.lock() {
+            seen.push(format!("{method} {}", request.uri()));
+        }
+        HttpConnectorFuture::ready(Ok(self.response(&method)))
+    }
+}
+
+impl HttpClient for Replay {
+    fn http_connector(
+        &self,
+        _: &HttpConnectorSettings,
+        _: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(self.clone())
+    }
+}
+
+/// A session whose every request is answered by `replay`, signed for `REGION` with the
+/// example keys of AWS's documentation; nothing is read from this machine's environment.
+pub async fn session(replay: &Replay) -> Session {
+    let sdk = aws_config::defaults(BehaviorVersion::latest())
+        .empty_test_environment()
+        .region(Region::new(REGION))
+        .credentials_provider(Credentials::new(
+            "AKIAIOSFODNN7EXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            None,
+            None,
+            "replay",
+        ))
+        .http_client(replay.clone())
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(2)
+                .with_initial_backoff(Duration::from_millis(1))
+                .with_max_backoff(Duration::from_millis(5)),
+        )
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_timeout(Duration::from_secs(10))
+                .build(),
+        )
+        .load()
+        .await;
+    Session {
+        clients: Clients::from_sdk_config(&sdk),
+        region: Some(REGION.to_owned()),
+        region_source: Some("--region".to_owned()),
+        credential_source: "replay".to_owned(),
+        key_id_hint: aws::key_hint("AKIAIOSFODNN7EXAMPLE"),
+        expiry: None,
+    }
+}
+
+/// Runs one step against one answer, as the engine would: the principal is known, and the
+/// probe was uploaded for the steps that need it.
+pub async fn run_step(step: StepId, answer: &Answer) -> (StepOutcome, Replay) {
+    let replay = Replay::new(answer.clone());
+    let session = Arc::new(session(&replay).await);
+    let principal = arn::parse_principal(PRINCIPAL).expect("principal");
+    let probe = format!("{}probe-replay", checks::DEFAULT_PREFIX);
+    let cx = CheckContext {
+        settings: Arc::new(aws::Settings::default()),
+        run: Arc::new(RunSettings {
+            buckets: vec![BUCKET.to_owned()],
+            ..RunSettings::default()
+        }),
+        session: Some(session),
+        admin: None,
+        cache: Arc::default(),
+        identity: Some(Identity {
+            principal,
+            user_id: None,
+        }),
+        bucket: (step != StepId::Identity).then(|| BUCKET.to_owned()),
+        state: BucketState {
+            probe: Some(probe.clone()),
+            ..BucketState::default()
+        },
+        probe_key: probe,
+    };
+    (checks::run(step, &cx).await, replay)
+}
+
+/// Checks an outcome against a fixture's expectations; the mismatches, in words.
+pub fn mismatches(fixture: &Fixture, outcome: &StepOutcome) -> Vec<String> {
+    let mut out = Vec::new();
+    let want_status = fixture.expected("status").unwrap_or("fail");
+    if outcome.status.as_str() != want_status {
+        out.push(format!(
+            "status {} (want {want_status}): {}",
+            outcome.status.as_str(),
+            outcome.detail
+        ));
+    }
+    let code = fixture.expected("code").unwrap_or("-");
+    if code == "-" {
+        if let Some(f) = outcome.findings.iter().find(|f| f.is_error()) {
+            out.push(format!("unexpected finding {}: {}", f.code, f.summary));
+        }
+        for (key, want) in &fixture.expect {
+            let want = want.replace('_', " ");
+            match key.as_str() {
+                "detail" if !outcome.detail.contains(&want) => out.push(format!(
+                    "the detail does not say {want:?}: {}",
+                    outcome.detail
+                )),
+                "fact" if !format!("{:?}", outcome.facts).contains(&want) => {
+                    out.push(format!("no fact {want} in {:?}", outcome.facts))
+                }
+                _ => {}
+            }
+        }
+        return out;
+    }
+    let Some(f) = outcome.findings.iter().find(|f| f.code.as_str() == code) else {
+        let got: Vec<&str> = outcome.findings.iter().map(|f| f.code.as_str()).collect();
+        out.push(format!(
+            "no {code} finding (got {got:?}): {}",
+            outcome.detail
+        ));
+        return out;
+    };
+    for (key, want) in &fixture.expect {
+        let got: Option<String> = match key.as_str() {
+            "code" | "status" => continue,
+            "action" => f.action.clone(),
+            "basis" => Some(f.basis.as_str().to_owned()),
+            "source" => f.source.map(|s| s.as_str().to_owned()),
+            "resource" => f.resource.clone(),
+            "policy" => f.statement.as_ref().and_then(|s| s.policy_arn.clone()),
+            "authorization_id" => f.evidence.as_ref().and_then(|e| e.authorization_id.clone()),
+            "detail" => {
+                let want = want.replace('_', " ");
+                if !outcome.detail.contains(&want) {
+                    out.push(format!(
+                        "the detail does not say {want:?}: {}",
+                        outcome.detail
+                    ));
+                }
+                continue;
+            }
+            "fact" => {
+                let facts = format!("{:?}", outcome.facts);
+                if !facts.contains(want.as_str()) {
+                    out.push(format!("no fact {want} in {facts}"));
+                }
+                continue;
+            }
+            "says" => {
+                let text = format!("{} {}", f.summary, f.remedy).replace('_', " ");
+                let want = want.replace('_', " ");
+                if !text.contains(&want) {
+                    out.push(format!("the text does not say {want:?}: {text}"));
+                }
+                continue;
+            }
+            other => {
+                out.push(format!("unknown expectation {other}"));
+                continue;
+            }
+        };
+        if got.as_deref() != Some(want.as_str()) {
+            out.push(format!("{key} {got:?} (want {want})"));
+        }
+    }
+    out
+}
+
+/// The path an answer takes: step, finding code, basis, source.
+pub fn path(step: StepId, f: &Finding) -> String {
+    format!(
+        "{step} -> {} [{}{}]",
+        f.code,
+        f.basis,
+        f.source.map(|s| format!(", {s}")).unwrap_or_default()
+    )
+}
+
+#[tokio::test]
+async fn every_real_answer_reaches_the_finding_it_must_produce() {
+    let all = fixtures();
+    let mut failures = Vec::new();
+    let mut paths = BTreeSet::new();
+    for fixture in &all {
+        for source in &fixture.sources {
+            // An AWS documentation page, or `owner/repo path` of the suite that recorded it.
+            let cited = source.starts_with("https://")
+                || source
+                    .split_whitespace()
+                    .take(2)
+                    .all(|part| part.contains('/'));
+            assert!(
+                cited,
+                "{}: source {source:?} names no page or file",
+                fixture.name
+            );
+        }
+        let (outcome, replay) = run_step(fixture.step, &fixture.answer).await;
+        let sent = replay.requests.lock().map(|r| r.len()).unwrap_or(0);
+        assert!(sent > 0, "{}: the step sent nothing", fixture.name);
+        for m in mismatches(fixture, &outcome) {
+            failures.push(format!("{}: {m}", fixture.name));
+        }
+        for f in &outcome.findings {
+            paths.insert(path(fixture.step, f));
+        }
+        if fixture.expected("code") == Some("-") {
+            paths.insert(format!("{} -> {}", fixture.step, outcome.status.as_str()));
+        }
+    }
+    eprintln!(
+        "{} real answers reach {} distinct paths:\n  {}",
+        all.len(),
+        paths.len(),
+        paths.iter().cloned().collect::<Vec<_>>().join("\n  ")
+    );
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    assert!(all.len() >= 40, "only {} answers in the corpus", all.len());
+}
+
+/// The steps that call AWS (the credentials step resolves keys on this machine).
+const CALLING_STEPS: [StepId; 11] = [
+    StepId::Identity,
+    StepId::BucketExists,
+    StepId::BucketRegion,
+    StepId::ListObjects,
+    StepId::PutObject,
+    StepId::GetObject,
+    StepId::PutObjectAcl,
+    StepId::DeleteObject,
+    StepId::MultipartUpload,
+    StepId::BucketPolicy,
+    StepId::IdentityPolicies,
+];
+
+/// Answers of no documented shape, to go with the real ones: whatever comes back, a step
+/// that fails says so with a finding.
+fn odd_answers() -> Vec<Answer> {
+    let plain = |status: u16, body: &str| Answer {
+        status,
+        headers: vec![("content-type".into(), "application/xml".into())],
+        body: body.to_owned(),
+    };
+    vec![
+        plain(400, ""),
+        plain(403, ""),
+        plain(404, ""),
+        plain(
+            405,
+            "<Error><Code>MethodNotAllowed</Code><Message>The specified method is not allowed against this resource.</Message></Error>",
+        ),
+        plain(
+            409,
+            "<Error><Code>OperationAborted</Code><Message>A conflicting conditional operation is currently in progress against this resource.</Message></Error>",
+        ),
+        plain(418, "I'm a teapot"),
+        plain(
+            500,
+            "<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>",
+        ),
+        plain(
+            501,
+            "<Error><Code>NotImplemented</Code><Message>A header you provided implies functionality that is not implemented.</Message></Error>",
+        ),
+        plain(502, "<html><body>Bad Gateway</body></html>"),
+        plain(200, "<not-xml"),
+    ]
+}
+
+#[tokio::test]
+async fn every_step_and_every_failure_class_ends_in_an_error_finding_when_it_fails() {
+    let mut answers: Vec<(String, Answer)> =
+        fixtures().into_iter().map(|f| (f.name, f.answer)).collect();
+    answers.extend(
+        odd_answers()
+            .into_iter()
+            .map(|a| (format!("odd {} {:.20}", a.status, a.body), a)),
+    );
+    let mut silent = Vec::new();
+    let mut failed = 0;
+    for step in CALLING_STEPS {
+        for (name, answer) in &answers {
+            let (outcome, _) = run_step(step, answer).await;
+            if outcome.status == Status::Fail {
+                failed += 1;
+                if !outcome.findings.iter().any(Finding::is_error) {
+                    silent.push(format!("{step} × {name}: {}", outcome.detail));
+                }
+            }
+            // An unexplained answer is reported with what came back.
+            for f in &outcome.findings {
+                if f.code == FindingCode::UnexpectedAnswer {
+                    let ev = f.evidence.as_ref().expect("evidence");
+                    assert_eq!(ev.http_status, Some(answer.status), "{step} × {name}");
+                }
+            }
+        }
+    }
+    assert!(
+        failed > 100,
+        "only {failed} failed outcomes: the walk proves little"
+    );
+    assert!(
+        silent.is_empty(),
+        "failed without an error finding:\n{}",
+        silent.join("\n")
+    );
+}

@@ -200,6 +200,7 @@ mod tests {
                 error_code: Some(code.into()),
                 message: Some(String::new()),
                 request_id: Some(request_id.into()),
+                ..Evidence::default()
             },
             class,
             bucket_region: None,

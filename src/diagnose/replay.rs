@@ -266,6 +266,7 @@ pub async fn run_step(step: StepId, answer: &Answer) -> (StepOutcome, Replay) {
         identity: Some(Identity {
             principal,
             user_id: None,
+            confirmed: true,
         }),
         bucket: (step != StepId::Identity).then(|| BUCKET.to_owned()),
         state: BucketState {

@@ -287,6 +287,7 @@ pub(super) async fn cors(cx: &CheckContext) -> CheckResult {
             answer.allow_headers.as_deref().unwrap_or("(none)")
         )),
         request_id: answer.request_id.clone(),
+        ..Evidence::default()
     };
     let rules_note = match &rules {
         Ok(Some(r)) => match matching_rule(r, &origin, METHOD, &headers) {

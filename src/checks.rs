@@ -487,7 +487,15 @@ impl CheckContext {
             detail,
             evidence: Some(evidence),
             findings: vec![finding],
-            facts: Vec::new(),
+            // A wrong region never blocks the diagnosis: once S3 named the bucket's region,
+            // the next steps for this bucket ask there.
+            facts: match &failure.class {
+                Class::WrongRegion(Some(region)) if self.bucket.is_some() => vec![
+                    Fact::BucketRegion(region.clone()),
+                    Fact::UseRegion(region.clone()),
+                ],
+                _ => Vec::new(),
+            },
             blocking: failure.blocks_everything(),
         }
     }

@@ -250,6 +250,15 @@ pub async fn session(replay: &Replay) -> Session {
 /// Runs one step against one answer, as the engine would: the principal is known, and the
 /// probe was uploaded for the steps that need it.
 pub async fn run_step(step: StepId, answer: &Answer) -> (StepOutcome, Replay) {
+    run_step_in(step, answer, BucketState::default()).await
+}
+
+/// As `run_step`, with what earlier steps learned about the bucket.
+pub async fn run_step_in(
+    step: StepId,
+    answer: &Answer,
+    state: BucketState,
+) -> (StepOutcome, Replay) {
     let replay = Replay::new(answer.clone());
     let session = Arc::new(session(&replay).await);
     let principal = arn::parse_principal(PRINCIPAL).expect("principal");
@@ -271,7 +280,7 @@ pub async fn run_step(step: StepId, answer: &Answer) -> (StepOutcome, Replay) {
         bucket: (step != StepId::Identity).then(|| BUCKET.to_owned()),
         state: BucketState {
             probe: Some(probe.clone()),
-            ..BucketState::default()
+            ..state
         },
         probe_key: probe,
     };
@@ -413,6 +422,59 @@ async fn every_real_answer_reaches_the_finding_it_must_produce() {
     );
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
     assert!(all.len() >= 40, "only {} answers in the corpus", all.len());
+}
+
+#[tokio::test]
+async fn a_bodiless_head_400_then_an_unreadable_location_is_still_a_wrong_region() {
+    // HeadBucket answered 400 without a body or a region (recorded by botocore), so
+    // bucket-exists learned only that the region is wrong; GetBucketLocation is then refused
+    // with a bare Access Denied (botocore's recorded body).
+    let head = fixtures()
+        .into_iter()
+        .find(|f| f.name == "s3-head-bucket-400-no-body-no-header.http")
+        .expect("fixture");
+    let (exists, _) = run_step(StepId::BucketExists, &head.answer).await;
+    assert_eq!(exists.status, Status::Pass, "{}", exists.detail);
+    assert!(
+        exists
+            .facts
+            .iter()
+            .any(|f| matches!(f, checks::Fact::RegionMismatch)),
+        "{:?}",
+        exists.facts
+    );
+    let denied = fixtures()
+        .into_iter()
+        .find(|f| f.name == "s3-list-objects-bare-access-denied.http")
+        .expect("fixture");
+    let state = BucketState {
+        region_mismatch: true,
+        ..BucketState::default()
+    };
+    let (region, _) = run_step_in(StepId::BucketRegion, &denied.answer, state).await;
+    assert_eq!(region.status, Status::Fail, "{}", region.detail);
+    let codes: Vec<&str> = region.findings.iter().map(|f| f.code.as_str()).collect();
+    assert_eq!(codes, vec!["bucket.wrong-region"], "{}", region.detail);
+}
+
+#[tokio::test]
+async fn a_live_step_told_the_buckets_region_moves_the_next_steps_there() {
+    let redirect = fixtures()
+        .into_iter()
+        .find(|f| f.name == "s3-list-objects-301-permanent-redirect.http")
+        .expect("fixture");
+    let (outcome, _) = run_step(StepId::ListObjects, &redirect.answer).await;
+    assert!(!outcome.blocking);
+    let facts = format!("{:?}", outcome.facts);
+    assert!(facts.contains("UseRegion(\"eu-central-1\")"), "{facts}");
+    assert!(
+        outcome
+            .findings
+            .iter()
+            .all(|f| !f.code.as_str().starts_with("permission.")),
+        "{:?}",
+        outcome.findings
+    );
 }
 
 /// The steps that call AWS (the credentials step resolves keys on this machine).

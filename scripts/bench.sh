@@ -5,10 +5,13 @@
 # A benchmark, not a test: it prints figures and goals (PASS/MISS) and fails only when something
 # cannot be measured (e.g. s3doctor does not exit 0 on the healthy set-up).
 #
-#   scripts/bench.sh [--runs N] [--json FILE]
+#   scripts/bench.sh [--runs N] [--json FILE] [--latency[=MS]]
 #
-#   --runs N      timed repetitions of each contender (default 15; medians are reported)
-#   --json FILE   also write the figures as JSON to FILE (relative to the current directory)
+#   --runs N       timed repetitions of each contender (default 15; medians are reported)
+#   --json FILE    also write the figures as JSON to FILE (relative to the current directory)
+#   --latency[=MS] latency mode (issue 14): every request held MS ms (default 50) by a loopback
+#                  proxy (scripts/bench/latency_proxy.py); s3doctor on 1 and 20 buckets and the
+#                  boto3 script, on loopback and at that distance, round trips, calls, connections
 #
 # What it does: `cargo build --release --locked --bin s3doctor` (timed; cold or warm is said),
 # moto from scripts/peer.sh, the AWS CLI v1 into the same venv when missing, then seeds (with the
@@ -26,19 +29,33 @@
 # Needs: cargo, python3 >= 3.9 with venv/pip, curl, tmux; GNU time (optional, for the RSS).
 # Environment:
 #   CARGO_TARGET_DIR   default $HOME/.cache/s3doctor-target
+#   S3DOCTOR_BENCH_BIN measure this s3doctor binary instead of building one (before/after)
 #   S3DOCTOR_VENV      venv for moto[server] and awscli, default $HOME/.cache/s3doctor-venv
 #   S3DOCTOR_PEER_LOG  emulator log, default /tmp/s3doctor-peer-PORT.log
 # Your own AWS set-up (AWS_PROFILE, AWS_ACCESS_KEY_ID, ~/.aws, …) is kept out of every process.
 set -euo pipefail
 
 usage() {
-  sed -n '8,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '8,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 }
 
 runs=15
 json=''
+latency=''
 while (($# > 0)); do
   case "$1" in
+    --latency)
+      latency=50
+      if [[ $# -ge 2 && "$2" =~ ^[0-9]+$ ]]; then
+        latency=$2
+        shift
+      fi
+      shift
+      ;;
+    --latency=*)
+      latency=${1#--latency=}
+      shift
+      ;;
     --runs)
       [[ $# -ge 2 ]] || { usage; exit 2; }
       runs=$2
@@ -72,6 +89,10 @@ if ! [[ "$runs" =~ ^[0-9]+$ ]] || ((runs < 1)); then
   printf 'bench: --runs needs a positive integer, not %q\n' "$runs" >&2
   exit 2
 fi
+if [[ -n "$latency" ]] && ! [[ "$latency" =~ ^[0-9]+$ ]]; then
+  printf 'bench: --latency needs a whole number of milliseconds, not %q\n' "$latency" >&2
+  exit 2
+fi
 if [[ -n "$json" && "$json" != /* ]]; then
   json="$PWD/$json" # relative to where the script was called from
 fi
@@ -93,7 +114,9 @@ unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AW
 work=$(mktemp -d "${TMPDIR:-/tmp}/s3doctor-bench.XXXXXX")
 chmod 700 "$work"
 # shellcheck disable=SC2317 # called by the trap
+proxy_pid=''
 cleanup() {
+  if [[ -n "$proxy_pid" ]]; then kill "$proxy_pid" 2>/dev/null || true; fi
   peer_stop
   rm -rf -- "$work"
 }
@@ -109,24 +132,32 @@ trap 'exit 143' TERM
 export AWS_CONFIG_FILE="$work/aws-config" AWS_SHARED_CREDENTIALS_FILE="$work/aws-credentials"
 export AWS_EC2_METADATA_DISABLED=true
 
-# 1. The release build, timed.
+# 1. The release build, timed (or the binary given in S3DOCTOR_BENCH_BIN).
 BIN="$CARGO_TARGET_DIR/release/s3doctor"
-if [[ -x "$BIN" ]]; then
+if [[ -n "${S3DOCTOR_BENCH_BIN:-}" ]]; then
+  BIN=$S3DOCTOR_BENCH_BIN
+  build_state="not built: S3DOCTOR_BENCH_BIN=$BIN"
+elif [[ -x "$BIN" ]]; then
   build_state="warm: $BIN existed before"
 elif [[ -d "$CARGO_TARGET_DIR/release/deps" ]]; then
   build_state="partly warm: no binary, but $CARGO_TARGET_DIR/release/deps existed"
 else
   build_state="cold: no $CARGO_TARGET_DIR/release before"
 fi
-say "cargo build --release --locked --bin s3doctor ($build_state)"
-started=$(now_ns)
-cargo build --release --locked --bin s3doctor 2>&1 | tee "$work/build.log" >&2
-build_ms=$((($(now_ns) - started) / 1000000))
-if grep -q 'Blocking waiting for file lock' "$work/build.log"; then
-  build_state="$build_state; includes waiting for another cargo's lock on the target dir"
+if [[ -n "${S3DOCTOR_BENCH_BIN:-}" ]]; then
+  [[ -x "$BIN" ]] || { printf 'bench: S3DOCTOR_BENCH_BIN=%q is not executable\n' "$BIN" >&2; exit 2; }
+  build_s=''
+else
+  say "cargo build --release --locked --bin s3doctor ($build_state)"
+  started=$(now_ns)
+  cargo build --release --locked --bin s3doctor 2>&1 | tee "$work/build.log" >&2
+  build_ms=$((($(now_ns) - started) / 1000000))
+  if grep -q 'Blocking waiting for file lock' "$work/build.log"; then
+    build_state="$build_state; includes waiting for another cargo's lock on the target dir"
+  fi
+  build_s=$(printf '%d.%03d' $((build_ms / 1000)) $((build_ms % 1000)))
+  say "built in $build_s s"
 fi
-build_s=$(printf '%d.%03d' $((build_ms / 1000)) $((build_ms % 1000)))
-say "built in $build_s s"
 
 # 2. The emulator, and the AWS CLI v1 next to it.
 say "emulator: moto[server]==$S3DOCTOR_MOTO_VERSION in $S3DOCTOR_VENV"
@@ -161,8 +192,19 @@ PYTHONDONTWRITEBYTECODE=1 "$S3DOCTOR_VENV/bin/python" "$root/scripts/bench/seed_
 
 # 4. Measure. The admin keys are not passed on to anything measured.
 bench_args=(--bin "$BIN" --endpoint "$S3DOCTOR_PEER_URL" --keys-file "$work/bench-user.env"
-  --work-dir "$work" --venv "$S3DOCTOR_VENV" --runs "$runs"
-  --build-seconds "$build_s" --build-state "$build_state")
+  --work-dir "$work" --venv "$S3DOCTOR_VENV" --runs "$runs" --build-state "$build_state")
+if [[ -n "$build_s" ]]; then bench_args+=(--build-seconds "$build_s"); fi
 if [[ -n "$json" ]]; then bench_args+=(--json "$json"); fi
+if [[ -n "$latency" ]]; then
+  "$S3DOCTOR_VENV/bin/python" "$root/scripts/bench/latency_proxy.py" \
+    --upstream "${S3DOCTOR_PEER_URL#http://}" --delay-ms "$latency" \
+    --port-file "$work/proxy.port" --events "$work/proxy-events.jsonl" 2>"$work/proxy.log" &
+  proxy_pid=$!
+  for _ in $(seq 100); do [[ -s "$work/proxy.port" ]] && break; sleep 0.1; done
+  [[ -s "$work/proxy.port" ]] || { cat "$work/proxy.log" >&2; printf 'bench: the latency proxy did not start\n' >&2; exit 1; }
+  say "latency proxy on http://127.0.0.1:$(cat "$work/proxy.port") (pid $proxy_pid): every request held $latency ms"
+  bench_args+=(--latency-url "http://127.0.0.1:$(cat "$work/proxy.port")" --latency-ms "$latency"
+    --latency-events "$work/proxy-events.jsonl")
+fi
 env -u S3DOCTOR_PEER_ADMIN_KEY_ID -u S3DOCTOR_PEER_ADMIN_SECRET PYTHONDONTWRITEBYTECODE=1 \
   "$S3DOCTOR_VENV/bin/python" "$root/scripts/bench/bench.py" "${bench_args[@]}"

@@ -4,6 +4,13 @@ builds s3doctor, starts and seeds the emulator and passes everything in:
 
   bench.py --bin PATH --endpoint URL --keys-file PATH --work-dir DIR --venv DIR --runs N
            [--json FILE] [--build-seconds S] [--build-state TEXT]
+           [--latency-url URL --latency-ms N --latency-events FILE]
+
+With --latency-url (scripts/bench.sh --latency) it measures instead, in the same rounds, the
+contenders that matter at real distance both on loopback and through the latency proxy
+(scripts/bench/latency_proxy.py, every request held N ms): s3doctor on 1 and on 20 buckets and
+the boto3 script on 1, plus the round trips on s3doctor's critical path (from --log), its AWS
+calls and the connections it opens (on HTTPS, each is a TLS handshake).
 
 The benchmark user's keys are read from --keys-file (dotenv lines, mode 600) and given to the
 programs under test through their environment only; they are never printed. The table goes to
@@ -103,15 +110,19 @@ class Bench:
                     kind = "secret key" if s == self.secrets[0] else "full access key id"
                     self.leaks.append(f"{kind} in {what}")
 
-    def s3doctor_cmd(self, buckets: list[str], extra: list[str] | None = None) -> list[str]:
+    def s3doctor_cmd(
+        self, buckets: list[str], extra: list[str] | None = None, url: str | None = None
+    ) -> list[str]:
         cmd = [self.bin, "check"]
         for b in buckets:
             cmd += ["--bucket", b]
-        cmd += ["--endpoint-url", self.url, "--format", "json"]
+        cmd += ["--endpoint-url", url or self.url, "--format", "json"]
         return cmd + (extra or [])
 
-    def run_s3doctor(self, buckets: list[str], extra: list[str] | None = None) -> tuple[float, str]:
-        cmd = self.s3doctor_cmd(buckets, extra)
+    def run_s3doctor(
+        self, buckets: list[str], extra: list[str] | None = None, url: str | None = None
+    ) -> tuple[float, str]:
+        cmd = self.s3doctor_cmd(buckets, extra, url)
         t0 = time.perf_counter()
         p = subprocess.run(cmd, env=self.env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         elapsed = time.perf_counter() - t0
@@ -124,8 +135,8 @@ class Bench:
             )
         return elapsed, p.stdout
 
-    def run_boto3(self) -> float:
-        cmd = [self.python, self.runbook, "--endpoint", self.url, "--bucket", BUCKET]
+    def run_boto3(self, url: str | None = None) -> float:
+        cmd = [self.python, self.runbook, "--endpoint", url or self.url, "--bucket", BUCKET]
         t0 = time.perf_counter()
         p = subprocess.run(cmd, env=self.env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         elapsed = time.perf_counter() - t0
@@ -205,14 +216,15 @@ class Bench:
             raise BenchError(f"s3doctor exited {rc} while measuring its RSS")
         return int(rss), "getrusage(RUSAGE_CHILDREN).ru_maxrss"
 
-    def aws_calls(self, buckets: list[str], name: str) -> dict:
+    def aws_calls(self, buckets: list[str], name: str, url: str | None = None) -> dict:
         log = self.work / f"s3doctor-{name}.log"
         if log.exists():
             log.unlink()
-        self.run_s3doctor(buckets, ["--log", str(log)])
+        self.run_s3doctor(buckets, ["--log", str(log)], url)
         text = log.read_text(errors="replace") if log.exists() else ""
         self.scan("the --log file", text)
         lines = [l for l in text.splitlines() if "AWS call" in l]
+        self.last_log_lines = lines
         by_op: dict[str, int] = {}
         for l in lines:
             m = re.search(r'operation="?([A-Za-z0-9]+)', l)
@@ -259,6 +271,168 @@ class Bench:
         return results
 
 
+LOG_LINE = re.compile(r"^(\S+)Z .*?latency_ms=(\d+)")
+
+
+def critical_path(lines: list[str]) -> dict:
+    """The longest chain of AWS calls of one run that stood one after the other (each began
+    after the one before it had ended), from the --log lines: each line is written when its
+    call ends and carries its latency, so a call spans [end - latency, end]."""
+    from datetime import datetime
+
+    spans = []
+    for l in lines:
+        m = LOG_LINE.search(l)
+        op = re.search(r'operation="?([A-Za-z0-9]+)', l)
+        if not m:
+            continue
+        end = datetime.fromisoformat(m.group(1)).timestamp()
+        spans.append((end - int(m.group(2)) / 1000.0, end, op.group(1) if op else "?"))
+    spans.sort(key=lambda s: s[1])
+    slack = 0.002  # the log's clock and the latency's rounding
+    best: list[tuple[int, list[str]]] = []
+    for i, (start, _end, op) in enumerate(spans):
+        chain = max(
+            (best[j] for j in range(i) if spans[j][1] <= start + slack),
+            key=lambda c: c[0],
+            default=(0, []),
+        )
+        best.append((chain[0] + 1, chain[1] + [op]))
+    length, ops = max(best, key=lambda c: c[0], default=(0, []))
+    return {"round_trips": length, "chain": ops}
+
+
+class Events:
+    """The latency proxy's event file: what arrived since the last look."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+        self.offset = self.path.stat().st_size if self.path.exists() else 0
+
+    def since_last(self) -> list[dict]:
+        with self.path.open() as f:
+            f.seek(self.offset)
+            text = f.read()
+            self.offset = f.tell()
+        return [json.loads(l) for l in text.splitlines() if l.strip()]
+
+
+def connections(events: list[dict]) -> dict:
+    """Connections opened, in all and by the service of their first request (S3, STS and IAM
+    are three hosts on AWS: one TLS handshake each is the floor)."""
+    first: dict[int, str] = {}
+    for e in events:
+        if e.get("kind") == "request":
+            first.setdefault(e["conn"], e["service"])
+    opened = [e["conn"] for e in events if e.get("kind") == "connection"]
+    by_service: dict[str, int] = {}
+    for c in opened:
+        svc = first.get(c, "none")
+        by_service[svc] = by_service.get(svc, 0) + 1
+    requests = sum(1 for e in events if e.get("kind") == "request")
+    return {"connections": len(opened), "by_service": dict(sorted(by_service.items())), "requests": requests}
+
+
+def latency_mode(b: "Bench", args: argparse.Namespace) -> int:
+    """Loopback and N ms per request, in the same rounds: s3doctor x1, x20, boto3 x1."""
+    far = args.latency_url
+    delay = args.latency_ms
+    n = args.runs
+    events = Events(args.latency_events)
+    say("warm-up: one untimed run of each, on loopback and through the latency proxy")
+    for url in (None, far):
+        b.run_s3doctor([BUCKET], url=url)
+        b.run_s3doctor(ALL_BUCKETS, url=url)
+        b.run_boto3(url)
+    keys = ["near_1", "near_20", "near_boto3", "far_1", "far_20", "far_boto3"]
+    times: dict[str, list[float]] = {k: [] for k in keys}
+    loads: list[float] = []
+    for i in range(n):
+        say(f"round {i + 1}/{n}: s3doctor x1, x20, boto3 script; loopback then {delay:g} ms per request")
+        loads.append(os.getloadavg()[0])
+        for url, tag in ((None, "near"), (far, "far")):
+            times[f"{tag}_1"].append(b.run_s3doctor([BUCKET], url=url)[0])
+            times[f"{tag}_20"].append(b.run_s3doctor(ALL_BUCKETS, url=url)[0])
+            times[f"{tag}_boto3"].append(b.run_boto3(url))
+    say("AWS calls, critical path and connections of one run through the proxy (--log)")
+    events.since_last()
+    calls1 = b.aws_calls([BUCKET], "far-1", far)
+    path1 = critical_path(b.last_log_lines)
+    conns1 = connections(events.since_last())
+    calls20 = b.aws_calls(ALL_BUCKETS, "far-20", far)
+    path20 = critical_path(b.last_log_lines)
+    conns20 = connections(events.since_last())
+    b.run_boto3(far)
+    conns_boto3 = connections(events.since_last())
+
+    med = {k: statistics.median(v) for k, v in times.items()}
+    results = {
+        "schema": "s3doctor.bench-latency/v1",
+        "runs": n,
+        "delay_ms": delay,
+        "load_average_1min": {"median": round(statistics.median(loads), 2), "min": min(loads), "max": max(loads)},
+        "times": {k: summary(v) for k, v in times.items()},
+        "ratios": {
+            "near_s3doctor_boto3": round(med["near_1"] / med["near_boto3"], 4),
+            "far_s3doctor_boto3": round(med["far_1"] / med["far_boto3"], 4),
+            "near_20_vs_1": round(med["near_20"] / med["near_1"], 2),
+            "far_20_vs_1": round(med["far_20"] / med["far_1"], 2),
+        },
+        "goals_at_50ms": {
+            "bucket_1_max_s": 0.22,
+            "ratio_20_vs_1_max": 1.3,
+            "pass_1": med["far_1"] <= 0.22,
+            "pass_20": med["far_20"] / med["far_1"] <= 1.3,
+        },
+        "critical_path": {"bucket_1": path1, "buckets_20": path20},
+        "aws_calls": {"bucket_1": calls1, "buckets_20": calls20},
+        "connections": {"bucket_1": conns1, "buckets_20": conns20, "boto3_1": conns_boto3},
+        "secrets_seen_in_output": sorted(set(b.leaks)),
+    }
+
+    def row(label: str, value: str) -> None:
+        print(f"  {label:<46} {value}")
+
+    def fig(key: str) -> str:
+        t = results["times"][key]
+        return f"{t['median_ms']:>8.1f} ms  ({t['min_ms']:.1f}..{t['max_ms']:.1f})"
+
+    r = results["ratios"]
+    print()
+    print(f"s3doctor latency benchmark (issue 14)  runs={n}  delay={delay:g} ms per request")
+    la = results["load_average_1min"]
+    print(f"  1-min load average during the rounds: median {la['median']} ({la['min']:.2f}..{la['max']:.2f})")
+    print()
+    print("                                                   median     (min..max)")
+    row("loopback: s3doctor, 1 bucket", fig("near_1"))
+    row("loopback: s3doctor, 20 buckets", fig("near_20"))
+    row("loopback: boto3 runbook script, 1 bucket", fig("near_boto3"))
+    row("loopback: s3doctor / boto3", f"{r['near_s3doctor_boto3']:.3f}  (1/{1 / r['near_s3doctor_boto3']:.1f})")
+    print()
+    row(f"{delay:g} ms: s3doctor, 1 bucket", fig("far_1"))
+    row(f"{delay:g} ms: s3doctor, 20 buckets", fig("far_20"))
+    row(f"{delay:g} ms: boto3 runbook script, 1 bucket", fig("far_boto3"))
+    row(f"{delay:g} ms: s3doctor / boto3", f"{r['far_s3doctor_boto3']:.3f}  (1/{1 / r['far_s3doctor_boto3']:.1f})")
+    row(f"{delay:g} ms: 20 buckets / 1 bucket", f"{r['far_20_vs_1']:.2f}x")
+    if delay == 50:
+        g = results["goals_at_50ms"]
+        row("goal: 1 bucket <= 0.22 s at 50 ms", "PASS" if g["pass_1"] else "MISS")
+        row("goal: 20 buckets <= 1.3x one bucket", "PASS" if g["pass_20"] else "MISS")
+    print()
+    row("round trips in a row, 1 bucket", f"{path1['round_trips']}  ({' -> '.join(path1['chain'])})")
+    row("round trips in a row, 20 buckets", f"{path20['round_trips']}")
+    row("AWS calls, 1 / 20 buckets", f"{calls1['total']} / {calls20['total']}  {calls1['by_operation']}")
+    row("connections (TLS handshakes on HTTPS), 1 bucket", f"{conns1['connections']}  {conns1['by_service']}")
+    row("connections, 20 buckets", f"{conns20['connections']}  {conns20['by_service']}")
+    row("connections, boto3 script", f"{conns_boto3['connections']}  {conns_boto3['by_service']}")
+    row("secrets seen in any output/log", ", ".join(results["secrets_seen_in_output"]) or "none")
+    print()
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+        say(f"figures written to {args.json}")
+    return 0
+
+
 def closed_port() -> int:
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -291,8 +465,17 @@ def main() -> int:
     parser.add_argument("--json")
     parser.add_argument("--build-seconds", type=float)
     parser.add_argument("--build-state", default="")
+    parser.add_argument("--latency-url")
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--latency-events")
     args = parser.parse_args()
 
+    if args.latency_url:
+        try:
+            return latency_mode(Bench(args), args)
+        except BenchError as err:
+            print(f"bench: {err}", file=sys.stderr)
+            return 1
     try:
         b = Bench(args)
         cmp = b.compare()

@@ -11,7 +11,7 @@ use std::time::Instant;
 use clap::Parser;
 use color_eyre::eyre::{Result, WrapErr};
 use crossterm::event::{Event, EventStream, KeyEventKind};
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::mpsc;
@@ -269,6 +269,10 @@ impl Demo {
         B: Backend,
         B::Error: Send + Sync + 'static,
     {
+        // SIGTERM or SIGHUP (the terminal closed) ends the whole demo, wherever it is. The
+        // wizard installs handlers for both, after which the default action (exit) is gone:
+        // without this the gallery would live on, reading a dead terminal.
+        let mut signals = tui::terminal::Signals::new();
         let mut current: Option<(Seeded, Instant)> = None;
         let mut pending = first.and_then(|i| {
             chooser
@@ -281,16 +285,19 @@ impl Demo {
             term.draw(|f| chooser::draw(chooser, f))?;
             let pick = match pending.take() {
                 Some(p) => p,
-                None => match events.next().await {
-                    Some(Ok(Event::Key(k))) if k.kind == KeyEventKind::Press => {
-                        match chooser.key(k) {
-                            Some(p) => p,
-                            None => continue,
+                None => tokio::select! {
+                    ev = events.next() => match ev {
+                        Some(Ok(Event::Key(k))) if k.kind == KeyEventKind::Press => {
+                            match chooser.key(k) {
+                                Some(p) => p,
+                                None => continue,
+                            }
                         }
-                    }
-                    Some(Ok(_)) => continue,
-                    Some(Err(e)) => return Err(e).wrap_err("reading the terminal failed"),
-                    None => return Ok(()),
+                        Some(Ok(_)) => continue,
+                        Some(Err(e)) => return Err(e).wrap_err("reading the terminal failed"),
+                        None => return Ok(()),
+                    },
+                    () = signals.next() => return Ok(()),
                 },
             };
             match pick {
@@ -330,6 +337,11 @@ impl Demo {
                         .config(&chooser.incidents[idx], seeded)
                         .map_err(|e| color_eyre::eyre::eyre!(e))?;
                     let app = wizard(term, &mut *events, config).await?;
+                    // The wizard also ends on a signal: then the demo ends too, without a
+                    // fresh check first.
+                    if signals.next().now_or_never().is_some() {
+                        return Ok(());
+                    }
                     let teaches = chooser.incidents[idx].teaches;
                     if app.seen.contains(&teaches) {
                         chooser.scores[idx].found = true;

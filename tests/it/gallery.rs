@@ -329,7 +329,7 @@ async fn list_prints_every_incident_and_an_unknown_one_is_bad_input() {
 /// The demo in tmux on a private socket.
 struct Tmux {
     socket: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Tmux {
@@ -381,52 +381,76 @@ impl Drop for Tmux {
     }
 }
 
+impl Tmux {
+    /// `s3doctor demo` against the emulator in a new tmux server; the shell prints `EXIT=<code>`
+    /// when the demo ends and then stays, so the last screen can be read.
+    fn demo(peer: &Peer, sfx: &str) -> Tmux {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let work = dir.path().join("work");
+        std::fs::create_dir(&work).expect("workdir");
+        let creds = dir.path().join("credentials");
+        std::fs::write(
+            &creds,
+            format!(
+                "[admin]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+                peer.admin.id, peer.admin.secret
+            ),
+        )
+        .expect("credentials");
+        let socket = format!("s3d-{}", uuid::Uuid::new_v4().simple());
+        let script = format!(
+            "cd {dir} && env -i PATH=\"$PATH\" HOME={dir} TERM=xterm-256color \
+             AWS_CONFIG_FILE={dir}/config AWS_SHARED_CREDENTIALS_FILE={creds} \
+             AWS_EC2_METADATA_DISABLED=true {bin} demo --workdir {work} --endpoint-url {url} \
+             --admin-profile admin --suffix={sfx}; echo \"EXIT=$?\"; sleep 600",
+            dir = dir.path().display(),
+            creds = creds.display(),
+            bin = env!("CARGO_BIN_EXE_s3doctor"),
+            work = work.display(),
+            url = peer.url,
+        );
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "100",
+                "-y",
+                "30",
+            ])
+            .arg(script)
+            .status()
+            .expect("tmux is installed");
+        assert!(status.success());
+        Tmux { socket, dir }
+    }
+
+    /// The pid of the demo process (found by its private work dir on its command line).
+    fn demo_pid(&self) -> Option<u32> {
+        let work = self.dir.path().join("work");
+        let needle = work.to_string_lossy().into_owned();
+        std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+            let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            (cmd.contains(" demo ")
+                && cmd.contains(&needle)
+                && !cmd.contains("tmux")
+                && !cmd.contains("EXIT="))
+            .then_some(pid)
+        })
+    }
+}
+
 #[test]
 fn chooser_pick_diagnose_fix_and_what_you_learned_in_tmux() {
     let peer = Peer::get();
-    let dir = tempfile::tempdir().expect("temp dir");
-    let work = dir.path().join("work");
-    std::fs::create_dir(&work).expect("workdir");
-    let creds = dir.path().join("credentials");
-    std::fs::write(
-        &creds,
-        format!(
-            "[admin]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-            peer.admin.id, peer.admin.secret
-        ),
-    )
-    .expect("credentials");
     let sfx = suffix();
-    let socket = format!("s3d-{}", uuid::Uuid::new_v4().simple());
-    let script = format!(
-        "cd {dir} && env -i PATH=\"$PATH\" HOME={dir} TERM=xterm-256color \
-         AWS_CONFIG_FILE={dir}/config AWS_SHARED_CREDENTIALS_FILE={creds} \
-         AWS_EC2_METADATA_DISABLED=true {bin} demo --workdir {work} --endpoint-url {url} \
-         --admin-profile admin --suffix={sfx}; echo \"EXIT=$?\"; sleep 600",
-        dir = dir.path().display(),
-        creds = creds.display(),
-        bin = env!("CARGO_BIN_EXE_s3doctor"),
-        work = work.display(),
-        url = peer.url,
-    );
-    let status = Command::new("tmux")
-        .args([
-            "-L",
-            &socket,
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-x",
-            "100",
-            "-y",
-            "30",
-        ])
-        .arg(script)
-        .status()
-        .expect("tmux is installed");
-    assert!(status.success());
-    let tmux = Tmux { socket, _dir: dir };
+    let tmux = Tmux::demo(&peer, &sfx);
 
     // The chooser: where to start, every incident, the first ticket, the scorecard.
     let screen = tmux.wait_for("Scorecard: found 0/");
@@ -476,6 +500,32 @@ fn chooser_pick_diagnose_fix_and_what_you_learned_in_tmux() {
     assert!(
         screen.contains("s3doctor demo: scorecard found 1/"),
         "{screen}"
+    );
+}
+
+/// SIGTERM (and SIGHUP, a closed terminal) ends the demo even after a wizard ran: the wizard's
+/// handlers replace the default action, so the gallery must act on them itself, or it lives on
+/// reading a dead terminal.
+#[test]
+fn a_signal_ends_the_demo_after_a_wizard_ran() {
+    let peer = Peer::get();
+    let tmux = Tmux::demo(&peer, &suffix());
+    tmux.wait_for("Scorecard: found 0/");
+    tmux.keys("Enter");
+    tmux.wait_for("Start here: press a");
+    tmux.keys("q");
+    tmux.wait_for("Back from the wizard");
+    let pid = tmux.demo_pid().expect("the demo's pid");
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let screen = tmux.wait_for("EXIT=");
+    assert!(screen.contains("s3doctor demo: scorecard"), "{screen}");
+    assert!(
+        tmux.demo_pid().is_none(),
+        "the demo is still running:\n{screen}"
     );
 }
 

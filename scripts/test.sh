@@ -2,7 +2,7 @@
 # The test command (see README): format check, clippy, then `cargo test` against a local
 # AWS emulator (moto server, IAM enforcement on) that this script installs, starts and stops.
 #
-#   scripts/test.sh [CARGO TEST ARGS...]      e.g. scripts/test.sh it::put_object -- --nocapture
+#   scripts/test.sh [CARGO TEST ARGS...]      e.g. scripts/test.sh check::incident_1 -- --nocapture (test paths are module::name)
 #
 # Needs: cargo (rustup; rustfmt and clippy components), python3 >= 3.9 with venv/pip, curl.
 # Environment:

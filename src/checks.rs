@@ -114,6 +114,14 @@ pub enum Fact {
     Endpoint(crate::endpoint::Capabilities),
     /// The bucket encrypts new objects with KMS (the key id, or `aws:kms` when unnamed).
     KmsKey(String),
+    /// The upload probe was stored, and S3's answer said how it was encrypted (its
+    /// `x-amz-server-side-encryption`, or `None` without one): the bucket's default encryption
+    /// as it applies to the app's uploads, without a `GetBucketEncryption`.
+    UploadEncryption(Option<String>),
+    /// Whose bucket it is, as the download told it (see `objects::get`): `Ok(())` when S3
+    /// served it with `ExpectedBucketOwner` = the caller's account, `Err(how)` when S3 refused
+    /// that (403) and served it without.
+    Owner(Result<(), String>),
 }
 
 /// The principal's identity policies and permissions boundary, as read from IAM.
@@ -215,6 +223,11 @@ pub struct BucketState {
     pub existing_key: Option<String>,
     /// The KMS key new objects are encrypted with, when the put probe's answer said so.
     pub kms_key: Option<String>,
+    /// How the stored upload probe was encrypted (`Some(None)`: S3 named no encryption);
+    /// `None` when no probe was stored by a plain upload.
+    pub upload_encryption: Option<Option<String>>,
+    /// Whose bucket it is, when the download told it (`Fact::Owner`).
+    pub owner: Option<Result<(), String>>,
 }
 
 /// Everything a check may read.

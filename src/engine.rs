@@ -386,6 +386,10 @@ impl Engine {
                     state.buckets.entry(bucket).or_default().existing_key = Some(k)
                 }
                 Fact::KmsKey(k) => state.buckets.entry(bucket).or_default().kms_key = Some(k),
+                Fact::UploadEncryption(e) => {
+                    state.buckets.entry(bucket).or_default().upload_encryption = Some(e)
+                }
+                Fact::Owner(o) => state.buckets.entry(bucket).or_default().owner = Some(o),
                 Fact::Endpoint(c) => {
                     state.endpoint = Some(c);
                     session_changed = true;

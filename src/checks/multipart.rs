@@ -27,6 +27,16 @@ async fn reason(cx: &CheckContext) -> Result<String, String> {
     if let Some(key) = &cx.state.kms_key {
         return Ok(format!("the bucket encrypts with KMS ({key})"));
     }
+    let asked = "not asked: the app does not upload in parts (--multipart)";
+    // The stored probe got the bucket's default encryption, and S3's answer named it (AWS
+    // always sends `x-amz-server-side-encryption` for an encrypted object): not KMS, so no
+    // GetBucketEncryption is needed to know it.
+    if let Some(stored) = &cx.state.upload_encryption {
+        let how = stored.as_deref().unwrap_or("no encryption named");
+        return Err(format!(
+            "{asked} and the bucket does not encrypt with KMS (the upload probe was stored with {how})"
+        ));
+    }
     let session = match cx.admin_session().await {
         Some(Ok(admin)) => admin,
         _ => cx
@@ -34,7 +44,6 @@ async fn reason(cx: &CheckContext) -> Result<String, String> {
             .clone()
             .ok_or_else(|| "no credentials".to_owned())?,
     };
-    let asked = "not asked: the app does not upload in parts (--multipart)";
     match cx
         .s3_with(&session)
         .get_bucket_encryption()

@@ -135,6 +135,11 @@ pub(super) async fn put(cx: &CheckContext) -> CheckResult {
     let kms = result
         .server_side_encryption()
         .is_some_and(|s| s.as_str().starts_with("aws:kms"));
+    let outcome = outcome.with_fact(Fact::UploadEncryption(
+        result
+            .server_side_encryption()
+            .map(|s| s.as_str().to_owned()),
+    ));
     Ok(if kms {
         let key_id = result.ssekms_key_id().unwrap_or("aws:kms").to_owned();
         outcome.with_fact(Fact::KmsKey(key_id))
@@ -159,7 +164,39 @@ pub(super) async fn get(cx: &CheckContext) -> CheckResult {
     if !own_probe {
         req = req.range("bytes=0-0");
     }
-    let answer = req.clone().send().await;
+    // Asked with ExpectedBucketOwner = the caller's account, the download also tells whose
+    // bucket it is, so `bucket-policy` needs no HeadBucket of its own for that: served, it is
+    // the caller's; refused (403) but served without, another account's. Any other refusal is
+    // asked again without the header and diagnosed from that answer, as before.
+    let account = cx
+        .identity
+        .as_ref()
+        .map(|i| i.principal.account.as_str())
+        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
+    let mut owner = None;
+    let answer = match account {
+        Some(account) => match req.clone().expected_bucket_owner(account).send().await {
+            Ok(out) => {
+                owner = Some(Ok(()));
+                Ok(out)
+            }
+            Err(err) if err.raw_response().map(|r| r.status().as_u16()) == Some(403) => {
+                let again = req.clone().send().await;
+                if again.is_ok() {
+                    owner = Some(Err(format!(
+                        "GetObject is served, and refused (403) with ExpectedBucketOwner {account}"
+                    )));
+                }
+                again
+            }
+            Err(err) => Err(err),
+        },
+        None => req.clone().send().await,
+    };
+    let told = |o: StepOutcome| match &owner {
+        Some(owner) => o.with_fact(Fact::Owner(owner.clone())),
+        None => o,
+    };
     if let Err(err) = &answer {
         let failure = diagnose::failure("GetObject", err);
         if retries::is_denied(&failure)
@@ -175,7 +212,7 @@ pub(super) async fn get(cx: &CheckContext) -> CheckResult {
     match answer {
         Ok(out) => {
             let body = out.body.collect().await.map(|b| b.into_bytes());
-            match body {
+            let outcome = match body {
                 Ok(bytes) if own_probe && bytes.as_ref() != PROBE_BODY.as_bytes() => {
                     Ok(StepOutcome::warn(format!(
                         "downloaded {key}, but its content is not what was uploaded"
@@ -188,7 +225,8 @@ pub(super) async fn get(cx: &CheckContext) -> CheckResult {
                 Err(e) => Ok(StepOutcome::warn(format!(
                     "download of {key} broke off: {e}"
                 ))),
-            }
+            };
+            outcome.map(told)
         }
         Err(err) => Ok(cx.failed(StepId::GetObject, diagnose::failure("GetObject", &err))),
     }

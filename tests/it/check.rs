@@ -65,6 +65,48 @@ async fn a_healthy_user_passes_every_step_and_leaves_the_bucket_as_it_was() {
     );
 }
 
+/// Issue 14: no more AWS calls per healthy bucket than before the newer steps (8). Whose
+/// bucket it is rides on the download (ExpectedBucketOwner) and whether it encrypts with KMS
+/// on the upload's answer, so neither needs a call of its own when those worked.
+#[tokio::test]
+async fn a_healthy_bucket_takes_eight_aws_calls_the_download_tells_the_owner_the_upload_the_encryption()
+ {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(Some(s3_allow(&[&bucket], READ_WRITE))).await;
+    let run = Run::new(&["check", "--format", "json", "--bucket", &bucket])
+        .keys(&peer, &user)
+        .arg("--log");
+    let log = run.file("debug.log");
+    let out = run.arg(&log.display().to_string()).output().await;
+
+    let report = out.json();
+    assert_eq!(out.code, 0, "{report:#}");
+    let log = out.read("debug.log");
+    let calls = |op: &str| {
+        log.lines()
+            .filter(|l| l.contains(&format!("operation=\"{op}\"")))
+            .count()
+    };
+    let all = log.lines().filter(|l| l.contains("operation=\"")).count();
+    // The emulator refuses this user's HeadBucket (a 403 still carries the region); the
+    // region is then confirmed with GetBucketLocation, a call the eight do not count.
+    assert_eq!(all - calls("GetBucketLocation"), 8, "{log}");
+    // The bucket check's HeadBucket only: no second one with ExpectedBucketOwner.
+    assert_eq!(calls("HeadBucket"), 1, "{log}");
+    assert_eq!(calls("GetBucketEncryption"), 0, "{log}");
+    assert_eq!(calls("GetObject"), 1, "{log}");
+    // Still told: the owner (no other-account finding) and why multipart did not run.
+    assert!(
+        !report.to_string().contains("bucket.other-account"),
+        "{report:#}"
+    );
+    assert!(
+        detail(&report, "multipart-upload", Some(&bucket)).contains("does not encrypt with KMS"),
+        "{report:#}"
+    );
+}
+
 #[tokio::test]
 async fn incident_1_a_user_without_any_policy_read_from_the_apps_env_file() {
     let peer = Peer::get();

@@ -172,6 +172,8 @@ async fn without_multipart_or_kms_the_step_says_why_it_did_not_run_and_read_only
     assert_eq!(status(&report, "multipart-upload", Some(&bucket)), "skip");
     let d = detail(&report, "multipart-upload", Some(&bucket));
     assert!(d.contains("--multipart"), "{d}");
+    // The upload's answer said how the probe was encrypted: no GetBucketEncryption needed.
+    assert!(d.contains("the upload probe was stored with"), "{d}");
 
     let (_, report) = check(&peer, &user, &bucket, &["--multipart", "--read-only"]).await;
     assert_eq!(status(&report, "multipart-upload", Some(&bucket)), "skip");

@@ -47,13 +47,14 @@ async fn a_bucket_of_another_account_is_named_with_both_grants_it_needs() {
     let f = finding(&report, "bucket.other-account", None);
     assert_eq!(f["severity"], "warning");
     let summary = f["summary"].as_str().expect("summary");
-    // The emulator refuses HeadBucket to everyone but its admin, so the listing tells.
+    // The download carries ExpectedBucketOwner and tells, with no HeadBucket of its own.
     assert!(
         summary.contains(
-            "ListObjectsV2 is served, and refused (403) with ExpectedBucketOwner 123456789012"
+            "GetObject is served, and refused (403) with ExpectedBucketOwner 123456789012"
         ),
         "{summary}"
     );
+    assert_eq!(status(&report, "get-object", Some(&bucket)), "pass");
     let remedy = f["remedy"].as_str().expect("remedy");
     let arn = format!("arn:aws:iam::123456789012:user/{}", user.name);
     // The owner's side: a bucket-policy statement naming the caller.

@@ -175,7 +175,17 @@ impl Peer {
 
     /// A new role (trusting the account) with an optional inline policy, and a session of it.
     pub async fn role_session(&self, inline: Option<Value>) -> Keys {
-        let name = unique("r");
+        self.role_session_bounded(unique("r"), inline, None).await
+    }
+
+    /// `role_session` for a role named `name` with an optional permissions boundary (a managed
+    /// policy's ARN). The session is named `worker`.
+    pub async fn role_session_bounded(
+        &self,
+        name: String,
+        inline: Option<Value>,
+        boundary_arn: Option<String>,
+    ) -> Keys {
         // moto matches the trust policy's principal literally (no `:root` expansion), so the
         // admin user that assumes the role is named.
         let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
@@ -185,6 +195,7 @@ impl Peer {
             .create_role()
             .role_name(&name)
             .assume_role_policy_document(trust.to_string())
+            .set_permissions_boundary(boundary_arn)
             .send()
             .await
             .expect("create role");

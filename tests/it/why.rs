@@ -240,42 +240,8 @@ async fn bounded_role_session(peer: &Peer, inline: Option<Value>, boundary: Valu
         .and_then(|p| p.arn())
         .expect("policy arn")
         .to_owned();
-    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"AWS": format!("arn:aws:iam::123456789012:user/{}", peer.admin.name)},
-        "Action": "sts:AssumeRole"}]});
-    peer.iam
-        .create_role()
-        .role_name(&name)
-        .assume_role_policy_document(trust.to_string())
-        .permissions_boundary(boundary_arn)
-        .send()
+    peer.role_session_bounded(name, inline, Some(boundary_arn))
         .await
-        .expect("create role");
-    if let Some(doc) = inline {
-        peer.iam
-            .put_role_policy()
-            .role_name(&name)
-            .policy_name("app")
-            .policy_document(doc.to_string())
-            .send()
-            .await
-            .expect("put role policy");
-    }
-    let out = peer
-        .sts
-        .assume_role()
-        .role_arn(format!("arn:aws:iam::123456789012:role/{name}"))
-        .role_session_name("worker")
-        .send()
-        .await
-        .expect("assume role");
-    let c = out.credentials().expect("credentials");
-    Keys {
-        name,
-        id: c.access_key_id().to_owned(),
-        secret: c.secret_access_key().to_owned(),
-        token: Some(c.session_token().to_owned()),
-    }
 }
 
 async fn put_bucket_policy(peer: &Peer, bucket: &str, policy: Value) {

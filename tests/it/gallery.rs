@@ -6,12 +6,13 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::peer::{Keys, Peer, Run, codes};
 use crate::rgw::Rgw;
+use crate::terminal::Tmux;
 
 /// Every incident's names get this run's suffix: tests seed side by side on one emulator.
 fn suffix() -> String {
@@ -326,134 +327,64 @@ async fn list_prints_every_incident_and_an_unknown_one_is_bad_input() {
     );
 }
 
-/// The demo in tmux on a private socket.
-struct Tmux {
-    socket: String,
-    dir: tempfile::TempDir,
-}
-
-impl Tmux {
-    fn screen(&self) -> String {
-        let out = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p", "-J"])
-            .output()
-            .expect("capture-pane");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn keys(&self, keys: &str) {
-        let status = Command::new("tmux")
-            .args(["-L", &self.socket, "send-keys", keys])
-            .status()
-            .expect("send-keys");
-        assert!(status.success());
-    }
-
-    /// Polls until the screen shows `text` twice in a row (a capture can catch half a frame).
-    fn wait_for(&self, text: &str) -> String {
-        let deadline = Duration::from_secs(60);
-        let start = Instant::now();
-        let mut seen = false;
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) {
-                if seen {
-                    return screen;
-                }
-                seen = true;
-            } else {
-                seen = false;
-            }
-            assert!(
-                start.elapsed() < deadline,
-                "waited {deadline:?} for {text:?}; the screen is:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-    }
-}
-
-impl Tmux {
-    /// `s3doctor demo` against the emulator in a new tmux server; the shell prints `EXIT=<code>`
-    /// when the demo ends and then stays, so the last screen can be read.
-    fn demo(peer: &Peer, sfx: &str) -> Tmux {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let work = dir.path().join("work");
-        std::fs::create_dir(&work).expect("workdir");
-        let creds = dir.path().join("credentials");
-        std::fs::write(
-            &creds,
-            format!(
-                "[admin]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-                peer.admin.id, peer.admin.secret
-            ),
-        )
-        .expect("credentials");
-        let socket = format!("s3d-{}", uuid::Uuid::new_v4().simple());
-        let script = format!(
-            "cd {dir} && env -i PATH=\"$PATH\" HOME={dir} TERM=xterm-256color \
+/// `s3doctor demo` against the emulator in a new tmux server; the shell prints `EXIT=<code>`
+/// when the demo ends and then stays, so the last screen can be read.
+fn start_demo(peer: &Peer, sfx: &str) -> Tmux {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let work = dir.path().join("work");
+    std::fs::create_dir(&work).expect("workdir");
+    let creds = dir.path().join("credentials");
+    std::fs::write(
+        &creds,
+        format!(
+            "[admin]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            peer.admin.id, peer.admin.secret
+        ),
+    )
+    .expect("credentials");
+    let script = format!(
+        "cd {dir} && env -i PATH=\"$PATH\" HOME={dir} TERM=xterm-256color \
              AWS_CONFIG_FILE={dir}/config AWS_SHARED_CREDENTIALS_FILE={creds} \
              AWS_EC2_METADATA_DISABLED=true {bin} demo --workdir {work} --endpoint-url {url} \
              --admin-profile admin --suffix={sfx}; echo \"EXIT=$?\"; sleep 600",
-            dir = dir.path().display(),
-            creds = creds.display(),
-            bin = env!("CARGO_BIN_EXE_s3doctor"),
-            work = work.display(),
-            url = peer.url,
-        );
-        let status = Command::new("tmux")
-            .args([
-                "-L",
-                &socket,
-                "-f",
-                "/dev/null",
-                "new-session",
-                "-d",
-                "-x",
-                "100",
-                "-y",
-                "30",
-            ])
-            .arg(script)
-            .status()
-            .expect("tmux is installed");
-        assert!(status.success());
-        Tmux { socket, dir }
-    }
+        dir = dir.path().display(),
+        creds = creds.display(),
+        bin = env!("CARGO_BIN_EXE_s3doctor"),
+        work = work.display(),
+        url = peer.url,
+    );
+    Tmux::launch(&script, dir)
+}
 
-    /// The pid of the demo process (found by its private work dir on its command line).
-    fn demo_pid(&self) -> Option<u32> {
-        let work = self.dir.path().join("work");
-        let needle = work.to_string_lossy().into_owned();
-        std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
-            let pid: u32 = e.file_name().to_str()?.parse().ok()?;
-            let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
-            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
-            (cmd.contains(" demo ")
-                && cmd.contains(&needle)
-                && !cmd.contains("tmux")
-                && !cmd.contains("EXIT="))
-            .then_some(pid)
-        })
-    }
+/// Waits until the screen shows `text` (in two captures in a row) and returns it.
+fn wait_for(tmux: &Tmux, text: &str) -> String {
+    tmux.wait_for(&format!("{text:?}"), |s| s.contains(text))
+}
+
+/// The pid of the demo process (found by its private work dir on its command line).
+fn demo_pid(tmux: &Tmux) -> Option<u32> {
+    let work = tmux.dir().join("work");
+    let needle = work.to_string_lossy().into_owned();
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let cmd = std::fs::read(e.path().join("cmdline")).ok()?;
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        (cmd.contains(" demo ")
+            && cmd.contains(&needle)
+            && !cmd.contains("tmux")
+            && !cmd.contains("EXIT="))
+        .then_some(pid)
+    })
 }
 
 #[test]
 fn chooser_pick_diagnose_fix_and_what_you_learned_in_tmux() {
     let peer = Peer::get();
     let sfx = suffix();
-    let tmux = Tmux::demo(&peer, &sfx);
+    let tmux = start_demo(&peer, &sfx);
 
     // The chooser: where to start, every incident, the first ticket, the scorecard.
-    let screen = tmux.wait_for("Scorecard: found 0/");
+    let screen = wait_for(&tmux, "Scorecard: found 0/");
     assert!(screen.contains("Start here:"), "{screen}");
     for i in s3doctor::gallery::embedded() {
         assert!(screen.contains(&i.name), "{} missing:\n{screen}", i.name);
@@ -461,16 +392,16 @@ fn chooser_pick_diagnose_fix_and_what_you_learned_in_tmux() {
     assert!(screen.contains("Ticket #1 (clipizy)"), "{screen}");
     // ↓ shows the next ticket, ↑ comes back.
     tmux.keys("Down");
-    tmux.wait_for("Ticket #2 (sselfie)");
+    wait_for(&tmux, "Ticket #2 (sselfie)");
     tmux.keys("Up");
-    tmux.wait_for("Ticket #1 (clipizy)");
+    wait_for(&tmux, "Ticket #1 (clipizy)");
 
     // Pick incident 1: seeded fresh, the wizard opens on it and says where to start.
     tmux.keys("Enter");
-    let screen = tmux.wait_for("Start here: press a");
+    let screen = wait_for(&tmux, "Start here: press a");
     assert!(screen.contains(&format!("user/Runpod{sfx}")), "{screen}");
     tmux.keys("a");
-    let screen = tmux.wait_for("— press f");
+    let screen = wait_for(&tmux, "— press f");
     assert!(
         screen.contains(&format!(
             "no policy allows Runpod{sfx} to write to clipizy-dev{sfx}"
@@ -478,13 +409,13 @@ fn chooser_pick_diagnose_fix_and_what_you_learned_in_tmux() {
         "{screen}"
     );
     tmux.keys("f");
-    tmux.wait_for("iam:AttachUserPolicy");
+    wait_for(&tmux, "iam:AttachUserPolicy");
     tmux.keys("y");
-    tmux.wait_for("Fixed and verified: the failed steps pass now.");
+    wait_for(&tmux, "Fixed and verified: the failed steps pass now.");
     tmux.keys("q");
 
     // Back in the gallery: a fresh check, then what you learned and what the fix changed.
-    let screen = tmux.wait_for("What you learned");
+    let screen = wait_for(&tmux, "What you learned");
     assert!(screen.contains("What the fix changed"), "{screen}");
     assert!(
         screen.contains(&format!("s3doctor-clipizy-dev{sfx}-read-write")),
@@ -493,9 +424,9 @@ fn chooser_pick_diagnose_fix_and_what_you_learned_in_tmux() {
     assert!(screen.contains("found 1/"), "{screen}");
     assert!(screen.contains("fixed 1/"), "{screen}");
     tmux.keys("Enter");
-    tmux.wait_for("Enter pick");
+    wait_for(&tmux, "Enter pick");
     tmux.keys("q");
-    let screen = tmux.wait_for("EXIT=");
+    let screen = wait_for(&tmux, "EXIT=");
     assert!(screen.contains("EXIT=0"), "{screen}");
     assert!(
         screen.contains("s3doctor demo: scorecard found 1/"),
@@ -509,22 +440,22 @@ fn chooser_pick_diagnose_fix_and_what_you_learned_in_tmux() {
 #[test]
 fn a_signal_ends_the_demo_after_a_wizard_ran() {
     let peer = Peer::get();
-    let tmux = Tmux::demo(&peer, &suffix());
-    tmux.wait_for("Scorecard: found 0/");
+    let tmux = start_demo(&peer, &suffix());
+    wait_for(&tmux, "Scorecard: found 0/");
     tmux.keys("Enter");
-    tmux.wait_for("Start here: press a");
+    wait_for(&tmux, "Start here: press a");
     tmux.keys("q");
-    tmux.wait_for("Back from the wizard");
-    let pid = tmux.demo_pid().expect("the demo's pid");
+    wait_for(&tmux, "Back from the wizard");
+    let pid = demo_pid(&tmux).expect("the demo's pid");
     let status = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status()
         .expect("kill");
     assert!(status.success());
-    let screen = tmux.wait_for("EXIT=");
+    let screen = wait_for(&tmux, "EXIT=");
     assert!(screen.contains("s3doctor demo: scorecard"), "{screen}");
     assert!(
-        tmux.demo_pid().is_none(),
+        demo_pid(&tmux).is_none(),
         "the demo is still running:\n{screen}"
     );
 }

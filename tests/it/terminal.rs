@@ -13,7 +13,7 @@ const WAIT: Duration = Duration::from_secs(60);
 
 pub(crate) struct Tmux {
     socket: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Tmux {
@@ -43,7 +43,6 @@ impl Tmux {
             )
             .expect("credentials");
         }
-        let socket = format!("s3d-{}", uuid::Uuid::new_v4().simple());
         let script = format!(
             "cd {dir} && env -i PATH=\"$PATH\" HOME={dir} TERM=xterm-256color \
              AWS_CONFIG_FILE={dir}/config AWS_SHARED_CREDENTIALS_FILE={creds} \
@@ -56,6 +55,13 @@ impl Tmux {
             env = env.display(),
             args = args.join(" "),
         );
+        Tmux::launch(&script, dir)
+    }
+
+    /// Runs the shell `script` in a new 100x30 tmux server of its own; `dir` lives (and the
+    /// server runs) as long as the returned `Tmux`.
+    pub(crate) fn launch(script: &str, dir: tempfile::TempDir) -> Tmux {
+        let socket = format!("s3d-{}", uuid::Uuid::new_v4().simple());
         let status = Command::new("tmux")
             .args([
                 "-L",
@@ -73,7 +79,12 @@ impl Tmux {
             .status()
             .expect("tmux is installed");
         assert!(status.success(), "tmux new-session failed");
-        Tmux { socket, _dir: dir }
+        Tmux { socket, dir }
+    }
+
+    /// The temp dir the program runs in.
+    pub(crate) fn dir(&self) -> &std::path::Path {
+        self.dir.path()
     }
 
     fn screen(&self) -> String {

@@ -270,6 +270,15 @@ impl CheckContext {
         Some(connected.clone())
     }
 
+    /// The session to read the bucket's settings with: the admin profile's when it is given and
+    /// connects, else the app's (`None` without credentials).
+    pub async fn reading_session(&self) -> Option<Arc<Session>> {
+        match self.admin_session().await {
+            Some(Ok(admin)) => Some(admin),
+            _ => self.session.clone(),
+        }
+    }
+
     fn bucket(&self) -> &str {
         self.bucket.as_deref().unwrap_or_default()
     }

@@ -206,13 +206,10 @@ pub fn sdk_rule(origin: &str, method: &str, headers: &[String]) -> Option<CorsRu
 /// The bucket's CORS rules: `Ok(None)` when it has none. Read with the admin profile when
 /// given, else the app's keys.
 pub async fn read_rules(cx: &CheckContext) -> Result<Option<Vec<CorsRule>>, String> {
-    let session = match cx.admin_session().await {
-        Some(Ok(admin)) => admin,
-        _ => cx
-            .session
-            .clone()
-            .ok_or_else(|| "no credentials".to_owned())?,
-    };
+    let session = cx
+        .reading_session()
+        .await
+        .ok_or_else(|| "no credentials".to_owned())?;
     match cx
         .s3_with(&session)
         .get_bucket_cors()

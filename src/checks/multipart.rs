@@ -37,13 +37,10 @@ async fn reason(cx: &CheckContext) -> Result<String, String> {
             "{asked} and the bucket does not encrypt with KMS (the upload probe was stored with {how})"
         ));
     }
-    let session = match cx.admin_session().await {
-        Some(Ok(admin)) => admin,
-        _ => cx
-            .session
-            .clone()
-            .ok_or_else(|| "no credentials".to_owned())?,
-    };
+    let session = cx
+        .reading_session()
+        .await
+        .ok_or_else(|| "no credentials".to_owned())?;
     match cx
         .s3_with(&session)
         .get_bucket_encryption()

@@ -146,12 +146,8 @@ pub async fn acl_refusal(
 /// Where Block Public Access is on, as far as the bucket's setting tells: read with the admin
 /// profile when given, else the app's keys.
 async fn bpa_level(cx: &CheckContext) -> String {
-    let session = match cx.admin_session().await {
-        Some(Ok(admin)) => admin,
-        _ => match cx.session.clone() {
-            Some(s) => s,
-            None => return "Block Public Access, on the bucket or the account".to_owned(),
-        },
+    let Some(session) = cx.reading_session().await else {
+        return "Block Public Access, on the bucket or the account".to_owned();
     };
     match cx
         .s3_with(&session)

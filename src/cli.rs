@@ -10,6 +10,9 @@ use crate::checks::{DEFAULT_PREFIX, RunSettings};
 use crate::policy::Access;
 use crate::{aws, bucket_name, envfile};
 
+/// Input that cannot be used (one line, exit code 2): defined with the exit codes.
+pub use crate::exit::BadInput;
+
 /// Diagnose and fix "uploads to S3 return 403", step by step.
 #[derive(Debug, Parser)]
 #[command(
@@ -219,11 +222,6 @@ fn valid_origin(origin: &str) -> bool {
         && port
             .is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()))
 }
-
-/// Input that cannot be used: printed as one line, exit code 2.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct BadInput(pub String);
 
 /// The validated configuration of a run.
 #[derive(Debug)]

@@ -1,24 +1,17 @@
 //! What each subcommand does, on top of the engine: `check` (headless report), `policy`
 //! (the JSON), `fix` (the remedy) and the wizard. Returns the process exit code.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use color_eyre::eyre::{Context, Result};
+use color_eyre::eyre::Result;
 use tokio::sync::mpsc;
 
 use crate::cli::{BadInput, Cli, Command, Config, Format};
 use crate::engine::{Engine, EngineEvent};
+use crate::exit::{self, bad_input, emit};
 use crate::policy;
 use crate::report::{self, Report};
-
-/// Exit codes of the design.
-pub mod exit {
-    pub const OK: u8 = 0;
-    pub const FINDINGS: u8 = 1;
-    pub const BAD_INPUT: u8 = 2;
-    pub const INTERNAL: u8 = 3;
-}
 
 /// Parses nothing; runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<ExitCode> {
@@ -123,12 +116,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// One line on standard error, exit code 2.
-pub fn bad_input(bad: &BadInput) -> ExitCode {
-    eprintln!("s3doctor: {bad}");
-    ExitCode::from(exit::BAD_INPUT)
-}
-
 fn require_buckets(config: &Config, what: &str) -> Result<(), BadInput> {
     if config.run.buckets.is_empty() {
         return Err(BadInput(format!(
@@ -204,23 +191,4 @@ fn print_policy(config: &Config, output: Option<&std::path::Path>) -> Result<Exi
         }
         Err(e) => Ok(bad_input(&BadInput(e.to_string()))),
     }
-}
-
-/// Writes a report to the file, or to standard output.
-pub fn emit(text: &str, output: Option<&std::path::Path>) -> Result<()> {
-    match output {
-        Some(path) => {
-            std::fs::write(path, text)
-                .wrap_err_with(|| format!("cannot write {}", path.display()))?;
-            eprintln!("s3doctor: report written to {}", path.display());
-        }
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            if !text.ends_with('\n') {
-                out.write_all(b"\n")?;
-            }
-        }
-    }
-    Ok(())
 }

@@ -17,8 +17,8 @@ use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 
 use crate::cli::{BadInput, Cli, Config};
-use crate::commands::{bad_input, exit};
 use crate::engine::Engine;
+use crate::exit::{self, bad_input};
 use crate::gallery::seed::{Seeded, Seeder};
 use crate::gallery::{self, Incident};
 use crate::report::Report;

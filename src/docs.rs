@@ -8,7 +8,7 @@ use clap::CommandFactory;
 use color_eyre::eyre::Result;
 
 use crate::cli::{BadInput, Cli, Command};
-use crate::commands::{bad_input, exit};
+use crate::exit::{self, bad_input};
 use crate::explain;
 use crate::runbook::Runbook;
 

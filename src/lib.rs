@@ -5,6 +5,7 @@
 //!   custom endpoint is and offers.
 //! - policy: `policy` (model, generator, evaluator) and `remedy` (plan → confirm → apply → verify).
 //! - views: `report` (text, JSON, Markdown) and `tui` (the wizard); `cli` and `commands` on top.
+//! - `exit`: the exit codes and the one-line bad-input ending, below everything that ends a run.
 //! - parsers of input: `arn`, `bucket_name`, `envfile`.
 
 pub mod arn;
@@ -19,6 +20,7 @@ pub mod docs;
 pub mod endpoint;
 pub mod engine;
 pub mod envfile;
+pub mod exit;
 pub mod explain;
 pub mod finding;
 pub mod gallery;

@@ -20,14 +20,14 @@ fn main() -> ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("s3doctor: cannot start the async runtime: {e}");
-            return ExitCode::from(s3doctor::commands::exit::INTERNAL);
+            return ExitCode::from(s3doctor::exit::INTERNAL);
         }
     };
     match runtime.block_on(s3doctor::commands::run(cli)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("s3doctor: {e:?}");
-            ExitCode::from(s3doctor::commands::exit::INTERNAL)
+            ExitCode::from(s3doctor::exit::INTERNAL)
         }
     }
 }
@@ -50,7 +50,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
                 .unwrap_or("invalid command line");
             let first = first.trim_start_matches("error: ").trim();
             eprintln!("s3doctor: {first} (see s3doctor --help)");
-            ExitCode::from(s3doctor::commands::exit::BAD_INPUT)
+            ExitCode::from(s3doctor::exit::BAD_INPUT)
         }
     }
 }

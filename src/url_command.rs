@@ -18,7 +18,7 @@ use color_eyre::eyre::Result;
 use serde::Serialize;
 
 use crate::cli::{BadInput, Config, Format};
-use crate::commands::{bad_input, emit, exit};
+use crate::exit::{self, bad_input, emit};
 use crate::finding::{FindingCode, Severity};
 use crate::presigned::{self, Addressing, Context, Method, Presigned, Problem};
 

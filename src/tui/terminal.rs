@@ -11,7 +11,7 @@ pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(move |info| {
         ratatui::restore();
         previous(info);
-        std::process::exit(i32::from(crate::commands::exit::INTERNAL));
+        std::process::exit(i32::from(crate::exit::INTERNAL));
     }));
 }
 

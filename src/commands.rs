@@ -1,6 +1,8 @@
 //! What each subcommand does, on top of the engine: `check` (headless report), `policy`
 //! (the JSON), `fix` (the remedy) and the wizard. Returns the process exit code.
 
+pub mod fix;
+
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -36,14 +38,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             export,
             verify_timeout,
         }) => {
-            let options = crate::remedy::command::FixOptions {
+            let options = fix::FixOptions {
                 yes,
                 policy_name,
                 undo,
                 export,
                 verify_deadline: std::time::Duration::from_secs(verify_timeout),
             };
-            crate::remedy::command::fix(config, options).await
+            fix::fix(config, options).await
         }
         Some(Command::Demo {
             incident,

@@ -4,7 +4,6 @@
 
 pub mod apply;
 pub mod bucket_policy;
-pub mod command;
 pub mod cors;
 pub mod export;
 pub mod plan;

@@ -245,7 +245,7 @@ fn execute(
                         for c in &applied.changes {
                             progress(format!("changed: {c}"));
                         }
-                        let deadline = remedy::command::VERIFY_DEADLINE;
+                        let deadline = crate::commands::fix::VERIFY_DEADLINE;
                         let ok = apply::verify(&engine_c, &rows, deadline, &etx, &progress).await;
                         let summary = if ok {
                             "Fixed and verified: the failed steps pass now.".to_owned()

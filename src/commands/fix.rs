@@ -9,13 +9,13 @@ use std::time::Duration;
 use color_eyre::eyre::Result;
 use tokio::sync::mpsc;
 
-use super::{AttachTarget, Plan, apply, bucket_policy, plan};
 use crate::arn::PrincipalKind;
 use crate::aws::{self, Session};
 use crate::cli::{BadInput, Config};
 use crate::engine::{Engine, Unit};
 use crate::exit::{self, bad_input, emit};
 use crate::policy;
+use crate::remedy::{AttachTarget, Plan, apply, bucket_policy, plan};
 use crate::report::{self, Report};
 use crate::runbook::StepId;
 
@@ -85,17 +85,17 @@ pub async fn fix(config: Config, options: FixOptions) -> Result<ExitCode> {
         return Ok(ExitCode::from(exit::OK));
     }
     // CORS first: its fix is a bucket setting, not an IAM policy.
-    let cors_buckets = super::cors::pending(&before);
+    let cors_buckets = crate::remedy::cors::pending(&before);
     let run = engine.run_settings().clone();
     let mut cors_md = String::new();
     let (results, before) = match (&run.origin, cors_buckets.is_empty()) {
         (Some(origin), false) => {
             eprintln!(
                 "{}",
-                super::cors::describe(&cors_buckets, origin, run.acl.as_deref())
+                crate::remedy::cors::describe(&cors_buckets, origin, run.acl.as_deref())
             );
             if export.is_some() {
-                cors_md = super::cors::export_markdown(
+                cors_md = crate::remedy::cors::export_markdown(
                     &cors_buckets,
                     origin,
                     run.acl.as_deref(),
@@ -109,7 +109,7 @@ pub async fn fix(config: Config, options: FixOptions) -> Result<ExitCode> {
                     (None, None) => return Ok(ExitCode::from(exit::FINDINGS)),
                 };
                 for b in &cors_buckets {
-                    match super::cors::apply(&s3, b, origin, run.acl.as_deref()).await {
+                    match crate::remedy::cors::apply(&s3, b, origin, run.acl.as_deref()).await {
                         Ok(done) => eprintln!("  {done}"),
                         Err(why) => eprintln!("s3doctor: {why}"),
                     }

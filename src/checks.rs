@@ -623,3 +623,6 @@ async fn adapt_to_endpoint(outcome: &mut StepOutcome, cx: &CheckContext) {
 
 /// A check's result type: `Err` carries an early outcome (usually a skip).
 type CheckResult = Result<StepOutcome, StepOutcome>;
+
+#[cfg(test)]
+mod replay;

@@ -623,8 +623,6 @@ fn missing_allow_remedy(
 
 #[cfg(test)]
 mod aws_answers;
-#[cfg(test)]
-mod replay;
 
 #[cfg(test)]
 mod tests {

@@ -2,8 +2,79 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::diagnose::access_denied::DenySource;
-use crate::runbook::StepId;
+use crate::step::StepId;
+
+/// The policy type that AWS names as the cause of a denial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DenySource {
+    /// "identity-based policy": the user's, group's or role's own policies.
+    IdentityPolicy,
+    /// "resource-based policy": for S3 the bucket policy or an access point policy
+    /// (S3 also reports Block Public Access denials this way).
+    BucketPolicy,
+    /// "service control policy" (AWS Organizations).
+    Scp,
+    /// "resource control policy" (AWS Organizations).
+    Rcp,
+    /// "permissions boundary".
+    PermissionsBoundary,
+    /// "session policy".
+    SessionPolicy,
+    /// "VPC endpoint policy".
+    VpcEndpointPolicy,
+    /// A deny clause whose policy type is missing or not one of the above
+    /// (for example "role trust policy").
+    Unknown,
+}
+
+impl DenySource {
+    /// The stable name used in finding `source` fields.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::IdentityPolicy => "identity-policy",
+            Self::BucketPolicy => "bucket-policy",
+            Self::Scp => "scp",
+            Self::Rcp => "rcp",
+            Self::PermissionsBoundary => "permissions-boundary",
+            Self::SessionPolicy => "session-policy",
+            Self::VpcEndpointPolicy => "vpc-endpoint-policy",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    /// Plain words for a newcomer, to follow "denied by …".
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::IdentityPolicy => "an identity-based policy (the user's or role's own policies)",
+            Self::BucketPolicy => {
+                "a resource-based policy (the bucket policy or an access point policy)"
+            }
+            Self::Scp => {
+                "a service control policy (set in AWS Organizations for the whole account)"
+            }
+            Self::Rcp => {
+                "a resource control policy (set in AWS Organizations for the account's resources)"
+            }
+            Self::PermissionsBoundary => {
+                "a permissions boundary (a limit on the user or role that caps what its policies allow)"
+            }
+            Self::SessionPolicy => {
+                "a session policy (passed when the role was assumed or the session was created)"
+            }
+            Self::VpcEndpointPolicy => {
+                "a VPC endpoint policy (on the network endpoint the request went through)"
+            }
+            Self::Unknown => "a policy of a type AWS did not name",
+        }
+    }
+}
+
+impl std::fmt::Display for DenySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// The stable finding codes of the design; their text lives in the runbook TOML.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -30,5 +30,6 @@ pub mod presigned;
 pub mod remedy;
 pub mod report;
 pub mod runbook;
+pub mod step;
 pub mod tui;
 pub mod url_command;

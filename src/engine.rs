@@ -263,7 +263,7 @@ impl Engine {
                         blocking: true,
                         ..StepOutcome::skip(format!("{NOT_RUN}: {} did not pass", blocker.step))
                     };
-                    if checks::early::wrote_early(&cache, &unit) {
+                    if checks::early::wrote_early(&cache, unit.step, unit.bucket.as_deref()) {
                         // Its upload went out before the blocker answered: remove what it
                         // wrote before the row is reported as skipped.
                         let cx = self.context(&state, &unit, &cache);

@@ -95,14 +95,15 @@ pub fn start(step: StepId, cx: &CheckContext) -> bool {
     true
 }
 
-/// True when `unit` is a `put-object` row whose upload went out early and was not taken.
-pub fn wrote_early(cache: &super::RunCache, unit: &crate::engine::Unit) -> bool {
-    unit.step == StepId::PutObject
-        && unit.bucket.as_ref().is_some_and(|b| {
+/// True when `step` for `bucket` is a `put-object` row whose upload went out early and was
+/// not taken.
+pub fn wrote_early(cache: &super::RunCache, step: StepId, bucket: Option<&str>) -> bool {
+    step == StepId::PutObject
+        && bucket.is_some_and(|b| {
             cache
                 .early
                 .lock()
-                .contains_key(&(b.clone(), StepId::PutObject))
+                .contains_key(&(b.to_owned(), StepId::PutObject))
         })
 }
 

@@ -5,19 +5,24 @@
 # A benchmark, not a test: it prints figures and goals (PASS/MISS) and fails only when something
 # cannot be measured (e.g. s3doctor does not exit 0 on the healthy set-up).
 #
-#   scripts/bench.sh [--runs N] [--json FILE] [--latency[=MS]]
+#   scripts/bench.sh [--runs N] [--json FILE] [--latency[=MS] [--peer moto|rgw]]
 #
 #   --runs N       timed repetitions of each contender (default 15; medians are reported)
 #   --json FILE    also write the figures as JSON to FILE (relative to the current directory)
 #   --latency[=MS] latency mode (issue 14): every request held MS ms (default 50) by a loopback
 #                  proxy (scripts/bench/latency_proxy.py); s3doctor on 1 and 20 buckets and the
 #                  boto3 script, on loopback and at that distance, round trips, calls, connections
+#   --peer rgw     with --latency: measure against Ceph RGW (scripts/rgw.sh), which answers
+#                  requests in parallel, instead of moto, which answers one at a time
 #
 # What it does: `cargo build --release --locked --bin s3doctor` (timed; cold or warm is said),
 # moto from scripts/peer.sh, the AWS CLI v1 into the same venv when missing, then seeds (with the
 # emulator's admin) the IAM user `s3doctor-bench` with a healthy inline policy on the buckets
 # bench-01..bench-20 (created in us-east-1); its keys go to a mode-600 file in a private temp dir
 # and reach the programs under test through their environment only (never printed, never argv).
+# With --peer rgw, a Ceph RGW cluster (scripts/rgw.sh) instead, whose user s3doctor-owner owns
+# those buckets and is the benchmark user (RGW has no IAM to make one with, and no STS: the boto3
+# script then asks who it is with ListBuckets). RGW's cluster is stopped at the end.
 # Measured, interleaved round by round after one untimed warm-up:
 #   (a) s3doctor check --bucket bench-01 --format json            (target/release/s3doctor)
 #   (b) scripts/bench/runbook_check.py, a fresh python + boto3 process each time
@@ -36,12 +41,13 @@
 set -euo pipefail
 
 usage() {
-  sed -n '8,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '8,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 }
 
 runs=15
 json=''
 latency=''
+peer=moto
 while (($# > 0)); do
   case "$1" in
     --latency)
@@ -54,6 +60,15 @@ while (($# > 0)); do
       ;;
     --latency=*)
       latency=${1#--latency=}
+      shift
+      ;;
+    --peer)
+      [[ $# -ge 2 ]] || { usage; exit 2; }
+      peer=$2
+      shift 2
+      ;;
+    --peer=*)
+      peer=${1#--peer=}
       shift
       ;;
     --runs)
@@ -93,6 +108,14 @@ if [[ -n "$latency" ]] && ! [[ "$latency" =~ ^[0-9]+$ ]]; then
   printf 'bench: --latency needs a whole number of milliseconds, not %q\n' "$latency" >&2
   exit 2
 fi
+if [[ "$peer" != moto && "$peer" != rgw ]]; then
+  printf 'bench: --peer is moto or rgw, not %q\n' "$peer" >&2
+  exit 2
+fi
+if [[ "$peer" == rgw && -z "$latency" ]]; then
+  printf 'bench: --peer rgw measures the latency mode only: add --latency\n' >&2
+  exit 2
+fi
 if [[ -n "$json" && "$json" != /* ]]; then
   json="$PWD/$json" # relative to where the script was called from
 fi
@@ -103,6 +126,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 # shellcheck source=scripts/peer.sh
 source "$root/scripts/peer.sh"
+# shellcheck source=scripts/rgw.sh
+source "$root/scripts/rgw.sh"
 
 say() { printf '==> %s\n' "$*" >&2; }
 now_ns() { date +%s%N; }
@@ -118,6 +143,7 @@ proxy_pid=''
 cleanup() {
   if [[ -n "$proxy_pid" ]]; then kill "$proxy_pid" 2>/dev/null || true; fi
   peer_stop
+  if [[ -n "${S3DOCTOR_RGW_REGISTRY:-}" ]]; then rgw_stop_registered "$S3DOCTOR_RGW_REGISTRY"; fi
   rm -rf -- "$work"
 }
 trap cleanup EXIT
@@ -183,16 +209,26 @@ fi
 say "$("$S3DOCTOR_VENV/bin/aws" --version 2>&1)"
 
 started=$SECONDS
-peer_start
-say "emulator on $S3DOCTOR_PEER_URL (pid $S3DOCTOR_PEER_PID, ready in $((SECONDS - started)) s)"
+if [[ "$peer" == rgw ]]; then
+  # Ceph RGW instead of moto (moto's venv still holds the boto3 the baseline script uses).
+  rgw_install || exit 1
+  export S3DOCTOR_RGW_REGISTRY="$work/rgw-clusters"
+  rgw_start || exit 1
+  S3DOCTOR_PEER_URL=$S3DOCTOR_RGW_URL
+  say "Ceph RGW on $S3DOCTOR_PEER_URL (ready in $((SECONDS - started)) s)"
+else
+  peer_start
+  say "emulator on $S3DOCTOR_PEER_URL (pid $S3DOCTOR_PEER_PID, ready in $((SECONDS - started)) s)"
+fi
 
 # 3. Seed the healthy user and the 20 buckets; the keys stay in a mode-600 file.
 PYTHONDONTWRITEBYTECODE=1 "$S3DOCTOR_VENV/bin/python" "$root/scripts/bench/seed_bench.py" \
-  --endpoint "$S3DOCTOR_PEER_URL" --keys-file "$work/bench-user.env" >&2
+  --peer "$peer" --endpoint "$S3DOCTOR_PEER_URL" --keys-file "$work/bench-user.env" >&2
 
 # 4. Measure. The admin keys are not passed on to anything measured.
 bench_args=(--bin "$BIN" --endpoint "$S3DOCTOR_PEER_URL" --keys-file "$work/bench-user.env"
-  --work-dir "$work" --venv "$S3DOCTOR_VENV" --runs "$runs" --build-state "$build_state")
+  --work-dir "$work" --venv "$S3DOCTOR_VENV" --runs "$runs" --build-state "$build_state"
+  --peer "$peer")
 if [[ -n "$build_s" ]]; then bench_args+=(--build-seconds "$build_s"); fi
 if [[ -n "$json" ]]; then bench_args+=(--json "$json"); fi
 if [[ -n "$latency" ]]; then
@@ -206,5 +242,7 @@ if [[ -n "$latency" ]]; then
   bench_args+=(--latency-url "http://127.0.0.1:$(cat "$work/proxy.port")" --latency-ms "$latency"
     --latency-events "$work/proxy-events.jsonl")
 fi
-env -u S3DOCTOR_PEER_ADMIN_KEY_ID -u S3DOCTOR_PEER_ADMIN_SECRET PYTHONDONTWRITEBYTECODE=1 \
+env -u S3DOCTOR_PEER_ADMIN_KEY_ID -u S3DOCTOR_PEER_ADMIN_SECRET -u S3DOCTOR_RGW_OWNER_SECRET \
+  -u S3DOCTOR_RGW_USER_SECRET -u S3DOCTOR_RGW_OTHER_SECRET -u S3DOCTOR_RGW_TENANT_SECRET \
+  PYTHONDONTWRITEBYTECODE=1 \
   "$S3DOCTOR_VENV/bin/python" "$root/scripts/bench/bench.py" "${bench_args[@]}"

@@ -4,13 +4,15 @@ builds s3doctor, starts and seeds the emulator and passes everything in:
 
   bench.py --bin PATH --endpoint URL --keys-file PATH --work-dir DIR --venv DIR --runs N
            [--json FILE] [--build-seconds S] [--build-state TEXT]
-           [--latency-url URL --latency-ms N --latency-events FILE]
+           [--latency-url URL --latency-ms N --latency-events FILE] [--peer moto|rgw]
 
 With --latency-url (scripts/bench.sh --latency) it measures instead, in the same rounds, the
 contenders that matter at real distance both on loopback and through the latency proxy
 (scripts/bench/latency_proxy.py, every request held N ms): s3doctor on 1 and on 20 buckets and
 the boto3 script on 1, plus the round trips on s3doctor's critical path (from --log), its AWS
-calls and the connections it opens (on HTTPS, each is a TLS handshake).
+calls and the connections it opens (on HTTPS, each is a TLS handshake). --peer names the server
+behind --endpoint: moto (the default; one request at a time) or rgw (Ceph RGW, which answers
+requests in parallel; no STS there, so the boto3 script asks who it is with ListBuckets).
 
 The benchmark user's keys are read from --keys-file (dotenv lines, mode 600) and given to the
 programs under test through their environment only; they are never printed. The table goes to
@@ -33,6 +35,7 @@ import uuid
 from pathlib import Path
 
 BUCKET = "bench-01"
+PEERS = {"moto": "moto server (one request at a time)", "rgw": "Ceph RGW (requests in parallel)"}
 ALL_BUCKETS = [f"bench-{i:02d}" for i in range(1, 21)]
 GOAL_VS_BOTO3 = 1 / 4
 GOAL_VS_CLI = 1 / 30
@@ -137,6 +140,8 @@ class Bench:
 
     def run_boto3(self, url: str | None = None) -> float:
         cmd = [self.python, self.runbook, "--endpoint", url or self.url, "--bucket", BUCKET]
+        if self.args.peer == "rgw":
+            cmd += ["--identity", "list-buckets"]
         t0 = time.perf_counter()
         p = subprocess.run(cmd, env=self.env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         elapsed = time.perf_counter() - t0
@@ -368,6 +373,7 @@ def latency_mode(b: "Bench", args: argparse.Namespace) -> int:
     med = {k: statistics.median(v) for k, v in times.items()}
     results = {
         "schema": "s3doctor.bench-latency/v1",
+        "peer": args.peer,
         "runs": n,
         "delay_ms": delay,
         "load_average_1min": {"median": round(statistics.median(loads), 2), "min": min(loads), "max": max(loads)},
@@ -399,7 +405,7 @@ def latency_mode(b: "Bench", args: argparse.Namespace) -> int:
 
     r = results["ratios"]
     print()
-    print(f"s3doctor latency benchmark (issue 14)  runs={n}  delay={delay:g} ms per request")
+    print(f"s3doctor latency benchmark (issue 14)  runs={n}  delay={delay:g} ms per request  peer={PEERS[args.peer]}")
     la = results["load_average_1min"]
     print(f"  1-min load average during the rounds: median {la['median']} ({la['min']:.2f}..{la['max']:.2f})")
     print()
@@ -468,6 +474,7 @@ def main() -> int:
     parser.add_argument("--latency-url")
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--latency-events")
+    parser.add_argument("--peer", choices=sorted(PEERS), default="moto")
     args = parser.parse_args()
 
     if args.latency_url:

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """The runbook's verification script, as people run it: boto3, one fresh process, six calls.
 
-  runbook_check.py --endpoint URL --bucket B
+  runbook_check.py --endpoint URL --bucket B [--identity sts|list-buckets]
 
 Credentials and region come from the usual places (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY /
 AWS_REGION here). Steps: sts get_caller_identity, s3 head_bucket, list_objects_v2 MaxKeys=1,
 put_object of a unique key, get_object of it, delete_object of it. Path-style addressing.
 Prints one line per step; exits 1 at the first failure. Used by scripts/bench.sh as the
-baseline s3doctor is compared with.
+baseline s3doctor is compared with. `--identity list-buckets` asks who the keys belong to with
+s3 list_buckets (the owner in its answer) instead of STS: for servers without STS (Ceph RGW).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--bucket", required=True)
+    parser.add_argument("--identity", choices=("sts", "list-buckets"), default="sts")
     args = parser.parse_args()
 
     config = Config(s3={"addressing_style": "path"})
@@ -33,7 +35,10 @@ def main() -> int:
     bucket = args.bucket
     key = f".runbook/check-{uuid.uuid4()}"
     try:
-        print("identity:", sts.get_caller_identity()["Arn"])
+        if args.identity == "sts":
+            print("identity:", sts.get_caller_identity()["Arn"])
+        else:
+            print("identity:", s3.list_buckets().get("Owner", {}).get("ID", "?"))
         s3.head_bucket(Bucket=bucket)
         print("head-bucket: ok")
         listed = s3.list_objects_v2(Bucket=bucket, MaxKeys=1)

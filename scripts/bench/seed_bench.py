@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Seed the s3doctor benchmark into a running, enforcing test peer (moto server).
+"""Seed the s3doctor benchmark into a running test peer (moto server, or Ceph RGW).
 
-  seed_bench.py --endpoint URL --keys-file PATH [--buckets 20]
+  seed_bench.py --endpoint URL --keys-file PATH [--buckets 20] [--peer moto|rgw]
 
 Uses the admin keys from S3DOCTOR_PEER_ADMIN_KEY_ID / S3DOCTOR_PEER_ADMIN_SECRET (environment).
 Creates the IAM user `s3doctor-bench` with one access key and a healthy inline policy
@@ -11,6 +11,10 @@ pseudo-action s3:HeadBucket, which moto checks for HeadBucket instead of s3:List
 creates those buckets in us-east-1, and writes the user's keys to PATH (mode 600) as dotenv lines
 (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION). Then checks that the keys work.
 Prints nothing secret; a one-line summary goes to stderr.
+
+With --peer rgw (scripts/rgw.sh's cluster, which has no IAM to create a user with): the user
+`s3doctor-owner` (keys from S3DOCTOR_RGW_OWNER_KEY_ID / S3DOCTOR_RGW_OWNER_SECRET) creates the
+buckets and is the benchmark user: on RGW a bucket's owner may do everything the checklist does.
 """
 
 from __future__ import annotations
@@ -64,12 +68,43 @@ def policy(buckets: list[str]) -> str:
     return json.dumps(doc, separators=(",", ":"))
 
 
+def seed_rgw(args: argparse.Namespace) -> None:
+    """The owner's buckets on Ceph RGW; the owner's keys are the benchmark's."""
+    key_id = os.environ.get("S3DOCTOR_RGW_OWNER_KEY_ID", "")
+    secret = os.environ.get("S3DOCTOR_RGW_OWNER_SECRET", "")
+    if not key_id or not secret:
+        fail("S3DOCTOR_RGW_OWNER_KEY_ID / S3DOCTOR_RGW_OWNER_SECRET are not set (scripts/rgw.sh start)")
+    buckets = bucket_names(args.buckets)
+    s3 = client("s3", args.endpoint, key_id, secret, REGION)
+    try:
+        for b in buckets:
+            try:
+                s3.create_bucket(Bucket=b)
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
+                    raise
+        s3.put_object(Bucket=buckets[0], Key=".bench/seed-check", Body=b"x")
+        s3.get_object(Bucket=buckets[0], Key=".bench/seed-check")["Body"].read()
+        s3.delete_object(Bucket=buckets[0], Key=".bench/seed-check")
+    except ClientError as err:
+        fail(f"seeding the benchmark on Ceph RGW failed: {err}")
+    write_secret_file(
+        args.keys_file,
+        f"AWS_ACCESS_KEY_ID={key_id}\nAWS_SECRET_ACCESS_KEY={secret}\nAWS_REGION={REGION}\n",
+    )
+    print(f"seeded buckets {buckets[0]}..{buckets[-1]} of user s3doctor-owner (Ceph RGW)", file=sys.stderr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--keys-file", required=True)
     parser.add_argument("--buckets", type=int, default=20)
+    parser.add_argument("--peer", choices=("moto", "rgw"), default="moto")
     args = parser.parse_args()
+    if args.peer == "rgw":
+        seed_rgw(args)
+        return
 
     admin_id = os.environ.get("S3DOCTOR_PEER_ADMIN_KEY_ID", "")
     admin_secret = os.environ.get("S3DOCTOR_PEER_ADMIN_SECRET", "")

@@ -560,12 +560,10 @@ pub fn permission_finding(
         Some(DenyKind::Explicit) => FindingCode::ExplicitDeny,
         _ => FindingCode::PermissionMissing,
     };
-    let statement = denied.policy_arn.as_ref().map(|arn| StatementRef {
-        policy_name: arn.rsplit('/').next().map(str::to_owned),
-        policy_arn: Some(arn.clone()),
-        sid: None,
-        index: None,
-    });
+    let statement = denied
+        .policy_arn
+        .as_ref()
+        .map(|arn| StatementRef::policy(arn.rsplit('/').next().unwrap_or(arn), Some(arn.clone())));
     let action = facts.action.unwrap_or("the action").to_owned();
     let principal = facts.principal.unwrap_or("the principal").to_owned();
     let bucket = facts.bucket.unwrap_or("the bucket").to_owned();

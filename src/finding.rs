@@ -312,30 +312,9 @@ impl Evidence {
     }
 }
 
-/// The statement responsible for a decision, when it is known.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StatementRef {
-    pub policy_name: Option<String>,
-    pub policy_arn: Option<String>,
-    pub sid: Option<String>,
-    pub index: Option<usize>,
-}
-
-impl StatementRef {
-    /// `statement "DenyDelete" of policy sselfie-s3-user-policy`
-    pub fn label(&self) -> String {
-        let stmt = match (&self.sid, self.index) {
-            (Some(sid), _) => format!("statement \"{sid}\""),
-            (None, Some(i)) => format!("statement #{}", i + 1),
-            (None, None) => "a statement".to_owned(),
-        };
-        match (&self.policy_name, &self.policy_arn) {
-            (Some(name), _) => format!("{stmt} of policy {name}"),
-            (None, Some(arn)) => format!("{stmt} of policy {arn}"),
-            (None, None) => stmt,
-        }
-    }
-}
+/// The statement responsible for a decision, when it is known (the one statement reference,
+/// defined with the policy vocabulary).
+pub use crate::policy::StatementRef;
 
 /// One thing that is wrong, as the reports and the wizard show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -409,18 +388,5 @@ mod tests {
             e.one_line(),
             "PutObject -> 403 AccessDenied: Access Denied (request id R1)"
         );
-    }
-
-    #[test]
-    fn statement_label_prefers_sid_then_index() {
-        let mut s = StatementRef {
-            policy_name: Some("p".into()),
-            policy_arn: None,
-            sid: Some("DenyDelete".into()),
-            index: Some(1),
-        };
-        assert_eq!(s.label(), "statement \"DenyDelete\" of policy p");
-        s.sid = None;
-        assert_eq!(s.label(), "statement #2 of policy p");
     }
 }

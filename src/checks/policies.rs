@@ -55,29 +55,21 @@ fn needed(cx: &CheckContext) -> Vec<(&'static str, String)> {
 }
 
 fn statement_ref(d: &Decision) -> Option<StatementRef> {
-    d.statements.first().map(|s| StatementRef {
-        policy_name: Some(s.policy_name.clone()),
-        policy_arn: s.policy_arn.clone(),
-        sid: s.sid.clone(),
-        index: Some(s.index),
-    })
+    d.statements.first().cloned()
 }
 
 /// The policy AWS's simulator says matched, when the local evaluation cannot name it.
 fn matched_policy(sim: &simulate::Simulated) -> Option<StatementRef> {
-    sim.matched.first().map(|name| StatementRef {
-        policy_name: Some(name.clone()),
-        policy_arn: None,
-        sid: None,
-        index: None,
-    })
+    sim.matched
+        .first()
+        .map(|name| StatementRef::policy(name.clone(), None))
 }
 
 fn source_of(d: &Decision, default: DenySource) -> DenySource {
     let from_boundary = d.blocked_by_boundary.is_some()
         || d.statements
             .first()
-            .is_some_and(|s| s.policy_kind == PolicyKind::PermissionsBoundary);
+            .is_some_and(|s| s.is_in(&PolicyKind::PermissionsBoundary));
     if from_boundary {
         DenySource::PermissionsBoundary
     } else {
@@ -133,10 +125,10 @@ fn denied_without_boundary(
 }
 
 /// The sentence added to a finding whose verdict rests on a reading of AWS's documentation.
-fn uncertain_sentence(readings: &[(&evaluate::StatementRef, &str)]) -> String {
+fn uncertain_sentence(readings: &[(&StatementRef, &str)]) -> String {
     let parts: Vec<String> = readings
         .iter()
-        .map(|(statement, reading)| format!("{} ({})", reading, statement.label()))
+        .map(|(statement, reading)| format!("{} ({})", reading, statement.in_policy()))
         .collect();
     format!(
         " Not certain: {}. The live checks show what AWS actually decides.",
@@ -248,7 +240,7 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
         let denied_by_bucket = d.verdict == Verdict::ExplicitDeny
             && d.statements
                 .first()
-                .is_some_and(|s| s.policy_kind == PolicyKind::BucketPolicy);
+                .is_some_and(|s| s.is_in(&PolicyKind::BucketPolicy));
         let readings = d.readings();
         match verdict {
             Verdict::Allowed => {}

@@ -86,7 +86,7 @@ pub fn combine(sim: Option<&Simulated>, local: &Decision) -> (Verdict, DenySourc
         && local
             .statements
             .iter()
-            .any(|s| s.policy_kind == PolicyKind::BucketPolicy);
+            .any(|s| s.is_in(&PolicyKind::BucketPolicy));
     if sim.allowed_by_organizations == Some(false) {
         let verdict = if sim.verdict == Verdict::ExplicitDeny {
             Verdict::ExplicitDeny

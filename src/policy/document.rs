@@ -458,19 +458,6 @@ impl PolicyKind {
             PolicyKind::PermissionsBoundary => "permissions-boundary",
         }
     }
-
-    /// The `source` of a `permission.explicit-deny` finding caused by this kind of policy:
-    /// `identity-policy`, `bucket-policy` or `permissions-boundary`.
-    pub fn finding_source(&self) -> &'static str {
-        match self {
-            PolicyKind::Inline
-            | PolicyKind::Managed
-            | PolicyKind::GroupInline { .. }
-            | PolicyKind::GroupManaged { .. } => "identity-policy",
-            PolicyKind::BucketPolicy => "bucket-policy",
-            PolicyKind::PermissionsBoundary => "permissions-boundary",
-        }
-    }
 }
 
 impl fmt::Display for PolicyKind {
@@ -692,7 +679,6 @@ mod tests {
             boundary,
             serde_json::json!({"kind": "permissions-boundary"})
         );
-        assert_eq!(PolicyKind::BucketPolicy.finding_source(), "bucket-policy");
         assert_eq!(
             PolicyKind::GroupManaged { group: "g".into() }.to_string(),
             "managed policy of group g"

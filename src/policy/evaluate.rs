@@ -146,24 +146,30 @@ impl PolicyRef {
     }
 }
 
-/// Points at one statement of one policy, so a finding can cite it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Points at one statement of one policy, so a finding can cite it: the one statement
+/// reference of s3doctor. The local evaluator knows everything about the statement; AWS's
+/// access-denied message names only the policy's ARN, and AWS's policy simulator only the
+/// policy's name, so what they do not say is `None`.
+///
+/// Serialised in a finding's `statement` as `policy_name`, `policy_arn`, `sid` and `index`
+/// (always present, `null` when unknown, as in `s3doctor.report/v1` from the start), plus
+/// `kind` (and `group`), `effect` and `conditions` when known.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct StatementRef {
     /// Name of the policy holding the statement.
     pub policy_name: String,
-    /// ARN of that policy, for managed policies.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// ARN of that policy, for managed policies (and the policies AWS names by ARN).
     pub policy_arn: Option<String>,
     /// Kind of that policy (serialised flattened: `"kind": "inline"`, plus `"group"`).
-    #[serde(flatten)]
-    pub policy_kind: PolicyKind,
+    #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
+    pub policy_kind: Option<PolicyKind>,
     /// The statement's Sid, if it has one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
-    /// 0-based position of the statement in the policy.
-    pub index: usize,
-    /// The statement's effect.
-    pub effect: Effect,
+    /// 0-based position of the statement in the policy, when known.
+    pub index: Option<usize>,
+    /// The statement's effect, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<Effect>,
     /// What the statement depends on, one `"Operator key"` each (e.g.
     /// `"StringEquals aws:SourceVpce"`), or `"policy variable ${…}"` for a policy variable in
     /// `Resource` that cannot be resolved locally. Empty for unconditional statements.
@@ -181,31 +187,52 @@ impl StatementRef {
         StatementRef {
             policy_name: policy.name.clone(),
             policy_arn: policy.arn.clone(),
-            policy_kind: policy.kind.clone(),
+            policy_kind: Some(policy.kind.clone()),
             sid: statement.sid.clone(),
-            index,
-            effect: statement.effect,
+            index: Some(index),
+            effect: Some(statement.effect),
             conditions,
         }
     }
 
-    /// How people are told about the statement: `Sid DenyDelete in policy sselfie-s3-user-policy`,
-    /// or `statement #2 in policy X` (counted from 1) when it has no Sid.
-    pub fn label(&self) -> String {
-        match self.sid.as_deref().filter(|sid| !sid.is_empty()) {
-            Some(sid) => format!("Sid {sid} in policy {}", self.policy_name),
-            None => format!(
-                "statement #{} in policy {}",
-                self.index + 1,
-                self.policy_name
-            ),
+    /// A policy AWS named and nothing more (its ARN in an access-denied message, its name in
+    /// the policy simulator's answer).
+    pub fn policy(name: impl Into<String>, arn: Option<String>) -> Self {
+        StatementRef {
+            policy_name: name.into(),
+            policy_arn: arn,
+            ..StatementRef::default()
         }
     }
-}
 
-impl fmt::Display for StatementRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.label())
+    /// True when the statement is known to be in a policy of this kind.
+    pub fn is_in(&self, kind: &PolicyKind) -> bool {
+        self.policy_kind.as_ref() == Some(kind)
+    }
+
+    /// How a finding cites the statement: `statement "DenyDelete" of policy sselfie-s3-user-policy`,
+    /// `statement #2 of policy X` (counted from 1) without a Sid, `a statement of policy X`
+    /// when AWS named only the policy.
+    pub fn label(&self) -> String {
+        let stmt = match (&self.sid, self.index) {
+            (Some(sid), _) => format!("statement \"{sid}\""),
+            (None, Some(i)) => format!("statement #{}", i + 1),
+            (None, None) => "a statement".to_owned(),
+        };
+        format!("{stmt} of policy {}", self.policy_name)
+    }
+
+    /// How the evaluator's sentences name the statement: `Sid DenyDelete in policy
+    /// sselfie-s3-user-policy`, or `statement #2 in policy X` (counted from 1) without a Sid.
+    pub fn in_policy(&self) -> String {
+        match (
+            self.sid.as_deref().filter(|sid| !sid.is_empty()),
+            self.index,
+        ) {
+            (Some(sid), _) => format!("Sid {sid} in policy {}", self.policy_name),
+            (None, Some(i)) => format!("statement #{} in policy {}", i + 1, self.policy_name),
+            (None, None) => format!("a statement in policy {}", self.policy_name),
+        }
     }
 }
 
@@ -254,7 +281,7 @@ impl Decision {
     pub fn summary(&self) -> String {
         let labels = |refs: &[StatementRef]| {
             refs.iter()
-                .map(StatementRef::label)
+                .map(StatementRef::in_policy)
                 .collect::<Vec<_>>()
                 .join(", ")
         };
@@ -278,7 +305,10 @@ impl Decision {
             let parts: Vec<String> = self
                 .conditional
                 .iter()
-                .map(|r| format!("{} ({} {})", r.conditions.join(", "), r.effect, r.label()))
+                .map(|r| {
+                    let effect = r.effect.map(|e| format!("{e} ")).unwrap_or_default();
+                    format!("{} ({effect}{})", r.conditions.join(", "), r.in_policy())
+                })
                 .collect();
             text.push_str("; depends on ");
             text.push_str(&parts.join("; "));
@@ -896,11 +926,11 @@ mod tests {
         assert_eq!(delete.statements.len(), 1);
         let deny = &delete.statements[0];
         assert_eq!(deny.sid.as_deref(), Some("DenyDelete"));
-        assert_eq!(deny.index, 2);
-        assert_eq!(deny.effect, Effect::Deny);
-        assert_eq!(deny.policy_kind, PolicyKind::Inline);
+        assert_eq!(deny.index, Some(2));
+        assert_eq!(deny.effect, Some(Effect::Deny));
+        assert_eq!(deny.policy_kind, Some(PolicyKind::Inline));
         assert_eq!(
-            deny.label(),
+            deny.in_policy(),
             "Sid DenyDelete in policy sselfie-s3-user-policy"
         );
         assert_eq!(
@@ -943,7 +973,10 @@ mod tests {
                              {"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#,
         )];
         let decision = identity_only(&policies, "s3:GetObject", OBJECT);
-        assert_eq!(decision.statements[0].label(), "statement #2 in policy X");
+        assert_eq!(
+            decision.statements[0].in_policy(),
+            "statement #2 in policy X"
+        );
         assert_eq!(decision.summary(), "allowed by statement #2 in policy X");
     }
 
@@ -964,13 +997,12 @@ mod tests {
         };
         let put = evaluate(&request("s3:PutObject", OBJECT), &policies);
         assert_eq!(put.verdict, Verdict::ExplicitDeny);
-        assert_eq!(put.statements[0].policy_kind, PolicyKind::BucketPolicy);
         assert_eq!(
-            put.statements[0].policy_kind.finding_source(),
-            "bucket-policy"
+            put.statements[0].policy_kind,
+            Some(PolicyKind::BucketPolicy)
         );
         assert_eq!(
-            put.statements[0].label(),
+            put.statements[0].in_policy(),
             "Sid DenyWrites in policy sselfie"
         );
         let get = evaluate(&request("s3:GetObject", OBJECT), &policies);
@@ -1203,7 +1235,7 @@ mod tests {
         let readings = decision.readings();
         assert_eq!(readings.len(), 1);
         assert_eq!(readings[0].0.sid.as_deref(), Some("OnlyMe"));
-        assert_eq!(readings[0].0.effect, Effect::Deny);
+        assert_eq!(readings[0].0.effect, Some(Effect::Deny));
         assert!(
             readings[0]
                 .1
@@ -1280,7 +1312,10 @@ mod tests {
         let decision = evaluate(&request("s3:PutObject", OBJECT), &with);
         assert_eq!(decision.verdict, Verdict::ExplicitDeny);
         assert_eq!(decision.statements[0].sid.as_deref(), Some("OnlyApp"));
-        assert_eq!(decision.statements[0].policy_kind, PolicyKind::BucketPolicy);
+        assert_eq!(
+            decision.statements[0].policy_kind,
+            Some(PolicyKind::BucketPolicy)
+        );
         // Listing "*" (nobody denied) changes nothing either.
         let star = bucket(
             r#"{"Statement":[{"Effect":"Deny","NotPrincipal":{"AWS":"*"},"Action":"s3:*","Resource":"*"}]}"#,
@@ -1422,12 +1457,12 @@ mod tests {
         assert!(decision.statements.is_empty());
         assert_eq!(decision.conditional.len(), 2);
         assert_eq!(decision.conditional[0].sid.as_deref(), Some("FromVpce"));
-        assert_eq!(decision.conditional[0].effect, Effect::Allow);
+        assert_eq!(decision.conditional[0].effect, Some(Effect::Allow));
         assert_eq!(
             decision.conditional[0].conditions,
             ["StringEquals aws:SourceVpce"]
         );
-        assert_eq!(decision.conditional[1].effect, Effect::Deny);
+        assert_eq!(decision.conditional[1].effect, Some(Effect::Deny));
         assert_eq!(
             decision.conditional[1].conditions,
             ["Bool aws:SecureTransport"]
@@ -1475,7 +1510,7 @@ mod tests {
         assert_eq!(get.statements.len(), 2);
         assert_eq!(
             get.statements[1].policy_kind,
-            PolicyKind::PermissionsBoundary
+            Some(PolicyKind::PermissionsBoundary)
         );
 
         let put = evaluate(&request("s3:PutObject", OBJECT), &policies);
@@ -1514,10 +1549,7 @@ mod tests {
         };
         let put = evaluate(&request("s3:PutObject", OBJECT), &policies);
         assert_eq!(put.verdict, Verdict::ExplicitDeny);
-        assert_eq!(
-            put.statements[0].policy_kind.finding_source(),
-            "permissions-boundary"
-        );
+        assert!(put.statements[0].is_in(&PolicyKind::PermissionsBoundary));
     }
 
     #[test]
@@ -1556,8 +1588,8 @@ mod tests {
         assert!(decision.statements.is_empty());
         let readings = decision.readings();
         assert_eq!(readings.len(), 1);
-        assert_eq!(readings[0].0.effect, Effect::Allow);
-        assert_eq!(readings[0].0.policy_kind, PolicyKind::BucketPolicy);
+        assert_eq!(readings[0].0.effect, Some(Effect::Allow));
+        assert_eq!(readings[0].0.policy_kind, Some(PolicyKind::BucketPolicy));
         assert!(
             readings[0].1.contains("Principal \"*\""),
             "{}",
@@ -1641,7 +1673,10 @@ mod tests {
         };
         let decision = evaluate(&request("s3:PutObject", OBJECT), &policies);
         assert!(decision.is_allowed());
-        assert_eq!(decision.statements[0].label(), "Sid App in policy sselfie");
+        assert_eq!(
+            decision.statements[0].in_policy(),
+            "Sid App in policy sselfie"
+        );
     }
 
     #[test]
@@ -1668,7 +1703,7 @@ mod tests {
             .map(|s| s.sid.as_deref())
             .collect();
         assert_eq!(sids, [Some("D1"), Some("D2")]);
-        assert_eq!(decision.statements[1].index, 1);
+        assert_eq!(decision.statements[1].index, Some(1));
     }
 
     #[test]
@@ -1725,6 +1760,32 @@ mod tests {
                 .is_allowed()
         );
         assert!(!identity_only(&old, "s3:GetObject", "arn:aws:s3:::sselfie/sselfie").is_allowed());
+    }
+
+    #[test]
+    fn a_policy_aws_named_serialises_as_report_v1_always_did() {
+        let named = StatementRef::policy("Deny", Some("arn:aws:iam::1:policy/Deny".into()));
+        assert_eq!(
+            serde_json::to_value(&named).unwrap(),
+            serde_json::json!({"policy_name": "Deny", "policy_arn": "arn:aws:iam::1:policy/Deny",
+                               "sid": null, "index": null})
+        );
+        assert_eq!(named.label(), "a statement of policy Deny");
+        assert_eq!(named.in_policy(), "a statement in policy Deny");
+    }
+
+    #[test]
+    fn statement_label_prefers_sid_then_index() {
+        let mut s = StatementRef {
+            sid: Some("DenyDelete".into()),
+            index: Some(1),
+            ..StatementRef::policy("p", None)
+        };
+        assert_eq!(s.label(), "statement \"DenyDelete\" of policy p");
+        assert_eq!(s.in_policy(), "Sid DenyDelete in policy p");
+        s.sid = None;
+        assert_eq!(s.label(), "statement #2 of policy p");
+        assert_eq!(s.in_policy(), "statement #2 in policy p");
     }
 
     #[test]
@@ -1936,7 +1997,7 @@ mod tests {
             let (identity, resource, boundary) = add_deny_all(set, place);
             let decision = evaluate(&request, &policies(&identity, &resource, &boundary));
             prop_assert_eq!(decision.verdict, Verdict::ExplicitDeny);
-            prop_assert!(decision.statements.iter().all(|s| s.effect == Effect::Deny));
+            prop_assert!(decision.statements.iter().all(|s| s.effect == Some(Effect::Deny)));
             prop_assert!(!decision.statements.is_empty());
         }
 
@@ -2069,7 +2130,7 @@ mod tests {
     /// The statements reported agree with the verdict.
     fn check_consistent(decision: &Decision) -> Result<(), TestCaseError> {
         let _ = decision.summary();
-        let effects_are = |effect| decision.statements.iter().all(|s| s.effect == effect);
+        let effects_are = |effect| decision.statements.iter().all(|s| s.effect == Some(effect));
         match decision.verdict {
             Verdict::Allowed => {
                 prop_assert!(!decision.statements.is_empty());

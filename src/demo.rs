@@ -420,12 +420,14 @@ where
     };
     let engine =
         Engine::new(config.settings.clone(), config.run.clone()).with_admin(config.admin.clone());
-    let app = App::new(
+    let mut app = App::new(
         config.settings,
         config.run,
         engine.units(),
         Theme::from_env(),
     );
+    // q leaves this wizard for the gallery, and its footer and help say so.
+    app.quit_to = tui::keys::QuitTo::Gallery;
     term.clear()?;
     let opts = tui::LoopOptions {
         auto: false,

@@ -133,6 +133,8 @@ pub struct App {
     /// Every finding code shown during the session, also after a fix made it go away (the
     /// demo's scorecard counts what was found).
     pub seen: std::collections::BTreeSet<crate::finding::FindingCode>,
+    /// Where `q` leads (the demo's wizard returns to the gallery); the help and footer say so.
+    pub quit_to: keys::QuitTo,
     /// After `a` (or `--auto`) finishes, jump to the first failure so it is on screen.
     show_first_failure: bool,
     quit: bool,
@@ -160,6 +162,7 @@ impl App {
             theme,
             output: None,
             seen: Default::default(),
+            quit_to: keys::QuitTo::Exit,
             show_first_failure: false,
             quit: false,
         }
@@ -466,7 +469,7 @@ impl App {
         let Some(Modal::Url(screen)) = &mut self.modal else {
             return;
         };
-        if keys::action(key) == Some(Action::Quit) && !matches!(key.code, KeyCode::Char('q')) {
+        if keys::is_interrupt(key) {
             self.quit = true;
             return;
         }
@@ -515,7 +518,7 @@ impl App {
         let Some(Modal::AskBucket(ask)) = &mut self.modal else {
             return Vec::new();
         };
-        if keys::action(key) == Some(Action::Quit) && !matches!(key.code, KeyCode::Char('q')) {
+        if keys::is_interrupt(key) {
             self.quit = true;
             return Vec::new();
         }

@@ -340,17 +340,8 @@ fn draw_footer(app: &App, f: &mut Frame, area: Rect) {
     let line = match &app.message {
         Some(m) => Line::from(Span::styled(m.clone(), t.accent())),
         None => {
-            let keys = [
-                ("Enter", "run"),
-                ("a", "all"),
-                ("r", "rerun"),
-                ("f", "fix"),
-                ("e", "export"),
-                ("?", "help"),
-                ("q", "quit"),
-            ];
             let mut spans = Vec::new();
-            for (k, what) in keys {
+            for (k, what) in keys::footer(app.quit_to) {
                 spans.push(Span::styled(format!(" {k} "), t.accent()));
                 spans.push(Span::raw(format!("{what} ")));
             }
@@ -382,10 +373,10 @@ fn draw_help(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
     let popup = centered(area, 70, 80);
     let mut lines = vec![Line::raw("")];
-    for (key, what, _) in keys::TABLE {
+    for (key, what) in keys::help(app.quit_to) {
         lines.push(Line::from(vec![
             Span::styled(format!("  {key:<12}"), t.accent()),
-            Span::raw(*what),
+            Span::raw(what),
         ]));
     }
     lines.push(Line::raw(""));
@@ -656,4 +647,64 @@ fn overlay(f: &mut Frame, popup: Rect, block: Block<'_>, lines: Vec<Line<'_>>, s
             .scroll((scroll, 0)),
         popup,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws;
+    use crate::checks::RunSettings;
+    use crate::engine::Engine;
+    use crate::tui::keys::QuitTo;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    fn app(quit_to: QuitTo) -> App {
+        let run = RunSettings {
+            buckets: vec!["clipizy-dev".into()],
+            ..RunSettings::default()
+        };
+        let engine = Engine::new(aws::Settings::default(), run.clone());
+        let mut app = App::new(
+            aws::Settings::default(),
+            run,
+            engine.units(),
+            Theme { color: false },
+        );
+        app.quit_to = quit_to;
+        app
+    }
+
+    /// The screen's lines, trailing blanks cut.
+    fn lines(app: &App) -> Vec<String> {
+        let mut term = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
+        term.draw(|f| draw(app, f)).expect("draw");
+        let buffer = term.backend().buffer();
+        (0..buffer.area.height)
+            .map(|y| {
+                let line: String = (0..buffer.area.width)
+                    .map(|x| buffer[(x, y)].symbol())
+                    .collect();
+                line.trim_end().to_owned()
+            })
+            .collect()
+    }
+
+    /// In the demo, q returns to the gallery: the footer and the help say that, not "quit".
+    #[test]
+    fn in_the_demo_the_footer_and_help_say_q_goes_back_to_the_gallery() {
+        let footer = |app: &App| lines(app).last().cloned().unwrap_or_default();
+        assert!(
+            footer(&app(QuitTo::Exit)).ends_with(" q quit"),
+            "{}",
+            footer(&app(QuitTo::Exit))
+        );
+        let mut demo = app(QuitTo::Gallery);
+        assert!(footer(&demo).ends_with(" q back"), "{}", footer(&demo));
+        assert!(!footer(&demo).contains("quit"), "{}", footer(&demo));
+        demo.modal = Some(Modal::Help);
+        let help = lines(&demo).join("\n");
+        assert!(help.contains("q / Ctrl-C  back to the gallery"), "{help}");
+        assert!(!help.contains("quit"), "{help}");
+    }
 }

@@ -400,6 +400,12 @@ fn chooser_pick_diagnose_fix_and_what_you_learned_in_tmux() {
     tmux.keys("Enter");
     let screen = wait_for(&tmux, "Start here: press a");
     assert!(screen.contains(&format!("user/Runpod{sfx}")), "{screen}");
+    // q leads back to the gallery here, and the footer says so.
+    let footer = screen
+        .lines()
+        .rfind(|l| l.contains(" ? help"))
+        .unwrap_or("");
+    assert!(footer.trim_end().ends_with(" q back"), "{screen}");
     tmux.keys("a");
     let screen = wait_for(&tmux, "— press f");
     assert!(

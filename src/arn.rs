@@ -1,4 +1,6 @@
-//! Parses the principal ARNs that STS `GetCallerIdentity` and access-denied messages name.
+//! Parses the principal ARNs that STS `GetCallerIdentity` and access-denied messages name, and
+//! builds the ARNs s3doctor writes (policies, roles, account roots, buckets, objects): the one
+//! place they are spelled, each in the caller's partition (`aws`, `aws-cn`, `aws-us-gov`, …).
 
 use std::fmt;
 
@@ -57,6 +59,67 @@ pub struct Principal {
     pub path: Option<String>,
     /// Session name of an assumed role.
     pub session: Option<String>,
+}
+
+/// The partition used when neither an identity nor a region tells one.
+pub const DEFAULT_PARTITION: &str = "aws";
+
+/// Region prefixes of the partitions other than `aws`, from the partition table the AWS SDK for
+/// Rust ships (`endpoint_lib.rs`, each partition's `regionRegex`: `^cn\-\w+\-\d+$` is
+/// `aws-cn`, `^us\-gov\-\w+\-\d+$` is `aws-us-gov`, …).
+const REGION_PREFIXES: [(&str, &str); 7] = [
+    ("cn-", "aws-cn"),
+    ("us-gov-", "aws-us-gov"),
+    ("us-iso-", "aws-iso"),
+    ("us-isob-", "aws-iso-b"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("us-isof-", "aws-iso-f"),
+    ("eusc-", "aws-eusc"),
+];
+
+/// The partition a region belongs to: `aws-cn` for `cn-north-1`, `aws-us-gov` for
+/// `us-gov-west-1`, `aws` for the commercial regions and for `None`.
+pub fn partition_of_region(region: Option<&str>) -> &'static str {
+    let region = region.unwrap_or("").trim();
+    REGION_PREFIXES
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or(DEFAULT_PARTITION, |(_, partition)| partition)
+}
+
+/// The partition for ARNs written on behalf of `principal` (its own ARN's partition), or of
+/// `region` when the principal is unknown.
+pub fn partition_for(principal: Option<&Principal>, region: Option<&str>) -> String {
+    principal.map_or_else(
+        || partition_of_region(region).to_owned(),
+        |p| p.partition.clone(),
+    )
+}
+
+/// A customer managed policy: `arn:PARTITION:iam::ACCOUNT:policy/NAME`.
+pub fn policy_arn(partition: &str, account: &str, name: &str) -> String {
+    format!("arn:{partition}:iam::{account}:policy/{name}")
+}
+
+/// An IAM role without a path: `arn:PARTITION:iam::ACCOUNT:role/NAME`.
+pub fn role_arn(partition: &str, account: &str, name: &str) -> String {
+    format!("arn:{partition}:iam::{account}:role/{name}")
+}
+
+/// An account's root, as key and bucket policies name the whole account:
+/// `arn:PARTITION:iam::ACCOUNT:root`.
+pub fn account_root_arn(partition: &str, account: &str) -> String {
+    format!("arn:{partition}:iam::{account}:root")
+}
+
+/// An S3 bucket: `arn:PARTITION:s3:::BUCKET`.
+pub fn bucket_arn(partition: &str, bucket: &str) -> String {
+    format!("arn:{partition}:s3:::{bucket}")
+}
+
+/// S3 objects: `arn:PARTITION:s3:::BUCKET/KEY`, where `key` may be a pattern (`prefix/*`).
+pub fn object_arn(partition: &str, bucket: &str, key: &str) -> String {
+    format!("arn:{partition}:s3:::{bucket}/{key}")
 }
 
 /// Why a string is not a principal ARN. `Display` is one line and quotes the input.
@@ -176,13 +239,17 @@ impl Principal {
     /// `GetRole` to learn the real ARN.
     pub fn role_arn(&self) -> Option<String> {
         match self.kind {
-            PrincipalKind::AssumedRole => Some(format!(
-                "arn:{}:iam::{}:role/{}",
-                self.partition, self.account, self.name
-            )),
+            PrincipalKind::AssumedRole => {
+                Some(role_arn(&self.partition, &self.account, &self.name))
+            }
             PrincipalKind::Role => Some(self.arn.clone()),
             _ => None,
         }
+    }
+
+    /// A customer managed policy named `name` in this principal's account and partition.
+    pub fn policy_arn(&self, name: &str) -> String {
+        policy_arn(&self.partition, &self.account, name)
     }
 
     /// Whether `expected` (the `--expect-principal` value) names this principal.
@@ -300,6 +367,64 @@ mod tests {
                 Some(format!("arn:{partition}:iam::123456789012:role/App"))
             );
         }
+    }
+
+    #[test]
+    fn built_arns_carry_the_partition() {
+        for (region, partition) in [
+            ("us-east-1", "aws"),
+            ("cn-north-1", "aws-cn"),
+            ("us-gov-west-1", "aws-us-gov"),
+        ] {
+            assert_eq!(partition_of_region(Some(region)), partition);
+            assert_eq!(
+                policy_arn(partition, "123456789012", "app-s3"),
+                format!("arn:{partition}:iam::123456789012:policy/app-s3")
+            );
+            assert_eq!(
+                account_root_arn(partition, "123456789012"),
+                format!("arn:{partition}:iam::123456789012:root")
+            );
+            assert_eq!(
+                role_arn(partition, "123456789012", "App"),
+                format!("arn:{partition}:iam::123456789012:role/App")
+            );
+            assert_eq!(
+                bucket_arn(partition, "b"),
+                format!("arn:{partition}:s3:::b")
+            );
+            assert_eq!(
+                object_arn(partition, "b", "in/*"),
+                format!("arn:{partition}:s3:::b/in/*")
+            );
+        }
+    }
+
+    #[test]
+    fn the_principal_partition_wins_over_the_region() {
+        for partition in ["aws", "aws-cn", "aws-us-gov"] {
+            let user =
+                parse_principal(&format!("arn:{partition}:iam::123456789012:user/app")).unwrap();
+            assert_eq!(partition_for(Some(&user), Some("eu-west-1")), partition);
+            assert_eq!(
+                user.policy_arn("app-s3"),
+                format!("arn:{partition}:iam::123456789012:policy/app-s3")
+            );
+        }
+        assert_eq!(partition_for(None, Some("cn-northwest-1")), "aws-cn");
+        assert_eq!(partition_for(None, Some("us-gov-east-1")), "aws-us-gov");
+        assert_eq!(partition_for(None, None), "aws");
+    }
+
+    #[test]
+    fn regions_of_the_other_partitions() {
+        assert_eq!(partition_of_region(Some("us-iso-east-1")), "aws-iso");
+        assert_eq!(partition_of_region(Some("us-isob-east-1")), "aws-iso-b");
+        assert_eq!(partition_of_region(Some("eu-isoe-west-1")), "aws-iso-e");
+        assert_eq!(partition_of_region(Some("us-isof-south-1")), "aws-iso-f");
+        assert_eq!(partition_of_region(Some("eusc-de-east-1")), "aws-eusc");
+        // A region that merely contains a prefix is commercial.
+        assert_eq!(partition_of_region(Some("eu-central-1")), "aws");
     }
 
     #[test]

@@ -127,10 +127,7 @@ pub fn judge(
         };
     }
     // The key policy enables IAM policies when it allows the caller's account root.
-    let root = format!(
-        "arn:{}:iam::{}:root",
-        principal.partition, principal.account
-    );
+    let root = crate::arn::account_root_arn(&principal.partition, &principal.account);
     let delegation = on_key(&root, key_only);
     conditions.extend(cond_text(&delegation));
     if delegation.verdict != Verdict::Allowed {

@@ -6,7 +6,7 @@
 
 use super::policy_sources::{load_role, load_user, read_bucket_policy};
 use super::{CheckContext, CheckResult, Status, StepOutcome, simulate};
-use crate::arn::PrincipalKind;
+use crate::arn::{self, PrincipalKind};
 use crate::aws::Session;
 use crate::diagnose::access_denied::DenySource;
 use crate::diagnose::{Facts, FindingSpec};
@@ -34,11 +34,18 @@ async fn reader(cx: &CheckContext) -> Result<(std::sync::Arc<Session>, String), 
     Ok((session, "the diagnosed keys".to_owned()))
 }
 
+/// The partition of the resources the app's requests name: the principal's, or the region's.
+pub(super) fn partition(cx: &CheckContext) -> String {
+    let principal = cx.identity.as_ref().map(|i| &i.principal);
+    arn::partition_for(principal, cx.signing_region().as_deref())
+}
+
 /// Every action the app needs on this bucket, with the resource it applies to.
 fn needed(cx: &CheckContext) -> Vec<(&'static str, String)> {
     let bucket = cx.bucket();
-    let object = format!("arn:aws:s3:::{bucket}/{}probe", cx.run.prefix);
-    let mut out = vec![("s3:ListBucket", format!("arn:aws:s3:::{bucket}"))];
+    let partition = partition(cx);
+    let object = arn::object_arn(&partition, bucket, &format!("{}probe", cx.run.prefix));
+    let mut out = vec![("s3:ListBucket", arn::bucket_arn(&partition, bucket))];
     for action in cx.run.access.object_actions() {
         let writes = *action != "s3:GetObject";
         if writes && cx.run.read_only {

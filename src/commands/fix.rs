@@ -334,7 +334,7 @@ async fn undo_fix(
     };
     let run = engine.run_settings();
     let name = policy_name.unwrap_or_else(|| policy::default_policy_name(&run.buckets, run.access));
-    let arn = format!("arn:{}:iam::{}:policy/{name}", p.partition, p.account);
+    let arn = p.policy_arn(&name);
     let session = engine.session().await;
     let iam = match (admin, session.as_deref()) {
         (Some(a), _) => a.clients.iam.clone(),

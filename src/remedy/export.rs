@@ -16,9 +16,9 @@ pub fn fix_markdown(
 ) -> String {
     let mut md = String::new();
     let json = policy.to_pretty_json();
-    let account = identity
-        .map(|i| i.principal.account.as_str())
-        .unwrap_or("ACCOUNT_ID");
+    let policy_arn = identity
+        .map(|i| i.principal.policy_arn(policy_name))
+        .unwrap_or_default();
     let endpoint_flag = endpoint
         .map(|e| format!(" --endpoint-url {e}"))
         .unwrap_or_default();
@@ -26,7 +26,7 @@ pub fn fix_markdown(
         Some((PrincipalKind::User, i)) => (
             Some(("Users", i.principal.name.clone())),
             Some(format!(
-                "aws iam attach-user-policy{endpoint_flag} \\\n    --user-name {} \\\n    --policy-arn arn:aws:iam::{account}:policy/{policy_name}",
+                "aws iam attach-user-policy{endpoint_flag} \\\n    --user-name {} \\\n    --policy-arn {policy_arn}",
                 i.principal.name
             )),
         ),
@@ -35,7 +35,7 @@ pub fn fix_markdown(
             (
                 Some(("Roles", role.clone())),
                 Some(format!(
-                    "aws iam attach-role-policy{endpoint_flag} \\\n    --role-name {role} \\\n    --policy-arn arn:aws:iam::{account}:policy/{policy_name}"
+                    "aws iam attach-role-policy{endpoint_flag} \\\n    --role-name {role} \\\n    --policy-arn {policy_arn}"
                 )),
             )
         }
@@ -81,4 +81,33 @@ pub fn fix_markdown(
     }
     let _ = writeln!(md, "### Policy JSON\n\n```json\n{json}\n```\n");
     md
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_attach_commands_name_the_policy_in_the_principals_partition() {
+        for (arn, attach) in [
+            (
+                "arn:aws-us-gov:iam::123456789012:user/app",
+                "--policy-arn arn:aws-us-gov:iam::123456789012:policy/app-s3",
+            ),
+            (
+                "arn:aws-cn:sts::123456789012:assumed-role/App/i-0",
+                "--policy-arn arn:aws-cn:iam::123456789012:policy/app-s3",
+            ),
+        ] {
+            let identity = Identity {
+                principal: crate::arn::parse_principal(arn).unwrap(),
+                user_id: None,
+                confirmed: true,
+            };
+            let policy = crate::policy::generate(&["b".to_owned()], Default::default(), None);
+            let md = fix_markdown(&policy, Some(&identity), "app-s3", None);
+            assert!(md.contains(attach), "{md}");
+            assert!(!md.contains("arn:aws:iam"), "{md}");
+        }
+    }
 }

@@ -71,10 +71,7 @@ pub async fn prepare(inputs: Inputs<'_>) -> Result<Plan, String> {
         .policy_name
         .clone()
         .unwrap_or_else(|| policy::default_policy_name(&run.buckets, run.access));
-    let policy_arn = format!(
-        "arn:{}:iam::{}:policy/{policy_name}",
-        principal.partition, principal.account
-    );
+    let policy_arn = principal.policy_arn(&policy_name);
     let target = match principal.kind {
         PrincipalKind::User => Some(AttachTarget::User(principal.name.clone())),
         PrincipalKind::AssumedRole | PrincipalKind::Role => {

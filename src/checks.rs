@@ -25,6 +25,7 @@ use crate::arn::Principal;
 use crate::aws::{self, Session};
 use crate::diagnose::{self, Class, Facts, Failure, FindingSpec};
 use crate::finding::{Evidence, Finding, FindingCode};
+use crate::operation::Operation;
 use crate::policy::Access;
 use crate::runbook::StepId;
 
@@ -295,7 +296,7 @@ impl CheckContext {
                         out.arn().unwrap_or_default().to_owned(),
                         out.user_id().map(str::to_owned),
                     )),
-                    Err(err) => Err(diagnose::failure("GetCallerIdentity", &err)),
+                    Err(err) => Err(diagnose::failure(Operation::GetCallerIdentity, &err)),
                 }
             })
             .await;
@@ -321,9 +322,10 @@ impl CheckContext {
                 .get_or_init(|| async {
                     match session.clients.iam.get_user().send().await {
                         Ok(_) => true,
-                        Err(err) => {
-                            !crate::endpoint::sts_absent(&diagnose::failure("GetUser", &err))
-                        }
+                        Err(err) => !crate::endpoint::sts_absent(&diagnose::failure(
+                            Operation::GetUser,
+                            &err,
+                        )),
                     }
                 })
                 .await;
@@ -379,12 +381,15 @@ impl CheckContext {
     /// `endpoint.unexpected-answer` with what came back.
     fn failed(&self, step: StepId, failure: Failure) -> StepOutcome {
         let failure = diagnose::with_signing_region(failure, self.signing_region().as_deref());
-        let action = diagnose::action_for(&failure.evidence.operation);
+        // A plain name (not one of s3doctor's operations) names no action: the finding then
+        // says "the action" rather than guessing one.
+        let operation = failure.operation();
+        let action = operation.map(Operation::action);
         let evidence = failure.evidence.clone();
         let spec = |code| FindingSpec {
             code,
             step,
-            facts: self.facts(Some(action)),
+            facts: self.facts(action),
             source: None,
             statement: None,
             evidence: Some(evidence.clone()),
@@ -409,10 +414,13 @@ impl CheckContext {
                 let finding = diagnose::permission_finding(
                     step,
                     denied,
-                    self.facts(Some(action)),
+                    self.facts(action),
                     evidence.clone(),
                 );
-                let detail = format!("access denied: {action} is not allowed");
+                let detail = format!(
+                    "access denied: {} is not allowed",
+                    action.unwrap_or("the call")
+                );
                 (Status::Fail, finding, detail)
             }
             Class::Kms(denied) => {
@@ -420,7 +428,11 @@ impl CheckContext {
                     .action
                     .clone()
                     .filter(|a| a.starts_with("kms:"))
-                    .unwrap_or_else(|| diagnose::kms_action_for(&evidence.operation).to_owned());
+                    .unwrap_or_else(|| {
+                        operation
+                            .map_or("kms:Decrypt", Operation::kms_action)
+                            .to_owned()
+                    });
                 let key = diagnose::kms_key(&evidence, denied);
                 let facts = Facts {
                     kms_key: key.as_deref(),
@@ -451,7 +463,7 @@ impl CheckContext {
             Class::WrongRegion(region) => {
                 let facts = Facts {
                     bucket_region: region.as_deref(),
-                    ..self.facts(Some(action))
+                    ..self.facts(action)
                 };
                 let finding = FindingSpec {
                     facts,

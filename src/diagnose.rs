@@ -10,6 +10,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
 
 use crate::finding::{Basis, Evidence, Finding, FindingCode, Severity, StatementRef};
+use crate::operation::Operation;
 use crate::runbook::{Runbook, StepId, fill};
 use access_denied::{AccessDenied, DenyKind, DenySource};
 
@@ -60,6 +61,11 @@ impl Failure {
     pub fn blocks_everything(&self) -> bool {
         matches!(self.class, Class::Credentials(_) | Class::Unreachable)
     }
+
+    /// The operation that failed, when it is one of s3doctor's own (`None` for a plain name).
+    pub fn operation(&self) -> Option<Operation> {
+        Operation::from_name(&self.evidence.operation)
+    }
 }
 
 /// The evidence message of a call that got no answer in time (the attempt or read timeout).
@@ -74,10 +80,13 @@ pub fn timed_out(evidence: &Evidence) -> bool {
 }
 
 /// Reads an SDK error: status, code, message, request id and the bucket-region header.
-pub fn failure<E>(operation: &str, err: &SdkError<E, HttpResponse>) -> Failure
+/// `operation` is one of s3doctor's [`Operation`]s, or (in messages about calls s3doctor does
+/// not diagnose, such as the IAM calls of a fix) a plain name.
+pub fn failure<E>(operation: impl AsRef<str>, err: &SdkError<E, HttpResponse>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    let operation = operation.as_ref();
     let raw = err.raw_response();
     let http_status = raw.map(|r| r.status().as_u16());
     let body = raw.and_then(|r| r.body().bytes()).unwrap_or_default();
@@ -342,15 +351,6 @@ pub fn is_aws_region(name: &str) -> bool {
             .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// The KMS action an S3 operation needs from the object's key: uploads generate a data
-/// key; downloads, and multipart uploads (which read the data key back), decrypt.
-pub fn kms_action_for(operation: &str) -> &'static str {
-    match operation {
-        "PutObject" | "CopyObject" => "kms:GenerateDataKey",
-        _ => "kms:Decrypt",
-    }
-}
-
 /// The KMS key ARN an answer names: in the message, else in the key-id header.
 pub fn kms_key(ev: &Evidence, denied: &AccessDenied) -> Option<String> {
     if let Some(r) = denied.resource.as_deref().filter(|r| r.contains(":kms:")) {
@@ -378,22 +378,6 @@ fn expected_region(message: &str) -> Option<String> {
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
         .collect();
     (!region.is_empty()).then_some(region)
-}
-
-/// The IAM action an S3 operation needs.
-pub fn action_for(operation: &str) -> &'static str {
-    match operation {
-        "PutObject" | "CreateMultipartUpload" | "UploadPart" => "s3:PutObject",
-        "AbortMultipartUpload" => "s3:AbortMultipartUpload",
-        "ListParts" => "s3:ListMultipartUploadParts",
-        "GetObject" => "s3:GetObject",
-        "DeleteObject" => "s3:DeleteObject",
-        "PutObjectAcl" => "s3:PutObjectAcl",
-        "GetBucketLocation" => "s3:GetBucketLocation",
-        "ListBuckets" => "s3:ListAllMyBuckets",
-        "GetCallerIdentity" => "sts:GetCallerIdentity",
-        _ => "s3:ListBucket",
-    }
 }
 
 /// The facts a finding's text is filled from.
@@ -808,9 +792,6 @@ mod tests {
 
     #[test]
     fn kms_names_the_action_the_operation_needs_and_the_key() {
-        assert_eq!(kms_action_for("PutObject"), "kms:GenerateDataKey");
-        assert_eq!(kms_action_for("GetObject"), "kms:Decrypt");
-        assert_eq!(kms_action_for("UploadPart"), "kms:Decrypt");
         let key = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
         let from_header = Evidence {
             headers: vec![(

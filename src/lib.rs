@@ -25,6 +25,7 @@ pub mod explain;
 pub mod finding;
 pub mod gallery;
 pub mod logging;
+pub mod operation;
 pub mod policy;
 pub mod presigned;
 pub mod remedy;

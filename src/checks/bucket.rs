@@ -6,6 +6,7 @@ use aws_sdk_s3::types::BucketLocationConstraint;
 use super::{CheckContext, CheckResult, Fact, StepOutcome};
 use crate::diagnose::{self, Class, FindingSpec};
 use crate::finding::FindingCode;
+use crate::operation::Operation;
 use crate::runbook::StepId;
 
 pub(super) async fn exists(cx: &CheckContext) -> CheckResult {
@@ -21,7 +22,7 @@ pub(super) async fn exists(cx: &CheckContext) -> CheckResult {
         }
         Err(err) => {
             let failure = diagnose::with_signing_region(
-                diagnose::failure("HeadBucket", &err),
+                diagnose::failure(Operation::HeadBucket, &err),
                 cx.signing_region().as_deref(),
             );
             let region_fact = match (&failure.bucket_region, &failure.class) {
@@ -93,7 +94,7 @@ pub(super) async fn region(cx: &CheckContext) -> CheckResult {
             match s3.get_bucket_location().bucket(bucket).send().await {
                 Ok(out) => location_to_region(out.location_constraint()),
                 Err(err) => {
-                    let failure = diagnose::failure("GetBucketLocation", &err);
+                    let failure = diagnose::failure(Operation::GetBucketLocation, &err);
                     if let Class::WrongRegion(Some(r)) = &failure.class {
                         r.clone()
                     } else if cx.state.region_mismatch {
@@ -189,7 +190,7 @@ async fn own_region_name(cx: &CheckContext, bucket_region: &str) -> Option<StepO
         .region()
         .unwrap_or(crate::aws::FALLBACK_REGION);
     if let Err(err) = session.clients.s3.head_bucket().bucket(bucket).send().await {
-        let failure = diagnose::failure("HeadBucket", &err);
+        let failure = diagnose::failure(Operation::HeadBucket, &err);
         if matches!(failure.class, Class::WrongRegion(_)) {
             return None;
         }

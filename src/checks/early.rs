@@ -21,6 +21,7 @@ use tokio::task::JoinHandle;
 use super::{CheckContext, StepOutcome, objects, retries};
 use crate::diagnose::{self, Failure, FindingSpec};
 use crate::finding::FindingCode;
+use crate::operation::Operation;
 use crate::runbook::StepId;
 
 /// The answer of an early `ListObjectsV2`.
@@ -239,7 +240,7 @@ impl Early {
             // No answer at all, and not for want of time: the connection broke, perhaps after
             // the upload arrived. Deleting s3doctor's own new key is harmless either way.
             Some(Err(err)) if err.raw_response().is_none() => {
-                let failure = diagnose::failure("PutObject", err);
+                let failure = diagnose::failure(Operation::PutObject, err);
                 if diagnose::timed_out(&failure.evidence) {
                     return Ok(());
                 }
@@ -259,7 +260,7 @@ impl Early {
             Err(err) => Err(Left {
                 key: self.key,
                 written,
-                failure: diagnose::failure("DeleteObject", &err),
+                failure: diagnose::failure(Operation::DeleteObject, &err),
             }),
         }
     }

@@ -8,6 +8,7 @@ use crate::arn::{self, Principal, PrincipalKind};
 use crate::diagnose::{self, Class, FindingSpec};
 use crate::endpoint::Capabilities;
 use crate::finding::{Evidence, FindingCode};
+use crate::operation::Operation;
 use crate::runbook::StepId;
 
 pub(super) async fn identity(cx: &CheckContext) -> CheckResult {
@@ -120,7 +121,7 @@ async fn from_server(cx: &CheckContext, caps: &Capabilities) -> StepOutcome {
     let owner = match s3.list_buckets().send().await {
         Ok(out) => out.owner().and_then(|o| o.id()).map(str::to_owned),
         Err(err) => {
-            let failure = diagnose::failure("ListBuckets", &err);
+            let failure = diagnose::failure(Operation::ListBuckets, &err);
             match failure.class {
                 Class::AccessDenied(_) => None,
                 _ => return cx.failed(StepId::Identity, failure),

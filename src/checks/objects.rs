@@ -6,6 +6,7 @@ use aws_sdk_s3::types::{ObjectCannedAcl, RequestPayer};
 use super::{CheckContext, CheckResult, Fact, Status, StepOutcome, retries};
 use crate::diagnose::{self, Class, FindingSpec};
 use crate::finding::FindingCode;
+use crate::operation::Operation;
 use crate::runbook::StepId;
 
 /// What every probe object contains, so a person who finds one knows what it is.
@@ -39,7 +40,7 @@ pub(super) async fn list(cx: &CheckContext) -> CheckResult {
         None => req.clone().send().await,
     };
     if let Err(err) = &answer {
-        let failure = diagnose::failure("ListObjectsV2", err);
+        let failure = diagnose::failure(Operation::ListObjectsV2, err);
         if retries::is_denied(&failure)
             && req
                 .request_payer(RequestPayer::Requester)
@@ -69,7 +70,7 @@ pub(super) async fn list(cx: &CheckContext) -> CheckResult {
         }
         Err(err) => Ok(cx.failed(
             StepId::ListObjects,
-            diagnose::failure("ListObjectsV2", &err),
+            diagnose::failure(Operation::ListObjectsV2, &err),
         )),
     }
 }
@@ -98,7 +99,7 @@ pub(super) async fn put(cx: &CheckContext) -> CheckResult {
     };
     let result = match first {
         Err(err) => {
-            let failure = diagnose::failure("PutObject", &err);
+            let failure = diagnose::failure(Operation::PutObject, &err);
             if !retries::is_denied(&failure) {
                 let kms = matches!(failure.class, Class::Kms(_));
                 let outcome = cx.failed(StepId::PutObject, failure);
@@ -198,7 +199,7 @@ pub(super) async fn get(cx: &CheckContext) -> CheckResult {
         None => o,
     };
     if let Err(err) = &answer {
-        let failure = diagnose::failure("GetObject", err);
+        let failure = diagnose::failure(Operation::GetObject, err);
         if retries::is_denied(&failure)
             && req
                 .request_payer(RequestPayer::Requester)
@@ -228,7 +229,10 @@ pub(super) async fn get(cx: &CheckContext) -> CheckResult {
             };
             outcome.map(told)
         }
-        Err(err) => Ok(cx.failed(StepId::GetObject, diagnose::failure("GetObject", &err))),
+        Err(err) => Ok(cx.failed(
+            StepId::GetObject,
+            diagnose::failure(Operation::GetObject, &err),
+        )),
     }
 }
 
@@ -255,7 +259,7 @@ pub(super) async fn put_acl(cx: &CheckContext) -> CheckResult {
         ))),
         Err(err) => Ok(cx.failed(
             StepId::PutObjectAcl,
-            diagnose::failure("PutObjectAcl", &err),
+            diagnose::failure(Operation::PutObjectAcl, &err),
         )),
     }
 }
@@ -273,7 +277,7 @@ pub(super) async fn delete(cx: &CheckContext) -> CheckResult {
     let req = s3.delete_object().bucket(cx.bucket()).key(probe);
     let mut answer = req.clone().send().await;
     if let Err(err) = &answer
-        && retries::is_denied(&diagnose::failure("DeleteObject", err))
+        && retries::is_denied(&diagnose::failure(Operation::DeleteObject, err))
     {
         // A Requester Pays bucket refuses the delete without the header too: the probe
         // must still go.
@@ -287,7 +291,7 @@ pub(super) async fn delete(cx: &CheckContext) -> CheckResult {
             Ok(StepOutcome::pass(format!("deleted probe {probe}")).with_fact(Fact::ProbeDeleted))
         }
         Err(err) => {
-            let failure = diagnose::failure("DeleteObject", &err);
+            let failure = diagnose::failure(Operation::DeleteObject, &err);
             let unreachable = matches!(failure.class, Class::Unreachable);
             let mut outcome = cx.failed(StepId::DeleteObject, failure);
             if outcome.status == Status::Fail && !unreachable && remove_with_admin(cx, probe).await

@@ -47,7 +47,7 @@ fn needed(cx: &CheckContext) -> Vec<(&'static str, String)> {
     let object = arn::object_arn(&partition, bucket, &format!("{}probe", cx.run.prefix));
     let mut out = vec![("s3:ListBucket", arn::bucket_arn(&partition, bucket))];
     for action in cx.run.access.object_actions() {
-        let writes = *action != "s3:GetObject";
+        let writes = crate::operation::action_writes(action);
         if writes && cx.run.read_only {
             continue;
         }

@@ -11,6 +11,7 @@ use aws_smithy_types::body::SdkBody;
 
 use super::{Class, DenyKind, DenySource, failure};
 use crate::finding::FindingCode;
+use crate::operation::Operation;
 
 fn response(status: u16, headers: &[(&str, &str)], body: &str) -> HttpResponse {
     let mut r = HttpResponse::new(
@@ -48,7 +49,7 @@ async fn a_301_on_head_bucket_is_a_wrong_region_with_the_buckets_region() {
         .send()
         .await
         .expect_err("301");
-    let f = failure("HeadBucket", &err);
+    let f = failure(Operation::HeadBucket, &err);
     assert_eq!(f.class, Class::WrongRegion(Some("eu-west-1".into())));
     assert_eq!(f.bucket_region.as_deref(), Some("eu-west-1"));
     assert_eq!(f.evidence.http_status, Some(301));
@@ -72,7 +73,7 @@ async fn a_301_permanent_redirect_on_put_object_is_a_wrong_region() {
         .send()
         .await
         .expect_err("301");
-    let f = failure("PutObject", &err);
+    let f = failure(Operation::PutObject, &err);
     assert_eq!(f.class, Class::WrongRegion(Some("eu-west-1".into())));
     assert_eq!(f.evidence.error_code.as_deref(), Some("PermanentRedirect"));
     assert_eq!(f.evidence.request_id.as_deref(), Some("4YV1JQ8ZK6Q3M0XH"));
@@ -95,7 +96,7 @@ async fn authorization_header_malformed_is_a_wrong_region_read_from_the_message(
         .send()
         .await
         .expect_err("400");
-    let f = failure("ListObjectsV2", &err);
+    let f = failure(Operation::ListObjectsV2, &err);
     assert_eq!(f.class, Class::WrongRegion(Some("eu-west-1".into())));
 }
 
@@ -117,7 +118,7 @@ async fn expired_token_from_sts_is_expired_credentials() {
     });
     let sts = mock_client!(aws_sdk_sts, [&rule]);
     let err = sts.get_caller_identity().send().await.expect_err("403");
-    let f = failure("GetCallerIdentity", &err);
+    let f = failure(Operation::GetCallerIdentity, &err);
     assert_eq!(f.class, Class::Credentials(FindingCode::Expired));
     assert_eq!(
         f.evidence.request_id.as_deref(),
@@ -144,7 +145,7 @@ async fn request_time_too_skewed_is_clock_skew() {
         .send()
         .await
         .expect_err("403");
-    let f = failure("PutObject", &err);
+    let f = failure(Operation::PutObject, &err);
     assert_eq!(f.class, Class::Credentials(FindingCode::ClockSkew));
 }
 
@@ -169,7 +170,7 @@ async fn put_denied(message: &'static str) -> Class {
         .send()
         .await
         .expect_err("403");
-    failure("PutObject", &err).class
+    failure(Operation::PutObject, &err).class
 }
 
 #[tokio::test]
@@ -242,7 +243,10 @@ async fn access_control_list_not_supported_is_acl_disabled() {
         .send()
         .await
         .expect_err("400");
-    assert_eq!(failure("PutObjectAcl", &err).class, Class::AclNotSupported);
+    assert_eq!(
+        failure(Operation::PutObjectAcl, &err).class,
+        Class::AclNotSupported
+    );
 }
 
 #[tokio::test]
@@ -258,7 +262,7 @@ async fn an_auth_error_in_a_body_the_sdk_cannot_parse_is_still_read() {
     });
     let sts = mock_client!(aws_sdk_sts, [&rule]);
     let err = sts.get_caller_identity().send().await.expect_err("403");
-    let f = failure("GetCallerIdentity", &err);
+    let f = failure(Operation::GetCallerIdentity, &err);
     assert_eq!(f.class, Class::Credentials(FindingCode::SignatureMismatch));
     assert_eq!(f.evidence.request_id.as_deref(), Some("XIGN4hR8DC1c"));
 }

@@ -40,7 +40,7 @@ pub fn statements(
         .object_actions()
         .iter()
         .copied()
-        .filter(|a| !read_only || *a == "s3:GetObject")
+        .filter(|a| !read_only || !crate::operation::action_writes(a))
         .collect();
     let object_resource = format!("arn:aws:s3:::{bucket}/{}*", prefix.unwrap_or_default());
     vec![

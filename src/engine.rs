@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures::future::BoxFuture;
 use serde::Serialize;
 use tokio::sync::{Mutex, mpsc::UnboundedSender};
 use tokio::task::JoinSet;
@@ -94,6 +95,18 @@ struct State {
     results: HashMap<Unit, StepResult>,
 }
 
+/// One run's scheduling: rows waiting for their needs, and the checks under way.
+struct Schedule {
+    pending: Vec<Unit>,
+    cache: Arc<checks::RunCache>,
+    running: JoinSet<(StepOutcome, u64)>,
+    in_flight: HashMap<tokio::task::Id, (Unit, Instant)>,
+    early_started: bool,
+}
+
+/// Runs one step's check: `checks::run` in s3doctor, a stand-in in the scheduler's tests.
+type Check = Arc<dyn Fn(StepId, CheckContext) -> BoxFuture<'static, StepOutcome> + Send + Sync>;
+
 /// The engine: cheap to clone; runs are serialised so that state stays consistent.
 #[derive(Clone)]
 pub struct Engine {
@@ -101,6 +114,7 @@ pub struct Engine {
     admin: Option<Arc<aws::Settings>>,
     run: Arc<RunSettings>,
     state: Arc<Mutex<State>>,
+    check: Check,
 }
 
 impl Engine {
@@ -110,6 +124,7 @@ impl Engine {
             admin: None,
             run: Arc::new(run),
             state: Arc::default(),
+            check: Arc::new(|step, cx| Box::pin(async move { checks::run(step, &cx).await })),
         }
     }
 
@@ -220,102 +235,155 @@ impl Engine {
     pub async fn run(&self, targets: &[Unit], tx: &UnboundedSender<EngineEvent>) {
         let mut state = self.state.lock().await;
         let all = self.units();
+        let todo = self.to_run(&state, targets, &all);
+        forget(&mut state, &todo);
+        let mut sched = Schedule {
+            pending: all.iter().filter(|u| todo.contains(u)).cloned().collect(),
+            cache: Arc::new(checks::RunCache::default()),
+            running: JoinSet::new(),
+            in_flight: HashMap::new(),
+            early_started: false,
+        };
+        loop {
+            if !sched.early_started && state.session.is_some() {
+                sched.early_started = true;
+                self.start_early(&state, &sched.pending, &all, &sched.cache);
+            }
+            self.start_ready(&mut state, &mut sched, &all, tx);
+            let Some(joined) = sched.running.join_next_with_id().await else {
+                break;
+            };
+            self.finish(&mut state, &mut sched, joined, tx);
+        }
+        for unit in std::mem::take(&mut sched.pending) {
+            self.apply(&mut state, unit, StepOutcome::skip(NOT_RUN), 0, tx);
+        }
+        sched.cache.early.finish().await;
+        let _ = tx.send(EngineEvent::Done);
+    }
+
+    /// `targets`, and every row they need (transitively) that has no result yet.
+    fn to_run(&self, state: &State, targets: &[Unit], all: &[Unit]) -> BTreeSet<Unit> {
         let mut todo: BTreeSet<Unit> = BTreeSet::new();
         let mut stack: Vec<Unit> = targets.to_vec();
         while let Some(u) = stack.pop() {
             if !all.contains(&u) || !todo.insert(u.clone()) {
                 continue;
             }
-            for need in self.needs(&u, &all) {
+            for need in self.needs(&u, all) {
                 if !state.results.contains_key(&need) {
                     stack.push(need);
                 }
             }
         }
-        for u in &todo {
-            state.results.remove(u);
-            if u.step == StepId::PutObject
-                && let Some(b) = &u.bucket
-            {
-                state.buckets.entry(b.clone()).or_default().probe = None;
+        todo
+    }
+
+    /// Starts every pending row whose needs have all finished: skipped at once when one of
+    /// them blocks, or when the runbook's mode rules it out for this run; else its check.
+    fn start_ready(
+        &self,
+        state: &mut State,
+        sched: &mut Schedule,
+        all: &[Unit],
+        tx: &UnboundedSender<EngineEvent>,
+    ) {
+        let mut i = 0;
+        while i < sched.pending.len() {
+            let needs = self.needs(&sched.pending[i], all);
+            if !needs.iter().all(|n| state.results.contains_key(n)) {
+                i += 1;
+                continue;
             }
+            let unit = sched.pending.remove(i);
+            if let Some(blocker) = needs.iter().find(|n| state.results[*n].blocking) {
+                let skipped = StepOutcome {
+                    blocking: true,
+                    ..StepOutcome::skip(format!("{NOT_RUN}: {} did not pass", blocker.step))
+                };
+                self.skip_blocked(state, sched, unit, skipped, tx);
+                continue;
+            }
+            let _ = tx.send(EngineEvent::Started(unit.clone()));
+            if let Some(skipped) = self.ruled_out(unit.step) {
+                self.apply(state, unit, skipped, 0, tx);
+                continue;
+            }
+            let cx = self.context(state, &unit, &sched.cache);
+            let check = self.check.clone();
+            let step = unit.step;
+            let handle = sched.running.spawn(async move {
+                let started = Instant::now();
+                let outcome = check(step, cx).await;
+                (
+                    outcome,
+                    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+                )
+            });
+            sched.in_flight.insert(handle.id(), (unit, Instant::now()));
         }
-        let mut pending: Vec<Unit> = all.iter().filter(|u| todo.contains(u)).cloned().collect();
-        let cache = Arc::new(checks::RunCache::default());
-        let mut running: JoinSet<(StepOutcome, u64)> = JoinSet::new();
-        let mut in_flight: HashMap<tokio::task::Id, (Unit, Instant)> = HashMap::new();
-        let mut early_started = false;
-        loop {
-            if !early_started && state.session.is_some() {
-                early_started = true;
-                self.start_early(&state, &pending, &all, &cache);
-            }
-            let mut i = 0;
-            while i < pending.len() {
-                let needs = self.needs(&pending[i], &all);
-                if !needs.iter().all(|n| state.results.contains_key(n)) {
-                    i += 1;
-                    continue;
+    }
+
+    /// The runbook's `mode`, enforced here and nowhere else: a read-only run skips every step
+    /// that writes, before its check could send anything.
+    fn ruled_out(&self, step: StepId) -> Option<StepOutcome> {
+        let writes = Runbook::embedded().step(step).mode.writes();
+        (writes && self.run.read_only).then(|| StepOutcome::skip(READ_ONLY))
+    }
+
+    /// Reports a row skipped because a need blocks; a `put-object` whose upload went out
+    /// early first removes what it wrote.
+    fn skip_blocked(
+        &self,
+        state: &mut State,
+        sched: &mut Schedule,
+        unit: Unit,
+        skipped: StepOutcome,
+        tx: &UnboundedSender<EngineEvent>,
+    ) {
+        if checks::early::wrote_early(&sched.cache, unit.step, unit.bucket.as_deref()) {
+            // Its upload went out before the blocker answered: remove what it wrote before
+            // the row is reported as skipped.
+            let cx = self.context(state, &unit, &sched.cache);
+            let handle = sched
+                .running
+                .spawn(async move { (checks::early::withdraw(&cx, skipped).await, 0) });
+            sched.in_flight.insert(handle.id(), (unit, Instant::now()));
+            return;
+        }
+        self.apply(state, unit, skipped, 0, tx);
+    }
+
+    /// Takes a finished task's outcome; a task that panicked is a failed step.
+    fn finish(
+        &self,
+        state: &mut State,
+        sched: &mut Schedule,
+        joined: Result<(tokio::task::Id, (StepOutcome, u64)), tokio::task::JoinError>,
+        tx: &UnboundedSender<EngineEvent>,
+    ) {
+        match joined {
+            Ok((id, (outcome, elapsed))) => {
+                if let Some((unit, _)) = sched.in_flight.remove(&id) {
+                    self.apply(state, unit, outcome, elapsed, tx);
                 }
-                let unit = pending.remove(i);
-                if let Some(blocker) = needs.iter().find(|n| state.results[*n].blocking) {
-                    let skipped = StepOutcome {
-                        blocking: true,
-                        ..StepOutcome::skip(format!("{NOT_RUN}: {} did not pass", blocker.step))
+            }
+            Err(err) => {
+                if let Some((unit, started)) = sched.in_flight.remove(&err.id()) {
+                    let outcome = StepOutcome {
+                        status: Status::Fail,
+                        ..StepOutcome::skip(format!("internal error in s3doctor: {err}"))
                     };
-                    if checks::early::wrote_early(&cache, unit.step, unit.bucket.as_deref()) {
-                        // Its upload went out before the blocker answered: remove what it
-                        // wrote before the row is reported as skipped.
-                        let cx = self.context(&state, &unit, &cache);
-                        let handle = running
-                            .spawn(async move { (checks::early::withdraw(&cx, skipped).await, 0) });
-                        in_flight.insert(handle.id(), (unit, Instant::now()));
-                        continue;
-                    }
-                    self.apply(&mut state, unit, skipped, 0, tx);
-                    continue;
-                }
-                let cx = self.context(&state, &unit, &cache);
-                let _ = tx.send(EngineEvent::Started(unit.clone()));
-                let step = unit.step;
-                let handle = running.spawn(async move {
-                    let started = Instant::now();
-                    let outcome = checks::run(step, &cx).await;
-                    (
-                        outcome,
-                        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-                    )
-                });
-                in_flight.insert(handle.id(), (unit, Instant::now()));
-            }
-            match running.join_next_with_id().await {
-                None => break,
-                Some(Ok((id, (outcome, elapsed)))) => {
-                    if let Some((unit, _)) = in_flight.remove(&id) {
-                        self.apply(&mut state, unit, outcome, elapsed, tx);
-                    }
-                }
-                Some(Err(err)) => {
-                    if let Some((unit, started)) = in_flight.remove(&err.id()) {
-                        let outcome = StepOutcome {
-                            status: Status::Fail,
-                            ..StepOutcome::skip(format!("internal error in s3doctor: {err}"))
-                        };
-                        let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(0);
-                        self.apply(&mut state, unit, outcome, elapsed, tx);
-                    }
+                    let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(0);
+                    self.apply(state, unit, outcome, elapsed, tx);
                 }
             }
         }
-        for unit in pending {
-            self.apply(&mut state, unit, StepOutcome::skip(NOT_RUN), 0, tx);
-        }
-        cache.early.finish().await;
-        let _ = tx.send(EngineEvent::Done);
     }
 
     /// Once the session exists, the first calls of the steps that need only it go out at
-    /// once (see `checks::early`) for every pending row still waiting for other steps.
+    /// once (see `checks::early`) for every pending row still waiting for other steps, unless
+    /// the run rules the step out (no early upload in a read-only run).
     fn start_early(
         &self,
         state: &State,
@@ -328,7 +396,10 @@ impl Engine {
                 .needs(unit, all)
                 .iter()
                 .any(|n| !state.results.contains_key(n));
-            if waiting && checks::early::starts_early(unit.step) {
+            if waiting
+                && checks::early::starts_early(unit.step)
+                && self.ruled_out(unit.step).is_none()
+            {
                 checks::early::start(unit.step, &self.context(state, unit, cache));
             }
         }
@@ -353,6 +424,7 @@ impl Engine {
         }
     }
 
+    /// Keeps what a finished row learned and reports it.
     fn apply(
         &self,
         state: &mut State,
@@ -361,40 +433,12 @@ impl Engine {
         elapsed_ms: u64,
         tx: &UnboundedSender<EngineEvent>,
     ) {
+        let bucket = unit.bucket.clone().unwrap_or_default();
         let mut session_changed = false;
         for fact in outcome.facts {
-            let bucket = unit.bucket.clone().unwrap_or_default();
-            match fact {
-                Fact::Session(s) => {
-                    state.session = Some(s);
-                    session_changed = true;
-                }
-                Fact::Identity(i) => {
-                    state.identity = Some(i);
-                    session_changed = true;
-                }
-                Fact::BucketRegion(r) => {
-                    state.buckets.entry(bucket).or_default().bucket_region = Some(r)
-                }
-                Fact::UseRegion(r) => state.buckets.entry(bucket).or_default().use_region = Some(r),
-                Fact::RegionMismatch => {
-                    state.buckets.entry(bucket).or_default().region_mismatch = true
-                }
-                Fact::ProbeWritten(k) => state.buckets.entry(bucket).or_default().probe = Some(k),
-                Fact::ProbeDeleted => state.buckets.entry(bucket).or_default().probe = None,
-                Fact::ExistingKey(k) => {
-                    state.buckets.entry(bucket).or_default().existing_key = Some(k)
-                }
-                Fact::KmsKey(k) => state.buckets.entry(bucket).or_default().kms_key = Some(k),
-                Fact::UploadEncryption(e) => {
-                    state.buckets.entry(bucket).or_default().upload_encryption = Some(e)
-                }
-                Fact::Owner(o) => state.buckets.entry(bucket).or_default().owner = Some(o),
-                Fact::Endpoint(c) => {
-                    state.endpoint = Some(c);
-                    session_changed = true;
-                }
-            }
+            // Every fact is kept (no short-circuit), whether or not an earlier one changed
+            // the session.
+            session_changed |= learn(state, &bucket, fact);
         }
         if session_changed {
             let _ = tx.send(EngineEvent::Session(session_info(state)));
@@ -447,6 +491,57 @@ impl Engine {
 /// How a skipped row that never ran starts its detail.
 const NOT_RUN: &str = "not run";
 
+/// Why a step that writes is skipped in a read-only run.
+const READ_ONLY: &str = "--read-only: no writes";
+
+/// Forgets the results of the rows about to run again; a re-run upload writes a new probe.
+fn forget(state: &mut State, todo: &BTreeSet<Unit>) {
+    for u in todo {
+        state.results.remove(u);
+        if u.step == StepId::PutObject
+            && let Some(b) = &u.bucket
+        {
+            state.buckets.entry(b.clone()).or_default().probe = None;
+        }
+    }
+}
+
+fn bucket_state<'a>(
+    buckets: &'a mut HashMap<String, BucketState>,
+    bucket: &str,
+) -> &'a mut BucketState {
+    buckets.entry(bucket.to_owned()).or_default()
+}
+
+/// Keeps one fact a step learned; true when it changed what is known about the session.
+fn learn(state: &mut State, bucket: &str, fact: Fact) -> bool {
+    let b = &mut state.buckets;
+    match fact {
+        Fact::BucketRegion(r) => bucket_state(b, bucket).bucket_region = Some(r),
+        Fact::UseRegion(r) => bucket_state(b, bucket).use_region = Some(r),
+        Fact::RegionMismatch => bucket_state(b, bucket).region_mismatch = true,
+        Fact::ProbeWritten(k) => bucket_state(b, bucket).probe = Some(k),
+        Fact::ProbeDeleted => bucket_state(b, bucket).probe = None,
+        Fact::ExistingKey(k) => bucket_state(b, bucket).existing_key = Some(k),
+        Fact::KmsKey(k) => bucket_state(b, bucket).kms_key = Some(k),
+        Fact::UploadEncryption(e) => bucket_state(b, bucket).upload_encryption = Some(e),
+        Fact::Owner(o) => bucket_state(b, bucket).owner = Some(o),
+        Fact::Session(s) => {
+            state.session = Some(s);
+            return true;
+        }
+        Fact::Identity(i) => {
+            state.identity = Some(i);
+            return true;
+        }
+        Fact::Endpoint(c) => {
+            state.endpoint = Some(c);
+            return true;
+        }
+    }
+    false
+}
+
 /// The finding for a failed step that brought none: what came back, as it came.
 fn unexplained_failure(unit: &Unit, detail: &str, evidence: &Option<Evidence>) -> Finding {
     let evidence = evidence.clone().unwrap_or_else(|| Evidence {
@@ -475,5 +570,299 @@ fn session_info(state: &State) -> SessionInfo {
         key_id_hint: state.session.as_ref().map(|s| s.key_id_hint.clone()),
         identity: state.identity.clone(),
         endpoint: state.endpoint.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The scheduler against a stand-in check: which rows run, in which order, which are
+    //! skipped and why, and which run at the same time. No AWS call is made.
+
+    use std::sync::Mutex as StdMutex;
+
+    use tokio::sync::mpsc;
+
+    use super::*;
+    use crate::checks::Status;
+    use crate::policy::Access;
+
+    /// What the stand-in check saw, in order: `(true, unit)` at a start, `(false, unit)` at
+    /// an end.
+    type Log = Arc<StdMutex<Vec<(bool, Unit)>>>;
+
+    fn engine(run: RunSettings, check: Check) -> Engine {
+        Engine {
+            check,
+            ..Engine::new(aws::Settings::default(), run)
+        }
+    }
+
+    fn two_buckets() -> RunSettings {
+        RunSettings {
+            buckets: vec!["b1".into(), "b2".into()],
+            ..RunSettings::default()
+        }
+    }
+
+    fn unit(cx: &CheckContext, step: StepId) -> Unit {
+        Unit {
+            step,
+            bucket: cx.bucket.clone(),
+        }
+    }
+
+    /// A check that logs its start and end, yielding in between so that other tasks run.
+    fn logging(log: &Log, outcome: fn(StepId) -> StepOutcome) -> Check {
+        let log = log.clone();
+        Arc::new(move |step, cx| {
+            let log = log.clone();
+            Box::pin(async move {
+                let u = unit(&cx, step);
+                log.lock().unwrap().push((true, u.clone()));
+                for _ in 0..3 {
+                    tokio::task::yield_now().await;
+                }
+                log.lock().unwrap().push((false, u));
+                outcome(step)
+            })
+        })
+    }
+
+    async fn run_all(engine: &Engine) -> Vec<EngineEvent> {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        engine.run_all(&tx).await;
+        drop(tx);
+        let mut events = Vec::new();
+        while let Some(e) = rx.recv().await {
+            events.push(e);
+        }
+        events
+    }
+
+    async fn result(engine: &Engine, step: StepId, bucket: Option<&str>) -> StepResult {
+        engine
+            .results()
+            .await
+            .into_iter()
+            .find(|r| r.id == step && r.bucket.as_deref() == bucket)
+            .unwrap_or_else(|| panic!("no result for {step} {bucket:?}"))
+    }
+
+    #[tokio::test]
+    async fn a_step_starts_only_after_every_step_it_needs_has_finished() {
+        let log: Log = Arc::default();
+        let engine = engine(two_buckets(), logging(&log, |_| StepOutcome::pass("fine")));
+        run_all(&engine).await;
+        let log = log.lock().unwrap().clone();
+        let all = engine.units();
+        for u in &all {
+            let start = log
+                .iter()
+                .position(|e| *e == (true, u.clone()))
+                .unwrap_or_else(|| panic!("{u:?} never ran"));
+            for need in engine.needs(u, &all) {
+                let end = log
+                    .iter()
+                    .position(|e| *e == (false, need.clone()))
+                    .unwrap_or_else(|| panic!("{need:?} never finished"));
+                assert!(end < start, "{u:?} started before {need:?} finished");
+            }
+        }
+        assert_eq!(log.len(), 2 * all.len(), "every row runs exactly once");
+        // The needs are this run's rows: the download waits for the upload and the listing.
+        assert_eq!(
+            engine.needs(&Unit::for_bucket(StepId::GetObject, "b1"), &all),
+            [
+                Unit::for_bucket(StepId::PutObject, "b1"),
+                Unit::for_bucket(StepId::ListObjects, "b1")
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_blocking_failure_skips_what_needs_it_and_says_which_step() {
+        let log: Log = Arc::default();
+        let engine = engine(
+            two_buckets(),
+            logging(&log, |step| match step {
+                StepId::Credentials => StepOutcome {
+                    blocking: true,
+                    ..StepOutcome::failed("no keys")
+                },
+                _ => StepOutcome::pass("fine"),
+            }),
+        );
+        run_all(&engine).await;
+        let ran: Vec<Unit> = log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(start, _)| *start)
+            .map(|(_, u)| u.clone())
+            .collect();
+        assert_eq!(ran, [Unit::global(StepId::Credentials)]);
+        let identity = result(&engine, StepId::Identity, None).await;
+        assert_eq!(identity.status, Status::Skip);
+        assert_eq!(identity.detail, "not run: credentials did not pass");
+        assert!(!identity.ran && identity.blocking);
+        // Skips pass the block on: list-objects needs identity, which was skipped.
+        let list = result(&engine, StepId::ListObjects, Some("b2")).await;
+        assert_eq!(list.status, Status::Skip);
+        assert!(
+            list.detail.starts_with("not run: ") && list.detail.ends_with(" did not pass"),
+            "{}",
+            list.detail
+        );
+        assert!(!list.ran);
+    }
+
+    #[tokio::test]
+    async fn a_failure_that_does_not_block_lets_the_steps_after_it_run() {
+        let log: Log = Arc::default();
+        let engine = engine(
+            two_buckets(),
+            logging(&log, |step| match step {
+                StepId::ListObjects => StepOutcome::failed("listing refused"),
+                _ => StepOutcome::pass("fine"),
+            }),
+        );
+        run_all(&engine).await;
+        let get = result(&engine, StepId::GetObject, Some("b1")).await;
+        assert_eq!((get.status, get.ran), (Status::Pass, true));
+        // The failed step still says why: the engine adds the finding its check lacked.
+        let list = result(&engine, StepId::ListObjects, Some("b1")).await;
+        assert_eq!(list.status, Status::Fail);
+        assert!(list.findings.iter().any(Finding::is_error));
+    }
+
+    #[tokio::test]
+    async fn independent_steps_run_at_the_same_time() {
+        // The two buckets' bucket-exists rows need only the credentials. Each waits, yielding,
+        // until it has seen the other start: run one after the other, neither would see it.
+        let started: Arc<StdMutex<Vec<Unit>>> = Arc::default();
+        let overlapped: Arc<StdMutex<Vec<Unit>>> = Arc::default();
+        let (s, o) = (started.clone(), overlapped.clone());
+        let check: Check = Arc::new(move |step, cx| {
+            let (started, overlapped) = (s.clone(), o.clone());
+            Box::pin(async move {
+                let me = unit(&cx, step);
+                started.lock().unwrap().push(me.clone());
+                if step == StepId::BucketExists {
+                    let other = if me.bucket.as_deref() == Some("b1") {
+                        "b2"
+                    } else {
+                        "b1"
+                    };
+                    let other = Unit::for_bucket(StepId::BucketExists, other);
+                    for _ in 0..1000 {
+                        if started.lock().unwrap().contains(&other) {
+                            overlapped.lock().unwrap().push(me.clone());
+                            break;
+                        }
+                        tokio::task::yield_now().await;
+                    }
+                }
+                StepOutcome::pass("fine")
+            })
+        });
+        let engine = engine(two_buckets(), check);
+        let events = run_all(&engine).await;
+        let mut seen = overlapped.lock().unwrap().clone();
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                Unit::for_bucket(StepId::BucketExists, "b1"),
+                Unit::for_bucket(StepId::BucketExists, "b2"),
+            ],
+            "each bucket-exists saw the other one under way"
+        );
+        // The views are told so too: both started before either finished.
+        let position = |want: &dyn Fn(&EngineEvent) -> bool| events.iter().position(want).unwrap();
+        let first_finish =
+            position(&|e| matches!(e, EngineEvent::Finished(r) if r.id == StepId::BucketExists));
+        for b in ["b1", "b2"] {
+            let u = Unit::for_bucket(StepId::BucketExists, b);
+            let start = position(&|e| matches!(e, EngineEvent::Started(s) if *s == u));
+            assert!(start < first_finish, "{b} started after the other finished");
+        }
+    }
+
+    /// The steps the stand-in check was asked to run, and the engine with their results.
+    async fn run_with(run: RunSettings) -> (Vec<StepId>, Engine) {
+        let log: Log = Arc::default();
+        let engine = engine(run, logging(&log, |_| StepOutcome::pass("fine")));
+        run_all(&engine).await;
+        let mut ran: Vec<StepId> = log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(start, _)| *start)
+            .map(|(_, u)| u.step)
+            .collect();
+        ran.sort();
+        ran.dedup();
+        (ran, engine)
+    }
+
+    const WRITES: [StepId; 4] = [
+        StepId::PutObject,
+        StepId::PutObjectAcl,
+        StepId::DeleteObject,
+        StepId::MultipartUpload,
+    ];
+
+    #[tokio::test]
+    async fn a_read_only_run_never_starts_a_step_that_writes() {
+        let full = RunSettings {
+            buckets: vec!["b1".into()],
+            access: Access::Full,
+            read_only: true,
+            ..RunSettings::default()
+        };
+        let (ran, engine) = run_with(full.clone()).await;
+        for step in WRITES {
+            assert!(!ran.contains(&step), "{step} ran in a read-only run");
+            let r = result(&engine, step, Some("b1")).await;
+            assert_eq!(r.status, Status::Skip, "{step}");
+            assert_eq!(r.detail, "--read-only: no writes", "{step}");
+            assert!(
+                r.ran && !r.blocking,
+                "{step}: skipped by design, not blocked"
+            );
+        }
+        // What needs the upload still runs: the download reads an existing object instead.
+        assert!(ran.contains(&StepId::GetObject));
+        assert!(ran.contains(&StepId::BucketPolicy));
+        // The same run with writes allowed starts every one of them.
+        let (ran, _) = run_with(RunSettings {
+            read_only: false,
+            ..full
+        })
+        .await;
+        for step in WRITES {
+            assert!(
+                ran.contains(&step),
+                "{step} did not run with writes allowed"
+            );
+        }
+    }
+
+    #[test]
+    fn the_runbook_marks_exactly_the_probe_steps_as_writing() {
+        let rb = Runbook::embedded();
+        let writing: Vec<StepId> = StepId::ALL
+            .into_iter()
+            .filter(|s| rb.step(*s).mode.writes())
+            .collect();
+        assert_eq!(
+            writing,
+            [
+                StepId::PutObject,
+                StepId::PutObjectAcl,
+                StepId::DeleteObject,
+                StepId::MultipartUpload
+            ]
+        );
     }
 }

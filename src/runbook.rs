@@ -33,6 +33,15 @@ pub enum Mode {
     Admin,
 }
 
+impl Mode {
+    /// True for the steps that write to the bucket (the upload, its ACL, its deletion, the
+    /// multipart probe): a read-only run skips them. `acl` steps set an ACL on the probe, so
+    /// they write too.
+    pub fn writes(self) -> bool {
+        matches!(self, Mode::Write | Mode::Acl)
+    }
+}
+
 /// One step as the runbook describes it to a person.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -61,12 +61,12 @@ pub fn starts_early(step: StepId) -> bool {
 }
 
 /// Starts `cx`'s step's first call now, when it has one that needs only the session; true
-/// when it did. The steps' own rules hold: no upload with `--read-only`.
+/// when it did. The engine asks only for steps the run allows (no upload with `--read-only`).
 pub fn start(step: StepId, cx: &CheckContext) -> bool {
     let (Some(bucket), Some(session)) = (cx.bucket.clone(), cx.session.as_deref()) else {
         return false;
     };
-    if !starts_early(step) || (step == StepId::PutObject && cx.run.read_only) {
+    if !starts_early(step) {
         return false;
     }
     let s3 = cx.s3_with(session);

@@ -149,9 +149,6 @@ fn left_behind(
 }
 
 pub(super) async fn multipart(cx: &CheckContext) -> CheckResult {
-    if cx.run.read_only {
-        return Err(StepOutcome::skip("--read-only: no writes"));
-    }
     let why = reason(cx).await.map_err(StepOutcome::skip)?;
     let s3 = cx.s3()?;
     let bucket = cx.bucket();

@@ -76,9 +76,6 @@ pub(super) async fn list(cx: &CheckContext) -> CheckResult {
 }
 
 pub(super) async fn put(cx: &CheckContext) -> CheckResult {
-    if cx.run.read_only {
-        return Err(StepOutcome::skip("--read-only: no writes"));
-    }
     let s3 = cx.s3()?;
     let bucket = cx.bucket();
     let acl = cx.run.acl.as_deref();
@@ -237,9 +234,6 @@ pub(super) async fn get(cx: &CheckContext) -> CheckResult {
 }
 
 pub(super) async fn put_acl(cx: &CheckContext) -> CheckResult {
-    if cx.run.read_only {
-        return Err(StepOutcome::skip("--read-only: no writes"));
-    }
     let Some(probe) = &cx.state.probe else {
         return Err(StepOutcome::skip(
             "no probe to set an ACL on (the upload failed)",
@@ -265,9 +259,6 @@ pub(super) async fn put_acl(cx: &CheckContext) -> CheckResult {
 }
 
 pub(super) async fn delete(cx: &CheckContext) -> CheckResult {
-    if cx.run.read_only {
-        return Err(StepOutcome::skip("--read-only: no writes"));
-    }
     let Some(probe) = &cx.state.probe else {
         return Err(StepOutcome::skip(
             "no probe to delete (the upload failed), and s3doctor never deletes anything else",

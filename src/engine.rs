@@ -486,6 +486,18 @@ impl Engine {
     pub async fn session(&self) -> Option<Arc<Session>> {
         self.state.lock().await.session.clone()
     }
+
+    /// The buckets the diagnosed credentials may list (ListBuckets), for the wizard's bucket
+    /// prompt; `None` before the credentials step passed or when the listing is refused.
+    pub async fn bucket_names(&self) -> Option<Vec<String>> {
+        let session = self.session().await?;
+        let out = session.clients.s3.list_buckets().send().await.ok()?;
+        let names = out
+            .buckets()
+            .iter()
+            .filter_map(|b| b.name().map(str::to_owned));
+        Some(names.collect())
+    }
 }
 
 /// How a skipped row that never ran starts its detail.

@@ -7,12 +7,13 @@ pub mod bucket_policy;
 pub mod cors;
 pub mod export;
 pub mod plan;
+pub mod service;
 
 use crate::arn::Principal;
 use crate::engine::Unit;
 use crate::policy::PolicyDocument;
 
-pub use plan::prepare;
+pub use service::{Event, Outcome, Remedy, RemedyError, RemedyOptions, Standing, VERIFY_DEADLINE};
 
 /// Whom the policy is attached to.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -20,13 +20,13 @@ use crossterm::event::{Event, KeyEventKind};
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
-use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
-use tokio::task::JoinSet;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::task::{JoinError, JoinSet};
 
 use crate::aws;
 use crate::cli::{BadInput, Config};
 use crate::engine::{Engine, EngineEvent};
-use crate::remedy::{self, apply, plan};
+use crate::remedy::{self, ConfirmedPlan, Remedy, RemedyError, RemedyOptions, Standing};
 use crate::report::Report;
 use app::{App, Cmd, Msg, RemedyEvent};
 
@@ -45,6 +45,18 @@ pub struct LoopOptions {
 pub struct Extras {
     pub admin: Option<aws::Settings>,
     pub policy_name: Option<String>,
+}
+
+impl Extras {
+    /// The remedy's options for the wizard: its own verify deadline (the remedy's default),
+    /// not the CLI's `--verify-timeout`.
+    fn remedy_options(&self) -> RemedyOptions {
+        RemedyOptions {
+            admin: self.admin.clone(),
+            policy_name: self.policy_name.clone(),
+            verify_deadline: remedy::VERIFY_DEADLINE,
+        }
+    }
 }
 
 /// `s3doctor` with no subcommand: the interactive wizard on the real terminal.
@@ -135,28 +147,46 @@ where
             },
             Some(ev) = erx.recv() => Msg::Engine(Box::new(ev)),
             Some(msg) = mrx.recv() => msg,
-            Some(joined) = tasks.join_next(), if !tasks.is_empty() => match joined {
-                Ok(()) => continue,
-                // A panicked task must not leave a spinner spinning forever.
-                Err(e) => Msg::Exported(Err(format!("internal error in a background task: {e}"))),
+            Some(joined) = tasks.join_next(), if !tasks.is_empty() => match task_failure(joined) {
+                None => continue,
+                Some(msg) => msg,
             },
             _ = signals.next() => break,
             _ = tick.tick(), if app.is_busy() => Msg::Tick,
         };
-        let mut cmds = app.update(msg);
-        while let Ok(ev) = erx.try_recv() {
-            cmds.extend(app.update(Msg::Engine(Box::new(ev))));
-        }
-        while let Ok(msg) = mrx.try_recv() {
-            cmds.extend(app.update(msg));
-        }
-        for cmd in cmds {
+        for cmd in update_all(&mut app, msg, &mut erx, &mut mrx) {
             execute(cmd, &mut engine, &extras, &etx, &mtx, &mut tasks);
         }
         term.draw(|f| view::draw(&app, f))?;
     }
     tasks.abort_all();
     Ok(app)
+}
+
+/// A background task that panicked (or was cancelled) is a failure the wizard shows, never
+/// silence: a spinner must not spin forever, nor the failure pass for something else.
+fn task_failure(joined: Result<(), JoinError>) -> Option<Msg> {
+    let e = joined.err()?;
+    Some(Msg::TaskFailed(format!(
+        "internal error in a background task: {e}"
+    )))
+}
+
+/// Applies `msg`, then everything already waiting, so one redraw shows it all.
+fn update_all(
+    app: &mut App,
+    msg: Msg,
+    erx: &mut UnboundedReceiver<EngineEvent>,
+    mrx: &mut UnboundedReceiver<Msg>,
+) -> Vec<Cmd> {
+    let mut cmds = app.update(msg);
+    while let Ok(ev) = erx.try_recv() {
+        cmds.extend(app.update(Msg::Engine(Box::new(ev))));
+    }
+    while let Ok(msg) = mrx.try_recv() {
+        cmds.extend(app.update(msg));
+    }
+    cmds
 }
 
 /// Starts a command in the background; results come back as messages.
@@ -179,15 +209,7 @@ fn execute(
         }
         Cmd::ListBuckets => {
             tasks.spawn(async move {
-                let Some(session) = engine_c.session().await else {
-                    return;
-                };
-                if let Ok(out) = session.clients.s3.list_buckets().send().await {
-                    let names = out
-                        .buckets()
-                        .iter()
-                        .filter_map(|b| b.name().map(str::to_owned))
-                        .collect();
+                if let Some(names) = engine_c.bucket_names().await {
                     let _ = mtx.send(Msg::Buckets(names));
                 }
             });
@@ -207,82 +229,73 @@ fn execute(
             });
         }
         Cmd::PlanRemedy => {
-            let extras = extras.clone();
+            let options = extras.remedy_options();
             tasks.spawn(async move {
-                let plan = prepare_plan(&engine_c, &extras).await;
-                let _ = mtx.send(Msg::Plan(Box::new(plan)));
+                let plan = plan_remedy(engine_c, options).await;
+                let _ = mtx.send(Msg::Plan(Box::new(plan.map_err(|e| e.to_string()))));
             });
         }
         Cmd::Apply(confirmed) => {
-            let extras = extras.clone();
+            let options = extras.remedy_options();
             tasks.spawn(async move {
-                let progress = |line: String| {
-                    let _ = mtx.send(Msg::Remedy(RemedyEvent::Progress(line)));
-                };
-                let clients = match &extras.admin {
-                    Some(admin) => aws::connect(admin).await.ok().map(|s| s.clients),
-                    None => engine_c.session().await.map(|s| s.clients.clone()),
-                };
-                let Some(clients) = clients else {
-                    let summary =
-                        "no credentials to make the change with; nothing was changed".into();
-                    let _ = mtx.send(Msg::Remedy(RemedyEvent::Finished { ok: false, summary }));
-                    return;
-                };
-                let rows = confirmed.plan().verify.clone();
-                // On a server without IAM managed policies the plan is bucket-policy statements.
-                let applying = if confirmed.plan().bucket_policies.is_empty() {
-                    apply::apply(*confirmed, &clients.iam, &progress).await
-                } else {
-                    apply::apply_bucket_policies(*confirmed, &clients.s3, &progress).await
-                };
-                let finished = match applying {
-                    Err(why) => RemedyEvent::Finished {
-                        ok: false,
-                        summary: why,
-                    },
-                    Ok(applied) => {
-                        for c in &applied.changes {
-                            progress(format!("changed: {c}"));
-                        }
-                        let deadline = crate::commands::fix::VERIFY_DEADLINE;
-                        let ok = apply::verify(&engine_c, &rows, deadline, &etx, &progress).await;
-                        let summary = if ok {
-                            "Fixed and verified: the failed steps pass now.".to_owned()
-                        } else {
-                            "Applied, but the failed steps still fail: see the checklist."
-                                .to_owned()
-                        };
-                        RemedyEvent::Finished { ok, summary }
-                    }
-                };
+                let finished = apply_remedy(engine_c, options, *confirmed, &etx, &mtx).await;
                 let _ = mtx.send(Msg::Remedy(finished));
             });
         }
     }
 }
 
-async fn prepare_plan(engine: &Engine, extras: &Extras) -> Result<remedy::Plan, String> {
-    let results = engine.results().await;
-    let session = engine.session().await;
-    let info = engine.session_info().await;
-    let admin =
-        match &extras.admin {
-            Some(settings) => Some(aws::connect(settings).await.map_err(|e| {
-                format!("the admin profile has no usable credentials: {}", e.detail)
-            })?),
-            None => None,
+/// The remedy's plan for what the run found.
+async fn plan_remedy(engine: Engine, options: RemedyOptions) -> Result<remedy::Plan, RemedyError> {
+    let report = Report::from_engine(&engine).await;
+    let standing = Standing {
+        findings: report.findings,
+        policy: report.policy,
+    };
+    Remedy::connect(engine, options)
+        .await?
+        .plan(&standing)
+        .await
+}
+
+/// Applies the confirmed plan through the remedy, its events shown as the log, and says how
+/// it ended.
+async fn apply_remedy(
+    engine: Engine,
+    options: RemedyOptions,
+    confirmed: ConfirmedPlan,
+    etx: &UnboundedSender<EngineEvent>,
+    mtx: &UnboundedSender<Msg>,
+) -> RemedyEvent {
+    let show = |ev: remedy::Event| {
+        let line = match ev {
+            remedy::Event::Progress(line) => line,
+            remedy::Event::Changed(change) => format!("changed: {change}"),
         };
-    let admin_name = extras.admin.as_ref().and_then(|a| a.profile.clone());
-    plan::prepare(plan::Inputs {
-        engine,
-        results: &results,
-        identity: info.identity.as_ref(),
-        session: session.as_deref(),
-        admin: admin_name.as_deref().zip(admin.as_ref()),
-        policy_name: extras.policy_name.clone(),
-    })
-    .await
+        let _ = mtx.send(Msg::Remedy(RemedyEvent::Progress(line)));
+    };
+    let outcome = match Remedy::connect(engine, options).await {
+        Ok(remedy) => remedy.apply(confirmed, etx, &show).await,
+        Err(_) => Err(RemedyError::NoCredentials),
+    };
+    match outcome {
+        Err(RemedyError::NoCredentials) => RemedyEvent::Finished {
+            ok: false,
+            summary: "no credentials to make the change with; nothing was changed".into(),
+        },
+        Err(why) => RemedyEvent::Finished {
+            ok: false,
+            summary: why.to_string(),
+        },
+        Ok(outcome) if outcome.verified => RemedyEvent::Finished {
+            ok: true,
+            summary: "Fixed and verified: the failed steps pass now.".into(),
+        },
+        Ok(_) => RemedyEvent::Finished {
+            ok: false,
+            summary: "Applied, but the failed steps still fail: see the checklist.".into(),
+        },
+    }
 }
 
 fn default_export_path() -> PathBuf {

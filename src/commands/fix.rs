@@ -1,5 +1,6 @@
 //! `s3doctor fix`: check, show the plan, apply it only with `--yes` (or a typed `y` on a
 //! terminal), verify, and list what changed; `--undo` detaches; `--export` hands it over.
+//! The work is the remedy service's (`remedy::Remedy`); this module asks and prints.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -7,20 +8,16 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use color_eyre::eyre::Result;
-use tokio::sync::mpsc;
+use tokio::sync::mpsc::{self, UnboundedSender};
 
-use crate::arn::PrincipalKind;
-use crate::aws::{self, Session};
 use crate::cli::{BadInput, Config};
-use crate::engine::{Engine, Unit};
+use crate::engine::{Engine, EngineEvent};
 use crate::exit::{self, bad_input, emit};
-use crate::policy;
-use crate::remedy::{AttachTarget, Plan, apply, bucket_policy, plan};
+use crate::remedy::{
+    self, AttachTarget, ConfirmedPlan, Event, Outcome, Plan, Remedy, RemedyError, RemedyOptions,
+    Standing,
+};
 use crate::report::{self, Report};
-use crate::runbook::StepId;
-
-/// How long verification keeps trying by default (IAM is eventually consistent).
-pub const VERIFY_DEADLINE: Duration = Duration::from_secs(60);
 
 /// What `s3doctor fix` was asked to do.
 pub struct FixOptions {
@@ -32,133 +29,85 @@ pub struct FixOptions {
 }
 
 pub async fn fix(config: Config, options: FixOptions) -> Result<ExitCode> {
-    let FixOptions {
-        yes,
-        policy_name,
-        undo,
-        export,
-        verify_deadline,
-    } = options;
-    if config.run.buckets.is_empty() {
-        return Ok(bad_input(&BadInput(
-            "fix needs --bucket (or S3_BUCKET in the --env-file)".into(),
-        )));
+    if let Err(bad) = refuse(&config, &options) {
+        return Ok(bad_input(&bad));
     }
-    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    if !yes && export.is_none() && !interactive {
-        return Ok(bad_input(&BadInput(
-            "fix changes IAM: pass --yes to confirm, or --export FILE to write the fix for whoever owns IAM".into(),
-        )));
-    }
-    let admin = match &config.admin {
-        Some(settings) => match aws::connect(settings).await {
-            Ok(s) => Some(s),
-            Err(e) => {
-                eprintln!(
-                    "s3doctor: the admin profile has no usable credentials: {}",
-                    e.detail
-                );
-                return Ok(ExitCode::from(exit::FINDINGS));
-            }
-        },
-        None => None,
-    };
-    let admin_profile = config.admin.as_ref().and_then(|a| a.profile.clone());
     let engine = Engine::new(config.settings, config.run).with_admin(config.admin.clone());
+    let remedy_options = RemedyOptions {
+        admin: config.admin,
+        policy_name: options.policy_name.clone(),
+        verify_deadline: options.verify_deadline,
+    };
+    let remedy = match Remedy::connect(engine.clone(), remedy_options).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("s3doctor: {e}");
+            return Ok(ExitCode::from(exit::FINDINGS));
+        }
+    };
     let (tx, mut rx) = mpsc::unbounded_channel();
     let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
-    if undo {
-        let code = undo_fix(&engine, admin.as_ref(), policy_name, &tx).await;
-        drop(tx);
-        let _ = drain.await;
-        return Ok(code);
+    let code = if options.undo {
+        Ok(undo(&remedy, &tx).await)
+    } else {
+        check_and_fix(&engine, &remedy, &options, &tx).await
+    };
+    drop(tx);
+    let _ = drain.await;
+    code
+}
+
+/// Bad input: no bucket, or a change that nobody can confirm (no `--yes`, no terminal).
+fn refuse(config: &Config, options: &FixOptions) -> Result<(), BadInput> {
+    if config.run.buckets.is_empty() {
+        return Err(BadInput(
+            "fix needs --bucket (or S3_BUCKET in the --env-file)".into(),
+        ));
     }
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !options.yes && options.export.is_none() && !interactive {
+        return Err(BadInput(
+            "fix changes IAM: pass --yes to confirm, or --export FILE to write the fix for whoever owns IAM".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// What the remedy reads of a run: the report's findings that stand and the policy that
+/// fixes them.
+fn standing(report: &Report) -> Standing {
+    Standing {
+        findings: report.findings.clone(),
+        policy: report.policy.clone(),
+    }
+}
+
+/// Runs every check, fixes CORS first (a bucket setting, not a policy), then shows the plan
+/// and applies it once confirmed.
+async fn check_and_fix(
+    engine: &Engine,
+    remedy: &Remedy,
+    options: &FixOptions,
+    tx: &UnboundedSender<EngineEvent>,
+) -> Result<ExitCode> {
     eprintln!("s3doctor: checking…");
-    engine.run_all(&tx).await;
-    let results = engine.results().await;
-    let session = engine.session().await;
-    let info = engine.session_info().await;
-    let before = Report::from_engine(&engine).await;
+    engine.run_all(tx).await;
+    let before = Report::from_engine(engine).await;
     if before.ok {
         eprintln!("s3doctor: nothing to fix: every check passes");
         emit(&report::to_text(&before, false), None)?;
         return Ok(ExitCode::from(exit::OK));
     }
-    // CORS first: its fix is a bucket setting, not an IAM policy.
-    let cors_buckets = crate::remedy::cors::pending(&before);
-    let run = engine.run_settings().clone();
-    let mut cors_md = String::new();
-    let (results, before) = match (&run.origin, cors_buckets.is_empty()) {
-        (Some(origin), false) => {
-            eprintln!(
-                "{}",
-                crate::remedy::cors::describe(&cors_buckets, origin, run.acl.as_deref())
-            );
-            if export.is_some() {
-                cors_md = crate::remedy::cors::export_markdown(
-                    &cors_buckets,
-                    origin,
-                    run.acl.as_deref(),
-                    engine.settings().endpoint.as_deref(),
-                );
-                (results, before)
-            } else if yes || ask_yes("Apply the CORS rule? [y/N] ").await {
-                let s3 = match (&admin, &session) {
-                    (Some(a), _) => a.clients.s3.clone(),
-                    (None, Some(s)) => s.clients.s3.clone(),
-                    (None, None) => return Ok(ExitCode::from(exit::FINDINGS)),
-                };
-                for b in &cors_buckets {
-                    match crate::remedy::cors::apply(&s3, b, origin, run.acl.as_deref()).await {
-                        Ok(done) => eprintln!("  {done}"),
-                        Err(why) => eprintln!("s3doctor: {why}"),
-                    }
-                }
-                let units: Vec<Unit> = cors_buckets
-                    .iter()
-                    .map(|b| Unit::for_bucket(StepId::Cors, b))
-                    .collect();
-                engine.run(&units, &tx).await;
-                let after = Report::from_engine(&engine).await;
-                if after.ok {
-                    emit(&report::to_text(&after, false), None)?;
-                    return Ok(ExitCode::from(exit::OK));
-                }
-                (engine.results().await, after)
-            } else {
-                eprintln!("s3doctor: CORS rule not applied");
-                (results, before)
-            }
-        }
-        _ => (results, before),
+    let (before, cors_md) = match fix_cors(engine, remedy, options, before, tx).await? {
+        Cors::Done(code) => return Ok(code),
+        Cors::Left { report, export } => (*report, export),
     };
-    let prepared = plan::prepare(plan::Inputs {
-        engine: &engine,
-        results: &results,
-        identity: info.identity.as_ref(),
-        session: session.as_deref(),
-        admin: admin_profile.as_deref().zip(admin.as_ref()),
-        policy_name,
-    })
-    .await;
-    let plan = match prepared {
+    let plan = match remedy.plan(&standing(&before)).await {
         Ok(p) => p,
-        Err(why) => {
-            if let Some(path) = export.as_ref().filter(|_| !cors_md.is_empty()) {
-                std::fs::write(path, format!("# Fix S3 access\n\n{cors_md}"))?;
-                eprintln!(
-                    "s3doctor: the fix is written to {} (nothing was changed)",
-                    path.display()
-                );
-            } else {
-                eprintln!("s3doctor: {why}");
-            }
-            emit(&report::to_text(&before, false), None)?;
-            return Ok(ExitCode::from(exit::FINDINGS));
-        }
+        Err(why) => return no_plan(&why, options, &cors_md, &before),
     };
     eprintln!("{}", describe_plan(&plan));
-    if let Some(path) = &export {
+    if let Some(path) = &options.export {
         std::fs::write(path, format!("{}{cors_md}", plan.export_markdown()))?;
         eprintln!(
             "s3doctor: the fix is written to {} (nothing was changed)",
@@ -170,57 +119,148 @@ pub async fn fix(config: Config, options: FixOptions) -> Result<ExitCode> {
         eprintln!("s3doctor: nothing was changed: {why}");
         return Ok(ExitCode::from(exit::FINDINGS));
     }
-    let confirmed = if yes || ask_yes("Apply this plan? [y/N] ").await {
-        plan.clone().confirm()
-    } else {
+    let Some(confirmed) = confirm(&plan, options.yes).await else {
         eprintln!("s3doctor: cancelled; nothing was changed");
         return Ok(ExitCode::from(exit::FINDINGS));
     };
-    let Some(writer) = admin.as_ref().or(session.as_deref()) else {
-        return Ok(ExitCode::from(exit::FINDINGS));
-    };
-    let progress = |line: String| eprintln!("  {line}");
-    let applying = if plan.bucket_policies.is_empty() {
-        apply::apply(confirmed, &writer.clients.iam, &progress).await
-    } else {
-        apply::apply_bucket_policies(confirmed, &writer.clients.s3, &progress).await
-    };
-    let applied = match applying {
-        Ok(a) => a,
-        Err(why) => {
-            eprintln!("s3doctor: {why}");
-            return Ok(ExitCode::from(exit::FINDINGS));
+    let print = |ev: Event| {
+        if let Event::Progress(line) = ev {
+            eprintln!("  {line}");
         }
     };
-    let verified = apply::verify(&engine, &plan.verify, verify_deadline, &tx, &progress).await;
-    drop(tx);
-    let _ = drain.await;
-    let after = Report::from_engine(&engine).await;
+    match remedy.apply(confirmed, tx, &print).await {
+        Ok(outcome) => after_apply(engine, remedy, &plan, &outcome).await,
+        Err(RemedyError::NoCredentials) => Ok(ExitCode::from(exit::FINDINGS)),
+        Err(why) => {
+            eprintln!("s3doctor: {why}");
+            Ok(ExitCode::from(exit::FINDINGS))
+        }
+    }
+}
+
+/// The person's yes (or `--yes`) for the plan shown: the CLI's one confirmation.
+async fn confirm(plan: &Plan, yes: bool) -> Option<ConfirmedPlan> {
+    if yes || ask_yes("Apply this plan? [y/N] ").await {
+        Some(plan.clone().confirm())
+    } else {
+        None
+    }
+}
+
+/// Where the CORS step left the run.
+enum Cors {
+    /// The run ends here with this code (the CORS rule was the only problem, or no credentials).
+    Done(ExitCode),
+    /// Problems remain; `export` is the CORS section of the hand-over (with `--export`).
+    Left { report: Box<Report>, export: String },
+}
+
+/// The CORS rule for `--origin`: exported, or applied after a yes, then re-checked.
+async fn fix_cors(
+    engine: &Engine,
+    remedy: &Remedy,
+    options: &FixOptions,
+    before: Report,
+    tx: &UnboundedSender<EngineEvent>,
+) -> Result<Cors> {
+    let buckets = Remedy::cors_pending(&standing(&before));
+    let run = engine.run_settings();
+    let (Some(origin), false) = (&run.origin, buckets.is_empty()) else {
+        return Ok(Cors::Left {
+            report: Box::new(before),
+            export: String::new(),
+        });
+    };
+    let acl = run.acl.as_deref();
+    eprintln!("{}", remedy::cors::describe(&buckets, origin, acl));
+    if options.export.is_some() {
+        let endpoint = engine.settings().endpoint.as_deref();
+        let export = remedy::cors::export_markdown(&buckets, origin, acl, endpoint);
+        return Ok(Cors::Left {
+            report: Box::new(before),
+            export,
+        });
+    }
+    if !(options.yes || ask_yes("Apply the CORS rule? [y/N] ").await) {
+        eprintln!("s3doctor: CORS rule not applied");
+        return Ok(Cors::Left {
+            report: Box::new(before),
+            export: String::new(),
+        });
+    }
+    let lines = match remedy.apply_cors(&buckets, origin, tx).await {
+        Ok(lines) => lines,
+        Err(_) => return Ok(Cors::Done(ExitCode::from(exit::FINDINGS))),
+    };
+    for line in lines {
+        match line {
+            Ok(done) => eprintln!("  {done}"),
+            Err(why) => eprintln!("s3doctor: {why}"),
+        }
+    }
+    let after = Report::from_engine(engine).await;
+    if after.ok {
+        emit(&report::to_text(&after, false), None)?;
+        return Ok(Cors::Done(ExitCode::from(exit::OK)));
+    }
+    Ok(Cors::Left {
+        report: Box::new(after),
+        export: String::new(),
+    })
+}
+
+/// No plan: say why (or write the CORS hand-over, when that is all there is), and report.
+fn no_plan(
+    why: &RemedyError,
+    options: &FixOptions,
+    cors_md: &str,
+    before: &Report,
+) -> Result<ExitCode> {
+    if let Some(path) = options.export.as_ref().filter(|_| !cors_md.is_empty()) {
+        std::fs::write(path, format!("# Fix S3 access\n\n{cors_md}"))?;
+        eprintln!(
+            "s3doctor: the fix is written to {} (nothing was changed)",
+            path.display()
+        );
+    } else {
+        eprintln!("s3doctor: {why}");
+    }
+    emit(&report::to_text(before, false), None)?;
+    Ok(ExitCode::from(exit::FINDINGS))
+}
+
+/// The report after the change, what changed, and how to undo it.
+async fn after_apply(
+    engine: &Engine,
+    remedy: &Remedy,
+    plan: &Plan,
+    outcome: &Outcome,
+) -> Result<ExitCode> {
+    let after = Report::from_engine(engine).await;
     emit(&report::to_text(&after, false), None)?;
     eprintln!("Changed:");
-    if applied.changes.is_empty() {
+    if outcome.applied.changes.is_empty() {
         eprintln!("  nothing (the policy was already in place and attached)");
     }
-    for c in &applied.changes {
+    for c in &outcome.applied.changes {
         eprintln!("  - {c}");
     }
+    let buckets = after.target.buckets.join(" --bucket ");
     if plan.bucket_policies.is_empty() {
         eprintln!(
-            "Undo with: s3doctor fix --undo --bucket {} --policy-name {}",
-            after.target.buckets.join(" --bucket "),
+            "Undo with: s3doctor fix --undo --bucket {buckets} --policy-name {}",
             plan.policy_name
         );
     } else {
         eprintln!(
-            "Undo with: s3doctor fix --undo --yes --bucket {}{} (removes only s3doctor's statements)",
-            after.target.buckets.join(" --bucket "),
-            admin_profile
-                .as_deref()
+            "Undo with: s3doctor fix --undo --yes --bucket {buckets}{} (removes only s3doctor's statements)",
+            remedy
+                .admin_profile()
                 .map(|p| format!(" --admin-profile {p}"))
                 .unwrap_or_default()
         );
     }
-    Ok(ExitCode::from(if verified && after.ok {
+    Ok(ExitCode::from(if outcome.verified && after.ok {
         exit::OK
     } else {
         exit::FINDINGS
@@ -289,66 +329,25 @@ async fn ask_yes(prompt: &str) -> bool {
     .unwrap_or(false)
 }
 
-async fn undo_fix(
-    engine: &Engine,
-    admin: Option<&Session>,
-    policy_name: Option<String>,
-    tx: &mpsc::UnboundedSender<crate::engine::EngineEvent>,
-) -> ExitCode {
-    engine.run(&[Unit::global(StepId::Identity)], tx).await;
-    let info = engine.session_info().await;
-    let Some(identity) = info.identity else {
-        eprintln!(
-            "s3doctor: cannot undo: the principal is unknown (the identity step did not pass)"
-        );
-        return ExitCode::from(exit::FINDINGS);
-    };
-    let p = &identity.principal;
-    if let Some(caps) = info.endpoint.as_ref().filter(|c| c.s3_only()) {
-        let session = engine.session().await;
-        let Some(s3) = admin
-            .map(|a| a.clients.s3.clone())
-            .or_else(|| session.as_ref().map(|s| s.clients.s3.clone()))
-        else {
-            return ExitCode::from(exit::FINDINGS);
-        };
-        let mut code = ExitCode::from(exit::OK);
-        for bucket in &engine.run_settings().buckets {
-            match bucket_policy::undo(&s3, bucket, &p.name).await {
-                Ok(done) => eprintln!("s3doctor: {done} ({})", caps.kind.label()),
-                Err(why) => {
-                    eprintln!("s3doctor: {why}");
-                    code = ExitCode::from(exit::FINDINGS);
-                }
-            }
-        }
-        return code;
-    }
-    let target = match p.kind {
-        PrincipalKind::User => AttachTarget::User(p.name.clone()),
-        PrincipalKind::AssumedRole | PrincipalKind::Role => AttachTarget::Role(p.name.clone()),
-        _ => {
-            eprintln!("s3doctor: {} cannot carry a policy; nothing to undo", p.arn);
-            return ExitCode::from(exit::FINDINGS);
-        }
-    };
-    let run = engine.run_settings();
-    let name = policy_name.unwrap_or_else(|| policy::default_policy_name(&run.buckets, run.access));
-    let arn = p.policy_arn(&name);
-    let session = engine.session().await;
-    let iam = match (admin, session.as_deref()) {
-        (Some(a), _) => a.clients.iam.clone(),
-        (None, Some(s)) => s.clients.iam.clone(),
-        (None, None) => return ExitCode::from(exit::FINDINGS),
-    };
-    match apply::undo(&iam, &target, &arn).await {
-        Ok(done) => {
-            eprintln!("s3doctor: {done}");
-            ExitCode::from(exit::OK)
-        }
+/// `--undo`: what the remedy removed, one line each.
+async fn undo(remedy: &Remedy, tx: &UnboundedSender<EngineEvent>) -> ExitCode {
+    let lines = match remedy.undo(tx).await {
+        Ok(lines) => lines,
+        Err(RemedyError::NoCredentials) => return ExitCode::from(exit::FINDINGS),
         Err(why) => {
             eprintln!("s3doctor: {why}");
-            ExitCode::from(exit::FINDINGS)
+            return ExitCode::from(exit::FINDINGS);
+        }
+    };
+    let mut code = ExitCode::from(exit::OK);
+    for line in lines {
+        match line {
+            Ok(done) => eprintln!("s3doctor: {done}"),
+            Err(why) => {
+                eprintln!("s3doctor: {why}");
+                code = ExitCode::from(exit::FINDINGS);
+            }
         }
     }
+    code
 }

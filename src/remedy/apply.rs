@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::{Applied, AttachTarget, Call, ConfirmedPlan};
+use super::{Applied, AttachTarget, Call, ConfirmedPlan, Plan, RemedyError};
 use crate::checks::Status;
 use crate::diagnose::describe;
 use crate::engine::{Engine, EngineEvent, Unit};
@@ -22,20 +22,13 @@ pub async fn apply_bucket_policies(
     confirmed: ConfirmedPlan,
     s3: &aws_sdk_s3::Client,
     progress: &(dyn Fn(String) + Send + Sync),
-) -> Result<Applied, String> {
+) -> Result<Applied, RemedyError> {
     let mut applied = Applied::default();
     for plan in &confirmed.plan().bucket_policies {
         progress(format!("writing the bucket policy of {}", plan.bucket));
-        match super::bucket_policy::apply(plan, s3).await {
+        match super::bucket_policy::apply(&confirmed, &plan.bucket, s3).await {
             Ok(change) => applied.changes.push(change),
-            Err(why) => {
-                let done = if applied.changes.is_empty() {
-                    "nothing was changed".to_owned()
-                } else {
-                    format!("already done: {}", applied.changes.join("; "))
-                };
-                return Err(format!("{why} ({done})"));
-            }
+            Err(why) => return Err(stopped(why, applied)),
         }
     }
     Ok(applied)
@@ -46,107 +39,132 @@ pub async fn apply(
     confirmed: ConfirmedPlan,
     iam: &aws_sdk_iam::Client,
     progress: &(dyn Fn(String) + Send + Sync),
-) -> Result<Applied, String> {
-    let plan = confirmed.plan();
+) -> Result<Applied, RemedyError> {
     let mut applied = Applied::default();
-    let fail = |what: String, applied: &Applied| {
-        let done = if applied.changes.is_empty() {
-            "nothing was changed".to_owned()
-        } else {
-            format!("already done: {}", applied.changes.join("; "))
-        };
-        format!("{what} ({done})")
-    };
-    // The document is sent without whitespace: IAM stores the same policy either way, and
-    // emulators that re-encode the form body to check the signature (moto) then agree.
-    for call in &plan.calls {
-        match call {
-            Call::CreatePolicy => {
-                progress(format!("creating policy {}", plan.policy_name));
-                let out = iam
-                    .create_policy()
-                    .policy_name(&plan.policy_name)
-                    .policy_document(plan.document.to_compact_json())
-                    .tags(
-                        aws_sdk_iam::types::Tag::builder()
-                            .key(CREATED_BY_TAG.0)
-                            .value(CREATED_BY_TAG.1)
-                            .build()
-                            .map_err(|e| e.to_string())?,
-                    )
-                    .send()
-                    .await
-                    .map_err(|e| fail(describe("CreatePolicy", &e), &applied))?;
-                let arn = out
-                    .policy()
-                    .and_then(|p| p.arn())
-                    .unwrap_or(&plan.policy_arn)
-                    .to_owned();
-                applied.changes.push(format!("created policy {arn} (v1)"));
-            }
-            Call::DeletePolicyVersion(v) => {
-                progress(format!(
-                    "deleting old version {v} of {} (5 versions is IAM's limit)",
-                    plan.policy_name
-                ));
-                iam.delete_policy_version()
-                    .policy_arn(&plan.policy_arn)
-                    .version_id(v)
-                    .send()
-                    .await
-                    .map_err(|e| fail(describe("DeletePolicyVersion", &e), &applied))?;
-                applied
-                    .changes
-                    .push(format!("deleted version {v} of {}", plan.policy_arn));
-            }
-            Call::CreatePolicyVersion => {
-                progress(format!(
-                    "adding a new default version to {}",
-                    plan.policy_name
-                ));
-                let out = iam
-                    .create_policy_version()
-                    .policy_arn(&plan.policy_arn)
-                    .policy_document(plan.document.to_compact_json())
-                    .set_as_default(true)
-                    .send()
-                    .await
-                    .map_err(|e| fail(describe("CreatePolicyVersion", &e), &applied))?;
-                let v = out
-                    .policy_version()
-                    .and_then(|v| v.version_id())
-                    .unwrap_or("?");
-                applied
-                    .changes
-                    .push(format!("set version {v} of {} as default", plan.policy_arn));
-            }
-            Call::Attach(AttachTarget::User(user)) => {
-                progress(format!("attaching {} to user {user}", plan.policy_name));
-                iam.attach_user_policy()
-                    .user_name(user)
-                    .policy_arn(&plan.policy_arn)
-                    .send()
-                    .await
-                    .map_err(|e| fail(describe("AttachUserPolicy", &e), &applied))?;
-                applied
-                    .changes
-                    .push(format!("attached {} to user {user}", plan.policy_arn));
-            }
-            Call::Attach(AttachTarget::Role(role)) => {
-                progress(format!("attaching {} to role {role}", plan.policy_name));
-                iam.attach_role_policy()
-                    .role_name(role)
-                    .policy_arn(&plan.policy_arn)
-                    .send()
-                    .await
-                    .map_err(|e| fail(describe("AttachRolePolicy", &e), &applied))?;
-                applied
-                    .changes
-                    .push(format!("attached {} to role {role}", plan.policy_arn));
-            }
+    for call in &confirmed.plan().calls {
+        progress(call_progress(confirmed.plan(), call));
+        match make_call(&confirmed, call, iam).await {
+            Ok(change) => applied.changes.push(change),
+            Err(why) => return Err(stopped(why, applied)),
         }
     }
     Ok(applied)
+}
+
+fn stopped(why: String, applied: Applied) -> RemedyError {
+    RemedyError::Stopped {
+        why,
+        done: applied.changes,
+    }
+}
+
+/// What is being done, said before the call.
+fn call_progress(plan: &Plan, call: &Call) -> String {
+    let name = &plan.policy_name;
+    match call {
+        Call::CreatePolicy => format!("creating policy {name}"),
+        Call::DeletePolicyVersion(v) => {
+            format!("deleting old version {v} of {name} (5 versions is IAM's limit)")
+        }
+        Call::CreatePolicyVersion => format!("adding a new default version to {name}"),
+        Call::Attach(AttachTarget::User(user)) => format!("attaching {name} to user {user}"),
+        Call::Attach(AttachTarget::Role(role)) => format!("attaching {name} to role {role}"),
+    }
+}
+
+/// One IAM call of the confirmed plan; returns what changed, in one line.
+/// The document is sent without whitespace: IAM stores the same policy either way, and
+/// emulators that re-encode the form body to check the signature (moto) then agree.
+async fn make_call(
+    confirmed: &ConfirmedPlan,
+    call: &Call,
+    iam: &aws_sdk_iam::Client,
+) -> Result<String, String> {
+    let plan = confirmed.plan();
+    let arn = &plan.policy_arn;
+    match call {
+        Call::CreatePolicy => create_policy(confirmed, iam).await,
+        Call::DeletePolicyVersion(v) => {
+            iam.delete_policy_version()
+                .policy_arn(arn)
+                .version_id(v)
+                .send()
+                .await
+                .map_err(|e| describe("DeletePolicyVersion", &e))?;
+            Ok(format!("deleted version {v} of {arn}"))
+        }
+        Call::CreatePolicyVersion => {
+            let out = iam
+                .create_policy_version()
+                .policy_arn(arn)
+                .policy_document(plan.document.to_compact_json())
+                .set_as_default(true)
+                .send()
+                .await
+                .map_err(|e| describe("CreatePolicyVersion", &e))?;
+            let v = out
+                .policy_version()
+                .and_then(|v| v.version_id())
+                .unwrap_or("?");
+            Ok(format!("set version {v} of {arn} as default"))
+        }
+        Call::Attach(target) => attach(confirmed, target, iam).await,
+    }
+}
+
+/// CreatePolicy, tagged as s3doctor's.
+async fn create_policy(
+    confirmed: &ConfirmedPlan,
+    iam: &aws_sdk_iam::Client,
+) -> Result<String, String> {
+    let plan = confirmed.plan();
+    let tag = aws_sdk_iam::types::Tag::builder()
+        .key(CREATED_BY_TAG.0)
+        .value(CREATED_BY_TAG.1)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let out = iam
+        .create_policy()
+        .policy_name(&plan.policy_name)
+        .policy_document(plan.document.to_compact_json())
+        .tags(tag)
+        .send()
+        .await
+        .map_err(|e| describe("CreatePolicy", &e))?;
+    let arn = out
+        .policy()
+        .and_then(|p| p.arn())
+        .unwrap_or(&plan.policy_arn);
+    Ok(format!("created policy {arn} (v1)"))
+}
+
+/// AttachUserPolicy or AttachRolePolicy.
+async fn attach(
+    confirmed: &ConfirmedPlan,
+    target: &AttachTarget,
+    iam: &aws_sdk_iam::Client,
+) -> Result<String, String> {
+    let arn = &confirmed.plan().policy_arn;
+    match target {
+        AttachTarget::User(user) => {
+            iam.attach_user_policy()
+                .user_name(user)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| describe("AttachUserPolicy", &e))?;
+            Ok(format!("attached {arn} to user {user}"))
+        }
+        AttachTarget::Role(role) => {
+            iam.attach_role_policy()
+                .role_name(role)
+                .policy_arn(arn)
+                .send()
+                .await
+                .map_err(|e| describe("AttachRolePolicy", &e))?;
+            Ok(format!("attached {arn} to role {role}"))
+        }
+    }
 }
 
 /// Re-runs `rows` with backoff until none fails or `deadline` passes (IAM is eventually

@@ -1,11 +1,12 @@
 //! The remedy on servers without IAM managed policies (Ceph RGW, R2, …; see `endpoint`): a
 //! least-privilege statement pair in the bucket policy for the principal, in the server's own
 //! ARN form. It is merged with the policy that is there (every other statement kept), applied
-//! with `PutBucketPolicy` only through a `ConfirmedBucketPlan` (the CLI's `--yes` or a typed
+//! with `PutBucketPolicy` only through a `ConfirmedPlan` (the CLI's `--yes` or a typed
 //! `y`), and `--undo` removes exactly the statements whose Sids s3doctor gave them.
 
 use serde_json::{Value, json};
 
+use super::ConfirmedPlan;
 use crate::diagnose::{describe, error_code};
 use crate::policy::Access;
 
@@ -156,9 +157,23 @@ impl BucketPlan {
 }
 
 /// Merges and writes. The policy is read again right before writing, so a statement added
-/// in the meantime is kept too. Returns what changed, in one line. Called only by
-/// `apply::apply_bucket_policies`, which takes a `ConfirmedPlan`.
-pub(super) async fn apply(plan: &BucketPlan, s3: &aws_sdk_s3::Client) -> Result<String, String> {
+/// in the meantime is kept too. Returns what changed, in one line. Only a bucket of the
+/// confirmed plan can be written: no write without a confirmation.
+pub(super) async fn apply(
+    confirmed: &ConfirmedPlan,
+    bucket: &str,
+    s3: &aws_sdk_s3::Client,
+) -> Result<String, String> {
+    let Some(plan) = confirmed
+        .plan()
+        .bucket_policies
+        .iter()
+        .find(|p| p.bucket == bucket)
+    else {
+        return Err(format!(
+            "{bucket} is not in the confirmed plan; nothing was written"
+        ));
+    };
     let current = read(s3, &plan.bucket).await?;
     let merged = merge(current.as_deref(), &plan.statements)?;
     s3.put_bucket_policy()

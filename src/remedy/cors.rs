@@ -6,13 +6,11 @@
 use std::fmt::Write as _;
 
 use crate::checks::cors::{self, METHOD};
-use crate::finding::FindingCode;
-use crate::report::Report;
+use crate::finding::{Finding, FindingCode};
 
 /// The buckets whose CORS rules refuse the app's origin.
-pub fn pending(report: &Report) -> Vec<String> {
-    let mut buckets: Vec<String> = report
-        .findings
+pub fn pending(findings: &[Finding]) -> Vec<String> {
+    let mut buckets: Vec<String> = findings
         .iter()
         .filter(|f| f.code == FindingCode::CorsNotAllowed)
         .filter_map(|f| f.bucket.clone())

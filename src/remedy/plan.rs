@@ -1,20 +1,21 @@
-//! Works out the plan: the policy from the findings, whom to attach it to, and — by reading
-//! IAM (never writing) — exactly which calls are needed to get there idempotently.
+//! Works out the plan: the policy from the findings that stand, whom to attach it to, and — by
+//! reading IAM (never writing) — exactly which calls are needed to get there idempotently.
 
-use super::{AttachTarget, Call, Plan, bucket_policy};
-use crate::arn::PrincipalKind;
+use super::{AttachTarget, Call, Plan, RemedyError, Standing, bucket_policy};
+use crate::arn::{Principal, PrincipalKind};
 use crate::aws::Session;
-use crate::checks::{Identity, Status};
+use crate::checks::{Identity, RunSettings, Status};
 use crate::diagnose::{describe, error_code};
 use crate::engine::{Engine, StepResult, Unit};
-use crate::finding::FindingCode;
+use crate::finding::{Finding, FindingCode};
 use crate::policy::{self, PolicyDocument};
-use crate::report;
 
 /// Where the remedy gets its facts from.
 pub struct Inputs<'a> {
     pub engine: &'a Engine,
     pub results: &'a [StepResult],
+    /// What the diagnosis says stands.
+    pub standing: &'a Standing,
     pub identity: Option<&'a Identity>,
     /// The diagnosed session (the app's keys).
     pub session: Option<&'a Session>,
@@ -23,16 +24,38 @@ pub struct Inputs<'a> {
     pub policy_name: Option<String>,
 }
 
+impl<'a> Inputs<'a> {
+    /// Who makes the change, in words, and with which session.
+    fn acting(&self, principal: &Principal) -> (String, Option<&'a Session>) {
+        match (self.admin, self.session) {
+            (Some((profile, s)), _) => (format!("--admin-profile {profile}"), Some(s)),
+            (None, s) => (format!("the diagnosed credentials ({})", principal.arn), s),
+        }
+    }
+
+    fn prefix(&self) -> Option<&'a str> {
+        let run = self.engine.run_settings();
+        run.prefix_scoped.then_some(run.prefix.as_str())
+    }
+}
+
 /// Builds the plan, or says in one sentence why there is nothing to plan.
-pub async fn prepare(inputs: Inputs<'_>) -> Result<Plan, String> {
-    let run = inputs.engine.run_settings();
-    let findings = report::dedupe(
-        inputs
-            .results
-            .iter()
-            .flat_map(|r| r.findings.iter().cloned()),
-    );
-    let caveats: Vec<String> = findings
+pub async fn prepare(inputs: Inputs<'_>) -> Result<Plan, RemedyError> {
+    let findings = &inputs.standing.findings;
+    let caveats = deny_caveats(findings);
+    if let Some(caps) = inputs.engine.session_info().await.endpoint
+        && caps.s3_only()
+    {
+        return prepare_bucket_policies(&inputs, findings, caveats, caps.kind.label()).await;
+    }
+    let mut plan = iam_plan(&inputs, caveats)?;
+    plan.blocked = iam_blocked(&inputs, &mut plan).await;
+    Ok(plan)
+}
+
+/// Explicit denies, said plainly: a new Allow cannot fix them.
+fn deny_caveats(findings: &[Finding]) -> Vec<String> {
+    findings
         .iter()
         .filter(|f| f.code == FindingCode::ExplicitDeny)
         .map(|f| {
@@ -48,23 +71,29 @@ pub async fn prepare(inputs: Inputs<'_>) -> Result<Plan, String> {
                 f.remedy
             )
         })
-        .collect();
-    if let Some(caps) = inputs.engine.session_info().await.endpoint
-        && caps.s3_only()
-    {
-        return prepare_bucket_policies(&inputs, &findings, caveats, caps.kind.label()).await;
-    }
-    let prefix = run.prefix_scoped.then_some(run.prefix.as_str());
-    let Some(document) = report::policy_for(&findings, run.access, prefix) else {
-        return Err(match caveats.first() {
-            Some(c) => format!("no missing permission to add. {c}"),
-            None => "no missing permission to add: the failures are not fixed by a policy (see each finding's fix)".into(),
-        });
+        .collect()
+}
+
+/// Why there is nothing to plan when no permission is missing.
+fn nothing_to_add(caveats: &[String]) -> RemedyError {
+    RemedyError::NothingToPlan(match caveats.first() {
+        Some(c) => format!("no missing permission to add. {c}"),
+        None => "no missing permission to add: the failures are not fixed by a policy (see each finding's fix)".into(),
+    })
+}
+
+/// The identity-policy plan as data, before IAM is read: the document, its name, whom it is
+/// attached to, and what another account's administrator must add.
+fn iam_plan(inputs: &Inputs<'_>, mut caveats: Vec<String>) -> Result<Plan, RemedyError> {
+    let run = inputs.engine.run_settings();
+    let Some(document) = inputs.standing.policy.clone() else {
+        return Err(nothing_to_add(&caveats));
     };
-    policy::lint(&document).map_err(|e| e.to_string())?;
-    let json = policy::validate(&document).map_err(|e| e.to_string())?;
+    policy::lint(&document).map_err(|e| RemedyError::InvalidPolicy(e.to_string()))?;
+    let json =
+        policy::validate(&document).map_err(|e| RemedyError::InvalidPolicy(e.to_string()))?;
     let Some(identity) = inputs.identity else {
-        return Err("the principal is unknown (the identity step did not pass), so there is no one to attach a policy to".into());
+        return Err(RemedyError::NothingToPlan("the principal is unknown (the identity step did not pass), so there is no one to attach a policy to".into()));
     };
     let principal = identity.principal.clone();
     let policy_name = inputs
@@ -79,16 +108,45 @@ pub async fn prepare(inputs: Inputs<'_>) -> Result<Plan, String> {
         }
         _ => None,
     };
-    let verify = verify_rows(inputs.engine, inputs.results);
-    let (acting_as, session) = match (inputs.admin, inputs.session) {
-        (Some((profile, s)), _) => (format!("--admin-profile {profile}"), Some(s)),
-        (None, s) => (format!("the diagnosed credentials ({})", principal.arn), s),
-    };
-    // Another account's bucket also needs a grant in its own bucket policy, which only that
-    // account's administrator can add: handed over in the export.
-    let grantee = principal
+    let (acting_as, _) = inputs.acting(&principal);
+    let owner_statements =
+        owner_statements(&inputs.standing.findings, &principal, run, inputs.prefix());
+    caveats.extend(other_account_caveats(&owner_statements, &principal));
+    Ok(Plan {
+        owner_statements,
+        policy_name,
+        policy_arn,
+        document,
+        json,
+        principal,
+        target,
+        calls: Vec::new(),
+        acting_as,
+        blocked: None,
+        caveats,
+        verify: verify_rows(inputs.engine, inputs.results),
+        endpoint: inputs.engine.settings().endpoint.clone(),
+        bucket_policies: Vec::new(),
+        server: None,
+    })
+}
+
+/// Whom another account's bucket policy must grant: the role for an assumed-role session.
+fn grantee(principal: &Principal) -> String {
+    principal
         .role_arn()
-        .unwrap_or_else(|| principal.arn.clone());
+        .unwrap_or_else(|| principal.arn.clone())
+}
+
+/// Another account's bucket also needs a grant in its own bucket policy, which only that
+/// account's administrator can add: handed over in the export, one entry per bucket.
+fn owner_statements(
+    findings: &[Finding],
+    principal: &Principal,
+    run: &RunSettings,
+    prefix: Option<&str>,
+) -> Vec<(String, String)> {
+    let grantee = grantee(principal);
     let extra: &[&str] = if run.multipart && !run.read_only {
         &policy::MULTIPART_ACTIONS
     } else {
@@ -108,53 +166,47 @@ pub async fn prepare(inputs: Inputs<'_>) -> Result<Plan, String> {
         let doc = policy::cross_account_bucket_policy(&bucket, &grantee, run.access, prefix, extra);
         owner_statements.push((bucket, doc.to_pretty_json()));
     }
-    let mut caveats = caveats;
-    for (bucket, _) in &owner_statements {
-        caveats.push(format!(
-            "{bucket} belongs to another account: this identity policy is needed, but not enough. \
-             The administrator of the account that owns {bucket} must also grant {grantee} in \
-             its bucket policy (the statements are in the export: --export FILE, e in the wizard)."
-        ));
-    }
-    let mut plan = Plan {
-        owner_statements,
-        policy_name,
-        policy_arn,
-        document,
-        json,
-        principal,
-        target,
-        calls: Vec::new(),
-        acting_as,
-        blocked: None,
-        caveats,
-        verify,
-        endpoint: inputs.engine.settings().endpoint.clone(),
-        bucket_policies: Vec::new(),
-        server: None,
-    };
+    owner_statements
+}
+
+fn other_account_caveats(
+    owner_statements: &[(String, String)],
+    principal: &Principal,
+) -> Vec<String> {
+    let grantee = grantee(principal);
+    owner_statements
+        .iter()
+        .map(|(bucket, _)| {
+            format!(
+                "{bucket} belongs to another account: this identity policy is needed, but not enough. \
+                 The administrator of the account that owns {bucket} must also grant {grantee} in \
+                 its bucket policy (the statements are in the export: --export FILE, e in the wizard)."
+            )
+        })
+        .collect()
+}
+
+/// Reads IAM to fill in the plan's calls; says why nothing can be applied, when so.
+async fn iam_blocked(inputs: &Inputs<'_>, plan: &mut Plan) -> Option<String> {
     if plan.target.is_none() {
-        plan.blocked = Some(format!(
+        return Some(format!(
             "{} is a {} principal, which cannot carry an IAM policy: give the app an IAM user or role, and attach the exported policy to that",
             plan.principal.arn,
             plan.principal.kind.as_str()
         ));
-        return Ok(plan);
     }
+    let (_, session) = inputs.acting(&plan.principal);
     let Some(session) = session else {
-        plan.blocked = Some("no credentials to read or change IAM with".into());
-        return Ok(plan);
+        return Some("no credentials to read or change IAM with".into());
     };
-    if let Err(why) = plan_calls(&mut plan, &session.clients.iam).await {
-        plan.blocked = Some(match inputs.admin {
-            Some(_) => format!("the admin profile may not do this: {why}"),
-            None => format!(
-                "{} may not read or change IAM ({why}). Run again with --admin-profile PROFILE (credentials allowed to change IAM), or export the fix for whoever owns IAM (--export FILE; e in the wizard)",
-                plan.principal.name
-            ),
-        });
-    }
-    Ok(plan)
+    let why = plan_calls(plan, &session.clients.iam).await.err()?;
+    Some(match inputs.admin {
+        Some(_) => format!("the admin profile may not do this: {why}"),
+        None => format!(
+            "{} may not read or change IAM ({why}). Run again with --admin-profile PROFILE (credentials allowed to change IAM), or export the fix for whoever owns IAM (--export FILE; e in the wizard)",
+            plan.principal.name
+        ),
+    })
 }
 
 /// On a server without IAM managed policies (no STS): s3doctor's statements in each failing
@@ -163,11 +215,10 @@ pub async fn prepare(inputs: Inputs<'_>) -> Result<Plan, String> {
 /// without them the plan is blocked and the export still works.
 async fn prepare_bucket_policies(
     inputs: &Inputs<'_>,
-    findings: &[crate::finding::Finding],
+    findings: &[Finding],
     caveats: Vec<String>,
     server: &'static str,
-) -> Result<Plan, String> {
-    let run = inputs.engine.run_settings();
+) -> Result<Plan, RemedyError> {
     let mut buckets: Vec<String> = findings
         .iter()
         .filter(|f| f.code.is_fixable_by_policy())
@@ -175,47 +226,14 @@ async fn prepare_bucket_policies(
         .collect();
     buckets.dedup();
     if buckets.is_empty() {
-        return Err(match caveats.first() {
-            Some(c) => format!("no missing permission to add. {c}"),
-            None => "no missing permission to add: the failures are not fixed by a policy (see each finding's fix)".into(),
-        });
+        return Err(nothing_to_add(&caveats));
     }
     let Some(identity) = inputs.identity else {
-        return Err("the principal is unknown (the identity step did not pass), so there is no one to grant access to; --expect-principal NAME names it".into());
+        return Err(RemedyError::NothingToPlan("the principal is unknown (the identity step did not pass), so there is no one to grant access to; --expect-principal NAME names it".into()));
     };
     let principal = identity.principal.clone();
-    let prefix = run.prefix_scoped.then_some(run.prefix.as_str());
-    let (acting_as, session) = match (inputs.admin, inputs.session) {
-        (Some((profile, s)), _) => (format!("--admin-profile {profile}"), Some(s)),
-        (None, s) => (format!("the diagnosed credentials ({})", principal.arn), s),
-    };
-    let mut bucket_policies = Vec::new();
-    let mut unreadable = Vec::new();
-    for bucket in &buckets {
-        let existing = match session {
-            Some(s) => bucket_policy::read(&s.clients.s3, bucket)
-                .await
-                .and_then(|c| c.as_deref().map(bucket_policy::count).transpose()),
-            None => Err("no credentials".to_owned()),
-        };
-        let existing = existing.unwrap_or_else(|why| {
-            unreadable.push(format!("{bucket}: {why}"));
-            None
-        });
-        bucket_policies.push(bucket_policy::BucketPlan {
-            bucket: bucket.clone(),
-            principal_arn: principal.arn.clone(),
-            statements: bucket_policy::statements(
-                bucket,
-                &principal.arn,
-                &principal.name,
-                run.access,
-                run.read_only,
-                prefix,
-            ),
-            existing: existing.unwrap_or(0),
-        });
-    }
+    let (acting_as, session) = inputs.acting(&principal);
+    let (bucket_policies, unreadable) = bucket_plans(inputs, &buckets, &principal, session).await;
     let all: Vec<serde_json::Value> = bucket_policies
         .iter()
         .flat_map(|b| b.statements.clone())
@@ -223,8 +241,9 @@ async fn prepare_bucket_policies(
     let json = serde_json::to_string_pretty(
         &serde_json::json!({"Version": "2012-10-17", "Statement": all}),
     )
-    .map_err(|e| e.to_string())?;
-    let document = PolicyDocument::parse(&json).map_err(|e| e.to_string())?;
+    .map_err(|e| RemedyError::InvalidPolicy(e.to_string()))?;
+    let document =
+        PolicyDocument::parse(&json).map_err(|e| RemedyError::InvalidPolicy(e.to_string()))?;
     let blocked = (!unreadable.is_empty()).then(|| {
         format!(
             "the bucket policy cannot be read with {acting_as} ({}). On {server} the bucket owner's keys can: --admin-profile OWNER, or --export FILE for whoever owns the bucket",
@@ -248,6 +267,45 @@ async fn prepare_bucket_policies(
         bucket_policies,
         server: Some(server),
     })
+}
+
+/// s3doctor's statements for each bucket, with how many statements its policy has now (read
+/// with `session`); the buckets whose policy could not be read, with why.
+async fn bucket_plans(
+    inputs: &Inputs<'_>,
+    buckets: &[String],
+    principal: &Principal,
+    session: Option<&Session>,
+) -> (Vec<bucket_policy::BucketPlan>, Vec<String>) {
+    let run = inputs.engine.run_settings();
+    let mut bucket_policies = Vec::new();
+    let mut unreadable = Vec::new();
+    for bucket in buckets {
+        let existing = match session {
+            Some(s) => bucket_policy::read(&s.clients.s3, bucket)
+                .await
+                .and_then(|c| c.as_deref().map(bucket_policy::count).transpose()),
+            None => Err("no credentials".to_owned()),
+        };
+        let existing = existing.unwrap_or_else(|why| {
+            unreadable.push(format!("{bucket}: {why}"));
+            None
+        });
+        bucket_policies.push(bucket_policy::BucketPlan {
+            bucket: bucket.clone(),
+            principal_arn: principal.arn.clone(),
+            statements: bucket_policy::statements(
+                bucket,
+                &principal.arn,
+                &principal.name,
+                run.access,
+                run.read_only,
+                inputs.prefix(),
+            ),
+            existing: existing.unwrap_or(0),
+        });
+    }
+    (bucket_policies, unreadable)
 }
 
 /// The failed rows a policy can fix, the warnings, and what must re-run with them.
@@ -278,39 +336,9 @@ async fn plan_calls(plan: &mut Plan, iam: &aws_sdk_iam::Client) -> Result<(), St
                 .and_then(|p| p.default_version_id())
                 .unwrap_or("v1")
                 .to_owned();
-            let current = iam
-                .get_policy_version()
-                .policy_arn(&plan.policy_arn)
-                .version_id(&default_version)
-                .send()
-                .await
-                .map_err(|e| describe("GetPolicyVersion", &e))?;
-            let current_doc = current
-                .policy_version()
-                .and_then(|v| v.document())
-                .and_then(|d| PolicyDocument::parse(d).ok());
-            if current_doc.as_ref() != Some(&plan.document) {
-                let versions = iam
-                    .list_policy_versions()
-                    .policy_arn(&plan.policy_arn)
-                    .send()
-                    .await
-                    .map_err(|e| describe("ListPolicyVersions", &e))?;
-                let mut old: Vec<(String, Option<aws_smithy_types::DateTime>)> = versions
-                    .versions()
-                    .iter()
-                    .filter(|v| !v.is_default_version())
-                    .filter_map(|v| Some((v.version_id()?.to_owned(), v.create_date().cloned())))
-                    .collect();
-                if versions.versions().len() >= 5 {
-                    old.sort_by(|a, b| {
-                        a.1.map(|d| d.secs())
-                            .cmp(&b.1.map(|d| d.secs()))
-                            .then(version_number(&a.0).cmp(&version_number(&b.0)))
-                    });
-                    if let Some((oldest, _)) = old.first() {
-                        plan.calls.push(Call::DeletePolicyVersion(oldest.clone()));
-                    }
+            if !has_document(plan, iam, &default_version).await? {
+                if let Some(oldest) = version_to_delete(&plan.policy_arn, iam).await? {
+                    plan.calls.push(Call::DeletePolicyVersion(oldest));
                 }
                 plan.calls.push(Call::CreatePolicyVersion);
             }
@@ -320,7 +348,66 @@ async fn plan_calls(plan: &mut Plan, iam: &aws_sdk_iam::Client) -> Result<(), St
         }
         Err(e) => return Err(describe("GetPolicy", &e)),
     }
-    let attached = match &plan.target {
+    if !is_attached(plan, iam).await?
+        && let Some(t) = plan.target.clone()
+    {
+        plan.calls.push(Call::Attach(t));
+    }
+    Ok(())
+}
+
+/// True when the policy's default version already holds the plan's document.
+async fn has_document(
+    plan: &Plan,
+    iam: &aws_sdk_iam::Client,
+    default_version: &str,
+) -> Result<bool, String> {
+    let current = iam
+        .get_policy_version()
+        .policy_arn(&plan.policy_arn)
+        .version_id(default_version)
+        .send()
+        .await
+        .map_err(|e| describe("GetPolicyVersion", &e))?;
+    let current_doc = current
+        .policy_version()
+        .and_then(|v| v.document())
+        .and_then(|d| PolicyDocument::parse(d).ok());
+    Ok(current_doc.as_ref() == Some(&plan.document))
+}
+
+/// At IAM's limit of five versions, the oldest non-default one (it makes room for the new).
+async fn version_to_delete(
+    policy_arn: &str,
+    iam: &aws_sdk_iam::Client,
+) -> Result<Option<String>, String> {
+    let versions = iam
+        .list_policy_versions()
+        .policy_arn(policy_arn)
+        .send()
+        .await
+        .map_err(|e| describe("ListPolicyVersions", &e))?;
+    if versions.versions().len() < 5 {
+        return Ok(None);
+    }
+    let mut old: Vec<(String, Option<aws_smithy_types::DateTime>)> = versions
+        .versions()
+        .iter()
+        .filter(|v| !v.is_default_version())
+        .filter_map(|v| Some((v.version_id()?.to_owned(), v.create_date().cloned())))
+        .collect();
+    old.sort_by(|a, b| {
+        a.1.map(|d| d.secs())
+            .cmp(&b.1.map(|d| d.secs()))
+            .then(version_number(&a.0).cmp(&version_number(&b.0)))
+    });
+    Ok(old.into_iter().next().map(|(v, _)| v))
+}
+
+/// True when the policy is attached to the plan's target (or there is no target).
+async fn is_attached(plan: &Plan, iam: &aws_sdk_iam::Client) -> Result<bool, String> {
+    let arn = Some(plan.policy_arn.as_str());
+    Ok(match &plan.target {
         Some(AttachTarget::User(user)) => iam
             .list_attached_user_policies()
             .user_name(user)
@@ -329,7 +416,7 @@ async fn plan_calls(plan: &mut Plan, iam: &aws_sdk_iam::Client) -> Result<(), St
             .map_err(|e| describe("ListAttachedUserPolicies", &e))?
             .attached_policies()
             .iter()
-            .any(|p| p.policy_arn() == Some(plan.policy_arn.as_str())),
+            .any(|p| p.policy_arn() == arn),
         Some(AttachTarget::Role(role)) => iam
             .list_attached_role_policies()
             .role_name(role)
@@ -338,13 +425,9 @@ async fn plan_calls(plan: &mut Plan, iam: &aws_sdk_iam::Client) -> Result<(), St
             .map_err(|e| describe("ListAttachedRolePolicies", &e))?
             .attached_policies()
             .iter()
-            .any(|p| p.policy_arn() == Some(plan.policy_arn.as_str())),
+            .any(|p| p.policy_arn() == arn),
         None => true,
-    };
-    if !attached && let Some(t) = plan.target.clone() {
-        plan.calls.push(Call::Attach(t));
-    }
-    Ok(())
+    })
 }
 
 fn version_number(v: &str) -> u64 {
@@ -400,9 +483,13 @@ mod tests {
             user_id: None,
             confirmed: true,
         };
+        let findings = crate::report::dedupe(results.iter().flat_map(|r| r.findings.clone()));
+        let policy = crate::report::policy_for(&findings, engine.run_settings().access, None);
+        let standing = Standing { findings, policy };
         prepare(Inputs {
             engine: &engine,
             results: &results,
+            standing: &standing,
             identity: Some(&identity),
             session: None,
             admin: None,

@@ -30,6 +30,8 @@ pub enum Msg {
     Exported(Result<PathBuf, String>),
     Plan(Box<Result<Plan, String>>),
     Remedy(RemedyEvent),
+    /// A background task panicked: shown as a failure, never as an export.
+    TaskFailed(String),
 }
 
 /// Progress of applying and verifying the remedy.
@@ -279,6 +281,10 @@ impl App {
                 }
                 Vec::new()
             }
+            Msg::TaskFailed(why) => {
+                self.task_failed(why);
+                Vec::new()
+            }
             Msg::Remedy(ev) => {
                 if let Some(Modal::Remedy(screen)) = &mut self.modal {
                     match ev {
@@ -292,6 +298,20 @@ impl App {
                 Vec::new()
             }
         }
+    }
+
+    /// A background task died: the remedy screen that waits for it ends as failed, and the
+    /// status line says so.
+    fn task_failed(&mut self, why: String) {
+        if let Some(Modal::Remedy(screen)) = &mut self.modal {
+            if screen.plan.is_none() {
+                screen.plan = Some(Err(why.clone()));
+            } else if screen.phase == Phase::Applying {
+                screen.log.push(why.clone());
+                screen.phase = Phase::Done(false);
+            }
+        }
+        self.message = Some(why);
     }
 
     fn on_engine(&mut self, ev: EngineEvent) -> Vec<Cmd> {

@@ -139,6 +139,10 @@ pub struct App {
     pub quit_to: keys::QuitTo,
     /// After `a` (or `--auto`) finishes, jump to the first failure so it is on screen.
     show_first_failure: bool,
+    /// Debug builds only: a key that makes the wizard panic (`S3DOCTOR_DEBUG_PANIC_KEY`), so
+    /// that a test can show the terminal is restored after a panic. Release builds have none.
+    #[cfg(debug_assertions)]
+    debug_panic_key: Option<char>,
     quit: bool,
 }
 
@@ -166,6 +170,10 @@ impl App {
             seen: Default::default(),
             quit_to: keys::QuitTo::Exit,
             show_first_failure: false,
+            #[cfg(debug_assertions)]
+            debug_panic_key: std::env::var("S3DOCTOR_DEBUG_PANIC_KEY")
+                .ok()
+                .and_then(|k| k.chars().next()),
             quit: false,
         }
     }
@@ -353,6 +361,12 @@ impl App {
     }
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
+        #[cfg(debug_assertions)]
+        if let Some(c) = self.debug_panic_key
+            && key.code == KeyCode::Char(c)
+        {
+            panic!("debug panic on key {c:?} (S3DOCTOR_DEBUG_PANIC_KEY, debug builds only)");
+        }
         if let Some(Modal::AskBucket(_)) = &self.modal {
             return self.on_bucket_key(key);
         }

@@ -1,6 +1,7 @@
 //! The real binary in a real terminal: tmux (on a private socket) runs the wizard against the
 //! emulator; the test types keys with `send-keys`, reads the screen with `capture-pane`, and
-//! checks afterwards with `stty -a` that the terminal is back in normal mode.
+//! checks afterwards with `stty -a` that the terminal is back in normal mode and with tmux's
+//! `#{alternate_on}` that the alternate screen was left (also after a panic).
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -30,6 +31,17 @@ impl Tmux {
 
     /// As `start_at`, with these keys as profile `admin` (another peer's, such as RGW's).
     pub(crate) fn start_with(url: &str, admin: Option<&Keys>, keys: &Keys, args: &[&str]) -> Tmux {
+        Tmux::start_env(url, admin, keys, args, &[])
+    }
+
+    /// As `start_with`, with these variables added to the program's environment.
+    fn start_env(
+        url: &str,
+        admin: Option<&Keys>,
+        keys: &Keys,
+        args: &[&str],
+        vars: &[(&str, &str)],
+    ) -> Tmux {
         let dir = tempfile::tempdir().expect("temp dir");
         let env = write_env_file(dir.path(), keys);
         let creds = dir.path().join("credentials");
@@ -46,7 +58,7 @@ impl Tmux {
         let script = format!(
             "cd {dir} && env -i PATH=\"$PATH\" HOME={dir} TERM=xterm-256color \
              AWS_CONFIG_FILE={dir}/config AWS_SHARED_CREDENTIALS_FILE={creds} \
-             AWS_EC2_METADATA_DISABLED=true {bin} --endpoint-url {url} --env-file {env} {args}; \
+             AWS_EC2_METADATA_DISABLED=true {vars} {bin} --endpoint-url {url} --env-file {env} {args}; \
              echo \"EXIT=$?\"; stty -a | tr '\\n' ' '; echo; echo MODES-DONE; sleep 600",
             dir = dir.path().display(),
             creds = creds.display(),
@@ -54,6 +66,11 @@ impl Tmux {
             url = url,
             env = env.display(),
             args = args.join(" "),
+            vars = vars
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(" "),
         );
         Tmux::launch(&script, dir)
     }
@@ -93,6 +110,19 @@ impl Tmux {
             .output()
             .expect("capture-pane");
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Whether the pane shows the alternate screen (a full-screen program's), as tmux knows it.
+    fn alternate_on(&self) -> bool {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "display", "-p", "#{alternate_on}"])
+            .output()
+            .expect("tmux display");
+        match String::from_utf8_lossy(&out.stdout).trim() {
+            "1" => true,
+            "0" => false,
+            other => panic!("tmux display #{{alternate_on}} said {other:?}"),
+        }
     }
 
     pub(crate) fn keys(&self, keys: &str) {
@@ -180,7 +210,7 @@ async fn the_wizard_finds_incident_1_opens_the_remedy_cancels_and_quits_cleanly(
     assert!(screen.contains("EXIT=1"), "{screen}");
     assert_terminal_restored(&screen);
     assert!(
-        !screen.contains("Why this matters"),
+        !tmux.alternate_on(),
         "the alternate screen was left: {screen}"
     );
     assert!(peer.attached_to_user(&user.name).await.is_empty());
@@ -332,7 +362,7 @@ async fn ctrl_c_and_sigterm_restore_the_terminal_too() {
             }
         }
         let screen = tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
-        assert!(!screen.contains("Why this matters"), "{how}: {screen}");
+        assert!(!tmux.alternate_on(), "{how}: {screen}");
         assert_terminal_restored(&screen);
     }
 }
@@ -376,4 +406,38 @@ async fn without_a_bucket_the_wizard_asks_and_offers_what_the_keys_can_list() {
     assert!(!screen.contains("Which bucket"), "{screen}");
     tmux.keys("q");
     tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
+}
+
+/// The terminal is restored after a panic, exercised: a debug build's wizard panics on the key
+/// `S3DOCTOR_DEBUG_PANIC_KEY` names; afterwards the pane has left the alternate screen, the line
+/// discipline is back in cooked mode, the panic's message is on screen and the exit code is 3
+/// (an internal error, from s3doctor's own hook).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_panic_in_the_wizard_restores_the_terminal_and_shows_the_message() {
+    let peer = Peer::get();
+    let user = peer.user(None).await;
+    let tmux = Tmux::start_env(
+        &peer.url,
+        None,
+        &user,
+        &["--bucket", "some-bucket"],
+        &[("S3DOCTOR_DEBUG_PANIC_KEY", "%")],
+    );
+    tmux.wait_for("the checklist", |s| s.contains("Why this matters"));
+    assert!(
+        tmux.alternate_on(),
+        "the wizard draws on the alternate screen"
+    );
+    tmux.keys("%");
+    let screen = tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
+    assert!(
+        !tmux.alternate_on(),
+        "still on the alternate screen: {screen}"
+    );
+    assert_terminal_restored(&screen);
+    assert!(
+        screen.contains("debug panic on key '%'"),
+        "the panic message is not on screen: {screen}"
+    );
+    assert!(screen.contains("EXIT=3"), "{screen}");
 }

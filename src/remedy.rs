@@ -181,13 +181,40 @@ impl Plan {
         md
     }
 
-    /// The person said yes. Called only by the wizard's `y` and the CLI's `--yes`.
-    pub fn confirm(self) -> ConfirmedPlan {
+    /// The person said yes: called only by the two confirmations, the wizard's `y` on the
+    /// plan screen (`tui::app`) and `fix`'s typed `y` or `--yes` (`commands::fix`). Not
+    /// `pub`: no code outside s3doctor can confirm a plan (see `ConfirmedPlan`).
+    pub(crate) fn confirm(self) -> ConfirmedPlan {
         ConfirmedPlan(self)
     }
 }
 
-/// A plan the person confirmed: the only thing `apply` accepts.
+/// A plan the person confirmed: what every call that changes IAM or a bucket policy takes.
+///
+/// Only the confirmation builds one. Its field is private and `Plan::confirm` is not
+/// public, so code outside the crate can neither wrap a plan:
+///
+/// ```compile_fail
+/// fn forge(plan: s3doctor::remedy::Plan) -> s3doctor::remedy::ConfirmedPlan {
+///     s3doctor::remedy::ConfirmedPlan(plan)
+/// }
+/// ```
+///
+/// nor confirm one itself:
+///
+/// ```compile_fail
+/// fn forge(plan: s3doctor::remedy::Plan) -> s3doctor::remedy::ConfirmedPlan {
+///     plan.confirm()
+/// }
+/// ```
+///
+/// while reading a confirmed plan is allowed, so the two above fail for the constructor alone:
+///
+/// ```
+/// fn read(confirmed: &s3doctor::remedy::ConfirmedPlan) -> &s3doctor::remedy::Plan {
+///     confirmed.plan()
+/// }
+/// ```
 #[derive(Debug)]
 pub struct ConfirmedPlan(Plan);
 
@@ -201,4 +228,128 @@ impl ConfirmedPlan {
 #[derive(Clone, Debug, Default)]
 pub struct Applied {
     pub changes: Vec<String>,
+}
+
+/// Guards of the one safety rule, read from the source: whatever changes IAM or a bucket
+/// policy takes a `ConfirmedPlan`, and only the two confirmations make one.
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// The calls that grant access: IAM policy writes and attachments, and bucket-policy writes.
+    const GRANTS: &[&str] = &[
+        ".create_policy()",
+        ".create_policy_version()",
+        ".delete_policy_version()",
+        ".attach_user_policy()",
+        ".attach_role_policy()",
+        ".put_user_policy()",
+        ".put_role_policy()",
+        ".put_bucket_policy()",
+    ];
+
+    /// Every `.rs` file under `src/` (path relative to the crate), without its test module
+    /// and without comment lines.
+    fn sources() -> Vec<(String, Vec<String>)> {
+        fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, Vec<String>)>) {
+            for entry in std::fs::read_dir(dir).expect("src is readable") {
+                let path = entry.expect("a directory entry").path();
+                if path.is_dir() {
+                    walk(&path, root, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).expect("a source file");
+                    let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                    let lines = code
+                        .lines()
+                        .map(|l| {
+                            if l.trim_start().starts_with("//") {
+                                String::new()
+                            } else {
+                                l.to_owned()
+                            }
+                        })
+                        .collect();
+                    let rel = path.strip_prefix(root).expect("under the crate");
+                    out.push((rel.to_string_lossy().replace('\\', "/"), lines));
+                }
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut out = Vec::new();
+        walk(&root.join("src"), root, &mut out);
+        out
+    }
+
+    /// The function line `at` is in: its name and its signature (up to the body's `{`).
+    fn enclosing_fn(lines: &[String], at: usize) -> Option<(String, String)> {
+        let start = (0..=at).rev().find(|&i| fn_name(&lines[i]).is_some())?;
+        let name = fn_name(&lines[start])?;
+        let mut signature = String::new();
+        for line in &lines[start..=at] {
+            signature.push_str(line);
+            if line.trim_end().ends_with('{') {
+                break;
+            }
+        }
+        Some((name, signature))
+    }
+
+    fn fn_name(line: &str) -> Option<String> {
+        let mut rest = line.trim_start();
+        for word in ["pub(crate) ", "pub(super) ", "pub ", "async "] {
+            rest = rest.strip_prefix(word).unwrap_or(rest);
+        }
+        let rest = rest.strip_prefix("fn ")?;
+        let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_'))?;
+        Some(rest[..end].to_owned())
+    }
+
+    #[test]
+    fn every_call_that_grants_access_takes_a_confirmed_plan() {
+        let mut checked = Vec::new();
+        for (path, lines) in sources() {
+            // The demo's seeding builds its own incidents in throwaway users and buckets.
+            if path.starts_with("src/gallery/") {
+                continue;
+            }
+            for (i, line) in lines.iter().enumerate() {
+                for call in GRANTS.iter().filter(|c| line.contains(**c)) {
+                    let (name, signature) = enclosing_fn(&lines, i)
+                        .unwrap_or_else(|| panic!("{path}:{}: {call} outside a fn", i + 1));
+                    // `--undo` removes only s3doctor's own statements (it grants nothing).
+                    if name == "undo" {
+                        continue;
+                    }
+                    assert!(
+                        signature.contains("ConfirmedPlan"),
+                        "{path}:{}: {call} in fn {name}, which takes no ConfirmedPlan",
+                        i + 1
+                    );
+                    checked.push(format!("{path} {name} {call}"));
+                }
+            }
+        }
+        // Every grant of the remedy was seen (so the scan still finds them).
+        assert_eq!(checked.len(), 6, "{checked:#?}");
+    }
+
+    #[test]
+    fn only_the_wizard_and_fix_confirm_a_plan() {
+        let mut sites: Vec<(String, usize)> = sources()
+            .into_iter()
+            .map(|(path, lines)| {
+                let n = lines.iter().map(|l| l.matches(".confirm()").count()).sum();
+                (path, n)
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        sites.sort();
+        assert_eq!(
+            sites,
+            [
+                ("src/commands/fix.rs".to_owned(), 1),
+                ("src/tui/app.rs".to_owned(), 1)
+            ]
+        );
+    }
 }

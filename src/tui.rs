@@ -305,3 +305,108 @@ fn default_export_path() -> PathBuf {
         .unwrap_or(0);
     PathBuf::from(format!("s3doctor-report-{secs}.md"))
 }
+
+#[cfg(test)]
+mod tests {
+    use ratatui::backend::TestBackend;
+
+    use super::*;
+    use crate::checks::RunSettings;
+    use app::{Modal, Phase, RemedyScreen};
+
+    /// The wizard waiting for a remedy plan, as after `f`.
+    fn waiting_for_a_plan() -> App {
+        let run = RunSettings {
+            buckets: vec!["clipizy-dev".into()],
+            ..RunSettings::default()
+        };
+        let engine = Engine::new(aws::Settings::default(), run.clone());
+        let mut app = App::new(
+            aws::Settings::default(),
+            run,
+            engine.units(),
+            theme::Theme { color: false },
+        );
+        app.modal = Some(Modal::Remedy(Box::new(RemedyScreen {
+            plan: None,
+            phase: Phase::Review,
+            log: Vec::new(),
+            scroll: 0,
+        })));
+        assert!(app.is_busy(), "the plan is being worked out");
+        app
+    }
+
+    #[tokio::test]
+    async fn a_panicking_background_task_shows_as_a_failure_not_an_export() {
+        let mut tasks: JoinSet<()> = JoinSet::new();
+        tasks.spawn(async { panic!("the plan could not be worked out") });
+        let joined = tasks.join_next().await.expect("the task ended");
+        let msg = task_failure(joined).expect("a panic is a message");
+        assert!(matches!(msg, Msg::TaskFailed(_)), "{msg:?}");
+
+        let mut app = waiting_for_a_plan();
+        app.update(msg);
+        let message = app.message.clone().expect("the status line says it");
+        assert!(
+            message.starts_with("internal error in a background task")
+                && message.contains("panicked"),
+            "{message}"
+        );
+        // The screen that waited ends as failed: no spinner forever.
+        let Some(Modal::Remedy(screen)) = &app.modal else {
+            panic!("the remedy screen stays open");
+        };
+        assert!(
+            matches!(&screen.plan, Some(Err(why)) if why.contains("panicked")),
+            "{:?}",
+            screen.plan
+        );
+        assert!(!app.is_busy());
+        let mut term = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
+        term.draw(|f| view::draw(&app, f)).expect("drawn");
+        let screen: String = term
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(|c| c.symbol())
+            .collect();
+        assert!(
+            screen.contains("internal error in a background task"),
+            "{screen}"
+        );
+        assert!(!screen.contains("export failed"), "{screen}");
+    }
+
+    #[tokio::test]
+    async fn a_task_that_ends_normally_is_no_message() {
+        let mut tasks: JoinSet<()> = JoinSet::new();
+        tasks.spawn(async {});
+        let joined = tasks.join_next().await.expect("the task ended");
+        assert!(task_failure(joined).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_panic_while_applying_ends_the_remedy_as_failed() {
+        let mut app = waiting_for_a_plan();
+        if let Some(Modal::Remedy(screen)) = &mut app.modal {
+            screen.plan = Some(Err("not needed here".into()));
+            screen.phase = Phase::Applying;
+        }
+        assert!(app.is_busy());
+        app.update(Msg::TaskFailed(
+            "internal error in a background task: task 7 panicked".into(),
+        ));
+        let Some(Modal::Remedy(screen)) = &app.modal else {
+            panic!("the remedy screen stays open");
+        };
+        assert_eq!(screen.phase, Phase::Done(false));
+        assert!(
+            screen.log.iter().any(|l| l.contains("panicked")),
+            "{:?}",
+            screen.log
+        );
+        assert!(!app.is_busy());
+    }
+}

@@ -16,6 +16,7 @@ mod multipart;
 mod other_account;
 mod peer;
 mod presigned;
+mod probe;
 mod proxy;
 mod rgw;
 mod rgw_beyond;

@@ -1,11 +1,13 @@
 //! A small fault-injecting HTTP proxy on loopback, in front of the emulator: it can stall
 //! (accept and never answer), drop connections, answer `503 SlowDown` for the first requests,
 //! or die after a number of requests (listener and every connection closed at once, as
-//! when the emulator is killed in the middle of a run). It works one request at a time
+//! when the emulator is killed in the middle of a run), or put someone else's object at the
+//! probe's key just before the probe's upload arrives. It records the head of every request
+//! (request line and headers, as sent) for the tests to read. It works one request at a time
 //! (HTTP/1.1, Content-Length bodies), which is all the SDK sends to it.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -34,6 +36,107 @@ pub enum Fault {
     /// Hold every STS request (`POST /`) until an upload (`PUT`) has arrived, then forward
     /// both: a run whose upload waits for the identity check never gets an answer from STS.
     IdentityAfterUpload,
+    /// Forward everything unchanged (the proxy only records).
+    Forward,
+    /// Before forwarding the first upload of a probe (a `PUT` of a key holding `probe-`, not a
+    /// multipart part), put [`OCCUPANT`] at that key with the client given to
+    /// [`Proxy::start_occupying`]: as if another program's object already lived there.
+    OccupyProbe,
+}
+
+/// The body of the object that [`Fault::OccupyProbe`] puts at the probe's key.
+pub const OCCUPANT: &[u8] = b"someone else's object: s3doctor must not touch it\n";
+
+/// One request as it reached the proxy: its line and headers (names lowercase).
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub method: String,
+    /// Path-style: bucket, then the key, percent-decoded.
+    pub bucket: String,
+    pub key: String,
+    /// The query string (without `?`).
+    pub query: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Seen {
+    fn parse(request: &[u8]) -> Seen {
+        let text = String::from_utf8_lossy(request);
+        let head = text.split("\r\n\r\n").next().unwrap_or_default();
+        let mut lines = head.lines();
+        let line = lines.next().unwrap_or_default();
+        let mut parts = line.split(' ');
+        let method = parts.next().unwrap_or_default().to_owned();
+        let target = parts.next().unwrap_or_default();
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let path = percent_decode(path.trim_start_matches('/'));
+        let (bucket, key) = path.split_once('/').unwrap_or((&path, ""));
+        Seen {
+            method,
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            query: query.to_owned(),
+            headers: lines
+                .filter_map(|l| l.split_once(':'))
+                .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+                .collect(),
+        }
+    }
+
+    /// The value of header `name` (lowercase), if sent.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// An S3 `PutObject` (not a multipart part or another `PUT` sub-resource).
+    pub fn is_put_object(&self) -> bool {
+        self.method == "PUT"
+            && !self.key.is_empty()
+            && self
+                .query
+                .split('&')
+                .all(|q| q.is_empty() || q == "x-id=PutObject")
+    }
+
+    /// An S3 `DeleteObject` (not an abort of a multipart upload).
+    pub fn is_delete_object(&self) -> bool {
+        self.method == "DELETE" && !self.key.is_empty() && !self.query.contains("uploadId")
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// What every connection of one proxy shares.
+#[derive(Default)]
+struct Shared {
+    gate: Gate,
+    seen: Mutex<Vec<Seen>>,
+    /// For [`Fault::OccupyProbe`]: the client that writes the occupant, until it has.
+    occupier: tokio::sync::Mutex<Option<aws_sdk_s3::Client>>,
 }
 
 /// Opened by the first `PUT` (for `Fault::IdentityAfterUpload`).
@@ -103,10 +206,24 @@ pub struct Proxy {
     pub url: String,
     requests: Arc<AtomicUsize>,
     stop: watch::Sender<bool>,
+    shared: Arc<Shared>,
 }
 
 impl Proxy {
     pub async fn start(upstream: &str, fault: Fault) -> Proxy {
+        Proxy::start_with(upstream, fault, Shared::default()).await
+    }
+
+    /// [`Fault::OccupyProbe`], writing the occupant with `s3` (the emulator's admin).
+    pub async fn start_occupying(upstream: &str, s3: aws_sdk_s3::Client) -> Proxy {
+        let shared = Shared {
+            occupier: tokio::sync::Mutex::new(Some(s3)),
+            ..Shared::default()
+        };
+        Proxy::start_with(upstream, Fault::OccupyProbe, shared).await
+    }
+
+    async fn start_with(upstream: &str, fault: Fault, shared: Shared) -> Proxy {
         let upstream = upstream
             .trim_start_matches("http://")
             .trim_end_matches('/')
@@ -116,7 +233,8 @@ impl Proxy {
         let requests = Arc::new(AtomicUsize::new(0));
         let (stop, stopped) = watch::channel(false);
         let (count, stop_tx) = (requests.clone(), stop.clone());
-        let gate = Arc::new(Gate::default());
+        let shared = Arc::new(shared);
+        let all = shared.clone();
         tokio::spawn(async move {
             let mut stopped_rx = stopped.clone();
             loop {
@@ -125,17 +243,17 @@ impl Proxy {
                     _ = stopped_rx.changed() => return,
                 };
                 let Ok((client, _)) = accepted else { return };
-                let (upstream, count, stop_tx, stopped, gate) = (
+                let (upstream, count, stop_tx, stopped, shared) = (
                     upstream.clone(),
                     count.clone(),
                     stop_tx.clone(),
                     stopped.clone(),
-                    gate.clone(),
+                    all.clone(),
                 );
                 tokio::spawn(async move {
                     let mut stopped = stopped;
                     tokio::select! {
-                        _ = serve(client, &upstream, fault, &count, &stop_tx, &gate) => {}
+                        _ = serve(client, &upstream, fault, &count, &stop_tx, &shared) => {}
                         _ = stopped.changed() => {}
                     }
                 });
@@ -145,7 +263,13 @@ impl Proxy {
             url,
             requests,
             stop,
+            shared,
         }
+    }
+
+    /// Every request that reached the proxy so far, in order.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.shared.seen.lock().expect("seen").clone()
     }
 
     /// How many requests reached the proxy.
@@ -166,8 +290,9 @@ async fn serve(
     fault: Fault,
     count: &AtomicUsize,
     stop: &watch::Sender<bool>,
-    gate: &Gate,
+    shared: &Shared,
 ) {
+    let gate = &shared.gate;
     if let Fault::Drop = fault {
         count.fetch_add(1, Ordering::SeqCst);
         return;
@@ -177,6 +302,8 @@ async fn serve(
             return;
         };
         let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+        let seen = Seen::parse(&request);
+        shared.seen.lock().expect("seen").push(seen.clone());
         match fault {
             Fault::Stall => {
                 // Hold the connection open and say nothing until the proxy is dropped.
@@ -205,6 +332,9 @@ async fn serve(
                     continue;
                 }
             }
+            Fault::OccupyProbe if seen.is_put_object() && seen.key.contains("probe-") => {
+                occupy(shared, &seen).await
+            }
             Fault::IdentityAfterUpload if method == "PUT" => gate.open(),
             Fault::IdentityAfterUpload if is_sts(&request, &method) => gate.wait().await,
             Fault::Answer(replies) => {
@@ -230,6 +360,20 @@ async fn serve(
             return;
         }
     }
+}
+
+/// Puts [`OCCUPANT`] at the key of `probe` (once per proxy), straight to the emulator.
+async fn occupy(shared: &Shared, probe: &Seen) {
+    let Some(s3) = shared.occupier.lock().await.take() else {
+        return;
+    };
+    s3.put_object()
+        .bucket(&probe.bucket)
+        .key(&probe.key)
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(OCCUPANT))
+        .send()
+        .await
+        .expect("put the occupant at the probe's key");
 }
 
 /// Reads one HTTP message (head and Content-Length body). For a response, `request_method`

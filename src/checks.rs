@@ -138,7 +138,7 @@ pub type LoadedPolicies = Result<
 /// principal's policies. A new run (a re-run, the verification after a fix) reads again.
 #[derive(Debug, Default)]
 pub struct RunCache {
-    pub admin: tokio::sync::OnceCell<Result<Arc<Session>, String>>,
+    pub admin: tokio::sync::OnceCell<Result<Arc<Session>, AdminUnusable>>,
     /// `sts:GetCallerIdentity` with the diagnosed keys: `(Arn, UserId)` or the failure. Asked
     /// once; the identity step and the endpoint's capabilities both read it.
     caller: tokio::sync::OnceCell<CallerAnswer>,
@@ -150,6 +150,12 @@ pub struct RunCache {
     /// Each bucket's policy, read once for both policy steps.
     bucket_policies: std::sync::Mutex<HashMap<String, Arc<tokio::sync::OnceCell<BucketPolicy>>>>,
 }
+
+/// Why the `--admin-profile` keys cannot be used: the connection's failure, which says how
+/// (its finding code) and, as its text, what went wrong.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("{}", .0.detail)]
+pub struct AdminUnusable(pub aws::CredentialsFailure);
 
 /// The answer to `sts:GetCallerIdentity`.
 pub type CallerAnswer = Result<(String, Option<String>), diagnose::Failure>;
@@ -256,7 +262,7 @@ impl CheckContext {
     }
 
     /// The `--admin-profile` session, connected once per run; `None` without the flag.
-    pub async fn admin_session(&self) -> Option<Result<Arc<Session>, String>> {
+    pub async fn admin_session(&self) -> Option<Result<Arc<Session>, AdminUnusable>> {
         let admin = self.admin.as_ref()?;
         let connected = self
             .cache
@@ -265,7 +271,7 @@ impl CheckContext {
                 aws::connect(admin)
                     .await
                     .map(Arc::new)
-                    .map_err(|e| e.detail)
+                    .map_err(AdminUnusable)
             })
             .await;
         Some(connected.clone())
@@ -381,143 +387,24 @@ impl CheckContext {
     /// `endpoint.unexpected-answer` with what came back.
     fn failed(&self, step: StepId, failure: Failure) -> StepOutcome {
         let failure = diagnose::with_signing_region(failure, self.signing_region().as_deref());
-        // A plain name (not one of s3doctor's operations) names no action: the finding then
-        // says "the action" rather than guessing one.
-        let operation = failure.operation();
-        let action = operation.map(Operation::action);
         let evidence = failure.evidence.clone();
-        let spec = |code| FindingSpec {
-            code,
-            step,
-            facts: self.facts(action),
-            source: None,
-            statement: None,
-            evidence: Some(evidence.clone()),
-        };
-        let (status, finding, detail) = match &failure.class {
-            Class::Credentials(code) => (
-                Status::Fail,
-                spec(*code).build(),
-                "the keys were refused".to_owned(),
-            ),
-            Class::Unreachable => (
-                Status::Fail,
-                spec(FindingCode::EndpointUnreachable).build(),
-                "no answer from the endpoint".to_owned(),
-            ),
-            Class::BucketNotFound => (
-                Status::Fail,
-                spec(FindingCode::BucketNotFound).build(),
-                format!("bucket {} does not exist", self.bucket()),
-            ),
-            Class::AccessDenied(denied) => {
-                let finding = diagnose::permission_finding(
-                    step,
-                    denied,
-                    self.facts(action),
-                    evidence.clone(),
-                );
-                let detail = format!(
-                    "access denied: {} is not allowed",
-                    action.unwrap_or("the call")
-                );
-                (Status::Fail, finding, detail)
-            }
-            Class::Kms(denied) => {
-                let kms_action = denied
-                    .action
-                    .clone()
-                    .filter(|a| a.starts_with("kms:"))
-                    .unwrap_or_else(|| {
-                        operation
-                            .map_or("kms:Decrypt", Operation::kms_action)
-                            .to_owned()
-                    });
-                let key = diagnose::kms_key(&evidence, denied);
-                let facts = Facts {
-                    kms_key: key.as_deref(),
-                    ..self.facts(Some(&kms_action))
-                };
-                let finding = FindingSpec {
-                    facts,
-                    source: denied.source,
-                    ..spec(FindingCode::Kms)
-                }
-                .build();
-                let detail = format!(
-                    "the KMS key{} refused {kms_action}",
-                    key.as_deref().map(|k| format!(" {k}")).unwrap_or_default()
-                );
-                (Status::Fail, finding, detail)
-            }
-            Class::Refused(code) => {
-                let finding = spec(*code).build();
-                let detail = format!("S3 refused: {}", finding.title.to_lowercase());
-                (Status::Fail, finding, detail)
-            }
-            Class::AclNotSupported => (
-                Status::Fail,
-                spec(FindingCode::AclDisabled).build(),
-                "the bucket refuses ACLs (object ownership enforced)".to_owned(),
-            ),
-            Class::WrongRegion(region) => {
-                let facts = Facts {
-                    bucket_region: region.as_deref(),
-                    ..self.facts(action)
-                };
-                let finding = FindingSpec {
-                    facts,
-                    ..spec(FindingCode::WrongRegion)
-                }
-                .build();
-                (
-                    Status::Fail,
-                    finding,
-                    "the request went to the wrong region".to_owned(),
-                )
-            }
-            Class::Throttled => (
-                Status::Fail,
-                spec(FindingCode::Throttled).build(),
-                "throttled by AWS even after retries: not a permission problem, try again"
-                    .to_owned(),
-            ),
+        match &failure.class {
             Class::PreconditionFailed => {
-                return StepOutcome {
-                    status: Status::Warn,
-                    detail: "an object already exists under the probe key".to_owned(),
-                    evidence: Some(evidence),
-                    findings: Vec::new(),
-                    facts: Vec::new(),
-                    blocking: false,
-                };
+                return StepOutcome::warn("an object already exists under the probe key")
+                    .with_evidence(evidence);
             }
             Class::Accepted => {
-                return StepOutcome {
-                    status: Status::Pass,
-                    detail: format!(
-                        "accepted (HTTP {}), though the answer could not be read",
-                        evidence.http_status.unwrap_or(200)
-                    ),
-                    evidence: Some(evidence),
-                    findings: Vec::new(),
-                    facts: Vec::new(),
-                    blocking: false,
-                };
+                return StepOutcome::pass(format!(
+                    "accepted (HTTP {}), though the answer could not be read",
+                    evidence.http_status.unwrap_or(200)
+                ))
+                .with_evidence(evidence);
             }
-            Class::KeyNotFound => (
-                Status::Fail,
-                spec(FindingCode::UnexpectedAnswer).build(),
-                "the object is not there".to_owned(),
-            ),
-            Class::Other => (
-                Status::Fail,
-                spec(FindingCode::UnexpectedAnswer).build(),
-                format!("unexpected answer: {}", evidence.one_line()),
-            ),
-        };
+            _ => {}
+        }
+        let (finding, detail) = self.refusal(step, &failure);
         StepOutcome {
-            status,
+            status: Status::Fail,
             detail,
             evidence: Some(evidence),
             findings: vec![finding],
@@ -531,6 +418,123 @@ impl CheckContext {
                 _ => Vec::new(),
             },
             blocking: failure.blocks_everything(),
+        }
+    }
+
+    /// The finding a failed call means, and the step's detail line: one arm per class of
+    /// answer (a flat table; the two arms with more to say have their own functions).
+    fn refusal(&self, step: StepId, failure: &Failure) -> (Finding, String) {
+        // A plain name (not one of s3doctor's operations) names no action: the finding then
+        // says "the action" rather than guessing one.
+        let action = failure.operation().map(Operation::action);
+        let evidence = &failure.evidence;
+        let build = |code| self.spec(step, code, action, evidence).build();
+        match &failure.class {
+            Class::Credentials(code) => (build(*code), "the keys were refused".to_owned()),
+            Class::Unreachable => (
+                build(FindingCode::EndpointUnreachable),
+                "no answer from the endpoint".to_owned(),
+            ),
+            Class::BucketNotFound => (
+                build(FindingCode::BucketNotFound),
+                format!("bucket {} does not exist", self.bucket()),
+            ),
+            Class::AccessDenied(denied) => (
+                diagnose::permission_finding(step, denied, self.facts(action), evidence.clone()),
+                format!(
+                    "access denied: {} is not allowed",
+                    action.unwrap_or("the call")
+                ),
+            ),
+            Class::Kms(denied) => self.kms_refusal(step, failure, denied),
+            Class::Refused(code) => {
+                let finding = build(*code);
+                let detail = format!("S3 refused: {}", finding.title.to_lowercase());
+                (finding, detail)
+            }
+            Class::AclNotSupported => (
+                build(FindingCode::AclDisabled),
+                "the bucket refuses ACLs (object ownership enforced)".to_owned(),
+            ),
+            Class::WrongRegion(region) => {
+                let finding = FindingSpec {
+                    facts: Facts {
+                        bucket_region: region.as_deref(),
+                        ..self.facts(action)
+                    },
+                    ..self.spec(step, FindingCode::WrongRegion, action, evidence)
+                }
+                .build();
+                (finding, "the request went to the wrong region".to_owned())
+            }
+            Class::Throttled => (
+                build(FindingCode::Throttled),
+                "throttled by AWS even after retries: not a permission problem, try again"
+                    .to_owned(),
+            ),
+            Class::KeyNotFound => (
+                build(FindingCode::UnexpectedAnswer),
+                "the object is not there".to_owned(),
+            ),
+            // Told apart by `failed` before it asks; kept here so that every class has words.
+            Class::PreconditionFailed | Class::Accepted | Class::Other => (
+                build(FindingCode::UnexpectedAnswer),
+                format!("unexpected answer: {}", evidence.one_line()),
+            ),
+        }
+    }
+
+    /// A KMS key refused: the KMS action AWS named, else the one the operation needs, and the
+    /// key, from the message or the key-id header.
+    fn kms_refusal(
+        &self,
+        step: StepId,
+        failure: &Failure,
+        denied: &diagnose::access_denied::AccessDenied,
+    ) -> (Finding, String) {
+        let evidence = &failure.evidence;
+        let kms_action = denied
+            .action
+            .clone()
+            .filter(|a| a.starts_with("kms:"))
+            .unwrap_or_else(|| {
+                failure
+                    .operation()
+                    .map_or("kms:Decrypt", Operation::kms_action)
+                    .to_owned()
+            });
+        let key = diagnose::kms_key(evidence, denied);
+        let finding = FindingSpec {
+            facts: Facts {
+                kms_key: key.as_deref(),
+                ..self.facts(Some(&kms_action))
+            },
+            source: denied.source,
+            ..self.spec(step, FindingCode::Kms, None, evidence)
+        }
+        .build();
+        let detail = format!(
+            "the KMS key{} refused {kms_action}",
+            key.as_deref().map(|k| format!(" {k}")).unwrap_or_default()
+        );
+        (finding, detail)
+    }
+
+    /// A finding about this context's bucket, built from `evidence`.
+    fn spec<'a>(
+        &'a self,
+        step: StepId,
+        code: FindingCode,
+        action: Option<&'a str>,
+        evidence: &Evidence,
+    ) -> FindingSpec<'a> {
+        FindingSpec {
+            code,
+            step,
+            facts: self.facts(action),
+            source: None,
+            statement: None,
+            evidence: Some(evidence.clone()),
         }
     }
 }

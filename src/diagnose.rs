@@ -86,7 +86,6 @@ pub fn failure<E>(operation: impl AsRef<str>, err: &SdkError<E, HttpResponse>) -
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let operation = operation.as_ref();
     let raw = err.raw_response();
     let http_status = raw.map(|r| r.status().as_u16());
     let body = raw.and_then(|r| r.body().bytes()).unwrap_or_default();
@@ -96,17 +95,52 @@ where
         .and_then(|r| r.headers().get("x-amz-bucket-region"))
         .map(str::to_owned)
         .or_else(|| xml_field(&body, "Region"));
-    let (error_code, message) = match err {
+    let (error_code, message) = code_and_message(err, &body);
+    let authorization_id = message.as_deref().and_then(access_denied::authorization_id);
+    let evidence = Evidence {
+        operation: operation.as_ref().to_owned(),
+        http_status,
+        error_code,
+        message,
+        request_id: err.request_id().map(str::to_owned).or_else(|| {
+            raw.and_then(|r| {
+                r.headers()
+                    .get("x-amzn-requestid")
+                    .or_else(|| r.headers().get("x-amz-request-id"))
+            })
+            .map(str::to_owned)
+        }),
+        headers: raw.map(telling_headers).unwrap_or_default(),
+        authorization_id,
+    };
+    let class = class_of(err, &evidence, &bucket_region);
+    Failure {
+        evidence,
+        class,
+        bucket_region,
+    }
+}
+
+/// The error code and message of an SDK error: the parsed ones, else read from the body,
+/// or what happened instead of an answer (a timeout, a call not asked, a broken connection).
+fn code_and_message<E>(
+    err: &SdkError<E, HttpResponse>,
+    body: &str,
+) -> (Option<String>, Option<String>)
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match err {
         SdkError::ServiceError(_) => {
             // Some servers wrap errors in a shape the SDK's parser does not know (moto's
             // `<ErrorResponse><Errors><Error>` for STS and IAM); read the body then.
             (
                 err.code()
                     .map(str::to_owned)
-                    .or_else(|| xml_field(&body, "Code")),
+                    .or_else(|| xml_field(body, "Code")),
                 err.message()
                     .map(str::to_owned)
-                    .or_else(|| xml_field(&body, "Message")),
+                    .or_else(|| xml_field(body, "Message")),
             )
         }
         SdkError::TimeoutError(_) => (None, Some(TIMED_OUT.to_owned())),
@@ -119,53 +153,40 @@ where
             (None, Some(crate::aws::NOT_ASKED.to_owned()))
         }
         _ => (None, Some(DisplayErrorContext(err).to_string())),
-    };
-    let headers = raw
-        .map(|r| {
-            TELLING_HEADERS
-                .iter()
-                .filter_map(|name| {
-                    r.headers()
-                        .get(*name)
-                        .map(|v| ((*name).to_owned(), v.to_owned()))
-                })
-                .collect()
+    }
+}
+
+/// The [`TELLING_HEADERS`] an answer carried.
+fn telling_headers(raw: &HttpResponse) -> Vec<(String, String)> {
+    TELLING_HEADERS
+        .iter()
+        .filter_map(|name| {
+            raw.headers()
+                .get(*name)
+                .map(|v| ((*name).to_owned(), v.to_owned()))
         })
-        .unwrap_or_default();
-    let authorization_id = message.as_deref().and_then(access_denied::authorization_id);
-    let evidence = Evidence {
-        operation: operation.to_owned(),
-        http_status,
-        error_code,
-        message,
-        request_id: err.request_id().map(str::to_owned).or_else(|| {
-            raw.and_then(|r| {
-                r.headers()
-                    .get("x-amzn-requestid")
-                    .or_else(|| r.headers().get("x-amz-request-id"))
-            })
-            .map(str::to_owned)
-        }),
-        headers,
-        authorization_id,
-    };
-    let class = match err {
+        .collect()
+}
+
+/// The class of an SDK error: no answer is unreachable, a 2xx the SDK could not read was
+/// accepted, any other answer is classified from what it says.
+fn class_of<E>(
+    err: &SdkError<E, HttpResponse>,
+    evidence: &Evidence,
+    bucket_region: &Option<String>,
+) -> Class {
+    match err {
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => Class::Unreachable,
         SdkError::ServiceError(_) | SdkError::ResponseError(_)
-            if http_status.is_some_and(|s| (200..300).contains(&s))
+            if evidence
+                .http_status
+                .is_some_and(|s| (200..300).contains(&s))
                 && evidence.error_code.is_none() =>
         {
             Class::Accepted
         }
-        SdkError::ServiceError(_) | SdkError::ResponseError(_) => {
-            classify(&evidence, &bucket_region)
-        }
+        SdkError::ServiceError(_) | SdkError::ResponseError(_) => classify(evidence, bucket_region),
         _ => Class::Other,
-    };
-    Failure {
-        evidence,
-        class,
-        bucket_region,
     }
 }
 
@@ -207,64 +228,76 @@ fn xml_field(body: &str, name: &str) -> Option<String> {
 
 /// Classifies an answer from its operation, status, code, message and the bucket-region
 /// header (exposed for tests). HEAD answers have no body, so a HEAD is judged by its status
-/// and headers alone.
+/// and headers alone. The clock comes first (its words come with several codes), then the
+/// error code, then the words of the message, then the status.
 pub fn classify(ev: &Evidence, bucket_region: &Option<String>) -> Class {
     let code = ev.error_code.as_deref().unwrap_or("");
     let message = ev.message.as_deref().unwrap_or("");
     let lower = message.to_ascii_lowercase();
-    let status = ev.http_status.unwrap_or(0);
-    let head = ev.operation.starts_with("Head");
     // "Signature expired: … is now earlier than …" (clock behind) and "Signature not yet
     // current: … is still later than …" (clock ahead) come with several codes.
     if lower.contains("signature expired") || lower.contains("signature not yet current") {
         return Class::Credentials(FindingCode::ClockSkew);
     }
-    match code {
+    by_code(code, message, bucket_region)
+        .or_else(|| by_words(code, message, &lower))
+        .unwrap_or_else(|| by_status(ev, code, message, bucket_region))
+}
+
+/// The class an error code alone decides (one flat table).
+fn by_code(code: &str, message: &str, bucket_region: &Option<String>) -> Option<Class> {
+    Some(match code {
         "InvalidClientTokenId"
         | "InvalidAccessKeyId"
         | "InvalidToken"
-        | "UnrecognizedClientException" => {
-            return Class::Credentials(FindingCode::InvalidKeyId);
-        }
+        | "UnrecognizedClientException" => Class::Credentials(FindingCode::InvalidKeyId),
         "SignatureDoesNotMatch" | "IncompleteSignature" => {
-            return Class::Credentials(FindingCode::SignatureMismatch);
+            Class::Credentials(FindingCode::SignatureMismatch)
         }
         "ExpiredToken" | "ExpiredTokenException" | "TokenRefreshRequired" => {
-            return Class::Credentials(FindingCode::Expired);
+            Class::Credentials(FindingCode::Expired)
         }
-        "RequestTimeTooSkewed" | "RequestExpired" => {
-            return Class::Credentials(FindingCode::ClockSkew);
-        }
+        "RequestTimeTooSkewed" | "RequestExpired" => Class::Credentials(FindingCode::ClockSkew),
         "PermanentRedirect"
         | "AuthorizationHeaderMalformed"
         | "IllegalLocationConstraintException" => {
-            return Class::WrongRegion(bucket_region.clone().or_else(|| expected_region(message)));
+            Class::WrongRegion(bucket_region.clone().or_else(|| expected_region(message)))
         }
-        "NoSuchBucket" => return Class::BucketNotFound,
-        "NoSuchKey" => return Class::KeyNotFound,
-        "AccessControlListNotSupported" => return Class::AclNotSupported,
-        "PreconditionFailed" => return Class::PreconditionFailed,
+        "NoSuchBucket" => Class::BucketNotFound,
+        "NoSuchKey" => Class::KeyNotFound,
+        "AccessControlListNotSupported" => Class::AclNotSupported,
+        "PreconditionFailed" => Class::PreconditionFailed,
         "Throttling" | "ThrottlingException" | "SlowDown" | "RequestLimitExceeded" => {
-            return Class::Throttled;
+            Class::Throttled
         }
-        "AllAccessDisabled" => return Class::Refused(FindingCode::AccessDisabled),
-        "InvalidObjectState" => return Class::Refused(FindingCode::ObjectArchived),
-        _ => {}
-    }
-    if code.starts_with("KMS.") || is_kms_message(&lower) {
-        return Class::Kms(access_denied::parse(message));
+        "AllAccessDisabled" => Class::Refused(FindingCode::AccessDisabled),
+        "InvalidObjectState" => Class::Refused(FindingCode::ObjectArchived),
+        _ => return None,
+    })
+}
+
+/// The class the message's words decide: a KMS refusal, or one of S3's own refusals.
+fn by_words(code: &str, message: &str, lower: &str) -> Option<Class> {
+    if code.starts_with("KMS.") || is_kms_message(lower) {
+        return Some(Class::Kms(access_denied::parse(message)));
     }
     if lower.contains("s3 block public access") {
-        return Class::Refused(FindingCode::BlockPublicAccess);
+        return Some(Class::Refused(FindingCode::BlockPublicAccess));
     }
     if lower.contains("customer provided keys (sse-c)") || lower.contains("blocked encryption type")
     {
-        return Class::Refused(FindingCode::SseCBlocked);
+        return Some(Class::Refused(FindingCode::SseCBlocked));
     }
     if lower.contains("requester pays") || lower.contains("x-amz-request-payer") {
-        return Class::Refused(FindingCode::RequesterPays);
+        return Some(Class::Refused(FindingCode::RequesterPays));
     }
-    match status {
+    None
+}
+
+/// The class the HTTP status decides, when neither the code nor the words did.
+fn by_status(ev: &Evidence, code: &str, message: &str, bucket_region: &Option<String>) -> Class {
+    let head = ev.operation.starts_with("Head");
+    match ev.http_status.unwrap_or(0) {
         301 | 307 => Class::WrongRegion(bucket_region.clone()),
         // S3 answers a HEAD signed for another region with a bodiless 400 (the header, when
         // sent, names the bucket's region); a bodiless 400 has no other documented meaning.
@@ -407,20 +440,39 @@ pub struct FindingSpec<'a> {
 
 impl FindingSpec<'_> {
     pub fn build(self) -> Finding {
-        let runbook = Runbook::embedded();
+        let basis = default_basis(self.code, self.evidence.as_ref());
+        let (title, summary, remedy) = self.texts(basis);
+        let severity = match self.code {
+            FindingCode::ProbeLeftBehind => Severity::Warning,
+            _ => Severity::Error,
+        };
+        let f = &self.facts;
+        Finding {
+            code: self.code,
+            severity,
+            step: self.step,
+            bucket: f.bucket.map(str::to_owned),
+            action: f.action.map(str::to_owned),
+            source: self.source,
+            basis,
+            resource: f.kms_key.map(str::to_owned),
+            title,
+            summary: summary.trim().to_owned(),
+            remedy,
+            statement: self.statement,
+            evidence: self.evidence,
+        }
+    }
+
+    /// The runbook's title, summary (its `inferred` words when only a bare refusal was seen)
+    /// and remedy for the code, filled from the facts.
+    fn texts(&self, basis: Basis) -> (String, String, String) {
         let f = &self.facts;
         let endpoint_flag = f
             .endpoint
             .map(|e| format!(" --endpoint-url {e}"))
             .unwrap_or_default();
-        let source_text = match (self.code, self.source) {
-            (FindingCode::ExplicitDeny, Some(s)) => format!("the deny is in {}", s.describe()),
-            (FindingCode::ExplicitDeny, None) => "where the deny is, AWS did not say".to_owned(),
-            (_, Some(s)) if s != DenySource::Unknown => {
-                format!("AWS says nothing in {} allows it.", s.describe())
-            }
-            _ => String::new(),
-        };
+        let source_text = self.source_text();
         let statement_text = self
             .statement
             .as_ref()
@@ -436,7 +488,6 @@ impl FindingSpec<'_> {
             .as_ref()
             .map(answer_words)
             .unwrap_or_else(|| "no details".to_owned());
-        let basis = default_basis(self.code, self.evidence.as_ref());
         let vars = [
             ("bucket", f.bucket.unwrap_or("the bucket")),
             ("action", f.action.unwrap_or("the action")),
@@ -452,7 +503,7 @@ impl FindingSpec<'_> {
             ("operation", operation.as_str()),
             ("answer", answer.as_str()),
         ];
-        let (title, summary, remedy) = match runbook.finding(self.code) {
+        match Runbook::embedded().finding(self.code) {
             Some(t) => (
                 fill(&t.title, &vars),
                 match (&t.inferred, basis) {
@@ -462,25 +513,18 @@ impl FindingSpec<'_> {
                 fill(&t.fix, &vars),
             ),
             None => (self.code.to_string(), self.code.to_string(), String::new()),
-        };
-        let severity = match self.code {
-            FindingCode::ProbeLeftBehind => Severity::Warning,
-            _ => Severity::Error,
-        };
-        Finding {
-            code: self.code,
-            severity,
-            step: self.step,
-            bucket: f.bucket.map(str::to_owned),
-            action: f.action.map(str::to_owned),
-            source: self.source,
-            basis,
-            resource: f.kms_key.map(str::to_owned),
-            title,
-            summary: summary.trim().to_owned(),
-            remedy,
-            statement: self.statement,
-            evidence: self.evidence,
+        }
+    }
+
+    /// Where the deny is, or which policy type allows nothing, in words for `{source}`.
+    fn source_text(&self) -> String {
+        match (self.code, self.source) {
+            (FindingCode::ExplicitDeny, Some(s)) => format!("the deny is in {}", s.describe()),
+            (FindingCode::ExplicitDeny, None) => "where the deny is, AWS did not say".to_owned(),
+            (_, Some(s)) if s != DenySource::Unknown => {
+                format!("AWS says nothing in {} allows it.", s.describe())
+            }
+            _ => String::new(),
         }
     }
 }

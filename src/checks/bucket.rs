@@ -86,60 +86,80 @@ async fn did_you_mean(cx: &CheckContext, s3: &aws_sdk_s3::Client) -> Option<Stri
 
 pub(super) async fn region(cx: &CheckContext) -> CheckResult {
     let session = cx.session()?;
-    let bucket = cx.bucket();
-    let bucket_region = match &cx.state.bucket_region {
-        Some(r) => r.clone(),
-        None => {
-            let s3 = cx.s3()?;
-            match s3.get_bucket_location().bucket(bucket).send().await {
-                Ok(out) => location_to_region(out.location_constraint()),
-                Err(err) => {
-                    let failure = diagnose::failure(Operation::GetBucketLocation, &err);
-                    if let Class::WrongRegion(Some(r)) = &failure.class {
-                        r.clone()
-                    } else if cx.state.region_mismatch {
-                        // HeadBucket said "wrong region" without naming the right one, and
-                        // the bucket's location cannot be read either.
-                        let finding = FindingSpec {
-                            code: FindingCode::WrongRegion,
-                            step: StepId::BucketRegion,
-                            facts: cx.facts(None),
-                            source: None,
-                            statement: None,
-                            evidence: Some(failure.evidence.clone()),
-                        }
-                        .build();
-                        return Ok(StepOutcome {
-                            status: super::Status::Fail,
-                            detail: format!(
-                                "S3 refused the configured region for {bucket} (HeadBucket answered 400 without a region) and s3:GetBucketLocation is not allowed to say which region it is"
-                            ),
-                            evidence: Some(failure.evidence),
-                            findings: vec![finding],
-                            facts: Vec::new(),
-                            blocking: false,
-                        });
-                    } else if matches!(failure.class, Class::AccessDenied(_)) {
-                        return Ok(StepOutcome::warn(
-                            "could not tell the bucket's region: no x-amz-bucket-region header and s3:GetBucketLocation is not allowed",
-                        )
-                        .with_evidence(failure.evidence));
-                    } else {
-                        return Ok(cx.failed(StepId::BucketRegion, failure));
-                    }
-                }
-            }
-        }
-    };
+    let bucket_region = located(cx).await?;
     let fact = Fact::BucketRegion(bucket_region.clone());
     if session.region.as_deref() != Some(bucket_region.as_str())
         && let Some(outcome) = own_region_name(cx, &bucket_region).await
     {
         return Ok(outcome.with_fact(fact));
     }
-    match &session.region {
-        Some(configured) if *configured == bucket_region => {
-            Ok(StepOutcome::pass(format!("{bucket} is in {bucket_region}, as configured")).with_fact(fact))
+    Ok(compare_regions(
+        cx,
+        session.region.as_deref(),
+        bucket_region,
+    ))
+}
+
+/// The bucket's region: as S3 named it already, else from `GetBucketLocation` (or the region
+/// its refusal names). `Err` is the step's outcome when the region cannot be told.
+async fn located(cx: &CheckContext) -> Result<String, StepOutcome> {
+    if let Some(r) = &cx.state.bucket_region {
+        return Ok(r.clone());
+    }
+    let s3 = cx.s3()?;
+    let bucket = cx.bucket();
+    let err = match s3.get_bucket_location().bucket(bucket).send().await {
+        Ok(out) => return Ok(location_to_region(out.location_constraint())),
+        Err(err) => err,
+    };
+    let failure = diagnose::failure(Operation::GetBucketLocation, &err);
+    if let Class::WrongRegion(Some(r)) = &failure.class {
+        return Ok(r.clone());
+    }
+    if cx.state.region_mismatch {
+        // HeadBucket said "wrong region" without naming the right one, and the bucket's
+        // location cannot be read either.
+        let finding = FindingSpec {
+            code: FindingCode::WrongRegion,
+            step: StepId::BucketRegion,
+            facts: cx.facts(None),
+            source: None,
+            statement: None,
+            evidence: Some(failure.evidence.clone()),
+        }
+        .build();
+        return Err(StepOutcome {
+            status: super::Status::Fail,
+            detail: format!(
+                "S3 refused the configured region for {bucket} (HeadBucket answered 400 without a region) and s3:GetBucketLocation is not allowed to say which region it is"
+            ),
+            evidence: Some(failure.evidence),
+            findings: vec![finding],
+            facts: Vec::new(),
+            blocking: false,
+        });
+    }
+    if matches!(failure.class, Class::AccessDenied(_)) {
+        return Err(StepOutcome::warn(
+            "could not tell the bucket's region: no x-amz-bucket-region header and s3:GetBucketLocation is not allowed",
+        )
+        .with_evidence(failure.evidence));
+    }
+    Err(cx.failed(StepId::BucketRegion, failure))
+}
+
+/// The bucket's region against the configured one: the same passes; another is a wrong
+/// region (the next steps ask there); none configured is a warning naming the one to set.
+fn compare_regions(
+    cx: &CheckContext,
+    configured: Option<&str>,
+    bucket_region: String,
+) -> StepOutcome {
+    let bucket = cx.bucket();
+    let fact = Fact::BucketRegion(bucket_region.clone());
+    match configured {
+        Some(configured) if configured == bucket_region => {
+            StepOutcome::pass(format!("{bucket} is in {bucket_region}, as configured")).with_fact(fact)
         }
         Some(configured) => {
             let mut cx2 = cx.clone();
@@ -153,7 +173,7 @@ pub(super) async fn region(cx: &CheckContext) -> CheckResult {
                 evidence: None,
             }
             .build();
-            Ok(StepOutcome {
+            StepOutcome {
                 status: super::Status::Fail,
                 detail: format!(
                     "{bucket} is in {bucket_region}, but the configured region is {configured}; the next steps check in {bucket_region}"
@@ -162,13 +182,13 @@ pub(super) async fn region(cx: &CheckContext) -> CheckResult {
                 findings: vec![finding],
                 facts: vec![fact, Fact::UseRegion(bucket_region)],
                 blocking: false,
-            })
+            }
         }
-        None => Ok(StepOutcome::warn(format!(
+        None => StepOutcome::warn(format!(
             "{bucket} is in {bucket_region}; no region is configured, so the app must set {bucket_region}"
         ))
-        .with_fact(fact.clone())
-        .with_fact(Fact::UseRegion(bucket_region))),
+        .with_fact(fact)
+        .with_fact(Fact::UseRegion(bucket_region)),
     }
 }
 

@@ -1,7 +1,12 @@
 //! The object steps: list, and the probe's put / get / ACL / delete. Probes only ever touch
 //! a new unique key written with `If-None-Match: *`, and only that key is deleted.
 
+use aws_sdk_s3::operation::get_object::builders::GetObjectFluentBuilder;
+use aws_sdk_s3::operation::get_object::{GetObjectError, GetObjectOutput};
+use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
 use aws_sdk_s3::types::{ObjectCannedAcl, RequestPayer};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
 
 use super::{CheckContext, CheckResult, Fact, Status, StepOutcome, retries};
 use crate::diagnose::{self, Class, FindingSpec};
@@ -79,7 +84,6 @@ pub(super) async fn put(cx: &CheckContext) -> CheckResult {
     let s3 = cx.s3()?;
     let bucket = cx.bucket();
     let acl = cx.run.acl.as_deref();
-    let with_acl = acl.map(|a| format!(" with ACL {a}")).unwrap_or_default();
     // Usually uploaded already, as soon as the session existed (see `early`).
     let early = cx
         .cache
@@ -94,42 +98,57 @@ pub(super) async fn put(cx: &CheckContext) -> CheckResult {
             (key, answer)
         }
     };
-    let result = match first {
-        Err(err) => {
-            let failure = diagnose::failure(Operation::PutObject, &err);
-            if !retries::is_denied(&failure) {
-                let kms = matches!(failure.class, Class::Kms(_));
-                let outcome = cx.failed(StepId::PutObject, failure);
-                return Ok(if kms {
-                    outcome.with_fact(Fact::KmsKey("aws:kms".to_owned()))
-                } else {
-                    outcome
-                });
-            }
-            if retries::put_probe(&s3, bucket, &key, acl, true)
-                .await
-                .is_ok()
-            {
-                return Ok(retries::requester_pays(cx, StepId::PutObject, &failure)
-                    .with_fact(Fact::ProbeWritten(key)));
-            }
-            if let Some(acl) = acl
-                && let Some(outcome) = retries::acl_refusal(cx, &s3, &key, acl, &failure).await
-            {
-                return Ok(outcome);
-            }
-            let mut outcome = cx.failed(StepId::PutObject, failure);
-            if acl.is_some() {
-                outcome.detail = format!("{} (refused without the ACL too)", outcome.detail);
-            }
-            return Ok(outcome);
-        }
-        Ok(out) => out,
-    };
+    Ok(match first {
+        Err(err) => refused_upload(cx, &s3, key, &err).await,
+        Ok(out) => uploaded(key, acl, &out),
+    })
+}
+
+/// A refused upload: a refusal is asked again as Requester Pays and, with `--acl`, without
+/// the ACL, to tell which of them is the cause; anything else is diagnosed as it came.
+async fn refused_upload(
+    cx: &CheckContext,
+    s3: &aws_sdk_s3::Client,
+    key: String,
+    err: &SdkError<PutObjectError, HttpResponse>,
+) -> StepOutcome {
+    let bucket = cx.bucket();
+    let acl = cx.run.acl.as_deref();
+    let failure = diagnose::failure(Operation::PutObject, err);
+    if !retries::is_denied(&failure) {
+        let kms = matches!(failure.class, Class::Kms(_));
+        let outcome = cx.failed(StepId::PutObject, failure);
+        return if kms {
+            outcome.with_fact(Fact::KmsKey("aws:kms".to_owned()))
+        } else {
+            outcome
+        };
+    }
+    if retries::put_probe(s3, bucket, &key, acl, true)
+        .await
+        .is_ok()
+    {
+        return retries::requester_pays(cx, StepId::PutObject, &failure)
+            .with_fact(Fact::ProbeWritten(key));
+    }
+    if let Some(acl) = acl
+        && let Some(outcome) = retries::acl_refusal(cx, s3, &key, acl, &failure).await
+    {
+        return outcome;
+    }
+    let mut outcome = cx.failed(StepId::PutObject, failure);
+    if acl.is_some() {
+        outcome.detail = format!("{} (refused without the ACL too)", outcome.detail);
+    }
+    outcome
+}
+
+/// A stored probe, and how S3 says it encrypted it: a KMS key means multipart uploads need
+/// kms:Decrypt too (the multipart-upload step then runs by itself).
+fn uploaded(key: String, acl: Option<&str>, result: &PutObjectOutput) -> StepOutcome {
+    let with_acl = acl.map(|a| format!(" with ACL {a}")).unwrap_or_default();
     let outcome = StepOutcome::pass(format!("uploaded probe {key}{with_acl}"))
         .with_fact(Fact::ProbeWritten(key));
-    // The answer says how S3 encrypted the probe: a KMS key means multipart uploads need
-    // kms:Decrypt too (the multipart-upload step then runs by itself).
     let kms = result
         .server_side_encryption()
         .is_some_and(|s| s.as_str().starts_with("aws:kms"));
@@ -138,12 +157,12 @@ pub(super) async fn put(cx: &CheckContext) -> CheckResult {
             .server_side_encryption()
             .map(|s| s.as_str().to_owned()),
     ));
-    Ok(if kms {
+    if kms {
         let key_id = result.ssekms_key_id().unwrap_or("aws:kms").to_owned();
         outcome.with_fact(Fact::KmsKey(key_id))
     } else {
         outcome
-    })
+    }
 }
 
 pub(super) async fn get(cx: &CheckContext) -> CheckResult {
@@ -162,39 +181,7 @@ pub(super) async fn get(cx: &CheckContext) -> CheckResult {
     if !own_probe {
         req = req.range("bytes=0-0");
     }
-    // Asked with ExpectedBucketOwner = the caller's account, the download also tells whose
-    // bucket it is, so `bucket-policy` needs no HeadBucket of its own for that: served, it is
-    // the caller's; refused (403) but served without, another account's. Any other refusal is
-    // asked again without the header and diagnosed from that answer, as before.
-    let account = cx
-        .identity
-        .as_ref()
-        .map(|i| i.principal.account.as_str())
-        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
-    let mut owner = None;
-    let answer = match account {
-        Some(account) => match req.clone().expected_bucket_owner(account).send().await {
-            Ok(out) => {
-                owner = Some(Ok(()));
-                Ok(out)
-            }
-            Err(err) if err.raw_response().map(|r| r.status().as_u16()) == Some(403) => {
-                let again = req.clone().send().await;
-                if again.is_ok() {
-                    owner = Some(Err(format!(
-                        "GetObject is served, and refused (403) with ExpectedBucketOwner {account}"
-                    )));
-                }
-                again
-            }
-            Err(err) => Err(err),
-        },
-        None => req.clone().send().await,
-    };
-    let told = |o: StepOutcome| match &owner {
-        Some(owner) => o.with_fact(Fact::Owner(owner.clone())),
-        None => o,
-    };
+    let (answer, owner) = download(cx, &req).await;
     if let Err(err) = &answer {
         let failure = diagnose::failure(Operation::GetObject, err);
         if retries::is_denied(&failure)
@@ -209,27 +196,63 @@ pub(super) async fn get(cx: &CheckContext) -> CheckResult {
     }
     match answer {
         Ok(out) => {
-            let body = out.body.collect().await.map(|b| b.into_bytes());
-            let outcome = match body {
-                Ok(bytes) if own_probe && bytes.as_ref() != PROBE_BODY.as_bytes() => {
-                    Ok(StepOutcome::warn(format!(
-                        "downloaded {key}, but its content is not what was uploaded"
-                    )))
-                }
-                Ok(_) if own_probe => Ok(StepOutcome::pass(format!("downloaded probe {key}"))),
-                Ok(_) => Ok(StepOutcome::pass(format!(
-                    "read the first byte of existing object {key}"
-                ))),
-                Err(e) => Ok(StepOutcome::warn(format!(
-                    "download of {key} broke off: {e}"
-                ))),
-            };
-            outcome.map(told)
+            let outcome = read_back(out, &key, own_probe).await;
+            Ok(match owner {
+                Some(owner) => outcome.with_fact(Fact::Owner(owner)),
+                None => outcome,
+            })
         }
         Err(err) => Ok(cx.failed(
             StepId::GetObject,
             diagnose::failure(Operation::GetObject, &err),
         )),
+    }
+}
+
+type GetAnswer = Result<GetObjectOutput, SdkError<GetObjectError, HttpResponse>>;
+
+/// The download, and whose bucket it is when that was told. Asked with ExpectedBucketOwner =
+/// the caller's account, the download also tells whose bucket it is, so `bucket-policy` needs
+/// no HeadBucket of its own for that: served, it is the caller's; refused (403) but served
+/// without, another account's. Any other refusal is asked again without the header and
+/// diagnosed from that answer, as before.
+async fn download(
+    cx: &CheckContext,
+    req: &GetObjectFluentBuilder,
+) -> (GetAnswer, Option<Result<(), String>>) {
+    let account = cx
+        .identity
+        .as_ref()
+        .map(|i| i.principal.account.as_str())
+        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()));
+    let Some(account) = account else {
+        return (req.clone().send().await, None);
+    };
+    match req.clone().expected_bucket_owner(account).send().await {
+        Ok(out) => (Ok(out), Some(Ok(()))),
+        Err(err) if err.raw_response().map(|r| r.status().as_u16()) == Some(403) => {
+            let again = req.clone().send().await;
+            let owner = again.is_ok().then(|| {
+                Err(format!(
+                    "GetObject is served, and refused (403) with ExpectedBucketOwner {account}"
+                ))
+            });
+            (again, owner)
+        }
+        Err(err) => (Err(err), None),
+    }
+}
+
+/// Reads the downloaded body: the probe must come back as uploaded; of an existing object
+/// only the first byte was asked for.
+async fn read_back(out: GetObjectOutput, key: &str, own_probe: bool) -> StepOutcome {
+    match out.body.collect().await.map(|b| b.into_bytes()) {
+        Ok(bytes) if own_probe && bytes.as_ref() != PROBE_BODY.as_bytes() => StepOutcome::warn(
+            format!("downloaded {key}, but its content is not what was uploaded"),
+        ),
+        Ok(_) if own_probe => StepOutcome::pass(format!("downloaded probe {key}")),
+        Ok(_) => StepOutcome::pass(format!("read the first byte of existing object {key}")),
+        Err(e) => StepOutcome::warn(format!("download of {key} broke off: {e}")),
     }
 }
 

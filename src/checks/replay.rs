@@ -69,46 +69,72 @@ pub fn fixture_dir() -> PathBuf {
 
 /// Parses a fixture: `# key: value` lines, then the HTTP response as sent.
 pub fn parse_fixture(name: &str, text: &str) -> Result<Fixture, String> {
-    let mut sources = Vec::new();
-    let mut step = None;
-    let mut expect = Vec::new();
     let mut lines = text.split_inclusive('\n').peekable();
+    let mut meta = Meta::default();
     while let Some(line) = lines.peek() {
-        let Some(meta) = line.strip_prefix('#') else {
+        let Some(m) = line.strip_prefix('#') else {
             break;
         };
-        let meta = meta.trim();
-        if let Some((key, value)) = meta.split_once(':') {
-            let value = value.trim();
-            match key.trim() {
-                "source" => sources.push(value.to_owned()),
-                "step" => {
-                    step = Some(
-                        serde_json::from_value::<StepId>(serde_json::Value::String(
-                            value.to_owned(),
-                        ))
-                        .map_err(|e| format!("{name}: step {value}: {e}"))?,
-                    )
-                }
-                "expect" => {
-                    let mut parts = value.split_whitespace();
-                    let code = parts.next().ok_or(format!("{name}: empty expect"))?;
-                    expect.push(("code".to_owned(), code.to_owned()));
-                    for part in parts {
-                        let (k, v) = part
-                            .split_once('=')
-                            .ok_or(format!("{name}: expect {part} is not key=value"))?;
-                        expect.push((k.to_owned(), v.to_owned()));
-                    }
-                }
-                _ => {}
-            }
-        }
+        meta.read(name, m.trim())?;
         lines.next();
     }
     let rest: String = lines.collect();
-    let rest = rest.replace("\r\n", "\n");
-    let (head, body) = rest.split_once("\n\n").unwrap_or((rest.as_str(), ""));
+    let answer = parse_answer(name, &rest.replace("\r\n", "\n"))?;
+    if meta.sources.is_empty() {
+        return Err(format!("{name}: no source line"));
+    }
+    Ok(Fixture {
+        name: name.to_owned(),
+        sources: meta.sources,
+        step: meta.step.ok_or(format!("{name}: no step line"))?,
+        expect: meta.expect,
+        answer,
+    })
+}
+
+/// The `# key: value` lines of a fixture.
+#[derive(Default)]
+struct Meta {
+    sources: Vec<String>,
+    step: Option<StepId>,
+    expect: Vec<(String, String)>,
+}
+
+impl Meta {
+    /// Takes one `key: value` line (`source`, `step`, `expect`; others are comments).
+    fn read(&mut self, name: &str, meta: &str) -> Result<(), String> {
+        let Some((key, value)) = meta.split_once(':') else {
+            return Ok(());
+        };
+        let value = value.trim();
+        match key.trim() {
+            "source" => self.sources.push(value.to_owned()),
+            "step" => {
+                self.step = Some(
+                    serde_json::from_value::<StepId>(serde_json::Value::String(value.to_owned()))
+                        .map_err(|e| format!("{name}: step {value}: {e}"))?,
+                )
+            }
+            "expect" => {
+                let mut parts = value.split_whitespace();
+                let code = parts.next().ok_or(format!("{name}: empty expect"))?;
+                self.expect.push(("code".to_owned(), code.to_owned()));
+                for part in parts {
+                    let (k, v) = part
+                        .split_once('=')
+                        .ok_or(format!("{name}: expect {part} is not key=value"))?;
+                    self.expect.push((k.to_owned(), v.to_owned()));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// The HTTP response of a fixture: status line, headers, a blank line, the body.
+fn parse_answer(name: &str, rest: &str) -> Result<Answer, String> {
+    let (head, body) = rest.split_once("\n\n").unwrap_or((rest, ""));
     let mut head_lines = head.lines();
     let status_line = head_lines.next().ok_or(format!("{name}: no status line"))?;
     let status: u16 = status_line
@@ -121,19 +147,10 @@ pub fn parse_fixture(name: &str, text: &str) -> Result<Fixture, String> {
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
         .collect();
     let body = body.strip_suffix('\n').unwrap_or(body).to_owned();
-    if sources.is_empty() {
-        return Err(format!("{name}: no source line"));
-    }
-    Ok(Fixture {
-        name: name.to_owned(),
-        sources,
-        step: step.ok_or(format!("{name}: no step line"))?,
-        expect,
-        answer: Answer {
-            status,
-            headers,
-            body,
-        },
+    Ok(Answer {
+        status,
+        headers,
+        body,
     })
 }
 
@@ -298,78 +315,80 @@ pub fn mismatches(fixture: &Fixture, outcome: &StepOutcome) -> Vec<String> {
             outcome.detail
         ));
     }
-    let code = fixture.expected("code").unwrap_or("-");
-    if code == "-" {
-        if let Some(f) = outcome.findings.iter().find(|f| f.is_error()) {
-            out.push(format!("unexpected finding {}: {}", f.code, f.summary));
-        }
-        for (key, want) in &fixture.expect {
-            let want = want.replace('_', " ");
-            match key.as_str() {
-                "detail" if !outcome.detail.contains(&want) => out.push(format!(
-                    "the detail does not say {want:?}: {}",
-                    outcome.detail
-                )),
-                "fact" if !format!("{:?}", outcome.facts).contains(&want) => {
-                    out.push(format!("no fact {want} in {:?}", outcome.facts))
-                }
-                _ => {}
-            }
-        }
-        return out;
+    match fixture.expected("code").unwrap_or("-") {
+        "-" => out.extend(without_finding(fixture, outcome)),
+        code => out.extend(with_finding(fixture, outcome, code)),
     }
-    let Some(f) = outcome.findings.iter().find(|f| f.code.as_str() == code) else {
-        let got: Vec<&str> = outcome.findings.iter().map(|f| f.code.as_str()).collect();
-        out.push(format!(
-            "no {code} finding (got {got:?}): {}",
-            outcome.detail
-        ));
-        return out;
-    };
+    out
+}
+
+/// A fixture that expects no error finding: none, and the detail and facts it names.
+fn without_finding(fixture: &Fixture, outcome: &StepOutcome) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(f) = outcome.findings.iter().find(|f| f.is_error()) {
+        out.push(format!("unexpected finding {}: {}", f.code, f.summary));
+    }
     for (key, want) in &fixture.expect {
-        let got: Option<String> = match key.as_str() {
-            "code" | "status" => continue,
-            "action" => f.action.clone(),
-            "basis" => Some(f.basis.as_str().to_owned()),
-            "source" => f.source.map(|s| s.as_str().to_owned()),
-            "resource" => f.resource.clone(),
-            "policy" => f.statement.as_ref().and_then(|s| s.policy_arn.clone()),
-            "authorization_id" => f.evidence.as_ref().and_then(|e| e.authorization_id.clone()),
-            "detail" => {
-                let want = want.replace('_', " ");
-                if !outcome.detail.contains(&want) {
-                    out.push(format!(
-                        "the detail does not say {want:?}: {}",
-                        outcome.detail
-                    ));
-                }
-                continue;
+        let want = want.replace('_', " ");
+        match key.as_str() {
+            "detail" if !outcome.detail.contains(&want) => out.push(format!(
+                "the detail does not say {want:?}: {}",
+                outcome.detail
+            )),
+            "fact" if !format!("{:?}", outcome.facts).contains(&want) => {
+                out.push(format!("no fact {want} in {:?}", outcome.facts))
             }
-            "fact" => {
-                let facts = format!("{:?}", outcome.facts);
-                if !facts.contains(want.as_str()) {
-                    out.push(format!("no fact {want} in {facts}"));
-                }
-                continue;
-            }
-            "says" => {
-                let text = format!("{} {}", f.summary, f.remedy).replace('_', " ");
-                let want = want.replace('_', " ");
-                if !text.contains(&want) {
-                    out.push(format!("the text does not say {want:?}: {text}"));
-                }
-                continue;
-            }
-            other => {
-                out.push(format!("unknown expectation {other}"));
-                continue;
-            }
-        };
-        if got.as_deref() != Some(want.as_str()) {
-            out.push(format!("{key} {got:?} (want {want})"));
+            _ => {}
         }
     }
     out
+}
+
+/// A fixture that expects finding `code`: it is there, with every `key=value` expected.
+fn with_finding(fixture: &Fixture, outcome: &StepOutcome, code: &str) -> Vec<String> {
+    let Some(f) = outcome.findings.iter().find(|f| f.code.as_str() == code) else {
+        let got: Vec<&str> = outcome.findings.iter().map(|f| f.code.as_str()).collect();
+        return vec![format!(
+            "no {code} finding (got {got:?}): {}",
+            outcome.detail
+        )];
+    };
+    fixture
+        .expect
+        .iter()
+        .filter_map(|(key, want)| expectation(key, want, f, outcome))
+        .collect()
+}
+
+/// What is wrong with one `key=value` expectation of a finding, if anything (a flat table of
+/// the keys a fixture may name).
+fn expectation(key: &str, want: &str, f: &Finding, outcome: &StepOutcome) -> Option<String> {
+    let got: Option<String> = match key {
+        "code" | "status" => return None,
+        "action" => f.action.clone(),
+        "basis" => Some(f.basis.as_str().to_owned()),
+        "source" => f.source.map(|s| s.as_str().to_owned()),
+        "resource" => f.resource.clone(),
+        "policy" => f.statement.as_ref().and_then(|s| s.policy_arn.clone()),
+        "authorization_id" => f.evidence.as_ref().and_then(|e| e.authorization_id.clone()),
+        "detail" => {
+            let want = want.replace('_', " ");
+            return (!outcome.detail.contains(&want))
+                .then(|| format!("the detail does not say {want:?}: {}", outcome.detail));
+        }
+        "fact" => {
+            let facts = format!("{:?}", outcome.facts);
+            return (!facts.contains(want)).then(|| format!("no fact {want} in {facts}"));
+        }
+        "says" => {
+            let text = format!("{} {}", f.summary, f.remedy).replace('_', " ");
+            let want = want.replace('_', " ");
+            return (!text.contains(&want))
+                .then(|| format!("the text does not say {want:?}: {text}"));
+        }
+        other => return Some(format!("unknown expectation {other}")),
+    };
+    (got.as_deref() != Some(want)).then(|| format!("{key} {got:?} (want {want})"))
 }
 
 /// The path an answer takes: step, finding code, basis, source.

@@ -15,6 +15,7 @@ use super::objects::PROBE_BODY;
 use super::{CheckContext, Fact, StepOutcome};
 use crate::diagnose::{self, Class, Failure, FindingSpec};
 use crate::finding::{Evidence, FindingCode};
+use crate::operation::Operation;
 use crate::runbook::StepId;
 
 /// The canned ACLs that grant access to everyone (or every AWS user): what Block Public
@@ -90,39 +91,55 @@ pub async fn acl_refusal(
             .await
             .is_ok()
     {
-        let level = bpa_level(cx).await;
-        let mut finding = FindingSpec {
-            code: FindingCode::BlockPublicAccess,
-            step: StepId::PutObject,
-            facts: cx.facts(Some("s3:PutObject")),
-            source: None,
-            statement: None,
-            evidence: Some(first.evidence.clone()),
-        }
-        .build();
-        finding.summary = format!(
-            "The upload was refused with ACL {acl} and accepted with a private ACL, so it is the \
-             public ACL that is refused: {level}. {}",
-            finding.summary
-        );
-        let mut outcome = StepOutcome::failed(format!(
-            "refused with ACL {acl}, accepted with a private one: {level}; uploaded probe {key} \
-             with a private ACL"
-        ))
-        .with_evidence(first.evidence.clone())
-        .with_fact(Fact::ProbeWritten(key.to_owned()));
-        outcome.findings.push(finding);
-        return Some(outcome);
+        return Some(public_acl_refused(cx, key, acl, first).await);
     }
     put_probe(s3, bucket, key, None, false).await.ok()?;
+    Some(acl_permission_missing(cx, key, acl, first))
+}
+
+/// The upload with a public ACL was refused and with a private one stored: Block Public
+/// Access refuses the public ACL.
+async fn public_acl_refused(
+    cx: &CheckContext,
+    key: &str,
+    acl: &str,
+    first: &Failure,
+) -> StepOutcome {
+    let level = bpa_level(cx).await;
+    let mut finding = FindingSpec {
+        code: FindingCode::BlockPublicAccess,
+        step: StepId::PutObject,
+        facts: cx.facts(Some("s3:PutObject")),
+        source: None,
+        statement: None,
+        evidence: Some(first.evidence.clone()),
+    }
+    .build();
+    finding.summary = format!(
+        "The upload was refused with ACL {acl} and accepted with a private ACL, so it is the \
+         public ACL that is refused: {level}. {}",
+        finding.summary
+    );
+    let mut outcome = StepOutcome::failed(format!(
+        "refused with ACL {acl}, accepted with a private one: {level}; uploaded probe {key} \
+         with a private ACL"
+    ))
+    .with_evidence(first.evidence.clone())
+    .with_fact(Fact::ProbeWritten(key.to_owned()));
+    outcome.findings.push(finding);
+    outcome
+}
+
+/// The upload with an ACL was refused and without one stored: s3:PutObjectAcl is missing.
+fn acl_permission_missing(cx: &CheckContext, key: &str, acl: &str, first: &Failure) -> StepOutcome {
     let evidence = Evidence {
-        operation: "PutObject".to_owned(),
+        operation: Operation::PutObject.name().to_owned(),
         ..first.evidence.clone()
     };
     let mut finding = FindingSpec {
         code: FindingCode::PermissionMissing,
         step: StepId::PutObject,
-        facts: cx.facts(Some("s3:PutObjectAcl")),
+        facts: cx.facts(Some(Operation::PutObjectAcl.action())),
         source: None,
         statement: None,
         evidence: Some(evidence.clone()),
@@ -140,7 +157,7 @@ pub async fn acl_refusal(
     .with_evidence(evidence)
     .with_fact(Fact::ProbeWritten(key.to_owned()));
     outcome.findings.push(finding);
-    Some(outcome)
+    outcome
 }
 
 /// Where Block Public Access is on, as far as the bucket's setting tells: read with the admin

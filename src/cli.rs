@@ -239,7 +239,32 @@ impl Common {
             Some(path) => Some(envfile::load(path).map_err(|e| BadInput(e.to_string()))?),
             None => None,
         };
-        let mut buckets: Vec<String> = Vec::new();
+        let buckets = self.buckets(env_file.as_ref())?;
+        self.check_flags()?;
+        let settings = aws::Settings {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+            endpoint: self
+                .endpoint_url
+                .clone()
+                .or_else(|| env_file.as_ref().and_then(|e| e.endpoint.clone())),
+            env_file,
+            profile_only: false,
+            timeout: Duration::from_secs(self.timeout),
+        };
+        let admin = self
+            .admin_profile
+            .as_deref()
+            .map(|p| settings.with_profile(p));
+        Ok(Config {
+            settings,
+            run: self.run_settings(buckets),
+            admin,
+        })
+    }
+
+    /// `--bucket` (or else the env file's buckets), valid by S3's rules, each once.
+    fn buckets(&self, env_file: Option<&envfile::EnvFile>) -> Result<Vec<String>, BadInput> {
         let from_flags = self
             .buckets
             .iter()
@@ -251,6 +276,7 @@ impl Common {
         } else {
             from_flags.collect()
         };
+        let mut buckets: Vec<String> = Vec::new();
         for b in candidates {
             bucket_name::validate(&b)
                 .map_err(|e| BadInput(format!("invalid bucket name {b:?}: {e}")))?;
@@ -258,6 +284,11 @@ impl Common {
                 buckets.push(b);
             }
         }
+        Ok(buckets)
+    }
+
+    /// A sane timeout, a usable prefix, an http(s) endpoint and a web origin.
+    fn check_flags(&self) -> Result<(), BadInput> {
         if self.timeout == 0 || self.timeout > 600 {
             return Err(BadInput(format!(
                 "--timeout must be between 1 and 600 seconds, not {}",
@@ -289,28 +320,18 @@ impl Common {
                  like https://app.example.com"
             )));
         }
-        let settings = aws::Settings {
-            profile: self.profile.clone(),
-            region: self.region.clone(),
-            endpoint: self
-                .endpoint_url
-                .clone()
-                .or_else(|| env_file.as_ref().and_then(|e| e.endpoint.clone())),
-            env_file,
-            profile_only: false,
-            timeout: Duration::from_secs(self.timeout),
-        };
-        let admin = self
-            .admin_profile
-            .as_deref()
-            .map(|p| settings.with_profile(p));
+        Ok(())
+    }
+
+    /// What the run checks, from the flags.
+    fn run_settings(&self, buckets: Vec<String>) -> RunSettings {
         // An upload that sets an ACL needs s3:PutObjectAcl too: what `full` grants.
         let access = if self.acl.is_some() && self.access == Access::ReadWrite {
             Access::Full
         } else {
             self.access
         };
-        let run = RunSettings {
+        RunSettings {
             buckets,
             access,
             prefix: self
@@ -324,12 +345,7 @@ impl Common {
             multipart: self.multipart,
             acl: self.acl.clone(),
             origin: self.origin.clone(),
-        };
-        Ok(Config {
-            settings,
-            run,
-            admin,
-        })
+        }
     }
 }
 

@@ -26,11 +26,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Err(bad) => return Ok(bad_input(&bad)),
     };
     crate::logging::init(cli.common.log.as_deref())?;
+    let output = cli.common.output;
     match cli.command {
-        Some(Command::Check { format }) => {
-            check(config, format, cli.common.output.as_deref()).await
-        }
-        Some(Command::Policy) => print_policy(&config, cli.common.output.as_deref()),
+        Some(Command::Check { format }) => check(config, format, output.as_deref()).await,
+        Some(Command::Policy) => print_policy(&config, output.as_deref()),
         Some(Command::Fix {
             yes,
             policy_name,
@@ -47,30 +46,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             };
             fix::fix(config, options).await
         }
-        Some(Command::Demo {
-            incident,
-            list,
-            workdir,
-            seed,
-            apply_fix,
-            suffix,
-            rgw_endpoint,
-            rgw_owner_profile,
-            rgw_app_profile,
-        }) => {
-            let opts = crate::demo::DemoOptions {
-                incident,
-                list,
-                workdir,
-                seed,
-                apply_fix,
-                suffix,
-                rgw_endpoint,
-                rgw_owner_profile,
-                rgw_app_profile,
-            };
-            crate::demo::run(config, opts).await
-        }
+        Some(demo @ Command::Demo { .. }) => run_demo(config, demo).await,
         Some(Command::Url {
             url,
             format,
@@ -85,37 +61,80 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 method: method.as_deref().and_then(crate::presigned::Method::parse),
                 offline,
             };
-            crate::url_command::run(&config, options, cli.common.output.as_deref()).await
+            crate::url_command::run(&config, options, output.as_deref()).await
         }
         Some(doc @ (Command::Explain { .. } | Command::Completions { .. } | Command::Man)) => {
             crate::docs::run(Some(&doc)).unwrap_or(Ok(ExitCode::from(exit::INTERNAL)))
         }
-        None => match crate::tui::wizard(config, cli.auto, cli.common.output).await? {
-            Err(bad) => Ok(bad_input(&bad)),
-            Ok(report) => {
-                match (report.error_count(), report.complete) {
-                    (0, true) => eprintln!("s3doctor: no problems found"),
-                    (0, false) => eprintln!(
-                        "s3doctor: the check did not finish ({}); `s3doctor check` runs every step",
-                        report.progress()
-                    ),
-                    (n, complete) => eprintln!(
-                        "s3doctor: {n} problem(s) found{}; `s3doctor check --format markdown` writes them up",
-                        if complete {
-                            String::new()
-                        } else {
-                            format!(" ({})", report.progress())
-                        }
-                    ),
-                }
-                Ok(ExitCode::from(if report.ok {
-                    exit::OK
-                } else {
-                    exit::FINDINGS
-                }))
-            }
-        },
+        None => wizard(config, cli.auto, output).await,
     }
+}
+
+/// `s3doctor demo`.
+async fn run_demo(config: Config, command: Command) -> Result<ExitCode> {
+    let Command::Demo {
+        incident,
+        list,
+        workdir,
+        seed,
+        apply_fix,
+        suffix,
+        rgw_endpoint,
+        rgw_owner_profile,
+        rgw_app_profile,
+    } = command
+    else {
+        return Ok(ExitCode::from(exit::INTERNAL));
+    };
+    let opts = crate::demo::DemoOptions {
+        incident,
+        list,
+        workdir,
+        seed,
+        apply_fix,
+        suffix,
+        rgw_endpoint,
+        rgw_owner_profile,
+        rgw_app_profile,
+    };
+    crate::demo::run(config, opts).await
+}
+
+/// `s3doctor` alone: the wizard, then one line of summary once the terminal is restored.
+async fn wizard(
+    config: Config,
+    auto: bool,
+    output: Option<std::path::PathBuf>,
+) -> Result<ExitCode> {
+    let setup = crate::tui::Setup {
+        settings: config.settings,
+        run: config.run,
+        admin: config.admin,
+    };
+    let report = match crate::tui::wizard(setup, auto, output).await? {
+        Err(bad) => return Ok(bad_input(&bad)),
+        Ok(report) => report,
+    };
+    match (report.error_count(), report.complete) {
+        (0, true) => eprintln!("s3doctor: no problems found"),
+        (0, false) => eprintln!(
+            "s3doctor: the check did not finish ({}); `s3doctor check` runs every step",
+            report.progress()
+        ),
+        (n, complete) => eprintln!(
+            "s3doctor: {n} problem(s) found{}; `s3doctor check --format markdown` writes them up",
+            if complete {
+                String::new()
+            } else {
+                format!(" ({})", report.progress())
+            }
+        ),
+    }
+    Ok(ExitCode::from(if report.ok {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    }))
 }
 
 fn require_buckets(config: &Config, what: &str) -> Result<(), BadInput> {

@@ -24,8 +24,9 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::{JoinError, JoinSet};
 
 use crate::aws;
-use crate::cli::{BadInput, Config};
+use crate::checks::RunSettings;
 use crate::engine::{Engine, EngineEvent};
+use crate::exit::BadInput;
 use crate::remedy::{self, ConfirmedPlan, Remedy, RemedyError, RemedyOptions, Standing};
 use crate::report::Report;
 use app::{App, Cmd, Msg, RemedyEvent};
@@ -59,28 +60,42 @@ impl Extras {
     }
 }
 
+/// What the wizard runs on: plain settings, which the command floor builds from the command
+/// line (the wizard knows nothing of clap).
+#[derive(Clone, Debug)]
+pub struct Setup {
+    pub settings: aws::Settings,
+    pub run: RunSettings,
+    /// `--admin-profile`: reads policies and makes the fix.
+    pub admin: Option<aws::Settings>,
+}
+
 /// `s3doctor` with no subcommand: the interactive wizard on the real terminal.
 /// Returns the final report (the caller prints the summary once the terminal is restored),
 /// or the bad-input reason when there is no terminal to run on.
 pub async fn wizard(
-    config: Config,
+    setup: Setup,
     auto: bool,
     output: Option<PathBuf>,
 ) -> Result<std::result::Result<Report, BadInput>> {
+    let Setup {
+        settings,
+        run: run_settings,
+        admin,
+    } = setup;
     if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
         return Ok(Err(BadInput(
             "the wizard needs a terminal; use `s3doctor check` in scripts and CI".into(),
         )));
     }
     let extras = Extras {
-        admin: config.admin.clone(),
+        admin: admin.clone(),
         policy_name: None,
     };
-    let engine =
-        Engine::new(config.settings.clone(), config.run.clone()).with_admin(config.admin.clone());
+    let engine = Engine::new(settings.clone(), run_settings.clone()).with_admin(admin);
     let mut app = App::new(
-        config.settings,
-        config.run,
+        settings,
+        run_settings,
         engine.units(),
         theme::Theme::from_env(),
     );
@@ -311,7 +326,6 @@ mod tests {
     use ratatui::backend::TestBackend;
 
     use super::*;
-    use crate::checks::RunSettings;
     use app::{Modal, Phase, RemedyScreen};
 
     /// The wizard waiting for a remedy plan, as after `f`.

@@ -85,6 +85,17 @@ impl Status {
             Status::Skip => "skip",
         }
     }
+
+    /// The symbol every view shows for it (so that colour is never the only signal):
+    /// `✓` pass, `!` warn, `✗` fail, `-` skipped.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Status::Pass => "✓",
+            Status::Warn => "!",
+            Status::Fail => "✗",
+            Status::Skip => "-",
+        }
+    }
 }
 
 /// Who the keys belong to, from sts:GetCallerIdentity, or, on a server without STS, from what

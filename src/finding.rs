@@ -227,6 +227,17 @@ pub enum Severity {
     Warning,
 }
 
+impl Severity {
+    /// The symbol views show for it: `✗` an error, `!` a warning (the symbols of a failed
+    /// and a warning step).
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Severity::Error => "✗",
+            Severity::Warning => "!",
+        }
+    }
+}
+
 /// How a finding is known: AWS's own words, s3doctor's reading of the policies, or an
 /// inference from a bare refusal.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -254,15 +254,6 @@ pub fn to_json(report: &Report) -> String {
     serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
 }
 
-fn symbol(status: Status) -> &'static str {
-    match status {
-        Status::Pass => "✓",
-        Status::Warn => "!",
-        Status::Fail => "✗",
-        Status::Skip => "-",
-    }
-}
-
 fn paint(text: &str, status: Status, color: bool) -> String {
     if !color {
         return text.to_owned();
@@ -324,7 +315,7 @@ pub fn to_text(report: &Report, color: bool) -> String {
         }
         let label = format!(
             "{} {:<4}",
-            symbol(step.status),
+            step.status.symbol(),
             step.status.as_str().to_uppercase()
         );
         let _ = writeln!(
@@ -365,7 +356,7 @@ pub fn to_text(report: &Report, color: bool) -> String {
             } else {
                 Status::Warn
             };
-            let mut head = format!("{} {}", symbol(status), f.code);
+            let mut head = format!("{} {}", f.severity.symbol(), f.code);
             if let Some(b) = &f.bucket {
                 head.push_str(&format!("  {b}"));
             }
@@ -516,7 +507,7 @@ pub fn to_markdown(report: &Report) -> String {
         let _ = writeln!(
             md,
             "| {} | `{}` | {} | {} | {} |",
-            symbol(s.status),
+            s.status.symbol(),
             s.id,
             s.bucket.as_deref().unwrap_or(""),
             s.status.as_str(),

@@ -548,10 +548,7 @@ fn text(r: &UrlReport) -> String {
         out.push_str("Nothing stops this URL from working.\n");
     }
     for f in &r.findings {
-        let mark = match f.severity {
-            Severity::Error => "✗",
-            Severity::Warning => "!",
-        };
+        let mark = f.severity.symbol();
         out.push_str(&format!("{mark} {}  {}\n", f.title, f.code));
         out.push_str(&format!("  {}\n", f.summary));
         out.push_str(&format!("  Fix: {}\n", f.remedy));

@@ -203,17 +203,17 @@ fn draw_list(c: &Chooser, f: &mut Frame, area: Rect) {
     let t = &c.theme;
     let mut lines = Vec::new();
     for (i, (incident, score)) in c.incidents.iter().zip(&c.scores).enumerate() {
-        let (symbol, state) = if score.fixed {
-            ("✓", RowState::Done(Status::Pass))
+        let state = if score.fixed {
+            RowState::Done(Status::Pass)
         } else if score.found {
-            ("!", RowState::Done(Status::Warn))
+            RowState::Done(Status::Warn)
         } else if score.tried {
-            ("✗", RowState::Done(Status::Fail))
+            RowState::Done(Status::Fail)
         } else {
-            ("·", RowState::Pending)
+            RowState::Pending
         };
         let mut line = Line::from(vec![
-            Span::styled(format!("{symbol} "), t.style(state)),
+            Span::styled(format!("{} ", Theme::symbol(state, 0)), t.style(state)),
             Span::raw(format!("{}. {}", i + 1, incident.name)),
         ]);
         if score.fixed {

@@ -32,10 +32,7 @@ impl Theme {
         match state {
             RowState::Pending => "·",
             RowState::Running => SPINNER[tick % SPINNER.len()],
-            RowState::Done(Status::Pass) => "✓",
-            RowState::Done(Status::Warn) => "!",
-            RowState::Done(Status::Fail) => "✗",
-            RowState::Done(Status::Skip) => "-",
+            RowState::Done(status) => status.symbol(),
         }
     }
 

@@ -10,7 +10,9 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 use super::app::{App, AskBucket, Modal, Phase, RemedyScreen, UrlScreen};
 use super::keys;
 use super::theme::{RowState, Theme};
+use crate::checks::Status;
 use crate::engine::Unit;
+use crate::finding::Severity;
 use crate::runbook::{Runbook, fill};
 
 /// Below this width the checklist and the details stack vertically.
@@ -288,11 +290,7 @@ fn draw_detail(app: &App, f: &mut Frame, area: Rect) {
             lines.push(Line::raw(""));
             lines.push(Line::from(vec![
                 Span::styled(
-                    format!(
-                        "{} {}",
-                        if finding.is_error() { "✗" } else { "!" },
-                        finding.title
-                    ),
+                    format!("{} {}", finding.severity.symbol(), finding.title),
                     style,
                 ),
                 Span::styled(format!("  {} · {}", finding.code, finding.basis), t.dim()),
@@ -380,10 +378,15 @@ fn draw_help(app: &App, f: &mut Frame, area: Rect) {
         ]));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::from(Span::styled(
-        "  States: ✓ pass   ! warn   ✗ fail   - skipped   · not run yet",
-        t.dim(),
-    )));
+    let states = format!(
+        "  States: {} pass   {} warn   {} fail   {} skipped   {} not run yet",
+        Status::Pass.symbol(),
+        Status::Warn.symbol(),
+        Status::Fail.symbol(),
+        Status::Skip.symbol(),
+        Theme::symbol(RowState::Pending, 0)
+    );
+    lines.push(Line::from(Span::styled(states, t.dim())));
     overlay(
         f,
         popup,
@@ -477,9 +480,9 @@ fn draw_url(app: &App, screen: &UrlScreen, f: &mut Frame, area: Rect) {
         ))),
         Some(Ok(report)) => {
             for l in report {
-                let style = if l.starts_with('✗') {
+                let style = if l.starts_with(Severity::Error.symbol()) {
                     t.style(RowState::Done(crate::checks::Status::Fail))
-                } else if l.starts_with('!') {
+                } else if l.starts_with(Severity::Warning.symbol()) {
                     t.style(RowState::Done(crate::checks::Status::Warn))
                 } else {
                     Style::new()

@@ -16,6 +16,7 @@ pub mod cli;
 pub mod commands;
 pub mod demo;
 pub mod diagnose;
+pub mod diagnosis;
 pub mod docs;
 pub mod endpoint;
 pub mod engine;

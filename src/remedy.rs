@@ -5,7 +5,6 @@
 pub mod apply;
 pub mod bucket_policy;
 pub mod cors;
-pub mod export;
 pub mod plan;
 pub mod service;
 
@@ -137,7 +136,7 @@ impl Plan {
             user_id: None,
             confirmed: true,
         };
-        md.push_str(&export::fix_markdown(
+        md.push_str(&crate::diagnosis::handover::fix_markdown(
             &self.document,
             Some(&identity),
             &self.policy_name,

@@ -10,7 +10,7 @@ use crate::aws;
 use crate::checks::{Identity, RunSettings, Status};
 use crate::diagnose::access_denied::authorization_hint;
 use crate::engine::{Engine, SessionInfo, StepResult};
-use crate::finding::{Basis, Finding, FindingCode};
+use crate::finding::Finding;
 use crate::policy::{self, Access, PolicyDocument};
 
 pub const SCHEMA: &str = "s3doctor.report/v1";
@@ -106,11 +106,12 @@ impl Report {
         steps: Vec<StepResult>,
         info: &SessionInfo,
     ) -> Report {
-        let findings = dedupe(steps.iter().flat_map(|s| s.findings.iter().cloned()));
+        let findings =
+            crate::diagnosis::dedupe(steps.iter().flat_map(|s| s.findings.iter().cloned()));
         // A server without IAM managed policies gets no IAM policy to attach: `fix` writes a
         // bucket-policy statement there instead.
         let s3_only = info.endpoint.as_ref().is_some_and(|c| c.s3_only());
-        let policy = policy_for(
+        let policy = crate::diagnosis::policy_for(
             &findings,
             run.access,
             run.prefix_scoped.then_some(run.prefix.as_str()),
@@ -165,88 +166,6 @@ impl Report {
             if self.steps_planned == 1 { "" } else { "s" }
         )
     }
-}
-
-/// One finding per problem: the keys' problems once for the run, the others per bucket and
-/// action. When the policy steps traced a denial, their source and statement join the live
-/// step's finding (which keeps its evidence), and an explicit deny replaces "nothing allows
-/// it" for the same action: adding an Allow would not cure it.
-pub fn dedupe(findings: impl Iterator<Item = Finding>) -> Vec<Finding> {
-    let all: Vec<Finding> = findings.collect();
-    let key = |f: &Finding| {
-        let run_wide = f.code.is_credentials()
-            || matches!(
-                f.code,
-                FindingCode::EndpointUnreachable | FindingCode::Throttled
-            );
-        if run_wide {
-            (f.code, None, None)
-        } else {
-            (f.code, f.bucket.clone(), f.action.clone())
-        }
-    };
-    let denied: Vec<(Option<String>, Option<String>)> = all
-        .iter()
-        .filter(|f| f.code == FindingCode::ExplicitDeny)
-        .map(|f| (f.bucket.clone(), f.action.clone()))
-        .collect();
-    let mut out: Vec<Finding> = Vec::new();
-    let mut superseded: Vec<Finding> = Vec::new();
-    for f in all {
-        let denied_too = denied
-            .iter()
-            .any(|(bucket, action)| *bucket == f.bucket && *action == f.action);
-        if f.code == FindingCode::PermissionMissing && denied_too {
-            superseded.push(f);
-            continue;
-        }
-        match out.iter_mut().find(|e| key(e) == key(&f)) {
-            Some(existing) => {
-                // What the policies say replaces an inference from a bare refusal.
-                if existing.basis == Basis::Inferred && f.basis != Basis::Inferred {
-                    existing.summary = f.summary.clone();
-                }
-                existing.basis = existing.basis.merge(f.basis);
-                existing.source = existing.source.or(f.source);
-                existing.statement = existing.statement.take().or(f.statement);
-                existing.evidence = existing.evidence.take().or(f.evidence);
-            }
-            None => out.push(f),
-        }
-    }
-    // Keep the live evidence on the explicit deny that explains it.
-    for m in superseded {
-        if let Some(d) = out.iter_mut().find(|d| {
-            d.code == FindingCode::ExplicitDeny && d.bucket == m.bucket && d.action == m.action
-        }) {
-            d.evidence = d.evidence.take().or(m.evidence);
-        }
-    }
-    out
-}
-
-/// The least-privilege policy for the buckets with missing permissions, if any.
-pub fn policy_for(
-    findings: &[Finding],
-    access: Access,
-    prefix: Option<&str>,
-) -> Option<PolicyDocument> {
-    let mut buckets: Vec<String> = findings
-        .iter()
-        .filter(|f| f.is_fixable_by_policy())
-        .filter_map(|f| f.bucket.clone())
-        .collect();
-    buckets.dedup();
-    // Multipart clean-up actions are only asked for by the multipart-upload step.
-    let extra: Vec<&str> = policy::MULTIPART_ACTIONS
-        .into_iter()
-        .filter(|a| {
-            findings
-                .iter()
-                .any(|f| f.code.is_fixable_by_policy() && f.action.as_deref() == Some(*a))
-        })
-        .collect();
-    (!buckets.is_empty()).then(|| policy::generate_with(&buckets, access, prefix, &extra))
 }
 
 /// JSON, exactly the `s3doctor.report/v1` schema.
@@ -516,7 +435,7 @@ pub fn to_markdown(report: &Report) -> String {
     }
     let _ = writeln!(md);
     if let Some(policy) = &report.policy {
-        md.push_str(&crate::remedy::export::fix_markdown(
+        md.push_str(&crate::diagnosis::handover::fix_markdown(
             policy,
             report.identity_full.as_ref(),
             &policy::default_policy_name(&t.buckets, t.access),

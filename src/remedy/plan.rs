@@ -483,8 +483,8 @@ mod tests {
             user_id: None,
             confirmed: true,
         };
-        let findings = crate::report::dedupe(results.iter().flat_map(|r| r.findings.clone()));
-        let policy = crate::report::policy_for(&findings, engine.run_settings().access, None);
+        let findings = crate::diagnosis::dedupe(results.iter().flat_map(|r| r.findings.clone()));
+        let policy = crate::diagnosis::policy_for(&findings, engine.run_settings().access, None);
         let standing = Standing { findings, policy };
         prepare(Inputs {
             engine: &engine,

@@ -222,7 +222,7 @@ impl App {
 
     /// Findings of every finished row, without repeats.
     pub fn findings(&self) -> Vec<Finding> {
-        report::dedupe(self.ordered_results().into_iter().flat_map(|r| r.findings))
+        crate::diagnosis::dedupe(self.ordered_results().into_iter().flat_map(|r| r.findings))
     }
 
     fn ordered_results(&self) -> Vec<StepResult> {

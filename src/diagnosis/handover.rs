@@ -1,5 +1,6 @@
 //! The fix as a Markdown hand-over for whoever owns IAM: console steps, AWS CLI commands
-//! with the real account, names and ARNs, and the policy JSON (incident 1's shape).
+//! with the real account, names and ARNs, and the policy JSON (incident 1's shape). Both the
+//! report's Markdown and the remedy's export include it, so it lives below both.
 
 use std::fmt::Write as _;
 

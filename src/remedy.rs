@@ -12,7 +12,7 @@ use crate::arn::Principal;
 use crate::engine::Unit;
 use crate::policy::PolicyDocument;
 
-pub use service::{Event, Outcome, Remedy, RemedyError, RemedyOptions, Standing, VERIFY_DEADLINE};
+pub use service::{Event, Outcome, Remedy, RemedyError, RemedyOptions, VERIFY_DEADLINE};
 
 /// Whom the policy is attached to.
 #[derive(Clone, Debug, PartialEq, Eq)]

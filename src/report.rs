@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::aws;
 use crate::checks::{Identity, RunSettings, Status};
 use crate::diagnose::access_denied::authorization_hint;
+use crate::diagnosis::Diagnosis;
 use crate::engine::{Engine, SessionInfo, StepResult};
 use crate::finding::Finding;
 use crate::policy::{self, Access, PolicyDocument};
@@ -89,43 +90,32 @@ pub struct Report {
     pub policy: Option<PolicyDocument>,
     #[serde(skip)]
     pub identity_full: Option<Identity>,
+    /// What the run shows, as worked out once; the fields above are its rendering.
+    #[serde(skip)]
+    pub diagnosis: Diagnosis,
 }
 
 impl Report {
     /// Collects the engine's results into a report.
     pub async fn from_engine(engine: &Engine) -> Report {
-        let steps = engine.results().await;
         let info = engine.session_info().await;
-        Report::build(engine.settings(), engine.run_settings(), steps, &info)
-            .with_planned(engine.units().len())
+        let diagnosis = Diagnosis::of_engine(engine).await;
+        Report::build(engine.settings(), engine.run_settings(), &info, diagnosis)
     }
 
+    /// The report of a diagnosis, with what the run was pointed at and who the keys are.
     pub fn build(
         settings: &aws::Settings,
         run: &RunSettings,
-        steps: Vec<StepResult>,
         info: &SessionInfo,
+        diagnosis: Diagnosis,
     ) -> Report {
-        let findings =
-            crate::diagnosis::dedupe(steps.iter().flat_map(|s| s.findings.iter().cloned()));
-        // A server without IAM managed policies gets no IAM policy to attach: `fix` writes a
-        // bucket-policy statement there instead.
-        let s3_only = info.endpoint.as_ref().is_some_and(|c| c.s3_only());
-        let policy = crate::diagnosis::policy_for(
-            &findings,
-            run.access,
-            run.prefix_scoped.then_some(run.prefix.as_str()),
-        )
-        .filter(|_| !s3_only);
-        let steps_run = steps.iter().filter(|s| s.ran).count();
-        let steps_planned = steps.len();
-        let complete = steps_run == steps_planned;
         Report {
             schema: SCHEMA,
-            ok: complete && !findings.iter().any(Finding::is_error),
-            complete,
-            steps_run,
-            steps_planned,
+            ok: diagnosis.ok(),
+            complete: diagnosis.complete(),
+            steps_run: diagnosis.steps_run(),
+            steps_planned: diagnosis.steps_planned(),
             target: Target {
                 buckets: run.buckets.clone(),
                 region: info.region.clone(),
@@ -138,33 +128,20 @@ impl Report {
             },
             identity: info.identity.as_ref().map(IdentityReport::from),
             identity_full: info.identity.clone(),
-            steps,
-            findings,
-            policy,
+            steps: diagnosis.steps().to_vec(),
+            findings: diagnosis.findings().to_vec(),
+            policy: diagnosis.policy().cloned(),
+            diagnosis,
         }
     }
 
     pub fn error_count(&self) -> usize {
-        self.findings.iter().filter(|f| f.is_error()).count()
-    }
-
-    /// Counts the steps that were planned but have no result (the wizard quit before they
-    /// ran): the report is then incomplete and not ok.
-    pub fn with_planned(mut self, planned: usize) -> Report {
-        self.steps_planned = planned.max(self.steps.len());
-        self.complete = self.steps_run == self.steps_planned;
-        self.ok = self.complete && self.error_count() == 0;
-        self
+        self.diagnosis.error_count()
     }
 
     /// "3 of 11 steps ran".
     pub fn progress(&self) -> String {
-        format!(
-            "{} of {} step{} ran",
-            self.steps_run,
-            self.steps_planned,
-            if self.steps_planned == 1 { "" } else { "s" }
-        )
+        self.diagnosis.progress()
     }
 }
 
@@ -494,13 +471,13 @@ mod tests {
             buckets: vec!["b".into()],
             ..RunSettings::default()
         };
+        let diagnosis = Diagnosis::new(steps, planned, &run, None);
         Report::build(
             &aws::Settings::default(),
             &run,
-            steps,
             &SessionInfo::default(),
+            diagnosis,
         )
-        .with_planned(planned)
     }
 
     #[test]

@@ -25,9 +25,10 @@ use tokio::task::{JoinError, JoinSet};
 
 use crate::aws;
 use crate::checks::RunSettings;
+use crate::diagnosis::Diagnosis;
 use crate::engine::{Engine, EngineEvent};
 use crate::exit::BadInput;
-use crate::remedy::{self, ConfirmedPlan, Remedy, RemedyError, RemedyOptions, Standing};
+use crate::remedy::{self, ConfirmedPlan, Remedy, RemedyError, RemedyOptions};
 use crate::report::Report;
 use app::{App, Cmd, Msg, RemedyEvent};
 
@@ -262,14 +263,10 @@ fn execute(
 
 /// The remedy's plan for what the run found.
 async fn plan_remedy(engine: Engine, options: RemedyOptions) -> Result<remedy::Plan, RemedyError> {
-    let report = Report::from_engine(&engine).await;
-    let standing = Standing {
-        findings: report.findings,
-        policy: report.policy,
-    };
+    let diagnosis = Diagnosis::of_engine(&engine).await;
     Remedy::connect(engine, options)
         .await?
-        .plan(&standing)
+        .plan(&diagnosis)
         .await
 }
 

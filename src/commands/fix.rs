@@ -15,7 +15,6 @@ use crate::engine::{Engine, EngineEvent};
 use crate::exit::{self, bad_input, emit};
 use crate::remedy::{
     self, AttachTarget, ConfirmedPlan, Event, Outcome, Plan, Remedy, RemedyError, RemedyOptions,
-    Standing,
 };
 use crate::report::{self, Report};
 
@@ -73,15 +72,6 @@ fn refuse(config: &Config, options: &FixOptions) -> Result<(), BadInput> {
     Ok(())
 }
 
-/// What the remedy reads of a run: the report's findings that stand and the policy that
-/// fixes them.
-fn standing(report: &Report) -> Standing {
-    Standing {
-        findings: report.findings.clone(),
-        policy: report.policy.clone(),
-    }
-}
-
 /// Runs every check, fixes CORS first (a bucket setting, not a policy), then shows the plan
 /// and applies it once confirmed.
 async fn check_and_fix(
@@ -102,7 +92,7 @@ async fn check_and_fix(
         Cors::Done(code) => return Ok(code),
         Cors::Left { report, export } => (*report, export),
     };
-    let plan = match remedy.plan(&standing(&before)).await {
+    let plan = match remedy.plan(&before.diagnosis).await {
         Ok(p) => p,
         Err(why) => return no_plan(&why, options, &cors_md, &before),
     };
@@ -163,7 +153,7 @@ async fn fix_cors(
     before: Report,
     tx: &UnboundedSender<EngineEvent>,
 ) -> Result<Cors> {
-    let buckets = Remedy::cors_pending(&standing(&before));
+    let buckets = Remedy::cors_pending(&before.diagnosis);
     let run = engine.run_settings();
     let (Some(origin), false) = (&run.origin, buckets.is_empty()) else {
         return Ok(Cors::Left {

@@ -1,11 +1,12 @@
 //! Works out the plan: the policy from the findings that stand, whom to attach it to, and — by
 //! reading IAM (never writing) — exactly which calls are needed to get there idempotently.
 
-use super::{AttachTarget, Call, Plan, RemedyError, Standing, bucket_policy};
+use super::{AttachTarget, Call, Plan, RemedyError, bucket_policy};
 use crate::arn::{Principal, PrincipalKind};
 use crate::aws::Session;
 use crate::checks::{Identity, RunSettings, Status};
 use crate::diagnose::{describe, error_code};
+use crate::diagnosis::Diagnosis;
 use crate::engine::{Engine, StepResult, Unit};
 use crate::finding::{Finding, FindingCode};
 use crate::policy::{self, PolicyDocument};
@@ -14,8 +15,8 @@ use crate::policy::{self, PolicyDocument};
 pub struct Inputs<'a> {
     pub engine: &'a Engine,
     pub results: &'a [StepResult],
-    /// What the diagnosis says stands.
-    pub standing: &'a Standing,
+    /// What the run shows: the findings that stand and the policy that fixes them.
+    pub diagnosis: &'a Diagnosis,
     pub identity: Option<&'a Identity>,
     /// The diagnosed session (the app's keys).
     pub session: Option<&'a Session>,
@@ -41,7 +42,7 @@ impl<'a> Inputs<'a> {
 
 /// Builds the plan, or says in one sentence why there is nothing to plan.
 pub async fn prepare(inputs: Inputs<'_>) -> Result<Plan, RemedyError> {
-    let findings = &inputs.standing.findings;
+    let findings = inputs.diagnosis.findings();
     let caveats = deny_caveats(findings);
     if let Some(caps) = inputs.engine.session_info().await.endpoint
         && caps.s3_only()
@@ -86,7 +87,7 @@ fn nothing_to_add(caveats: &[String]) -> RemedyError {
 /// attached to, and what another account's administrator must add.
 fn iam_plan(inputs: &Inputs<'_>, mut caveats: Vec<String>) -> Result<Plan, RemedyError> {
     let run = inputs.engine.run_settings();
-    let Some(document) = inputs.standing.policy.clone() else {
+    let Some(document) = inputs.diagnosis.policy().cloned() else {
         return Err(nothing_to_add(&caveats));
     };
     policy::lint(&document).map_err(|e| RemedyError::InvalidPolicy(e.to_string()))?;
@@ -109,8 +110,12 @@ fn iam_plan(inputs: &Inputs<'_>, mut caveats: Vec<String>) -> Result<Plan, Remed
         _ => None,
     };
     let (acting_as, _) = inputs.acting(&principal);
-    let owner_statements =
-        owner_statements(&inputs.standing.findings, &principal, run, inputs.prefix());
+    let owner_statements = owner_statements(
+        inputs.diagnosis.findings(),
+        &principal,
+        run,
+        inputs.prefix(),
+    );
     caveats.extend(other_account_caveats(&owner_statements, &principal));
     Ok(Plan {
         owner_statements,
@@ -483,13 +488,11 @@ mod tests {
             user_id: None,
             confirmed: true,
         };
-        let findings = crate::diagnosis::dedupe(results.iter().flat_map(|r| r.findings.clone()));
-        let policy = crate::diagnosis::policy_for(&findings, engine.run_settings().access, None);
-        let standing = Standing { findings, policy };
+        let diagnosis = Diagnosis::new(results.clone(), results.len(), engine.run_settings(), None);
         prepare(Inputs {
             engine: &engine,
             results: &results,
-            standing: &standing,
+            diagnosis: &diagnosis,
             identity: Some(&identity),
             session: None,
             admin: None,

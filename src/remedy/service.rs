@@ -11,9 +11,9 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::{Applied, AttachTarget, ConfirmedPlan, Plan, apply, bucket_policy, cors, plan};
 use crate::arn::PrincipalKind;
 use crate::aws::{self, Session};
+use crate::diagnosis::Diagnosis;
 use crate::engine::{Engine, EngineEvent, Unit};
-use crate::finding::Finding;
-use crate::policy::{self, PolicyDocument};
+use crate::policy;
 use crate::runbook::StepId;
 
 /// How long verification keeps trying by default (IAM is eventually consistent).
@@ -38,15 +38,6 @@ impl Default for RemedyOptions {
             verify_deadline: VERIFY_DEADLINE,
         }
     }
-}
-
-/// What the diagnosis says stands after a run: the remedy's input.
-#[derive(Clone, Debug, Default)]
-pub struct Standing {
-    /// The findings that stand (deduplicated; an explicit deny supersedes a missing allow).
-    pub findings: Vec<Finding>,
-    /// The identity policy that fixes them, when a policy can.
-    pub policy: Option<PolicyDocument>,
 }
 
 /// Why the remedy could not do what it was asked; each says it in one sentence.
@@ -144,14 +135,13 @@ impl Remedy {
     }
 
     /// Works out the plan from what stands and from IAM's current state (read, never written).
-    pub async fn plan(&self, standing: &Standing) -> Result<Plan, RemedyError> {
-        let results = self.engine.results().await;
+    pub async fn plan(&self, diagnosis: &Diagnosis) -> Result<Plan, RemedyError> {
         let session = self.engine.session().await;
         let info = self.engine.session_info().await;
         plan::prepare(plan::Inputs {
             engine: &self.engine,
-            results: &results,
-            standing,
+            results: diagnosis.steps(),
+            diagnosis,
             identity: info.identity.as_ref(),
             session: session.as_deref(),
             admin: self.admin_profile().zip(self.admin.as_deref()),
@@ -198,8 +188,8 @@ impl Remedy {
     }
 
     /// The buckets whose CORS rules refuse the app's origin.
-    pub fn cors_pending(standing: &Standing) -> Vec<String> {
-        cors::pending(&standing.findings)
+    pub fn cors_pending(diagnosis: &Diagnosis) -> Vec<String> {
+        cors::pending(diagnosis.findings())
     }
 
     /// Adds the app's CORS rule to each bucket (merged with its rules), then re-runs the CORS

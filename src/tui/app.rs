@@ -11,6 +11,7 @@ use super::keys::{self, Action};
 use super::theme::{RowState, Theme};
 use crate::aws;
 use crate::checks::{RunSettings, Status};
+use crate::diagnosis::Diagnosis;
 use crate::engine::{EngineEvent, SessionInfo, StepResult, Unit};
 use crate::finding::Finding;
 use crate::remedy::{ConfirmedPlan, Plan};
@@ -137,6 +138,8 @@ pub struct App {
     pub seen: std::collections::BTreeSet<crate::finding::FindingCode>,
     /// Where `q` leads (the demo's wizard returns to the gallery); the help and footer say so.
     pub quit_to: keys::QuitTo,
+    /// What the results so far show, worked out once per engine event; the view renders it.
+    pub diagnosis: Diagnosis,
     /// After `a` (or `--auto`) finishes, jump to the first failure so it is on screen.
     show_first_failure: bool,
     /// Debug builds only: a key that makes the wizard panic (`S3DOCTOR_DEBUG_PANIC_KEY`), so
@@ -152,6 +155,7 @@ impl App {
             .buckets
             .is_empty()
             .then(|| Modal::AskBucket(AskBucket::default()));
+        let diagnosis = Diagnosis::new(Vec::new(), rows.len(), &run, None);
         App {
             rows,
             selected: 0,
@@ -169,6 +173,7 @@ impl App {
             output: None,
             seen: Default::default(),
             quit_to: keys::QuitTo::Exit,
+            diagnosis,
             show_first_failure: false,
             #[cfg(debug_assertions)]
             debug_panic_key: std::env::var("S3DOCTOR_DEBUG_PANIC_KEY")
@@ -220,16 +225,25 @@ impl App {
         self.rows.get(self.selected)
     }
 
-    /// Findings of every finished row, without repeats.
-    pub fn findings(&self) -> Vec<Finding> {
-        crate::diagnosis::dedupe(self.ordered_results().into_iter().flat_map(|r| r.findings))
+    /// The findings that stand, of every finished row (from the diagnosis).
+    pub fn findings(&self) -> &[Finding] {
+        self.diagnosis.findings()
     }
 
-    fn ordered_results(&self) -> Vec<StepResult> {
-        self.rows
+    /// Works the diagnosis out again from the rows' results: once per engine event (and when
+    /// the rows change), never while drawing.
+    fn diagnose(&mut self) {
+        let results = self
+            .rows
             .iter()
             .filter_map(|u| self.results.get(u).cloned())
-            .collect()
+            .collect();
+        self.diagnosis = Diagnosis::new(
+            results,
+            self.rows.len(),
+            &self.run,
+            self.session.endpoint.as_ref(),
+        );
     }
 
     /// The report of what has run so far.
@@ -237,10 +251,9 @@ impl App {
         Report::build(
             &self.settings,
             &self.run,
-            self.ordered_results(),
             &self.session,
+            self.diagnosis.clone(),
         )
-        .with_planned(self.rows.len())
     }
 
     fn run_cmd(&mut self, units: Vec<Unit>) -> Vec<Cmd> {
@@ -255,7 +268,11 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
         match msg {
             Msg::Key(key) => self.on_key(key),
-            Msg::Engine(ev) => self.on_engine(*ev),
+            Msg::Engine(ev) => {
+                let cmds = self.on_engine(*ev);
+                self.diagnose();
+                cmds
+            }
             Msg::Tick => {
                 self.tick = self.tick.wrapping_add(1);
                 Vec::new()
@@ -268,6 +285,7 @@ impl App {
                     .iter()
                     .position(|u| u.bucket.is_some())
                     .unwrap_or(0);
+                self.diagnose();
                 Vec::new()
             }
             Msg::Buckets(names) => {

@@ -261,27 +261,8 @@ fn draw_detail(app: &App, f: &mut Frame, area: Rect) {
                 lines.push(Line::raw(format!("  request id  {r}")));
             }
         }
-        // Show each finding as the whole run explains it: a Deny traced by the policy steps
-        // replaces "nothing allows it", and the responsible statement joins it.
-        let explained = app.findings();
-        let shown: Vec<crate::finding::Finding> = result
-            .findings
-            .iter()
-            .map(|f| {
-                explained
-                    .iter()
-                    .find(|e| {
-                        e.bucket == f.bucket
-                            && e.action == f.action
-                            && (e.code == f.code
-                                || (f.code == crate::finding::FindingCode::PermissionMissing
-                                    && e.code == crate::finding::FindingCode::ExplicitDeny))
-                    })
-                    .cloned()
-                    .unwrap_or_else(|| f.clone())
-            })
-            .collect();
-        for finding in &shown {
+        // Each finding as the whole run explains it (the diagnosis says which stands).
+        for finding in result.findings.iter().map(|f| app.diagnosis.explain(f)) {
             let style = if finding.is_error() {
                 t.style(RowState::Done(crate::checks::Status::Fail))
             } else {
@@ -343,7 +324,7 @@ fn draw_footer(app: &App, f: &mut Frame, area: Rect) {
                 spans.push(Span::styled(format!(" {k} "), t.accent()));
                 spans.push(Span::raw(format!("{what} ")));
             }
-            let errors = app.findings().iter().filter(|f| f.is_error()).count();
+            let errors = app.diagnosis.error_count();
             if errors > 0 {
                 spans.push(Span::styled(
                     format!(" {errors} problem(s)"),

@@ -179,6 +179,22 @@ fn assert_terminal_restored(screen: &str) {
     }
 }
 
+/// The text inside an overlay's double frame (╔ … ╚), its lines joined by spaces.
+fn overlay(screen: &str) -> String {
+    screen
+        .lines()
+        .skip_while(|l| !l.contains('╔'))
+        .skip(1)
+        .take_while(|l| !l.contains('╚'))
+        .filter_map(|l| {
+            let start = l.find('║')? + '║'.len_utf8();
+            let end = l.rfind('║')?;
+            (end > start).then(|| l[start..end].trim())
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The checklist row of a step (`✓ put-object  pass`), not the detail pane's title.
 pub(crate) fn row<'a>(screen: &'a str, step: &str) -> &'a str {
     let cell = format!(" {step}  ");
@@ -318,12 +334,16 @@ async fn incident_2_in_the_wizard_names_the_statement_that_denies_the_delete() {
     });
     assert!(row(&screen, "put-object").contains('✓'), "{screen}");
     assert!(screen.contains("DenyDelete"), "{screen}");
-    // No fix is offered for a Deny: `f` says what to change instead.
+    // No fix is offered for a Deny: `f` says what to change instead, in the remedy overlay
+    // (the detail pane behind it names DenyDelete too, so only the overlay's text counts).
     tmux.keys("f");
     let screen = tmux.wait_for("the remedy answer", |s| {
-        s.contains("nothing to fix") || s.contains("no missing permission")
+        overlay(s).contains("no missing permission to add")
     });
-    assert!(screen.contains("DenyDelete"), "{screen}");
+    let remedy = overlay(&screen);
+    assert!(remedy.contains("Nothing to apply"), "{screen}");
+    assert!(remedy.contains("explicitly denied"), "{screen}");
+    assert!(remedy.contains("DenyDelete"), "{screen}");
     tmux.keys("q");
     tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
 }

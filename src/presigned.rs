@@ -9,6 +9,8 @@ use std::fmt;
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 
+pub mod report;
+
 use crate::finding::{FindingCode, Severity};
 use crate::runbook::{Runbook, fill};
 

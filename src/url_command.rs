@@ -15,12 +15,12 @@ use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use color_eyre::eyre::Result;
-use serde::Serialize;
 
 use crate::cli::{BadInput, Config, Format};
 use crate::exit::{self, bad_input, emit};
 use crate::finding::{FindingCode, Severity};
-use crate::presigned::{self, Addressing, Context, Method, Presigned, Problem};
+use crate::presigned::report::{Tried, UrlReport, assemble, markdown, text};
+use crate::presigned::{self, Context, Method, Presigned, Problem};
 
 /// What `s3doctor url` was asked.
 #[derive(Clone, Debug)]
@@ -33,52 +33,6 @@ pub struct UrlOptions {
     pub method: Option<Method>,
     /// No look-ups at all: only what the URL says.
     pub offline: bool,
-}
-
-/// The `s3doctor url` report (`--format json`: schema `s3doctor.url/v1`).
-#[derive(Clone, Debug, Serialize)]
-pub struct UrlReport {
-    pub schema: &'static str,
-    /// No error finding.
-    pub ok: bool,
-    /// `GET`, `PUT`, … when the URL (`x-id`) or `--method` says.
-    pub method: Option<Method>,
-    pub scheme: String,
-    pub host: String,
-    pub addressing: Addressing,
-    pub bucket: Option<String>,
-    pub key: Option<String>,
-    /// The access key id, shortened (`AKIA…MPLE`).
-    pub access_key: String,
-    /// The signer's account, from `sts:GetAccessKeyInfo`, when it could be asked.
-    pub signer_account: Option<String>,
-    /// The region the signature is for.
-    pub region: String,
-    /// The bucket's region (`x-amz-bucket-region`), when it could be looked up.
-    pub bucket_region: Option<String>,
-    pub signed_at: String,
-    pub expires_at: String,
-    pub expires_in: u64,
-    pub expired: bool,
-    /// Seconds left (negative: since it expired).
-    pub seconds_left: i64,
-    pub signed_headers: Vec<String>,
-    /// Temporary credentials signed it (`X-Amz-Security-Token`).
-    pub session_token: bool,
-    /// The answer to `--try`, when the URL was sent.
-    pub tried: Option<Tried>,
-    /// What was looked up or not, and why, one sentence each.
-    pub notes: Vec<String>,
-    pub findings: Vec<Problem>,
-}
-
-/// The answer to the one GET that `--try` sends.
-#[derive(Clone, Debug, Serialize)]
-pub struct Tried {
-    pub request: String,
-    pub http_status: Option<u16>,
-    pub error_code: Option<String>,
-    pub message: Option<String>,
 }
 
 /// Runs `s3doctor url`.
@@ -171,66 +125,6 @@ pub async fn diagnose(
         notes,
         findings,
     )
-}
-
-/// What the wizard's `u` shows: the text report of `url` read offline (nothing sent, nothing
-/// looked up), or the one-line reason it is not a presigned URL.
-pub fn read_offline(url: &str, now: i64) -> Result<String, String> {
-    let p = presigned::parse(url).map_err(|e| e.to_string())?;
-    let findings = presigned::problems(
-        &p,
-        &Context {
-            now,
-            bucket_region: None,
-        },
-    );
-    let notes = vec![
-        "read here only: `s3doctor url URL --try` also looks up the bucket's region and the \
-         signer, and tries a GET URL"
-            .to_owned(),
-    ];
-    let method = p.method();
-    Ok(text(&assemble(
-        p, method, now, None, None, None, notes, findings,
-    )))
-}
-
-#[allow(clippy::too_many_arguments)] // one report, every part of it
-fn assemble(
-    p: Presigned,
-    method: Option<Method>,
-    now: i64,
-    bucket_region: Option<String>,
-    signer_account: Option<String>,
-    tried: Option<Tried>,
-    notes: Vec<String>,
-    findings: Vec<Problem>,
-) -> UrlReport {
-    let ok = !findings.iter().any(|f| f.severity == Severity::Error);
-    UrlReport {
-        schema: "s3doctor.url/v1",
-        ok,
-        method,
-        scheme: p.scheme.clone(),
-        host: p.host.clone(),
-        addressing: p.addressing,
-        bucket: p.bucket.clone(),
-        key: p.key.clone(),
-        access_key: crate::aws::key_hint(&p.access_key_id),
-        signer_account,
-        region: p.region.clone(),
-        bucket_region,
-        signed_at: presigned::rfc3339(p.signed_at),
-        expires_at: presigned::rfc3339(p.expires_at()),
-        expires_in: p.expires_in,
-        expired: now >= p.expires_at(),
-        seconds_left: p.expires_at() - now,
-        signed_headers: p.signed_headers.clone(),
-        session_token: p.session_token,
-        tried,
-        notes,
-        findings,
-    }
 }
 
 /// Why the URL is not sent, if it is not: only GET URLs are, and only when every signed header
@@ -464,111 +358,6 @@ fn judge_try(p: &Presigned, tried: &Tried, findings: &mut Vec<Problem>) {
         }
         None => {}
     }
-}
-
-fn text(r: &UrlReport) -> String {
-    let mut out = String::new();
-    let method = r.method.map_or("?".to_owned(), |m| m.as_str().to_owned());
-    out.push_str(&format!(
-        "presigned URL  {method} {}://{}  ({})\n",
-        r.scheme,
-        r.host,
-        match r.addressing {
-            Addressing::VirtualHosted => "virtual-hosted",
-            Addressing::PathStyle => "path-style",
-        }
-    ));
-    let row = |out: &mut String, name: &str, value: String| {
-        out.push_str(&format!("  {name:<16}{value}\n"));
-    };
-    row(
-        &mut out,
-        "bucket",
-        r.bucket.clone().unwrap_or_else(|| "-".into()),
-    );
-    row(&mut out, "key", r.key.clone().unwrap_or_else(|| "-".into()));
-    row(
-        &mut out,
-        "signed by",
-        match &r.signer_account {
-            Some(account) => format!("{} (account {account})", r.access_key),
-            None => r.access_key.clone(),
-        },
-    );
-    row(
-        &mut out,
-        "signed at",
-        format!(
-            "{} for {}",
-            r.signed_at,
-            presigned::human_duration(r.expires_in)
-        ),
-    );
-    let left = presigned::human_duration(r.seconds_left.unsigned_abs());
-    row(
-        &mut out,
-        "expires",
-        if r.expired {
-            format!("{}  (expired {left} ago)", r.expires_at)
-        } else {
-            format!("{}  (in {left})", r.expires_at)
-        },
-    );
-    row(
-        &mut out,
-        "region",
-        match &r.bucket_region {
-            Some(b) => format!("signed for {}; the bucket is in {b}", r.region),
-            None => format!("signed for {}; the bucket's region is unknown", r.region),
-        },
-    );
-    row(&mut out, "signed headers", r.signed_headers.join(", "));
-    row(
-        &mut out,
-        "credentials",
-        if r.session_token {
-            "temporary (X-Amz-Security-Token): the URL dies when the session does".to_owned()
-        } else {
-            "long-term access key".to_owned()
-        },
-    );
-    if let Some(t) = &r.tried {
-        let answer = match (t.http_status, &t.error_code) {
-            (None, _) => "read the first byte".to_owned(),
-            (Some(s), Some(c)) => format!("{s} {c}"),
-            (Some(s), None) => s.to_string(),
-        };
-        row(&mut out, "tried", format!("{}: {answer}", t.request));
-    }
-    for note in &r.notes {
-        row(&mut out, "note", note.clone());
-    }
-    out.push('\n');
-    if r.findings.is_empty() {
-        out.push_str("Nothing stops this URL from working.\n");
-    }
-    for f in &r.findings {
-        let mark = f.severity.symbol();
-        out.push_str(&format!("{mark} {}  {}\n", f.title, f.code));
-        out.push_str(&format!("  {}\n", f.summary));
-        out.push_str(&format!("  Fix: {}\n", f.remedy));
-    }
-    out
-}
-
-fn markdown(r: &UrlReport) -> String {
-    let mut out = format!(
-        "# Presigned URL: {}\n\n",
-        if r.ok {
-            "no blocking problem"
-        } else {
-            "problems"
-        }
-    );
-    out.push_str("```\n");
-    out.push_str(&text(r));
-    out.push_str("```\n");
-    out
 }
 
 #[cfg(test)]

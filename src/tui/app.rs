@@ -532,7 +532,7 @@ impl App {
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
                 screen.result = Some(
-                    crate::url_command::read_offline(&screen.input, now)
+                    crate::presigned::report::read_offline(&screen.input, now)
                         .map(|text| text.lines().map(str::to_owned).collect()),
                 );
                 screen.scroll = 0;

@@ -165,6 +165,26 @@ fn paint(text: &str, status: Status, color: bool) -> String {
 /// Readable text for a terminal; colours only when `color` (symbols always).
 pub fn to_text(report: &Report, color: bool) -> String {
     let mut out = String::new();
+    text_header(&mut out, report);
+    let _ = writeln!(out);
+    text_steps(&mut out, report, color);
+    let _ = writeln!(out);
+    text_findings(&mut out, report, color);
+    if let Some(policy) = &report.policy {
+        let _ = writeln!(out);
+        let _ = writeln!(
+            out,
+            "Least-privilege policy that fixes the missing permissions (`s3doctor fix` attaches it):"
+        );
+        let _ = writeln!(out, "{}", policy.to_pretty_json());
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{}", text_verdict(report, color));
+    out
+}
+
+/// Who, which buckets, which keys, which endpoint.
+fn text_header(out: &mut String, report: &Report) {
     let t = &report.target;
     let _ = writeln!(out, "s3doctor: S3 access check");
     match &report.identity {
@@ -200,7 +220,10 @@ pub fn to_text(report: &Report, color: bool) -> String {
     if let Some(e) = &t.endpoint {
         let _ = writeln!(out, "  endpoint     {e}{}", kind_suffix(t));
     }
-    let _ = writeln!(out);
+}
+
+/// One line per step under its bucket's heading, with the evidence of a failure.
+fn text_steps(out: &mut String, report: &Report, color: bool) {
     let mut last_bucket: Option<&str> = None;
     for step in &report.steps {
         if step.bucket.as_deref() != last_bucket {
@@ -228,7 +251,11 @@ pub fn to_text(report: &Report, color: bool) -> String {
             let _ = writeln!(out, "  {:<6}  {:<15} {}", "", "", ev.one_line());
         }
     }
-    let _ = writeln!(out);
+}
+
+/// The findings; or "No problems found." only when every step ran; or that the check did
+/// not finish.
+fn text_findings(out: &mut String, report: &Report, color: bool) {
     if report.findings.is_empty() && report.complete {
         let _ = writeln!(out, "{}", paint("No problems found.", Status::Pass, color));
     } else if report.findings.is_empty() {
@@ -247,51 +274,51 @@ pub fn to_text(report: &Report, color: bool) -> String {
     } else {
         let _ = writeln!(out, "Findings ({})", report.findings.len());
         for f in &report.findings {
-            let status = if f.is_error() {
-                Status::Fail
-            } else {
-                Status::Warn
-            };
-            let mut head = format!("{} {}", f.severity.symbol(), f.code);
-            if let Some(b) = &f.bucket {
-                head.push_str(&format!("  {b}"));
-            }
-            if let Some(a) = &f.action {
-                head.push_str(&format!("  {a}"));
-            }
-            let _ = writeln!(out, "  {}", paint(&head, status, color));
-            let _ = writeln!(out, "    {}", f.summary);
-            let _ = writeln!(out, "    How known: {} ({})", f.basis, f.basis.describe());
-            if let Some(r) = &f.resource {
-                let _ = writeln!(out, "    Resource: {r}");
-            }
-            if let Some(s) = &f.statement {
-                let _ = writeln!(out, "    Responsible: {}", s.label());
-            }
-            if let Some(id) = f
-                .evidence
-                .as_ref()
-                .and_then(|e| e.authorization_id.as_deref())
-            {
-                let _ = writeln!(
-                    out,
-                    "    Authorization id: {id} ({})",
-                    authorization_hint(id)
-                );
-            }
-            let _ = writeln!(out, "    Fix: {}", f.remedy);
+            text_finding(out, f, color);
         }
     }
-    if let Some(policy) = &report.policy {
-        let _ = writeln!(out);
+}
+
+/// One finding: code, bucket and action, what is wrong, how it is known, and the fix.
+fn text_finding(out: &mut String, f: &Finding, color: bool) {
+    let status = if f.is_error() {
+        Status::Fail
+    } else {
+        Status::Warn
+    };
+    let mut head = format!("{} {}", f.severity.symbol(), f.code);
+    if let Some(b) = &f.bucket {
+        head.push_str(&format!("  {b}"));
+    }
+    if let Some(a) = &f.action {
+        head.push_str(&format!("  {a}"));
+    }
+    let _ = writeln!(out, "  {}", paint(&head, status, color));
+    let _ = writeln!(out, "    {}", f.summary);
+    let _ = writeln!(out, "    How known: {} ({})", f.basis, f.basis.describe());
+    if let Some(r) = &f.resource {
+        let _ = writeln!(out, "    Resource: {r}");
+    }
+    if let Some(s) = &f.statement {
+        let _ = writeln!(out, "    Responsible: {}", s.label());
+    }
+    if let Some(id) = f
+        .evidence
+        .as_ref()
+        .and_then(|e| e.authorization_id.as_deref())
+    {
         let _ = writeln!(
             out,
-            "Least-privilege policy that fixes the missing permissions (`s3doctor fix` attaches it):"
+            "    Authorization id: {id} ({})",
+            authorization_hint(id)
         );
-        let _ = writeln!(out, "{}", policy.to_pretty_json());
     }
-    let _ = writeln!(out);
-    let verdict = match (report.error_count(), report.complete) {
+    let _ = writeln!(out, "    Fix: {}", f.remedy);
+}
+
+/// The last line: OK, incomplete, or how many problems.
+fn text_verdict(report: &Report, color: bool) -> String {
+    match (report.error_count(), report.complete) {
         (0, true) => paint("Result: OK", Status::Pass, color),
         (0, false) => paint(
             &format!("Result: incomplete, {}", report.progress()),
@@ -308,14 +335,31 @@ pub fn to_text(report: &Report, color: bool) -> String {
             Status::Fail,
             color,
         ),
-    };
-    let _ = writeln!(out, "{verdict}");
-    out
+    }
 }
 
 /// A ticket-ready write-up: problem, evidence, the fix (console and CLI), the policy, how to verify.
 pub fn to_markdown(report: &Report) -> String {
     let mut md = String::new();
+    let t = &report.target;
+    md_header(&mut md, report);
+    md_problems(&mut md, &report.findings);
+    md_checklist(&mut md, &report.steps);
+    if let Some(policy) = &report.policy {
+        md.push_str(&crate::diagnosis::handover::fix_markdown(
+            policy,
+            report.identity_full.as_ref(),
+            &policy::default_policy_name(&t.buckets, t.access),
+            t.endpoint.as_deref(),
+        ));
+    }
+    let _ = writeln!(md, "## Verify\n");
+    let _ = writeln!(md, "```bash\n{}\n```", verify_command(report));
+    md
+}
+
+/// The title (buckets and verdict) and the facts of the run, one bullet each.
+fn md_header(md: &mut String, report: &Report) {
     let t = &report.target;
     let buckets = t.buckets.join(", ");
     let mut headline = match report.error_count() {
@@ -362,44 +406,53 @@ pub fn to_markdown(report: &Report) -> String {
         let _ = writeln!(md, "- **Endpoint:** {e}{}", kind_suffix(t));
     }
     let _ = writeln!(md);
-    if !report.findings.is_empty() {
-        let _ = writeln!(md, "## Problems\n");
-        for (n, f) in report.findings.iter().enumerate() {
-            let _ = writeln!(md, "### {}. {} (`{}`)\n", n + 1, f.title, f.code);
-            let _ = writeln!(md, "{}\n", f.summary);
+}
+
+/// "## Problems": each finding with how it is known, its evidence and its fix.
+fn md_problems(md: &mut String, findings: &[Finding]) {
+    if findings.is_empty() {
+        return;
+    }
+    let _ = writeln!(md, "## Problems\n");
+    for (n, f) in findings.iter().enumerate() {
+        let _ = writeln!(md, "### {}. {} (`{}`)\n", n + 1, f.title, f.code);
+        let _ = writeln!(md, "{}\n", f.summary);
+        let _ = writeln!(
+            md,
+            "- **How known:** `{}` ({})",
+            f.basis,
+            f.basis.describe()
+        );
+        if let Some(r) = &f.resource {
+            let _ = writeln!(md, "- **Resource:** `{r}`");
+        }
+        if let Some(s) = &f.statement {
+            let _ = writeln!(md, "- **Responsible:** {}", s.label());
+        }
+        if let Some(id) = f
+            .evidence
+            .as_ref()
+            .and_then(|e| e.authorization_id.as_deref())
+        {
             let _ = writeln!(
                 md,
-                "- **How known:** `{}` ({})",
-                f.basis,
-                f.basis.describe()
+                "- **Authorization id:** `{id}` ({})",
+                authorization_hint(id)
             );
-            if let Some(r) = &f.resource {
-                let _ = writeln!(md, "- **Resource:** `{r}`");
-            }
-            if let Some(s) = &f.statement {
-                let _ = writeln!(md, "- **Responsible:** {}", s.label());
-            }
-            if let Some(id) = f
-                .evidence
-                .as_ref()
-                .and_then(|e| e.authorization_id.as_deref())
-            {
-                let _ = writeln!(
-                    md,
-                    "- **Authorization id:** `{id}` ({})",
-                    authorization_hint(id)
-                );
-            }
-            if let Some(ev) = &f.evidence {
-                let _ = writeln!(md, "- **Evidence:** `{}`", ev.one_line());
-            }
-            let _ = writeln!(md, "- **Fix:** {}\n", f.remedy);
         }
+        if let Some(ev) = &f.evidence {
+            let _ = writeln!(md, "- **Evidence:** `{}`", ev.one_line());
+        }
+        let _ = writeln!(md, "- **Fix:** {}\n", f.remedy);
     }
+}
+
+/// "## Checklist": a table row per step.
+fn md_checklist(md: &mut String, steps: &[StepResult]) {
     let _ = writeln!(md, "## Checklist\n");
     let _ = writeln!(md, "| | step | bucket | result | detail |");
     let _ = writeln!(md, "|---|---|---|---|---|");
-    for s in &report.steps {
+    for s in steps {
         let _ = writeln!(
             md,
             "| {} | `{}` | {} | {} | {} |",
@@ -411,17 +464,6 @@ pub fn to_markdown(report: &Report) -> String {
         );
     }
     let _ = writeln!(md);
-    if let Some(policy) = &report.policy {
-        md.push_str(&crate::diagnosis::handover::fix_markdown(
-            policy,
-            report.identity_full.as_ref(),
-            &policy::default_policy_name(&t.buckets, t.access),
-            t.endpoint.as_deref(),
-        ));
-    }
-    let _ = writeln!(md, "## Verify\n");
-    let _ = writeln!(md, "```bash\n{}\n```", verify_command(report));
-    md
 }
 
 /// The command that re-runs this check.

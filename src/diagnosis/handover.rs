@@ -17,71 +17,99 @@ pub fn fix_markdown(
 ) -> String {
     let mut md = String::new();
     let json = policy.to_pretty_json();
-    let policy_arn = identity
-        .map(|i| i.principal.policy_arn(policy_name))
-        .unwrap_or_default();
     let endpoint_flag = endpoint
         .map(|e| format!(" --endpoint-url {e}"))
         .unwrap_or_default();
-    let (console_kind, attach) = match identity.map(|i| (&i.principal.kind, i)) {
-        Some((PrincipalKind::User, i)) => (
-            Some(("Users", i.principal.name.clone())),
-            Some(format!(
-                "aws iam attach-user-policy{endpoint_flag} \\\n    --user-name {} \\\n    --policy-arn {policy_arn}",
-                i.principal.name
-            )),
-        ),
-        Some((PrincipalKind::AssumedRole | PrincipalKind::Role, i)) => {
-            let role = i.principal.name.clone();
-            (
-                Some(("Roles", role.clone())),
-                Some(format!(
-                    "aws iam attach-role-policy{endpoint_flag} \\\n    --role-name {role} \\\n    --policy-arn {policy_arn}"
-                )),
-            )
-        }
-        _ => (None, None),
-    };
     let _ = writeln!(md, "## The fix: attach a least-privilege policy\n");
-    if let (Some((section, name)), Some(_)) = (&console_kind, &attach) {
-        let _ = writeln!(md, "### Option 1: AWS console\n");
-        let _ = writeln!(
-            md,
-            "1. Open the IAM console: https://console.aws.amazon.com/iam/"
-        );
-        let _ = writeln!(
-            md,
-            "2. Policies → **Create policy** → **JSON**, paste the policy below, name it `{policy_name}`, **Create policy**."
-        );
-        let _ = writeln!(
-            md,
-            "3. {section} → `{name}` → **Add permissions** → **Attach policies directly**."
-        );
-        let _ = writeln!(
-            md,
-            "4. Search for `{policy_name}`, tick it, **Add permissions**.\n"
-        );
-        let _ = writeln!(md, "### Option 2: AWS CLI\n");
-        let _ = writeln!(
-            md,
-            "```bash\ncat > {policy_name}.json <<'EOF'\n{json}\nEOF\n"
-        );
-        let _ = writeln!(
-            md,
-            "aws iam create-policy{endpoint_flag} \\\n    --policy-name {policy_name} \\\n    --policy-document file://{policy_name}.json\n"
-        );
-        let _ = writeln!(md, "{}\n```\n", attach.unwrap_or_default());
-    } else {
-        let who = identity
-            .map(|i| i.principal.arn.as_str())
-            .unwrap_or("the principal");
-        let _ = writeln!(
-            md,
-            "{who} is not an IAM user or role, so a policy cannot be attached to it directly: give the app the keys of an IAM user or a role, and attach this policy to that.\n"
-        );
+    match identity.and_then(|i| attachment(i, policy_name, &endpoint_flag)) {
+        Some(attach) => console_and_cli(&mut md, &attach, policy_name, &json, &endpoint_flag),
+        None => {
+            let who = identity
+                .map(|i| i.principal.arn.as_str())
+                .unwrap_or("the principal");
+            let _ = writeln!(
+                md,
+                "{who} is not an IAM user or role, so a policy cannot be attached to it directly: give the app the keys of an IAM user or a role, and attach this policy to that.\n"
+            );
+        }
     }
     let _ = writeln!(md, "### Policy JSON\n\n```json\n{json}\n```\n");
     md
+}
+
+/// Where the policy is attached: the console's section, the user's or role's name, and the
+/// CLI command that attaches it.
+struct Attachment {
+    section: &'static str,
+    name: String,
+    command: String,
+}
+
+/// The attachment for an IAM user or role; `None` for any other principal (root, a
+/// federated user), which cannot carry a policy.
+fn attachment(identity: &Identity, policy_name: &str, endpoint_flag: &str) -> Option<Attachment> {
+    let principal = &identity.principal;
+    let policy_arn = principal.policy_arn(policy_name);
+    let name = principal.name.clone();
+    match principal.kind {
+        PrincipalKind::User => Some(Attachment {
+            section: "Users",
+            command: format!(
+                "aws iam attach-user-policy{endpoint_flag} \\\n    --user-name {name} \\\n    --policy-arn {policy_arn}"
+            ),
+            name,
+        }),
+        PrincipalKind::AssumedRole | PrincipalKind::Role => Some(Attachment {
+            section: "Roles",
+            command: format!(
+                "aws iam attach-role-policy{endpoint_flag} \\\n    --role-name {name} \\\n    --policy-arn {policy_arn}"
+            ),
+            name,
+        }),
+        _ => None,
+    }
+}
+
+/// Option 1 (the console, step by step) and option 2 (the AWS CLI).
+fn console_and_cli(
+    md: &mut String,
+    attach: &Attachment,
+    policy_name: &str,
+    json: &str,
+    endpoint_flag: &str,
+) {
+    let Attachment {
+        section,
+        name,
+        command,
+    } = attach;
+    let _ = writeln!(md, "### Option 1: AWS console\n");
+    let _ = writeln!(
+        md,
+        "1. Open the IAM console: https://console.aws.amazon.com/iam/"
+    );
+    let _ = writeln!(
+        md,
+        "2. Policies → **Create policy** → **JSON**, paste the policy below, name it `{policy_name}`, **Create policy**."
+    );
+    let _ = writeln!(
+        md,
+        "3. {section} → `{name}` → **Add permissions** → **Attach policies directly**."
+    );
+    let _ = writeln!(
+        md,
+        "4. Search for `{policy_name}`, tick it, **Add permissions**.\n"
+    );
+    let _ = writeln!(md, "### Option 2: AWS CLI\n");
+    let _ = writeln!(
+        md,
+        "```bash\ncat > {policy_name}.json <<'EOF'\n{json}\nEOF\n"
+    );
+    let _ = writeln!(
+        md,
+        "aws iam create-policy{endpoint_flag} \\\n    --policy-name {policy_name} \\\n    --policy-document file://{policy_name}.json\n"
+    );
+    let _ = writeln!(md, "{command}\n```\n");
 }
 
 #[cfg(test)]

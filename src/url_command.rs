@@ -293,14 +293,9 @@ async fn try_get(p: &Presigned, url: &str, timeout: Duration) -> Tried {
     }
 }
 
-/// What S3's answer adds: confirms a local finding, or names the cause it alone shows.
-fn judge_try(p: &Presigned, tried: &Tried, findings: &mut Vec<Problem>) {
-    let Some(status) = tried.http_status else {
-        return;
-    };
-    let code = tried.error_code.as_deref().unwrap_or_default();
-    let message = tried.message.as_deref().unwrap_or_default();
-    let answer = format!(
+/// "S3 answered 403 AccessDenied: Request has expired."
+fn answer_sentence(status: u16, code: &str, message: &str) -> String {
+    format!(
         "S3 answered {status}{}{}.",
         if code.is_empty() {
             String::new()
@@ -312,8 +307,12 @@ fn judge_try(p: &Presigned, tried: &Tried, findings: &mut Vec<Problem>) {
         } else {
             format!(": {message}")
         }
-    );
-    let found = if message.contains("Request has expired") {
+    )
+}
+
+/// The cause S3's answer names by its code or words, if it names one.
+fn cause_named(p: &Presigned, status: u16, code: &str, message: &str) -> Option<FindingCode> {
+    if message.contains("Request has expired") {
         Some(FindingCode::PresignedExpired)
     } else if matches!(
         code,
@@ -330,8 +329,18 @@ fn judge_try(p: &Presigned, tried: &Tried, findings: &mut Vec<Problem>) {
         Some(FindingCode::PresignedHeaderMismatch)
     } else {
         None
+    }
+}
+
+/// What S3's answer adds: confirms a local finding, or names the cause it alone shows.
+fn judge_try(p: &Presigned, tried: &Tried, findings: &mut Vec<Problem>) {
+    let Some(status) = tried.http_status else {
+        return;
     };
-    match found {
+    let code = tried.error_code.as_deref().unwrap_or_default();
+    let message = tried.message.as_deref().unwrap_or_default();
+    let answer = answer_sentence(status, code, message);
+    match cause_named(p, status, code, message) {
         Some(code) => match findings.iter_mut().find(|f| f.code == code) {
             Some(f) => {
                 f.severity = Severity::Error;

@@ -125,70 +125,8 @@ pub fn text(r: &UrlReport) -> String {
             Addressing::PathStyle => "path-style",
         }
     ));
-    let row = |out: &mut String, name: &str, value: String| {
+    for (name, value) in facts(r) {
         out.push_str(&format!("  {name:<16}{value}\n"));
-    };
-    row(
-        &mut out,
-        "bucket",
-        r.bucket.clone().unwrap_or_else(|| "-".into()),
-    );
-    row(&mut out, "key", r.key.clone().unwrap_or_else(|| "-".into()));
-    row(
-        &mut out,
-        "signed by",
-        match &r.signer_account {
-            Some(account) => format!("{} (account {account})", r.access_key),
-            None => r.access_key.clone(),
-        },
-    );
-    row(
-        &mut out,
-        "signed at",
-        format!(
-            "{} for {}",
-            r.signed_at,
-            super::human_duration(r.expires_in)
-        ),
-    );
-    let left = super::human_duration(r.seconds_left.unsigned_abs());
-    row(
-        &mut out,
-        "expires",
-        if r.expired {
-            format!("{}  (expired {left} ago)", r.expires_at)
-        } else {
-            format!("{}  (in {left})", r.expires_at)
-        },
-    );
-    row(
-        &mut out,
-        "region",
-        match &r.bucket_region {
-            Some(b) => format!("signed for {}; the bucket is in {b}", r.region),
-            None => format!("signed for {}; the bucket's region is unknown", r.region),
-        },
-    );
-    row(&mut out, "signed headers", r.signed_headers.join(", "));
-    row(
-        &mut out,
-        "credentials",
-        if r.session_token {
-            "temporary (X-Amz-Security-Token): the URL dies when the session does".to_owned()
-        } else {
-            "long-term access key".to_owned()
-        },
-    );
-    if let Some(t) = &r.tried {
-        let answer = match (t.http_status, &t.error_code) {
-            (None, _) => "read the first byte".to_owned(),
-            (Some(s), Some(c)) => format!("{s} {c}"),
-            (Some(s), None) => s.to_string(),
-        };
-        row(&mut out, "tried", format!("{}: {answer}", t.request));
-    }
-    for note in &r.notes {
-        row(&mut out, "note", note.clone());
     }
     out.push('\n');
     if r.findings.is_empty() {
@@ -201,6 +139,67 @@ pub fn text(r: &UrlReport) -> String {
         out.push_str(&format!("  Fix: {}\n", f.remedy));
     }
     out
+}
+
+/// The rows under the URL's first line: what it names, who signed it and when, where, and
+/// what was tried and noted.
+fn facts(r: &UrlReport) -> Vec<(&'static str, String)> {
+    let mut rows = vec![
+        ("bucket", r.bucket.clone().unwrap_or_else(|| "-".into())),
+        ("key", r.key.clone().unwrap_or_else(|| "-".into())),
+        (
+            "signed by",
+            match &r.signer_account {
+                Some(account) => format!("{} (account {account})", r.access_key),
+                None => r.access_key.clone(),
+            },
+        ),
+        (
+            "signed at",
+            format!(
+                "{} for {}",
+                r.signed_at,
+                super::human_duration(r.expires_in)
+            ),
+        ),
+        ("expires", expiry(r)),
+        (
+            "region",
+            match &r.bucket_region {
+                Some(b) => format!("signed for {}; the bucket is in {b}", r.region),
+                None => format!("signed for {}; the bucket's region is unknown", r.region),
+            },
+        ),
+        ("signed headers", r.signed_headers.join(", ")),
+        (
+            "credentials",
+            if r.session_token {
+                "temporary (X-Amz-Security-Token): the URL dies when the session does".to_owned()
+            } else {
+                "long-term access key".to_owned()
+            },
+        ),
+    ];
+    if let Some(t) = &r.tried {
+        let answer = match (t.http_status, &t.error_code) {
+            (None, _) => "read the first byte".to_owned(),
+            (Some(s), Some(c)) => format!("{s} {c}"),
+            (Some(s), None) => s.to_string(),
+        };
+        rows.push(("tried", format!("{}: {answer}", t.request)));
+    }
+    rows.extend(r.notes.iter().map(|note| ("note", note.clone())));
+    rows
+}
+
+/// When it expires, and how long ago or how soon.
+fn expiry(r: &UrlReport) -> String {
+    let left = super::human_duration(r.seconds_left.unsigned_abs());
+    if r.expired {
+        format!("{}  (expired {left} ago)", r.expires_at)
+    } else {
+        format!("{}  (in {left})", r.expires_at)
+    }
 }
 
 /// The text report in a Markdown code block, under a heading that says whether it works.

@@ -96,6 +96,15 @@ pub fn partition_for(principal: Option<&Principal>, region: Option<&str>) -> Str
     )
 }
 
+/// The partition an ARN names (`aws-cn` in `arn:aws-cn:iam::1:user/x`), or [`DEFAULT_PARTITION`]
+/// when `arn` is not an ARN (a bare account id, `*`).
+pub fn partition_in(arn: &str) -> &str {
+    match arn.trim().split(':').collect::<Vec<_>>().as_slice() {
+        ["arn", partition, ..] if !partition.is_empty() => partition,
+        _ => DEFAULT_PARTITION,
+    }
+}
+
 /// A customer managed policy: `arn:PARTITION:iam::ACCOUNT:policy/NAME`.
 pub fn policy_arn(partition: &str, account: &str, name: &str) -> String {
     format!("arn:{partition}:iam::{account}:policy/{name}")
@@ -414,6 +423,15 @@ mod tests {
         assert_eq!(partition_for(None, Some("cn-northwest-1")), "aws-cn");
         assert_eq!(partition_for(None, Some("us-gov-east-1")), "aws-us-gov");
         assert_eq!(partition_for(None, None), "aws");
+    }
+
+    #[test]
+    fn the_partition_an_arn_names() {
+        assert_eq!(partition_in("arn:aws-cn:iam::1:user/x"), "aws-cn");
+        assert_eq!(partition_in(" arn:aws-us-gov:iam::1:role/r"), "aws-us-gov");
+        assert_eq!(partition_in("arn:aws:iam:::user/rgw"), "aws");
+        assert_eq!(partition_in("123456789012"), "aws");
+        assert_eq!(partition_in("arn::iam::1:root"), "aws");
     }
 
     #[test]

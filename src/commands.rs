@@ -199,7 +199,10 @@ fn print_policy(config: &Config, output: Option<&std::path::Path>) -> Result<Exi
     } else {
         &[]
     };
+    // Offline: the partition is the region's (`--region cn-north-1` writes `arn:aws-cn:`).
+    let partition = crate::arn::partition_of_region(config.settings.region.as_deref());
     let doc = policy::generate_with(
+        partition,
         &run.buckets,
         run.access,
         run.prefix_scoped.then_some(run.prefix.as_str()),

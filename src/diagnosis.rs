@@ -4,9 +4,10 @@
 
 pub mod handover;
 
+use crate::arn;
 use crate::checks::RunSettings;
 use crate::endpoint::Capabilities;
-use crate::engine::{Engine, StepResult};
+use crate::engine::{Engine, SessionInfo, StepResult};
 use crate::finding::{Basis, Finding, FindingCode};
 use crate::policy::{self, Access, PolicyDocument};
 
@@ -23,18 +24,25 @@ pub struct Diagnosis {
 
 impl Diagnosis {
     /// From the step results in checklist order, `planned` steps in all (those without a
-    /// result did not run), the run's settings, and what the endpoint offers when known.
+    /// result did not run), the run's settings, and what is known of the session: what the
+    /// endpoint offers, and the principal or region whose partition the policy's ARNs name.
     pub fn new(
         steps: Vec<StepResult>,
         planned: usize,
         run: &RunSettings,
-        endpoint: Option<&Capabilities>,
+        session: Option<&SessionInfo>,
     ) -> Diagnosis {
+        let endpoint = session.and_then(|s| s.endpoint.as_ref());
+        let principal = session
+            .and_then(|s| s.identity.as_ref())
+            .map(|i| &i.principal);
+        let partition = arn::partition_for(principal, session.and_then(|s| s.region.as_deref()));
         let findings = dedupe(steps.iter().flat_map(|s| s.findings.iter().cloned()));
         // A server without IAM managed policies gets no IAM policy to attach: `fix` writes a
         // bucket-policy statement there instead.
         let s3_only = endpoint.is_some_and(Capabilities::s3_only);
         let policy = policy_for(
+            &partition,
             &findings,
             run.access,
             run.prefix_scoped.then_some(run.prefix.as_str()),
@@ -58,7 +66,7 @@ impl Diagnosis {
             steps,
             engine.units().len(),
             engine.run_settings(),
-            info.endpoint.as_ref(),
+            Some(&info),
         )
     }
 
@@ -195,6 +203,7 @@ fn dedupe(findings: impl Iterator<Item = Finding>) -> Vec<Finding> {
 
 /// The least-privilege policy for the buckets with missing permissions, if any.
 fn policy_for(
+    partition: &str,
     findings: &[Finding],
     access: Access,
     prefix: Option<&str>,
@@ -214,7 +223,8 @@ fn policy_for(
                 .any(|f| f.code.is_fixable_by_policy() && f.action.as_deref() == Some(*a))
         })
         .collect();
-    (!buckets.is_empty()).then(|| policy::generate_with(&buckets, access, prefix, &extra))
+    (!buckets.is_empty())
+        .then(|| policy::generate_with(partition, &buckets, access, prefix, &extra))
 }
 
 #[cfg(test)]
@@ -282,7 +292,11 @@ mod tests {
             .map(|f| step(StepId::PutObject, Status::Fail, true, f))
             .collect();
         let planned = steps.len();
-        Diagnosis::new(steps, planned, &run(), endpoint)
+        let session = SessionInfo {
+            endpoint: endpoint.cloned(),
+            ..SessionInfo::default()
+        };
+        Diagnosis::new(steps, planned, &run(), Some(&session))
     }
 
     fn codes(d: &Diagnosis) -> Vec<(FindingCode, Option<&str>, Option<&str>)> {
@@ -443,6 +457,31 @@ mod tests {
         assert!(json.contains("arn:aws:s3:::b/"), "{json}");
         assert!(!json.contains("arn:aws:s3:::c"), "{json}");
         assert!(!json.contains("s3:AbortMultipartUpload"), "{json}");
+
+        // The policy names the resources in the partition of the principal, else the region.
+        let steps = vec![step(StepId::PutObject, Status::Fail, true, vec![put("b")])];
+        for (arn, region, partition) in [
+            ("arn:aws-cn:iam::1:user/app", None, "aws-cn"),
+            ("", Some("us-gov-west-1"), "aws-us-gov"),
+        ] {
+            let session = SessionInfo {
+                identity: crate::arn::parse_principal(arn).ok().map(|principal| {
+                    crate::checks::Identity {
+                        principal,
+                        user_id: None,
+                        confirmed: true,
+                    }
+                }),
+                region: region.map(str::to_owned),
+                ..SessionInfo::default()
+            };
+            let d = Diagnosis::new(steps.clone(), 1, &run(), Some(&session));
+            let json = d.policy().expect("a policy").to_pretty_json();
+            assert!(
+                json.contains(&format!("\"arn:{partition}:s3:::b/*\"")),
+                "{json}"
+            );
+        }
 
         // Multipart clean-up is granted only when the multipart step asked for it.
         let abort = finding(

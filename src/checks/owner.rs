@@ -123,8 +123,14 @@ fn finding(cx: &CheckContext, principal: &crate::arn::Principal, how: &str) -> F
     let bucket_side =
         policy::cross_account_bucket_policy(bucket, &grantee, run.access, prefix, extra)
             .to_pretty_json();
-    let caller_side =
-        policy::generate_with(&[bucket.to_owned()], run.access, prefix, extra).to_pretty_json();
+    let caller_side = policy::generate_with(
+        &principal.partition,
+        &[bucket.to_owned()],
+        run.access,
+        prefix,
+        extra,
+    )
+    .to_pretty_json();
     let mut f = crate::diagnose::FindingSpec {
         code: FindingCode::OtherAccount,
         step: StepId::BucketPolicy,

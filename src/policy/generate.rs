@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use super::document::{Effect, OneOrMany, PolicyDocument, PolicyError, Statement};
+use crate::arn;
 
 /// IAM's limit for a managed policy document, in characters, whitespace not counted.
 pub const MANAGED_POLICY_MAX_CHARS: usize = 6_144;
@@ -88,8 +89,13 @@ impl fmt::Display for Access {
 /// names give the same suffix. Repeated bucket names count once. Bucket names are not checked
 /// here: validate them first. Run [`validate`] and [`super::lint::lint`] before sending the
 /// result to IAM.
-pub fn generate(buckets: &[String], access: Access, prefix: Option<&str>) -> PolicyDocument {
-    generate_with(buckets, access, prefix, &[])
+pub fn generate(
+    partition: &str,
+    buckets: &[String],
+    access: Access,
+    prefix: Option<&str>,
+) -> PolicyDocument {
+    generate_with(partition, buckets, access, prefix, &[])
 }
 
 /// What multipart uploads need on top of `s3:PutObject`: aborting (clean-up) and listing the
@@ -98,6 +104,7 @@ pub const MULTIPART_ACTIONS: [&str; 2] = ["s3:AbortMultipartUpload", "s3:ListMul
 
 /// [`generate`], with `extra` object actions (such as [`MULTIPART_ACTIONS`]) granted too.
 pub fn generate_with(
+    partition: &str,
     buckets: &[String],
     access: Access,
     prefix: Option<&str>,
@@ -126,12 +133,12 @@ pub fn generate_with(
         statements.push(allow(
             format!("BucketAccess{suffix}"),
             access.bucket_actions(),
-            format!("arn:aws:s3:::{bucket}"),
+            arn::bucket_arn(partition, bucket),
         ));
         statements.push(allow(
             format!("ObjectAccess{suffix}"),
             &object_actions,
-            format!("arn:aws:s3:::{bucket}/{}*", prefix.unwrap_or("")),
+            arn::object_arn(partition, bucket, &format!("{}*", prefix.unwrap_or(""))),
         ));
     }
     PolicyDocument::new(statements)
@@ -154,6 +161,7 @@ pub fn cross_account_bucket_policy(
             object_actions.push(a);
         }
     }
+    let partition = arn::partition_in(principal);
     let who = || {
         Some(crate::policy::Principal::Map(
             [("AWS".to_owned(), OneOrMany::from(principal))].into(),
@@ -165,7 +173,7 @@ pub fn cross_account_bucket_policy(
             ..allow(
                 "CrossAccountBucketAccess".to_owned(),
                 access.bucket_actions(),
-                format!("arn:aws:s3:::{bucket}"),
+                arn::bucket_arn(partition, bucket),
             )
         },
         Statement {
@@ -173,7 +181,7 @@ pub fn cross_account_bucket_policy(
             ..allow(
                 "CrossAccountObjectAccess".to_owned(),
                 &object_actions,
-                format!("arn:aws:s3:::{bucket}/{}*", prefix.unwrap_or("")),
+                arn::object_arn(partition, bucket, &format!("{}*", prefix.unwrap_or(""))),
             )
         },
     ])
@@ -370,7 +378,7 @@ mod tests {
 
     #[test]
     fn one_bucket_full_is_incident_1_option_b() {
-        let doc = generate(&names(&["clipizy-dev"]), Access::Full, None);
+        let doc = generate("aws", &names(&["clipizy-dev"]), Access::Full, None);
         assert_eq!(doc, PolicyDocument::parse(INCIDENT_1_OPTION_B).unwrap());
         let ours: serde_json::Value = serde_json::from_str(&doc.to_pretty_json()).unwrap();
         let theirs: serde_json::Value = serde_json::from_str(INCIDENT_1_OPTION_B).unwrap();
@@ -378,6 +386,39 @@ mod tests {
         // Even the text is the same.
         assert_eq!(doc.to_pretty_json(), INCIDENT_1_OPTION_B);
         assert_eq!(validate(&doc).unwrap(), INCIDENT_1_OPTION_B);
+    }
+
+    #[test]
+    fn resources_are_in_the_partition_asked_for() {
+        for partition in ["aws", "aws-cn", "aws-us-gov"] {
+            let doc = generate(partition, &names(&["b"]), Access::Read, Some("in/"));
+            let resources: Vec<String> = doc
+                .statement
+                .iter()
+                .flat_map(|s| s.resource.as_ref().unwrap().as_slice().to_vec())
+                .collect();
+            assert_eq!(
+                resources,
+                [
+                    "*".to_owned(),
+                    format!("arn:{partition}:s3:::b"),
+                    format!("arn:{partition}:s3:::b/in/*")
+                ]
+            );
+            validate(&doc).unwrap();
+            // The bucket-side grant follows the grantee's partition.
+            let grantee = format!("arn:{partition}:iam::123456789012:role/app");
+            let grant = cross_account_bucket_policy("b", &grantee, Access::Read, None, &[]);
+            let json = grant.to_pretty_json();
+            assert!(
+                json.contains(&format!("\"arn:{partition}:s3:::b\"")),
+                "{json}"
+            );
+            assert!(
+                json.contains(&format!("\"arn:{partition}:s3:::b/*\"")),
+                "{json}"
+            );
+        }
     }
 
     #[test]
@@ -399,7 +440,7 @@ mod tests {
             let value = <Access as clap::ValueEnum>::from_str(access.as_str(), false).unwrap();
             assert_eq!(value, access);
         }
-        let doc = generate(&names(&["b"]), Access::Read, None);
+        let doc = generate("aws", &names(&["b"]), Access::Read, None);
         assert_eq!(
             doc.statement[2].action,
             Some(OneOrMany::Many(names(&["s3:GetObject"])))
@@ -409,6 +450,7 @@ mod tests {
     #[test]
     fn several_buckets_get_suffixed_sids() {
         let doc = generate(
+            "aws",
             &names(&["clipizy-dev", "clipizy-prod", "clipizy-dev"]),
             Access::ReadWrite,
             None,
@@ -432,7 +474,12 @@ mod tests {
 
     #[test]
     fn colliding_suffixes_are_numbered() {
-        let doc = generate(&names(&["a-b", "a.b", "ab", "a-b2"]), Access::Read, None);
+        let doc = generate(
+            "aws",
+            &names(&["a-b", "a.b", "ab", "a-b2"]),
+            Access::Read,
+            None,
+        );
         assert_eq!(
             sids(&doc),
             [
@@ -453,6 +500,7 @@ mod tests {
     #[test]
     fn prefix_scopes_object_statement() {
         let doc = generate(
+            "aws",
             &names(&["clipizy-dev"]),
             Access::ReadWrite,
             Some("uploads/"),
@@ -471,14 +519,14 @@ mod tests {
 
     #[test]
     fn no_bucket_gives_only_list_statement() {
-        let doc = generate(&[], Access::Read, None);
+        let doc = generate("aws", &[], Access::Read, None);
         assert_eq!(sids(&doc), ["ListBuckets"]);
     }
 
     #[test]
     fn three_hundred_buckets_are_too_large() {
         let buckets: Vec<String> = (0..300).map(|i| format!("bucket-{i:03}")).collect();
-        let err = validate(&generate(&buckets, Access::ReadWrite, None)).unwrap_err();
+        let err = validate(&generate("aws", &buckets, Access::ReadWrite, None)).unwrap_err();
         let PolicyError::TooLarge { size, limit } = err.clone() else {
             panic!("expected TooLarge, got {err:?}");
         };
@@ -496,7 +544,7 @@ mod tests {
         let mut n = 1;
         loop {
             let buckets: Vec<String> = (0..n).map(|i| format!("bucket-{i:03}")).collect();
-            let doc = generate(&buckets, Access::Read, None);
+            let doc = generate("aws", &buckets, Access::Read, None);
             if doc.to_pretty_json().len() > MANAGED_POLICY_MAX_CHARS {
                 assert!(doc.to_compact_json().len() <= MANAGED_POLICY_MAX_CHARS);
                 assert!(validate(&doc).is_ok());
@@ -512,7 +560,7 @@ mod tests {
             validate(&PolicyDocument::new(vec![])),
             Err(PolicyError::NoStatement)
         );
-        let mut doc = generate(&names(&["b"]), Access::Read, None);
+        let mut doc = generate("aws", &names(&["b"]), Access::Read, None);
         doc.statement[1].sid = Some("Bucket-Access".to_owned());
         let err = validate(&doc).unwrap_err();
         assert_eq!(
@@ -611,7 +659,7 @@ mod tests {
             access in access(),
             prefix in prop::option::of("[a-zA-Z0-9/._-]{0,20}"),
         ) {
-            let doc = generate(&buckets, access, prefix.as_deref());
+            let doc = generate("aws", &buckets, access, prefix.as_deref());
             let json = validate(&doc).map_err(|e| TestCaseError::fail(e.to_string()))?;
             prop_assert_eq!(PolicyDocument::parse(&json), Ok(doc.clone()));
             let unique: HashSet<&String> = buckets.iter().collect();

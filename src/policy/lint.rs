@@ -318,7 +318,7 @@ mod tests {
             multipart in prop::bool::ANY,
         ) {
             let extra: &[&str] = if multipart { &MULTIPART_ACTIONS } else { &[] };
-            let doc = generate_with(&buckets, access, prefix.as_deref(), extra);
+            let doc = generate_with("aws", &buckets, access, prefix.as_deref(), extra);
             prop_assert_eq!(lint(&doc), Ok(()));
         }
     }

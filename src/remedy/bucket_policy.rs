@@ -43,12 +43,17 @@ pub fn statements(
         .copied()
         .filter(|a| !read_only || !crate::operation::action_writes(a))
         .collect();
-    let object_resource = format!("arn:aws:s3:::{bucket}/{}*", prefix.unwrap_or_default());
+    let partition = crate::arn::partition_in(principal_arn);
+    let object_resource = crate::arn::object_arn(
+        partition,
+        bucket,
+        &format!("{}*", prefix.unwrap_or_default()),
+    );
     vec![
         json!({"Sid": bucket_sid, "Effect": "Allow",
                "Principal": {"AWS": [principal_arn]},
                "Action": access.bucket_actions(),
-               "Resource": [format!("arn:aws:s3:::{bucket}")]}),
+               "Resource": [crate::arn::bucket_arn(partition, bucket)]}),
         json!({"Sid": object_sid, "Effect": "Allow",
                "Principal": {"AWS": [principal_arn]},
                "Action": objects,
@@ -270,6 +275,20 @@ mod tests {
             false,
             None,
         )
+    }
+
+    #[test]
+    fn the_resources_follow_the_principals_partition() {
+        let cn = statements(
+            "media",
+            "arn:aws-cn:iam::123456789012:user/app",
+            "app",
+            Access::Read,
+            true,
+            None,
+        );
+        assert_eq!(cn[0]["Resource"], json!(["arn:aws-cn:s3:::media"]));
+        assert_eq!(cn[1]["Resource"], json!(["arn:aws-cn:s3:::media/*"]));
     }
 
     #[test]

@@ -238,12 +238,7 @@ impl App {
             .iter()
             .filter_map(|u| self.results.get(u).cloned())
             .collect();
-        self.diagnosis = Diagnosis::new(
-            results,
-            self.rows.len(),
-            &self.run,
-            self.session.endpoint.as_ref(),
-        );
+        self.diagnosis = Diagnosis::new(results, self.rows.len(), &self.run, Some(&self.session));
     }
 
     /// The report of what has run so far.

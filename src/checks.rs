@@ -133,8 +133,14 @@ pub enum Fact {
     /// Whose bucket it is, as the download told it (see `objects::get`): `Ok(())` when S3
     /// served it with `ExpectedBucketOwner` = the caller's account, `Err(how)` when S3 refused
     /// that (403) and served it without.
-    Owner(Result<(), String>),
+    Owner(Result<(), OtherAccount>),
 }
+
+/// The bucket belongs to another account than the caller's; the text says how S3 told (which
+/// call it served without `ExpectedBucketOwner` and refused with it).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct OtherAccount(pub String);
 
 /// The principal's identity policies and permissions boundary, as read from IAM.
 pub type LoadedPolicies = Result<
@@ -245,7 +251,7 @@ pub struct BucketState {
     /// `None` when no probe was stored by a plain upload.
     pub upload_encryption: Option<Option<String>>,
     /// Whose bucket it is, when the download told it (`Fact::Owner`).
-    pub owner: Option<Result<(), String>>,
+    pub owner: Option<Result<(), OtherAccount>>,
 }
 
 /// Everything a check may read.
@@ -653,3 +659,70 @@ type CheckResult = Result<StepOutcome, StepOutcome>;
 
 #[cfg(test)]
 mod replay;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnose::access_denied::AccessDenied;
+
+    fn context() -> CheckContext {
+        CheckContext {
+            settings: Arc::default(),
+            run: Arc::default(),
+            session: None,
+            admin: None,
+            cache: Arc::default(),
+            identity: None,
+            bucket: Some("b".into()),
+            state: BucketState::default(),
+            probe_key: ".s3doctor/probe-1".into(),
+        }
+    }
+
+    fn denied(operation: &str) -> Failure {
+        Failure {
+            evidence: Evidence {
+                operation: operation.into(),
+                http_status: Some(403),
+                error_code: Some("AccessDenied".into()),
+                message: Some("Access Denied".into()),
+                ..Evidence::default()
+            },
+            class: Class::AccessDenied(AccessDenied::default()),
+            bucket_region: None,
+        }
+    }
+
+    #[test]
+    fn a_refusal_names_the_action_of_its_operation() {
+        let cx = context();
+        let head = cx.failed(StepId::BucketExists, denied("HeadBucket"));
+        assert_eq!(head.findings[0].action.as_deref(), Some("s3:ListBucket"));
+        let policy = cx.failed(StepId::BucketPolicy, denied("GetBucketPolicy"));
+        assert_eq!(
+            policy.findings[0].action.as_deref(),
+            Some("s3:GetBucketPolicy")
+        );
+        assert_eq!(
+            policy.detail,
+            "access denied: s3:GetBucketPolicy is not allowed"
+        );
+    }
+
+    #[test]
+    fn a_refusal_of_an_unknown_operation_names_no_action_rather_than_list_bucket() {
+        let outcome = context().failed(StepId::PutObject, denied("CopyObject"));
+        assert_eq!(outcome.status, Status::Fail);
+        assert_eq!(outcome.findings[0].action, None);
+        assert_eq!(outcome.detail, "access denied: the call is not allowed");
+    }
+
+    #[test]
+    fn an_unusable_admin_profile_reads_as_its_connection_failure() {
+        let e = AdminUnusable(aws::CredentialsFailure {
+            code: FindingCode::CredentialsMissing,
+            detail: "profile admin not found".into(),
+        });
+        assert_eq!(e.to_string(), "profile admin not found");
+    }
+}

@@ -8,7 +8,7 @@ use aws_sdk_s3::types::{ObjectCannedAcl, RequestPayer};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
-use super::{CheckContext, CheckResult, Fact, Status, StepOutcome, retries};
+use super::{CheckContext, CheckResult, Fact, OtherAccount, Status, StepOutcome, retries};
 use crate::diagnose::{self, Class, FindingSpec};
 use crate::finding::FindingCode;
 use crate::operation::Operation;
@@ -219,7 +219,7 @@ type GetAnswer = Result<GetObjectOutput, SdkError<GetObjectError, HttpResponse>>
 async fn download(
     cx: &CheckContext,
     req: &GetObjectFluentBuilder,
-) -> (GetAnswer, Option<Result<(), String>>) {
+) -> (GetAnswer, Option<Result<(), OtherAccount>>) {
     let account = cx
         .identity
         .as_ref()
@@ -233,9 +233,9 @@ async fn download(
         Err(err) if err.raw_response().map(|r| r.status().as_u16()) == Some(403) => {
             let again = req.clone().send().await;
             let owner = again.is_ok().then(|| {
-                Err(format!(
+                Err(OtherAccount(format!(
                     "GetObject is served, and refused (403) with ExpectedBucketOwner {account}"
-                ))
+                )))
             });
             (again, owner)
         }

@@ -20,7 +20,7 @@ pub(super) async fn foreign(cx: &CheckContext) -> Option<Finding> {
     // The download asked already (with ExpectedBucketOwner): no call of its own.
     match &cx.state.owner {
         Some(Ok(())) => return None,
-        Some(Err(how)) => return Some(finding(cx, &identity.principal, how)),
+        Some(Err(other)) => return Some(finding(cx, &identity.principal, &other.0)),
         None => {}
     }
     let session = cx.session.as_ref()?;

@@ -1,8 +1,9 @@
 //! s3doctor: diagnose and fix "uploads to S3 return 403".
 //!
-//! - engine: `runbook` (the checklist as data) → `engine` (schedules) → `checks` (live
-//!   calls) → `diagnose` (errors → findings); `aws` builds every client; `endpoint` says what a
-//!   custom endpoint is and offers.
+//! - engine: `runbook` (the checklist as data; `step`: its StepId) → `engine` (schedules,
+//!   enforces each step's mode) → `checks` (live calls) → `diagnose` (errors → findings);
+//!   `operation` names every call with its IAM action; `aws` builds every client; `endpoint`
+//!   says what a custom endpoint is and offers.
 //! - policy: `policy` (model, generator, evaluator) and `remedy` (plan → confirm → apply → verify).
 //! - views: `report` (text, JSON, Markdown) and `tui` (the wizard); `cli` and `commands` on top.
 //! - `exit`: the exit codes and the one-line bad-input ending, below everything that ends a run.

@@ -142,11 +142,19 @@ impl Plan {
             &self.policy_name,
             self.endpoint.as_deref(),
         ));
+        md.push_str(&self.owner_sections());
+        md.push_str(&self.verify_section());
+        md
+    }
+
+    /// For each bucket of another account: the statements its owner must add.
+    fn owner_sections(&self) -> String {
         let e = self
             .endpoint
             .as_deref()
             .map(|e| format!(" --endpoint-url {e}"))
             .unwrap_or_default();
+        let mut md = String::new();
         for (bucket, json) in &self.owner_statements {
             md.push_str(&format!(
                 "## For the administrator of the account that owns {bucket}\n\n\
@@ -161,7 +169,14 @@ impl Plan {
                 self.principal.account
             ));
         }
-        md.push_str("## Verify\n\nAfter attaching, wait a few seconds (IAM is eventually consistent) and run:\n\n```bash\n");
+        md
+    }
+
+    /// How to check that the fix worked, once attached.
+    fn verify_section(&self) -> String {
+        let mut md = String::from(
+            "## Verify\n\nAfter attaching, wait a few seconds (IAM is eventually consistent) and run:\n\n```bash\n",
+        );
         let mut buckets: Vec<&str> = self
             .verify
             .iter()

@@ -171,6 +171,7 @@ impl Seeder {
         vars
     }
 
+    /// Runs one seed or fix action with the admin's clients.
     async fn act(
         &self,
         incident: &Incident,
@@ -183,31 +184,9 @@ impl Seeder {
         let iam = &self.session.clients.iam;
         match action {
             Action::CreateBucket { bucket, region } => {
-                let region = region.as_deref().unwrap_or("us-east-1");
-                let mut req = self
-                    .session
-                    .clients
-                    .s3_in(region)
-                    .create_bucket()
-                    .bucket(f(bucket));
-                if region != "us-east-1" {
-                    req = req.create_bucket_configuration(
-                        CreateBucketConfiguration::builder()
-                            .location_constraint(BucketLocationConstraint::from(region))
-                            .build(),
-                    );
-                }
-                req.send().await.map_err(sdk_err("CreateBucket"))?;
+                self.create_bucket(&f(bucket), region.as_deref()).await?;
             }
-            Action::PutObject { bucket, key } => {
-                s3.put_object()
-                    .bucket(f(bucket))
-                    .key(f(key))
-                    .body(b"seeded by the s3doctor demo".to_vec().into())
-                    .send()
-                    .await
-                    .map_err(sdk_err("PutObject"))?;
-            }
+            Action::PutObject { bucket, key } => self.put_object(&f(bucket), &f(key)).await?,
             Action::CreateUser { user } => {
                 iam.create_user()
                     .user_name(f(user))
@@ -215,53 +194,19 @@ impl Seeder {
                     .await
                     .map_err(sdk_err("CreateUser"))?;
             }
-            Action::CreateKey { user } => {
-                let out = iam
-                    .create_access_key()
-                    .user_name(f(user))
-                    .send()
-                    .await
-                    .map_err(sdk_err("CreateAccessKey"))?;
-                let key = out.access_key().ok_or("CreateAccessKey returned no key")?;
-                seeded.keys.entry(f(user)).or_default().push(Key {
-                    id: key.access_key_id().to_owned(),
-                    secret: key.secret_access_key().to_owned(),
-                });
-            }
-            Action::DeleteKey { user } => {
-                let id = seeded
-                    .keys
-                    .get(&f(user))
-                    .and_then(|k| k.last())
-                    .map(|k| k.id.clone())
-                    .ok_or_else(|| format!("delete-key: {} has no key yet", f(user)))?;
-                iam.delete_access_key()
-                    .user_name(f(user))
-                    .access_key_id(id)
-                    .send()
-                    .await
-                    .map_err(sdk_err("DeleteAccessKey"))?;
-            }
+            Action::CreateKey { user } => self.create_key(seeded, &f(user)).await?,
+            Action::DeleteKey { user } => self.delete_key(seeded, &f(user)).await?,
             Action::PutUserPolicy {
                 user,
                 name,
                 document,
             } => {
-                iam.put_user_policy()
-                    .user_name(f(user))
-                    .policy_name(f(name))
-                    .policy_document(compact(&f(document))?)
-                    .send()
-                    .await
-                    .map_err(sdk_err("PutUserPolicy"))?;
+                let document = compact(&f(document))?;
+                self.put_user_policy(&f(user), &f(name), document).await?;
             }
             Action::PutBucketPolicy { bucket, document } => {
-                s3.put_bucket_policy()
-                    .bucket(f(bucket))
-                    .policy(compact(&f(document))?)
-                    .send()
-                    .await
-                    .map_err(sdk_err("PutBucketPolicy"))?;
+                let document = compact(&f(document))?;
+                self.put_bucket_policy(&f(bucket), document).await?;
             }
             Action::DeleteBucketPolicy { bucket } => {
                 s3.delete_bucket_policy()
@@ -271,78 +216,172 @@ impl Seeder {
                     .map_err(sdk_err("DeleteBucketPolicy"))?;
             }
             Action::PutOwnership { bucket, ownership } => {
-                let rule = OwnershipControlsRule::builder()
-                    .object_ownership(ObjectOwnership::from(ownership.as_str()))
-                    .build()
-                    .map_err(sdk_err("ownership rule"))?;
-                let controls = OwnershipControls::builder()
-                    .rules(rule)
-                    .build()
-                    .map_err(sdk_err("ownership controls"))?;
-                s3.put_bucket_ownership_controls()
-                    .bucket(f(bucket))
-                    .ownership_controls(controls)
-                    .send()
-                    .await
-                    .map_err(sdk_err("PutBucketOwnershipControls"))?;
+                self.put_ownership(&f(bucket), ownership).await?;
             }
             Action::WriteEnv {
                 region,
                 wrong_secret,
-            } => {
-                let user = &seeded.names["user"];
-                let key = seeded
-                    .keys
-                    .get(user)
-                    .and_then(|k| k.last())
-                    .ok_or_else(|| format!("write-env: {user} has no key yet"))?;
-                let mut secret = key.secret.clone();
-                if *wrong_secret {
-                    // The same length, one character off: a copy-and-paste slip.
-                    let last = secret.pop().unwrap_or('A');
-                    secret.push(if last == 'x' { 'y' } else { 'x' });
-                }
-                let text = format!(
-                    "# The app's settings for the demo incident {name}\n\
-                     S3_ACCESS_KEY={id}\nS3_SECRET_KEY={secret}\nS3_REGION={region}\nS3_BUCKET={bucket}\n",
-                    name = incident.name,
-                    id = key.id,
-                    region = region.as_deref().unwrap_or(&incident.app.region),
-                    bucket = seeded.bucket,
-                );
-                write_private(&seeded.env_file, &text)?;
-            }
+            } => write_env(incident, seeded, region.as_deref(), *wrong_secret)?,
             Action::SetAccess { access } => seeded.access = *access,
             Action::AppProfileKey { user } => {
-                use aws_credential_types::provider::ProvideCredentials;
-                let profile = self
-                    .app_profile
-                    .as_deref()
-                    .ok_or("app-profile-key: the demo was given no profile for the app")?;
-                let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
-                    .profile_name(profile)
-                    .build();
-                let creds = tokio::time::timeout(
-                    std::time::Duration::from_secs(10),
-                    provider.provide_credentials(),
-                )
-                .await
-                .map_err(|_| format!("reading the profile {profile} timed out"))?
-                .map_err(|e| format!("the profile {profile} has no usable keys: {e}"))?;
-                seeded.keys.entry(f(user)).or_default().push(Key {
-                    id: creds.access_key_id().to_owned(),
-                    secret: creds.secret_access_key().to_owned(),
-                });
+                let key = self.app_profile_key().await?;
+                seeded.keys.entry(f(user)).or_default().push(key);
             }
         }
         Ok(())
     }
 
+    async fn put_object(&self, bucket: &str, key: &str) -> Result<(), String> {
+        self.session
+            .clients
+            .s3
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(b"seeded by the s3doctor demo".to_vec().into())
+            .send()
+            .await
+            .map_err(sdk_err("PutObject"))?;
+        Ok(())
+    }
+
+    async fn put_user_policy(
+        &self,
+        user: &str,
+        name: &str,
+        document: String,
+    ) -> Result<(), String> {
+        self.session
+            .clients
+            .iam
+            .put_user_policy()
+            .user_name(user)
+            .policy_name(name)
+            .policy_document(document)
+            .send()
+            .await
+            .map_err(sdk_err("PutUserPolicy"))?;
+        Ok(())
+    }
+
+    async fn put_bucket_policy(&self, bucket: &str, document: String) -> Result<(), String> {
+        self.session
+            .clients
+            .s3
+            .put_bucket_policy()
+            .bucket(bucket)
+            .policy(document)
+            .send()
+            .await
+            .map_err(sdk_err("PutBucketPolicy"))?;
+        Ok(())
+    }
+
+    async fn create_bucket(&self, bucket: &str, region: Option<&str>) -> Result<(), String> {
+        let region = region.unwrap_or("us-east-1");
+        let mut req = self
+            .session
+            .clients
+            .s3_in(region)
+            .create_bucket()
+            .bucket(bucket);
+        if region != "us-east-1" {
+            req = req.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(region))
+                    .build(),
+            );
+        }
+        req.send().await.map_err(sdk_err("CreateBucket"))?;
+        Ok(())
+    }
+
+    async fn create_key(&self, seeded: &mut Seeded, user: &str) -> Result<(), String> {
+        let out = self
+            .session
+            .clients
+            .iam
+            .create_access_key()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(sdk_err("CreateAccessKey"))?;
+        let key = out.access_key().ok_or("CreateAccessKey returned no key")?;
+        seeded.keys.entry(user.to_owned()).or_default().push(Key {
+            id: key.access_key_id().to_owned(),
+            secret: key.secret_access_key().to_owned(),
+        });
+        Ok(())
+    }
+
+    /// Deletes the user's newest key (a rotated key: the app's .env still holds it).
+    async fn delete_key(&self, seeded: &Seeded, user: &str) -> Result<(), String> {
+        let id = seeded
+            .keys
+            .get(user)
+            .and_then(|k| k.last())
+            .map(|k| k.id.clone())
+            .ok_or_else(|| format!("delete-key: {user} has no key yet"))?;
+        self.session
+            .clients
+            .iam
+            .delete_access_key()
+            .user_name(user)
+            .access_key_id(id)
+            .send()
+            .await
+            .map_err(sdk_err("DeleteAccessKey"))?;
+        Ok(())
+    }
+
+    async fn put_ownership(&self, bucket: &str, ownership: &str) -> Result<(), String> {
+        let rule = OwnershipControlsRule::builder()
+            .object_ownership(ObjectOwnership::from(ownership))
+            .build()
+            .map_err(sdk_err("ownership rule"))?;
+        let controls = OwnershipControls::builder()
+            .rules(rule)
+            .build()
+            .map_err(sdk_err("ownership controls"))?;
+        self.session
+            .clients
+            .s3
+            .put_bucket_ownership_controls()
+            .bucket(bucket)
+            .ownership_controls(controls)
+            .send()
+            .await
+            .map_err(sdk_err("PutBucketOwnershipControls"))?;
+        Ok(())
+    }
+
+    /// The app's key from the profile the demo was given (servers where users are not
+    /// created).
+    async fn app_profile_key(&self) -> Result<Key, String> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let profile = self
+            .app_profile
+            .as_deref()
+            .ok_or("app-profile-key: the demo was given no profile for the app")?;
+        let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
+            .profile_name(profile)
+            .build();
+        let creds = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            provider.provide_credentials(),
+        )
+        .await
+        .map_err(|_| format!("reading the profile {profile} timed out"))?
+        .map_err(|e| format!("the profile {profile} has no usable keys: {e}"))?;
+        Ok(Key {
+            id: creds.access_key_id().to_owned(),
+            secret: creds.secret_access_key().to_owned(),
+        })
+    }
+
     /// Removes the users and buckets that carry the incident's names, with all they hold
     /// (the demo created them). Missing ones are fine.
     pub async fn teardown(&self, incident: &Incident, names: &BTreeMap<String, String>) {
-        let iam = &self.session.clients.iam;
-        let s3 = &self.session.clients.s3;
         let mut users = Vec::new();
         let mut buckets = Vec::new();
         for action in &incident.seed {
@@ -353,70 +392,114 @@ impl Seeder {
             }
         }
         for user in users {
-            if let Ok(out) = iam.list_access_keys().user_name(&user).send().await {
-                for k in out.access_key_metadata() {
-                    if let Some(id) = k.access_key_id() {
-                        let _ = iam
-                            .delete_access_key()
-                            .user_name(&user)
-                            .access_key_id(id)
-                            .send()
-                            .await;
-                    }
-                }
-            }
-            if let Ok(out) = iam.list_user_policies().user_name(&user).send().await {
-                for name in out.policy_names() {
+            self.remove_user(&user).await;
+        }
+        for bucket in buckets {
+            self.remove_bucket(&bucket).await;
+        }
+    }
+
+    /// Deletes a user the demo created: its keys, inline and attached policies, then the user.
+    async fn remove_user(&self, user: &str) {
+        let iam = &self.session.clients.iam;
+        if let Ok(out) = iam.list_access_keys().user_name(user).send().await {
+            for k in out.access_key_metadata() {
+                if let Some(id) = k.access_key_id() {
                     let _ = iam
-                        .delete_user_policy()
-                        .user_name(&user)
-                        .policy_name(name)
+                        .delete_access_key()
+                        .user_name(user)
+                        .access_key_id(id)
                         .send()
                         .await;
                 }
             }
-            if let Ok(out) = iam
-                .list_attached_user_policies()
-                .user_name(&user)
-                .send()
-                .await
-            {
-                for p in out.attached_policies() {
-                    if let Some(arn) = p.policy_arn() {
-                        let _ = iam
-                            .detach_user_policy()
-                            .user_name(&user)
-                            .policy_arn(arn)
-                            .send()
-                            .await;
-                    }
-                }
-            }
-            let _ = iam.delete_user().user_name(&user).send().await;
         }
-        for bucket in buckets {
-            let _ = s3.delete_bucket_policy().bucket(&bucket).send().await;
-            if let Ok(out) = s3.list_multipart_uploads().bucket(&bucket).send().await {
-                for u in out.uploads() {
-                    if let (Some(key), Some(id)) = (u.key(), u.upload_id()) {
-                        let _ = s3
-                            .abort_multipart_upload()
-                            .bucket(&bucket)
-                            .key(key)
-                            .upload_id(id)
-                            .send()
-                            .await;
-                    }
-                }
+        if let Ok(out) = iam.list_user_policies().user_name(user).send().await {
+            for name in out.policy_names() {
+                let _ = iam
+                    .delete_user_policy()
+                    .user_name(user)
+                    .policy_name(name)
+                    .send()
+                    .await;
             }
-            if let Ok(out) = s3.list_objects_v2().bucket(&bucket).send().await {
-                for o in out.contents() {
-                    if let Some(key) = o.key() {
-                        let _ = s3.delete_object().bucket(&bucket).key(key).send().await;
-                    }
-                }
-            }
-            let _ = s3.delete_bucket().bucket(&bucket).send().await;
         }
+        if let Ok(out) = iam
+            .list_attached_user_policies()
+            .user_name(user)
+            .send()
+            .await
+        {
+            for p in out.attached_policies() {
+                if let Some(arn) = p.policy_arn() {
+                    let _ = iam
+                        .detach_user_policy()
+                        .user_name(user)
+                        .policy_arn(arn)
+                        .send()
+                        .await;
+                }
+            }
+        }
+        let _ = iam.delete_user().user_name(user).send().await;
     }
+
+    /// Deletes a bucket the demo created: its policy, unfinished uploads and objects, then
+    /// the bucket.
+    async fn remove_bucket(&self, bucket: &str) {
+        let s3 = &self.session.clients.s3;
+        let _ = s3.delete_bucket_policy().bucket(bucket).send().await;
+        if let Ok(out) = s3.list_multipart_uploads().bucket(bucket).send().await {
+            for u in out.uploads() {
+                if let (Some(key), Some(id)) = (u.key(), u.upload_id()) {
+                    let _ = s3
+                        .abort_multipart_upload()
+                        .bucket(bucket)
+                        .key(key)
+                        .upload_id(id)
+                        .send()
+                        .await;
+                }
+            }
+        }
+        if let Ok(out) = s3.list_objects_v2().bucket(bucket).send().await {
+            for o in out.contents() {
+                if let Some(key) = o.key() {
+                    let _ = s3.delete_object().bucket(bucket).key(key).send().await;
+                }
+            }
+        }
+        let _ = s3.delete_bucket().bucket(bucket).send().await;
+    }
+}
+
+/// Writes the app's .env with the user's newest key (and, for the wrong-secret incident, the
+/// secret one character off).
+fn write_env(
+    incident: &Incident,
+    seeded: &Seeded,
+    region: Option<&str>,
+    wrong_secret: bool,
+) -> Result<(), String> {
+    let user = &seeded.names["user"];
+    let key = seeded
+        .keys
+        .get(user)
+        .and_then(|k| k.last())
+        .ok_or_else(|| format!("write-env: {user} has no key yet"))?;
+    let mut secret = key.secret.clone();
+    if wrong_secret {
+        // The same length, one character off: a copy-and-paste slip.
+        let last = secret.pop().unwrap_or('A');
+        secret.push(if last == 'x' { 'y' } else { 'x' });
+    }
+    let text = format!(
+        "# The app's settings for the demo incident {name}\n\
+         S3_ACCESS_KEY={id}\nS3_SECRET_KEY={secret}\nS3_REGION={region}\nS3_BUCKET={bucket}\n",
+        name = incident.name,
+        id = key.id,
+        region = region.unwrap_or(&incident.app.region),
+        bucket = seeded.bucket,
+    );
+    write_private(&seeded.env_file, &text)
 }

@@ -4,6 +4,7 @@
 //! "what you learned". The scorecard lives in memory and is printed at the end; files go only
 //! to the demo's private --workdir. `--seed` / `--apply-fix` do the same headless, for tests.
 
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -46,31 +47,63 @@ pub async fn run(config: Config, opts: DemoOptions) -> Result<ExitCode> {
         print!("{}", gallery::list());
         return Ok(ExitCode::from(exit::OK));
     }
-    let incident = match opts.incident.as_deref() {
-        Some(name) => match gallery::find(name) {
-            Some(i) => Some(i),
-            None => {
-                let names: Vec<&str> = gallery::embedded()
-                    .iter()
-                    .map(|i| i.name.as_str())
-                    .collect();
-                return Ok(bad_input(&BadInput(format!(
-                    "no incident {name:?} in the gallery (known: {})",
-                    names.join(", ")
-                ))));
-            }
-        },
-        None => None,
+    let (demo, incident) = match Demo::new(&config, &opts).await {
+        Ok(started) => started,
+        Err(e) => return Ok(bad_input(&e)),
     };
-    let Some(dir) = opts.workdir.clone() else {
-        return Ok(bad_input(&BadInput(
-            "demo needs --workdir DIR (a private temp dir; scripts/demo.sh makes one)".into(),
+    if opts.seed || opts.apply_fix {
+        return match headless_incident(&opts, incident) {
+            Ok(incident) => demo.headless(incident, opts.seed, opts.apply_fix).await,
+            Err(e) => Ok(bad_input(&e)),
+        };
+    }
+    demo.interactive(incident).await
+}
+
+/// The incident `--incident` names, if any; an unknown name is bad input that lists the
+/// known ones.
+fn incident_named(name: Option<&str>) -> Result<Option<&'static Incident>, BadInput> {
+    let Some(name) = name else {
+        return Ok(None);
+    };
+    match gallery::find(name) {
+        Some(i) => Ok(Some(i)),
+        None => {
+            let names: Vec<&str> = gallery::embedded()
+                .iter()
+                .map(|i| i.name.as_str())
+                .collect();
+            Err(BadInput(format!(
+                "no incident {name:?} in the gallery (known: {})",
+                names.join(", ")
+            )))
+        }
+    }
+}
+
+/// `--seed` and `--apply-fix` need an incident, and `--apply-fix` one that a person fixes.
+fn headless_incident(
+    opts: &DemoOptions,
+    incident: Option<&'static Incident>,
+) -> Result<&'static Incident, BadInput> {
+    let Some(incident) = incident else {
+        return Err(BadInput("--seed and --apply-fix need --incident".into()));
+    };
+    if opts.apply_fix && incident.fix == gallery::FixKind::Policy {
+        return Err(BadInput(format!(
+            "{} is fixed by s3doctor's own policy: run `s3doctor fix` on it",
+            incident.name
         )));
-    };
+    }
+    Ok(incident)
+}
+
+/// The emulator's side: the admin profile (region us-east-1 unless set) and its seeder.
+async fn moto_side(config: &Config, dir: &Path) -> Result<Side, BadInput> {
     let Some(mut admin) = config.admin.clone() else {
-        return Ok(bad_input(&BadInput(
+        return Err(BadInput(
             "demo needs --admin-profile (the emulator's admin; scripts/demo.sh sets it up)".into(),
-        )));
+        ));
     };
     if admin.region.is_none() {
         admin.region = Some("us-east-1".into());
@@ -78,74 +111,56 @@ pub async fn run(config: Config, opts: DemoOptions) -> Result<ExitCode> {
     let session = match crate::aws::connect(&admin).await {
         Ok(s) => s,
         Err(e) => {
-            return Ok(bad_input(&BadInput(format!(
+            return Err(BadInput(format!(
                 "the admin profile has no usable credentials: {}",
                 e.detail
-            ))));
+            )));
         }
     };
-    let seeder = match Seeder::new(session, &dir).await {
-        Ok(s) => s,
-        Err(e) => return Ok(bad_input(&BadInput(e))),
-    };
-    let rgw = match (
+    let seeder = Seeder::new(session, dir).await.map_err(BadInput)?;
+    Ok(Side {
+        seeder,
+        endpoint: config.settings.endpoint.clone(),
+        admin_profile: admin.profile.clone().unwrap_or_default(),
+    })
+}
+
+/// Ceph RGW's side, when its three options are given (all or none).
+async fn rgw_side(
+    config: &Config,
+    opts: &DemoOptions,
+    dir: &Path,
+) -> Result<Option<Side>, BadInput> {
+    let (url, owner, app) = match (
         &opts.rgw_endpoint,
         &opts.rgw_owner_profile,
         &opts.rgw_app_profile,
     ) {
-        (Some(url), Some(owner), Some(app)) => {
-            let mut settings = config.settings.with_profile(owner);
-            settings.endpoint = Some(url.clone());
-            settings.env_file = None;
-            if settings.region.is_none() {
-                settings.region = Some("us-east-1".into());
-            }
-            match crate::aws::connect(&settings).await {
-                Ok(session) => Some(Side {
-                    seeder: Seeder::without_iam(session, &dir, app.clone()),
-                    endpoint: Some(url.clone()),
-                    admin_profile: owner.clone(),
-                }),
-                Err(e) => {
-                    return Ok(bad_input(&BadInput(format!(
-                        "the RGW owner profile {owner} has no usable credentials: {}",
-                        e.detail
-                    ))));
-                }
-            }
-        }
-        (None, None, None) => None,
+        (Some(url), Some(owner), Some(app)) => (url, owner, app),
+        (None, None, None) => return Ok(None),
         _ => {
-            return Ok(bad_input(&BadInput(
+            return Err(BadInput(
                 "--rgw-endpoint, --rgw-owner-profile and --rgw-app-profile go together".into(),
-            )));
+            ));
         }
     };
-    let demo = Demo {
-        moto: Side {
-            seeder,
-            endpoint: config.settings.endpoint.clone(),
-            admin_profile: admin.profile.clone().unwrap_or_default(),
-        },
-        rgw,
-        dir,
-        suffix: opts.suffix.clone(),
-    };
-    if opts.seed || opts.apply_fix {
-        let Some(incident) = incident else {
-            return Ok(bad_input(&BadInput(
-                "--seed and --apply-fix need --incident".into(),
-            )));
-        };
-        if opts.apply_fix && incident.fix == gallery::FixKind::Policy {
-            return Ok(bad_input(&BadInput(format!(
-                "{} is fixed by s3doctor's own policy: run `s3doctor fix` on it",
-                incident.name
-            ))));
-        }
-        return demo.headless(incident, opts.seed, opts.apply_fix).await;
+    let mut settings = config.settings.with_profile(owner);
+    settings.endpoint = Some(url.clone());
+    settings.env_file = None;
+    if settings.region.is_none() {
+        settings.region = Some("us-east-1".into());
     }
-    demo.interactive(incident).await
+    match crate::aws::connect(&settings).await {
+        Ok(session) => Ok(Some(Side {
+            seeder: Seeder::without_iam(session, dir, app.clone()),
+            endpoint: Some(url.clone()),
+            admin_profile: owner.clone(),
+        })),
+        Err(e) => Err(BadInput(format!(
+            "the RGW owner profile {owner} has no usable credentials: {}",
+            e.detail
+        ))),
+    }
 }
 
 /// One server the incidents run on: how to seed there and how to point s3doctor at it.
@@ -176,6 +191,29 @@ struct SeedInfo<'a> {
 }
 
 impl Demo {
+    /// Checks the options in the order the person reads them (incident, work dir, admin,
+    /// RGW) and connects to the servers.
+    async fn new(
+        config: &Config,
+        opts: &DemoOptions,
+    ) -> Result<(Demo, Option<&'static Incident>), BadInput> {
+        let incident = incident_named(opts.incident.as_deref())?;
+        let Some(dir) = opts.workdir.clone() else {
+            return Err(BadInput(
+                "demo needs --workdir DIR (a private temp dir; scripts/demo.sh makes one)".into(),
+            ));
+        };
+        let moto = moto_side(config, &dir).await?;
+        let rgw = rgw_side(config, opts, &dir).await?;
+        let demo = Demo {
+            moto,
+            rgw,
+            dir,
+            suffix: opts.suffix.clone(),
+        };
+        Ok((demo, incident))
+    }
+
     fn side(&self, incident: &Incident) -> Result<&Side, String> {
         match incident.peer {
             gallery::PeerKind::Moto => Ok(&self.moto),
@@ -249,6 +287,14 @@ impl Demo {
         let mut term = ratatui::try_init().wrap_err("cannot set up the terminal")?;
         let mut events = EventStream::new();
         let mut chooser = Chooser::new(gallery::embedded(), Theme::from_env());
+        // An incident named on the command line is picked at once.
+        let first = first.and_then(|i| {
+            chooser
+                .incidents
+                .iter()
+                .position(|x| x.name == i.name)
+                .map(Pick::Start)
+        });
         let result = self
             .session_loop(&mut term, &mut events, &mut chooser, first)
             .await;
@@ -258,12 +304,14 @@ impl Demo {
         Ok(ExitCode::from(exit::OK))
     }
 
+    /// The gallery until the person quits (or a signal ends it): a pick seeds the incident
+    /// and opens the wizard; back from it, a fresh check tells whether it is fixed.
     async fn session_loop<B>(
         &self,
         term: &mut Terminal<B>,
         events: &mut EventStream,
         chooser: &mut Chooser,
-        first: Option<&'static Incident>,
+        first: Option<Pick>,
     ) -> Result<()>
     where
         B: Backend,
@@ -274,103 +322,139 @@ impl Demo {
         // without this the gallery would live on, reading a dead terminal.
         let mut signals = tui::terminal::Signals::new();
         let mut current: Option<(Seeded, Instant)> = None;
-        let mut pending = first.and_then(|i| {
-            chooser
-                .incidents
-                .iter()
-                .position(|x| x.name == i.name)
-                .map(Pick::Start)
-        });
+        let mut pending = first;
         loop {
             term.draw(|f| chooser::draw(chooser, f))?;
             let pick = match pending.take() {
                 Some(p) => p,
-                None => tokio::select! {
-                    ev = events.next() => match ev {
-                        Some(Ok(Event::Key(k))) if k.kind == KeyEventKind::Press => {
-                            match chooser.key(k) {
-                                Some(p) => p,
-                                None => continue,
-                            }
-                        }
-                        Some(Ok(_)) => continue,
-                        Some(Err(e)) => return Err(e).wrap_err("reading the terminal failed"),
-                        None => return Ok(()),
-                    },
-                    () = signals.next() => return Ok(()),
+                None => match next_pick(events, chooser, &mut signals).await? {
+                    Some(p) => p,
+                    None => continue,
                 },
             };
             match pick {
                 Pick::Quit => return Ok(()),
                 Pick::Start(idx) => {
-                    chooser.selected = idx;
-                    chooser.message = None;
-                    let incident = &chooser.incidents[idx];
-                    chooser.screen =
-                        Screen::Busy(format!("Seeding {} fresh in the emulator…", incident.name));
-                    term.draw(|f| chooser::draw(chooser, f))?;
-                    let seeded = match self.side(incident) {
-                        Ok(side) => side.seeder.seed(incident, &self.suffix).await,
-                        Err(e) => Err(e),
-                    };
-                    let seeded = match seeded {
-                        Ok(s) => s,
-                        Err(e) => {
-                            // Nothing was picked after all: back to the list, saying why.
-                            chooser.screen = Screen::Choose;
-                            chooser.message = Some(format!("Not seeded: {e}"));
-                            continue;
-                        }
-                    };
-                    chooser.names = seeded.names.clone();
-                    chooser.scores[idx].tried = true;
-                    current = Some((seeded, Instant::now()));
-                    pending = Some(Pick::Wizard);
+                    if let Some(seeded) = self.start(term, chooser, idx).await? {
+                        current = Some((seeded, Instant::now()));
+                        pending = Some(Pick::Wizard);
+                    }
                 }
                 Pick::Wizard => {
                     let Some((seeded, started)) = &current else {
                         chooser.screen = Screen::Choose;
                         continue;
                     };
-                    let idx = chooser.selected;
-                    let config = self
-                        .config(&chooser.incidents[idx], seeded)
-                        .map_err(|e| color_eyre::eyre::eyre!(e))?;
-                    let app = wizard(term, &mut *events, config).await?;
-                    // The wizard also ends on a signal: then the demo ends too, without a
-                    // fresh check first.
-                    if signals.next().now_or_never().is_some() {
+                    let flow =
+                        self.wizard_on(term, events, chooser, &mut signals, seeded, *started);
+                    if flow.await?.is_break() {
                         return Ok(());
                     }
-                    let teaches = chooser.incidents[idx].teaches;
-                    if app.seen.contains(&teaches) {
-                        chooser.scores[idx].found = true;
-                    }
-                    self.settle(term, chooser, seeded, *started).await?;
                 }
                 Pick::ApplyFix => {
                     let Some((seeded, started)) = &mut current else {
                         chooser.screen = Screen::Choose;
                         continue;
                     };
-                    let incident = &chooser.incidents[chooser.selected];
-                    chooser.screen = Screen::Busy("Making the fix…".into());
-                    term.draw(|f| chooser::draw(chooser, f))?;
-                    let fixed = match self.side(incident) {
-                        Ok(side) => side.seeder.fix(incident, seeded).await,
-                        Err(e) => Err(e),
-                    };
-                    if let Err(e) = fixed {
-                        chooser.screen = Screen::Outcome {
-                            note: Some(format!("The fix failed: {e}")),
-                        };
-                        continue;
-                    }
                     let started = *started;
-                    self.settle(term, chooser, seeded, started).await?;
+                    self.apply_fix(term, chooser, seeded, started).await?;
                 }
             }
         }
+    }
+
+    /// The wizard on the incident as it is, then a fresh check. Breaks when a signal ended
+    /// the wizard: then the demo ends too, without a fresh check first.
+    async fn wizard_on<B>(
+        &self,
+        term: &mut Terminal<B>,
+        events: &mut EventStream,
+        chooser: &mut Chooser,
+        signals: &mut tui::terminal::Signals,
+        seeded: &Seeded,
+        started: Instant,
+    ) -> Result<ControlFlow<()>>
+    where
+        B: Backend,
+        B::Error: Send + Sync + 'static,
+    {
+        let idx = chooser.selected;
+        let config = self
+            .config(&chooser.incidents[idx], seeded)
+            .map_err(|e| color_eyre::eyre::eyre!(e))?;
+        let app = wizard(term, &mut *events, config).await?;
+        if signals.next().now_or_never().is_some() {
+            return Ok(ControlFlow::Break(()));
+        }
+        let teaches = chooser.incidents[idx].teaches;
+        if app.seen.contains(&teaches) {
+            chooser.scores[idx].found = true;
+        }
+        self.settle(term, chooser, seeded, started).await?;
+        Ok(ControlFlow::Continue(()))
+    }
+
+    /// Seeds the picked incident fresh; `None` (back on the list, saying why) when it could
+    /// not be seeded.
+    async fn start<B>(
+        &self,
+        term: &mut Terminal<B>,
+        chooser: &mut Chooser,
+        idx: usize,
+    ) -> Result<Option<Seeded>>
+    where
+        B: Backend,
+        B::Error: Send + Sync + 'static,
+    {
+        chooser.selected = idx;
+        chooser.message = None;
+        let incident = &chooser.incidents[idx];
+        chooser.screen = Screen::Busy(format!("Seeding {} fresh in the emulator…", incident.name));
+        term.draw(|f| chooser::draw(chooser, f))?;
+        let seeded = match self.side(incident) {
+            Ok(side) => side.seeder.seed(incident, &self.suffix).await,
+            Err(e) => Err(e),
+        };
+        let seeded = match seeded {
+            Ok(s) => s,
+            Err(e) => {
+                // Nothing was picked after all: back to the list, saying why.
+                chooser.screen = Screen::Choose;
+                chooser.message = Some(format!("Not seeded: {e}"));
+                return Ok(None);
+            }
+        };
+        chooser.names = seeded.names.clone();
+        chooser.scores[idx].tried = true;
+        Ok(Some(seeded))
+    }
+
+    /// Makes the person's fix of a manual incident, then checks again.
+    async fn apply_fix<B>(
+        &self,
+        term: &mut Terminal<B>,
+        chooser: &mut Chooser,
+        seeded: &mut Seeded,
+        started: Instant,
+    ) -> Result<()>
+    where
+        B: Backend,
+        B::Error: Send + Sync + 'static,
+    {
+        let incident = &chooser.incidents[chooser.selected];
+        chooser.screen = Screen::Busy("Making the fix…".into());
+        term.draw(|f| chooser::draw(chooser, f))?;
+        let fixed = match self.side(incident) {
+            Ok(side) => side.seeder.fix(incident, seeded).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = fixed {
+            chooser.screen = Screen::Outcome {
+                note: Some(format!("The fix failed: {e}")),
+            };
+            return Ok(());
+        }
+        self.settle(term, chooser, seeded, started).await
     }
 
     /// A fresh check of the incident as it is now: fixed (→ what you learned) or not.
@@ -405,6 +489,24 @@ impl Demo {
             chooser.screen = Screen::Outcome { note: None };
         }
         Ok(())
+    }
+}
+
+/// The next key's pick on the chooser's screens: `None` for a key that picks nothing;
+/// `Quit` when the input ends or a signal arrives.
+async fn next_pick(
+    events: &mut EventStream,
+    chooser: &mut Chooser,
+    signals: &mut tui::terminal::Signals,
+) -> Result<Option<Pick>> {
+    tokio::select! {
+        ev = events.next() => match ev {
+            Some(Ok(Event::Key(k))) if k.kind == KeyEventKind::Press => Ok(chooser.key(k)),
+            Some(Ok(_)) => Ok(None),
+            Some(Err(e)) => Err(e).wrap_err("reading the terminal failed"),
+            None => Ok(Some(Pick::Quit)),
+        },
+        () = signals.next() => Ok(Some(Pick::Quit)),
     }
 }
 

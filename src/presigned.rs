@@ -170,6 +170,47 @@ impl Presigned {
 /// Reads a presigned URL (see [`PresignedError`] for what is refused).
 pub fn parse(input: &str) -> Result<Presigned, PresignedError> {
     let input = input.trim();
+    let url = split_url(input)?;
+    let params = query_params(url.query)?;
+    let get = |name: &'static str| param(&params, name);
+    if get("X-Amz-Algorithm").is_none()
+        && get("AWSAccessKeyId").is_some()
+        && get("Signature").is_some()
+    {
+        return Err(PresignedError::SigV2);
+    }
+    let signature = read_signature(&params)?;
+    let (target, bucket, key) = locate(url.host, url.path);
+    Ok(Presigned {
+        scheme: url.scheme,
+        host: url.host.to_owned(),
+        addressing: target.addressing,
+        aws_host: target.aws,
+        host_region: target.region,
+        bucket,
+        key,
+        operation: get("x-id").map(str::to_owned),
+        access_key_id: signature.key_id,
+        region: signature.region,
+        service: signature.service,
+        signed_at: signature.signed_at,
+        expires_in: signature.expires_in,
+        signed_headers: signature.signed_headers,
+        session_token: get("X-Amz-Security-Token").is_some_and(|t| !t.is_empty()),
+    })
+}
+
+/// A URL's parts, before anything is decoded.
+struct UrlParts<'a> {
+    /// Lower case.
+    scheme: String,
+    host: &'a str,
+    path: &'a str,
+    query: &'a str,
+}
+
+/// Splits an `http(s)://HOST/PATH?QUERY` URL (the fragment dropped), or says it is not one.
+fn split_url(input: &str) -> Result<UrlParts<'_>, PresignedError> {
     let not_a_url = || PresignedError::NotAUrl(shorten(input));
     let (scheme, rest) = input.split_once("://").ok_or_else(not_a_url)?;
     let scheme = scheme.to_ascii_lowercase();
@@ -189,20 +230,35 @@ pub fn parse(input: &str) -> Result<Presigned, PresignedError> {
     {
         return Err(not_a_url());
     }
-    let params = query_params(query)?;
-    let get = |name: &'static str| {
-        params
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    };
-    if get("X-Amz-Algorithm").is_none()
-        && get("AWSAccessKeyId").is_some()
-        && get("Signature").is_some()
-    {
-        return Err(PresignedError::SigV2);
-    }
-    let required = |name: &'static str| get(name).ok_or(PresignedError::Missing(name));
+    Ok(UrlParts {
+        scheme,
+        host,
+        path,
+        query,
+    })
+}
+
+/// A query parameter by name, case-insensitively.
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// What the SigV4 query parameters say about the signature.
+struct Signature {
+    key_id: String,
+    region: String,
+    service: String,
+    signed_at: i64,
+    expires_in: u64,
+    signed_headers: Vec<String>,
+}
+
+/// Reads and checks the SigV4 parameters, in the order AWS lists them.
+fn read_signature(params: &[(String, String)]) -> Result<Signature, PresignedError> {
+    let required = |name: &'static str| param(params, name).ok_or(PresignedError::Missing(name));
     let algorithm = required("X-Amz-Algorithm")?;
     if algorithm != "AWS4-HMAC-SHA256" {
         return Err(PresignedError::Malformed {
@@ -210,26 +266,13 @@ pub fn parse(input: &str) -> Result<Presigned, PresignedError> {
             why: format!("{algorithm:?} is not AWS4-HMAC-SHA256"),
         });
     }
-    let credential = required("X-Amz-Credential")?;
-    let parts: Vec<&str> = credential.split('/').collect();
-    let [key_id, date, region, service, terminator] = parts.as_slice() else {
-        return Err(PresignedError::Malformed {
-            name: "X-Amz-Credential",
-            why: "expected KEYID/DATE/REGION/SERVICE/aws4_request".into(),
-        });
-    };
-    if key_id.is_empty() || region.is_empty() || *terminator != "aws4_request" {
-        return Err(PresignedError::Malformed {
-            name: "X-Amz-Credential",
-            why: "expected KEYID/DATE/REGION/SERVICE/aws4_request".into(),
-        });
-    }
+    let (key_id, date, region, service) = read_credential(required("X-Amz-Credential")?)?;
     let amz_date = required("X-Amz-Date")?;
     let signed_at = parse_amz_date(amz_date).ok_or_else(|| PresignedError::Malformed {
         name: "X-Amz-Date",
         why: format!("{amz_date:?} is not YYYYMMDDTHHMMSSZ"),
     })?;
-    if amz_date.get(..8) != Some(*date) {
+    if amz_date.get(..8) != Some(date) {
         return Err(PresignedError::Malformed {
             name: "X-Amz-Credential",
             why: format!("its date {date} is not the day of X-Amz-Date {amz_date}"),
@@ -252,36 +295,48 @@ pub fn parse(input: &str) -> Result<Presigned, PresignedError> {
             why: "expected 64 hexadecimal digits".into(),
         });
     }
+    Ok(Signature {
+        key_id: key_id.to_owned(),
+        region: region.to_owned(),
+        service: service.to_owned(),
+        signed_at,
+        expires_in,
+        signed_headers,
+    })
+}
 
+/// `KEYID/DATE/REGION/SERVICE/aws4_request` → (key id, date, region, service).
+fn read_credential(credential: &str) -> Result<(&str, &str, &str, &str), PresignedError> {
+    let malformed = || PresignedError::Malformed {
+        name: "X-Amz-Credential",
+        why: "expected KEYID/DATE/REGION/SERVICE/aws4_request".into(),
+    };
+    let parts: Vec<&str> = credential.split('/').collect();
+    let [key_id, date, region, service, terminator] = parts.as_slice() else {
+        return Err(malformed());
+    };
+    if key_id.is_empty() || region.is_empty() || *terminator != "aws4_request" {
+        return Err(malformed());
+    }
+    Ok((key_id, date, region, service))
+}
+
+/// What the host says (AWS or not, addressing, region), and the bucket and key, decoded, from
+/// the host or the path.
+fn locate(host: &str, path: &str) -> (Target, Option<String>, Option<String>) {
     let host_only = host_without_port(host).to_ascii_lowercase();
     let target = read_host(&host_only);
     let path = path.strip_prefix('/').unwrap_or(path);
     let decode = |text: &str| percent_decode_str(text).decode_utf8_lossy().into_owned();
-    let (bucket, key) = match (&target.bucket, target.addressing) {
-        (Some(bucket), _) => (Some(bucket.clone()), Some(decode(path))),
-        (None, _) => match path.split_once('/') {
+    let (bucket, key) = match &target.bucket {
+        Some(bucket) => (Some(bucket.clone()), Some(decode(path))),
+        None => match path.split_once('/') {
             Some((bucket, key)) => (Some(decode(bucket)), Some(decode(key))),
             None => (Some(decode(path)), None),
         },
     };
     let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
-    Ok(Presigned {
-        scheme,
-        host: host.to_owned(),
-        addressing: target.addressing,
-        aws_host: target.aws,
-        host_region: target.region,
-        bucket: nonempty(bucket),
-        key: nonempty(key),
-        operation: get("x-id").map(str::to_owned),
-        access_key_id: (*key_id).to_owned(),
-        region: (*region).to_owned(),
-        service: (*service).to_owned(),
-        signed_at,
-        expires_in,
-        signed_headers,
-        session_token: get("X-Amz-Security-Token").is_some_and(|t| !t.is_empty()),
-    })
+    (target, nonempty(bucket), nonempty(key))
 }
 
 fn shorten(text: &str) -> String {
@@ -454,97 +509,116 @@ pub struct Context<'a> {
 /// accepts), signed for a region other than the endpoint's or the bucket's, signed with
 /// temporary credentials that end before the URL does, headers the client must send exactly.
 pub fn problems(p: &Presigned, cx: &Context<'_>) -> Vec<Problem> {
-    let mut out = Vec::new();
-    let expires_at = p.expires_at();
-    let when = rfc3339(expires_at);
+    let when = rfc3339(p.expires_at());
     let bucket = p.bucket.as_deref().unwrap_or("the bucket");
-    if p.expires_in > MAX_EXPIRES_SECS {
-        out.push(problem(
-            FindingCode::PresignedExpired,
-            Severity::Error,
-            &[("bucket", bucket), ("expires_at", &when)],
-            Some(format!(
-                "X-Amz-Expires is {} s: AWS refuses presigned URLs valid for more than {} s \
-                 (7 days), whatever the signature.",
-                p.expires_in, MAX_EXPIRES_SECS
-            )),
-        ));
+    [
+        expiry_problem(p, cx, bucket, &when),
+        region_problem(p, cx, bucket),
+        signer_problem(p, bucket, &when),
+        header_problem(p, bucket),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Expired, or valid longer than AWS accepts.
+fn expiry_problem(p: &Presigned, cx: &Context<'_>, bucket: &str, when: &str) -> Option<Problem> {
+    let expires_at = p.expires_at();
+    let detail = if p.expires_in > MAX_EXPIRES_SECS {
+        format!(
+            "X-Amz-Expires is {} s: AWS refuses presigned URLs valid for more than {} s \
+             (7 days), whatever the signature.",
+            p.expires_in, MAX_EXPIRES_SECS
+        )
     } else if cx.now >= expires_at {
         let ago = human_duration(u64::try_from(cx.now - expires_at).unwrap_or(0));
-        out.push(problem(
-            FindingCode::PresignedExpired,
-            Severity::Error,
-            &[("bucket", bucket), ("expires_at", &when)],
-            Some(format!(
-                "It was signed at {} for {} and expired at {when}, {ago} ago.",
-                rfc3339(p.signed_at),
-                human_duration(p.expires_in)
-            )),
-        ));
-    }
-    let wrong_region = |other: &str, what: &str| {
-        problem(
-            FindingCode::PresignedWrongRegion,
-            Severity::Error,
-            &[
-                ("bucket", bucket),
-                ("region", &p.region),
-                ("bucket_region", other),
-            ],
-            Some(format!(
-                "The signature is for {} but {what} {other}.",
-                p.region
-            )),
+        format!(
+            "It was signed at {} for {} and expired at {when}, {ago} ago.",
+            rfc3339(p.signed_at),
+            human_duration(p.expires_in)
         )
+    } else {
+        return None;
     };
-    match (p.host_region.as_deref(), cx.bucket_region) {
-        (_, Some(actual)) if !same_region(actual, &p.region) => {
-            out.push(wrong_region(actual, "the bucket lives in"));
-        }
-        (Some(host), _) if !same_region(host, &p.region) => {
-            out.push(wrong_region(host, "the URL's endpoint is in"));
-        }
-        _ => {}
-    }
-    if p.temporary_key() && !p.session_token {
-        out.push(problem(
-            FindingCode::PresignedSignerExpired,
+    Some(problem(
+        FindingCode::PresignedExpired,
+        Severity::Error,
+        &[("bucket", bucket), ("expires_at", when)],
+        Some(detail),
+    ))
+}
+
+/// Signed for a region other than the bucket's (when looked up) or the endpoint's.
+fn region_problem(p: &Presigned, cx: &Context<'_>, bucket: &str) -> Option<Problem> {
+    let (other, what) = match (p.host_region.as_deref(), cx.bucket_region) {
+        (_, Some(actual)) if !same_region(actual, &p.region) => (actual, "the bucket lives in"),
+        (Some(host), _) if !same_region(host, &p.region) => (host, "the URL's endpoint is in"),
+        _ => return None,
+    };
+    Some(problem(
+        FindingCode::PresignedWrongRegion,
+        Severity::Error,
+        &[
+            ("bucket", bucket),
+            ("region", &p.region),
+            ("bucket_region", other),
+        ],
+        Some(format!(
+            "The signature is for {} but {what} {other}.",
+            p.region
+        )),
+    ))
+}
+
+/// Signed with temporary credentials: without their token it cannot work; with it, it ends
+/// with the session.
+fn signer_problem(p: &Presigned, bucket: &str, when: &str) -> Option<Problem> {
+    let (severity, detail) = if p.temporary_key() && !p.session_token {
+        (
             Severity::Error,
-            &[("bucket", bucket), ("expires_at", &when)],
-            Some(
-                "It was signed with a temporary key (ASIA…) but carries no X-Amz-Security-Token: \
-                 AWS cannot accept it without the session's token."
-                    .to_owned(),
-            ),
-        ));
-    } else if p.session_token {
-        let detail = if p.expires_in > MAX_ROLE_SESSION_SECS {
+            "It was signed with a temporary key (ASIA…) but carries no X-Amz-Security-Token: \
+             AWS cannot accept it without the session's token."
+                .to_owned(),
+        )
+    } else if p.session_token && p.expires_in > MAX_ROLE_SESSION_SECS {
+        (
+            Severity::Warning,
             format!(
                 "It is valid for {}, longer than any role session lasts (12 h at most): it \
                  will stop working before {when}, when the session that signed it ends.",
                 human_duration(p.expires_in)
-            )
-        } else {
-            format!("It stops working when the session that signed it ends, even before {when}.")
-        };
-        out.push(problem(
-            FindingCode::PresignedSignerExpired,
+            ),
+        )
+    } else if p.session_token {
+        (
             Severity::Warning,
-            &[("bucket", bucket), ("expires_at", &when)],
-            Some(detail),
-        ));
-    }
+            format!("It stops working when the session that signed it ends, even before {when}."),
+        )
+    } else {
+        return None;
+    };
+    Some(problem(
+        FindingCode::PresignedSignerExpired,
+        severity,
+        &[("bucket", bucket), ("expires_at", when)],
+        Some(detail),
+    ))
+}
+
+/// Signed headers the client must send with exactly the signed values.
+fn header_problem(p: &Presigned, bucket: &str) -> Option<Problem> {
     let headers = p.client_headers();
-    if !headers.is_empty() {
-        let list = headers.join(", ");
-        out.push(problem(
-            FindingCode::PresignedHeaderMismatch,
-            Severity::Warning,
-            &[("bucket", bucket), ("headers", &list)],
-            None,
-        ));
+    if headers.is_empty() {
+        return None;
     }
-    out
+    let list = headers.join(", ");
+    Some(problem(
+        FindingCode::PresignedHeaderMismatch,
+        Severity::Warning,
+        &[("bucket", bucket), ("headers", &list)],
+        None,
+    ))
 }
 
 /// The problem for `code` with this URL's facts: for a cause that only S3's answer to the URL

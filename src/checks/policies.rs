@@ -6,13 +6,13 @@
 
 use super::policy_sources::{load_role, load_user, read_bucket_policy};
 use super::{CheckContext, CheckResult, Status, StepOutcome, simulate};
-use crate::arn::{self, PrincipalKind};
+use crate::arn::{self, Principal, PrincipalKind};
 use crate::aws::Session;
 use crate::diagnose::access_denied::DenySource;
 use crate::diagnose::{Facts, FindingSpec};
 use crate::finding::{Finding, FindingCode, Severity, StatementRef};
-use crate::policy::PolicyKind;
 use crate::policy::evaluate::{self, Decision, Policies, Request, Verdict};
+use crate::policy::{NamedPolicy, PolicyKind};
 use crate::runbook::StepId;
 
 /// Who reads the policies: the admin profile when given (connected once per run), else the
@@ -105,6 +105,9 @@ fn finding(
     .with_basis(crate::finding::Basis::Policies)
 }
 
+/// The step whose findings [`Weighing::weigh`] makes.
+const IDENTITY: StepId = StepId::IdentityPolicies;
+
 /// Said of a bucket-policy Deny that applies only because the principal has a permissions
 /// boundary. IAM User Guide, "NotPrincipal" and "Permissions boundaries for IAM entities":
 /// "The `NotPrincipal` element with a `Deny` effect will always deny any IAM principal that has a
@@ -143,39 +146,86 @@ fn uncertain_sentence(readings: &[(&StatementRef, &str)]) -> String {
     )
 }
 
-/// `identity-policies`: the principal's own policies (and boundary) against each action.
+/// `identity-policies`: the principal's own policies (and boundary) against each action:
+/// whose policies, read them (once per run), ask AWS's simulator, weigh each action, say it.
 pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
-    let identity = cx
-        .identity
-        .as_ref()
-        .ok_or_else(|| StepOutcome::skip("the principal is unknown"))?;
+    let p = match whose_policies(cx).await {
+        Ok(p) => p,
+        Err(done) => return done,
+    };
+    let (session, who) = reader(cx).await?;
+    let iam = &session.clients.iam;
+    let (policies, boundary) = load_identity_policies(cx, p, iam, &who).await?;
+    // A same-account bucket policy can allow what identity policies do not, so it takes
+    // part; when it cannot be read, "nothing allows it" is only a warning.
+    let bucket_policy = read_bucket_policy(cx, &cx.s3_with(&session), cx.bucket()).await;
+    let needed = needed(cx);
+    let source_arn = p.role_arn().unwrap_or_else(|| p.arn.clone());
+    let simulated = simulate::simulate(iam, &source_arn, &needed).await;
+    let (sim, how) = match &simulated {
+        Ok(results) => (results.as_slice(), "AWS's policy simulator".to_owned()),
+        Err(why) => (
+            &[][..],
+            format!("evaluated locally (the policy simulator is unavailable: {why})"),
+        ),
+    };
+    let weighing = Weighing {
+        principal: p,
+        identity: &policies,
+        bucket_policy: bucket_policy.as_ref(),
+        boundary: boundary.as_ref(),
+        simulated: sim,
+    };
+    let mut judged = Judged::default();
+    for (action, resource) in needed {
+        weighing.weigh(cx, action, resource, &mut judged);
+    }
+    let read = read_sentence(&how, &who, &policies, boundary.as_ref());
+    Ok(judged.outcome(&read, &who))
+}
+
+/// The principal whose policies decide, or the step's end: a pass for the root user, a skip
+/// when it is unknown, has no policies of its own, or the endpoint has no IAM.
+async fn whose_policies(cx: &CheckContext) -> Result<&Principal, CheckResult> {
+    let Some(identity) = cx.identity.as_ref() else {
+        return Err(Err(StepOutcome::skip("the principal is unknown")));
+    };
     let p = &identity.principal;
     match p.kind {
         PrincipalKind::Root => {
-            return Ok(StepOutcome::pass(
+            return Err(Ok(StepOutcome::pass(
                 "the account's root user: identity policies do not limit it",
-            ));
+            )));
         }
         PrincipalKind::User | PrincipalKind::AssumedRole | PrincipalKind::Role => {}
         _ => {
-            return Err(StepOutcome::skip(format!(
+            return Err(Err(StepOutcome::skip(format!(
                 "{} is a {} principal: its permissions come from the role or federation it was issued by",
                 p.arn,
                 p.kind.as_str()
-            )));
+            ))));
         }
     }
     let caps = cx.capabilities().await;
     if caps.s3_only() {
-        return Err(StepOutcome::skip(format!(
+        return Err(Err(StepOutcome::skip(format!(
             "{} has no STS and no IAM managed policies: what {} may do there is decided by the bucket policy (the bucket-policy step) and the bucket owner's grants",
             caps.kind.label(),
             p.name
-        )));
+        ))));
     }
-    let (session, who) = reader(cx).await?;
-    let iam = &session.clients.iam;
-    // Every bucket's step needs the same policies: read them once per run.
+    Ok(p)
+}
+
+/// The principal's identity policies and permissions boundary, read once per run (every
+/// bucket's step needs the same); a skip that says why (and how to read them) when they
+/// cannot be read.
+async fn load_identity_policies(
+    cx: &CheckContext,
+    p: &Principal,
+    iam: &aws_sdk_iam::Client,
+    who: &str,
+) -> Result<(Vec<NamedPolicy>, Option<NamedPolicy>), StepOutcome> {
     let loaded = cx
         .cache
         .identity_policies
@@ -187,7 +237,7 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
         })
         .await
         .clone();
-    let (policies, boundary) = loaded.map_err(|why| {
+    loaded.map_err(|why| {
         let hint = if cx.admin.is_some() {
             String::new()
         } else {
@@ -206,110 +256,143 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
             "cannot read the IAM policies of {} with {who} ({why}){hint}{authorization}",
             p.name
         ))
-    })?;
-    // A same-account bucket policy can allow what identity policies do not, so it takes
-    // part; when it cannot be read, "nothing allows it" is only a warning.
-    let bucket_policy = read_bucket_policy(cx, &cx.s3_with(&session), cx.bucket()).await;
-    let needed = needed(cx);
-    let source_arn = p.role_arn().unwrap_or_else(|| p.arn.clone());
-    let simulated = simulate::simulate(iam, &source_arn, &needed).await;
-    let (sim, how) = match &simulated {
-        Ok(results) => (results.as_slice(), "AWS's policy simulator".to_owned()),
-        Err(why) => (
-            &[][..],
-            format!("evaluated locally (the policy simulator is unavailable: {why})"),
-        ),
-    };
-    let mut findings = Vec::new();
-    let mut conditional = Vec::new();
-    let mut unsure = Vec::new();
-    for (action, resource) in needed {
-        let request = Request::new(p.arn.clone(), p.account.clone(), action, resource.clone());
-        let d = evaluate::evaluate(
-            &request,
+    })
+}
+
+/// What the identity-policies step weighs each action against.
+struct Weighing<'a> {
+    principal: &'a Principal,
+    identity: &'a [NamedPolicy],
+    /// The bucket policy (`None`: the bucket has none), or why it could not be read.
+    bucket_policy: Result<&'a Option<NamedPolicy>, &'a String>,
+    boundary: Option<&'a NamedPolicy>,
+    /// AWS's simulator's answers (empty when it did not answer).
+    simulated: &'a [simulate::Simulated],
+}
+
+/// One request weighed: the local decision, AWS's answer, and the verdict that counts.
+struct Weighed<'s> {
+    decision: Decision,
+    aws: Option<&'s simulate::Simulated>,
+    verdict: Verdict,
+    source: DenySource,
+    statement: Option<StatementRef>,
+    /// The local evaluation's explicit deny comes from the bucket policy.
+    denied_by_bucket: bool,
+}
+
+/// What the weighing of every action found.
+#[derive(Default)]
+struct Judged {
+    findings: Vec<Finding>,
+    /// `action: summary` of the decisions that depend on conditions.
+    conditional: Vec<String>,
+    /// Actions nothing allows, when the unreadable bucket policy might.
+    unsure: Vec<&'static str>,
+}
+
+impl Weighing<'_> {
+    /// The local decision and AWS's verdict on one request, combined.
+    fn decide(&self, request: &Request, resource: &str) -> Weighed<'_> {
+        let decision = evaluate::evaluate(
+            request,
             &Policies {
-                identity: &policies,
-                resource: bucket_policy.as_ref().ok().and_then(Option::as_ref),
-                boundary: boundary.as_ref(),
+                identity: self.identity,
+                resource: self.bucket_policy.ok().and_then(Option::as_ref),
+                boundary: self.boundary,
             },
         );
-        if !d.conditional.is_empty() {
-            conditional.push(format!("{action}: {}", d.summary()));
-        }
-        let aws = simulate::find(sim, action, &resource);
-        let (verdict, source) = simulate::combine(aws, &d);
+        let aws = simulate::find(self.simulated, &request.action, resource);
+        let (verdict, source) = simulate::combine(aws, &decision);
         let source = match source {
-            DenySource::IdentityPolicy => source_of(&d, DenySource::IdentityPolicy),
+            DenySource::IdentityPolicy => source_of(&decision, DenySource::IdentityPolicy),
             other => other,
         };
         // The local statement is named only when it agrees with the verdict.
-        let statement = (d.verdict == verdict).then(|| statement_ref(&d)).flatten();
-        let denied_by_bucket = d.verdict == Verdict::ExplicitDeny
-            && d.statements
+        let statement = (decision.verdict == verdict)
+            .then(|| statement_ref(&decision))
+            .flatten();
+        let denied_by_bucket = decision.verdict == Verdict::ExplicitDeny
+            && decision
+                .statements
                 .first()
                 .is_some_and(|s| s.is_in(&PolicyKind::BucketPolicy));
+        Weighed {
+            decision,
+            aws,
+            verdict,
+            source,
+            statement,
+            denied_by_bucket,
+        }
+    }
+
+    /// Weighs one action on one resource and records what it finds.
+    fn weigh(&self, cx: &CheckContext, action: &'static str, resource: String, out: &mut Judged) {
+        let p = self.principal;
+        let request = Request::new(p.arn.clone(), p.account.clone(), action, resource.clone());
+        let w = self.decide(&request, &resource);
+        let d = &w.decision;
+        if !d.conditional.is_empty() {
+            out.conditional.push(format!("{action}: {}", d.summary()));
+        }
+        let found =
+            |code, source, statement| finding(cx, IDENTITY, code, action, source, statement);
         let readings = d.readings();
-        match verdict {
+        match w.verdict {
             Verdict::Allowed => {}
             // A Deny with NotPrincipal denies every principal with a permissions boundary: the
             // bucket-policy step (which does not read the boundary) cannot see that one.
             Verdict::ExplicitDeny
-                if denied_by_bucket
-                    && aws.is_none()
-                    && boundary.is_some()
-                    && !denied_without_boundary(&request, bucket_policy.as_ref()) =>
+                if w.denied_by_bucket
+                    && w.aws.is_none()
+                    && self.boundary.is_some()
+                    && !denied_without_boundary(&request, self.bucket_policy) =>
             {
-                let mut f = finding(
-                    cx,
-                    StepId::IdentityPolicies,
+                let mut f = found(
                     FindingCode::ExplicitDeny,
-                    action,
                     DenySource::BucketPolicy,
-                    statement.clone(),
+                    w.statement,
                 );
                 f.summary.push_str(NOT_PRINCIPAL_WITH_BOUNDARY);
-                findings.push(f);
+                out.findings.push(f);
             }
             // The bucket-policy step reports the bucket policy's own denials.
-            Verdict::ExplicitDeny if denied_by_bucket && aws.is_none() => {}
+            Verdict::ExplicitDeny if w.denied_by_bucket && w.aws.is_none() => {}
             // AWS's documentation leaves the outcome open: a warning that says so and which
             // reading s3doctor took, not a firm "not allowed".
-            Verdict::ImplicitDeny if !readings.is_empty() && source != DenySource::Scp => {
-                let mut f = finding(
-                    cx,
-                    StepId::IdentityPolicies,
-                    FindingCode::PermissionMissing,
-                    action,
-                    source,
-                    None,
-                );
+            Verdict::ImplicitDeny if !readings.is_empty() && w.source != DenySource::Scp => {
+                let mut f = found(FindingCode::PermissionMissing, w.source, None);
                 f.severity = Severity::Warning;
                 f.summary.push_str(&uncertain_sentence(&readings));
-                findings.push(f);
+                out.findings.push(f);
             }
-            Verdict::ImplicitDeny if bucket_policy.is_err() && source != DenySource::Scp => {
-                unsure.push(action)
+            Verdict::ImplicitDeny if self.bucket_policy.is_err() && w.source != DenySource::Scp => {
+                out.unsure.push(action)
             }
-            Verdict::ExplicitDeny => findings.push(finding(
-                cx,
-                StepId::IdentityPolicies,
+            Verdict::ExplicitDeny => out.findings.push(found(
                 FindingCode::ExplicitDeny,
-                action,
-                source,
-                statement.or_else(|| aws.and_then(matched_policy)),
+                w.source,
+                w.statement.or_else(|| w.aws.and_then(matched_policy)),
             )),
-            Verdict::ImplicitDeny => findings.push(finding(
-                cx,
-                StepId::IdentityPolicies,
-                FindingCode::PermissionMissing,
-                action,
-                source,
-                None,
-            )),
+            Verdict::ImplicitDeny => {
+                out.findings
+                    .push(found(FindingCode::PermissionMissing, w.source, None))
+            }
         }
     }
-    let names: Vec<String> = policies.iter().map(|n| n.name.clone()).collect();
-    let read = format!(
+}
+
+/// How the policies were read and judged: `AWS's policy simulator; read with the admin
+/// profile: 2 policies (a, b), permissions boundary c`.
+fn read_sentence(
+    how: &str,
+    who: &str,
+    policies: &[NamedPolicy],
+    boundary: Option<&NamedPolicy>,
+) -> String {
+    let names: Vec<&str> = policies.iter().map(|n| n.name.as_str()).collect();
+    format!(
         "{how}; read with {who}: {} polic{} ({}){}",
         names.len(),
         if names.len() == 1 { "y" } else { "ies" },
@@ -319,51 +402,62 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
             names.join(", ")
         },
         boundary
-            .as_ref()
             .map(|b| format!(", permissions boundary {}", b.name))
             .unwrap_or_default()
-    );
-    let firm = findings.iter().any(Finding::is_error);
-    let mut outcome = if findings.is_empty() && unsure.is_empty() {
-        StepOutcome::pass(format!("they allow every action the app needs; {read}"))
-    } else if !firm && !findings.is_empty() {
-        let what: Vec<&str> = findings
-            .iter()
-            .filter_map(|f| f.action.as_deref())
-            .collect();
-        let mut o = StepOutcome::warn(format!(
-            "they may not allow {} (AWS's documentation leaves it open); {read}",
-            what.join(", ")
-        ));
-        o.findings = findings;
-        o
-    } else if findings.is_empty() {
-        StepOutcome::warn(format!(
-            "they do not allow {} (the bucket policy, unreadable with {who}, may); {read}",
-            unsure.join(", ")
-        ))
-    } else {
-        let what: Vec<String> = findings
-            .iter()
-            .map(|f| {
-                let how = match f.code {
-                    FindingCode::ExplicitDeny => "denied",
-                    _ => "not allowed",
-                };
-                format!("{} {how}", f.action.as_deref().unwrap_or("?"))
-            })
-            .collect();
-        let mut o = StepOutcome::failed(format!("{}; {read}", what.join(", ")));
-        o.findings = findings;
-        o
-    };
-    if !conditional.is_empty() {
-        outcome.detail.push_str(&format!(
-            "; depends on conditions: {}",
-            conditional.join("; ")
-        ));
+    )
+}
+
+impl Judged {
+    /// The step's outcome: pass, a warning (only uncertain findings, or actions the unreadable
+    /// bucket policy may allow), or a failure naming each action denied or not allowed.
+    fn outcome(self, read: &str, who: &str) -> StepOutcome {
+        let Judged {
+            findings,
+            conditional,
+            unsure,
+        } = self;
+        let firm = findings.iter().any(Finding::is_error);
+        let mut outcome = if findings.is_empty() && unsure.is_empty() {
+            StepOutcome::pass(format!("they allow every action the app needs; {read}"))
+        } else if !firm && !findings.is_empty() {
+            let what: Vec<&str> = findings
+                .iter()
+                .filter_map(|f| f.action.as_deref())
+                .collect();
+            let mut o = StepOutcome::warn(format!(
+                "they may not allow {} (AWS's documentation leaves it open); {read}",
+                what.join(", ")
+            ));
+            o.findings = findings;
+            o
+        } else if findings.is_empty() {
+            StepOutcome::warn(format!(
+                "they do not allow {} (the bucket policy, unreadable with {who}, may); {read}",
+                unsure.join(", ")
+            ))
+        } else {
+            let what: Vec<String> = findings
+                .iter()
+                .map(|f| {
+                    let how = match f.code {
+                        FindingCode::ExplicitDeny => "denied",
+                        _ => "not allowed",
+                    };
+                    format!("{} {how}", f.action.as_deref().unwrap_or("?"))
+                })
+                .collect();
+            let mut o = StepOutcome::failed(format!("{}; {read}", what.join(", ")));
+            o.findings = findings;
+            o
+        };
+        if !conditional.is_empty() {
+            outcome.detail.push_str(&format!(
+                "; depends on conditions: {}",
+                conditional.join("; ")
+            ));
+        }
+        outcome
     }
-    Ok(outcome)
 }
 
 /// `bucket-policy`: whose bucket it is (another account's needs a grant in its bucket
@@ -384,37 +478,76 @@ pub(super) async fn bucket_policy(cx: &CheckContext) -> CheckResult {
     Ok(o)
 }
 
+/// The bucket policy against each action, then the bucket settings that refuse requests
+/// whatever the policies say, one note each.
 async fn bucket_settings(cx: &CheckContext) -> CheckResult {
     let (session, who) = reader(cx).await?;
     let bucket = cx.bucket();
     let s3 = cx.s3_with(&session);
-    let mut notes = Vec::new();
-    let mut findings = Vec::new();
-    let policy = match read_bucket_policy(cx, &s3, bucket).await {
-        Ok(Some(p)) => Some(p),
-        Ok(None) => {
-            notes.push("no bucket policy".to_owned());
-            None
+    let mut seen = Settings::default();
+    let policy = readable_bucket_policy(cx, &s3, &who).await?;
+    match (&policy, &cx.identity) {
+        (None, _) => seen.notes.push("no bucket policy".to_owned()),
+        (Some(policy), Some(identity)) => seen.policy_denials(cx, &identity.principal, policy),
+        (Some(_), None) => {}
+    }
+    seen.notes.extend(public_access_block(&s3, bucket).await);
+    let server = cx.capabilities().await.kind.label();
+    seen.ownership(cx, &s3, server).await;
+    seen.encryption(cx, &s3, server).await;
+    seen.notes.extend(requester_pays(&s3, bucket).await);
+    let detail = format!("read with {who}: {}", seen.notes.join("; "));
+    let findings = seen.findings;
+    if !findings.iter().any(Finding::is_error) {
+        if !findings.is_empty() {
+            let mut o = StepOutcome::pass(detail);
+            o.findings = findings;
+            return Ok(o);
         }
-        Err(why) => {
-            let caps = cx.capabilities().await;
-            let hint = if cx.admin.is_some() {
-                String::new()
-            } else if caps.s3_only() {
-                format!(
-                    "; on {} only the bucket owner may read it: --admin-profile OWNER (the owner's keys)",
-                    caps.kind.label()
-                )
-            } else {
-                "; --admin-profile PROFILE can read it".to_owned()
-            };
-            return Err(StepOutcome::skip(format!(
-                "cannot read the bucket policy with {who} ({why}){hint}"
-            )));
-        }
+        Ok(StepOutcome::pass(detail))
+    } else {
+        let mut o = StepOutcome::failed(detail);
+        o.findings = findings;
+        Ok(o)
+    }
+}
+
+/// The bucket policy (`None`: there is none), or a skip saying who may read it.
+async fn readable_bucket_policy(
+    cx: &CheckContext,
+    s3: &aws_sdk_s3::Client,
+    who: &str,
+) -> Result<Option<NamedPolicy>, StepOutcome> {
+    let why = match read_bucket_policy(cx, s3, cx.bucket()).await {
+        Ok(policy) => return Ok(policy),
+        Err(why) => why,
     };
-    if let (Some(policy), Some(identity)) = (&policy, &cx.identity) {
-        let p = &identity.principal;
+    let caps = cx.capabilities().await;
+    let hint = if cx.admin.is_some() {
+        String::new()
+    } else if caps.s3_only() {
+        format!(
+            "; on {} only the bucket owner may read it: --admin-profile OWNER (the owner's keys)",
+            caps.kind.label()
+        )
+    } else {
+        "; --admin-profile PROFILE can read it".to_owned()
+    };
+    Err(StepOutcome::skip(format!(
+        "cannot read the bucket policy with {who} ({why}){hint}"
+    )))
+}
+
+/// What the bucket-policy step learned of the bucket: one note per setting, and findings.
+#[derive(Default)]
+struct Settings {
+    notes: Vec<String>,
+    findings: Vec<Finding>,
+}
+
+impl Settings {
+    /// The bucket policy alone against each action the app needs.
+    fn policy_denials(&mut self, cx: &CheckContext, p: &Principal, policy: &NamedPolicy) {
         let mut denied = Vec::new();
         for (action, resource) in needed(cx) {
             let request = Request::new(p.arn.clone(), p.account.clone(), action, resource);
@@ -428,7 +561,7 @@ async fn bucket_settings(cx: &CheckContext) -> CheckResult {
             );
             if d.verdict == Verdict::ExplicitDeny {
                 denied.push(action);
-                findings.push(finding(
+                self.findings.push(finding(
                     cx,
                     StepId::BucketPolicy,
                     FindingCode::ExplicitDeny,
@@ -438,81 +571,73 @@ async fn bucket_settings(cx: &CheckContext) -> CheckResult {
                 ));
             }
         }
-        notes.push(if denied.is_empty() {
+        self.notes.push(if denied.is_empty() {
             "the bucket policy denies none of the app's actions".to_owned()
         } else {
             format!("the bucket policy denies {}", denied.join(", "))
         });
     }
-    if let Ok(out) = s3.get_public_access_block().bucket(bucket).send().await
-        && let Some(c) = out.public_access_block_configuration()
-    {
-        let on = [
-            c.block_public_acls(),
-            c.ignore_public_acls(),
-            c.block_public_policy(),
-            c.restrict_public_buckets(),
-        ]
-        .iter()
-        .filter(|v| **v == Some(true))
-        .count();
-        // Block Public Access only refuses public grants: it never blocks an IAM principal
-        // of the account, but it explains why public-read uploads are refused.
-        notes.push(match on {
-            4 => "Block Public Access: all on (public ACLs and policies are refused)".to_owned(),
-            0 => "Block Public Access: off".to_owned(),
-            n => format!("Block Public Access: {n} of 4 settings on"),
-        });
-    }
-    let server = cx.capabilities().await.kind.label();
-    let ownership = s3
-        .get_bucket_ownership_controls()
-        .bucket(bucket)
-        .send()
-        .await;
-    // A 200 without the operation's document (Ceph RGW answers a bucket listing) is a server
-    // that does not know the sub-resource: not supported, never "no configuration".
-    let ownership_unsupported = match &ownership {
-        Ok(out) => out.ownership_controls().is_none(),
-        Err(err) => answered_200(err),
-    };
-    if ownership_unsupported {
-        notes.push(format!("Object Ownership: not supported by {server}"));
-        findings.push(unsupported(cx, "s3:GetBucketOwnershipControls"));
-    }
-    if let Ok(out) = ownership {
+
+    /// Object Ownership: with the bucket owner enforced, ACLs are refused (a finding when the
+    /// app sets them); a server that does not know the setting says so.
+    async fn ownership(&mut self, cx: &CheckContext, s3: &aws_sdk_s3::Client, server: &str) {
+        let ownership = s3
+            .get_bucket_ownership_controls()
+            .bucket(cx.bucket())
+            .send()
+            .await;
+        // A 200 without the operation's document (Ceph RGW answers a bucket listing) is a
+        // server that does not know the sub-resource: not supported, never "no configuration".
+        let unsupported_here = match &ownership {
+            Ok(out) => out.ownership_controls().is_none(),
+            Err(err) => answered_200(err),
+        };
+        if unsupported_here {
+            self.notes
+                .push(format!("Object Ownership: not supported by {server}"));
+            self.findings
+                .push(unsupported(cx, "s3:GetBucketOwnershipControls"));
+        }
+        let Ok(out) = ownership else { return };
         let enforced = out
             .ownership_controls()
             .map(|c| c.rules())
             .unwrap_or_default()
             .iter()
             .any(|r| r.object_ownership().as_str() == "BucketOwnerEnforced");
-        if enforced {
-            notes.push("Object Ownership: bucket owner enforced (ACLs are refused)".to_owned());
-            if cx.run.access == crate::policy::Access::Full {
-                let mut f = finding(
-                    cx,
-                    StepId::BucketPolicy,
-                    FindingCode::AclDisabled,
-                    "s3:PutObjectAcl",
-                    DenySource::Unknown,
-                    None,
-                );
-                f.source = None;
-                findings.push(f);
-            }
+        if !enforced {
+            return;
+        }
+        self.notes
+            .push("Object Ownership: bucket owner enforced (ACLs are refused)".to_owned());
+        if cx.run.access == crate::policy::Access::Full {
+            let mut f = finding(
+                cx,
+                StepId::BucketPolicy,
+                FindingCode::AclDisabled,
+                "s3:PutObjectAcl",
+                DenySource::Unknown,
+                None,
+            );
+            f.source = None;
+            self.findings.push(f);
         }
     }
-    let encryption = s3.get_bucket_encryption().bucket(bucket).send().await;
-    let encryption_unsupported = match &encryption {
-        Ok(out) => out.server_side_encryption_configuration().is_none(),
-        Err(err) => answered_200(err),
-    };
-    if encryption_unsupported {
-        notes.push(format!("default encryption: not supported by {server}"));
-        findings.push(unsupported(cx, "s3:GetEncryptionConfiguration"));
-    }
-    if let Ok(out) = encryption {
+
+    /// Default encryption: a KMS key means uploads and reads need KMS permissions too.
+    async fn encryption(&mut self, cx: &CheckContext, s3: &aws_sdk_s3::Client, server: &str) {
+        let encryption = s3.get_bucket_encryption().bucket(cx.bucket()).send().await;
+        let unsupported_here = match &encryption {
+            Ok(out) => out.server_side_encryption_configuration().is_none(),
+            Err(err) => answered_200(err),
+        };
+        if unsupported_here {
+            self.notes
+                .push(format!("default encryption: not supported by {server}"));
+            self.findings
+                .push(unsupported(cx, "s3:GetEncryptionConfiguration"));
+        }
+        let Ok(out) = encryption else { return };
         let kms = out
             .server_side_encryption_configuration()
             .map(|c| c.rules())
@@ -526,32 +651,53 @@ async fn bucket_settings(cx: &CheckContext) -> CheckResult {
                     .to_owned()
             });
         if let Some(key) = kms {
-            notes.push(format!(
+            self.notes.push(format!(
                 "default encryption with KMS key {key}: uploads need kms:GenerateDataKey, reads kms:Decrypt"
             ));
         }
     }
-    if let Ok(out) = s3.get_bucket_request_payment().bucket(bucket).send().await
-        && out.payer().is_some_and(|p| p.as_str() == "Requester")
-    {
-        notes.push(
+}
+
+/// Block Public Access, when it can be read. It only refuses public grants: it never blocks
+/// an IAM principal of the account, but it explains why public-read uploads are refused.
+async fn public_access_block(s3: &aws_sdk_s3::Client, bucket: &str) -> Option<String> {
+    let out = s3
+        .get_public_access_block()
+        .bucket(bucket)
+        .send()
+        .await
+        .ok()?;
+    let c = out.public_access_block_configuration()?;
+    let on = [
+        c.block_public_acls(),
+        c.ignore_public_acls(),
+        c.block_public_policy(),
+        c.restrict_public_buckets(),
+    ]
+    .iter()
+    .filter(|v| **v == Some(true))
+    .count();
+    Some(match on {
+        4 => "Block Public Access: all on (public ACLs and policies are refused)".to_owned(),
+        0 => "Block Public Access: off".to_owned(),
+        n => format!("Block Public Access: {n} of 4 settings on"),
+    })
+}
+
+/// Requester Pays, when it is on.
+async fn requester_pays(s3: &aws_sdk_s3::Client, bucket: &str) -> Option<String> {
+    let out = s3
+        .get_bucket_request_payment()
+        .bucket(bucket)
+        .send()
+        .await
+        .ok()?;
+    out.payer()
+        .is_some_and(|p| p.as_str() == "Requester")
+        .then(|| {
             "Requester Pays: requests from other accounts must send x-amz-request-payer: requester"
-                .to_owned(),
-        );
-    }
-    let detail = format!("read with {who}: {}", notes.join("; "));
-    if !findings.iter().any(Finding::is_error) {
-        if !findings.is_empty() {
-            let mut o = StepOutcome::pass(detail);
-            o.findings = findings;
-            return Ok(o);
-        }
-        Ok(StepOutcome::pass(detail))
-    } else {
-        let mut o = StepOutcome::failed(detail);
-        o.findings = findings;
-        Ok(o)
-    }
+                .to_owned()
+        })
 }
 
 /// An error whose HTTP status was 200: the server answered, but not with the operation's

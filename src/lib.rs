@@ -5,6 +5,8 @@
 //!   `operation` names every call with its IAM action; `aws` builds every client; `endpoint`
 //!   says what a custom endpoint is and offers.
 //! - policy: `policy` (model, generator, evaluator) and `remedy` (plan → confirm → apply → verify).
+//! - `diagnosis`: the findings that stand and the policy that fixes them, worked out once
+//!   from the step results; `report`, `remedy` and `tui` read it.
 //! - views: `report` (text, JSON, Markdown) and `tui` (the wizard); `cli` and `commands` on top.
 //! - `exit`: the exit codes and the one-line bad-input ending, below everything that ends a run.
 //! - parsers of input: `arn`, `bucket_name`, `envfile`.

@@ -92,7 +92,7 @@ pub fn judge(
     let cond_text = |d: &evaluate::Decision| -> Vec<String> {
         d.conditional
             .iter()
-            .map(|s| format!("{} ({})", s.conditions.join(", "), s.label()))
+            .map(|s| format!("{} ({})", s.conditions.join(", "), s.in_policy()))
             .collect()
     };
     let direct = on_key(&who, key_only);
@@ -511,6 +511,11 @@ mod tests {
         assert!(
             conditions.iter().any(|c| c.contains("kms:ViaService")),
             "{verdict:?}"
+        );
+        // Named as the evaluator's sentences name statements (counted from 1).
+        assert_eq!(
+            conditions,
+            &["StringEquals kms:ViaService (statement #1 in policy p)"]
         );
     }
 }

@@ -244,10 +244,10 @@ fn execute(
                 let _ = mtx.send(Msg::Exported(result));
             });
         }
-        Cmd::PlanRemedy => {
+        Cmd::PlanRemedy(diagnosis) => {
             let options = extras.remedy_options();
             tasks.spawn(async move {
-                let plan = plan_remedy(engine_c, options).await;
+                let plan = plan_remedy(engine_c, options, &diagnosis).await;
                 let _ = mtx.send(Msg::Plan(Box::new(plan.map_err(|e| e.to_string()))));
             });
         }
@@ -261,12 +261,15 @@ fn execute(
     }
 }
 
-/// The remedy's plan for what the run found.
-async fn plan_remedy(engine: Engine, options: RemedyOptions) -> Result<remedy::Plan, RemedyError> {
-    let diagnosis = Diagnosis::of_engine(&engine).await;
+/// The remedy's plan for what the wizard's diagnosis shows.
+async fn plan_remedy(
+    engine: Engine,
+    options: RemedyOptions,
+    diagnosis: &Diagnosis,
+) -> Result<remedy::Plan, RemedyError> {
     Remedy::connect(engine, options)
         .await?
-        .plan(&diagnosis)
+        .plan(diagnosis)
         .await
 }
 

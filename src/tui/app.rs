@@ -53,7 +53,8 @@ pub enum Cmd {
         markdown: String,
         path: Option<PathBuf>,
     },
-    PlanRemedy,
+    /// Plan the fix of what the wizard shows (its diagnosis, not one worked out again).
+    PlanRemedy(Box<Diagnosis>),
     Apply(Box<ConfirmedPlan>),
 }
 
@@ -463,7 +464,7 @@ impl App {
                     log: Vec::new(),
                     scroll: 0,
                 })));
-                return vec![Cmd::PlanRemedy];
+                return vec![Cmd::PlanRemedy(Box::new(self.diagnosis.clone()))];
             }
             Action::Export => {
                 return vec![Cmd::Export {

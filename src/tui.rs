@@ -393,6 +393,40 @@ mod tests {
         assert!(!screen.contains("export failed"), "{screen}");
     }
 
+    /// The wizard's own code (this module and `tui/`, tests aside) makes no AWS call and
+    /// builds no client: what it shows comes from the engine and the remedy.
+    #[test]
+    fn the_wizard_reaches_aws_only_through_the_engine_or_the_remedy() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![root.join("tui.rs")];
+        for entry in std::fs::read_dir(root.join("tui")).expect("src/tui") {
+            files.push(entry.expect("an entry").path());
+        }
+        let mut read = 0;
+        for path in files
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "rs"))
+        {
+            let text = std::fs::read_to_string(path).expect("a source file");
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            for (i, line) in code.lines().enumerate() {
+                if line.trim_start().starts_with("//") {
+                    continue;
+                }
+                for call in [".send()", "aws::connect", "clients.", "aws_sdk_"] {
+                    assert!(
+                        !line.contains(call),
+                        "{}:{}: the wizard calls AWS itself ({call}): go through the engine or the remedy",
+                        path.display(),
+                        i + 1
+                    );
+                }
+            }
+            read += 1;
+        }
+        assert!(read >= 8, "only {read} files of the wizard were read");
+    }
+
     #[tokio::test]
     async fn a_task_that_ends_normally_is_no_message() {
         let mut tasks: JoinSet<()> = JoinSet::new();

@@ -28,7 +28,7 @@ pub async fn apply_bucket_policies(
         progress(format!("writing the bucket policy of {}", plan.bucket));
         match super::bucket_policy::apply(&confirmed, &plan.bucket, s3).await {
             Ok(change) => applied.changes.push(change),
-            Err(why) => return Err(stopped(why, applied)),
+            Err(why) => return Err(stopped(why.to_string(), applied)),
         }
     }
     Ok(applied)
@@ -231,7 +231,7 @@ pub async fn undo(
     iam: &aws_sdk_iam::Client,
     target: &AttachTarget,
     policy_arn: &str,
-) -> Result<String, String> {
+) -> Result<String, RemedyError> {
     let result = match target {
         AttachTarget::User(u) => iam
             .detach_user_policy()
@@ -266,6 +266,6 @@ pub async fn undo(
             "{policy_arn} was not attached to {}: nothing to undo",
             target.describe()
         )),
-        Err((_, why)) => Err(why),
+        Err((_, why)) => Err(RemedyError::Call(why)),
     }
 }

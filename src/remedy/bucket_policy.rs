@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use super::ConfirmedPlan;
+use super::{ConfirmedPlan, RemedyError};
 use crate::diagnose::{describe, error_code};
 use crate::policy::Access;
 
@@ -61,12 +61,21 @@ pub fn statements(
     ]
 }
 
-fn statement_list(doc: &Value) -> Result<Vec<Value>, String> {
+/// A bucket policy s3doctor cannot read, in one sentence.
+fn unreadable(why: impl std::fmt::Display) -> RemedyError {
+    RemedyError::BucketPolicy(format!(
+        "the bucket policy is not JSON s3doctor can read ({why})"
+    ))
+}
+
+fn statement_list(doc: &Value) -> Result<Vec<Value>, RemedyError> {
     match doc.get("Statement") {
         None => Ok(Vec::new()),
         Some(Value::Array(list)) => Ok(list.clone()),
         Some(one @ Value::Object(_)) => Ok(vec![one.clone()]),
-        Some(_) => Err("the bucket policy's Statement is neither a list nor an object".into()),
+        Some(_) => Err(RemedyError::BucketPolicy(
+            "the bucket policy's Statement is neither a list nor an object".into(),
+        )),
     }
 }
 
@@ -76,10 +85,9 @@ fn sid_of(statement: &Value) -> Option<&str> {
 
 /// The policy with `ours` added: every existing statement kept as it is, except earlier
 /// versions of ours (same Sid), which are replaced.
-pub fn merge(current: Option<&str>, ours: &[Value]) -> Result<String, String> {
+pub fn merge(current: Option<&str>, ours: &[Value]) -> Result<String, RemedyError> {
     let mut doc: Value = match current {
-        Some(text) => serde_json::from_str(text)
-            .map_err(|e| format!("the bucket policy is not JSON s3doctor can read ({e})"))?,
+        Some(text) => serde_json::from_str(text).map_err(unreadable)?,
         None => json!({"Version": "2012-10-17"}),
     };
     let ours_sids: Vec<&str> = ours.iter().filter_map(sid_of).collect();
@@ -88,26 +96,24 @@ pub fn merge(current: Option<&str>, ours: &[Value]) -> Result<String, String> {
         .filter(|s| !sid_of(s).is_some_and(|sid| ours_sids.contains(&sid)))
         .collect();
     list.extend(ours.iter().cloned());
-    let obj = doc
-        .as_object_mut()
-        .ok_or("the bucket policy is not a JSON object")?;
+    let obj = doc.as_object_mut().ok_or_else(|| {
+        RemedyError::BucketPolicy("the bucket policy is not a JSON object".into())
+    })?;
     obj.entry("Version").or_insert_with(|| json!("2012-10-17"));
     obj.insert("Statement".into(), Value::Array(list));
-    serde_json::to_string(&doc).map_err(|e| e.to_string())
+    serde_json::to_string(&doc).map_err(|e| RemedyError::BucketPolicy(e.to_string()))
 }
 
 /// How many statements a bucket policy has.
-pub fn count(current: &str) -> Result<usize, String> {
-    let doc: Value = serde_json::from_str(current)
-        .map_err(|e| format!("the bucket policy is not JSON s3doctor can read ({e})"))?;
+pub fn count(current: &str) -> Result<usize, RemedyError> {
+    let doc: Value = serde_json::from_str(current).map_err(unreadable)?;
     Ok(statement_list(&doc)?.len())
 }
 
 /// The policy without the statements named `sids`, and how many were removed; `None` when
 /// no statement is left (then the policy is deleted rather than emptied).
-pub fn remove(current: &str, sids: &[&str]) -> Result<(Option<String>, usize), String> {
-    let mut doc: Value = serde_json::from_str(current)
-        .map_err(|e| format!("the bucket policy is not JSON s3doctor can read ({e})"))?;
+pub fn remove(current: &str, sids: &[&str]) -> Result<(Option<String>, usize), RemedyError> {
+    let mut doc: Value = serde_json::from_str(current).map_err(unreadable)?;
     let list = statement_list(&doc)?;
     let before = list.len();
     let kept: Vec<Value> = list
@@ -122,17 +128,17 @@ pub fn remove(current: &str, sids: &[&str]) -> Result<(Option<String>, usize), S
         obj.insert("Statement".into(), Value::Array(kept));
     }
     Ok((
-        Some(serde_json::to_string(&doc).map_err(|e| e.to_string())?),
+        Some(serde_json::to_string(&doc).map_err(|e| RemedyError::BucketPolicy(e.to_string()))?),
         removed,
     ))
 }
 
 /// The bucket's policy text, `None` when it has none.
-pub async fn read(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Option<String>, String> {
+pub async fn read(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Option<String>, RemedyError> {
     match s3.get_bucket_policy().bucket(bucket).send().await {
         Ok(out) => Ok(out.policy().map(str::to_owned)),
         Err(e) if error_code(&e).as_deref() == Some("NoSuchBucketPolicy") => Ok(None),
-        Err(e) => Err(describe("GetBucketPolicy", &e)),
+        Err(e) => Err(RemedyError::Call(describe("GetBucketPolicy", &e))),
     }
 }
 
@@ -168,16 +174,16 @@ pub(super) async fn apply(
     confirmed: &ConfirmedPlan,
     bucket: &str,
     s3: &aws_sdk_s3::Client,
-) -> Result<String, String> {
+) -> Result<String, RemedyError> {
     let Some(plan) = confirmed
         .plan()
         .bucket_policies
         .iter()
         .find(|p| p.bucket == bucket)
     else {
-        return Err(format!(
+        return Err(RemedyError::Call(format!(
             "{bucket} is not in the confirmed plan; nothing was written"
-        ));
+        )));
     };
     let current = read(s3, &plan.bucket).await?;
     let merged = merge(current.as_deref(), &plan.statements)?;
@@ -186,7 +192,7 @@ pub(super) async fn apply(
         .policy(merged)
         .send()
         .await
-        .map_err(|e| describe("PutBucketPolicy", &e))?;
+        .map_err(|e| RemedyError::Call(describe("PutBucketPolicy", &e)))?;
     let sids: Vec<&str> = plan.statements.iter().filter_map(sid_of).collect();
     Ok(format!(
         "bucket policy of {}: added statements {} for {}",
@@ -226,7 +232,7 @@ pub async fn undo(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     principal_name: &str,
-) -> Result<String, String> {
+) -> Result<String, RemedyError> {
     let (a, b) = sids(principal_name);
     let Some(current) = read(s3, bucket).await? else {
         return Ok(format!("{bucket} has no bucket policy: nothing to undo"));
@@ -244,7 +250,7 @@ pub async fn undo(
                 .policy(policy)
                 .send()
                 .await
-                .map_err(|e| describe("PutBucketPolicy", &e))?;
+                .map_err(|e| RemedyError::Call(describe("PutBucketPolicy", &e)))?;
             Ok(format!(
                 "removed {removed} statement(s) ({a}, {b}) from the bucket policy of {bucket}; the others are kept"
             ))
@@ -254,7 +260,7 @@ pub async fn undo(
                 .bucket(bucket)
                 .send()
                 .await
-                .map_err(|e| describe("DeleteBucketPolicy", &e))?;
+                .map_err(|e| RemedyError::Call(describe("DeleteBucketPolicy", &e)))?;
             Ok(format!(
                 "removed {removed} statement(s) ({a}, {b}) from the bucket policy of {bucket}, which had no other: the policy is deleted"
             ))

@@ -5,6 +5,7 @@
 
 use std::fmt::Write as _;
 
+use super::RemedyError;
 use crate::checks::cors::{self, METHOD};
 use crate::finding::{Finding, FindingCode};
 
@@ -43,7 +44,7 @@ pub async fn apply(
     bucket: &str,
     origin: &str,
     acl: Option<&str>,
-) -> Result<String, String> {
+) -> Result<String, RemedyError> {
     let headers = cors::request_headers(acl);
     let existing = match s3.get_bucket_cors().bucket(bucket).send().await {
         Ok(out) => out.cors_rules().to_vec(),
@@ -53,10 +54,10 @@ pub async fn apply(
             Vec::new()
         }
         Err(err) => {
-            return Err(format!(
+            return Err(RemedyError::Call(format!(
                 "cannot read the CORS rules of {bucket}, so they cannot be merged and nothing was changed: {}",
                 crate::diagnose::describe("GetBucketCors", &err)
-            ));
+            )));
         }
     };
     if let Some(n) = cors::matching_rule(&existing, origin, METHOD, &headers) {
@@ -65,20 +66,20 @@ pub async fn apply(
         ));
     }
     let rule = cors::sdk_rule(origin, METHOD, &headers)
-        .ok_or_else(|| "the CORS rule could not be built".to_owned())?;
+        .ok_or_else(|| RemedyError::Call("the CORS rule could not be built".to_owned()))?;
     let kept = existing.len();
     let mut rules = existing;
     rules.push(rule);
     let config = aws_sdk_s3::types::CorsConfiguration::builder()
         .set_cors_rules(Some(rules))
         .build()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| RemedyError::Call(e.to_string()))?;
     s3.put_bucket_cors()
         .bucket(bucket)
         .cors_configuration(config)
         .send()
         .await
-        .map_err(|err| crate::diagnose::describe("PutBucketCors", &err))?;
+        .map_err(|err| RemedyError::Call(crate::diagnose::describe("PutBucketCors", &err)))?;
     Ok(format!(
         "{bucket}: added a CORS rule for {origin} ({METHOD}), after its {kept} existing rule(s)"
     ))

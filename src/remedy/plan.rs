@@ -290,7 +290,7 @@ async fn bucket_plans(
             Some(s) => bucket_policy::read(&s.clients.s3, bucket)
                 .await
                 .and_then(|c| c.as_deref().map(bucket_policy::count).transpose()),
-            None => Err("no credentials".to_owned()),
+            None => Err(RemedyError::Call("no credentials".to_owned())),
         };
         let existing = existing.unwrap_or_else(|why| {
             unreadable.push(format!("{bucket}: {why}"));

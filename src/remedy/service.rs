@@ -55,6 +55,9 @@ pub enum RemedyError {
     /// The policy s3doctor would send does not pass its own checks.
     #[error("{0}")]
     InvalidPolicy(String),
+    /// A bucket policy s3doctor cannot read or write back as JSON.
+    #[error("{0}")]
+    BucketPolicy(String),
     /// The principal cannot be named, so there is nothing to undo.
     #[error("{0}")]
     NothingToUndo(String),
@@ -207,7 +210,7 @@ impl Remedy {
         let mut lines = Vec::new();
         for b in buckets {
             let line = cors::apply(&writer.clients.s3, b, origin, acl.as_deref()).await;
-            lines.push(line.map_err(RemedyError::Call));
+            lines.push(line);
         }
         let units: Vec<Unit> = buckets
             .iter()
@@ -257,7 +260,7 @@ impl Remedy {
             return Err(RemedyError::NoCredentials);
         };
         let done = apply::undo(&writer.clients.iam, &target, &arn).await;
-        Ok(vec![done.map_err(RemedyError::Call)])
+        Ok(vec![done])
     }
 
     async fn undo_bucket_policies(
@@ -271,10 +274,7 @@ impl Remedy {
         let mut lines = Vec::new();
         for bucket in &self.engine.run_settings().buckets {
             let done = bucket_policy::undo(&writer.clients.s3, bucket, principal_name).await;
-            lines.push(
-                done.map(|line| format!("{line} ({server})"))
-                    .map_err(RemedyError::Call),
-            );
+            lines.push(done.map(|line| format!("{line} ({server})")));
         }
         Ok(lines)
     }

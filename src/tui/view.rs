@@ -11,8 +11,9 @@ use super::app::{App, AskBucket, Modal, Phase, RemedyScreen, UrlScreen};
 use super::keys;
 use super::theme::{RowState, Theme};
 use crate::checks::Status;
-use crate::engine::Unit;
-use crate::finding::Severity;
+use crate::engine::{StepResult, Unit};
+use crate::finding::{Evidence, Finding, Severity};
+use crate::remedy::Plan;
 use crate::runbook::{Runbook, fill};
 
 /// Below this width the checklist and the details stack vertically.
@@ -52,7 +53,37 @@ pub fn draw(app: &App, f: &mut Frame) {
     }
 }
 
+/// The header: who the keys belong to, what is checked, where the keys come from, and the
+/// verdict line (in the bottom border, or in place of the keys line when compact).
 fn draw_header(app: &App, f: &mut Frame, area: Rect, compact: bool) {
+    let t = &app.theme;
+    let mut lines = vec![who_line(app), facts_line(app), source_line(app)];
+    let verdict = verdict_span(app);
+    if compact {
+        // No bottom border to carry the verdict: it takes the place of the keys line.
+        lines.truncate(2);
+        if let Some(v) = &verdict {
+            lines[1] = Line::from(v.clone());
+        }
+    }
+    let mut block = Block::default()
+        .borders(if compact {
+            Borders::TOP
+        } else {
+            Borders::TOP | Borders::BOTTOM
+        })
+        .border_type(BorderType::Rounded)
+        .title(Span::styled(" s3doctor · S3 access check ", t.accent()));
+    if let (false, Some(v)) = (compact, verdict) {
+        block = block.title_bottom(Line::from(v));
+    }
+    // One fact line each, cut at the edge rather than wrapped, so that a narrow terminal
+    // still shows the keys and the endpoint.
+    f.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// Whom the keys belong to, or how far finding out has got.
+fn who_line(app: &App) -> Line<'_> {
     let t = &app.theme;
     let who = match &app.session.identity {
         Some(i) => vec![
@@ -77,6 +108,12 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect, compact: bool) {
         }
         None => vec![Span::styled("resolving credentials…", t.dim())],
     };
+    Line::from(who)
+}
+
+/// The bucket(s), the region, the access asked for.
+fn facts_line(app: &App) -> Line<'_> {
+    let t = &app.theme;
     let region = app
         .session
         .region
@@ -98,6 +135,12 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect, compact: bool) {
     if app.run.read_only {
         facts.push(Span::raw(" (read-only)"));
     }
+    Line::from(facts)
+}
+
+/// Where the keys come from (as a hint, never the key) and the endpoint.
+fn source_line(app: &App) -> Line<'_> {
+    let t = &app.theme;
     let mut source = Vec::new();
     if let Some(src) = &app.session.credential_source {
         source.push(Span::styled("keys ", t.dim()));
@@ -122,36 +165,20 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect, compact: bool) {
     }) {
         source.push(Span::styled(format!(" ({})", caps.kind.label()), t.dim()));
     }
-    let mut lines = vec![Line::from(who), Line::from(facts), Line::from(source)];
-    let verdict = super::verdict::line(app).map(|(tone, text)| {
+    Line::from(source)
+}
+
+/// The verdict (or the hint where to start), styled by its tone.
+fn verdict_span(app: &App) -> Option<Span<'static>> {
+    let t = &app.theme;
+    super::verdict::line(app).map(|(tone, text)| {
         let style = match tone {
             super::verdict::Tone::Hint => t.accent().add_modifier(Modifier::BOLD),
             super::verdict::Tone::Good => t.style(RowState::Done(crate::checks::Status::Pass)),
             super::verdict::Tone::Bad => t.style(RowState::Done(crate::checks::Status::Fail)),
         };
         Span::styled(format!(" {text} "), style.add_modifier(Modifier::BOLD))
-    });
-    if compact {
-        // No bottom border to carry the verdict: it takes the place of the keys line.
-        lines.truncate(2);
-        if let Some(v) = &verdict {
-            lines[1] = Line::from(v.clone());
-        }
-    }
-    let mut block = Block::default()
-        .borders(if compact {
-            Borders::TOP
-        } else {
-            Borders::TOP | Borders::BOTTOM
-        })
-        .border_type(BorderType::Rounded)
-        .title(Span::styled(" s3doctor · S3 access check ", t.accent()));
-    if let (false, Some(v)) = (compact, verdict) {
-        block = block.title_bottom(Line::from(v));
-    }
-    // One fact line each, cut at the edge rather than wrapped, so that a narrow terminal
-    // still shows the keys and the endpoint.
-    f.render_widget(Paragraph::new(lines).block(block), area);
+    })
 }
 
 /// The checklist: bucket headings, then a row per step with its state symbol.
@@ -224,7 +251,6 @@ fn draw_detail(app: &App, f: &mut Frame, area: Rect) {
     let vars_owned = step_vars(app, unit);
     let vars: Vec<(&str, &str)> = vars_owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let state = app.row_state(unit);
-    let heading = |s: &str| Line::from(Span::styled(s.to_owned(), t.accent()));
     let mut lines: Vec<Line> = vec![
         Line::from(vec![
             Span::styled(
@@ -240,60 +266,12 @@ fn draw_detail(app: &App, f: &mut Frame, area: Rect) {
         Line::raw(""),
     ];
     if let Some(result) = app.results.get(unit) {
-        lines.push(Line::from(vec![
-            Span::styled("Result: ", t.style(state).add_modifier(Modifier::BOLD)),
-            Span::styled(result.detail.clone(), t.style(state)),
-            Span::styled(format!("  ({} ms)", result.elapsed_ms), t.dim()),
-        ]));
-        if let Some(ev) = &result.evidence {
-            lines.push(heading("Evidence"));
-            lines.push(Line::raw(format!("  operation   {}", ev.operation)));
-            if let Some(s) = ev.http_status {
-                lines.push(Line::raw(format!("  HTTP status {s}")));
-            }
-            if let Some(c) = &ev.error_code {
-                lines.push(Line::raw(format!("  error code  {c}")));
-            }
-            if let Some(m) = ev.message.as_deref().filter(|m| !m.is_empty()) {
-                lines.push(Line::raw(format!("  message     {m}")));
-            }
-            if let Some(r) = &ev.request_id {
-                lines.push(Line::raw(format!("  request id  {r}")));
-            }
-        }
-        // Each finding as the whole run explains it (the diagnosis says which stands).
-        for finding in result.findings.iter().map(|f| app.diagnosis.explain(f)) {
-            let style = if finding.is_error() {
-                t.style(RowState::Done(crate::checks::Status::Fail))
-            } else {
-                t.style(RowState::Done(crate::checks::Status::Warn))
-            };
-            lines.push(Line::raw(""));
-            lines.push(Line::from(vec![
-                Span::styled(
-                    format!("{} {}", finding.severity.symbol(), finding.title),
-                    style,
-                ),
-                Span::styled(format!("  {} · {}", finding.code, finding.basis), t.dim()),
-            ]));
-            lines.push(Line::raw(finding.summary.clone()));
-            if let Some(s) = &finding.statement {
-                lines.push(Line::from(vec![
-                    Span::styled("Responsible: ", t.accent()),
-                    Span::raw(s.label()),
-                ]));
-            }
-            lines.push(Line::from(vec![
-                Span::styled("Fix: ", t.fg(Color::Green).add_modifier(Modifier::BOLD)),
-                Span::raw(finding.remedy.clone()),
-            ]));
-        }
-        lines.push(Line::raw(""));
+        lines.extend(result_lines(app, result, state));
     }
-    lines.push(heading("Why this matters"));
+    lines.push(heading(t, "Why this matters"));
     lines.push(Line::raw(fill(&def.why, &vars)));
     lines.push(Line::raw(""));
-    lines.push(heading("What it calls"));
+    lines.push(heading(t, "What it calls"));
     for call in &def.calls {
         lines.push(Line::raw(format!("  {}", fill(call, &vars))));
     }
@@ -312,6 +290,80 @@ fn draw_detail(app: &App, f: &mut Frame, area: Rect) {
             .scroll((app.detail_scroll, 0)),
         area,
     );
+}
+
+/// A section heading in the details.
+fn heading(t: &Theme, s: &str) -> Line<'static> {
+    Line::from(Span::styled(s.to_owned(), t.accent()))
+}
+
+/// A finished step: its result line, the evidence, and each finding as the whole run explains
+/// it (the diagnosis says which stands).
+fn result_lines<'a>(app: &'a App, result: &'a StepResult, state: RowState) -> Vec<Line<'a>> {
+    let t = &app.theme;
+    let mut lines = vec![Line::from(vec![
+        Span::styled("Result: ", t.style(state).add_modifier(Modifier::BOLD)),
+        Span::styled(result.detail.clone(), t.style(state)),
+        Span::styled(format!("  ({} ms)", result.elapsed_ms), t.dim()),
+    ])];
+    if let Some(ev) = &result.evidence {
+        lines.extend(evidence_lines(t, ev));
+    }
+    for finding in result.findings.iter().map(|f| app.diagnosis.explain(f)) {
+        lines.extend(finding_lines(t, finding));
+    }
+    lines.push(Line::raw(""));
+    lines
+}
+
+/// What AWS answered: operation, HTTP status, error code, message, request id.
+fn evidence_lines(t: &Theme, ev: &Evidence) -> Vec<Line<'static>> {
+    let mut lines = vec![heading(t, "Evidence")];
+    lines.push(Line::raw(format!("  operation   {}", ev.operation)));
+    if let Some(s) = ev.http_status {
+        lines.push(Line::raw(format!("  HTTP status {s}")));
+    }
+    if let Some(c) = &ev.error_code {
+        lines.push(Line::raw(format!("  error code  {c}")));
+    }
+    if let Some(m) = ev.message.as_deref().filter(|m| !m.is_empty()) {
+        lines.push(Line::raw(format!("  message     {m}")));
+    }
+    if let Some(r) = &ev.request_id {
+        lines.push(Line::raw(format!("  request id  {r}")));
+    }
+    lines
+}
+
+/// One finding: title, code and basis, summary, the responsible statement, the fix.
+fn finding_lines<'a>(t: &Theme, finding: &'a Finding) -> Vec<Line<'a>> {
+    let style = if finding.is_error() {
+        t.style(RowState::Done(crate::checks::Status::Fail))
+    } else {
+        t.style(RowState::Done(crate::checks::Status::Warn))
+    };
+    let mut lines = vec![
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled(
+                format!("{} {}", finding.severity.symbol(), finding.title),
+                style,
+            ),
+            Span::styled(format!("  {} · {}", finding.code, finding.basis), t.dim()),
+        ]),
+        Line::raw(finding.summary.clone()),
+    ];
+    if let Some(s) = &finding.statement {
+        lines.push(Line::from(vec![
+            Span::styled("Responsible: ", t.accent()),
+            Span::raw(s.label()),
+        ]));
+    }
+    lines.push(Line::from(vec![
+        Span::styled("Fix: ", t.fg(Color::Green).add_modifier(Modifier::BOLD)),
+        Span::raw(finding.remedy.clone()),
+    ]));
+    lines
 }
 
 fn draw_footer(app: &App, f: &mut Frame, area: Rect) {
@@ -396,49 +448,56 @@ fn draw_ask_bucket(app: &App, ask: &AskBucket, f: &mut Frame, area: Rect) {
         )));
     }
     lines.push(Line::raw(""));
-    let matches = ask.matches();
-    if ask.suggestions.is_empty() {
-        lines.push(Line::from(Span::styled(
-            "(buckets these keys may list appear here)",
-            t.dim(),
-        )));
-    } else if matches.is_empty() {
-        lines.push(Line::from(Span::styled(
-            format!(
-                "none of the {} buckets these keys can see matches",
-                ask.suggestions.len()
-            ),
-            t.dim(),
-        )));
-    } else {
-        lines.push(Line::from(Span::styled(
-            "Buckets these keys can see (type to filter, Tab/↓ to pick):",
-            t.dim(),
-        )));
-        // Room for the list: the popup less its frame and the lines above and below.
-        let room = usize::from(popup.height.saturating_sub(10)).max(1);
-        let first = ask.selected.map_or(0, |i| (i + 1).saturating_sub(room));
-        for (i, s) in matches.iter().enumerate().skip(first).take(room) {
-            let style = if Some(i) == ask.selected {
-                t.selected()
-            } else {
-                Style::new()
-            };
-            lines.push(Line::from(Span::styled(format!("  {s}"), style)));
-        }
-        if matches.len() > room {
-            lines.push(Line::from(Span::styled(
-                format!("  … {} in all", matches.len()),
-                t.dim(),
-            )));
-        }
-    }
+    // Room for the list: the popup less its frame and the lines above and below.
+    let room = usize::from(popup.height.saturating_sub(10)).max(1);
+    lines.extend(suggestion_lines(t, ask, room));
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled(
         "Enter confirm · Esc quit",
         t.dim(),
     )));
     overlay(f, popup, overlay_block(" Bucket "), lines, 0);
+}
+
+/// The buckets the keys can list that match what was typed, at most `room` of them around
+/// the selected one (or why there are none).
+fn suggestion_lines<'a>(t: &Theme, ask: &'a AskBucket, room: usize) -> Vec<Line<'a>> {
+    let matches = ask.matches();
+    if ask.suggestions.is_empty() {
+        return vec![Line::from(Span::styled(
+            "(buckets these keys may list appear here)",
+            t.dim(),
+        ))];
+    }
+    if matches.is_empty() {
+        return vec![Line::from(Span::styled(
+            format!(
+                "none of the {} buckets these keys can see matches",
+                ask.suggestions.len()
+            ),
+            t.dim(),
+        ))];
+    }
+    let mut lines = vec![Line::from(Span::styled(
+        "Buckets these keys can see (type to filter, Tab/↓ to pick):",
+        t.dim(),
+    ))];
+    let first = ask.selected.map_or(0, |i| (i + 1).saturating_sub(room));
+    for (i, s) in matches.iter().enumerate().skip(first).take(room) {
+        let style = if Some(i) == ask.selected {
+            t.selected()
+        } else {
+            Style::new()
+        };
+        lines.push(Line::from(Span::styled(format!("  {s}"), style)));
+    }
+    if matches.len() > room {
+        lines.push(Line::from(Span::styled(
+            format!("  … {} in all", matches.len()),
+            t.dim(),
+        )));
+    }
+    lines
 }
 
 fn draw_url(app: &App, screen: &UrlScreen, f: &mut Frame, area: Rect) {
@@ -509,108 +568,135 @@ fn highlight_json(line: &str, t: &Theme) -> Line<'static> {
 
 fn draw_remedy(app: &App, screen: &RemedyScreen, f: &mut Frame, area: Rect) {
     let t = &app.theme;
-    let fail = t.style(RowState::Done(crate::checks::Status::Fail));
     let warn = t.style(RowState::Done(crate::checks::Status::Warn));
-    let pass = t.style(RowState::Done(crate::checks::Status::Pass));
     let popup = centered(area, 92, 90);
-    let mut lines: Vec<Line> = Vec::new();
-    let mut hint = "n/Esc close";
-    match &screen.plan {
-        None => lines.push(Line::from(Span::styled(
-            "Working out the plan (reading IAM, changing nothing)…",
-            t.dim(),
-        ))),
-        Some(Err(why)) => {
-            lines.push(Line::from(Span::styled(
-                "Nothing to apply",
-                warn.add_modifier(Modifier::BOLD),
-            )));
-            lines.push(Line::raw(why.clone()));
-        }
-        Some(Ok(plan)) => {
-            let target = plan
-                .target
-                .as_ref()
-                .map(|t| t.describe())
-                .unwrap_or_else(|| "nobody".into());
-            if plan.bucket_policies.is_empty() {
-                lines.push(Line::from(vec![
-                    Span::styled("Attach ", Style::new().add_modifier(Modifier::BOLD)),
-                    Span::styled(plan.policy_name.clone(), t.accent()),
-                    Span::styled(" to ", Style::new().add_modifier(Modifier::BOLD)),
-                    Span::styled(target, t.accent()),
-                ]));
-            } else {
-                // A server without IAM managed policies: statements in the bucket policy.
-                lines.push(Line::from(vec![
-                    Span::styled(
-                        "Add statements for ",
-                        Style::new().add_modifier(Modifier::BOLD),
-                    ),
-                    Span::styled(plan.principal.arn.clone(), t.accent()),
-                    Span::styled(" to the ", Style::new().add_modifier(Modifier::BOLD)),
-                    Span::styled(plan.policy_name.clone(), t.accent()),
-                ]));
-            }
-            lines.push(Line::raw(format!("Acting as {}", plan.acting_as)));
-            lines.push(Line::raw(""));
-            for c in &plan.caveats {
-                lines.push(Line::from(Span::styled(format!("Note: {c}"), warn)));
-            }
-            if let Some(why) = &plan.blocked {
-                lines.push(Line::from(Span::styled(
-                    format!("Cannot apply: {why}"),
-                    fail,
-                )));
-                lines.push(Line::raw(
-                    "Press e to export the fix as Markdown for whoever owns IAM.",
-                ));
-                lines.push(Line::raw(""));
-                hint = "e export · n/Esc close";
-            } else if screen.phase == Phase::Review {
-                hint = "y apply · n/Esc cancel · e export · ↑↓ scroll";
-            }
-            let calls = if plan.bucket_policies.is_empty() {
-                "IAM calls"
-            } else {
-                "Calls (the statements already there are kept)"
-            };
-            lines.push(Line::from(Span::styled(calls, t.accent())));
-            for call in plan.call_lines() {
-                lines.push(Line::raw(format!("  {call}")));
-            }
-            if !screen.log.is_empty() {
-                lines.push(Line::raw(""));
-                lines.push(Line::from(Span::styled("Progress", t.accent())));
-                for l in &screen.log {
-                    lines.push(Line::raw(format!("  {l}")));
-                }
-            }
-            match screen.phase {
-                Phase::Done(true) => {
-                    lines.push(Line::from(Span::styled(
-                        "✓ Fixed and verified",
-                        pass.add_modifier(Modifier::BOLD),
-                    )));
-                    hint = "n/Esc close";
-                }
-                Phase::Done(false) => {
-                    lines.push(Line::from(Span::styled("✗ Not verified", fail)));
-                    hint = "n/Esc close";
-                }
-                Phase::Applying => hint = "applying…",
-                Phase::Review => {}
-            }
-            lines.push(Line::raw(""));
-            lines.push(Line::from(Span::styled("Policy", t.accent())));
-            for l in plan.json.lines() {
-                lines.push(highlight_json(l, t));
-            }
-        }
-    }
+    let (lines, hint) = match &screen.plan {
+        None => (
+            vec![Line::from(Span::styled(
+                "Working out the plan (reading IAM, changing nothing)…",
+                t.dim(),
+            ))],
+            "n/Esc close",
+        ),
+        Some(Err(why)) => (
+            vec![
+                Line::from(Span::styled(
+                    "Nothing to apply",
+                    warn.add_modifier(Modifier::BOLD),
+                )),
+                Line::raw(why.clone()),
+            ],
+            "n/Esc close",
+        ),
+        Some(Ok(plan)) => plan_lines(t, screen, plan),
+    };
     let block = overlay_block(" Remedy ")
         .title_bottom(Line::from(format!(" {hint} ")).alignment(Alignment::Right));
     overlay(f, popup, block, lines, screen.scroll);
+}
+
+/// A plan on the remedy screen: what goes where, acting as whom, why it cannot apply, the
+/// calls, the progress and outcome of applying it, the policy; and the keys hint for the
+/// phase the screen is in.
+fn plan_lines<'a>(
+    t: &Theme,
+    screen: &'a RemedyScreen,
+    plan: &'a Plan,
+) -> (Vec<Line<'a>>, &'static str) {
+    let fail = t.style(RowState::Done(crate::checks::Status::Fail));
+    let warn = t.style(RowState::Done(crate::checks::Status::Warn));
+    let mut hint = "n/Esc close";
+    let mut lines = vec![
+        plan_headline(t, plan),
+        Line::raw(format!("Acting as {}", plan.acting_as)),
+        Line::raw(""),
+    ];
+    for c in &plan.caveats {
+        lines.push(Line::from(Span::styled(format!("Note: {c}"), warn)));
+    }
+    if let Some(why) = &plan.blocked {
+        lines.push(Line::from(Span::styled(
+            format!("Cannot apply: {why}"),
+            fail,
+        )));
+        lines.push(Line::raw(
+            "Press e to export the fix as Markdown for whoever owns IAM.",
+        ));
+        lines.push(Line::raw(""));
+        hint = "e export · n/Esc close";
+    } else if screen.phase == Phase::Review {
+        hint = "y apply · n/Esc cancel · e export · ↑↓ scroll";
+    }
+    let calls = if plan.bucket_policies.is_empty() {
+        "IAM calls"
+    } else {
+        "Calls (the statements already there are kept)"
+    };
+    lines.push(Line::from(Span::styled(calls, t.accent())));
+    for call in plan.call_lines() {
+        lines.push(Line::raw(format!("  {call}")));
+    }
+    if !screen.log.is_empty() {
+        lines.push(Line::raw(""));
+        lines.push(Line::from(Span::styled("Progress", t.accent())));
+        for l in &screen.log {
+            lines.push(Line::raw(format!("  {l}")));
+        }
+    }
+    match screen.phase {
+        Phase::Done(ok) => {
+            lines.push(outcome_line(t, ok));
+            hint = "n/Esc close";
+        }
+        Phase::Applying => hint = "applying…",
+        Phase::Review => {}
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled("Policy", t.accent())));
+    for l in plan.json.lines() {
+        lines.push(highlight_json(l, t));
+    }
+    (lines, hint)
+}
+
+/// What the plan changes: the policy attached to whom, or (a server without IAM managed
+/// policies) the statements added to the bucket policy.
+fn plan_headline<'a>(t: &Theme, plan: &'a Plan) -> Line<'a> {
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    if plan.bucket_policies.is_empty() {
+        let target = plan
+            .target
+            .as_ref()
+            .map(|t| t.describe())
+            .unwrap_or_else(|| "nobody".into());
+        Line::from(vec![
+            Span::styled("Attach ", bold),
+            Span::styled(plan.policy_name.clone(), t.accent()),
+            Span::styled(" to ", bold),
+            Span::styled(target, t.accent()),
+        ])
+    } else {
+        Line::from(vec![
+            Span::styled("Add statements for ", bold),
+            Span::styled(plan.principal.arn.clone(), t.accent()),
+            Span::styled(" to the ", bold),
+            Span::styled(plan.policy_name.clone(), t.accent()),
+        ])
+    }
+}
+
+/// How applying the plan ended: fixed and verified, or not verified.
+fn outcome_line(t: &Theme, ok: bool) -> Line<'static> {
+    if ok {
+        let pass = t.style(RowState::Done(crate::checks::Status::Pass));
+        Line::from(Span::styled(
+            "✓ Fixed and verified",
+            pass.add_modifier(Modifier::BOLD),
+        ))
+    } else {
+        let fail = t.style(RowState::Done(crate::checks::Status::Fail));
+        Line::from(Span::styled("✗ Not verified", fail))
+    }
 }
 
 /// The frame of an overlay (help, bucket prompt, remedy): a double border over the screen.

@@ -5,6 +5,7 @@
 mod call_log;
 mod silence;
 
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use aws_config::environment::region::EnvironmentVariableRegionProvider;
@@ -247,11 +248,39 @@ async fn resolve_region(settings: &Settings) -> (Option<String>, Option<String>)
 
 async fn connect_inner(settings: &Settings) -> Result<Session, CredentialsFailure> {
     let (region, region_source) = resolve_region(settings).await;
+    let (provider, env_file_path) = credentials_provider(settings).await;
+    let creds = provider
+        .provide_credentials()
+        .await
+        .map_err(credentials_failure)?;
+    let credential_source = match &env_file_path {
+        Some(path) => format!("env file {}", path.display()),
+        None => source_name(&creds, settings.profile.as_deref()),
+    };
+    let key_id_hint = key_hint(creds.access_key_id());
+    let expiry = creds.expiry();
+    let sdk = loader(settings, region.as_deref())
+        .credentials_provider(creds)
+        .load()
+        .await;
+    Ok(Session {
+        clients: Clients::from_sdk_config(&sdk),
+        region,
+        region_source,
+        credential_source,
+        key_id_hint,
+        expiry,
+    })
+}
+
+/// The SDK's configuration loader: region (the fallback when none is configured), timeouts,
+/// retries, profile and endpoint; the credentials are added by the caller.
+fn loader(settings: &Settings, region: Option<&str>) -> aws_config::ConfigLoader {
     let endpoint = settings
         .endpoint
         .clone()
         .or_else(|| settings.env_file.as_ref().and_then(|e| e.endpoint.clone()));
-    let signing_region = region.clone().unwrap_or_else(|| FALLBACK_REGION.to_owned());
+    let signing_region = region.unwrap_or(FALLBACK_REGION).to_owned();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(signing_region))
         .timeout_config(settings.timeouts())
@@ -267,25 +296,26 @@ async fn connect_inner(settings: &Settings) -> Result<Session, CredentialsFailur
     if let Some(e) = &endpoint {
         loader = loader.endpoint_url(e);
     }
-    let from_env_file = settings.env_file.as_ref().and_then(|e| {
-        let key = e.access_key_id.as_ref()?;
-        let secret = e.secret_access_key.as_ref()?;
+    loader
+}
+
+/// Where the keys come from: the `--env-file`'s keys (with its path), else the profile alone
+/// (`profile_only`), else the SDK's default chain.
+async fn credentials_provider(settings: &Settings) -> (SharedCredentialsProvider, Option<PathBuf>) {
+    if let Some(e) = &settings.env_file
+        && let (Some(key), Some(secret)) = (&e.access_key_id, &e.secret_access_key)
+    {
         let token = e.session_token.as_ref().map(|t| t.expose().to_owned());
-        Some((
-            Credentials::new(key, secret.expose(), token, None, "EnvFile"),
-            e.path.clone(),
-        ))
-    });
-    let provider: SharedCredentialsProvider = match &from_env_file {
-        Some((creds, _)) => SharedCredentialsProvider::new(creds.clone()),
-        None if settings.profile_only && settings.profile.is_some() => {
-            let mut p = aws_config::profile::ProfileFileCredentialsProvider::builder();
-            if let Some(name) = &settings.profile {
-                p = p.profile_name(name);
-            }
-            SharedCredentialsProvider::new(p.build())
-        }
-        None => {
+        let creds = Credentials::new(key, secret.expose(), token, None, "EnvFile");
+        return (SharedCredentialsProvider::new(creds), Some(e.path.clone()));
+    }
+    let provider = match &settings.profile {
+        Some(name) if settings.profile_only => SharedCredentialsProvider::new(
+            aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .profile_name(name)
+                .build(),
+        ),
+        _ => {
             let mut chain =
                 aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
                     .imds_client(fast_imds());
@@ -295,26 +325,7 @@ async fn connect_inner(settings: &Settings) -> Result<Session, CredentialsFailur
             SharedCredentialsProvider::new(chain.build().await)
         }
     };
-    let creds = provider
-        .provide_credentials()
-        .await
-        .map_err(credentials_failure)?;
-    let credential_source = match &from_env_file {
-        Some((_, path)) => format!("env file {}", path.display()),
-        None => source_name(&creds, settings.profile.as_deref()),
-    };
-    let key_id_hint = key_hint(creds.access_key_id());
-    let expiry = creds.expiry();
-    loader = loader.credentials_provider(creds);
-    let sdk = loader.load().await;
-    Ok(Session {
-        clients: Clients::from_sdk_config(&sdk),
-        region,
-        region_source,
-        credential_source,
-        key_id_hint,
-        expiry,
-    })
+    (provider, None)
 }
 
 fn credentials_failure(err: CredentialsError) -> CredentialsFailure {

@@ -5,7 +5,9 @@
 mod call_log;
 mod silence;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use aws_config::environment::region::EnvironmentVariableRegionProvider;
@@ -18,6 +20,9 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_smithy_http_client::proxy::ProxyConfig;
+use aws_smithy_http_client::tls;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_types::region::Region;
 
 use crate::envfile::EnvFile;
@@ -43,6 +48,39 @@ pub struct Settings {
     pub profile_only: bool,
     /// Per-attempt timeout of every AWS call.
     pub timeout: Duration,
+    /// The HTTP client every AWS client built from these settings (or a clone of them, such
+    /// as `with_profile`'s) uses.
+    pub http: HttpPool,
+}
+
+/// One HTTP client, built on first use and shared by clones: one connection pool and one TLS
+/// configuration (one set of resumable TLS sessions) for S3, STS, IAM, KMS and the S3 clients
+/// of other regions, instead of one each. Without it the SDK builds a new HTTP client for every
+/// `Client::from_conf`, so each client opens its own connections, and each TLS handshake.
+#[derive(Clone, Debug, Default)]
+pub struct HttpPool(Arc<OnceLock<SharedHttpClient>>);
+
+impl HttpPool {
+    fn client(&self) -> SharedHttpClient {
+        self.0.get_or_init(https_client).clone()
+    }
+}
+
+/// The SDK's own default HTTPS client (`aws_smithy_runtime`'s, for the current behavior
+/// version): hyper 1 with rustls on aws-lc, proxies from the environment (`HTTPS_PROXY`,
+/// `NO_PROXY`), the connector built per timeout settings.
+fn https_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector = aws_smithy_http_client::ConnectorBuilder::default().tls_provider(
+            tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc),
+        );
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
 }
 
 impl Settings {
@@ -91,6 +129,9 @@ pub struct Clients {
     path_style: bool,
     /// Hosts that let a call time out: later calls to them fail at once.
     silence: Silence,
+    /// The S3 clients of other regions and the KMS clients, each built once per session.
+    s3_by_region: Arc<Mutex<HashMap<String, aws_sdk_s3::Client>>>,
+    kms_by_region: Arc<Mutex<HashMap<Option<String>, aws_sdk_kms::Client>>>,
 }
 
 impl Clients {
@@ -98,6 +139,9 @@ impl Clients {
     pub fn from_sdk_config(sdk: &SdkConfig) -> Self {
         let path_style = sdk.endpoint_url().is_some();
         let silence = Silence::default();
+        for service in ["S3", "STS", "IAM"] {
+            built(service, sdk.region());
+        }
         let s3 = s3_config(aws_sdk_s3::config::Builder::from(sdk), path_style)
             .interceptor(silence.clone())
             .build();
@@ -116,33 +160,62 @@ impl Clients {
             sdk: sdk.clone(),
             path_style,
             silence,
+            s3_by_region: Arc::default(),
+            kms_by_region: Arc::default(),
         }
     }
 
-    /// An S3 client for another region (after a wrong-region finding, to keep checking).
+    /// An S3 client for another region (after a wrong-region finding, to keep checking),
+    /// built on first use and kept for the session's later calls there.
     pub fn s3_in(&self, region: &str) -> aws_sdk_s3::Client {
-        let conf = s3_config(
-            aws_sdk_s3::config::Builder::from(&self.sdk).region(Region::new(region.to_owned())),
-            self.path_style,
-        )
-        .interceptor(self.silence.clone())
-        .build();
-        aws_sdk_s3::Client::from_conf(conf)
+        let mut clients = self.s3_by_region.lock().unwrap_or_else(|e| e.into_inner());
+        clients
+            .entry(region.to_owned())
+            .or_insert_with(|| {
+                let region = Region::new(region.to_owned());
+                built("S3", Some(&region));
+                let conf = s3_config(
+                    aws_sdk_s3::config::Builder::from(&self.sdk).region(region),
+                    self.path_style,
+                )
+                .interceptor(self.silence.clone())
+                .build();
+                aws_sdk_s3::Client::from_conf(conf)
+            })
+            .clone()
     }
 
-    /// A KMS client (in `region` when given: a key lives in one region), built when needed.
+    /// A KMS client (in `region` when given: a key lives in one region), built when first
+    /// needed and kept for the session.
     pub fn kms_in(&self, region: Option<&str>) -> aws_sdk_kms::Client {
-        let mut conf = aws_sdk_kms::config::Builder::from(&self.sdk).interceptor(CallLog);
-        if let Some(r) = region {
-            conf = conf.region(Region::new(r.to_owned()));
-        }
-        aws_sdk_kms::Client::from_conf(conf.build())
+        let mut clients = self.kms_by_region.lock().unwrap_or_else(|e| e.into_inner());
+        clients
+            .entry(region.map(str::to_owned))
+            .or_insert_with(|| {
+                let mut conf = aws_sdk_kms::config::Builder::from(&self.sdk).interceptor(CallLog);
+                if let Some(r) = region {
+                    conf = conf.region(Region::new(r.to_owned()));
+                }
+                let conf = conf.build();
+                built("KMS", conf.region());
+                aws_sdk_kms::Client::from_conf(conf)
+            })
+            .clone()
     }
 
     /// The region the clients sign for.
     pub fn region(&self) -> Option<&str> {
         self.sdk.region().map(Region::as_ref)
     }
+}
+
+/// The debug log's line for each AWS client built (`--log`): a run should build each once.
+fn built(service: &str, region: Option<&Region>) {
+    tracing::debug!(
+        service,
+        region = region.map(Region::as_ref).unwrap_or("none"),
+        "AWS client built"
+    );
 }
 
 /// S3's habits for custom endpoints (S3-compatible servers): path-style addressing, since
@@ -260,6 +333,7 @@ async fn connect_inner(settings: &Settings) -> Result<Session, CredentialsFailur
     let key_id_hint = key_hint(creds.access_key_id());
     let expiry = creds.expiry();
     let sdk = loader(settings, region.as_deref())
+        .http_client(settings.http.client())
         .credentials_provider(creds)
         .load()
         .await;

@@ -251,6 +251,7 @@ impl Common {
             env_file,
             profile_only: false,
             timeout: Duration::from_secs(self.timeout),
+            http: aws::HttpPool::default(),
         };
         let admin = self
             .admin_profile

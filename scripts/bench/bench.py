@@ -230,6 +230,7 @@ class Bench:
         self.scan("the --log file", text)
         lines = [l for l in text.splitlines() if "AWS call" in l]
         self.last_log_lines = lines
+        built = [l for l in text.splitlines() if "AWS client built" in l]
         by_op: dict[str, int] = {}
         for l in lines:
             m = re.search(r'operation="?([A-Za-z0-9]+)', l)
@@ -242,7 +243,18 @@ class Bench:
             m = re.search(r"status=(\d+)", l)
             s = m.group(1) if m else "none"
             statuses[s] = statuses.get(s, 0) + 1
-        return {"total": len(lines), "by_operation": dict(sorted(by_op.items())), "by_status": statuses}
+        clients: dict[str, int] = {}
+        for l in built:
+            m = re.search(r'service="?([A-Za-z0-9]+)', l)
+            svc = m.group(1) if m else "?"
+            clients[svc] = clients.get(svc, 0) + 1
+        return {
+            "total": len(lines),
+            "by_operation": dict(sorted(by_op.items())),
+            "by_status": statuses,
+            # SDK clients built in the run (binaries before issue 14's last round do not log it)
+            "clients_built": {"total": len(built), "by_service": dict(sorted(clients.items()))},
+        }
 
     def wizard_first_frame(self, command: str, label: str) -> list[float]:
         if not shutil.which("tmux"):
@@ -428,6 +440,9 @@ def latency_mode(b: "Bench", args: argparse.Namespace) -> int:
     row("round trips in a row, 1 bucket", f"{path1['round_trips']}  ({' -> '.join(path1['chain'])})")
     row("round trips in a row, 20 buckets", f"{path20['round_trips']}")
     row("AWS calls, 1 / 20 buckets", f"{calls1['total']} / {calls20['total']}  {calls1['by_operation']}")
+    for label, calls in (("1 bucket", calls1), ("20 buckets", calls20)):
+        cb = calls["clients_built"]
+        row(f"SDK clients built, {label}", f"{cb['total']}  {cb['by_service']}" if cb["total"] else "(not logged by this binary)")
     row("connections (TLS handshakes on HTTPS), 1 bucket", f"{conns1['connections']}  {conns1['by_service']}")
     row("connections, 20 buckets", f"{conns20['connections']}  {conns20['by_service']}")
     row("connections, boto3 script", f"{conns_boto3['connections']}  {conns_boto3['by_service']}")

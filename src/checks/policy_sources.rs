@@ -3,6 +3,9 @@
 //! and a bucket's policy from S3 — each read once per run through `RunCache`.
 
 use aws_sdk_iam::Client as Iam;
+use aws_sdk_iam::types::AttachedPolicy;
+use futures::future::join_all;
+use futures::join;
 
 use super::CheckContext;
 use crate::diagnose;
@@ -46,19 +49,21 @@ async fn fetch_bucket_policy(
     }
 }
 
-/// A user's inline, attached and group policies, and its permissions boundary.
+/// A user's inline, attached and group policies, and its permissions boundary. The first list
+/// alone tells whether IAM may be read at all; then every read starts at once (not one after
+/// the other: that took a round trip per policy), and the answers are taken in the order they
+/// were read before, so the same policies, in the same order, and the same first error result.
 pub(super) async fn load_user(
     iam: &Iam,
     user: &str,
 ) -> Result<(Vec<NamedPolicy>, Option<NamedPolicy>), String> {
-    let mut out = Vec::new();
     let names = iam
         .list_user_policies()
         .user_name(user)
         .send()
         .await
         .map_err(|e| diagnose::describe("ListUserPolicies", &e))?;
-    for name in names.policy_names() {
+    let inline = join_all(names.policy_names().iter().map(|name| async move {
         let got = iam
             .get_user_policy()
             .user_name(user)
@@ -66,96 +71,118 @@ pub(super) async fn load_user(
             .send()
             .await
             .map_err(|e| diagnose::describe("GetUserPolicy", &e))?;
-        if let Ok(doc) = PolicyDocument::parse(got.policy_document()) {
-            out.push(NamedPolicy::new(name, None, PolicyKind::Inline, doc));
-        }
-    }
-    let attached = iam
-        .list_attached_user_policies()
-        .user_name(user)
-        .send()
-        .await
-        .map_err(|e| diagnose::describe("ListAttachedUserPolicies", &e))?;
-    for a in attached.attached_policies() {
-        if let Some(p) =
-            managed(iam, a.policy_arn().unwrap_or_default(), PolicyKind::Managed).await?
-        {
-            out.push(p);
-        }
-    }
+        Ok(inline_policy(
+            name,
+            got.policy_document(),
+            PolicyKind::Inline,
+        ))
+    }));
+    let attached = async {
+        let attached = iam
+            .list_attached_user_policies()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(|e| diagnose::describe("ListAttachedUserPolicies", &e))?;
+        all_managed(iam, attached.attached_policies(), || PolicyKind::Managed).await
+    };
+    let boundary_arn = async {
+        iam.get_user()
+            .user_name(user)
+            .send()
+            .await
+            .ok()
+            .and_then(|u| u.user)
+            .and_then(|u| u.permissions_boundary)
+            .and_then(|b| b.permissions_boundary_arn)
+    };
+    let (inline, attached, groups, boundary) = join!(
+        inline,
+        attached,
+        group_policies(iam, user),
+        boundary(iam, boundary_arn)
+    );
+    let mut out = collect(inline)?;
+    out.extend(attached?);
+    out.extend(groups?);
+    Ok((out, boundary?))
+}
+
+/// The inline and attached policies of every group the user is in, all read at once.
+async fn group_policies(iam: &Iam, user: &str) -> Result<Vec<NamedPolicy>, String> {
     let groups = iam
         .list_groups_for_user()
         .user_name(user)
         .send()
         .await
         .map_err(|e| diagnose::describe("ListGroupsForUser", &e))?;
-    for g in groups.groups() {
-        let group = g.group_name().to_owned();
+    let per_group = join_all(groups.groups().iter().map(|g| group(iam, g.group_name())));
+    let mut out = Vec::new();
+    for policies in per_group.await {
+        out.extend(policies?);
+    }
+    Ok(out)
+}
+
+/// One group's inline policies, then its attached ones.
+async fn group(iam: &Iam, group: &str) -> Result<Vec<NamedPolicy>, String> {
+    let kind = || PolicyKind::GroupInline {
+        group: group.to_owned(),
+    };
+    let inline = async {
         let names = iam
             .list_group_policies()
-            .group_name(&group)
+            .group_name(group)
             .send()
             .await
             .map_err(|e| diagnose::describe("ListGroupPolicies", &e))?;
-        for name in names.policy_names() {
-            let got = iam
-                .get_group_policy()
-                .group_name(&group)
-                .policy_name(name)
-                .send()
-                .await
-                .map_err(|e| diagnose::describe("GetGroupPolicy", &e))?;
-            if let Ok(doc) = PolicyDocument::parse(got.policy_document()) {
-                let kind = PolicyKind::GroupInline {
-                    group: group.clone(),
-                };
-                out.push(NamedPolicy::new(name, None, kind, doc));
-            }
-        }
+        collect(
+            join_all(names.policy_names().iter().map(|name| async move {
+                let got = iam
+                    .get_group_policy()
+                    .group_name(group)
+                    .policy_name(name)
+                    .send()
+                    .await
+                    .map_err(|e| diagnose::describe("GetGroupPolicy", &e))?;
+                Ok(inline_policy(name, got.policy_document(), kind()))
+            }))
+            .await,
+        )
+    };
+    let attached = async {
         let attached = iam
             .list_attached_group_policies()
-            .group_name(&group)
+            .group_name(group)
             .send()
             .await
             .map_err(|e| diagnose::describe("ListAttachedGroupPolicies", &e))?;
-        for a in attached.attached_policies() {
-            let kind = PolicyKind::GroupManaged {
-                group: group.clone(),
-            };
-            if let Some(p) = managed(iam, a.policy_arn().unwrap_or_default(), kind).await? {
-                out.push(p);
+        all_managed(iam, attached.attached_policies(), || {
+            PolicyKind::GroupManaged {
+                group: group.to_owned(),
             }
-        }
-    }
-    let boundary_arn = iam
-        .get_user()
-        .user_name(user)
-        .send()
+        })
         .await
-        .ok()
-        .and_then(|u| u.user)
-        .and_then(|u| u.permissions_boundary)
-        .and_then(|b| b.permissions_boundary_arn);
-    let boundary = match boundary_arn {
-        Some(arn) => managed(iam, &arn, PolicyKind::PermissionsBoundary).await?,
-        None => None,
     };
-    Ok((out, boundary))
+    let (inline, attached) = join!(inline, attached);
+    let mut out = inline?;
+    out.extend(attached?);
+    Ok(out)
 }
 
-/// A role's inline and attached policies, and its permissions boundary.
+/// A role's inline and attached policies, and its permissions boundary; read as a user's are
+/// (the first list alone, then the rest at once).
 pub(super) async fn load_role(
     iam: &Iam,
     role: &str,
 ) -> Result<(Vec<NamedPolicy>, Option<NamedPolicy>), String> {
-    let mut out = Vec::new();
     let names = iam
         .list_role_policies()
         .role_name(role)
         .send()
         .await
         .map_err(|e| diagnose::describe("ListRolePolicies", &e))?;
-    for name in names.policy_names() {
+    let inline = join_all(names.policy_names().iter().map(|name| async move {
         let got = iam
             .get_role_policy()
             .role_name(role)
@@ -163,37 +190,79 @@ pub(super) async fn load_role(
             .send()
             .await
             .map_err(|e| diagnose::describe("GetRolePolicy", &e))?;
-        if let Ok(doc) = PolicyDocument::parse(got.policy_document()) {
-            out.push(NamedPolicy::new(name, None, PolicyKind::Inline, doc));
-        }
-    }
-    let attached = iam
-        .list_attached_role_policies()
-        .role_name(role)
-        .send()
-        .await
-        .map_err(|e| diagnose::describe("ListAttachedRolePolicies", &e))?;
-    for a in attached.attached_policies() {
-        if let Some(p) =
-            managed(iam, a.policy_arn().unwrap_or_default(), PolicyKind::Managed).await?
-        {
-            out.push(p);
-        }
-    }
-    let boundary_arn = iam
-        .get_role()
-        .role_name(role)
-        .send()
-        .await
-        .ok()
-        .and_then(|r| r.role)
-        .and_then(|r| r.permissions_boundary)
-        .and_then(|b| b.permissions_boundary_arn);
-    let boundary = match boundary_arn {
-        Some(arn) => managed(iam, &arn, PolicyKind::PermissionsBoundary).await?,
-        None => None,
+        Ok(inline_policy(
+            name,
+            got.policy_document(),
+            PolicyKind::Inline,
+        ))
+    }));
+    let attached = async {
+        let attached = iam
+            .list_attached_role_policies()
+            .role_name(role)
+            .send()
+            .await
+            .map_err(|e| diagnose::describe("ListAttachedRolePolicies", &e))?;
+        all_managed(iam, attached.attached_policies(), || PolicyKind::Managed).await
     };
-    Ok((out, boundary))
+    let boundary_arn = async {
+        iam.get_role()
+            .role_name(role)
+            .send()
+            .await
+            .ok()
+            .and_then(|r| r.role)
+            .and_then(|r| r.permissions_boundary)
+            .and_then(|b| b.permissions_boundary_arn)
+    };
+    let (inline, attached, boundary) = join!(inline, attached, boundary(iam, boundary_arn));
+    let mut out = collect(inline)?;
+    out.extend(attached?);
+    Ok((out, boundary?))
+}
+
+/// An inline policy document (URL-encoded JSON, as IAM returns it); `None` when it does not parse.
+fn inline_policy(name: &str, document: &str, kind: PolicyKind) -> Option<NamedPolicy> {
+    PolicyDocument::parse(document)
+        .ok()
+        .map(|doc| NamedPolicy::new(name, None, kind, doc))
+}
+
+/// The policies read, in the order asked, or the first error in that order.
+fn collect(read: Vec<Result<Option<NamedPolicy>, String>>) -> Result<Vec<NamedPolicy>, String> {
+    let mut out = Vec::new();
+    for policy in read {
+        out.extend(policy?);
+    }
+    Ok(out)
+}
+
+/// Every attached managed policy's default version, read at once.
+async fn all_managed(
+    iam: &Iam,
+    attached: &[AttachedPolicy],
+    kind: impl Fn() -> PolicyKind,
+) -> Result<Vec<NamedPolicy>, String> {
+    let kind = &kind;
+    collect(
+        join_all(
+            attached
+                .iter()
+                .map(|a| managed(iam, a.policy_arn().unwrap_or_default(), kind())),
+        )
+        .await,
+    )
+}
+
+/// The permissions boundary, when the user or role has one (its ARN read alongside the rest).
+async fn boundary(
+    iam: &Iam,
+    arn: impl Future<Output = Option<String>>,
+) -> Result<Option<NamedPolicy>, String> {
+    match arn.await {
+        Some(arn) => managed(iam, &arn, PolicyKind::PermissionsBoundary).await,
+        None => Ok(None),
+    }
 }
 
 /// The default version of a managed policy.

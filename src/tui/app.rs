@@ -670,6 +670,59 @@ mod tests {
         assert!(a.should_quit());
     }
 
+    /// An engine event: `step` on clipizy-dev failed with `code` for s3:PutObject.
+    fn failed(step: crate::runbook::StepId, code: crate::finding::FindingCode) -> Msg {
+        let finding = crate::diagnose::FindingSpec {
+            code,
+            step,
+            facts: crate::diagnose::Facts {
+                bucket: Some("clipizy-dev"),
+                action: Some("s3:PutObject"),
+                ..Default::default()
+            },
+            source: None,
+            statement: None,
+            evidence: None,
+        }
+        .build();
+        Msg::Engine(Box::new(EngineEvent::Finished(StepResult {
+            id: step,
+            bucket: Some("clipizy-dev".into()),
+            status: Status::Fail,
+            elapsed_ms: 1,
+            detail: "access denied".into(),
+            evidence: None,
+            findings: vec![finding],
+            blocking: false,
+            ran: true,
+        })))
+    }
+
+    #[test]
+    fn the_diagnosis_is_worked_out_at_each_engine_event_and_the_fix_is_planned_from_it() {
+        use crate::finding::FindingCode;
+        use crate::runbook::StepId;
+        let mut a = app();
+        assert_eq!(a.diagnosis.steps_planned(), a.rows.len());
+        assert!(!a.diagnosis.complete() && a.findings().is_empty());
+        a.update(failed(StepId::PutObject, FindingCode::PermissionMissing));
+        let codes = |a: &App| a.findings().iter().map(|f| f.code).collect::<Vec<_>>();
+        assert_eq!(codes(&a), [FindingCode::PermissionMissing]);
+        assert!(a.diagnosis.policy().is_some());
+        // The bucket policy's Deny supersedes "nothing allows it": the wizard, its report and
+        // the plan it asks for all say so.
+        a.update(failed(StepId::BucketPolicy, FindingCode::ExplicitDeny));
+        assert_eq!(codes(&a), [FindingCode::ExplicitDeny]);
+        assert!(a.diagnosis.policy().is_none());
+        assert_eq!(a.report().findings, a.findings());
+        assert_eq!(a.diagnosis.steps_run(), 2);
+        let cmds = a.update(key(KeyCode::Char('f')));
+        assert!(
+            matches!(&cmds[..], [Cmd::PlanRemedy(d)] if d.findings() == a.findings()),
+            "{cmds:?}"
+        );
+    }
+
     #[test]
     fn remedy_needs_a_failure() {
         let mut a = app();

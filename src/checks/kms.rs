@@ -67,7 +67,7 @@ pub fn managed_key_across_accounts(key: &KeyFacts, caller_account: &str) -> Opti
 }
 
 /// Judges one KMS action for the principal: the key policy, and the identity policies when
-/// the key policy enables them.
+/// the key policy enables them (see [`through_iam`]).
 pub fn judge(
     principal: &Principal,
     action: &str,
@@ -76,27 +76,14 @@ pub fn judge(
     identity: &[NamedPolicy],
     boundary: Option<&NamedPolicy>,
 ) -> KeyVerdict {
-    let account = principal.account.clone();
-    let who = principal.arn.clone();
-    let on_key = |principal_arn: &str, policies: Policies<'_>| {
-        evaluate::evaluate(
-            &Request::new(principal_arn, account.clone(), action, key.arn.clone()),
-            &policies,
-        )
+    let ask = KeyRequest {
+        principal,
+        action,
+        key,
+        key_policy,
     };
-    let key_only = Policies {
-        identity: &[],
-        resource: Some(key_policy),
-        boundary: None,
-    };
-    let cond_text = |d: &evaluate::Decision| -> Vec<String> {
-        d.conditional
-            .iter()
-            .map(|s| format!("{} ({})", s.conditions.join(", "), s.in_policy()))
-            .collect()
-    };
-    let direct = on_key(&who, key_only);
-    let mut conditions = cond_text(&direct);
+    let direct = ask.decide(&principal.arn, ask.key_only());
+    let conditions = conditional(&direct);
     if direct.verdict == Verdict::ExplicitDeny {
         return KeyVerdict::Refused {
             why: format!("the key policy denies it: {}", direct.summary()),
@@ -105,8 +92,8 @@ pub fn judge(
         };
     }
     // The whole picture, identity policies included, for their Denies and Allows.
-    let full = on_key(
-        &who,
+    let full = ask.decide(
+        &principal.arn,
         Policies {
             identity,
             resource: Some(key_policy),
@@ -126,10 +113,62 @@ pub fn judge(
             conditions,
         };
     }
-    // The key policy enables IAM policies when it allows the caller's account root.
+    through_iam(&ask, identity, boundary, conditions)
+}
+
+/// One KMS action on one key, asked of its key policy (and maybe identity policies).
+struct KeyRequest<'a> {
+    principal: &'a Principal,
+    action: &'a str,
+    key: &'a KeyFacts,
+    key_policy: &'a NamedPolicy,
+}
+
+impl KeyRequest<'_> {
+    /// The key policy alone.
+    fn key_only(&self) -> Policies<'_> {
+        Policies {
+            identity: &[],
+            resource: Some(self.key_policy),
+            boundary: None,
+        }
+    }
+
+    /// The decision for `principal_arn` (of the principal's account) under `policies`.
+    fn decide(&self, principal_arn: &str, policies: Policies<'_>) -> evaluate::Decision {
+        evaluate::evaluate(
+            &Request::new(
+                principal_arn,
+                self.principal.account.clone(),
+                self.action,
+                self.key.arn.clone(),
+            ),
+            &policies,
+        )
+    }
+}
+
+/// The conditional statements of a decision, one `conditions (statement)` each.
+fn conditional(d: &evaluate::Decision) -> Vec<String> {
+    d.conditional
+        .iter()
+        .map(|s| format!("{} ({})", s.conditions.join(", "), s.in_policy()))
+        .collect()
+}
+
+/// When the key policy does not name the principal: it enables IAM policies when it allows
+/// the caller's account root, and then the identity policies decide.
+fn through_iam(
+    ask: &KeyRequest<'_>,
+    identity: &[NamedPolicy],
+    boundary: Option<&NamedPolicy>,
+    mut conditions: Vec<String>,
+) -> KeyVerdict {
+    let (principal, key) = (ask.principal, ask.key);
+    let who = &principal.arn;
     let root = crate::arn::account_root_arn(&principal.partition, &principal.account);
-    let delegation = on_key(&root, key_only);
-    conditions.extend(cond_text(&delegation));
+    let delegation = ask.decide(&root, ask.key_only());
+    conditions.extend(conditional(&delegation));
     if delegation.verdict != Verdict::Allowed {
         let hint = if key.account != principal.account {
             format!(
@@ -149,15 +188,15 @@ pub fn judge(
             conditions,
         };
     }
-    let with_identity = on_key(
-        &who,
+    let with_identity = ask.decide(
+        who,
         Policies {
             identity,
             resource: None,
             boundary,
         },
     );
-    conditions.extend(cond_text(&with_identity));
+    conditions.extend(conditional(&with_identity));
     if with_identity.verdict == Verdict::Allowed {
         KeyVerdict::Allowed {
             how: format!(
@@ -222,27 +261,17 @@ fn kms_finding(
     f
 }
 
+/// `kms-key` (with `--admin-profile`): the bucket's default KMS key, described and its key
+/// policy read with the admin profile, judged with the principal's identity policies for each
+/// KMS action the app needs.
 pub(super) async fn kms_key(cx: &CheckContext) -> CheckResult {
-    let admin = match cx.admin_session().await {
-        Some(Ok(a)) => a,
-        Some(Err(why)) => {
-            return Err(StepOutcome::skip(format!(
-                "the admin profile has no usable credentials: {why}"
-            )));
-        }
-        None => {
-            return Err(StepOutcome::skip(
-                "reading the KMS key policy needs --admin-profile PROFILE",
-            ));
-        }
-    };
+    let admin = admin_session(cx).await?;
     let identity = cx
         .identity
         .as_ref()
         .ok_or_else(|| StepOutcome::skip("the principal is unknown"))?;
     let principal = &identity.principal;
-    let s3 = cx.s3_with(&admin);
-    let key_id = match bucket_key(cx, &s3).await {
+    let key_id = match bucket_key(cx, &cx.s3_with(&admin)).await {
         Ok(Some(k)) => k,
         Ok(None) => {
             return Err(StepOutcome::skip(
@@ -255,17 +284,71 @@ pub(super) async fn kms_key(cx: &CheckContext) -> CheckResult {
             )));
         }
     };
-    // The key lives in the bucket's region (or the one its ARN names).
-    let region = key_id
+    let kms = admin.clients.kms_in(key_region(cx, &key_id).as_deref());
+    let key = describe_key(&kms, &key_id).await?;
+    let actions = needed_actions(cx.run.read_only);
+    if let Some(refused) = unusable(cx, &key, principal, &actions) {
+        return Ok(refused);
+    }
+    let key_policy = read_key_policy(&kms, &key).await?;
+    // The principal's identity policies, shared with identity-policies (read once per run).
+    let iam = &admin.clients.iam;
+    let loaded = cx
+        .cache
+        .identity_policies
+        .get_or_init(|| async {
+            match principal.kind {
+                PrincipalKind::User => load_user(iam, &principal.name).await,
+                _ => load_role(iam, &principal.name).await,
+            }
+        })
+        .await
+        .clone();
+    let (identity_policies, boundary) = loaded.unwrap_or_default();
+    let judged = actions.iter().map(|action| {
+        let verdict = judge(
+            principal,
+            action,
+            &key,
+            &key_policy,
+            &identity_policies,
+            boundary.as_ref(),
+        );
+        (*action, verdict)
+    });
+    Ok(outcome(cx, &key, judged))
+}
+
+/// The admin profile's session, or a skip: the key policy is read with it.
+async fn admin_session(
+    cx: &CheckContext,
+) -> Result<std::sync::Arc<crate::aws::Session>, StepOutcome> {
+    match cx.admin_session().await {
+        Some(Ok(a)) => Ok(a),
+        Some(Err(why)) => Err(StepOutcome::skip(format!(
+            "the admin profile has no usable credentials: {why}"
+        ))),
+        None => Err(StepOutcome::skip(
+            "reading the KMS key policy needs --admin-profile PROFILE",
+        )),
+    }
+}
+
+/// The key lives in the bucket's region (or the one its ARN names).
+fn key_region(cx: &CheckContext, key_id: &str) -> Option<String> {
+    key_id
         .strip_prefix("arn:")
         .and_then(|rest| rest.split(':').nth(2))
         .map(str::to_owned)
         .or_else(|| cx.state.use_region.clone())
-        .or_else(|| cx.state.bucket_region.clone());
-    let kms = admin.clients.kms_in(region.as_deref());
+        .or_else(|| cx.state.bucket_region.clone())
+}
+
+/// What `DescribeKey` says of the key, or a skip that says why it could not be asked.
+async fn describe_key(kms: &aws_sdk_kms::Client, key_id: &str) -> Result<KeyFacts, StepOutcome> {
     let described = kms
         .describe_key()
-        .key_id(&key_id)
+        .key_id(key_id)
         .send()
         .await
         .map_err(|e| {
@@ -279,8 +362,8 @@ pub(super) async fn kms_key(cx: &CheckContext) -> CheckResult {
             "DescribeKey answered without key metadata",
         ));
     };
-    let key = KeyFacts {
-        arn: meta.arn().unwrap_or(&key_id).to_owned(),
+    Ok(KeyFacts {
+        arn: meta.arn().unwrap_or(key_id).to_owned(),
         account: meta.aws_account_id().unwrap_or_default().to_owned(),
         manager: meta
             .key_manager()
@@ -290,28 +373,41 @@ pub(super) async fn kms_key(cx: &CheckContext) -> CheckResult {
             .key_state()
             .map(|s| s.as_str().to_owned())
             .unwrap_or_default(),
+    })
+}
+
+/// A key no policy can make usable for the principal: another account's AWS managed key, or
+/// a key that is not Enabled. The failed outcome, one finding per action.
+fn unusable(
+    cx: &CheckContext,
+    key: &KeyFacts,
+    principal: &Principal,
+    actions: &[&str],
+) -> Option<StepOutcome> {
+    let (detail, why) = match managed_key_across_accounts(key, &principal.account) {
+        Some(why) => (format!("{why}."), why),
+        None if key.state != "Enabled" => {
+            let why = format!(
+                "the key is {} (only an Enabled key encrypts and decrypts)",
+                key.state
+            );
+            (format!("key {}: {why}", key.arn), why)
+        }
+        None => return None,
     };
-    let actions = needed_actions(cx.run.read_only);
-    if let Some(why) = managed_key_across_accounts(&key, &principal.account) {
-        let mut o = StepOutcome::failed(format!("{why}."));
-        o.findings = actions
-            .iter()
-            .map(|a| kms_finding(cx, a, &key.arn, &why, DenySource::Unknown))
-            .collect();
-        return Ok(o);
-    }
-    if key.state != "Enabled" {
-        let why = format!(
-            "the key is {} (only an Enabled key encrypts and decrypts)",
-            key.state
-        );
-        let mut o = StepOutcome::failed(format!("key {}: {why}", key.arn));
-        o.findings = actions
-            .iter()
-            .map(|a| kms_finding(cx, a, &key.arn, &why, DenySource::Unknown))
-            .collect();
-        return Ok(o);
-    }
+    let mut o = StepOutcome::failed(detail);
+    o.findings = actions
+        .iter()
+        .map(|a| kms_finding(cx, a, &key.arn, &why, DenySource::Unknown))
+        .collect();
+    Some(o)
+}
+
+/// The key's `default` key policy, or a skip that says why it could not be read.
+async fn read_key_policy(
+    kms: &aws_sdk_kms::Client,
+    key: &KeyFacts,
+) -> Result<NamedPolicy, StepOutcome> {
     let policy_text = kms
         .get_key_policy()
         .key_id(&key.arn)
@@ -334,38 +430,26 @@ pub(super) async fn kms_key(cx: &CheckContext) -> CheckResult {
             key.arn
         ))
     })?;
-    let key_policy = NamedPolicy {
+    Ok(NamedPolicy {
         name: format!("key policy of {}", key.arn),
         arn: None,
         kind: PolicyKind::BucketPolicy,
         document,
-    };
-    // The principal's identity policies, shared with identity-policies (read once per run).
-    let iam = &admin.clients.iam;
-    let loaded = cx
-        .cache
-        .identity_policies
-        .get_or_init(|| async {
-            match principal.kind {
-                PrincipalKind::User => load_user(iam, &principal.name).await,
-                _ => load_role(iam, &principal.name).await,
-            }
-        })
-        .await
-        .clone();
-    let (identity_policies, boundary) = loaded.unwrap_or_default();
+    })
+}
+
+/// The step's outcome from each action's verdict: a note per action, a finding per refusal,
+/// and the conditions the verdicts depend on.
+fn outcome<'a>(
+    cx: &CheckContext,
+    key: &KeyFacts,
+    judged: impl Iterator<Item = (&'a str, KeyVerdict)>,
+) -> StepOutcome {
     let mut findings = Vec::new();
     let mut notes = Vec::new();
     let mut conditions = Vec::new();
-    for action in &actions {
-        match judge(
-            principal,
-            action,
-            &key,
-            &key_policy,
-            &identity_policies,
-            boundary.as_ref(),
-        ) {
+    for (action, verdict) in judged {
+        match verdict {
             KeyVerdict::Allowed { how, conditions: c } => {
                 notes.push(format!("{action} allowed ({how})"));
                 conditions.extend(c);
@@ -400,7 +484,7 @@ pub(super) async fn kms_key(cx: &CheckContext) -> CheckResult {
         StepOutcome::failed(detail)
     };
     o.findings = findings;
-    Ok(o)
+    o
 }
 
 #[cfg(test)]

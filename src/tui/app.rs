@@ -420,31 +420,8 @@ impl App {
             }
             Action::PageDown => self.detail_scroll = self.detail_scroll.saturating_add(5),
             Action::PageUp => self.detail_scroll = self.detail_scroll.saturating_sub(5),
-            Action::RunCurrent => {
-                let Some(unit) = self.selected_unit().cloned() else {
-                    return Vec::new();
-                };
-                self.selected = (self.selected + 1).min(self.rows.len().saturating_sub(1));
-                self.detail_scroll = 0;
-                if self.results.contains_key(&unit) {
-                    self.message = Some(format!("{} has run; r runs it again", unit.step));
-                    return Vec::new();
-                }
-                return self.run_cmd(vec![unit]);
-            }
-            Action::RunAll => {
-                let remaining: Vec<Unit> = self
-                    .rows
-                    .iter()
-                    .filter(|u| !self.results.contains_key(*u))
-                    .cloned()
-                    .collect();
-                if remaining.is_empty() {
-                    self.message = Some("every step has run; r re-runs the selected one".into());
-                }
-                self.show_first_failure = true;
-                return self.run_cmd(remaining);
-            }
+            Action::RunCurrent => return self.run_selected(),
+            Action::RunAll => return self.run_remaining(),
             Action::Rerun => {
                 let Some(unit) = self.selected_unit().cloned() else {
                     return Vec::new();
@@ -452,20 +429,7 @@ impl App {
                 self.runs_in_flight += 1;
                 return vec![Cmd::Rerun(unit)];
             }
-            Action::Remedy => {
-                let failures = self.results.values().any(|r| r.status == Status::Fail);
-                if !failures {
-                    self.message = Some("nothing to fix: no step has failed".into());
-                    return Vec::new();
-                }
-                self.modal = Some(Modal::Remedy(Box::new(RemedyScreen {
-                    plan: None,
-                    phase: Phase::Review,
-                    log: Vec::new(),
-                    scroll: 0,
-                })));
-                return vec![Cmd::PlanRemedy(Box::new(self.diagnosis.clone()))];
-            }
+            Action::Remedy => return self.open_remedy(),
             Action::Export => {
                 return vec![Cmd::Export {
                     markdown: report::to_markdown(&self.report()),
@@ -477,6 +441,51 @@ impl App {
             Action::Confirm | Action::Cancel | Action::Quit => {}
         }
         Vec::new()
+    }
+
+    /// Enter: runs the selected step (unless it has run) and moves to the next one.
+    fn run_selected(&mut self) -> Vec<Cmd> {
+        let Some(unit) = self.selected_unit().cloned() else {
+            return Vec::new();
+        };
+        self.selected = (self.selected + 1).min(self.rows.len().saturating_sub(1));
+        self.detail_scroll = 0;
+        if self.results.contains_key(&unit) {
+            self.message = Some(format!("{} has run; r runs it again", unit.step));
+            return Vec::new();
+        }
+        self.run_cmd(vec![unit])
+    }
+
+    /// `a`: runs every step that has not run, then shows the first failure.
+    fn run_remaining(&mut self) -> Vec<Cmd> {
+        let remaining: Vec<Unit> = self
+            .rows
+            .iter()
+            .filter(|u| !self.results.contains_key(*u))
+            .cloned()
+            .collect();
+        if remaining.is_empty() {
+            self.message = Some("every step has run; r re-runs the selected one".into());
+        }
+        self.show_first_failure = true;
+        self.run_cmd(remaining)
+    }
+
+    /// `f`: opens the remedy screen and asks for a plan, when a step has failed.
+    fn open_remedy(&mut self) -> Vec<Cmd> {
+        let failures = self.results.values().any(|r| r.status == Status::Fail);
+        if !failures {
+            self.message = Some("nothing to fix: no step has failed".into());
+            return Vec::new();
+        }
+        self.modal = Some(Modal::Remedy(Box::new(RemedyScreen {
+            plan: None,
+            phase: Phase::Review,
+            log: Vec::new(),
+            scroll: 0,
+        })));
+        vec![Cmd::PlanRemedy(Box::new(self.diagnosis.clone()))]
     }
 
     fn on_remedy_key(&mut self, action: Action) -> Vec<Cmd> {

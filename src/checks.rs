@@ -63,6 +63,18 @@ impl Default for RunSettings {
     }
 }
 
+impl RunSettings {
+    /// The object actions the app needs beyond `access`'s: the multipart clean-up actions
+    /// with `--multipart`, unless the run is read-only (a read-only app uploads nothing).
+    pub fn extra_object_actions(&self) -> &'static [&'static str] {
+        if self.multipart && !self.read_only {
+            &crate::policy::MULTIPART_ACTIONS
+        } else {
+            &[]
+        }
+    }
+}
+
 /// Where probe objects go unless `--prefix` says otherwise.
 pub const DEFAULT_PREFIX: &str = ".s3doctor/";
 
@@ -752,6 +764,21 @@ mod tests {
                 "{file}: {name:?} is not an Operation"
             );
         }
+    }
+
+    #[test]
+    fn multipart_actions_are_needed_only_by_a_run_that_may_upload_in_parts() {
+        let run = |multipart, read_only| RunSettings {
+            multipart,
+            read_only,
+            ..RunSettings::default()
+        };
+        assert_eq!(
+            run(true, false).extra_object_actions(),
+            crate::policy::MULTIPART_ACTIONS
+        );
+        assert!(run(true, true).extra_object_actions().is_empty());
+        assert!(run(false, false).extra_object_actions().is_empty());
     }
 
     #[test]

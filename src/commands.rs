@@ -194,11 +194,7 @@ fn print_policy(config: &Config, output: Option<&std::path::Path>) -> Result<Exi
         return Ok(bad_input(&bad));
     }
     let run = &config.run;
-    let extra: &[&str] = if run.multipart && !run.read_only {
-        &policy::MULTIPART_ACTIONS
-    } else {
-        &[]
-    };
+    let extra = run.extra_object_actions();
     // Offline: the partition is the region's (`--region cn-north-1` writes `arn:aws-cn:`).
     let partition = crate::arn::partition_of_region(config.settings.region.as_deref());
     let doc = policy::generate_with(

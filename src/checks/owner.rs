@@ -6,7 +6,7 @@
 
 use super::CheckContext;
 use crate::finding::{Finding, FindingCode, Severity};
-use crate::policy::{self, MULTIPART_ACTIONS};
+use crate::policy;
 use crate::runbook::StepId;
 
 /// The `bucket.other-account` finding when S3 says another account owns the bucket; `None`
@@ -115,11 +115,7 @@ fn finding(cx: &CheckContext, principal: &crate::arn::Principal, how: &str) -> F
         .role_arn()
         .unwrap_or_else(|| principal.arn.clone());
     let prefix = run.prefix_scoped.then_some(run.prefix.as_str());
-    let extra: &[&str] = if run.multipart && !run.read_only {
-        &MULTIPART_ACTIONS
-    } else {
-        &[]
-    };
+    let extra = run.extra_object_actions();
     let bucket_side =
         policy::cross_account_bucket_policy(bucket, &grantee, run.access, prefix, extra)
             .to_pretty_json();

@@ -53,10 +53,8 @@ fn needed(cx: &CheckContext) -> Vec<(&'static str, String)> {
         }
         out.push((action, object.clone()));
     }
-    if cx.run.multipart && !cx.run.read_only {
-        for action in crate::policy::MULTIPART_ACTIONS {
-            out.push((action, object.clone()));
-        }
+    for action in cx.run.extra_object_actions() {
+        out.push((action, object.clone()));
     }
     out
 }

@@ -152,11 +152,7 @@ fn owner_statements(
     prefix: Option<&str>,
 ) -> Vec<(String, String)> {
     let grantee = grantee(principal);
-    let extra: &[&str] = if run.multipart && !run.read_only {
-        &policy::MULTIPART_ACTIONS
-    } else {
-        &[]
-    };
+    let extra = run.extra_object_actions();
     let mut owner_statements: Vec<(String, String)> = Vec::new();
     for f in findings
         .iter()

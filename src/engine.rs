@@ -1,6 +1,8 @@
 //! Runs the runbook: schedules steps as soon as the steps they need have finished (so
 //! independent steps and buckets run concurrently), keeps what they learned, and reports
 //! every start and finish as an `EngineEvent`. The wizard and `check` are two views on it.
+//! Each step's runbook `mode` is enforced here and only here: which rows a run has (`acl`,
+//! `origin`, `admin`), and that a read-only run skips every step that writes.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;

@@ -148,114 +148,189 @@ fn left_behind(
     f
 }
 
+/// `multipart-upload`: start an upload at the probe's key, upload one part, list the parts,
+/// and abort it (never complete it), then say what worked.
 pub(super) async fn multipart(cx: &CheckContext) -> CheckResult {
     let why = reason(cx).await.map_err(StepOutcome::skip)?;
     let s3 = cx.s3()?;
-    let bucket = cx.bucket();
     let key = cx.probe_key.clone();
+    let upload_id = match start(cx, &s3, &key, &why).await {
+        Ok(id) => id,
+        Err(refused) => return Ok(refused),
+    };
+    let upload = Upload {
+        cx,
+        s3: &s3,
+        key: &key,
+        upload_id: &upload_id,
+    };
+    let mut probe = Probe {
+        done: vec![format!("started upload on {key}")],
+        ..Probe::default()
+    };
+    upload.part(&mut probe).await;
+    upload.list_parts(&mut probe).await;
+    upload.abort(&mut probe).await;
+    Ok(probe.outcome(&why))
+}
+
+/// Starts the upload: its id, or the step's failed outcome (which says `why` it ran).
+async fn start(
+    cx: &CheckContext,
+    s3: &aws_sdk_s3::Client,
+    key: &str,
+    why: &str,
+) -> Result<String, StepOutcome> {
     let mut create = s3
         .create_multipart_upload()
-        .bucket(bucket)
-        .key(&key)
+        .bucket(cx.bucket())
+        .key(key)
         .content_type("text/plain");
     if let Some(acl) = &cx.run.acl {
         create = create.acl(aws_sdk_s3::types::ObjectCannedAcl::from(acl.as_str()));
     }
-    let created = match create.send().await {
-        Ok(out) => out,
-        Err(err) => {
-            let mut o = failed(cx, "CreateMultipartUpload", &err, "kms:GenerateDataKey");
-            o.detail = format!("{} (run because {why})", o.detail);
-            return Ok(o);
-        }
-    };
-    let Some(upload_id) = created.upload_id().map(str::to_owned) else {
-        return Ok(StepOutcome::failed(
+    let created = create.send().await.map_err(|err| {
+        let mut o = failed(cx, "CreateMultipartUpload", &err, "kms:GenerateDataKey");
+        o.detail = format!("{} (run because {why})", o.detail);
+        o
+    })?;
+    created.upload_id().map(str::to_owned).ok_or_else(|| {
+        StepOutcome::failed(
             "CreateMultipartUpload answered without an upload id: nothing to upload to",
-        ));
-    };
-    let mut done: Vec<String> = vec![format!("started upload on {key}")];
-    let mut outcome: Option<StepOutcome> = None;
-    match s3
-        .upload_part()
-        .bucket(bucket)
-        .key(&key)
-        .upload_id(&upload_id)
-        .part_number(1)
-        .body(ByteStream::from_static(PART_BODY.as_bytes()))
-        .send()
-        .await
-    {
-        Ok(_) => done.push("uploaded one part".to_owned()),
-        Err(err) => outcome = Some(failed(cx, "UploadPart", &err, "kms:Decrypt")),
-    }
-    let mut warnings: Vec<Finding> = Vec::new();
-    match s3
-        .list_parts()
-        .bucket(bucket)
-        .key(&key)
-        .upload_id(&upload_id)
-        .send()
-        .await
-    {
-        Ok(_) => done.push("listed its parts".to_owned()),
-        Err(err) => {
-            // Listing parts is what resuming and cleaning up use; uploads work without it.
-            let mut o = failed(cx, "ListParts", &err, "kms:Decrypt");
-            for f in &mut o.findings {
-                f.severity = Severity::Warning;
+        )
+    })
+}
+
+/// The upload s3doctor started: the only one it touches.
+struct Upload<'a> {
+    cx: &'a CheckContext,
+    s3: &'a aws_sdk_s3::Client,
+    key: &'a str,
+    upload_id: &'a str,
+}
+
+/// What the probe's calls found, in order.
+#[derive(Default)]
+struct Probe {
+    /// One phrase per call: `uploaded one part`, `aborted it`, …
+    done: Vec<String>,
+    /// The first failure that decides the step.
+    failure: Option<StepOutcome>,
+    /// Findings about the abort (refused, or the upload left behind).
+    abort_findings: Vec<Finding>,
+    /// Warnings: listing the parts was refused.
+    warnings: Vec<Finding>,
+}
+
+impl Upload<'_> {
+    async fn part(&self, probe: &mut Probe) {
+        let sent = self
+            .s3
+            .upload_part()
+            .bucket(self.cx.bucket())
+            .key(self.key)
+            .upload_id(self.upload_id)
+            .part_number(1)
+            .body(ByteStream::from_static(PART_BODY.as_bytes()))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => probe.done.push("uploaded one part".to_owned()),
+            Err(err) => {
+                let cx = self.cx;
+                probe.failure = Some(failed(cx, "UploadPart", &err, "kms:Decrypt"));
             }
-            done.push(format!("could not list its parts ({})", o.detail));
-            warnings.extend(o.findings);
         }
     }
-    let abort = s3
-        .abort_multipart_upload()
-        .bucket(bucket)
-        .key(&key)
-        .upload_id(&upload_id)
-        .send()
-        .await;
-    let mut abort_findings = Vec::new();
-    let mut abort_note = "aborted it".to_owned();
-    if let Err(err) = abort {
+
+    async fn list_parts(&self, probe: &mut Probe) {
+        let listed = self
+            .s3
+            .list_parts()
+            .bucket(self.cx.bucket())
+            .key(self.key)
+            .upload_id(self.upload_id)
+            .send()
+            .await;
+        match listed {
+            Ok(_) => probe.done.push("listed its parts".to_owned()),
+            Err(err) => {
+                // Listing parts is what resuming and cleaning up use; uploads work without it.
+                let cx = self.cx;
+                let mut o = failed(cx, "ListParts", &err, "kms:Decrypt");
+                for f in &mut o.findings {
+                    f.severity = Severity::Warning;
+                }
+                probe
+                    .done
+                    .push(format!("could not list its parts ({})", o.detail));
+                probe.warnings.extend(o.findings);
+            }
+        }
+    }
+
+    /// Aborts the upload; with the admin profile when the app's keys may not, and says when
+    /// it was left behind.
+    async fn abort(&self, probe: &mut Probe) {
+        let (cx, key, upload_id) = (self.cx, self.key, self.upload_id);
+        let abort = self
+            .s3
+            .abort_multipart_upload()
+            .bucket(cx.bucket())
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await;
+        let Err(err) = abort else {
+            probe.done.push("aborted it".to_owned());
+            return;
+        };
         let failure = diagnose::failure("AbortMultipartUpload", &err);
         let evidence = failure.evidence.clone();
         let o = failed(cx, "AbortMultipartUpload", &err, "kms:Decrypt");
-        abort_findings.extend(o.findings);
-        if abort_with_admin(cx, &key, &upload_id).await {
-            abort_note = format!("{}; s3doctor aborted it with the admin profile", o.detail);
+        probe.abort_findings.extend(o.findings);
+        let note = if abort_with_admin(cx, key, upload_id).await {
+            format!("{}; s3doctor aborted it with the admin profile", o.detail)
         } else {
-            abort_note = format!("{}; the upload {upload_id} was left behind", o.detail);
-            abort_findings.push(left_behind(cx, &key, &upload_id, Some(evidence)));
-        }
-        if outcome.is_none() {
+            probe
+                .abort_findings
+                .push(left_behind(cx, key, upload_id, Some(evidence)));
+            format!("{}; the upload {upload_id} was left behind", o.detail)
+        };
+        if probe.failure.is_none() {
             let mut base = StepOutcome::failed(String::new());
             base.evidence = o.evidence;
-            outcome = Some(base);
+            probe.failure = Some(base);
         }
+        probe.done.push(note);
     }
-    done.push(abort_note);
-    let mut outcome = match outcome {
-        Some(o) => o,
-        None if !warnings.is_empty() => StepOutcome::warn(String::new()),
-        None => StepOutcome::pass(String::new()),
-    };
-    let first = if outcome.detail.is_empty() {
-        String::new()
-    } else {
-        format!("{}; ", outcome.detail)
-    };
-    outcome.detail = format!(
-        "{first}{} (run because {why}; nothing was completed)",
-        done.join(", ")
-    );
-    if outcome.status == Status::Pass {
-        outcome.detail = format!("multipart upload works: {}", outcome.detail);
+}
+
+impl Probe {
+    /// The step's outcome: the first failure, else a warning, else a pass; with every call's
+    /// phrase and why the step ran.
+    fn outcome(self, why: &str) -> StepOutcome {
+        let mut outcome = match self.failure {
+            Some(o) => o,
+            None if !self.warnings.is_empty() => StepOutcome::warn(String::new()),
+            None => StepOutcome::pass(String::new()),
+        };
+        let first = if outcome.detail.is_empty() {
+            String::new()
+        } else {
+            format!("{}; ", outcome.detail)
+        };
+        outcome.detail = format!(
+            "{first}{} (run because {why}; nothing was completed)",
+            self.done.join(", ")
+        );
+        if outcome.status == Status::Pass {
+            outcome.detail = format!("multipart upload works: {}", outcome.detail);
+        }
+        outcome.findings.extend(self.abort_findings);
+        outcome.findings.extend(self.warnings);
+        outcome
     }
-    outcome.findings.extend(abort_findings);
-    outcome.findings.extend(warnings);
-    Ok(outcome)
 }
 
 /// Aborts s3doctor's own upload with `--admin-profile` when the app's keys may not. Only

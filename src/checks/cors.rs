@@ -225,6 +225,8 @@ pub async fn read_rules(cx: &CheckContext) -> Result<Option<Vec<CorsRule>>, Stri
     }
 }
 
+/// `cors` (with `--origin`): a real unsigned preflight for the app's upload, what S3
+/// answered, and which of the bucket's CORS rules matches or what is missing.
 pub(super) async fn cors(cx: &CheckContext) -> CheckResult {
     let Some(origin) = cx.run.origin.clone() else {
         return Err(StepOutcome::skip(
@@ -252,27 +254,58 @@ pub(super) async fn cors(cx: &CheckContext) -> CheckResult {
     );
     let answer = match preflight(&url, &origin, METHOD, &headers, timeout).await {
         Ok(a) => a,
-        Err(why) => {
-            let evidence = Evidence {
-                operation: "OPTIONS (CORS preflight)".to_owned(),
-                message: Some(why.clone()),
-                ..Evidence::default()
-            };
-            let finding = FindingSpec {
-                code: FindingCode::EndpointUnreachable,
-                step: StepId::Cors,
-                facts: cx.facts(None),
-                source: None,
-                statement: None,
-                evidence: Some(evidence.clone()),
-            }
-            .build();
-            let mut o = StepOutcome::failed(format!("the {asked} got no answer: {why}"))
-                .with_evidence(evidence);
-            o.findings.push(finding);
-            return Ok(o);
-        }
+        Err(why) => return Ok(unanswered(cx, &asked, why)),
     };
+    let rules_note = match &rules {
+        Ok(Some(r)) => match matching_rule(r, &origin, METHOD, &headers) {
+            Some(n) => format!("rule #{n} of {} matches", r.len()),
+            None => what_is_missing(Some(r), &origin, METHOD, &headers),
+        },
+        Ok(None) => what_is_missing(None, &origin, METHOD, &headers),
+        Err(why) => format!("the CORS rules could not be read ({why})"),
+    };
+    Ok(judge_answer(
+        cx,
+        &answer,
+        &origin,
+        &headers,
+        &asked,
+        &rules_note,
+    ))
+}
+
+/// The preflight got no answer: the endpoint is unreachable.
+fn unanswered(cx: &CheckContext, asked: &str, why: String) -> StepOutcome {
+    let evidence = Evidence {
+        operation: "OPTIONS (CORS preflight)".to_owned(),
+        message: Some(why.clone()),
+        ..Evidence::default()
+    };
+    let finding = FindingSpec {
+        code: FindingCode::EndpointUnreachable,
+        step: StepId::Cors,
+        facts: cx.facts(None),
+        source: None,
+        statement: None,
+        evidence: Some(evidence.clone()),
+    }
+    .build();
+    let mut o =
+        StepOutcome::failed(format!("the {asked} got no answer: {why}")).with_evidence(evidence);
+    o.findings.push(finding);
+    o
+}
+
+/// What S3's answer to the preflight means: allowed, unknowable (a server that cannot
+/// answer preflights), or refused, with the rule to add.
+fn judge_answer(
+    cx: &CheckContext,
+    answer: &Preflight,
+    origin: &str,
+    headers: &[String],
+    asked: &str,
+    rules_note: &str,
+) -> StepOutcome {
     let evidence = Evidence {
         operation: "OPTIONS (CORS preflight)".to_owned(),
         http_status: Some(answer.status),
@@ -286,30 +319,20 @@ pub(super) async fn cors(cx: &CheckContext) -> CheckResult {
         request_id: answer.request_id.clone(),
         ..Evidence::default()
     };
-    let rules_note = match &rules {
-        Ok(Some(r)) => match matching_rule(r, &origin, METHOD, &headers) {
-            Some(n) => format!("rule #{n} of {} matches", r.len()),
-            None => what_is_missing(Some(r), &origin, METHOD, &headers),
-        },
-        Ok(None) => what_is_missing(None, &origin, METHOD, &headers),
-        Err(why) => format!("the CORS rules could not be read ({why})"),
-    };
-    if answer.allows(&origin) {
-        return Ok(
-            StepOutcome::pass(format!("the {asked} is allowed; {rules_note}"))
-                .with_evidence(evidence),
-        );
+    if answer.allows(origin) {
+        return StepOutcome::pass(format!("the {asked} is allowed; {rules_note}"))
+            .with_evidence(evidence);
     }
     if !(answer.status == 403 || (200..300).contains(&answer.status)) {
         // A server that cannot answer preflights (the emulator answers 500) says nothing
         // about the rules.
-        return Ok(StepOutcome::warn(format!(
+        return StepOutcome::warn(format!(
             "the {asked} was answered {}: whether browsers may upload cannot be told; {rules_note}",
             answer.status
         ))
-        .with_evidence(evidence));
+        .with_evidence(evidence);
     }
-    let rule = rule_to_add(&origin, METHOD, &headers);
+    let rule = rule_to_add(origin, METHOD, headers);
     let pretty = serde_json::to_string_pretty(&rule).unwrap_or_default();
     let mut finding = FindingSpec {
         code: FindingCode::CorsNotAllowed,
@@ -324,11 +347,11 @@ pub(super) async fn cors(cx: &CheckContext) -> CheckResult {
     finding.remedy = format!(
         "{}\n{pretty}\nWith the AWS CLI: add it to the \"CORSRules\" of `aws s3api get-bucket-cors --bucket {b}` and \
          send the result with `aws s3api put-bucket-cors --bucket {b} --cors-configuration file://cors.json`.",
-        finding.remedy.replace("ORIGIN", &origin),
+        finding.remedy.replace("ORIGIN", origin),
         b = cx.bucket()
     );
     let mut o = StepOutcome::failed(format!("the {asked} is refused: {rules_note}"))
         .with_evidence(evidence);
     o.findings.push(finding);
-    Ok(o)
+    o
 }

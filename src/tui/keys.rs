@@ -274,6 +274,31 @@ mod tests {
         }
     }
 
+    /// The README's key table (section "The wizard") names the same keys as this table:
+    /// a key added here and not documented there, or documented and not bound, is red.
+    #[test]
+    fn the_readme_documents_every_key_and_no_other() {
+        let readme = include_str!("../../README.md");
+        let section = readme
+            .split("\n## The wizard")
+            .nth(1)
+            .and_then(|s| s.split("\n## ").next())
+            .expect("README has a section \"The wizard\"");
+        let mut documented: Vec<&str> = section
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .filter_map(|l| l.split('|').nth(1))
+            .flat_map(|cell| cell.split('`').skip(1).step_by(2))
+            .collect();
+        let mut bound: Vec<&str> = TABLE.iter().flat_map(|r| r.label.split(" / ")).collect();
+        documented.sort_unstable();
+        bound.sort_unstable();
+        assert_eq!(
+            documented, bound,
+            "README's key table and keys::TABLE differ"
+        );
+    }
+
     #[test]
     fn the_footer_names_the_main_keys_and_quit_says_where_it_leads() {
         let exit: Vec<_> = footer(QuitTo::Exit).collect();

@@ -259,13 +259,13 @@ async fn the_opening_checklist_before_any_step_runs() {
         .play("", false)
         .await;
     let screen = frame(&app, 100, 30);
-    // Who is checked is in the header; the first bucket step is selected and explained.
-    assert!(find(&screen, &user.name).is_some(), "{}", text(&screen));
-    assert!(
-        find(&screen, "Why this matters").is_some(),
-        "{}",
-        text(&screen)
-    );
+    // Who is checked is in the header; the first bucket step is selected and explained
+    // ("Why this matters" is there for any selected step: the title names which).
+    let t = text(&screen);
+    assert!(find(&screen, &user.name).is_some(), "{t}");
+    let title = format!("╭ bucket-exists · {bucket} ");
+    assert!(t.contains(&title), "{title:?}:\n{t}");
+    assert!(t.contains("· The bucket exists  [pending]"), "{t}");
     snapshot!("opening", screen);
 }
 

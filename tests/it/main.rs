@@ -11,6 +11,7 @@ mod docs;
 mod faults;
 mod fix;
 mod gallery;
+mod house;
 mod kms_key;
 mod multipart;
 mod other_account;

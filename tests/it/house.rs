@@ -1,0 +1,211 @@
+//! The house rule, kept by a test: imports point down. Each top-level module of `src/` sits on a
+//! floor (README, Development); a module may import its own floor or lower ones, never a higher
+//! one, and no group of modules may import each other in a circle. The test reads the sources
+//! (test modules excluded) the way `use crate::…` and `crate::…` paths name modules.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The floors, bottom to top. A new module must be given a floor here (and in the README).
+const FLOORS: &[(&str, u8)] = &[
+    // 0: vocabulary, no AWS calls
+    ("step", 0),
+    ("finding", 0),
+    ("runbook", 0),
+    ("operation", 0),
+    ("arn", 0),
+    ("bucket_name", 0),
+    ("envfile", 0),
+    ("policy", 0),
+    ("exit", 0),
+    ("logging", 0),
+    // 1: AWS access and what its answers mean
+    ("aws", 1),
+    ("diagnose", 1),
+    ("endpoint", 1),
+    // 2: live checks
+    ("checks", 2),
+    // 3: scheduling
+    ("engine", 3),
+    // 4: the findings that stand
+    ("diagnosis", 4),
+    // 5: readers of the diagnosis
+    ("report", 5),
+    ("remedy", 5),
+    ("presigned", 5),
+    ("explain", 5),
+    // 6: views
+    ("tui", 6),
+    ("gallery", 6),
+    // 7: commands
+    ("cli", 7),
+    ("commands", 7),
+    ("demo", 7),
+    ("url_command", 7),
+    ("docs", 7),
+];
+
+fn floor(module: &str) -> Option<u8> {
+    FLOORS.iter().find(|(m, _)| *m == module).map(|(_, f)| *f)
+}
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read src") {
+        let path = entry.expect("dir entry").path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The top-level module a file belongs to (`src/checks/kms.rs` → `checks`), or `None` for the
+/// crate root and the binary.
+fn owner(path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(src()).ok()?;
+    let first = rel.components().next()?.as_os_str().to_str()?;
+    let name = first.strip_suffix(".rs").unwrap_or(first);
+    (name != "lib" && name != "main").then(|| name.to_owned())
+}
+
+/// The code of a file without its test module and without comment lines.
+fn code(text: &str) -> String {
+    text.lines()
+        .take_while(|l| !l.trim_start().starts_with("#[cfg(test)]"))
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn ident(s: &str) -> &str {
+    let end = s
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(s.len());
+    &s[..end]
+}
+
+/// The top-level modules named by `crate::x` and `crate::{x, y::z}` in `code`.
+fn named_modules(code: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for (at, _) in code.match_indices("crate::") {
+        let rest = &code[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let mut depth = 0usize;
+            let mut item_start = true;
+            for (i, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => item_start = true,
+                    c if c.is_whitespace() => {}
+                    _ if item_start => {
+                        found.insert(ident(&group[i..]).to_owned());
+                        item_start = false;
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            found.insert(ident(rest).to_owned());
+        }
+    }
+    found.retain(|m| !m.is_empty());
+    found
+}
+
+/// module → the other top-level modules it imports.
+fn arrows() -> BTreeMap<String, BTreeSet<String>> {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in files {
+        let Some(from) = owner(&file) else { continue };
+        let text = std::fs::read_to_string(&file).expect("read source");
+        let to = named_modules(&code(&text));
+        let entry = edges.entry(from.clone()).or_default();
+        entry.extend(to.into_iter().filter(|m| *m != from && floor(m).is_some()));
+    }
+    edges
+}
+
+#[test]
+fn every_module_has_a_floor() {
+    let lib = std::fs::read_to_string(src().join("lib.rs")).expect("read lib.rs");
+    let modules: Vec<&str> = lib
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub mod "))
+        .map(|m| m.trim_end_matches(';'))
+        .collect();
+    assert!(modules.len() > 20, "lib.rs lists its modules: {modules:?}");
+    let homeless: Vec<_> = modules.iter().filter(|m| floor(m).is_none()).collect();
+    assert!(
+        homeless.is_empty(),
+        "give these modules a floor in tests/it/house.rs and the README: {homeless:?}"
+    );
+}
+
+#[test]
+fn imports_point_down() {
+    let edges = arrows();
+    assert!(
+        edges.get("tui").is_some_and(|to| to.contains("engine")),
+        "the reader sees the wizard import the engine: {edges:?}"
+    );
+    let upward: Vec<String> = edges
+        .iter()
+        .flat_map(|(from, to)| to.iter().map(move |t| (from, t)))
+        .filter(|(from, to)| floor(to) > floor(from))
+        .map(|(from, to)| {
+            format!(
+                "{from} (floor {:?}) → {to} (floor {:?})",
+                floor(from),
+                floor(to)
+            )
+        })
+        .collect();
+    assert!(upward.is_empty(), "imports that point up: {upward:#?}");
+}
+
+#[test]
+fn no_module_circles() {
+    let edges = arrows();
+    // A circle exists when some module can reach itself.
+    let mut circles = Vec::new();
+    for start in edges.keys() {
+        let mut seen = BTreeSet::new();
+        let mut stack: Vec<&String> = edges[start].iter().collect();
+        while let Some(m) = stack.pop() {
+            if m == start {
+                circles.push(start.clone());
+                break;
+            }
+            if seen.insert(m.clone()) {
+                stack.extend(edges.get(m).into_iter().flatten());
+            }
+        }
+    }
+    assert!(
+        circles.is_empty(),
+        "modules on an import circle: {circles:?}"
+    );
+}
+
+#[test]
+fn the_reader_understands_grouped_imports() {
+    let found = named_modules(
+        "use crate::{checks::{A, B}, finding::Finding};\nlet x = crate::aws::connect();",
+    );
+    assert_eq!(
+        found,
+        ["aws", "checks", "finding"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect()
+    );
+}

@@ -614,7 +614,7 @@ async fn rgw_in_the_wizard_f_then_y_adds_the_bucket_policy_statements_and_verifi
         &["--bucket", &bucket, "--auto", "--admin-profile", "admin"],
     );
     tmux.wait_for("the failed upload", |s| {
-        row(s, "put-object").contains('✗') && !s.contains("running")
+        row(s, "put-object").contains('✗') && !s.contains("running") && !s.contains("pending")
     });
     let screen = tmux.wait_for("the header", |s| s.contains("unconfirmed"));
     assert!(

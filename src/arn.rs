@@ -183,50 +183,8 @@ pub fn parse_principal(arn: &str) -> Result<Principal, ArnError> {
     if account.is_empty() || !account.bytes().all(|b| b.is_ascii_digit()) {
         return Err(ArnError::BadAccount(arn.to_string()));
     }
-    let missing = || ArnError::MissingName(arn.to_string());
-
-    let (kind, name, path, session) = match (service, resource.split_once('/')) {
-        ("iam", None) if resource == "root" => {
-            (PrincipalKind::Root, "root".to_string(), None, None)
-        }
-        ("iam", Some((ty @ ("user" | "role"), rest))) => {
-            let (path, name) = match rest.rsplit_once('/') {
-                Some((path, name)) => (Some(format!("/{path}/")), name),
-                None => (None, rest),
-            };
-            if name.is_empty() {
-                return Err(missing());
-            }
-            let kind = if ty == "user" {
-                PrincipalKind::User
-            } else {
-                PrincipalKind::Role
-            };
-            (kind, name.to_string(), path, None)
-        }
-        ("sts", Some(("assumed-role", rest))) => {
-            let Some((role, session)) = rest.split_once('/') else {
-                return Err(missing());
-            };
-            if role.is_empty() || session.is_empty() {
-                return Err(missing());
-            }
-            let session = Some(session.to_string());
-            (PrincipalKind::AssumedRole, role.to_string(), None, session)
-        }
-        ("sts", Some(("federated-user", name))) => {
-            if name.is_empty() {
-                return Err(missing());
-            }
-            (PrincipalKind::FederatedUser, name.to_string(), None, None)
-        }
-        _ => {
-            if resource.is_empty() {
-                return Err(missing());
-            }
-            (PrincipalKind::Unknown, resource.to_string(), None, None)
-        }
-    };
+    let (kind, name, path, session) = principal_resource(service, resource)
+        .ok_or_else(|| ArnError::MissingName(arn.to_string()))?;
     Ok(Principal {
         arn: arn.to_string(),
         partition: partition.to_string(),
@@ -235,6 +193,45 @@ pub fn parse_principal(arn: &str) -> Result<Principal, ArnError> {
         name,
         path,
         session,
+    })
+}
+
+/// The resource part of an IAM or STS principal ARN: its kind, name, IAM path and session;
+/// `None` when the name or session is missing.
+fn principal_resource(
+    service: &str,
+    resource: &str,
+) -> Option<(PrincipalKind, String, Option<String>, Option<String>)> {
+    let named = |name: &str| (!name.is_empty()).then(|| name.to_string());
+    Some(match (service, resource.split_once('/')) {
+        ("iam", None) if resource == "root" => {
+            (PrincipalKind::Root, "root".to_string(), None, None)
+        }
+        ("iam", Some((ty @ ("user" | "role"), rest))) => {
+            let (path, name) = match rest.rsplit_once('/') {
+                Some((path, name)) => (Some(format!("/{path}/")), name),
+                None => (None, rest),
+            };
+            let kind = if ty == "user" {
+                PrincipalKind::User
+            } else {
+                PrincipalKind::Role
+            };
+            (kind, named(name)?, path, None)
+        }
+        ("sts", Some(("assumed-role", rest))) => {
+            let (role, session) = rest.split_once('/')?;
+            (
+                PrincipalKind::AssumedRole,
+                named(role)?,
+                None,
+                Some(named(session)?),
+            )
+        }
+        ("sts", Some(("federated-user", name))) => {
+            (PrincipalKind::FederatedUser, named(name)?, None, None)
+        }
+        _ => (PrincipalKind::Unknown, named(resource)?, None, None),
     })
 }
 

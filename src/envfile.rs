@@ -326,7 +326,15 @@ fn pick<'a>(
     })
 }
 
-fn select(path: &Path, vars: &HashMap<String, String>) -> Result<EnvFile, EnvFileError> {
+/// A variable found: its index among its kind's names, its name and its value.
+type Found<'a> = Option<(usize, &'static str, &'a str)>;
+
+/// The access key id and its secret, kept together when the key id's own secret is set; an
+/// error naming the missing half when only one is.
+fn key_pair<'a>(
+    path: &Path,
+    vars: &'a HashMap<String, String>,
+) -> Result<(Found<'a>, Found<'a>), EnvFileError> {
     let key = pick(vars, &ACCESS_KEY_ID_VARS);
     let secret = match key {
         // Keep the pair together when the key id's own secret is set.
@@ -347,18 +355,22 @@ fn select(path: &Path, vars: &HashMap<String, String>) -> Result<EnvFile, EnvFil
                 .get(i)
                 .copied()
                 .unwrap_or("AWS_SECRET_ACCESS_KEY");
-            return Err(incomplete(name, missing, SECRET_ACCESS_KEY));
+            Err(incomplete(name, missing, SECRET_ACCESS_KEY))
         }
         (None, Some((i, name, _))) => {
             let missing = ACCESS_KEY_ID_VARS
                 .get(i)
                 .copied()
                 .unwrap_or("AWS_ACCESS_KEY_ID");
-            return Err(incomplete(name, missing, ACCESS_KEY_ID));
+            Err(incomplete(name, missing, ACCESS_KEY_ID))
         }
-        _ => {}
+        pair => Ok(pair),
     }
+}
 
+/// The variables s3doctor uses, the first of each kind's names that is set (see [`pick`]).
+fn select(path: &Path, vars: &HashMap<String, String>) -> Result<EnvFile, EnvFileError> {
+    let (key, secret) = key_pair(path, vars)?;
     let mut used = Vec::new();
     let mut take = |found: Option<(usize, &'static str, &str)>, purpose: &'static str| {
         found.map(|(_, name, value)| {

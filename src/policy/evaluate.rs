@@ -352,46 +352,64 @@ pub fn evaluate(request: &Request, policies: &Policies<'_>) -> Decision {
         scan.policy(policy, Role::Boundary, request, &caller);
     }
 
-    let Scan {
-        denies,
-        identity_allows,
-        direct_resource_allows,
-        other_resource_allows,
-        boundary_allows,
-        mut conditional,
-    } = scan;
-    if !denies.is_empty() {
-        return Decision {
-            verdict: Verdict::ExplicitDeny,
-            statements: denies,
-            conditional,
-            blocked_by_boundary: None,
-        };
-    }
+    scan.decide(policies.boundary)
+}
 
-    let mut granted = identity_allows;
-    let mut to_anyone = Vec::new();
-    for (reference, principal) in other_resource_allows {
-        if principal == PrincipalMatch::Anyone {
-            to_anyone.push(reference.clone());
-        }
-        granted.push(reference);
-    }
-    let boundary_ok = policies.boundary.is_none() || !boundary_allows.is_empty();
-    if !direct_resource_allows.is_empty() || (!granted.is_empty() && boundary_ok) {
-        let mut statements = granted;
-        statements.extend(direct_resource_allows);
-        statements.extend(boundary_allows);
-        return Decision {
-            verdict: Verdict::Allowed,
-            statements,
+impl Scan {
+    /// The verdict from every matching statement: an explicit Deny wins; then an Allow (one
+    /// naming the principal in the bucket policy even past a boundary, the others only when
+    /// the boundary allows too); else an implicit deny (see [`Scan::implicit_deny`]).
+    fn decide(self, boundary: Option<&NamedPolicy>) -> Decision {
+        let Scan {
+            denies,
+            identity_allows,
+            direct_resource_allows,
+            other_resource_allows,
+            boundary_allows,
             conditional,
-            blocked_by_boundary: None,
-        };
+        } = self;
+        if !denies.is_empty() {
+            return Decision {
+                verdict: Verdict::ExplicitDeny,
+                statements: denies,
+                conditional,
+                blocked_by_boundary: None,
+            };
+        }
+        let mut granted = identity_allows;
+        let mut to_anyone = Vec::new();
+        for (reference, principal) in other_resource_allows {
+            if principal == PrincipalMatch::Anyone {
+                to_anyone.push(reference.clone());
+            }
+            granted.push(reference);
+        }
+        let boundary_ok = boundary.is_none() || !boundary_allows.is_empty();
+        if !direct_resource_allows.is_empty() || (!granted.is_empty() && boundary_ok) {
+            let mut statements = granted;
+            statements.extend(direct_resource_allows);
+            statements.extend(boundary_allows);
+            return Decision {
+                verdict: Verdict::Allowed,
+                statements,
+                conditional,
+                blocked_by_boundary: None,
+            };
+        }
+        implicit_deny(granted, to_anyone, conditional, boundary)
     }
-    // Here a boundary (if any) does not allow. An Allow to "*" that it cancelled might not be
-    // cancelled: AWS does not say. Reported as an open question, not as a cancelled Allow.
-    if policies.boundary.is_some() && !to_anyone.is_empty() {
+}
+
+/// Nothing allows, or the boundary (if any) cancels what does. An Allow to "*" that the
+/// boundary cancelled might not be cancelled: AWS does not say, so it is reported as an open
+/// question, not as a cancelled Allow.
+fn implicit_deny(
+    mut granted: Vec<StatementRef>,
+    to_anyone: Vec<StatementRef>,
+    mut conditional: Vec<StatementRef>,
+    boundary: Option<&NamedPolicy>,
+) -> Decision {
+    if boundary.is_some() && !to_anyone.is_empty() {
         granted.retain(|s| !to_anyone.contains(s));
         for mut reference in to_anyone {
             reference
@@ -403,10 +421,10 @@ pub fn evaluate(request: &Request, policies: &Policies<'_>) -> Decision {
             verdict: Verdict::ImplicitDeny,
             statements: granted,
             conditional,
-            blocked_by_boundary: policies.boundary.map(PolicyRef::of),
+            blocked_by_boundary: boundary.map(PolicyRef::of),
         };
     }
-    let blocked_by_boundary = match policies.boundary {
+    let blocked_by_boundary = match boundary {
         Some(boundary) if !granted.is_empty() => Some(PolicyRef::of(boundary)),
         _ => None,
     };

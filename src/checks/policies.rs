@@ -4,6 +4,14 @@
 //! and statement. Reading needs IAM/S3 read rights: with the app's keys that often fails,
 //! and the step says so (and names `--admin-profile`) instead of failing.
 
+use aws_sdk_s3::operation::get_bucket_encryption::{
+    GetBucketEncryptionError as EncryptionError, GetBucketEncryptionOutput as EncryptionOutput,
+};
+use aws_sdk_s3::operation::get_bucket_ownership_controls::{
+    GetBucketOwnershipControlsError as OwnershipError,
+    GetBucketOwnershipControlsOutput as OwnershipOutput,
+};
+
 use super::policy_sources::{load_role, load_user, read_bucket_policy};
 use super::{CheckContext, CheckResult, Status, StepOutcome, simulate};
 use crate::arn::{self, Principal, PrincipalKind};
@@ -489,11 +497,18 @@ async fn bucket_settings(cx: &CheckContext) -> CheckResult {
         (Some(policy), Some(identity)) => seen.policy_denials(cx, &identity.principal, policy),
         (Some(_), None) => {}
     }
-    seen.notes.extend(public_access_block(&s3, bucket).await);
+    // The four settings are asked at once (one round trip, not four), then judged in order.
+    let (block, ownership, encryption, payer) = futures::join!(
+        public_access_block(&s3, bucket),
+        s3.get_bucket_ownership_controls().bucket(bucket).send(),
+        s3.get_bucket_encryption().bucket(bucket).send(),
+        requester_pays(&s3, bucket),
+    );
+    seen.notes.extend(block);
     let server = cx.capabilities().await.kind.label();
-    seen.ownership(cx, &s3, server).await;
-    seen.encryption(cx, &s3, server).await;
-    seen.notes.extend(requester_pays(&s3, bucket).await);
+    seen.ownership(cx, ownership, server);
+    seen.encryption(cx, encryption, server);
+    seen.notes.extend(payer);
     let detail = format!("read with {who}: {}", seen.notes.join("; "));
     let findings = seen.findings;
     if !findings.iter().any(Finding::is_error) {
@@ -535,6 +550,15 @@ async fn readable_bucket_policy(
         "cannot read the bucket policy with {who} ({why}){hint}"
     )))
 }
+
+/// An S3 call's answer, as `send()` gives it.
+type Answer<O, E> = Result<
+    O,
+    aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+>;
 
 /// What the bucket-policy step learned of the bucket: one note per setting, and findings.
 #[derive(Default)]
@@ -578,12 +602,12 @@ impl Settings {
 
     /// Object Ownership: with the bucket owner enforced, ACLs are refused (a finding when the
     /// app sets them); a server that does not know the setting says so.
-    async fn ownership(&mut self, cx: &CheckContext, s3: &aws_sdk_s3::Client, server: &str) {
-        let ownership = s3
-            .get_bucket_ownership_controls()
-            .bucket(cx.bucket())
-            .send()
-            .await;
+    fn ownership(
+        &mut self,
+        cx: &CheckContext,
+        ownership: Answer<OwnershipOutput, OwnershipError>,
+        server: &str,
+    ) {
         // A 200 without the operation's document (Ceph RGW answers a bucket listing) is a
         // server that does not know the sub-resource: not supported, never "no configuration".
         let unsupported_here = match &ownership {
@@ -623,8 +647,12 @@ impl Settings {
     }
 
     /// Default encryption: a KMS key means uploads and reads need KMS permissions too.
-    async fn encryption(&mut self, cx: &CheckContext, s3: &aws_sdk_s3::Client, server: &str) {
-        let encryption = s3.get_bucket_encryption().bucket(cx.bucket()).send().await;
+    fn encryption(
+        &mut self,
+        cx: &CheckContext,
+        encryption: Answer<EncryptionOutput, EncryptionError>,
+        server: &str,
+    ) {
         let unsupported_here = match &encryption {
             Ok(out) => out.server_side_encryption_configuration().is_none(),
             Err(err) => answered_200(err),

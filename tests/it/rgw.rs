@@ -604,7 +604,7 @@ async fn rgw_the_bucket_policy_fix_is_applied_verified_and_undone_keeping_every_
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rgw_in_the_wizard_f_then_y_adds_the_bucket_policy_statements_and_verifies() {
-    use crate::terminal::{Tmux, row};
+    use crate::terminal::{Tmux, all_done, row};
     let rgw = rgw!("rgw_in_the_wizard_f_then_y_adds_the_bucket_policy_statements_and_verifies");
     let bucket = rgw.bucket().await;
     let tmux = Tmux::start_with(
@@ -614,7 +614,7 @@ async fn rgw_in_the_wizard_f_then_y_adds_the_bucket_policy_statements_and_verifi
         &["--bucket", &bucket, "--auto", "--admin-profile", "admin"],
     );
     tmux.wait_for("the failed upload", |s| {
-        row(s, "put-object").contains('✗') && !s.contains("running") && !s.contains("pending")
+        row(s, "put-object").contains('✗') && all_done(s)
     });
     let screen = tmux.wait_for("the header", |s| s.contains("unconfirmed"));
     assert!(

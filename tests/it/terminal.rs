@@ -195,6 +195,26 @@ fn overlay(screen: &str) -> String {
         .join(" ")
 }
 
+/// Whether the whole run is over on screen: no checklist row shows a spinner (running) or
+/// `·` (pending). "running" and "pending" as words are only in the detail pane, for the
+/// selected step: other rows can still be in flight when they are absent.
+pub(crate) fn all_done(screen: &str) -> bool {
+    const SPINNER: &str = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏";
+    screen.lines().all(|l| {
+        let cell = l.strip_prefix('│').unwrap_or("").trim_start();
+        !cell.starts_with('·') && !cell.starts_with(|c| SPINNER.contains(c))
+    })
+}
+
+/// `all_done` tells a run in flight from a finished one (on the snapshots of both).
+#[test]
+fn all_done_sees_rows_running_or_pending() {
+    assert!(!all_done(include_str!("snapshots/in-progress.snap")));
+    assert!(all_done(include_str!(
+        "snapshots/upload-failure-detail.snap"
+    )));
+}
+
 /// The checklist row of a step (`✓ put-object  pass`), not the detail pane's title.
 pub(crate) fn row<'a>(screen: &'a str, step: &str) -> &'a str {
     let cell = format!(" {step}  ");
@@ -211,7 +231,7 @@ async fn the_wizard_finds_incident_1_opens_the_remedy_cancels_and_quits_cleanly(
     tmux.wait_for("the checklist", |s| s.contains("Why this matters"));
     tmux.keys("a");
     let screen = tmux.wait_for("the failed upload", |s| {
-        row(s, "put-object").contains('✗') && !s.contains("running")
+        row(s, "put-object").contains('✗') && all_done(s)
     });
     assert!(row(&screen, "identity").contains('✓'), "{screen}");
     tmux.keys("f");
@@ -244,10 +264,10 @@ async fn in_the_wizard_f_then_y_fixes_incident_1_and_the_failed_steps_turn_green
         true,
     );
 
-    // The whole run, not only the upload: a row still pending (waiting for a free slot) is
-    // not in the plan's verification, and would stay red after it.
-    tmux.wait_for("the failed upload", |s| {
-        row(s, "put-object").contains('✗') && !s.contains("running") && !s.contains("pending")
+    // The whole run, not only the upload: a row still running or pending (waiting for a free
+    // slot) is not in the plan's verification, and would stay red after it.
+    tmux.wait_for("the whole run", |s| {
+        row(s, "put-object").contains('✗') && all_done(s)
     });
     tmux.keys("f");
     tmux.wait_for("the remedy screen", |s| s.contains("AttachUserPolicy"));

@@ -13,6 +13,7 @@ mod objects;
 mod owner;
 mod policies;
 mod policy_sources;
+pub use policy_sources::PolicyReadError;
 mod retries;
 mod simulate;
 
@@ -160,7 +161,7 @@ pub type LoadedPolicies = Result<
         Vec<crate::policy::NamedPolicy>,
         Option<crate::policy::NamedPolicy>,
     ),
-    String,
+    PolicyReadError,
 >;
 
 /// Read once per run and shared by every bucket's steps: the admin session and the
@@ -190,7 +191,7 @@ pub struct AdminUnusable(pub aws::CredentialsFailure);
 pub type CallerAnswer = Result<(String, Option<String>), diagnose::Failure>;
 
 /// A bucket's policy: `None` when it has none.
-pub type BucketPolicy = Result<Option<crate::policy::NamedPolicy>, String>;
+pub type BucketPolicy = Result<Option<crate::policy::NamedPolicy>, PolicyReadError>;
 
 impl RunCache {
     /// The cell holding `bucket`'s policy for this run.

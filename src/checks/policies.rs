@@ -12,7 +12,7 @@ use aws_sdk_s3::operation::get_bucket_ownership_controls::{
     GetBucketOwnershipControlsOutput as OwnershipOutput,
 };
 
-use super::policy_sources::{load_role, load_user, read_bucket_policy};
+use super::policy_sources::{PolicyReadError, load_role, load_user, read_bucket_policy};
 use super::{CheckContext, CheckResult, Status, StepOutcome, simulate};
 use crate::arn::{self, Principal, PrincipalKind};
 use crate::aws::Session;
@@ -127,7 +127,7 @@ const NOT_PRINCIPAL_WITH_BOUNDARY: &str = " The statement is a Deny with NotPrin
 /// Would the bucket policy alone (without the boundary) deny this request?
 fn denied_without_boundary(
     request: &Request,
-    bucket_policy: Result<&Option<crate::policy::NamedPolicy>, &String>,
+    bucket_policy: Result<&Option<NamedPolicy>, &PolicyReadError>,
 ) -> bool {
     let Ok(Some(policy)) = bucket_policy else {
         return false;
@@ -250,11 +250,12 @@ async fn load_identity_policies(
             "; run with --admin-profile PROFILE (IAM read rights) to see which statement decides"
                 .to_owned()
         };
-        let authorization = crate::diagnose::access_denied::authorization_id(&why)
+        let authorization = why
+            .authorization_id()
             .map(|id| {
                 format!(
                     "; {}",
-                    crate::diagnose::access_denied::authorization_hint(&id)
+                    crate::diagnose::access_denied::authorization_hint(id)
                 )
             })
             .unwrap_or_default();
@@ -270,7 +271,7 @@ struct Weighing<'a> {
     principal: &'a Principal,
     identity: &'a [NamedPolicy],
     /// The bucket policy (`None`: the bucket has none), or why it could not be read.
-    bucket_policy: Result<&'a Option<NamedPolicy>, &'a String>,
+    bucket_policy: Result<&'a Option<NamedPolicy>, &'a PolicyReadError>,
     boundary: Option<&'a NamedPolicy>,
     /// AWS's simulator's answers (empty when it did not answer).
     simulated: &'a [simulate::Simulated],

@@ -7,16 +7,50 @@ use aws_sdk_iam::types::AttachedPolicy;
 use futures::future::join_all;
 use futures::join;
 
+use aws_sdk_iam::error::ProvideErrorMetadata;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+
 use super::CheckContext;
 use crate::diagnose;
+use crate::finding::Evidence;
 use crate::policy::{NamedPolicy, PolicyDocument, PolicyKind};
+
+/// Why policies could not be read. `Display` is the one line the steps show (AWS's answer,
+/// as [`diagnose::describe`] gives it).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyReadError {
+    /// An IAM or S3 call was refused or failed: what AWS answered.
+    #[error("{}", .0.one_line())]
+    Refused(Evidence),
+    /// The bucket policy S3 returned is not a policy document.
+    #[error("the bucket policy is not valid JSON: {0}")]
+    NotJson(String),
+}
+
+impl PolicyReadError {
+    fn call<E>(operation: &str, err: &SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        PolicyReadError::Refused(diagnose::failure(operation, err).evidence)
+    }
+
+    /// The authorization id of AWS's newer access-denied messages, when the refusal had one.
+    pub fn authorization_id(&self) -> Option<&str> {
+        match self {
+            PolicyReadError::Refused(evidence) => evidence.authorization_id.as_deref(),
+            PolicyReadError::NotJson(_) => None,
+        }
+    }
+}
 
 /// The bucket policy (`Ok(None)` when the bucket has none), read once per run.
 pub(super) async fn read_bucket_policy(
     cx: &CheckContext,
     s3: &aws_sdk_s3::Client,
     bucket: &str,
-) -> Result<Option<NamedPolicy>, String> {
+) -> Result<Option<NamedPolicy>, PolicyReadError> {
     cx.cache
         .bucket_policy(bucket)
         .get_or_init(|| fetch_bucket_policy(s3, bucket))
@@ -27,7 +61,7 @@ pub(super) async fn read_bucket_policy(
 async fn fetch_bucket_policy(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
-) -> Result<Option<NamedPolicy>, String> {
+) -> Result<Option<NamedPolicy>, PolicyReadError> {
     match s3.get_bucket_policy().bucket(bucket).send().await {
         Ok(out) => match out.policy().map(PolicyDocument::parse) {
             Some(Ok(doc)) => Ok(Some(NamedPolicy::new(
@@ -36,14 +70,14 @@ async fn fetch_bucket_policy(
                 PolicyKind::BucketPolicy,
                 doc,
             ))),
-            Some(Err(e)) => Err(format!("the bucket policy is not valid JSON: {e}")),
+            Some(Err(e)) => Err(PolicyReadError::NotJson(e.to_string())),
             None => Ok(None),
         },
         Err(e) => {
             let f = diagnose::failure("GetBucketPolicy", &e);
             match f.evidence.error_code.as_deref() {
                 Some("NoSuchBucketPolicy") => Ok(None),
-                _ => Err(f.evidence.one_line()),
+                _ => Err(PolicyReadError::Refused(f.evidence)),
             }
         }
     }
@@ -56,13 +90,13 @@ async fn fetch_bucket_policy(
 pub(super) async fn load_user(
     iam: &Iam,
     user: &str,
-) -> Result<(Vec<NamedPolicy>, Option<NamedPolicy>), String> {
+) -> Result<(Vec<NamedPolicy>, Option<NamedPolicy>), PolicyReadError> {
     let names = iam
         .list_user_policies()
         .user_name(user)
         .send()
         .await
-        .map_err(|e| diagnose::describe("ListUserPolicies", &e))?;
+        .map_err(|e| PolicyReadError::call("ListUserPolicies", &e))?;
     let inline = join_all(names.policy_names().iter().map(|name| async move {
         let got = iam
             .get_user_policy()
@@ -70,7 +104,7 @@ pub(super) async fn load_user(
             .policy_name(name)
             .send()
             .await
-            .map_err(|e| diagnose::describe("GetUserPolicy", &e))?;
+            .map_err(|e| PolicyReadError::call("GetUserPolicy", &e))?;
         Ok(inline_policy(
             name,
             got.policy_document(),
@@ -83,7 +117,7 @@ pub(super) async fn load_user(
             .user_name(user)
             .send()
             .await
-            .map_err(|e| diagnose::describe("ListAttachedUserPolicies", &e))?;
+            .map_err(|e| PolicyReadError::call("ListAttachedUserPolicies", &e))?;
         all_managed(iam, attached.attached_policies(), || PolicyKind::Managed).await
     };
     let boundary_arn = async {
@@ -109,13 +143,13 @@ pub(super) async fn load_user(
 }
 
 /// The inline and attached policies of every group the user is in, all read at once.
-async fn group_policies(iam: &Iam, user: &str) -> Result<Vec<NamedPolicy>, String> {
+async fn group_policies(iam: &Iam, user: &str) -> Result<Vec<NamedPolicy>, PolicyReadError> {
     let groups = iam
         .list_groups_for_user()
         .user_name(user)
         .send()
         .await
-        .map_err(|e| diagnose::describe("ListGroupsForUser", &e))?;
+        .map_err(|e| PolicyReadError::call("ListGroupsForUser", &e))?;
     let per_group = join_all(groups.groups().iter().map(|g| group(iam, g.group_name())));
     let mut out = Vec::new();
     for policies in per_group.await {
@@ -125,7 +159,7 @@ async fn group_policies(iam: &Iam, user: &str) -> Result<Vec<NamedPolicy>, Strin
 }
 
 /// One group's inline policies, then its attached ones.
-async fn group(iam: &Iam, group: &str) -> Result<Vec<NamedPolicy>, String> {
+async fn group(iam: &Iam, group: &str) -> Result<Vec<NamedPolicy>, PolicyReadError> {
     let kind = || PolicyKind::GroupInline {
         group: group.to_owned(),
     };
@@ -135,7 +169,7 @@ async fn group(iam: &Iam, group: &str) -> Result<Vec<NamedPolicy>, String> {
             .group_name(group)
             .send()
             .await
-            .map_err(|e| diagnose::describe("ListGroupPolicies", &e))?;
+            .map_err(|e| PolicyReadError::call("ListGroupPolicies", &e))?;
         collect(
             join_all(names.policy_names().iter().map(|name| async move {
                 let got = iam
@@ -144,7 +178,7 @@ async fn group(iam: &Iam, group: &str) -> Result<Vec<NamedPolicy>, String> {
                     .policy_name(name)
                     .send()
                     .await
-                    .map_err(|e| diagnose::describe("GetGroupPolicy", &e))?;
+                    .map_err(|e| PolicyReadError::call("GetGroupPolicy", &e))?;
                 Ok(inline_policy(name, got.policy_document(), kind()))
             }))
             .await,
@@ -156,7 +190,7 @@ async fn group(iam: &Iam, group: &str) -> Result<Vec<NamedPolicy>, String> {
             .group_name(group)
             .send()
             .await
-            .map_err(|e| diagnose::describe("ListAttachedGroupPolicies", &e))?;
+            .map_err(|e| PolicyReadError::call("ListAttachedGroupPolicies", &e))?;
         all_managed(iam, attached.attached_policies(), || {
             PolicyKind::GroupManaged {
                 group: group.to_owned(),
@@ -175,13 +209,13 @@ async fn group(iam: &Iam, group: &str) -> Result<Vec<NamedPolicy>, String> {
 pub(super) async fn load_role(
     iam: &Iam,
     role: &str,
-) -> Result<(Vec<NamedPolicy>, Option<NamedPolicy>), String> {
+) -> Result<(Vec<NamedPolicy>, Option<NamedPolicy>), PolicyReadError> {
     let names = iam
         .list_role_policies()
         .role_name(role)
         .send()
         .await
-        .map_err(|e| diagnose::describe("ListRolePolicies", &e))?;
+        .map_err(|e| PolicyReadError::call("ListRolePolicies", &e))?;
     let inline = join_all(names.policy_names().iter().map(|name| async move {
         let got = iam
             .get_role_policy()
@@ -189,7 +223,7 @@ pub(super) async fn load_role(
             .policy_name(name)
             .send()
             .await
-            .map_err(|e| diagnose::describe("GetRolePolicy", &e))?;
+            .map_err(|e| PolicyReadError::call("GetRolePolicy", &e))?;
         Ok(inline_policy(
             name,
             got.policy_document(),
@@ -202,7 +236,7 @@ pub(super) async fn load_role(
             .role_name(role)
             .send()
             .await
-            .map_err(|e| diagnose::describe("ListAttachedRolePolicies", &e))?;
+            .map_err(|e| PolicyReadError::call("ListAttachedRolePolicies", &e))?;
         all_managed(iam, attached.attached_policies(), || PolicyKind::Managed).await
     };
     let boundary_arn = async {
@@ -229,7 +263,9 @@ fn inline_policy(name: &str, document: &str, kind: PolicyKind) -> Option<NamedPo
 }
 
 /// The policies read, in the order asked, or the first error in that order.
-fn collect(read: Vec<Result<Option<NamedPolicy>, String>>) -> Result<Vec<NamedPolicy>, String> {
+fn collect(
+    read: Vec<Result<Option<NamedPolicy>, PolicyReadError>>,
+) -> Result<Vec<NamedPolicy>, PolicyReadError> {
     let mut out = Vec::new();
     for policy in read {
         out.extend(policy?);
@@ -242,7 +278,7 @@ async fn all_managed(
     iam: &Iam,
     attached: &[AttachedPolicy],
     kind: impl Fn() -> PolicyKind,
-) -> Result<Vec<NamedPolicy>, String> {
+) -> Result<Vec<NamedPolicy>, PolicyReadError> {
     let kind = &kind;
     collect(
         join_all(
@@ -258,7 +294,7 @@ async fn all_managed(
 async fn boundary(
     iam: &Iam,
     arn: impl Future<Output = Option<String>>,
-) -> Result<Option<NamedPolicy>, String> {
+) -> Result<Option<NamedPolicy>, PolicyReadError> {
     match arn.await {
         Some(arn) => managed(iam, &arn, PolicyKind::PermissionsBoundary).await,
         None => Ok(None),
@@ -266,13 +302,17 @@ async fn boundary(
 }
 
 /// The default version of a managed policy.
-async fn managed(iam: &Iam, arn: &str, kind: PolicyKind) -> Result<Option<NamedPolicy>, String> {
+async fn managed(
+    iam: &Iam,
+    arn: &str,
+    kind: PolicyKind,
+) -> Result<Option<NamedPolicy>, PolicyReadError> {
     let policy = iam
         .get_policy()
         .policy_arn(arn)
         .send()
         .await
-        .map_err(|e| diagnose::describe("GetPolicy", &e))?;
+        .map_err(|e| PolicyReadError::call("GetPolicy", &e))?;
     let Some(policy) = policy.policy() else {
         return Ok(None);
     };
@@ -282,7 +322,7 @@ async fn managed(iam: &Iam, arn: &str, kind: PolicyKind) -> Result<Option<NamedP
         .version_id(policy.default_version_id().unwrap_or("v1"))
         .send()
         .await
-        .map_err(|e| diagnose::describe("GetPolicyVersion", &e))?;
+        .map_err(|e| PolicyReadError::call("GetPolicyVersion", &e))?;
     let doc = version
         .policy_version()
         .and_then(|v| v.document())
@@ -295,4 +335,33 @@ async fn managed(iam: &Iam, arn: &str, kind: PolicyKind) -> Result<Option<NamedP
             d,
         )
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_reads_as_aws_answer_and_keeps_its_authorization_id() {
+        // IAM User Guide, "Troubleshoot access denied error messages": the newer messages end
+        // with the authorization id.
+        let message = "User: arn:aws:iam::123456789012:user/janedoe is not authorized to perform: iam:ListUserPolicies on resource: user janedoe because no identity-based policy allows the iam:ListUserPolicies action. Go to https://us-east-1.console.aws.amazon.com/iam/home?region=us-east-1#/authorization-details/EXAMPLE1a2b3c4d5e6f7g8h9i0j for complete details, or call the GetRequestAuthorizationDetails API with the following authorization id: EXAMPLE1a2b3c4d5e6f7g8h9i0j";
+        let evidence = Evidence {
+            operation: "ListUserPolicies".into(),
+            http_status: Some(403),
+            error_code: Some("AccessDenied".into()),
+            message: Some(message.into()),
+            authorization_id: crate::diagnose::access_denied::authorization_id(message),
+            ..Evidence::default()
+        };
+        let err = PolicyReadError::Refused(evidence.clone());
+        assert_eq!(err.to_string(), evidence.one_line());
+        assert_eq!(err.authorization_id(), Some("EXAMPLE1a2b3c4d5e6f7g8h9i0j"));
+        let not_json = PolicyReadError::NotJson("expected value".into());
+        assert_eq!(
+            not_json.to_string(),
+            "the bucket policy is not valid JSON: expected value"
+        );
+        assert_eq!(not_json.authorization_id(), None);
+    }
 }

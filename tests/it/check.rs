@@ -660,6 +660,31 @@ async fn the_policy_command_prints_just_the_policy() {
 }
 
 #[tokio::test]
+async fn the_policy_command_names_resources_in_the_regions_partition() {
+    for (region, partition) in [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")] {
+        let out = Run::new(&["policy", "--bucket", "media", "--region", region])
+            .output()
+            .await;
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        let resources: Vec<Value> = out.json()["Statement"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .map(|s| s["Resource"].clone())
+            .collect();
+        assert_eq!(
+            resources,
+            [
+                json!("*"),
+                json!(format!("arn:{partition}:s3:::media")),
+                json!(format!("arn:{partition}:s3:::media/*"))
+            ],
+            "{region}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn keys_come_from_a_named_profile_as_in_the_aws_cli() {
     let peer = Peer::get();
     let bucket = peer.bucket("us-east-1").await;

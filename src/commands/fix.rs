@@ -47,7 +47,7 @@ pub async fn fix(config: Config, options: FixOptions) -> Result<ExitCode> {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let drain = tokio::spawn(async move { while rx.recv().await.is_some() {} });
     let code = if options.undo {
-        Ok(undo(&remedy, &tx).await)
+        Ok(undo(&remedy, options.yes, &tx).await)
     } else {
         check_and_fix(&engine, &remedy, &options, &tx).await
     };
@@ -319,8 +319,17 @@ async fn ask_yes(prompt: &str) -> bool {
     .unwrap_or(false)
 }
 
-/// `--undo`: what the remedy removed, one line each.
-async fn undo(remedy: &Remedy, tx: &UnboundedSender<EngineEvent>) -> ExitCode {
+/// `--undo`: after a yes (or `--yes`), what the remedy removed, one line each. Undoing
+/// changes IAM (or a bucket policy) too, so it is confirmed like the fix.
+async fn undo(remedy: &Remedy, yes: bool, tx: &UnboundedSender<EngineEvent>) -> ExitCode {
+    if !yes && !ask_yes(
+        "Undo s3doctor's fix (detach its policy, or remove its bucket-policy statements)? [y/N] ",
+    )
+    .await
+    {
+        eprintln!("s3doctor: cancelled; nothing was changed");
+        return ExitCode::from(exit::FINDINGS);
+    }
     let lines = match remedy.undo(tx).await {
         Ok(lines) => lines,
         Err(RemedyError::NoCredentials) => return ExitCode::from(exit::FINDINGS),

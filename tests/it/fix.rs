@@ -289,6 +289,44 @@ async fn undo_detaches_what_fix_attached() {
 }
 
 #[tokio::test]
+async fn undo_without_yes_asks_first_and_no_answer_detaches_nothing() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    let fixed = fix(
+        &peer,
+        &user,
+        &bucket,
+        &["--yes", "--admin-profile", "admin"],
+    )
+    .await;
+    assert_eq!(fixed.code, 0, "{}", fixed.stderr);
+    let name = format!("s3doctor-{bucket}-read-write");
+    // --export gets past the "pass --yes" refusal without a terminal; the question then
+    // reads the closed standard input: no yes.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let export = dir.path().join("undo.md");
+    let export = export.to_str().expect("utf-8 path");
+
+    let out = fix(
+        &peer,
+        &user,
+        &bucket,
+        &["--undo", "--export", export, "--admin-profile", "admin"],
+    )
+    .await;
+
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("Undo s3doctor's fix"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("cancelled; nothing was changed"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(peer.attached_to_user(&user.name).await, vec![name]);
+}
+
+#[tokio::test]
 async fn the_export_is_a_ticket_for_whoever_owns_iam_and_changes_nothing() {
     let peer = Peer::get();
     let bucket = peer.bucket("us-east-1").await;

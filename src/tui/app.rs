@@ -472,11 +472,19 @@ impl App {
         self.run_cmd(remaining)
     }
 
-    /// `f`: opens the remedy screen and asks for a plan, when a step has failed.
+    /// `f`: opens the remedy screen and asks for a plan, when a step has failed and no run is
+    /// going: a plan made while steps still run would leave them out of its verification, and
+    /// "fixed and verified" could be followed by a row turning red.
     fn open_remedy(&mut self) -> Vec<Cmd> {
         let failures = self.results.values().any(|r| r.status == Status::Fail);
         if !failures {
             self.message = Some("nothing to fix: no step has failed".into());
+            return Vec::new();
+        }
+        let running = self.states.values().any(|s| *s == RowState::Running);
+        if self.runs_in_flight > 0 || running {
+            self.message =
+                Some("steps are still running: press f again when the run has finished".into());
             return Vec::new();
         }
         self.modal = Some(Modal::Remedy(Box::new(RemedyScreen {
@@ -730,6 +738,37 @@ mod tests {
             matches!(&cmds[..], [Cmd::PlanRemedy(d)] if d.findings() == a.findings()),
             "{cmds:?}"
         );
+    }
+
+    #[test]
+    fn remedy_waits_for_the_run_to_finish() {
+        use crate::finding::FindingCode;
+        use crate::runbook::StepId;
+        let mut a = app();
+        let rows = a.rows.clone();
+        assert!(matches!(&a.run_remaining()[..], [Cmd::Run(_)]));
+        a.update(failed(StepId::PutObject, FindingCode::PermissionMissing));
+        let press_f = |a: &mut App| a.update(key(KeyCode::Char('f')));
+        assert!(press_f(&mut a).is_empty(), "no plan while the run is going");
+        assert!(a.modal.is_none());
+        assert!(a.message.as_deref().unwrap().contains("still running"));
+        // A step the run started but has not finished holds the plan back too.
+        a.update(Msg::Engine(Box::new(EngineEvent::Done)));
+        a.update(Msg::Engine(Box::new(EngineEvent::Started(rows[0].clone()))));
+        assert!(press_f(&mut a).is_empty(), "no plan while a step runs");
+        a.update(Msg::Engine(Box::new(EngineEvent::Finished(StepResult {
+            id: rows[0].step,
+            bucket: rows[0].bucket.clone(),
+            status: Status::Pass,
+            elapsed_ms: 1,
+            detail: "ok".into(),
+            evidence: None,
+            findings: Vec::new(),
+            blocking: false,
+            ran: true,
+        }))));
+        assert!(matches!(&press_f(&mut a)[..], [Cmd::PlanRemedy(_)]));
+        assert!(matches!(a.modal, Some(Modal::Remedy(_))));
     }
 
     #[test]

@@ -283,8 +283,7 @@ impl Demo {
                 "the demo needs a terminal; `scripts/demo.sh --list` prints the incidents".into(),
             )));
         }
-        tui::terminal::install_panic_hook();
-        let mut term = ratatui::try_init().wrap_err("cannot set up the terminal")?;
+        let mut term = tui::terminal::init().wrap_err("cannot set up the terminal")?;
         let mut events = EventStream::new();
         let mut chooser = Chooser::new(gallery::embedded(), Theme::from_env());
         // An incident named on the command line is picked at once.
@@ -298,7 +297,7 @@ impl Demo {
         let result = self
             .session_loop(&mut term, &mut events, &mut chooser, first)
             .await;
-        ratatui::restore();
+        tui::terminal::restore();
         result?;
         eprintln!("s3doctor demo: scorecard {}", chooser.scorecard());
         Ok(ExitCode::from(exit::OK))

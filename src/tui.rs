@@ -101,8 +101,7 @@ pub async fn wizard(
         theme::Theme::from_env(),
     );
     app.output = output;
-    terminal::install_panic_hook();
-    let mut term = ratatui::try_init().wrap_err("cannot set up the terminal")?;
+    let mut term = terminal::init().wrap_err("cannot set up the terminal")?;
     let opts = LoopOptions {
         auto,
         settle: false,
@@ -116,7 +115,7 @@ pub async fn wizard(
         opts,
     )
     .await;
-    ratatui::restore();
+    terminal::restore();
     Ok(Ok(result?.report()))
 }
 
@@ -246,7 +245,12 @@ fn execute(
         }
         Cmd::PlanRemedy(diagnosis) => {
             let options = extras.remedy_options();
+            let panics = debug_panic_task();
             tasks.spawn(async move {
+                assert!(
+                    !panics,
+                    "debug panic in the plan task (S3DOCTOR_DEBUG_PANIC_TASK, debug builds only)"
+                );
                 let plan = plan_remedy(engine_c, options, &diagnosis).await;
                 let _ = mtx.send(Msg::Plan(Box::new(plan.map_err(|e| e.to_string()))));
             });
@@ -259,6 +263,13 @@ fn execute(
             });
         }
     }
+}
+
+/// Debug builds only: `S3DOCTOR_DEBUG_PANIC_TASK` makes the plan task panic, so that a test can
+/// show a background task's panic is a failure on screen, not a lost terminal. Release builds:
+/// never.
+fn debug_panic_task() -> bool {
+    cfg!(debug_assertions) && std::env::var_os("S3DOCTOR_DEBUG_PANIC_TASK").is_some()
 }
 
 /// The remedy's plan for what the wizard's diagnosis shows.

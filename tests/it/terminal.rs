@@ -483,3 +483,42 @@ async fn a_panic_in_the_wizard_restores_the_terminal_and_shows_the_message() {
     );
     assert!(screen.contains("EXIT=3"), "{screen}");
 }
+
+/// A panic in a background task (here the plan task, through the debug-only
+/// `S3DOCTOR_DEBUG_PANIC_TASK`) is a failure the wizard shows: the terminal stays the wizard's,
+/// the remedy screen names the internal error, and quitting afterwards restores the terminal.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_panic_in_a_background_task_is_a_failure_on_screen() {
+    let peer = Peer::get();
+    let user = peer.user(None).await;
+    let tmux = Tmux::start_env(
+        &peer.url,
+        None,
+        &user,
+        &["--bucket", "some-bucket"],
+        &[("S3DOCTOR_DEBUG_PANIC_TASK", "1")],
+    );
+    tmux.wait_for("the checklist", |s| s.contains("Why this matters"));
+    tmux.keys("a");
+    tmux.wait_for("the failed upload", |s| {
+        row(s, "put-object").contains('✗') && all_done(s)
+    });
+    tmux.keys("f");
+    let screen = tmux.wait_for("the failure", |s| {
+        s.contains("internal error in a background task") || s.contains("MODES-DONE")
+    });
+    assert!(
+        screen.contains("debug panic in the plan task"),
+        "the task's panic message is on the remedy screen: {screen}"
+    );
+    assert!(
+        tmux.alternate_on(),
+        "the wizard still owns the terminal after a task's panic: {screen}"
+    );
+    tmux.keys("Escape");
+    tmux.keys("q");
+    let screen = tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
+    assert!(screen.contains("EXIT=1"), "{screen}");
+    assert_terminal_restored(&screen);
+    assert!(!tmux.alternate_on(), "{screen}");
+}

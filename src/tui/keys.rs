@@ -98,7 +98,7 @@ pub const TABLE: &[Row] = &[
     },
     Row {
         label: "f",
-        help: "open the remedy for the failures",
+        help: "open the remedy, once the run has finished",
         footer: Some("fix"),
         keys: &[(Code(Char('f')), A::Remedy)],
     },

@@ -44,17 +44,22 @@ pub(super) async fn list(cx: &CheckContext) -> CheckResult {
         Some(answer) => answer,
         None => req.clone().send().await,
     };
-    if let Err(err) = &answer {
-        let failure = diagnose::failure(Operation::ListObjectsV2, err);
-        if retries::is_denied(&failure)
-            && req
-                .request_payer(RequestPayer::Requester)
-                .send()
-                .await
-                .is_ok()
-        {
-            return Ok(retries::requester_pays(cx, StepId::ListObjects, &failure));
-        }
+    let paid = || async {
+        req.request_payer(RequestPayer::Requester)
+            .send()
+            .await
+            .is_ok()
+    };
+    if let Some(outcome) = retries::retried_as_requester(
+        cx,
+        StepId::ListObjects,
+        Operation::ListObjectsV2,
+        &answer,
+        paid,
+    )
+    .await
+    {
+        return Ok(outcome);
     }
     match answer {
         Ok(out) => {
@@ -182,17 +187,17 @@ pub(super) async fn get(cx: &CheckContext) -> CheckResult {
         req = req.range("bytes=0-0");
     }
     let (answer, owner) = download(cx, &req).await;
-    if let Err(err) = &answer {
-        let failure = diagnose::failure(Operation::GetObject, err);
-        if retries::is_denied(&failure)
-            && req
-                .request_payer(RequestPayer::Requester)
-                .send()
-                .await
-                .is_ok()
-        {
-            return Ok(retries::requester_pays(cx, StepId::GetObject, &failure));
-        }
+    let paid = || async {
+        req.request_payer(RequestPayer::Requester)
+            .send()
+            .await
+            .is_ok()
+    };
+    if let Some(outcome) =
+        retries::retried_as_requester(cx, StepId::GetObject, Operation::GetObject, &answer, paid)
+            .await
+    {
+        return Ok(outcome);
     }
     match answer {
         Ok(out) => {

@@ -10,6 +10,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{ObjectCannedAcl, RequestPayer};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::objects::PROBE_BODY;
 use super::{CheckContext, Fact, StepOutcome};
@@ -48,6 +49,25 @@ pub fn requester_pays(cx: &CheckContext, step: StepId, first: &Failure) -> StepO
     .with_evidence(first.evidence.clone());
     outcome.findings.push(finding);
     outcome
+}
+
+/// A refused request asked once more with `x-amz-request-payer: requester` (`paid` sends it
+/// so): the Requester Pays outcome when that is allowed, `None` when the first answer was not
+/// a plain refusal or the paid request fails too.
+pub async fn retried_as_requester<T, E, Fut>(
+    cx: &CheckContext,
+    step: StepId,
+    operation: Operation,
+    answer: &Result<T, SdkError<E, HttpResponse>>,
+    paid: impl FnOnce() -> Fut,
+) -> Option<StepOutcome>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    Fut: Future<Output = bool>,
+{
+    let err = answer.as_ref().err()?;
+    let failure = diagnose::failure(operation, err);
+    (is_denied(&failure) && paid().await).then(|| requester_pays(cx, step, &failure))
 }
 
 /// Uploads the probe to `key` (never over anything: `If-None-Match: *`), with an ACL and the

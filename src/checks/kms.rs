@@ -6,9 +6,15 @@
 //! Conditions (kms:ViaService, kms:CallerAccount, …) are reported, never guessed. An AWS
 //! managed key (aws/s3) cannot be used from another account: that is named as the cause.
 
-use super::policy_sources::{load_role, load_user};
+use aws_sdk_s3::operation::get_bucket_encryption::{
+    GetBucketEncryptionError, GetBucketEncryptionOutput,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+
+use super::policy_sources::cached_identity_policies;
 use super::{CheckContext, CheckResult, StepOutcome};
-use crate::arn::{Principal, PrincipalKind};
+use crate::arn::Principal;
 use crate::diagnose::FindingSpec;
 use crate::diagnose::access_denied::DenySource;
 use crate::finding::{Finding, FindingCode};
@@ -223,22 +229,34 @@ async fn bucket_key(cx: &CheckContext, s3: &aws_sdk_s3::Client) -> Result<Option
     let out = match s3.get_bucket_encryption().bucket(cx.bucket()).send().await {
         Ok(out) => out,
         // No default encryption configured (AWS encrypts with SSE-S3 then).
-        Err(e)
-            if crate::diagnose::error_code(&e).as_deref()
-                == Some("ServerSideEncryptionConfigurationNotFoundError") =>
-        {
-            return Ok(None);
-        }
+        Err(e) if no_default_encryption(&e) => return Ok(None),
         Err(e) => return Err(crate::diagnose::describe("GetBucketEncryption", &e)),
     };
-    Ok(out
-        .server_side_encryption_configuration()
+    Ok(default_kms_key(&out, "alias/aws/s3").map(str::to_owned))
+}
+
+/// The KMS key a bucket's default encryption names, or `unnamed` (the caller's name for the
+/// AWS managed key) when its KMS rule names none; `None` when no rule encrypts with KMS.
+pub(super) fn default_kms_key<'a>(
+    out: &'a GetBucketEncryptionOutput,
+    unnamed: &'a str,
+) -> Option<&'a str> {
+    out.server_side_encryption_configuration()
         .map(|c| c.rules())
         .unwrap_or_default()
         .iter()
         .filter_map(|r| r.apply_server_side_encryption_by_default())
         .find(|d| d.sse_algorithm().as_str().starts_with("aws:kms"))
-        .map(|d| d.kms_master_key_id().unwrap_or("alias/aws/s3").to_owned()))
+        .map(|d| d.kms_master_key_id().unwrap_or(unnamed))
+}
+
+/// GetBucketEncryption's answer for a bucket with no default encryption configured (AWS
+/// encrypts with SSE-S3 then).
+pub(super) fn no_default_encryption(
+    err: &SdkError<GetBucketEncryptionError, HttpResponse>,
+) -> bool {
+    crate::diagnose::error_code(err).as_deref()
+        == Some("ServerSideEncryptionConfigurationNotFoundError")
 }
 
 fn kms_finding(
@@ -293,17 +311,7 @@ pub(super) async fn kms_key(cx: &CheckContext) -> CheckResult {
     let key_policy = read_key_policy(&kms, &key).await?;
     // The principal's identity policies, shared with identity-policies (read once per run).
     let iam = &admin.clients.iam;
-    let loaded = cx
-        .cache
-        .identity_policies
-        .get_or_init(|| async {
-            match principal.kind {
-                PrincipalKind::User => load_user(iam, &principal.name).await,
-                _ => load_role(iam, &principal.name).await,
-            }
-        })
-        .await
-        .clone();
+    let loaded = cached_identity_policies(cx, iam, principal).await;
     let (identity_policies, boundary) = loaded.unwrap_or_default();
     let judged = actions.iter().map(|action| {
         let verdict = judge(

@@ -48,24 +48,11 @@ async fn reason(cx: &CheckContext) -> Result<String, String> {
         .send()
         .await
     {
-        Ok(out) => {
-            let kms = out
-                .server_side_encryption_configuration()
-                .map(|c| c.rules())
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|r| r.apply_server_side_encryption_by_default())
-                .find(|d| d.sse_algorithm().as_str().starts_with("aws:kms"))
-                .map(|d| d.kms_master_key_id().unwrap_or("aws/s3").to_owned());
-            match kms {
-                Some(key) => Ok(format!("the bucket encrypts with KMS key {key}")),
-                None => Err(format!("{asked} and the bucket does not encrypt with KMS")),
-            }
-        }
-        Err(err)
-            if diagnose::error_code(&err).as_deref()
-                == Some("ServerSideEncryptionConfigurationNotFoundError") =>
-        {
+        Ok(out) => match super::kms::default_kms_key(&out, "aws/s3") {
+            Some(key) => Ok(format!("the bucket encrypts with KMS key {key}")),
+            None => Err(format!("{asked} and the bucket does not encrypt with KMS")),
+        },
+        Err(err) if super::kms::no_default_encryption(&err) => {
             Err(format!("{asked} and the bucket does not encrypt with KMS"))
         }
         Err(err) => Err(format!(

@@ -12,7 +12,7 @@ use aws_sdk_s3::operation::get_bucket_ownership_controls::{
     GetBucketOwnershipControlsOutput as OwnershipOutput,
 };
 
-use super::policy_sources::{PolicyReadError, load_role, load_user, read_bucket_policy};
+use super::policy_sources::{PolicyReadError, cached_identity_policies, read_bucket_policy};
 use super::{CheckContext, CheckResult, Status, StepOutcome, simulate};
 use crate::arn::{self, Principal, PrincipalKind};
 use crate::aws::Session;
@@ -232,17 +232,7 @@ async fn load_identity_policies(
     iam: &aws_sdk_iam::Client,
     who: &str,
 ) -> Result<(Vec<NamedPolicy>, Option<NamedPolicy>), StepOutcome> {
-    let loaded = cx
-        .cache
-        .identity_policies
-        .get_or_init(|| async {
-            match p.kind {
-                PrincipalKind::User => load_user(iam, &p.name).await,
-                _ => load_role(iam, &p.name).await,
-            }
-        })
-        .await
-        .clone();
+    let loaded = cached_identity_policies(cx, iam, p).await;
     loaded.map_err(|why| {
         let hint = if cx.admin.is_some() {
             String::new()
@@ -665,19 +655,7 @@ impl Settings {
                 .push(unsupported(cx, "s3:GetEncryptionConfiguration"));
         }
         let Ok(out) = encryption else { return };
-        let kms = out
-            .server_side_encryption_configuration()
-            .map(|c| c.rules())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|r| r.apply_server_side_encryption_by_default())
-            .find(|d| d.sse_algorithm().as_str().starts_with("aws:kms"))
-            .map(|d| {
-                d.kms_master_key_id()
-                    .unwrap_or("the AWS managed key aws/s3")
-                    .to_owned()
-            });
-        if let Some(key) = kms {
+        if let Some(key) = super::kms::default_kms_key(&out, "the AWS managed key aws/s3") {
             self.notes.push(format!(
                 "default encryption with KMS key {key}: uploads need kms:GenerateDataKey, reads kms:Decrypt"
             ));

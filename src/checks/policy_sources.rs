@@ -11,7 +11,8 @@ use aws_sdk_iam::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
-use super::CheckContext;
+use super::{CheckContext, LoadedPolicies};
+use crate::arn::{Principal, PrincipalKind};
 use crate::diagnose;
 use crate::finding::Evidence;
 use crate::policy::{NamedPolicy, PolicyDocument, PolicyKind};
@@ -81,6 +82,25 @@ async fn fetch_bucket_policy(
             }
         }
     }
+}
+
+/// The principal's identity policies and permissions boundary through the run's cache: read
+/// once per run, whichever step (identity-policies, kms-key) asks first.
+pub(super) async fn cached_identity_policies(
+    cx: &CheckContext,
+    iam: &aws_sdk_iam::Client,
+    principal: &Principal,
+) -> LoadedPolicies {
+    cx.cache
+        .identity_policies
+        .get_or_init(|| async {
+            match principal.kind {
+                PrincipalKind::User => load_user(iam, &principal.name).await,
+                _ => load_role(iam, &principal.name).await,
+            }
+        })
+        .await
+        .clone()
 }
 
 /// A user's inline, attached and group policies, and its permissions boundary. The first list

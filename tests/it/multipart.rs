@@ -5,7 +5,9 @@
 
 use serde_json::Value;
 
-use crate::peer::{Keys, Peer, READ_WRITE, Run, codes, detail, finding, s3_allow, status};
+use crate::peer::{
+    Keys, MULTIPART, Peer, READ_WRITE, Run, codes, detail, finding, s3_allow, status,
+};
 
 async fn check(peer: &Peer, keys: &Keys, bucket: &str, extra: &[&str]) -> (i32, Value) {
     let mut run = Run::new(&["check", "--format", "json", "--bucket", bucket])
@@ -17,15 +19,6 @@ async fn check(peer: &Peer, keys: &Keys, bucket: &str, extra: &[&str]) -> (i32, 
     let out = run.output().await;
     (out.code, out.json())
 }
-
-const MULTIPART: &[&str] = &[
-    "s3:ListBucket",
-    "s3:GetObject",
-    "s3:PutObject",
-    "s3:DeleteObject",
-    "s3:AbortMultipartUpload",
-    "s3:ListMultipartUploadParts",
-];
 
 #[tokio::test]
 async fn a_user_allowed_multipart_passes_and_nothing_is_left_in_the_bucket() {

@@ -122,20 +122,7 @@ impl Peer {
 
     /// Every key in the bucket, sorted.
     pub async fn keys(&self, bucket: &str) -> Vec<String> {
-        let out = self
-            .s3("us-east-1")
-            .list_objects_v2()
-            .bucket(bucket)
-            .send()
-            .await
-            .expect("list objects");
-        let mut keys: Vec<String> = out
-            .contents()
-            .iter()
-            .filter_map(|o| o.key().map(str::to_owned))
-            .collect();
-        keys.sort();
-        keys
+        sorted_keys(&self.s3("us-east-1"), bucket).await
     }
 
     /// A new IAM user with one access key and, when given, one inline policy.
@@ -314,6 +301,33 @@ pub const READ_WRITE: &[&str] = &[
     "s3:PutObject",
     "s3:DeleteObject",
 ];
+
+/// The actions `--multipart` needs: upload, download, delete and the multipart clean-up.
+pub const MULTIPART: &[&str] = &[
+    "s3:ListBucket",
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:DeleteObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+];
+
+/// Every key in the bucket, sorted, as `s3` lists it.
+pub async fn sorted_keys(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
+    let out = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .send()
+        .await
+        .expect("list objects");
+    let mut keys: Vec<String> = out
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect();
+    keys.sort();
+    keys
+}
 
 /// What a run of the binary printed, and how it ended.
 pub struct Output {

@@ -5,17 +5,8 @@
 
 use std::time::Duration;
 
-use crate::peer::{Keys, Output, Peer, READ_WRITE, Run, s3_allow, status};
+use crate::peer::{Keys, MULTIPART, Output, Peer, READ_WRITE, Run, s3_allow, status};
 
-/// `READ_WRITE` and the multipart clean-up actions.
-const MULTIPART: &[&str] = &[
-    "s3:ListBucket",
-    "s3:GetObject",
-    "s3:PutObject",
-    "s3:DeleteObject",
-    "s3:AbortMultipartUpload",
-    "s3:ListMultipartUploadParts",
-];
 use crate::proxy::{Fault, OCCUPANT, Proxy, Seen};
 
 async fn check_through(proxy: &Proxy, keys: &Keys, bucket: &str, extra: &[&str]) -> Output {

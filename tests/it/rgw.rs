@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::peer::{Keys, Output, Run, closed_port, codes, s3_client, status, unique};
+use crate::peer::{Keys, Output, Run, closed_port, codes, s3_client, sorted_keys, status, unique};
 
 /// The RGW peer: its two endpoints and the users `scripts/rgw.sh` seeded.
 pub struct Rgw {
@@ -102,20 +102,7 @@ impl Rgw {
 
     /// Every key in the bucket, sorted (read as the owner).
     pub async fn keys(&self, bucket: &str) -> Vec<String> {
-        let out = self
-            .s3(&self.owner)
-            .list_objects_v2()
-            .bucket(bucket)
-            .send()
-            .await
-            .expect("list objects on RGW");
-        let mut keys: Vec<String> = out
-            .contents()
-            .iter()
-            .filter_map(|o| o.key().map(str::to_owned))
-            .collect();
-        keys.sort();
-        keys
+        sorted_keys(&self.s3(&self.owner), bucket).await
     }
 
     /// `s3doctor ARGS… --endpoint-url URL` with these keys in the standard variables.

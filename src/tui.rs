@@ -341,17 +341,7 @@ mod tests {
 
     /// The wizard waiting for a remedy plan, as after `f`.
     fn waiting_for_a_plan() -> App {
-        let run = RunSettings {
-            buckets: vec!["clipizy-dev".into()],
-            ..RunSettings::default()
-        };
-        let engine = Engine::new(aws::Settings::default(), run.clone());
-        let mut app = App::new(
-            aws::Settings::default(),
-            run,
-            engine.units(),
-            theme::Theme { color: false },
-        );
+        let mut app = App::for_tests();
         app.modal = Some(Modal::Remedy(Box::new(RemedyScreen {
             plan: None,
             phase: Phase::Review,

@@ -632,9 +632,27 @@ impl App {
 }
 
 #[cfg(test)]
+impl App {
+    /// The wizard on one bucket (`clipizy-dev`), without colour, before anything ran: the
+    /// starting point of the wizard's unit tests.
+    pub(crate) fn for_tests() -> App {
+        let run = RunSettings {
+            buckets: vec!["clipizy-dev".into()],
+            ..RunSettings::default()
+        };
+        let engine = crate::engine::Engine::new(aws::Settings::default(), run.clone());
+        App::new(
+            aws::Settings::default(),
+            run,
+            engine.units(),
+            Theme { color: false },
+        )
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Engine;
     use crossterm::event::KeyModifiers;
 
     fn key(c: KeyCode) -> Msg {
@@ -642,17 +660,7 @@ mod tests {
     }
 
     fn app() -> App {
-        let run = RunSettings {
-            buckets: vec!["clipizy-dev".into()],
-            ..RunSettings::default()
-        };
-        let engine = Engine::new(aws::Settings::default(), run.clone());
-        App::new(
-            aws::Settings::default(),
-            run,
-            engine.units(),
-            Theme { color: false },
-        )
+        App::for_tests()
     }
 
     #[test]

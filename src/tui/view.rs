@@ -722,25 +722,12 @@ fn overlay(f: &mut Frame, popup: Rect, block: Block<'_>, lines: Vec<Line<'_>>, s
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws;
-    use crate::checks::RunSettings;
-    use crate::engine::Engine;
     use crate::tui::keys::QuitTo;
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
 
     fn app(quit_to: QuitTo) -> App {
-        let run = RunSettings {
-            buckets: vec!["clipizy-dev".into()],
-            ..RunSettings::default()
-        };
-        let engine = Engine::new(aws::Settings::default(), run.clone());
-        let mut app = App::new(
-            aws::Settings::default(),
-            run,
-            engine.units(),
-            Theme { color: false },
-        );
+        let mut app = App::for_tests();
         app.quit_to = quit_to;
         app
     }

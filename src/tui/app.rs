@@ -118,6 +118,9 @@ pub enum Modal {
     Url(UrlScreen),
 }
 
+/// What the wizard says when `f` is pressed while steps run.
+const FIX_WAITS: &str = "the fix opens when the run has finished (Esc: don't open it)";
+
 /// The whole state of the wizard.
 pub struct App {
     pub rows: Vec<Unit>,
@@ -143,6 +146,8 @@ pub struct App {
     pub diagnosis: Diagnosis,
     /// After `a` (or `--auto`) finishes, jump to the first failure so it is on screen.
     show_first_failure: bool,
+    /// `f` was pressed while steps ran: the remedy opens once the run has finished.
+    fix_when_done: bool,
     /// Debug builds only: a key that makes the wizard panic (`S3DOCTOR_DEBUG_PANIC_KEY`), so
     /// that a test can show the terminal is restored after a panic. Release builds have none.
     #[cfg(debug_assertions)]
@@ -176,6 +181,7 @@ impl App {
             quit_to: keys::QuitTo::Exit,
             diagnosis,
             show_first_failure: false,
+            fix_when_done: false,
             #[cfg(debug_assertions)]
             debug_panic_key: std::env::var("S3DOCTOR_DEBUG_PANIC_KEY")
                 .ok()
@@ -265,8 +271,15 @@ impl App {
         match msg {
             Msg::Key(key) => self.on_key(key),
             Msg::Engine(ev) => {
-                let cmds = self.on_engine(*ev);
+                let mut cmds = self.on_engine(*ev);
                 self.diagnose();
+                // A pending `f` opens on the diagnosis that includes the run's last result.
+                if self.fix_when_done
+                    && !self.steps_running()
+                    && matches!(self.modal, None | Some(Modal::Help))
+                {
+                    cmds.extend(self.open_remedy());
+                }
                 cmds
             }
             Msg::Tick => {
@@ -358,20 +371,26 @@ impl App {
             }
             EngineEvent::Done => {
                 self.runs_in_flight = self.runs_in_flight.saturating_sub(1);
-                if self.runs_in_flight == 0 && std::mem::take(&mut self.show_first_failure) {
-                    let failed = |u: &Unit| {
-                        self.results
-                            .get(u)
-                            .is_some_and(|r| r.status == crate::checks::Status::Fail)
-                    };
-                    if let Some(first) = self.rows.iter().position(failed) {
-                        self.selected = first;
-                        self.detail_scroll = 0;
-                    }
-                }
+                self.jump_to_first_failure();
             }
         }
         Vec::new()
+    }
+
+    /// After `a` (or `--auto`): once the last run is over, select the first failed row.
+    fn jump_to_first_failure(&mut self) {
+        if self.runs_in_flight > 0 || !std::mem::take(&mut self.show_first_failure) {
+            return;
+        }
+        let failed = |u: &Unit| {
+            self.results
+                .get(u)
+                .is_some_and(|r| r.status == crate::checks::Status::Fail)
+        };
+        if let Some(first) = self.rows.iter().position(failed) {
+            self.selected = first;
+            self.detail_scroll = 0;
+        }
     }
 
     fn on_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
@@ -409,6 +428,14 @@ impl App {
 
     fn on_main_key(&mut self, action: Action) -> Vec<Cmd> {
         self.message = None;
+        if self.fix_when_done {
+            if action == Action::Cancel {
+                self.fix_when_done = false;
+                self.message = Some("the fix will not open when the run finishes".into());
+                return Vec::new();
+            }
+            self.message = Some(FIX_WAITS.into());
+        }
         match action {
             Action::Up => {
                 self.selected = self.selected.saturating_sub(1);
@@ -472,21 +499,23 @@ impl App {
         self.run_cmd(remaining)
     }
 
-    /// `f`: opens the remedy screen and asks for a plan, when a step has failed and no run is
-    /// going: a plan made while steps still run would leave them out of its verification, and
-    /// "fixed and verified" could be followed by a row turning red.
+    /// `f`: opens the remedy screen and asks for a plan, when a step has failed. While a run is
+    /// going the remedy waits for it (`fix_when_done`): a plan made while steps still run would
+    /// leave them out of its verification, and "fixed and verified" could be followed by a row
+    /// turning red.
     fn open_remedy(&mut self) -> Vec<Cmd> {
+        if self.steps_running() {
+            self.fix_when_done = true;
+            self.message = Some(FIX_WAITS.into());
+            return Vec::new();
+        }
+        self.fix_when_done = false;
         let failures = self.results.values().any(|r| r.status == Status::Fail);
         if !failures {
             self.message = Some("nothing to fix: no step has failed".into());
             return Vec::new();
         }
-        let running = self.states.values().any(|s| *s == RowState::Running);
-        if self.runs_in_flight > 0 || running {
-            self.message =
-                Some("steps are still running: press f again when the run has finished".into());
-            return Vec::new();
-        }
+        self.message = None;
         self.modal = Some(Modal::Remedy(Box::new(RemedyScreen {
             plan: None,
             phase: Phase::Review,
@@ -494,6 +523,11 @@ impl App {
             scroll: 0,
         })));
         vec![Cmd::PlanRemedy(Box::new(self.diagnosis.clone()))]
+    }
+
+    /// True while a run is going or a step it started has not finished.
+    fn steps_running(&self) -> bool {
+        self.runs_in_flight > 0 || self.states.values().any(|s| *s == RowState::Running)
     }
 
     fn on_remedy_key(&mut self, action: Action) -> Vec<Cmd> {
@@ -749,22 +783,36 @@ mod tests {
     }
 
     #[test]
-    fn remedy_waits_for_the_run_to_finish() {
+    fn f_pressed_while_the_run_goes_opens_the_remedy_when_it_has_finished() {
         use crate::finding::FindingCode;
         use crate::runbook::StepId;
         let mut a = app();
         let rows = a.rows.clone();
         assert!(matches!(&a.run_remaining()[..], [Cmd::Run(_)]));
-        a.update(failed(StepId::PutObject, FindingCode::PermissionMissing));
+        // Pressed before any step has failed: it waits too, it does not say "nothing to fix".
         let press_f = |a: &mut App| a.update(key(KeyCode::Char('f')));
         assert!(press_f(&mut a).is_empty(), "no plan while the run is going");
         assert!(a.modal.is_none());
-        assert!(a.message.as_deref().unwrap().contains("still running"));
-        // A step the run started but has not finished holds the plan back too.
-        a.update(Msg::Engine(Box::new(EngineEvent::Done)));
+        assert!(
+            a.message
+                .as_deref()
+                .unwrap()
+                .contains("opens when the run has finished")
+        );
+        // Moving around keeps the promise on screen.
+        a.update(key(KeyCode::Down));
+        assert!(
+            a.message
+                .as_deref()
+                .unwrap()
+                .contains("opens when the run has finished")
+        );
         a.update(Msg::Engine(Box::new(EngineEvent::Started(rows[0].clone()))));
-        assert!(press_f(&mut a).is_empty(), "no plan while a step runs");
-        a.update(Msg::Engine(Box::new(EngineEvent::Finished(StepResult {
+        let cmds = a.update(failed(StepId::PutObject, FindingCode::PermissionMissing));
+        assert!(cmds.is_empty(), "the run is still going: {cmds:?}");
+        a.update(Msg::Engine(Box::new(EngineEvent::Done)));
+        assert!(a.modal.is_none(), "a step the run started has not finished");
+        let cmds = a.update(Msg::Engine(Box::new(EngineEvent::Finished(StepResult {
             id: rows[0].step,
             bucket: rows[0].bucket.clone(),
             status: Status::Pass,
@@ -775,8 +823,36 @@ mod tests {
             blocking: false,
             ran: true,
         }))));
-        assert!(matches!(&press_f(&mut a)[..], [Cmd::PlanRemedy(_)]));
+        // The plan is asked for the diagnosis that holds every result of the run.
+        assert!(
+            matches!(&cmds[..], [Cmd::PlanRemedy(d)] if d.steps_run() == 2 && d.findings() == a.findings()),
+            "{cmds:?}"
+        );
         assert!(matches!(a.modal, Some(Modal::Remedy(_))));
+    }
+
+    #[test]
+    fn esc_takes_back_an_f_pressed_while_the_run_goes() {
+        use crate::finding::FindingCode;
+        use crate::runbook::StepId;
+        let mut a = app();
+        assert!(matches!(&a.run_remaining()[..], [Cmd::Run(_)]));
+        a.update(failed(StepId::PutObject, FindingCode::PermissionMissing));
+        a.update(key(KeyCode::Char('f')));
+        a.update(key(KeyCode::Esc));
+        assert!(a.message.as_deref().unwrap().contains("will not open"));
+        let cmds = a.update(Msg::Engine(Box::new(EngineEvent::Done)));
+        assert!(cmds.is_empty() && a.modal.is_none(), "{cmds:?}");
+    }
+
+    #[test]
+    fn a_run_with_nothing_failed_answers_a_waiting_f_with_nothing_to_fix() {
+        let mut a = app();
+        assert!(matches!(&a.run_remaining()[..], [Cmd::Run(_)]));
+        a.update(key(KeyCode::Char('f')));
+        let cmds = a.update(Msg::Engine(Box::new(EngineEvent::Done)));
+        assert!(cmds.is_empty() && a.modal.is_none(), "{cmds:?}");
+        assert!(a.message.as_deref().unwrap().contains("nothing to fix"));
     }
 
     #[test]

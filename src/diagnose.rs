@@ -79,10 +79,18 @@ pub fn timed_out(evidence: &Evidence) -> bool {
         .is_some_and(|m| m.starts_with(TIMED_OUT))
 }
 
-/// Reads an SDK error: status, code, message, request id and the bucket-region header.
-/// `operation` is one of s3doctor's [`Operation`]s, or (in messages about calls s3doctor does
-/// not diagnose, such as the IAM calls of a fix) a plain name.
-pub fn failure<E>(operation: impl AsRef<str>, err: &SdkError<E, HttpResponse>) -> Failure
+/// Reads an SDK error of one of s3doctor's operations: status, code, message, request id and
+/// the bucket-region header. Taking an [`Operation`] (not a name) means every failure names an
+/// operation, and so the action it needs.
+pub fn failure<E>(operation: Operation, err: &SdkError<E, HttpResponse>) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    read_failure(operation.name(), err)
+}
+
+/// [`failure`] for any call's name: what [`describe`] and [`error_code`] read.
+fn read_failure<E>(operation: &str, err: &SdkError<E, HttpResponse>) -> Failure
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -98,7 +106,7 @@ where
     let (error_code, message) = code_and_message(err, &body);
     let authorization_id = message.as_deref().and_then(access_denied::authorization_id);
     let evidence = Evidence {
-        operation: operation.as_ref().to_owned(),
+        operation: operation.to_owned(),
         http_status,
         error_code,
         message,
@@ -201,12 +209,13 @@ pub const TELLING_HEADERS: [&str; 6] = [
     "x-amz-id-2",
 ];
 
-/// One line for an SDK error (code, message, status), for messages about IAM calls.
-pub fn describe<E>(operation: &str, err: &SdkError<E, HttpResponse>) -> String
+/// One line for an SDK error (code, message, status), for messages about a call: one of
+/// s3doctor's [`Operation`]s, or by name a call it does not diagnose (the IAM calls of a fix).
+pub fn describe<E>(operation: impl AsRef<str>, err: &SdkError<E, HttpResponse>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    failure(operation, err).evidence.one_line()
+    read_failure(operation.as_ref(), err).evidence.one_line()
 }
 
 /// The error code of an SDK error, read from the body when the SDK could not parse it.
@@ -214,7 +223,7 @@ pub fn error_code<E>(err: &SdkError<E, HttpResponse>) -> Option<String>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    failure("", err).evidence.error_code
+    read_failure("", err).evidence.error_code
 }
 
 /// The text of the first `<name>…</name>` element of an XML error body.

@@ -188,7 +188,7 @@ async fn bucket_region(p: &Presigned, timeout: Duration) -> Result<Option<String
     match s3.head_bucket().bucket(bucket).send().await {
         Ok(out) => Ok(out.bucket_region().map(str::to_owned)),
         Err(err) => {
-            let failure = crate::diagnose::failure("HeadBucket", &err);
+            let failure = crate::diagnose::failure(crate::operation::Operation::HeadBucket, &err);
             match (failure.bucket_region, failure.evidence.http_status) {
                 (Some(region), _) => Ok(Some(region)),
                 (None, Some(_)) => Ok(None),
@@ -282,7 +282,7 @@ async fn try_get(p: &Presigned, url: &str, timeout: Duration) -> Tried {
             message: Some("the object was read".to_owned()),
         },
         Err(err) => {
-            let failure = crate::diagnose::failure("GetObject (presigned)", &err);
+            let failure = crate::diagnose::failure(crate::operation::Operation::GetObject, &err);
             Tried {
                 request,
                 http_status: failure.evidence.http_status,

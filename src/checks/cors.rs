@@ -16,6 +16,7 @@ use serde_json::json;
 use super::{CheckContext, CheckResult, StepOutcome};
 use crate::diagnose::{self, FindingSpec};
 use crate::finding::{Evidence, FindingCode};
+use crate::operation::Operation;
 use crate::runbook::StepId;
 
 /// The method browser uploads use.
@@ -221,7 +222,7 @@ pub async fn read_rules(cx: &CheckContext) -> Result<Option<Vec<CorsRule>>, Stri
         Err(err) if diagnose::error_code(&err).as_deref() == Some("NoSuchCORSConfiguration") => {
             Ok(None)
         }
-        Err(err) => Err(diagnose::describe("GetBucketCors", &err)),
+        Err(err) => Err(diagnose::describe(Operation::GetBucketCors, &err)),
     }
 }
 

@@ -18,6 +18,7 @@ use crate::arn::Principal;
 use crate::diagnose::FindingSpec;
 use crate::diagnose::access_denied::DenySource;
 use crate::finding::{Finding, FindingCode};
+use crate::operation::Operation;
 use crate::policy::evaluate::{self, Policies, Request, Verdict};
 use crate::policy::{NamedPolicy, PolicyDocument, PolicyKind};
 use crate::runbook::StepId;
@@ -230,7 +231,12 @@ async fn bucket_key(cx: &CheckContext, s3: &aws_sdk_s3::Client) -> Result<Option
         Ok(out) => out,
         // No default encryption configured (AWS encrypts with SSE-S3 then).
         Err(e) if no_default_encryption(&e) => return Ok(None),
-        Err(e) => return Err(crate::diagnose::describe("GetBucketEncryption", &e)),
+        Err(e) => {
+            return Err(crate::diagnose::describe(
+                Operation::GetBucketEncryption,
+                &e,
+            ));
+        }
     };
     Ok(default_kms_key(&out, "alias/aws/s3").map(str::to_owned))
 }
@@ -362,7 +368,7 @@ async fn describe_key(kms: &aws_sdk_kms::Client, key_id: &str) -> Result<KeyFact
         .map_err(|e| {
             StepOutcome::skip(format!(
                 "the key {key_id} could not be described: {}",
-                crate::diagnose::describe("DescribeKey", &e)
+                crate::diagnose::describe(Operation::DescribeKey, &e)
             ))
         })?;
     let Some(meta) = described.key_metadata() else {
@@ -426,7 +432,7 @@ async fn read_key_policy(
             StepOutcome::skip(format!(
                 "the key policy of {} could not be read: {}",
                 key.arn,
-                crate::diagnose::describe("GetKeyPolicy", &e)
+                crate::diagnose::describe(Operation::GetKeyPolicy, &e)
             ))
         })?
         .policy()

@@ -12,6 +12,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use super::{CheckContext, CheckResult, Status, StepOutcome};
 use crate::diagnose::{self, Class, Facts, FindingSpec};
 use crate::finding::{Finding, FindingCode, Severity};
+use crate::operation::Operation;
 use crate::runbook::StepId;
 
 /// The one part the probe uploads (parts other than the last may be tiny until completion,
@@ -57,7 +58,7 @@ async fn reason(cx: &CheckContext) -> Result<String, String> {
         }
         Err(err) => Err(format!(
             "{asked}; whether the bucket encrypts with KMS is unknown ({})",
-            diagnose::describe("GetBucketEncryption", &err)
+            diagnose::describe(Operation::GetBucketEncryption, &err)
         )),
     }
 }
@@ -65,7 +66,7 @@ async fn reason(cx: &CheckContext) -> Result<String, String> {
 /// A failed multipart call as a finding: a KMS refusal names the KMS action it needs.
 fn failed<E>(
     cx: &CheckContext,
-    operation: &str,
+    operation: Operation,
     err: &SdkError<E, HttpResponse>,
     kms_action: &str,
 ) -> StepOutcome
@@ -177,7 +178,12 @@ async fn start(
         create = create.acl(aws_sdk_s3::types::ObjectCannedAcl::from(acl.as_str()));
     }
     let created = create.send().await.map_err(|err| {
-        let mut o = failed(cx, "CreateMultipartUpload", &err, "kms:GenerateDataKey");
+        let mut o = failed(
+            cx,
+            Operation::CreateMultipartUpload,
+            &err,
+            "kms:GenerateDataKey",
+        );
         o.detail = format!("{} (run because {why})", o.detail);
         o
     })?;
@@ -225,7 +231,7 @@ impl Upload<'_> {
             Ok(_) => probe.done.push("uploaded one part".to_owned()),
             Err(err) => {
                 let cx = self.cx;
-                probe.failure = Some(failed(cx, "UploadPart", &err, "kms:Decrypt"));
+                probe.failure = Some(failed(cx, Operation::UploadPart, &err, "kms:Decrypt"));
             }
         }
     }
@@ -244,7 +250,7 @@ impl Upload<'_> {
             Err(err) => {
                 // Listing parts is what resuming and cleaning up use; uploads work without it.
                 let cx = self.cx;
-                let mut o = failed(cx, "ListParts", &err, "kms:Decrypt");
+                let mut o = failed(cx, Operation::ListParts, &err, "kms:Decrypt");
                 for f in &mut o.findings {
                     f.severity = Severity::Warning;
                 }
@@ -272,9 +278,9 @@ impl Upload<'_> {
             probe.done.push("aborted it".to_owned());
             return;
         };
-        let failure = diagnose::failure("AbortMultipartUpload", &err);
+        let failure = diagnose::failure(Operation::AbortMultipartUpload, &err);
         let evidence = failure.evidence.clone();
-        let o = failed(cx, "AbortMultipartUpload", &err, "kms:Decrypt");
+        let o = failed(cx, Operation::AbortMultipartUpload, &err, "kms:Decrypt");
         probe.abort_findings.extend(o.findings);
         let note = if abort_with_admin(cx, key, upload_id).await {
             format!("{}; s3doctor aborted it with the admin profile", o.detail)

@@ -15,6 +15,7 @@ use super::{CheckContext, LoadedPolicies};
 use crate::arn::{Principal, PrincipalKind};
 use crate::diagnose;
 use crate::finding::Evidence;
+use crate::operation::Operation;
 use crate::policy::{NamedPolicy, PolicyDocument, PolicyKind};
 
 /// Why policies could not be read. `Display` is the one line the steps show (AWS's answer,
@@ -30,7 +31,7 @@ pub enum PolicyReadError {
 }
 
 impl PolicyReadError {
-    fn call<E>(operation: &str, err: &SdkError<E, HttpResponse>) -> Self
+    fn call<E>(operation: Operation, err: &SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
@@ -75,7 +76,7 @@ async fn fetch_bucket_policy(
             None => Ok(None),
         },
         Err(e) => {
-            let f = diagnose::failure("GetBucketPolicy", &e);
+            let f = diagnose::failure(Operation::GetBucketPolicy, &e);
             match f.evidence.error_code.as_deref() {
                 Some("NoSuchBucketPolicy") => Ok(None),
                 _ => Err(PolicyReadError::Refused(f.evidence)),
@@ -116,7 +117,7 @@ pub(super) async fn load_user(
         .user_name(user)
         .send()
         .await
-        .map_err(|e| PolicyReadError::call("ListUserPolicies", &e))?;
+        .map_err(|e| PolicyReadError::call(Operation::ListUserPolicies, &e))?;
     let inline = join_all(names.policy_names().iter().map(|name| async move {
         let got = iam
             .get_user_policy()
@@ -124,7 +125,7 @@ pub(super) async fn load_user(
             .policy_name(name)
             .send()
             .await
-            .map_err(|e| PolicyReadError::call("GetUserPolicy", &e))?;
+            .map_err(|e| PolicyReadError::call(Operation::GetUserPolicy, &e))?;
         Ok(inline_policy(
             name,
             got.policy_document(),
@@ -137,7 +138,7 @@ pub(super) async fn load_user(
             .user_name(user)
             .send()
             .await
-            .map_err(|e| PolicyReadError::call("ListAttachedUserPolicies", &e))?;
+            .map_err(|e| PolicyReadError::call(Operation::ListAttachedUserPolicies, &e))?;
         all_managed(iam, attached.attached_policies(), || PolicyKind::Managed).await
     };
     let boundary_arn = async {
@@ -169,7 +170,7 @@ async fn group_policies(iam: &Iam, user: &str) -> Result<Vec<NamedPolicy>, Polic
         .user_name(user)
         .send()
         .await
-        .map_err(|e| PolicyReadError::call("ListGroupsForUser", &e))?;
+        .map_err(|e| PolicyReadError::call(Operation::ListGroupsForUser, &e))?;
     let per_group = join_all(groups.groups().iter().map(|g| group(iam, g.group_name())));
     let mut out = Vec::new();
     for policies in per_group.await {
@@ -189,7 +190,7 @@ async fn group(iam: &Iam, group: &str) -> Result<Vec<NamedPolicy>, PolicyReadErr
             .group_name(group)
             .send()
             .await
-            .map_err(|e| PolicyReadError::call("ListGroupPolicies", &e))?;
+            .map_err(|e| PolicyReadError::call(Operation::ListGroupPolicies, &e))?;
         collect(
             join_all(names.policy_names().iter().map(|name| async move {
                 let got = iam
@@ -198,7 +199,7 @@ async fn group(iam: &Iam, group: &str) -> Result<Vec<NamedPolicy>, PolicyReadErr
                     .policy_name(name)
                     .send()
                     .await
-                    .map_err(|e| PolicyReadError::call("GetGroupPolicy", &e))?;
+                    .map_err(|e| PolicyReadError::call(Operation::GetGroupPolicy, &e))?;
                 Ok(inline_policy(name, got.policy_document(), kind()))
             }))
             .await,
@@ -210,7 +211,7 @@ async fn group(iam: &Iam, group: &str) -> Result<Vec<NamedPolicy>, PolicyReadErr
             .group_name(group)
             .send()
             .await
-            .map_err(|e| PolicyReadError::call("ListAttachedGroupPolicies", &e))?;
+            .map_err(|e| PolicyReadError::call(Operation::ListAttachedGroupPolicies, &e))?;
         all_managed(iam, attached.attached_policies(), || {
             PolicyKind::GroupManaged {
                 group: group.to_owned(),
@@ -235,7 +236,7 @@ pub(super) async fn load_role(
         .role_name(role)
         .send()
         .await
-        .map_err(|e| PolicyReadError::call("ListRolePolicies", &e))?;
+        .map_err(|e| PolicyReadError::call(Operation::ListRolePolicies, &e))?;
     let inline = join_all(names.policy_names().iter().map(|name| async move {
         let got = iam
             .get_role_policy()
@@ -243,7 +244,7 @@ pub(super) async fn load_role(
             .policy_name(name)
             .send()
             .await
-            .map_err(|e| PolicyReadError::call("GetRolePolicy", &e))?;
+            .map_err(|e| PolicyReadError::call(Operation::GetRolePolicy, &e))?;
         Ok(inline_policy(
             name,
             got.policy_document(),
@@ -256,7 +257,7 @@ pub(super) async fn load_role(
             .role_name(role)
             .send()
             .await
-            .map_err(|e| PolicyReadError::call("ListAttachedRolePolicies", &e))?;
+            .map_err(|e| PolicyReadError::call(Operation::ListAttachedRolePolicies, &e))?;
         all_managed(iam, attached.attached_policies(), || PolicyKind::Managed).await
     };
     let boundary_arn = async {
@@ -332,7 +333,7 @@ async fn managed(
         .policy_arn(arn)
         .send()
         .await
-        .map_err(|e| PolicyReadError::call("GetPolicy", &e))?;
+        .map_err(|e| PolicyReadError::call(Operation::GetPolicy, &e))?;
     let Some(policy) = policy.policy() else {
         return Ok(None);
     };
@@ -342,7 +343,7 @@ async fn managed(
         .version_id(policy.default_version_id().unwrap_or("v1"))
         .send()
         .await
-        .map_err(|e| PolicyReadError::call("GetPolicyVersion", &e))?;
+        .map_err(|e| PolicyReadError::call(Operation::GetPolicyVersion, &e))?;
     let doc = version
         .policy_version()
         .and_then(|v| v.document())

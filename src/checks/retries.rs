@@ -215,7 +215,7 @@ async fn bpa_level(cx: &CheckContext) -> String {
                 format!(
                     "Block Public Access, on the bucket or the account (the bucket's setting \
                      could not be read: {})",
-                    diagnose::describe("GetPublicAccessBlock", &err)
+                    diagnose::describe(Operation::GetPublicAccessBlock, &err)
                 )
             }
         }

@@ -238,6 +238,44 @@ impl ConfirmedPlan {
     }
 }
 
+/// The person's yes to undoing s3doctor's fix (`fix --undo` answered `y`, or `--yes`): what
+/// every call that detaches s3doctor's policy or removes its bucket-policy statements takes.
+///
+/// Only that confirmation builds one. Its field is private and `confirm` is not public, so
+/// code outside the crate can neither make one:
+///
+/// ```compile_fail
+/// fn forge() -> s3doctor::remedy::ConfirmedUndo {
+///     s3doctor::remedy::ConfirmedUndo(())
+/// }
+/// ```
+///
+/// nor confirm one itself:
+///
+/// ```compile_fail
+/// fn forge() -> s3doctor::remedy::ConfirmedUndo {
+///     s3doctor::remedy::ConfirmedUndo::confirm()
+/// }
+/// ```
+///
+/// while naming the type is allowed, so the two above fail for the constructor alone:
+///
+/// ```
+/// fn pass_on(confirmed: &s3doctor::remedy::ConfirmedUndo) -> &s3doctor::remedy::ConfirmedUndo {
+///     confirmed
+/// }
+/// ```
+#[derive(Debug)]
+pub struct ConfirmedUndo(());
+
+impl ConfirmedUndo {
+    /// The person said yes to the undo: called only by `fix --undo`'s confirmation
+    /// (`commands::fix`), after a typed `y` or with `--yes`.
+    pub(crate) fn confirm() -> ConfirmedUndo {
+        ConfirmedUndo(())
+    }
+}
+
 /// What applying changed, so that it can be undone.
 #[derive(Clone, Debug, Default)]
 pub struct Applied {
@@ -245,7 +283,8 @@ pub struct Applied {
 }
 
 /// Guards of the one safety rule, read from the source: whatever changes IAM or a bucket
-/// policy takes a `ConfirmedPlan`, and only the two confirmations make one.
+/// policy takes a `ConfirmedPlan` (an undo: a `ConfirmedUndo`), and only the confirmations
+/// make one.
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -260,6 +299,13 @@ mod tests {
         ".put_user_policy()",
         ".put_role_policy()",
         ".put_bucket_policy()",
+    ];
+
+    /// The calls that take access away again: what `--undo` does.
+    const REMOVALS: &[&str] = &[
+        ".detach_user_policy()",
+        ".detach_role_policy()",
+        ".delete_bucket_policy()",
     ];
 
     /// Every `.rs` file under `src/` (path relative to the crate), without its test module
@@ -327,43 +373,61 @@ mod tests {
                 continue;
             }
             for (i, line) in lines.iter().enumerate() {
-                for call in GRANTS.iter().filter(|c| line.contains(**c)) {
+                let calls = GRANTS.iter().chain(REMOVALS);
+                for call in calls.filter(|c| line.contains(**c)) {
                     let (name, signature) = enclosing_fn(&lines, i)
                         .unwrap_or_else(|| panic!("{path}:{}: {call} outside a fn", i + 1));
-                    // `--undo` removes only s3doctor's own statements (it grants nothing).
-                    if name == "undo" {
-                        continue;
-                    }
+                    // `--undo` removes only s3doctor's own statements (rewriting the bucket
+                    // policy without them); it is confirmed on its own.
+                    let confirmation = if name == "undo" {
+                        "ConfirmedUndo"
+                    } else {
+                        "ConfirmedPlan"
+                    };
                     assert!(
-                        signature.contains("ConfirmedPlan"),
-                        "{path}:{}: {call} in fn {name}, which takes no ConfirmedPlan",
+                        signature.contains(confirmation),
+                        "{path}:{}: {call} in fn {name}, which takes no {confirmation}",
                         i + 1
                     );
                     checked.push(format!("{path} {name} {call}"));
                 }
             }
         }
-        // Every grant of the remedy was seen (so the scan still finds them).
-        assert_eq!(checked.len(), 6, "{checked:#?}");
+        // Every grant and removal of the remedy was seen (so the scan still finds them): six
+        // grants, and the undo's two detaches and two bucket-policy writes.
+        assert_eq!(checked.len(), 10, "{checked:#?}");
     }
 
-    #[test]
-    fn only_the_wizard_and_fix_confirm_a_plan() {
+    /// The files that contain `pattern` outside comments and tests, with how often.
+    fn sites_of(pattern: &str) -> Vec<(String, usize)> {
         let mut sites: Vec<(String, usize)> = sources()
             .into_iter()
             .map(|(path, lines)| {
-                let n = lines.iter().map(|l| l.matches(".confirm()").count()).sum();
+                let n = lines.iter().map(|l| l.matches(pattern).count()).sum();
                 (path, n)
             })
             .filter(|(_, n)| *n > 0)
             .collect();
         sites.sort();
+        sites
+    }
+
+    #[test]
+    fn only_the_wizard_and_fix_confirm_a_plan() {
         assert_eq!(
-            sites,
+            sites_of(".confirm()"),
             [
                 ("src/commands/fix.rs".to_owned(), 1),
                 ("src/tui/app.rs".to_owned(), 1)
             ]
+        );
+    }
+
+    #[test]
+    fn only_fix_undo_confirms_an_undo() {
+        assert_eq!(
+            sites_of("ConfirmedUndo::confirm"),
+            [("src/commands/fix.rs".to_owned(), 1)]
         );
     }
 }

@@ -14,7 +14,8 @@ use crate::cli::{BadInput, Config};
 use crate::engine::{Engine, EngineEvent};
 use crate::exit::{self, bad_input, emit};
 use crate::remedy::{
-    self, AttachTarget, ConfirmedPlan, Event, Outcome, Plan, Remedy, RemedyError, RemedyOptions,
+    self, AttachTarget, ConfirmedPlan, ConfirmedUndo, Event, Outcome, Plan, Remedy, RemedyError,
+    RemedyOptions,
 };
 use crate::report::{self, Report};
 
@@ -135,6 +136,13 @@ async fn confirm(plan: &Plan, yes: bool) -> Option<ConfirmedPlan> {
     } else {
         None
     }
+}
+
+/// The person's yes (or `--yes`) to `--undo`: the one confirmation of an undo.
+async fn confirm_undo(yes: bool) -> Option<ConfirmedUndo> {
+    let question =
+        "Undo s3doctor's fix (detach its policy, or remove its bucket-policy statements)? [y/N] ";
+    (yes || ask_yes(question).await).then(ConfirmedUndo::confirm)
 }
 
 /// Where the CORS step left the run.
@@ -322,15 +330,11 @@ async fn ask_yes(prompt: &str) -> bool {
 /// `--undo`: after a yes (or `--yes`), what the remedy removed, one line each. Undoing
 /// changes IAM (or a bucket policy) too, so it is confirmed like the fix.
 async fn undo(remedy: &Remedy, yes: bool, tx: &UnboundedSender<EngineEvent>) -> ExitCode {
-    if !yes && !ask_yes(
-        "Undo s3doctor's fix (detach its policy, or remove its bucket-policy statements)? [y/N] ",
-    )
-    .await
-    {
+    let Some(confirmed) = confirm_undo(yes).await else {
         eprintln!("s3doctor: cancelled; nothing was changed");
         return ExitCode::from(exit::FINDINGS);
-    }
-    let lines = match remedy.undo(tx).await {
+    };
+    let lines = match remedy.undo(&confirmed, tx).await {
         Ok(lines) => lines,
         Err(RemedyError::NoCredentials) => return ExitCode::from(exit::FINDINGS),
         Err(why) => {

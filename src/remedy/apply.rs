@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::{Applied, AttachTarget, Call, ConfirmedPlan, Plan, RemedyError};
+use super::{Applied, AttachTarget, Call, ConfirmedPlan, ConfirmedUndo, Plan, RemedyError};
 use crate::checks::Status;
 use crate::diagnose::describe;
 use crate::engine::{Engine, EngineEvent, Unit};
@@ -231,6 +231,7 @@ pub async fn undo(
     iam: &aws_sdk_iam::Client,
     target: &AttachTarget,
     policy_arn: &str,
+    _confirmed: &ConfirmedUndo,
 ) -> Result<String, RemedyError> {
     let result = match target {
         AttachTarget::User(u) => iam

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use super::{ConfirmedPlan, RemedyError};
+use super::{ConfirmedPlan, ConfirmedUndo, RemedyError};
 use crate::diagnose::{describe, error_code};
 use crate::policy::Access;
 
@@ -232,6 +232,7 @@ pub async fn undo(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     principal_name: &str,
+    _confirmed: &ConfirmedUndo,
 ) -> Result<String, RemedyError> {
     let (a, b) = sids(principal_name);
     let Some(current) = read(s3, bucket).await? else {

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::{Applied, AttachTarget, ConfirmedPlan, Plan, apply, bucket_policy, cors, plan};
+use super::{
+    Applied, AttachTarget, ConfirmedPlan, ConfirmedUndo, Plan, apply, bucket_policy, cors, plan,
+};
 use crate::arn::PrincipalKind;
 use crate::aws::{self, Session};
 use crate::diagnosis::Diagnosis;
@@ -221,9 +223,11 @@ impl Remedy {
     }
 
     /// Detaches s3doctor's policy from the principal (or, on a server without IAM managed
-    /// policies, removes s3doctor's statements from each bucket policy). One line per change.
+    /// policies, removes s3doctor's statements from each bucket policy), after the person's
+    /// yes (`confirmed`). One line per change.
     pub async fn undo(
         &self,
+        confirmed: &ConfirmedUndo,
         etx: &UnboundedSender<EngineEvent>,
     ) -> Result<Vec<Result<String, RemedyError>>, RemedyError> {
         self.engine
@@ -237,7 +241,9 @@ impl Remedy {
         };
         let p = &identity.principal;
         if let Some(caps) = info.endpoint.as_ref().filter(|c| c.s3_only()) {
-            return self.undo_bucket_policies(&p.name, caps.kind.label()).await;
+            return self
+                .undo_bucket_policies(&p.name, caps.kind.label(), confirmed)
+                .await;
         }
         let target = match p.kind {
             PrincipalKind::User => AttachTarget::User(p.name.clone()),
@@ -259,7 +265,7 @@ impl Remedy {
         let Some(writer) = self.acting_session().await else {
             return Err(RemedyError::NoCredentials);
         };
-        let done = apply::undo(&writer.clients.iam, &target, &arn).await;
+        let done = apply::undo(&writer.clients.iam, &target, &arn, confirmed).await;
         Ok(vec![done])
     }
 
@@ -267,13 +273,15 @@ impl Remedy {
         &self,
         principal_name: &str,
         server: &str,
+        confirmed: &ConfirmedUndo,
     ) -> Result<Vec<Result<String, RemedyError>>, RemedyError> {
         let Some(writer) = self.acting_session().await else {
             return Err(RemedyError::NoCredentials);
         };
         let mut lines = Vec::new();
         for bucket in &self.engine.run_settings().buckets {
-            let done = bucket_policy::undo(&writer.clients.s3, bucket, principal_name).await;
+            let done =
+                bucket_policy::undo(&writer.clients.s3, bucket, principal_name, confirmed).await;
             lines.push(done.map(|line| format!("{line} ({server})")));
         }
         Ok(lines)

@@ -115,22 +115,23 @@ async fn wizard(
         Err(bad) => return Ok(bad_input(&bad)),
         Ok(report) => report,
     };
-    match (report.error_count(), report.complete) {
+    let diagnosis = report.diagnosis();
+    match (diagnosis.error_count(), diagnosis.complete()) {
         (0, true) => eprintln!("s3doctor: no problems found"),
         (0, false) => eprintln!(
             "s3doctor: the check did not finish ({}); `s3doctor check` runs every step",
-            report.progress()
+            diagnosis.progress()
         ),
         (n, complete) => eprintln!(
             "s3doctor: {n} problem(s) found{}; `s3doctor check --format markdown` writes them up",
             if complete {
                 String::new()
             } else {
-                format!(" ({})", report.progress())
+                format!(" ({})", diagnosis.progress())
             }
         ),
     }
-    Ok(ExitCode::from(if report.ok {
+    Ok(ExitCode::from(if diagnosis.ok() {
         exit::OK
     } else {
         exit::FINDINGS
@@ -182,7 +183,7 @@ async fn check(
         Format::Markdown => report::to_markdown(&report),
     };
     emit(&text, output)?;
-    Ok(ExitCode::from(if report.ok {
+    Ok(ExitCode::from(if report.diagnosis().ok() {
         exit::OK
     } else {
         exit::FINDINGS

@@ -476,12 +476,16 @@ impl Demo {
             .map_err(|e| color_eyre::eyre::eyre!(e))?;
         let report = check(config).await;
         let teaches = chooser.incidents[idx].teaches;
-        let still = report.findings.iter().any(|f| f.code == teaches);
+        let still = report
+            .diagnosis()
+            .findings()
+            .iter()
+            .any(|f| f.code == teaches);
         let score = &mut chooser.scores[idx];
         if !score.fixed {
             score.time = started.elapsed();
         }
-        if !still && report.ok {
+        if !still && report.diagnosis().ok() {
             score.fixed = true;
             chooser.screen = Screen::Learned;
         } else {

@@ -1,10 +1,14 @@
-//! The report of a run, built from the engine's results, and its three renderings: text for
-//! a terminal, JSON (`s3doctor.report/v1`) for scripts, Markdown for tickets.
+//! The report of a run and its three renderings: text for a terminal, JSON
+//! (`s3doctor.report/v1`, written by `v1`) for scripts, Markdown for tickets. A report is
+//! the run's `Diagnosis` (which it owns and never restates: the findings, steps, policy and
+//! verdict are read from it) plus what the diagnosis does not know: what the run was pointed
+//! at and who the keys are.
+
+mod v1;
 
 use std::fmt::Write as _;
 
 use crossterm::style::Stylize;
-use serde::Serialize;
 
 use crate::aws;
 use crate::checks::{Identity, RunSettings, Status};
@@ -12,87 +16,22 @@ use crate::diagnose::access_denied::authorization_hint;
 use crate::diagnosis::Diagnosis;
 use crate::engine::{Engine, SessionInfo, StepResult};
 use crate::finding::Finding;
-use crate::policy::{self, Access, PolicyDocument};
+use crate::policy::{self, Access};
 
-pub const SCHEMA: &str = "s3doctor.report/v1";
+pub use v1::SCHEMA;
 
-#[derive(Clone, Debug, Serialize)]
-pub struct Target {
-    pub buckets: Vec<String>,
-    pub region: Option<String>,
-    pub endpoint: Option<String>,
-    /// What the endpoint was found to be (`aws`, `ceph-rgw`, `s3-compatible`, …).
-    pub endpoint_kind: Option<crate::endpoint::EndpointKind>,
-    /// What a custom endpoint offers: `{kind, sts, iam}`.
-    pub endpoint_capabilities: Option<crate::endpoint::Capabilities>,
-    pub profile: Option<String>,
-    pub credential_source: Option<String>,
-    pub access: Access,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct IdentityReport {
-    pub arn: String,
-    pub account: String,
-    pub principal_type: String,
-    pub principal_name: String,
-    /// False when the server has no STS and the principal is what it said (ListBuckets owner)
-    /// or what `--expect-principal` named.
-    pub confirmed: bool,
-}
-
-impl From<&Identity> for IdentityReport {
-    fn from(i: &Identity) -> Self {
-        IdentityReport {
-            arn: i.principal.arn.clone(),
-            account: i.principal.account.clone(),
-            principal_type: i.principal.kind.as_str().to_owned(),
-            principal_name: i.principal.name.clone(),
-            confirmed: i.confirmed,
-        }
-    }
-}
-
-impl IdentityReport {
-    /// "account 123…", or, on a server without STS, that the server named the principal.
-    fn whose(&self) -> String {
-        match (self.confirmed, self.account.is_empty()) {
-            (true, _) => format!("account {}", self.account),
-            (false, true) => "unconfirmed: named by the server".to_owned(),
-            (false, false) => format!("tenant {}, unconfirmed: named by the server", self.account),
-        }
-    }
-}
-
-/// `  (Ceph RGW)` after a custom endpoint, once the run learned what it is.
-fn kind_suffix(t: &Target) -> String {
-    t.endpoint_kind
-        .map(|k| format!("  ({})", k.label()))
-        .unwrap_or_default()
-}
-
-/// A whole run, as every output format shows it.
-#[derive(Clone, Debug, Serialize)]
+/// A whole run, as every output format shows it. Serializes as `s3doctor.report/v1`.
+#[derive(Clone, Debug)]
 pub struct Report {
-    pub schema: &'static str,
-    /// No error finding, and every step ran.
-    pub ok: bool,
-    /// Every planned step ran (a run cut short, or steps skipped because another failed,
-    /// is not complete, and never reads as "no problems found").
-    pub complete: bool,
-    /// How many of the planned steps ran.
-    pub steps_run: usize,
-    pub steps_planned: usize,
-    pub target: Target,
-    pub identity: Option<IdentityReport>,
-    pub steps: Vec<StepResult>,
-    pub findings: Vec<Finding>,
-    pub policy: Option<PolicyDocument>,
-    #[serde(skip)]
-    pub identity_full: Option<Identity>,
-    /// What the run shows, as worked out once; the fields above are its rendering.
-    #[serde(skip)]
-    pub diagnosis: Diagnosis,
+    /// The buckets and the access checked.
+    run: RunSettings,
+    /// Region, credential source, identity and endpoint capabilities, as the run learned them.
+    session: SessionInfo,
+    /// `--endpoint-url` and `--profile`, as given.
+    endpoint: Option<String>,
+    profile: Option<String>,
+    /// What the run shows, as worked out once.
+    diagnosis: Diagnosis,
 }
 
 impl Report {
@@ -111,38 +50,42 @@ impl Report {
         diagnosis: Diagnosis,
     ) -> Report {
         Report {
-            schema: SCHEMA,
-            ok: diagnosis.ok(),
-            complete: diagnosis.complete(),
-            steps_run: diagnosis.steps_run(),
-            steps_planned: diagnosis.steps_planned(),
-            target: Target {
-                buckets: run.buckets.clone(),
-                region: info.region.clone(),
-                endpoint: settings.endpoint.clone(),
-                endpoint_kind: info.endpoint.as_ref().map(|c| c.kind),
-                endpoint_capabilities: info.endpoint.clone(),
-                profile: settings.profile.clone(),
-                credential_source: info.credential_source.clone(),
-                access: run.access,
-            },
-            identity: info.identity.as_ref().map(IdentityReport::from),
-            identity_full: info.identity.clone(),
-            steps: diagnosis.steps().to_vec(),
-            findings: diagnosis.findings().to_vec(),
-            policy: diagnosis.policy().cloned(),
+            run: run.clone(),
+            session: info.clone(),
+            endpoint: settings.endpoint.clone(),
+            profile: settings.profile.clone(),
             diagnosis,
         }
     }
 
-    pub fn error_count(&self) -> usize {
-        self.diagnosis.error_count()
+    /// What the run shows: findings, steps, policy, and whether it is ok and complete.
+    pub fn diagnosis(&self) -> &Diagnosis {
+        &self.diagnosis
     }
 
-    /// "3 of 11 steps ran".
-    pub fn progress(&self) -> String {
-        self.diagnosis.progress()
+    fn identity(&self) -> Option<&Identity> {
+        self.session.identity.as_ref()
     }
+}
+
+/// "account 123…", or, on a server without STS, that the server named the principal.
+fn whose(i: &Identity) -> String {
+    let account = &i.principal.account;
+    match (i.confirmed, account.is_empty()) {
+        (true, _) => format!("account {account}"),
+        (false, true) => "unconfirmed: named by the server".to_owned(),
+        (false, false) => format!("tenant {account}, unconfirmed: named by the server"),
+    }
+}
+
+/// `  (Ceph RGW)` after a custom endpoint, once the run learned what it is.
+fn kind_suffix(report: &Report) -> String {
+    report
+        .session
+        .endpoint
+        .as_ref()
+        .map(|c| format!("  ({})", c.kind.label()))
+        .unwrap_or_default()
 }
 
 /// JSON, exactly the `s3doctor.report/v1` schema.
@@ -170,7 +113,7 @@ pub fn to_text(report: &Report, color: bool) -> String {
     text_steps(&mut out, report, color);
     let _ = writeln!(out);
     text_findings(&mut out, report, color);
-    if let Some(policy) = &report.policy {
+    if let Some(policy) = report.diagnosis.policy() {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
@@ -185,17 +128,17 @@ pub fn to_text(report: &Report, color: bool) -> String {
 
 /// Who, which buckets, which keys, which endpoint.
 fn text_header(out: &mut String, report: &Report) {
-    let t = &report.target;
+    let (run, session) = (&report.run, &report.session);
     let _ = writeln!(out, "s3doctor: S3 access check");
-    match &report.identity {
+    match report.identity() {
         Some(i) => {
             let _ = writeln!(
                 out,
                 "  principal    {} ({} {}, {})",
-                i.arn,
-                i.principal_type,
-                i.principal_name,
-                i.whose()
+                i.principal.arn,
+                i.principal.kind.as_str(),
+                i.principal.name,
+                whose(i)
             );
         }
         None => {
@@ -208,24 +151,24 @@ fn text_header(out: &mut String, report: &Report) {
     let _ = writeln!(
         out,
         "  buckets      {}   region {}   access {}",
-        t.buckets.join(", "),
-        t.region.as_deref().unwrap_or("(none configured)"),
-        t.access.as_str()
+        run.buckets.join(", "),
+        session.region.as_deref().unwrap_or("(none configured)"),
+        run.access.as_str()
     );
     let _ = writeln!(
         out,
         "  credentials  {}",
-        t.credential_source.as_deref().unwrap_or("none found")
+        session.credential_source.as_deref().unwrap_or("none found")
     );
-    if let Some(e) = &t.endpoint {
-        let _ = writeln!(out, "  endpoint     {e}{}", kind_suffix(t));
+    if let Some(e) = &report.endpoint {
+        let _ = writeln!(out, "  endpoint     {e}{}", kind_suffix(report));
     }
 }
 
 /// One line per step under its bucket's heading, with the evidence of a failure.
 fn text_steps(out: &mut String, report: &Report, color: bool) {
     let mut last_bucket: Option<&str> = None;
-    for step in &report.steps {
+    for step in report.diagnosis.steps() {
         if step.bucket.as_deref() != last_bucket {
             last_bucket = step.bucket.as_deref();
             if let Some(b) = last_bucket {
@@ -256,24 +199,25 @@ fn text_steps(out: &mut String, report: &Report, color: bool) {
 /// The findings; or "No problems found." only when every step ran; or that the check did
 /// not finish.
 fn text_findings(out: &mut String, report: &Report, color: bool) {
-    if report.findings.is_empty() && report.complete {
+    let d = &report.diagnosis;
+    if d.findings().is_empty() && d.complete() {
         let _ = writeln!(out, "{}", paint("No problems found.", Status::Pass, color));
-    } else if report.findings.is_empty() {
+    } else if d.findings().is_empty() {
         let _ = writeln!(
             out,
             "{}",
             paint(
                 &format!(
                     "The check did not finish ({}): this is not a clean bill of health.",
-                    report.progress()
+                    d.progress()
                 ),
                 Status::Warn,
                 color
             )
         );
     } else {
-        let _ = writeln!(out, "Findings ({})", report.findings.len());
-        for f in &report.findings {
+        let _ = writeln!(out, "Findings ({})", d.findings().len());
+        for f in d.findings() {
             text_finding(out, f, color);
         }
     }
@@ -318,10 +262,11 @@ fn text_finding(out: &mut String, f: &Finding, color: bool) {
 
 /// The last line: OK, incomplete, or how many problems.
 fn text_verdict(report: &Report, color: bool) -> String {
-    match (report.error_count(), report.complete) {
+    let d = &report.diagnosis;
+    match (d.error_count(), d.complete()) {
         (0, true) => paint("Result: OK", Status::Pass, color),
         (0, false) => paint(
-            &format!("Result: incomplete, {}", report.progress()),
+            &format!("Result: incomplete, {}", d.progress()),
             Status::Warn,
             color,
         ),
@@ -331,7 +276,7 @@ fn text_verdict(report: &Report, color: bool) -> String {
             color,
         ),
         (n, false) => paint(
-            &format!("Result: {n} problem(s) found; {}", report.progress()),
+            &format!("Result: {n} problem(s) found; {}", d.progress()),
             Status::Fail,
             color,
         ),
@@ -341,16 +286,16 @@ fn text_verdict(report: &Report, color: bool) -> String {
 /// A ticket-ready write-up: problem, evidence, the fix (console and CLI), the policy, how to verify.
 pub fn to_markdown(report: &Report) -> String {
     let mut md = String::new();
-    let t = &report.target;
+    let d = &report.diagnosis;
     md_header(&mut md, report);
-    md_problems(&mut md, &report.findings);
-    md_checklist(&mut md, &report.steps);
-    if let Some(policy) = &report.policy {
+    md_problems(&mut md, d.findings());
+    md_checklist(&mut md, d.steps());
+    if let Some(policy) = d.policy() {
         md.push_str(&crate::diagnosis::handover::fix_markdown(
             policy,
-            report.identity_full.as_ref(),
-            &policy::default_policy_name(&t.buckets, t.access),
-            t.endpoint.as_deref(),
+            report.identity(),
+            &policy::default_policy_name(&report.run.buckets, report.run.access),
+            report.endpoint.as_deref(),
         ));
     }
     let _ = writeln!(md, "## Verify\n");
@@ -360,27 +305,27 @@ pub fn to_markdown(report: &Report) -> String {
 
 /// The title (buckets and verdict) and the facts of the run, one bullet each.
 fn md_header(md: &mut String, report: &Report) {
-    let t = &report.target;
-    let buckets = t.buckets.join(", ");
-    let mut headline = match report.error_count() {
-        0 if report.complete => "no problems found".to_owned(),
+    let (run, session, d) = (&report.run, &report.session, &report.diagnosis);
+    let buckets = run.buckets.join(", ");
+    let mut headline = match d.error_count() {
+        0 if d.complete() => "no problems found".to_owned(),
         0 => "incomplete".to_owned(),
         1 => "1 problem found".to_owned(),
         n => format!("{n} problems found"),
     };
-    if !report.complete {
-        headline.push_str(&format!(", {}", report.progress()));
+    if !d.complete() {
+        headline.push_str(&format!(", {}", d.progress()));
     }
     let _ = writeln!(md, "# S3 access check: {buckets} ({headline})\n");
-    match &report.identity {
+    match report.identity() {
         Some(i) => {
             let _ = writeln!(
                 md,
                 "- **Principal:** `{}` ({} `{}`, {})",
-                i.arn,
-                i.principal_type,
-                i.principal_name,
-                i.whose()
+                i.principal.arn,
+                i.principal.kind.as_str(),
+                i.principal.name,
+                whose(i)
             );
         }
         None => {
@@ -394,16 +339,16 @@ fn md_header(md: &mut String, report: &Report) {
     let _ = writeln!(
         md,
         "- **Region:** {}",
-        t.region.as_deref().unwrap_or("none configured")
+        session.region.as_deref().unwrap_or("none configured")
     );
-    let _ = writeln!(md, "- **Access checked:** {}", t.access.as_str());
+    let _ = writeln!(md, "- **Access checked:** {}", run.access.as_str());
     let _ = writeln!(
         md,
         "- **Credentials:** {}",
-        t.credential_source.as_deref().unwrap_or("none found")
+        session.credential_source.as_deref().unwrap_or("none found")
     );
-    if let Some(e) = &t.endpoint {
-        let _ = writeln!(md, "- **Endpoint:** {e}{}", kind_suffix(t));
+    if let Some(e) = &report.endpoint {
+        let _ = writeln!(md, "- **Endpoint:** {e}{}", kind_suffix(report));
     }
     let _ = writeln!(md);
 }
@@ -468,21 +413,21 @@ fn md_checklist(md: &mut String, steps: &[StepResult]) {
 
 /// The command that re-runs this check.
 pub fn verify_command(report: &Report) -> String {
-    let t = &report.target;
+    let run = &report.run;
     let mut cmd = String::from("s3doctor check");
-    for b in &t.buckets {
+    for b in &run.buckets {
         cmd.push_str(&format!(" --bucket {b}"));
     }
-    if t.access != Access::ReadWrite {
-        cmd.push_str(&format!(" --access {}", t.access.as_str()));
+    if run.access != Access::ReadWrite {
+        cmd.push_str(&format!(" --access {}", run.access.as_str()));
     }
-    if let Some(r) = &t.region {
+    if let Some(r) = &report.session.region {
         cmd.push_str(&format!(" --region {r}"));
     }
-    if let Some(p) = &t.profile {
+    if let Some(p) = &report.profile {
         cmd.push_str(&format!(" --profile {p}"));
     }
-    if let Some(e) = &t.endpoint {
+    if let Some(e) = &report.endpoint {
         cmd.push_str(&format!(" --endpoint-url {e}"));
     }
     cmd
@@ -526,8 +471,8 @@ mod tests {
     fn a_run_cut_short_is_never_no_problems_found() {
         // The wizard quit before anything ran.
         let nothing = report(Vec::new(), 9);
-        assert!(!nothing.ok && !nothing.complete);
-        assert_eq!(nothing.progress(), "0 of 9 steps ran");
+        assert!(!nothing.diagnosis().ok() && !nothing.diagnosis().complete());
+        assert_eq!(nothing.diagnosis().progress(), "0 of 9 steps ran");
         let text = to_text(&nothing, false);
         assert!(!text.contains("No problems found"), "{text}");
         assert!(text.contains("did not finish (0 of 9 steps ran)"), "{text}");
@@ -541,7 +486,7 @@ mod tests {
             ],
             2,
         );
-        assert!(!skipped.ok);
+        assert!(!skipped.diagnosis().ok());
         assert!(to_text(&skipped, false).contains("Result: incomplete, 1 of 2 steps ran"));
         let json: serde_json::Value = serde_json::from_str(&to_json(&skipped)).unwrap();
         assert_eq!(json["ok"], false);
@@ -559,8 +504,108 @@ mod tests {
             ],
             2,
         );
-        assert!(clean.ok && clean.complete);
+        assert!(clean.diagnosis().ok() && clean.diagnosis().complete());
         assert!(to_text(&clean, false).contains("No problems found."));
         assert!(to_markdown(&clean).contains("(no problems found)"));
+    }
+
+    #[test]
+    fn the_json_keeps_the_v1_field_order_and_reads_its_values_from_the_diagnosis() {
+        use crate::finding::{Basis, FindingCode, Severity};
+        let finding = Finding {
+            code: FindingCode::PermissionMissing,
+            severity: Severity::Error,
+            step: StepId::PutObject,
+            bucket: Some("b".into()),
+            action: Some("s3:PutObject".into()),
+            source: None,
+            basis: Basis::AwsMessage,
+            resource: None,
+            title: "t".into(),
+            summary: "s".into(),
+            remedy: "r".into(),
+            statement: None,
+            evidence: None,
+        };
+        let mut put = row(StepId::PutObject, Status::Fail, true);
+        put.findings = vec![finding];
+        let run = RunSettings {
+            buckets: vec!["b".into()],
+            ..RunSettings::default()
+        };
+        let info = SessionInfo {
+            region: Some("eu-west-1".into()),
+            identity: crate::arn::parse_principal("arn:aws:iam::123456789012:user/app")
+                .ok()
+                .map(|principal| Identity {
+                    principal,
+                    user_id: None,
+                    confirmed: true,
+                }),
+            endpoint: Some(crate::endpoint::Capabilities::aws()),
+            ..SessionInfo::default()
+        };
+        let diagnosis = Diagnosis::new(vec![put], 2, &run, Some(&info));
+        let r = Report::build(&aws::Settings::default(), &run, &info, diagnosis);
+        let json: serde_json::Value = serde_json::from_str(&to_json(&r)).unwrap();
+        let keys =
+            |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(
+            keys(&json),
+            [
+                "schema",
+                "ok",
+                "complete",
+                "steps_run",
+                "steps_planned",
+                "target",
+                "identity",
+                "steps",
+                "findings",
+                "policy"
+            ]
+        );
+        assert_eq!(
+            keys(&json["target"]),
+            [
+                "buckets",
+                "region",
+                "endpoint",
+                "endpoint_kind",
+                "endpoint_capabilities",
+                "profile",
+                "credential_source",
+                "access"
+            ]
+        );
+        assert_eq!(
+            keys(&json["identity"]),
+            [
+                "arn",
+                "account",
+                "principal_type",
+                "principal_name",
+                "confirmed"
+            ]
+        );
+        let d = r.diagnosis();
+        assert_eq!(json["schema"], SCHEMA);
+        assert_eq!(
+            (json["ok"].clone(), json["complete"].clone()),
+            (false.into(), false.into())
+        );
+        assert_eq!(
+            (json["steps_run"].clone(), json["steps_planned"].clone()),
+            (1.into(), 2.into())
+        );
+        assert_eq!(json["steps"], serde_json::to_value(d.steps()).unwrap());
+        assert_eq!(
+            json["findings"],
+            serde_json::to_value(d.findings()).unwrap()
+        );
+        assert!(d.policy().is_some());
+        assert_eq!(json["policy"], serde_json::to_value(d.policy()).unwrap());
+        assert_eq!(json["target"]["endpoint_kind"], "aws");
+        assert_eq!(json["identity"]["principal_type"], "user");
     }
 }

@@ -84,7 +84,7 @@ async fn check_and_fix(
     eprintln!("s3doctor: checking…");
     engine.run_all(tx).await;
     let before = Report::from_engine(engine).await;
-    if before.ok {
+    if before.diagnosis().ok() {
         eprintln!("s3doctor: nothing to fix: every check passes");
         emit(&report::to_text(&before, false), None)?;
         return Ok(ExitCode::from(exit::OK));
@@ -93,7 +93,7 @@ async fn check_and_fix(
         Cors::Done(code) => return Ok(code),
         Cors::Left { report, export } => (*report, export),
     };
-    let plan = match remedy.plan(&before.diagnosis).await {
+    let plan = match remedy.plan(before.diagnosis()).await {
         Ok(p) => p,
         Err(why) => return no_plan(&why, options, &cors_md, &before),
     };
@@ -161,7 +161,7 @@ async fn fix_cors(
     before: Report,
     tx: &UnboundedSender<EngineEvent>,
 ) -> Result<Cors> {
-    let buckets = Remedy::cors_pending(&before.diagnosis);
+    let buckets = Remedy::cors_pending(before.diagnosis());
     let run = engine.run_settings();
     let (Some(origin), false) = (&run.origin, buckets.is_empty()) else {
         return Ok(Cors::Left {
@@ -197,7 +197,7 @@ async fn fix_cors(
         }
     }
     let after = Report::from_engine(engine).await;
-    if after.ok {
+    if after.diagnosis().ok() {
         emit(&report::to_text(&after, false), None)?;
         return Ok(Cors::Done(ExitCode::from(exit::OK)));
     }
@@ -243,7 +243,7 @@ async fn after_apply(
     for c in &outcome.applied.changes {
         eprintln!("  - {c}");
     }
-    let buckets = after.target.buckets.join(" --bucket ");
+    let buckets = engine.run_settings().buckets.join(" --bucket ");
     if plan.bucket_policies.is_empty() {
         eprintln!(
             "Undo with: s3doctor fix --undo --bucket {buckets} --policy-name {}",
@@ -258,11 +258,13 @@ async fn after_apply(
                 .unwrap_or_default()
         );
     }
-    Ok(ExitCode::from(if outcome.verified && after.ok {
-        exit::OK
-    } else {
-        exit::FINDINGS
-    }))
+    Ok(ExitCode::from(
+        if outcome.verified && after.diagnosis().ok() {
+            exit::OK
+        } else {
+            exit::FINDINGS
+        },
+    ))
 }
 
 /// The plan as text, for standard error.

@@ -773,7 +773,7 @@ mod tests {
         a.update(failed(StepId::BucketPolicy, FindingCode::ExplicitDeny));
         assert_eq!(codes(&a), [FindingCode::ExplicitDeny]);
         assert!(a.diagnosis.policy().is_none());
-        assert_eq!(a.report().findings, a.findings());
+        assert_eq!(a.report().diagnosis().findings(), a.findings());
         assert_eq!(a.diagnosis.steps_run(), 2);
         let cmds = a.update(key(KeyCode::Char('f')));
         assert!(

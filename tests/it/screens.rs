@@ -406,7 +406,7 @@ async fn enter_runs_one_step_at_a_time() {
     let session = Session::new(&peer, &user, Some(&bucket));
     let app = session.play("\n\n", false).await;
     let report = app.report();
-    let ran: Vec<StepId> = report.steps.iter().map(|s| s.id).collect();
+    let ran: Vec<StepId> = report.diagnosis().steps().iter().map(|s| s.id).collect();
     // The global steps ran at start; Enter ran bucket-exists, then bucket-region.
     assert!(
         ran.contains(&StepId::BucketExists) && ran.contains(&StepId::BucketRegion),

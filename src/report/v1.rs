@@ -1,0 +1,109 @@
+//! The JSON schema `s3doctor.report/v1`: a view borrowed from a `Report` while it is
+//! written. The field names and their order live here and only here; every value is read
+//! from the report's diagnosis (verdict, steps, findings, policy) or from what the run was
+//! pointed at, and nothing is stored twice. Nothing reads a report back (scripts read the
+//! JSON), so there is no `Deserialize`; a reader would get its own owned type.
+
+use serde::{Serialize, Serializer};
+
+use crate::checks::Identity;
+use crate::endpoint::{Capabilities, EndpointKind};
+use crate::engine::StepResult;
+use crate::finding::Finding;
+use crate::policy::{Access, PolicyDocument};
+
+use super::Report;
+
+pub const SCHEMA: &str = "s3doctor.report/v1";
+
+impl Serialize for Report {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        V1::of(self).serialize(serializer)
+    }
+}
+
+/// A whole run.
+#[derive(Serialize)]
+struct V1<'a> {
+    schema: &'static str,
+    /// No error finding, and every step ran.
+    ok: bool,
+    /// Every planned step ran (a run cut short, or steps skipped because another failed,
+    /// is not complete, and never reads as "no problems found").
+    complete: bool,
+    /// How many of the planned steps ran.
+    steps_run: usize,
+    steps_planned: usize,
+    target: Target<'a>,
+    identity: Option<IdentityV1<'a>>,
+    steps: &'a [StepResult],
+    findings: &'a [Finding],
+    policy: Option<&'a PolicyDocument>,
+}
+
+/// What the run was pointed at.
+#[derive(Serialize)]
+struct Target<'a> {
+    buckets: &'a [String],
+    region: Option<&'a str>,
+    endpoint: Option<&'a str>,
+    /// What the endpoint was found to be (`aws`, `ceph-rgw`, `s3-compatible`, …).
+    endpoint_kind: Option<EndpointKind>,
+    /// What a custom endpoint offers: `{kind, sts, iam}`.
+    endpoint_capabilities: Option<&'a Capabilities>,
+    profile: Option<&'a str>,
+    credential_source: Option<&'a str>,
+    access: Access,
+}
+
+/// Who the keys belong to.
+#[derive(Serialize)]
+struct IdentityV1<'a> {
+    arn: &'a str,
+    account: &'a str,
+    principal_type: &'static str,
+    principal_name: &'a str,
+    /// False when the server has no STS and the principal is what it said (ListBuckets owner)
+    /// or what `--expect-principal` named.
+    confirmed: bool,
+}
+
+impl<'a> V1<'a> {
+    fn of(report: &'a Report) -> Self {
+        let d = &report.diagnosis;
+        let (run, session) = (&report.run, &report.session);
+        V1 {
+            schema: SCHEMA,
+            ok: d.ok(),
+            complete: d.complete(),
+            steps_run: d.steps_run(),
+            steps_planned: d.steps_planned(),
+            target: Target {
+                buckets: &run.buckets,
+                region: session.region.as_deref(),
+                endpoint: report.endpoint.as_deref(),
+                endpoint_kind: session.endpoint.as_ref().map(|c| c.kind),
+                endpoint_capabilities: session.endpoint.as_ref(),
+                profile: report.profile.as_deref(),
+                credential_source: session.credential_source.as_deref(),
+                access: run.access,
+            },
+            identity: report.identity().map(IdentityV1::of),
+            steps: d.steps(),
+            findings: d.findings(),
+            policy: d.policy(),
+        }
+    }
+}
+
+impl<'a> IdentityV1<'a> {
+    fn of(i: &'a Identity) -> Self {
+        IdentityV1 {
+            arn: &i.principal.arn,
+            account: &i.principal.account,
+            principal_type: i.principal.kind.as_str(),
+            principal_name: &i.principal.name,
+            confirmed: i.confirmed,
+        }
+    }
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::keys::{self, Action};
+use super::keys::{self, Action, BucketKey, RemedyKey, UrlKey};
 use super::theme::{RowState, Theme};
 use crate::aws;
 use crate::checks::{RunSettings, Status};
@@ -76,6 +76,25 @@ pub struct RemedyScreen {
     pub scroll: u16,
 }
 
+impl RemedyScreen {
+    /// Which of its keys (`keys::REMEDY`) the remedy screen handles, and so names: apply or
+    /// cancel a plan under review that can be applied; close it otherwise (not while applying);
+    /// export any plan; scroll always.
+    pub fn allows(&self, key: RemedyKey) -> bool {
+        let plan = match &self.plan {
+            Some(Ok(plan)) => Some(plan),
+            _ => None,
+        };
+        let applicable = self.phase == Phase::Review && plan.is_some_and(Plan::is_applicable);
+        match key {
+            RemedyKey::Apply | RemedyKey::Cancel => applicable,
+            RemedyKey::Close => !applicable && self.phase != Phase::Applying,
+            RemedyKey::Export => plan.is_some(),
+            RemedyKey::Up | RemedyKey::Down | RemedyKey::PageUp | RemedyKey::PageDown => true,
+        }
+    }
+}
+
 /// The bucket prompt, when no `--bucket` was given.
 #[derive(Debug, Default)]
 pub struct AskBucket {
@@ -98,6 +117,15 @@ impl AskBucket {
             .filter(|s| s.contains(&typed))
             .collect()
     }
+
+    /// Which of its keys (`keys::BUCKET`) the prompt handles, and so names: Enter and Esc
+    /// always, picking a suggestion when one matches.
+    pub fn allows(&self, key: BucketKey) -> bool {
+        match key {
+            BucketKey::Confirm | BucketKey::Quit => true,
+            BucketKey::Next | BucketKey::Previous => !self.matches().is_empty(),
+        }
+    }
 }
 
 /// The presigned-URL screen (`u`): a pasted URL, then what it says, read locally like
@@ -108,6 +136,20 @@ pub struct UrlScreen {
     /// After Enter: the report's lines, or why the text is not a presigned URL.
     pub result: Option<Result<Vec<String>, String>>,
     pub scroll: u16,
+}
+
+impl UrlScreen {
+    /// Which of its keys (`keys::URL`) the URL screen handles, and so names: Enter reads a URL
+    /// not read yet; a result scrolls and typing starts another; Esc always closes.
+    pub fn allows(&self, key: UrlKey) -> bool {
+        match key {
+            UrlKey::Read => self.result.is_none(),
+            UrlKey::Up | UrlKey::Down | UrlKey::PageUp | UrlKey::PageDown | UrlKey::Retype => {
+                self.result.is_some()
+            }
+            UrlKey::Close => true,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -400,29 +442,27 @@ impl App {
         {
             panic!("debug panic on key {c:?} (S3DOCTOR_DEBUG_PANIC_KEY, debug builds only)");
         }
-        if let Some(Modal::AskBucket(_)) = &self.modal {
-            return self.on_bucket_key(key);
+        match &self.modal {
+            Some(Modal::AskBucket(_)) => return self.on_bucket_key(key),
+            Some(Modal::Url(_)) => {
+                self.on_url_key(key);
+                return Vec::new();
+            }
+            _ => {}
         }
-        if let Some(Modal::Url(_)) = &self.modal {
-            self.on_url_key(key);
-            return Vec::new();
-        }
-        let Some(action) = keys::action(key) else {
-            return Vec::new();
-        };
-        if action == Action::Quit {
+        let action = keys::action(key);
+        if action == Some(Action::Quit) {
             self.quit = true;
             return Vec::new();
         }
-        match &mut self.modal {
-            Some(Modal::Help) => {
-                if matches!(action, Action::Help | Action::Cancel) {
-                    self.modal = None;
-                }
+        match (&self.modal, action) {
+            (Some(Modal::Help), Some(Action::Help | Action::Cancel)) => {
+                self.modal = None;
                 Vec::new()
             }
-            Some(Modal::Remedy(_)) => self.on_remedy_key(action),
-            _ => self.on_main_key(action),
+            (Some(Modal::Remedy(_)), _) => self.on_remedy_key(key),
+            (None, Some(action)) => self.on_main_key(action),
+            _ => Vec::new(),
         }
     }
 
@@ -530,28 +570,30 @@ impl App {
         self.runs_in_flight > 0 || self.states.values().any(|s| *s == RowState::Running)
     }
 
-    fn on_remedy_key(&mut self, action: Action) -> Vec<Cmd> {
+    /// A key on the remedy screen: only the keys its hint names in its state (`keys::REMEDY`).
+    fn on_remedy_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
         let Some(Modal::Remedy(screen)) = &mut self.modal else {
             return Vec::new();
         };
+        let Some(action) = keys::REMEDY.action(key, |a| screen.allows(a)) else {
+            return Vec::new();
+        };
         match action {
-            Action::Confirm => {
-                if screen.phase == Phase::Review
-                    && let Some(Ok(plan)) = &screen.plan
-                    && plan.is_applicable()
-                {
+            // Allowed only for a plan under review that can be applied.
+            RemedyKey::Apply => {
+                if let Some(Ok(plan)) = &screen.plan {
                     screen.phase = Phase::Applying;
                     screen.log.clear();
                     // The only place in the wizard that turns a plan into a confirmed one.
                     return vec![Cmd::Apply(Box::new(plan.clone().confirm()))];
                 }
             }
-            Action::Cancel if screen.phase != Phase::Applying => self.modal = None,
-            Action::Down => screen.scroll = screen.scroll.saturating_add(1),
-            Action::Up => screen.scroll = screen.scroll.saturating_sub(1),
-            Action::PageDown => screen.scroll = screen.scroll.saturating_add(10),
-            Action::PageUp => screen.scroll = screen.scroll.saturating_sub(10),
-            Action::Export => {
+            RemedyKey::Cancel | RemedyKey::Close => self.modal = None,
+            RemedyKey::Down => screen.scroll = screen.scroll.saturating_add(1),
+            RemedyKey::Up => screen.scroll = screen.scroll.saturating_sub(1),
+            RemedyKey::PageDown => screen.scroll = screen.scroll.saturating_add(10),
+            RemedyKey::PageUp => screen.scroll = screen.scroll.saturating_sub(10),
+            RemedyKey::Export => {
                 if let Some(Ok(plan)) = &screen.plan {
                     return vec![Cmd::Export {
                         markdown: plan.export_markdown(),
@@ -559,7 +601,6 @@ impl App {
                     }];
                 }
             }
-            _ => {}
         }
         Vec::new()
     }
@@ -572,9 +613,13 @@ impl App {
             self.quit = true;
             return;
         }
-        match key.code {
-            KeyCode::Esc => self.modal = None,
-            KeyCode::Enter if screen.result.is_none() => {
+        let Some(action) = keys::URL.action(key, |a| screen.allows(a)) else {
+            Self::type_url(screen, key);
+            return;
+        };
+        match action {
+            UrlKey::Close => self.modal = None,
+            UrlKey::Read => {
                 let now = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
@@ -584,18 +629,17 @@ impl App {
                 );
                 screen.scroll = 0;
             }
-            KeyCode::Down if screen.result.is_some() => {
-                screen.scroll = screen.scroll.saturating_add(1);
-            }
-            KeyCode::Up if screen.result.is_some() => {
-                screen.scroll = screen.scroll.saturating_sub(1);
-            }
-            KeyCode::PageDown if screen.result.is_some() => {
-                screen.scroll = screen.scroll.saturating_add(10);
-            }
-            KeyCode::PageUp if screen.result.is_some() => {
-                screen.scroll = screen.scroll.saturating_sub(10);
-            }
+            UrlKey::Down => screen.scroll = screen.scroll.saturating_add(1),
+            UrlKey::Up => screen.scroll = screen.scroll.saturating_sub(1),
+            UrlKey::PageDown => screen.scroll = screen.scroll.saturating_add(10),
+            UrlKey::PageUp => screen.scroll = screen.scroll.saturating_sub(10),
+            UrlKey::Retype => {}
+        }
+    }
+
+    /// Typing on the URL screen (a key its table does not bind): the URL, edited.
+    fn type_url(screen: &mut UrlScreen, key: KeyEvent) {
+        match key.code {
             KeyCode::Char(c) => {
                 // Typing (or pasting) after a result starts a new URL.
                 if screen.result.take().is_some() {
@@ -621,8 +665,10 @@ impl App {
             self.quit = true;
             return Vec::new();
         }
+        if let Some(action) = keys::BUCKET.action(key, |a| ask.allows(a)) {
+            return self.on_bucket_action(action);
+        }
         match key.code {
-            KeyCode::Esc => self.quit = true,
             KeyCode::Char(c) => {
                 ask.typed.push(c);
                 ask.input = ask.typed.clone();
@@ -634,13 +680,25 @@ impl App {
                 ask.input = ask.typed.clone();
                 ask.selected = None;
             }
-            KeyCode::Down | KeyCode::Tab | KeyCode::Up => {
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// A key of the bucket prompt's table (`keys::BUCKET`): confirm, quit, pick a suggestion.
+    fn on_bucket_action(&mut self, action: BucketKey) -> Vec<Cmd> {
+        let Some(Modal::AskBucket(ask)) = &mut self.modal else {
+            return Vec::new();
+        };
+        match action {
+            BucketKey::Quit => self.quit = true,
+            BucketKey::Next | BucketKey::Previous => {
                 let matches = ask.matches();
                 if !matches.is_empty() {
                     let len = matches.len();
-                    let i = match (key.code, ask.selected) {
-                        (KeyCode::Up, None) => len - 1,
-                        (KeyCode::Up, Some(i)) => (i + len - 1) % len,
+                    let i = match (action, ask.selected) {
+                        (BucketKey::Previous, None) => len - 1,
+                        (BucketKey::Previous, Some(i)) => (i + len - 1) % len,
                         (_, None) => 0,
                         (_, Some(i)) => (i + 1) % len,
                     };
@@ -648,7 +706,7 @@ impl App {
                     ask.selected = Some(i);
                 }
             }
-            KeyCode::Enter => {
+            BucketKey::Confirm => {
                 let name = ask.input.trim().to_owned();
                 match crate::bucket_name::validate(&name) {
                     Ok(()) => {
@@ -659,7 +717,6 @@ impl App {
                     Err(e) => ask.error = Some(e.to_string()),
                 }
             }
-            _ => {}
         }
         Vec::new()
     }

@@ -4,13 +4,14 @@
 
 use std::time::Duration;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 
+use super::keys::{self, ChooserKey};
 use super::theme::{RowState, Theme};
 use crate::checks::Status;
 use crate::gallery::{FixKind, Incident};
@@ -95,38 +96,46 @@ impl Chooser {
         )
     }
 
-    /// A key on the chooser's own screens.
+    /// Which of its keys (`keys::CHOOSER`) the screen on show handles, and so names: none
+    /// while busy (Ctrl-C still quits); y only for an incident a person fixes.
+    pub fn allows(&self, key: ChooserKey) -> bool {
+        let manual = self.current().is_some_and(|i| i.fix == FixKind::Manual);
+        match (&self.screen, key) {
+            (Screen::Busy(_), _) => false,
+            (_, ChooserKey::Quit) => true,
+            (Screen::Choose, ChooserKey::Up | ChooserKey::Down | ChooserKey::Pick) => true,
+            (Screen::Outcome { .. }, ChooserKey::Wizard | ChooserKey::Gallery) => true,
+            (Screen::Outcome { .. }, ChooserKey::MakeFix) => manual,
+            (Screen::Learned, ChooserKey::Back) => true,
+            _ => false,
+        }
+    }
+
+    /// A key on the chooser's own screens: Ctrl-C (or Ctrl-D) quits everywhere, the others do
+    /// what the footer says.
     pub fn key(&mut self, key: KeyEvent) -> Option<Pick> {
-        if key.modifiers.contains(KeyModifiers::CONTROL)
-            && matches!(key.code, KeyCode::Char('c') | KeyCode::Char('d'))
-        {
+        if keys::is_interrupt(key) {
             return Some(Pick::Quit);
         }
-        match (&self.screen, key.code) {
-            (Screen::Busy(_), _) => None,
-            (_, KeyCode::Char('q')) => Some(Pick::Quit),
-            (Screen::Choose, KeyCode::Up | KeyCode::Char('k')) => {
+        match keys::CHOOSER.action(key, |a| self.allows(a))? {
+            ChooserKey::Quit => Some(Pick::Quit),
+            ChooserKey::Up => {
                 self.selected = self.selected.saturating_sub(1);
                 self.message = None;
                 None
             }
-            (Screen::Choose, KeyCode::Down | KeyCode::Char('j')) => {
+            ChooserKey::Down => {
                 self.selected = (self.selected + 1).min(self.incidents.len().saturating_sub(1));
                 self.message = None;
                 None
             }
-            (Screen::Choose, KeyCode::Enter) => Some(Pick::Start(self.selected)),
-            (Screen::Outcome { .. }, KeyCode::Char('w')) => Some(Pick::Wizard),
-            (Screen::Outcome { .. }, KeyCode::Char('y'))
-                if self.current().is_some_and(|i| i.fix == FixKind::Manual) =>
-            {
-                Some(Pick::ApplyFix)
-            }
-            (Screen::Outcome { .. } | Screen::Learned, KeyCode::Enter | KeyCode::Esc) => {
+            ChooserKey::Pick => Some(Pick::Start(self.selected)),
+            ChooserKey::Wizard => Some(Pick::Wizard),
+            ChooserKey::MakeFix => Some(Pick::ApplyFix),
+            ChooserKey::Gallery | ChooserKey::Back => {
                 self.screen = Screen::Choose;
                 None
             }
-            _ => None,
         }
     }
 }
@@ -181,20 +190,12 @@ pub fn draw(c: &Chooser, f: &mut Frame) {
         Screen::Learned => draw_learned(c, f, detail),
     }
     let keys = match &c.screen {
-        Screen::Choose => " Enter pick  ↑↓ choose  q quit",
-        Screen::Busy(_) => " please wait",
-        Screen::Outcome { .. } => {
-            if c.current().is_some_and(|i| i.fix == FixKind::Manual) {
-                " y make the fix  w wizard  Esc gallery  q quit"
-            } else {
-                " w wizard  Esc gallery  q quit"
-            }
-        }
-        Screen::Learned => " Enter back to the gallery  q quit",
+        Screen::Busy(_) => "please wait".to_owned(),
+        _ => keys::CHOOSER.hint(|a| c.allows(a), "  "),
     };
     let line = Line::from(vec![
         Span::styled(format!(" Scorecard: {} ", c.scorecard()), t.accent()),
-        Span::raw(keys),
+        Span::raw(format!(" {keys}")),
     ]);
     f.render_widget(Paragraph::new(line), footer);
 }
@@ -408,6 +409,7 @@ fn draw_learned(c: &Chooser, f: &mut Frame, area: Rect) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crossterm::event::{KeyCode, KeyModifiers};
 
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
@@ -469,5 +471,66 @@ mod tests {
             c.scorecard(),
             format!("found 2/{n}  fixed 1/{n}  time 1m 20s")
         );
+    }
+
+    /// The chooser's footer, as drawn.
+    fn footer(c: &Chooser) -> String {
+        let mut term =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).expect("terminal");
+        term.draw(|f| draw(c, f)).expect("draw");
+        let buffer = term.backend().buffer();
+        let y = buffer.area.height - 1;
+        (0..buffer.area.width)
+            .map(|x| buffer[(x, y)].symbol())
+            .collect::<String>()
+            .trim_end()
+            .to_owned()
+    }
+
+    /// Each of the chooser's screens: its footer names exactly the keys that do something
+    /// there, and every other key does nothing (Ctrl-C quits everywhere).
+    #[test]
+    fn the_footer_names_the_keys_each_chooser_screen_handles() {
+        let incidents = crate::gallery::embedded();
+        let fix = |kind| incidents.iter().position(|i| i.fix == kind).unwrap();
+        let outcome = Screen::Outcome { note: None };
+        for (screen, selected, hint) in [
+            (Screen::Choose, 1, "Enter pick  ↑↓ choose  q quit"),
+            (Screen::Busy("seeding".into()), 1, "please wait"),
+            (
+                outcome.clone(),
+                fix(FixKind::Policy),
+                "w wizard  Esc gallery  q quit",
+            ),
+            (
+                outcome,
+                fix(FixKind::Manual),
+                "y make the fix  w wizard  Esc gallery  q quit",
+            ),
+            (Screen::Learned, 1, "Enter back to the gallery  q quit"),
+        ] {
+            let fresh = || {
+                let mut c = Chooser::new(incidents, Theme { color: false });
+                c.screen = screen.clone();
+                c.selected = selected;
+                c
+            };
+            let shown = footer(&fresh());
+            assert!(
+                shown.ends_with(&format!("time 0s  {hint}")),
+                "{hint:?}: {shown:?}"
+            );
+            let look = |c: &Chooser| format!("{:?} {} {:?}", c.screen, c.selected, c.message);
+            let press = |c: &mut Chooser, k| c.key(k).map(|p| format!("{p:?}")).unwrap_or_default();
+            let chooser = fresh();
+            keys::names::press_every_key(
+                &keys::CHOOSER,
+                |a| chooser.allows(a),
+                fresh,
+                look,
+                press,
+                keys::is_interrupt,
+            );
+        }
     }
 }

@@ -1,6 +1,8 @@
-//! The one key table of the wizard's main screen: which keys do what. Key handling
-//! (`action`), the help overlay (`help`) and the footer (`footer`) all read this table, so a
-//! key cannot do one thing and be documented as another.
+//! The wizard's key tables: which keys do what. The main screen's `TABLE` drives key handling
+//! (`action`), the help overlay (`help`) and the footer (`footer`); each overlay (remedy, bucket
+//! prompt, presigned URL) and the demo's gallery chooser has a small `ScreenKeys` table that its
+//! key handler and its hint both read. So a key cannot do one thing and be documented as
+//! another, nor work where no hint names it.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -192,8 +194,408 @@ pub fn footer(quit: QuitTo) -> impl Iterator<Item = (&'static str, &'static str)
     })
 }
 
+/// One row of a screen's hint: how it names the keys, its word, the action that decides
+/// whether the row is shown (and its keys work), and every key of the row with its action. The
+/// label names the row's main keys; the others are aliases (j/k for the arrows, Space for PgDn).
+/// A row without keys describes typing (`type to read another`): letters are text there.
+#[derive(Debug)]
+pub struct HintRow<A: 'static> {
+    pub label: &'static str,
+    pub word: &'static str,
+    pub shown_by: A,
+    pub keys: &'static [(Key, A)],
+}
+
+/// The keys of one overlay or chooser screen. `allowed` says which actions do something in
+/// the screen's current state; the handler (`action`) and the hint (`hint`) are both given it,
+/// so a row is shown exactly when its keys are handled.
+#[derive(Debug)]
+pub struct ScreenKeys<A: 'static>(pub &'static [HintRow<A>]);
+
+impl<A: Copy + PartialEq + std::fmt::Debug> ScreenKeys<A> {
+    /// The rows shown (and handled) in a state.
+    pub fn shown(&self, allowed: impl Fn(A) -> bool) -> impl Iterator<Item = &HintRow<A>> {
+        self.0.iter().filter(move |row| allowed(row.shown_by))
+    }
+
+    /// What a key does in a state, if a row shown in that state binds it.
+    pub fn action(&self, key: KeyEvent, allowed: impl Fn(A) -> bool) -> Option<A> {
+        self.shown(allowed)
+            .flat_map(|row| row.keys)
+            .find(|(k, _)| k.matches(key))
+            .map(|(_, a)| *a)
+    }
+
+    /// The hint of a state: `label word` of each row shown, joined by `sep`.
+    pub fn hint(&self, allowed: impl Fn(A) -> bool, sep: &str) -> String {
+        self.shown(allowed)
+            .map(|row| format!("{} {}", row.label, row.word))
+            .collect::<Vec<_>>()
+            .join(sep)
+    }
+
+    /// The row shown by an action (for a hint worded into a sentence).
+    pub fn row(&self, shown_by: A) -> &HintRow<A> {
+        self.0
+            .iter()
+            .find(|row| row.shown_by == shown_by)
+            .unwrap_or_else(|| panic!("no row is shown by {shown_by:?}"))
+    }
+}
+
+/// What a key does on the remedy screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RemedyKey {
+    Apply,
+    /// Closes the screen before anything was applied.
+    Cancel,
+    /// Closes the screen when there is nothing to cancel.
+    Close,
+    Export,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+}
+
+/// The arrows and page keys that scroll an overlay, with the main screen's aliases.
+const SCROLL: &[(Key, RemedyKey)] = &[
+    (Code(KeyCode::Up), RemedyKey::Up),
+    (Code(KeyCode::Down), RemedyKey::Down),
+    (Code(Char('k')), RemedyKey::Up),
+    (Code(Char('j')), RemedyKey::Down),
+    (Code(KeyCode::PageUp), RemedyKey::PageUp),
+    (Code(KeyCode::PageDown), RemedyKey::PageDown),
+    (Code(Char(' ')), RemedyKey::PageDown),
+];
+
+/// The remedy screen's keys, in the order its hint names them.
+pub const REMEDY: ScreenKeys<RemedyKey> = ScreenKeys(&[
+    HintRow {
+        label: "y",
+        word: "apply",
+        shown_by: RemedyKey::Apply,
+        keys: &[(Code(Char('y')), RemedyKey::Apply)],
+    },
+    HintRow {
+        label: "n/Esc",
+        word: "cancel",
+        shown_by: RemedyKey::Cancel,
+        keys: &[
+            (Code(Char('n')), RemedyKey::Cancel),
+            (Code(KeyCode::Esc), RemedyKey::Cancel),
+        ],
+    },
+    HintRow {
+        label: "e",
+        word: "export",
+        shown_by: RemedyKey::Export,
+        keys: &[(Code(Char('e')), RemedyKey::Export)],
+    },
+    HintRow {
+        label: "n/Esc",
+        word: "close",
+        shown_by: RemedyKey::Close,
+        keys: &[
+            (Code(Char('n')), RemedyKey::Close),
+            (Code(KeyCode::Esc), RemedyKey::Close),
+        ],
+    },
+    HintRow {
+        label: "↑↓",
+        word: "scroll",
+        shown_by: RemedyKey::Down,
+        keys: SCROLL,
+    },
+]);
+
+/// What a key does in the bucket prompt (letters and Backspace are the name typed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BucketKey {
+    Confirm,
+    Quit,
+    /// Puts the next suggestion into the prompt.
+    Next,
+    /// Puts the previous suggestion into the prompt.
+    Previous,
+}
+
+/// The bucket prompt's keys: Enter and Esc in its footer, the pick row in the line over the
+/// suggestions (shown with them).
+pub const BUCKET: ScreenKeys<BucketKey> = ScreenKeys(&[
+    HintRow {
+        label: "Enter",
+        word: "confirm",
+        shown_by: BucketKey::Confirm,
+        keys: &[(Code(KeyCode::Enter), BucketKey::Confirm)],
+    },
+    HintRow {
+        label: "Esc",
+        word: "quit",
+        shown_by: BucketKey::Quit,
+        keys: &[(Code(KeyCode::Esc), BucketKey::Quit)],
+    },
+    HintRow {
+        label: "Tab/↓",
+        word: "to pick",
+        shown_by: BucketKey::Next,
+        keys: &[
+            (Code(KeyCode::Tab), BucketKey::Next),
+            (Code(KeyCode::Down), BucketKey::Next),
+            (Code(KeyCode::Up), BucketKey::Previous),
+        ],
+    },
+]);
+
+/// What a key does on the presigned-URL screen (letters and Backspace are the URL typed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UrlKey {
+    Read,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    /// Typing after a result starts a new URL (no key of its own: letters are text).
+    Retype,
+    Close,
+}
+
+/// The presigned-URL screen's keys, in the order its hint names them.
+pub const URL: ScreenKeys<UrlKey> = ScreenKeys(&[
+    HintRow {
+        label: "Enter",
+        word: "read",
+        shown_by: UrlKey::Read,
+        keys: &[(Code(KeyCode::Enter), UrlKey::Read)],
+    },
+    HintRow {
+        label: "↑↓",
+        word: "scroll",
+        shown_by: UrlKey::Down,
+        keys: &[
+            (Code(KeyCode::Up), UrlKey::Up),
+            (Code(KeyCode::Down), UrlKey::Down),
+            (Code(KeyCode::PageUp), UrlKey::PageUp),
+            (Code(KeyCode::PageDown), UrlKey::PageDown),
+        ],
+    },
+    HintRow {
+        label: "type",
+        word: "to read another",
+        shown_by: UrlKey::Retype,
+        keys: &[],
+    },
+    HintRow {
+        label: "Esc",
+        word: "close",
+        shown_by: UrlKey::Close,
+        keys: &[(Code(KeyCode::Esc), UrlKey::Close)],
+    },
+]);
+
+/// What a key does on the demo's gallery chooser.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChooserKey {
+    Up,
+    Down,
+    Pick,
+    Wizard,
+    MakeFix,
+    /// Back to the list from an outcome.
+    Gallery,
+    /// Back to the list from "what you learned".
+    Back,
+    Quit,
+}
+
+/// The gallery chooser's keys, in the order its footer names them.
+pub const CHOOSER: ScreenKeys<ChooserKey> = ScreenKeys(&[
+    HintRow {
+        label: "Enter",
+        word: "pick",
+        shown_by: ChooserKey::Pick,
+        keys: &[(Code(KeyCode::Enter), ChooserKey::Pick)],
+    },
+    HintRow {
+        label: "↑↓",
+        word: "choose",
+        shown_by: ChooserKey::Down,
+        keys: &[
+            (Code(KeyCode::Up), ChooserKey::Up),
+            (Code(KeyCode::Down), ChooserKey::Down),
+            (Code(Char('k')), ChooserKey::Up),
+            (Code(Char('j')), ChooserKey::Down),
+        ],
+    },
+    HintRow {
+        label: "y",
+        word: "make the fix",
+        shown_by: ChooserKey::MakeFix,
+        keys: &[(Code(Char('y')), ChooserKey::MakeFix)],
+    },
+    HintRow {
+        label: "w",
+        word: "wizard",
+        shown_by: ChooserKey::Wizard,
+        keys: &[(Code(Char('w')), ChooserKey::Wizard)],
+    },
+    HintRow {
+        label: "Esc",
+        word: "gallery",
+        shown_by: ChooserKey::Gallery,
+        keys: &[
+            (Code(KeyCode::Esc), ChooserKey::Gallery),
+            (Code(KeyCode::Enter), ChooserKey::Gallery),
+        ],
+    },
+    HintRow {
+        label: "Enter",
+        word: "back to the gallery",
+        shown_by: ChooserKey::Back,
+        keys: &[
+            (Code(KeyCode::Enter), ChooserKey::Back),
+            (Code(KeyCode::Esc), ChooserKey::Back),
+        ],
+    },
+    HintRow {
+        label: "q",
+        word: "quit",
+        shown_by: ChooserKey::Quit,
+        keys: &[(Code(Char('q')), ChooserKey::Quit)],
+    },
+]);
+
+/// For the tests of every screen: the keys a hint's label names, and every key a test presses.
+#[cfg(test)]
+pub(crate) mod names {
+    use super::*;
+
+    /// The keys a label names: "↑ / k" → Up and k, "n/Esc" → n and Esc, "↑↓" → Up and Down,
+    /// "q / Ctrl-C" → q and Ctrl-C.
+    pub(crate) fn named(label: &str) -> Vec<KeyEvent> {
+        label
+            .split('/')
+            .map(str::trim)
+            .flat_map(|name| match name {
+                "↑↓" => vec!["↑", "↓"],
+                one => vec![one],
+            })
+            .map(|name| {
+                let (code, modifiers) = match name {
+                    "Enter" => (KeyCode::Enter, KeyModifiers::NONE),
+                    "Esc" => (KeyCode::Esc, KeyModifiers::NONE),
+                    "Tab" => (KeyCode::Tab, KeyModifiers::NONE),
+                    "↑" => (KeyCode::Up, KeyModifiers::NONE),
+                    "↓" => (KeyCode::Down, KeyModifiers::NONE),
+                    "PgUp" => (KeyCode::PageUp, KeyModifiers::NONE),
+                    "PgDn" => (KeyCode::PageDown, KeyModifiers::NONE),
+                    ctrl if ctrl.starts_with("Ctrl-") => {
+                        let c = ctrl["Ctrl-".len()..].to_lowercase();
+                        let c = c.chars().next().expect("a letter after Ctrl-");
+                        (Char(c), KeyModifiers::CONTROL)
+                    }
+                    one if one.chars().count() == 1 => {
+                        (Char(one.chars().next().unwrap()), KeyModifiers::NONE)
+                    }
+                    other => panic!("the test cannot read the key name {other:?}"),
+                };
+                KeyEvent::new(code, modifiers)
+            })
+            .collect()
+    }
+
+    /// Every key the screen tests press: letters, digits, the signs, and the named keys.
+    pub(crate) fn every_key() -> Vec<KeyEvent> {
+        let chars = ('a'..='z')
+            .chain('A'..='Z')
+            .chain('0'..='9')
+            .chain(" ?/-.:".chars());
+        let codes = [
+            KeyCode::Enter,
+            KeyCode::Esc,
+            KeyCode::Tab,
+            KeyCode::BackTab,
+            KeyCode::Backspace,
+            KeyCode::Delete,
+            KeyCode::Up,
+            KeyCode::Down,
+            KeyCode::Left,
+            KeyCode::Right,
+            KeyCode::PageUp,
+            KeyCode::PageDown,
+            KeyCode::Home,
+            KeyCode::End,
+        ];
+        chars
+            .map(Char)
+            .chain(codes)
+            .map(|code| KeyEvent::new(code, KeyModifiers::NONE))
+            .collect()
+    }
+
+    /// Presses each key of `every_key()` on a fresh copy of one state of a screen. Every key
+    /// the rows shown in that state bind (the keys their labels name, and their aliases) must
+    /// change what `look` sees or give a command; every other key must do neither, bar the
+    /// `exempt` ones (keys that work everywhere, letters where they are text).
+    /// `press` returns the commands it gave, in words.
+    pub(crate) fn press_every_key<A, S>(
+        table: &ScreenKeys<A>,
+        allowed: impl Fn(A) -> bool,
+        fresh: impl Fn() -> S,
+        look: impl Fn(&S) -> String,
+        press: impl Fn(&mut S, KeyEvent) -> String,
+        exempt: impl Fn(KeyEvent) -> bool,
+    ) where
+        A: Copy + PartialEq + std::fmt::Debug,
+    {
+        let bound = bound(table, &allowed);
+        // A row without keys is typing: letters are text there.
+        for row in table.shown(&allowed).filter(|row| !row.keys.is_empty()) {
+            for key in named(row.label) {
+                assert!(bound.contains(&key), "{key:?}: named, not bound");
+            }
+        }
+        let before = look(&fresh());
+        for key in every_key().into_iter().chain(bound.iter().copied()) {
+            if exempt(key) {
+                continue;
+            }
+            let mut state = fresh();
+            let commands = press(&mut state, key);
+            let did = look(&state) != before || !commands.is_empty();
+            if bound.contains(&key) {
+                assert!(did, "{key:?} is shown in the hint but does nothing");
+            } else {
+                assert!(
+                    !did,
+                    "{key:?} is not in the hint but does something {commands}"
+                );
+            }
+        }
+    }
+
+    /// The keys the rows shown in a state bind (named or alias), each once: a key bound by
+    /// two rows shown at once is an error.
+    pub(crate) fn bound<A: Copy + PartialEq + std::fmt::Debug>(
+        table: &ScreenKeys<A>,
+        allowed: impl Fn(A) -> bool,
+    ) -> Vec<KeyEvent> {
+        let mut keys: Vec<KeyEvent> = Vec::new();
+        for (key, _) in table.shown(allowed).flat_map(|row| row.keys) {
+            let event = match *key {
+                Key::Code(code) => KeyEvent::new(code, KeyModifiers::NONE),
+                Key::Ctrl(c) => KeyEvent::new(Char(c), KeyModifiers::CONTROL),
+            };
+            assert!(!keys.contains(&event), "{key:?} is bound twice");
+            keys.push(event);
+        }
+        keys
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::names::named;
     use super::*;
 
     fn press(code: KeyCode) -> Option<Action> {
@@ -223,33 +625,6 @@ mod tests {
         assert_eq!(press(KeyCode::Up), Some(Action::Up));
     }
 
-    /// The keys a label names: "↑ / k" → Up and k, "q / Ctrl-C" → q and Ctrl-C.
-    fn named(label: &str) -> Vec<KeyEvent> {
-        label
-            .split(" / ")
-            .map(|name| {
-                let (code, modifiers) = match name {
-                    "Enter" => (KeyCode::Enter, KeyModifiers::NONE),
-                    "Esc" => (KeyCode::Esc, KeyModifiers::NONE),
-                    "↑" => (KeyCode::Up, KeyModifiers::NONE),
-                    "↓" => (KeyCode::Down, KeyModifiers::NONE),
-                    "PgUp" => (KeyCode::PageUp, KeyModifiers::NONE),
-                    "PgDn" => (KeyCode::PageDown, KeyModifiers::NONE),
-                    ctrl if ctrl.starts_with("Ctrl-") => {
-                        let c = ctrl["Ctrl-".len()..].to_lowercase();
-                        let c = c.chars().next().expect("a letter after Ctrl-");
-                        (Char(c), KeyModifiers::CONTROL)
-                    }
-                    one if one.chars().count() == 1 => {
-                        (Char(one.chars().next().unwrap()), KeyModifiers::NONE)
-                    }
-                    other => panic!("the test cannot read the key name {other:?}"),
-                };
-                KeyEvent::new(code, modifiers)
-            })
-            .collect()
-    }
-
     /// What the help overlay says about a key is what the key does: every key a row names
     /// maps to one of that row's actions, and no key is bound twice.
     #[test]
@@ -272,6 +647,37 @@ mod tests {
         for (i, k) in all.iter().enumerate() {
             assert!(!all[i + 1..].contains(k), "{k:?} is bound twice");
         }
+    }
+
+    /// Each screen's hint names keys its row binds: a label naming a key the row does not
+    /// handle is red (the screens' own tests press them in every state).
+    #[test]
+    fn every_key_a_screen_hint_names_is_bound_in_its_row() {
+        fn check<A: Copy + PartialEq + std::fmt::Debug>(table: &ScreenKeys<A>) {
+            for row in table.0 {
+                if row.keys.is_empty() {
+                    // Typing: letters are text on that screen.
+                    assert_eq!(row.label, "type", "{row:?}");
+                    continue;
+                }
+                assert!(
+                    row.keys.iter().any(|(_, a)| *a == row.shown_by),
+                    "{row:?} is shown by an action none of its keys has"
+                );
+                for event in named(row.label) {
+                    assert!(
+                        row.keys.iter().any(|(k, _)| k.matches(event)),
+                        "{:?} is named by {:?} but not bound in its row",
+                        event.code,
+                        row.label
+                    );
+                }
+            }
+        }
+        check(&REMEDY);
+        check(&BUCKET);
+        check(&URL);
+        check(&CHOOSER);
     }
 
     /// The README's key table (section "The wizard") names the same keys as this table:

@@ -452,10 +452,9 @@ fn draw_ask_bucket(app: &App, ask: &AskBucket, f: &mut Frame, area: Rect) {
     let room = usize::from(popup.height.saturating_sub(10)).max(1);
     lines.extend(suggestion_lines(t, ask, room));
     lines.push(Line::raw(""));
-    lines.push(Line::from(Span::styled(
-        "Enter confirm · Esc quit",
-        t.dim(),
-    )));
+    // The suggestions' line names the pick keys, this one the rest.
+    let hint = keys::BUCKET.hint(|a| a != keys::BucketKey::Next && ask.allows(a), " · ");
+    lines.push(Line::from(Span::styled(hint, t.dim())));
     overlay(f, popup, overlay_block(" Bucket "), lines, 0);
 }
 
@@ -478,8 +477,12 @@ fn suggestion_lines<'a>(t: &Theme, ask: &'a AskBucket, room: usize) -> Vec<Line<
             t.dim(),
         ))];
     }
+    let pick = keys::BUCKET.row(keys::BucketKey::Next);
     let mut lines = vec![Line::from(Span::styled(
-        "Buckets these keys can see (type to filter, Tab/↓ to pick):",
+        format!(
+            "Buckets these keys can see (type to filter, {} {}):",
+            pick.label, pick.word
+        ),
         t.dim(),
     ))];
     let first = ask.selected.map_or(0, |i| (i + 1).saturating_sub(room));
@@ -513,7 +516,7 @@ fn draw_url(app: &App, screen: &UrlScreen, f: &mut Frame, area: Rect) {
         Line::raw(""),
     ];
     match &screen.result {
-        None => lines.push(Line::from(Span::styled("Enter read · Esc close", t.dim()))),
+        None => {}
         Some(Err(e)) => lines.push(Line::from(Span::styled(
             e.clone(),
             t.style(RowState::Done(crate::checks::Status::Fail)),
@@ -529,12 +532,10 @@ fn draw_url(app: &App, screen: &UrlScreen, f: &mut Frame, area: Rect) {
                 };
                 lines.push(Line::from(Span::styled(l.clone(), style)));
             }
-            lines.push(Line::from(Span::styled(
-                "↑↓ scroll · type to read another · Esc close",
-                t.dim(),
-            )));
         }
     }
+    let hint = keys::URL.hint(|a| screen.allows(a), " · ");
+    lines.push(Line::from(Span::styled(hint, t.dim())));
     overlay(
         f,
         popup,
@@ -570,42 +571,34 @@ fn draw_remedy(app: &App, screen: &RemedyScreen, f: &mut Frame, area: Rect) {
     let t = &app.theme;
     let warn = t.style(RowState::Done(crate::checks::Status::Warn));
     let popup = centered(area, 92, 90);
-    let (lines, hint) = match &screen.plan {
-        None => (
-            vec![Line::from(Span::styled(
-                "Working out the plan (reading IAM, changing nothing)…",
-                t.dim(),
-            ))],
-            "n/Esc close",
-        ),
-        Some(Err(why)) => (
-            vec![
-                Line::from(Span::styled(
-                    "Nothing to apply",
-                    warn.add_modifier(Modifier::BOLD),
-                )),
-                Line::raw(why.clone()),
-            ],
-            "n/Esc close",
-        ),
+    let lines = match &screen.plan {
+        None => vec![Line::from(Span::styled(
+            "Working out the plan (reading IAM, changing nothing)…",
+            t.dim(),
+        ))],
+        Some(Err(why)) => vec![
+            Line::from(Span::styled(
+                "Nothing to apply",
+                warn.add_modifier(Modifier::BOLD),
+            )),
+            Line::raw(why.clone()),
+        ],
         Some(Ok(plan)) => plan_lines(t, screen, plan),
     };
+    let mut hint = keys::REMEDY.hint(|a| screen.allows(a), " · ");
+    if screen.phase == Phase::Applying {
+        hint = format!("applying… · {hint}");
+    }
     let block = overlay_block(" Remedy ")
         .title_bottom(Line::from(format!(" {hint} ")).alignment(Alignment::Right));
     overlay(f, popup, block, lines, screen.scroll);
 }
 
 /// A plan on the remedy screen: what goes where, acting as whom, why it cannot apply, the
-/// calls, the progress and outcome of applying it, the policy; and the keys hint for the
-/// phase the screen is in.
-fn plan_lines<'a>(
-    t: &Theme,
-    screen: &'a RemedyScreen,
-    plan: &'a Plan,
-) -> (Vec<Line<'a>>, &'static str) {
+/// calls, the progress and outcome of applying it, the policy.
+fn plan_lines<'a>(t: &Theme, screen: &'a RemedyScreen, plan: &'a Plan) -> Vec<Line<'a>> {
     let fail = t.style(RowState::Done(crate::checks::Status::Fail));
     let warn = t.style(RowState::Done(crate::checks::Status::Warn));
-    let mut hint = "n/Esc close";
     let mut lines = vec![
         plan_headline(t, plan),
         Line::raw(format!("Acting as {}", plan.acting_as)),
@@ -623,9 +616,6 @@ fn plan_lines<'a>(
             "Press e to export the fix as Markdown for whoever owns IAM.",
         ));
         lines.push(Line::raw(""));
-        hint = "e export · n/Esc close";
-    } else if screen.phase == Phase::Review {
-        hint = "y apply · n/Esc cancel · e export · ↑↓ scroll";
     }
     let calls = if plan.bucket_policies.is_empty() {
         "IAM calls"
@@ -643,20 +633,15 @@ fn plan_lines<'a>(
             lines.push(Line::raw(format!("  {l}")));
         }
     }
-    match screen.phase {
-        Phase::Done(ok) => {
-            lines.push(outcome_line(t, ok));
-            hint = "n/Esc close";
-        }
-        Phase::Applying => hint = "applying…",
-        Phase::Review => {}
+    if let Phase::Done(ok) = screen.phase {
+        lines.push(outcome_line(t, ok));
     }
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled("Policy", t.accent())));
     for l in plan.json.lines() {
         lines.push(highlight_json(l, t));
     }
-    (lines, hint)
+    lines
 }
 
 /// What the plan changes: the policy attached to whom, or (a server without IAM managed
@@ -763,5 +748,256 @@ mod tests {
         let help = lines(&demo).join("\n");
         assert!(help.contains("q / Ctrl-C  back to the gallery"), "{help}");
         assert!(!help.contains("quit"), "{help}");
+    }
+
+    /// What a test can see of the app: the overlay's state, the message, whether it quits.
+    fn look(app: &App) -> String {
+        format!(
+            "{:?} {:?} {} {}",
+            app.modal,
+            app.message,
+            app.should_quit(),
+            app.run.buckets.join(",")
+        )
+    }
+
+    /// Presses a key; the commands it gave, in words.
+    fn press(app: &mut App, key: crossterm::event::KeyEvent) -> String {
+        let cmds = app.update(crate::tui::app::Msg::Key(key));
+        if cmds.is_empty() {
+            String::new()
+        } else {
+            format!("{cmds:?}")
+        }
+    }
+
+    /// Keys that quit from the main screen and every overlay where letters are not text.
+    fn quits(key: crossterm::event::KeyEvent) -> bool {
+        keys::action(key) == Some(keys::Action::Quit)
+    }
+
+    /// A line of an overlay, between its double borders.
+    fn inner(line: &str) -> &str {
+        match (line.find('║'), line.rfind('║')) {
+            (Some(a), Some(b)) if a < b => line[a + '║'.len_utf8()..b].trim(),
+            _ => "",
+        }
+    }
+
+    /// Letters and Backspace: text in the bucket and URL prompts.
+    fn typing(key: crossterm::event::KeyEvent) -> bool {
+        use crossterm::event::KeyCode;
+        matches!(key.code, KeyCode::Char(_) | KeyCode::Backspace)
+    }
+
+    /// A plan for clipizy-dev's failed upload by the IAM user Runpod, worked out without a
+    /// server (no session: blocked); `applicable` takes the block away.
+    fn plan(applicable: bool) -> crate::remedy::Plan {
+        use crate::checks::{Identity, RunSettings};
+        use crate::diagnosis::Diagnosis;
+        use crate::engine::{Engine, StepResult};
+        use crate::finding::FindingCode;
+        use crate::runbook::StepId;
+        let run = RunSettings {
+            buckets: vec!["clipizy-dev".into()],
+            ..RunSettings::default()
+        };
+        let engine = Engine::new(crate::aws::Settings::default(), run);
+        let finding = crate::diagnose::FindingSpec {
+            code: FindingCode::PermissionMissing,
+            step: StepId::PutObject,
+            facts: crate::diagnose::Facts {
+                bucket: Some("clipizy-dev"),
+                action: Some("s3:PutObject"),
+                ..Default::default()
+            },
+            source: None,
+            statement: None,
+            evidence: None,
+        }
+        .build();
+        let results = vec![StepResult {
+            id: StepId::PutObject,
+            bucket: Some("clipizy-dev".into()),
+            status: Status::Fail,
+            elapsed_ms: 1,
+            detail: "access denied".into(),
+            evidence: None,
+            findings: vec![finding],
+            blocking: false,
+            ran: true,
+        }];
+        let identity = Identity {
+            principal: crate::arn::parse_principal("arn:aws:iam::123456789012:user/Runpod")
+                .expect("ARN"),
+            user_id: None,
+            confirmed: true,
+        };
+        let diagnosis = Diagnosis::new(results.clone(), 1, engine.run_settings(), None);
+        let inputs = crate::remedy::plan::Inputs {
+            engine: &engine,
+            results: &results,
+            diagnosis: &diagnosis,
+            identity: Some(&identity),
+            session: None,
+            admin: None,
+            policy_name: None,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let mut plan = runtime
+            .block_on(crate::remedy::plan::prepare(inputs))
+            .expect("a plan");
+        assert!(plan.blocked.is_some(), "no session, no IAM: blocked");
+        if applicable {
+            plan.blocked = None;
+        }
+        plan
+    }
+
+    /// The remedy screen in each of its states: its hint (the bottom border) names exactly the
+    /// keys that do something there; every other key does nothing (q and Ctrl-C quit).
+    #[test]
+    fn the_remedy_hint_names_the_keys_the_remedy_screen_handles() {
+        use crate::tui::app::{Phase, RemedyScreen};
+        type Planned = Option<Result<crate::remedy::Plan, String>>;
+        let states: Vec<(Planned, Phase, &str)> = vec![
+            (None, Phase::Review, "n/Esc close · ↑↓ scroll"),
+            (
+                Some(Err("no missing permission".into())),
+                Phase::Review,
+                "n/Esc close · ↑↓ scroll",
+            ),
+            (
+                Some(Ok(plan(true))),
+                Phase::Review,
+                "y apply · n/Esc cancel · e export · ↑↓ scroll",
+            ),
+            (
+                Some(Ok(plan(false))),
+                Phase::Review,
+                "e export · n/Esc close · ↑↓ scroll",
+            ),
+            (
+                Some(Ok(plan(true))),
+                Phase::Applying,
+                "applying… · e export · ↑↓ scroll",
+            ),
+            (
+                Some(Ok(plan(true))),
+                Phase::Done(true),
+                "e export · n/Esc close · ↑↓ scroll",
+            ),
+        ];
+        for (plan, phase, hint) in states {
+            let fresh = || {
+                let mut app = app(QuitTo::Exit);
+                app.modal = Some(Modal::Remedy(Box::new(RemedyScreen {
+                    plan: plan.clone(),
+                    phase: phase.clone(),
+                    log: Vec::new(),
+                    scroll: 3,
+                })));
+                app
+            };
+            let screen = lines(&fresh()).join("\n");
+            assert!(
+                screen.contains(&format!("═ {hint} ╝")),
+                "{hint:?}:\n{screen}"
+            );
+            let Some(Modal::Remedy(remedy)) = &fresh().modal else {
+                unreachable!()
+            };
+            keys::names::press_every_key(
+                &keys::REMEDY,
+                |a| remedy.allows(a),
+                fresh,
+                look,
+                press,
+                quits,
+            );
+        }
+    }
+
+    /// The bucket prompt: its footer names Enter and Esc, the line over the suggestions the
+    /// pick keys (only when a suggestion matches); other keys do nothing, letters are the name.
+    #[test]
+    fn the_bucket_prompt_names_the_keys_it_handles() {
+        use crate::tui::app::AskBucket;
+        for (typed, pick) in [("", true), ("zzz", false)] {
+            let fresh = || {
+                let mut app = app(QuitTo::Exit);
+                app.modal = Some(Modal::AskBucket(AskBucket {
+                    input: typed.into(),
+                    typed: typed.into(),
+                    suggestions: vec!["alpha-uploads".into(), "beta-uploads".into()],
+                    ..AskBucket::default()
+                }));
+                app
+            };
+            let screen = lines(&fresh());
+            assert!(
+                screen
+                    .iter()
+                    .any(|l| inner(l) == "Enter confirm · Esc quit"),
+                "{screen:#?}"
+            );
+            let picks = screen.iter().any(|l| l.contains("Tab/↓ to pick):"));
+            assert_eq!(picks, pick, "{screen:#?}");
+            let Some(Modal::AskBucket(ask)) = &fresh().modal else {
+                unreachable!()
+            };
+            let exempt = |k| typing(k) || keys::is_interrupt(k);
+            keys::names::press_every_key(
+                &keys::BUCKET,
+                |a| ask.allows(a),
+                fresh,
+                look,
+                press,
+                exempt,
+            );
+        }
+    }
+
+    /// The presigned-URL screen: before a URL is read, after a report, after a refusal.
+    #[test]
+    fn the_url_hint_names_the_keys_the_url_screen_handles() {
+        use crate::tui::app::UrlScreen;
+        let report = Ok(vec![
+            "✗ expired".to_owned(),
+            "signed by AKIA…MPLE".to_owned(),
+        ]);
+        let read = "↑↓ scroll · type to read another · Esc close";
+        for (result, hint) in [
+            (None, "Enter read · Esc close"),
+            (Some(report), read),
+            (Some(Err("not an http(s) URL".to_owned())), read),
+        ] {
+            let fresh = || {
+                let mut app = app(QuitTo::Exit);
+                app.modal = Some(Modal::Url(UrlScreen {
+                    input: "x".into(),
+                    result: result.clone(),
+                    scroll: 3,
+                }));
+                app
+            };
+            // Scrolled by 3: draw it unscrolled to read the hint.
+            let mut shown = fresh();
+            if let Some(Modal::Url(url)) = &mut shown.modal {
+                url.scroll = 0;
+            }
+            let screen = lines(&shown);
+            assert!(
+                screen.iter().any(|l| inner(l) == hint),
+                "{hint:?}:\n{screen:#?}"
+            );
+            let Some(Modal::Url(url)) = &fresh().modal else {
+                unreachable!()
+            };
+            let exempt = |k| typing(k) || keys::is_interrupt(k);
+            keys::names::press_every_key(&keys::URL, |a| url.allows(a), fresh, look, press, exempt);
+        }
     }
 }

@@ -315,13 +315,7 @@ impl App {
             Msg::Engine(ev) => {
                 let mut cmds = self.on_engine(*ev);
                 self.diagnose();
-                // A pending `f` opens on the diagnosis that includes the run's last result.
-                if self.fix_when_done
-                    && !self.steps_running()
-                    && matches!(self.modal, None | Some(Modal::Help))
-                {
-                    cmds.extend(self.open_remedy());
-                }
+                cmds.extend(self.open_pending_remedy());
                 cmds
             }
             Msg::Tick => {
@@ -563,6 +557,18 @@ impl App {
             scroll: 0,
         })));
         vec![Cmd::PlanRemedy(Box::new(self.diagnosis.clone()))]
+    }
+
+    /// Opens the remedy asked for with `f` while steps ran, once they have all finished. Called
+    /// after the diagnosis is worked out, so the plan holds the run's last result.
+    fn open_pending_remedy(&mut self) -> Vec<Cmd> {
+        if self.fix_when_done
+            && !self.steps_running()
+            && matches!(self.modal, None | Some(Modal::Help))
+        {
+            return self.open_remedy();
+        }
+        Vec::new()
     }
 
     /// True while a run is going or a step it started has not finished.

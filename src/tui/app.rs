@@ -312,12 +312,7 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Cmd> {
         match msg {
             Msg::Key(key) => self.on_key(key),
-            Msg::Engine(ev) => {
-                let mut cmds = self.on_engine(*ev);
-                self.diagnose();
-                cmds.extend(self.open_pending_remedy());
-                cmds
-            }
+            Msg::Engine(ev) => self.on_engine_event(*ev),
             Msg::Tick => {
                 self.tick = self.tick.wrapping_add(1);
                 Vec::new()
@@ -559,8 +554,16 @@ impl App {
         vec![Cmd::PlanRemedy(Box::new(self.diagnosis.clone()))]
     }
 
-    /// Opens the remedy asked for with `f` while steps ran, once they have all finished. Called
-    /// after the diagnosis is worked out, so the plan holds the run's last result.
+    /// An engine event: the state it changes, then the diagnosis worked out again, then a
+    /// remedy asked for while steps ran (so its plan holds the run's last result).
+    fn on_engine_event(&mut self, ev: EngineEvent) -> Vec<Cmd> {
+        let mut cmds = self.on_engine(ev);
+        self.diagnose();
+        cmds.extend(self.open_pending_remedy());
+        cmds
+    }
+
+    /// Opens the remedy asked for with `f` while steps ran, once they have all finished.
     fn open_pending_remedy(&mut self) -> Vec<Cmd> {
         if self.fix_when_done
             && !self.steps_running()

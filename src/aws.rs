@@ -7,7 +7,7 @@ mod silence;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use aws_config::environment::region::EnvironmentVariableRegionProvider;
@@ -22,8 +22,13 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls;
-use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_types::region::Region;
+use aws_types::sdk_config::SharedAsyncSleep;
 
 use crate::envfile::EnvFile;
 use crate::finding::FindingCode;
@@ -53,34 +58,66 @@ pub struct Settings {
     pub http: HttpPool,
 }
 
-/// One HTTP client, built on first use and shared by clones: one connection pool and one TLS
-/// configuration (one set of resumable TLS sessions) for S3, STS, IAM, KMS and the S3 clients
-/// of other regions, instead of one each. Without it the SDK builds a new HTTP client for every
+/// One HTTP client shared by clones: one connection pool and one TLS configuration (one set
+/// of resumable TLS sessions) for S3, STS, IAM, KMS, the S3 clients of other regions and the
+/// CORS preflight, instead of one each. Without it the SDK builds a new HTTP client for every
 /// `Client::from_conf`, so each client opens its own connections, and each TLS handshake.
+///
+/// It is the SDK's own HTTP client (`aws_smithy_http_client`'s, which builds a connector per
+/// connect/read timeout pair and keeps it), with the connectors kept here so that a request
+/// the SDK has no operation for (the preflight's `OPTIONS`) can take the same connector as the
+/// run's clients: [`Settings::http_connector`].
 #[derive(Clone, Debug, Default)]
-pub struct HttpPool(Arc<OnceLock<SharedHttpClient>>);
+pub struct HttpPool(Arc<Mutex<HashMap<ConnectorKey, SharedHttpConnector>>>);
+
+/// The timeouts a connector is built with (the SDK's own cache key).
+type ConnectorKey = (Option<Duration>, Option<Duration>);
 
 impl HttpPool {
-    fn client(&self) -> SharedHttpClient {
-        self.0.get_or_init(https_client).clone()
+    /// The connector for these timeouts: built on first use, then shared.
+    fn connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        sleep: Option<SharedAsyncSleep>,
+    ) -> SharedHttpConnector {
+        let key = (settings.connect_timeout(), settings.read_timeout());
+        let mut connectors = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        connectors
+            .entry(key)
+            .or_insert_with(|| SharedHttpConnector::new(https_connector(settings, sleep)))
+            .clone()
     }
 }
 
-/// The SDK's own default HTTPS client (`aws_smithy_runtime`'s, for the current behavior
+impl HttpClient for HttpPool {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.connector(settings, components.sleep_impl())
+    }
+
+    /// What the SDK's own client says of itself (it goes into the user agent).
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        Some(ConnectorMetadata::new("hyper", Some("1.x".into())))
+    }
+}
+
+/// The SDK's own default HTTPS connector (`aws_smithy_runtime`'s, for the current behavior
 /// version): hyper 1 with rustls on aws-lc, proxies from the environment (`HTTPS_PROXY`,
-/// `NO_PROXY`), the connector built per timeout settings.
-fn https_client() -> SharedHttpClient {
-    aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
-        let mut connector = aws_smithy_http_client::ConnectorBuilder::default().tls_provider(
-            tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc),
-        );
-        connector.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            connector.set_sleep_impl(components.sleep_impl());
-        }
-        connector.set_proxy_config(Some(ProxyConfig::from_env()));
-        connector.build()
-    })
+/// `NO_PROXY`), with these timeouts (no sleep: the tokio one).
+fn https_connector(
+    settings: &HttpConnectorSettings,
+    sleep: Option<SharedAsyncSleep>,
+) -> aws_smithy_http_client::Connector {
+    let mut connector = aws_smithy_http_client::ConnectorBuilder::default().tls_provider(
+        tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc),
+    );
+    connector.set_connector_settings(Some(settings.clone()));
+    connector.set_sleep_impl(sleep);
+    connector.set_proxy_config(Some(ProxyConfig::from_env()));
+    connector.build()
 }
 
 impl Settings {
@@ -106,6 +143,17 @@ impl Settings {
         } else {
             self.timeout
         }
+    }
+
+    /// The connector the run's AWS clients send with (same pool, same timeouts), for a
+    /// request no SDK operation makes: the CORS preflight's unsigned `OPTIONS`.
+    pub fn http_connector(&self) -> SharedHttpConnector {
+        // As the SDK's orchestrator makes the settings for each call.
+        let t = self.timeouts();
+        let mut settings = HttpConnectorSettings::builder();
+        settings.set_connect_timeout(t.connect_timeout());
+        settings.set_read_timeout(t.read_timeout());
+        self.http.connector(&settings.build(), None)
     }
 
     fn timeouts(&self) -> TimeoutConfig {
@@ -333,7 +381,7 @@ async fn connect_inner(settings: &Settings) -> Result<Session, CredentialsFailur
     let key_id_hint = key_hint(creds.access_key_id());
     let expiry = creds.expiry();
     let sdk = loader(settings, region.as_deref())
-        .http_client(settings.http.client())
+        .http_client(settings.http.clone())
         .credentials_provider(creds)
         .load()
         .await;
@@ -472,5 +520,89 @@ mod tests {
         assert_eq!(source_name(&creds, None), "environment");
         let creds = Credentials::new("AKIA0000000000000000", "s", None, None, "ProfileFile");
         assert_eq!(source_name(&creds, Some("dev")), "profile dev");
+    }
+
+    /// A loopback server that answers every request `403` with the CORS headers of a refused
+    /// preflight; counts the requests.
+    async fn refusing_server() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let counter = counter.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    while let Ok(n @ 1..) = sock.read(&mut chunk).await {
+                        buf.extend_from_slice(&chunk[..n]);
+                        while let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            buf.drain(..end + 4);
+                            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            let answer = "HTTP/1.1 403 Forbidden\r\nx-amz-request-id: R1\r\n\
+                                          content-length: 0\r\n\r\n";
+                            if sock.write_all(answer.as_bytes()).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        (url, seen)
+    }
+
+    /// The CORS preflight takes the very connector (pool, timeouts) the run's AWS clients send
+    /// with: after an SDK call and the preflight the pool holds one connector, not two.
+    #[tokio::test]
+    async fn the_preflight_shares_the_clients_connector() {
+        let (url, seen) = refusing_server().await;
+        let settings = Settings {
+            endpoint: Some(url.clone()),
+            timeout: Duration::from_secs(5),
+            ..Settings::default()
+        };
+        let connectors = |s: &Settings| s.http.0.lock().unwrap().len();
+        let sdk = loader(&settings, Some("us-east-1"))
+            .http_client(settings.http.clone())
+            .credentials_provider(Credentials::new(
+                "AKIA0000000000000000",
+                "s",
+                None,
+                None,
+                "t",
+            ))
+            .load()
+            .await;
+        let s3 = Clients::from_sdk_config(&sdk).s3;
+        let head = s3.head_bucket().bucket("b").send().await;
+        assert_eq!(
+            head.unwrap_err().raw_response().unwrap().status().as_u16(),
+            403
+        );
+        assert_eq!(connectors(&settings), 1);
+        let connector = settings.http_connector();
+        let answer = crate::checks::cors::preflight(
+            &connector,
+            &format!("{url}/b/k"),
+            "https://app.example.com",
+            "PUT",
+            &["content-type".to_owned()],
+            settings.attempt_timeout(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (answer.status, answer.request_id.as_deref()),
+            (403, Some("R1"))
+        );
+        assert_eq!(
+            connectors(&settings),
+            1,
+            "the preflight built its own connector"
+        );
+        assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 }

@@ -7,8 +7,7 @@
 use std::time::Duration;
 
 use aws_sdk_s3::types::CorsRule;
-use aws_smithy_http_client::{Connector, tls};
-use aws_smithy_runtime_api::client::http::HttpConnector;
+use aws_smithy_runtime_api::client::http::{HttpConnector, SharedHttpConnector};
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
 use serde_json::json;
@@ -62,19 +61,18 @@ pub fn object_url(endpoint: Option<&str>, region: &str, bucket: &str, key: &str)
     }
 }
 
-/// Sends an unsigned CORS preflight, as a browser does, within `timeout`.
+/// Sends an unsigned CORS preflight, as a browser does, within `timeout`, on `connector`:
+/// the run's own ([`crate::aws::Settings::http_connector`]), so the preflight shares the
+/// AWS clients' connection pool. No SDK operation sends an unsigned `OPTIONS`, so it goes to
+/// the connector directly, past the SDK's timeouts: `timeout` bounds the whole call.
 pub async fn preflight(
+    connector: &SharedHttpConnector,
     url: &str,
     origin: &str,
     method: &str,
     headers: &[String],
     timeout: Duration,
 ) -> Result<Preflight, String> {
-    let connector = Connector::builder()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::AwsLc,
-        ))
-        .build();
     let mut req = HttpRequest::new(SdkBody::empty());
     req.set_method("OPTIONS").map_err(|e| e.to_string())?;
     req.set_uri(url).map_err(|e| e.to_string())?;
@@ -244,16 +242,13 @@ pub(super) async fn cors(cx: &CheckContext) -> CheckResult {
         .or_else(|| cx.session.as_ref().and_then(|s| s.region.clone()))
         .unwrap_or_else(|| crate::aws::FALLBACK_REGION.to_owned());
     let url = object_url(cx.endpoint(), &region, cx.bucket(), &cx.probe_key);
-    let timeout = if cx.settings.timeout.is_zero() {
-        Duration::from_secs(10)
-    } else {
-        cx.settings.timeout
-    };
+    let timeout = cx.settings.attempt_timeout();
     let asked = format!(
         "OPTIONS preflight from {origin} for {METHOD} with {}",
         headers.join(", ")
     );
-    let answer = match preflight(&url, &origin, METHOD, &headers, timeout).await {
+    let connector = cx.settings.http_connector();
+    let answer = match preflight(&connector, &url, &origin, METHOD, &headers, timeout).await {
         Ok(a) => a,
         Err(why) => return Ok(unanswered(cx, &asked, why)),
     };

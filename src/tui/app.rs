@@ -445,8 +445,10 @@ impl App {
             return Vec::new();
         }
         match (&self.modal, action) {
-            (Some(Modal::Help), Some(Action::Help | Action::Cancel)) => {
-                self.modal = None;
+            (Some(Modal::Help), _) => {
+                if keys::HELP.action(key, |_| true) == Some(keys::HelpKey::Close) {
+                    self.modal = None;
+                }
                 Vec::new()
             }
             (Some(Modal::Remedy(_)), _) => self.on_remedy_key(key),

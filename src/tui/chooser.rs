@@ -159,12 +159,15 @@ pub fn draw(c: &Chooser, f: &mut Frame) {
     ])
     .areas(f.area());
     let hint = match &c.screen {
-        Screen::Choose => {
-            "Start here: ↑/↓ choose an incident, Enter seeds it fresh in the emulator and opens the wizard"
-        }
-        Screen::Busy(_) => "Working…",
-        Screen::Outcome { .. } => "Back from the wizard: see below what is left to do",
-        Screen::Learned => "Fixed and verified",
+        // The keys as the footer names them (`keys::CHOOSER`).
+        Screen::Choose => format!(
+            "Start here: {} choose an incident, {} seeds it fresh in the emulator and opens the wizard",
+            keys::CHOOSER.row(ChooserKey::Down).label,
+            keys::CHOOSER.row(ChooserKey::Pick).label
+        ),
+        Screen::Busy(_) => "Working…".to_owned(),
+        Screen::Outcome { .. } => "Back from the wizard: see below what is left to do".to_owned(),
+        Screen::Learned => "Fixed and verified".to_owned(),
     };
     let block = Block::default()
         .borders(Borders::TOP | Borders::BOTTOM)

@@ -243,6 +243,25 @@ impl<A: Copy + PartialEq + std::fmt::Debug> ScreenKeys<A> {
     }
 }
 
+/// What a key does on the help overlay.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HelpKey {
+    Close,
+}
+
+/// The help overlay's keys, named in its title (`Keys (? or Esc closes)`); n closes it too,
+/// as it cancels everywhere.
+pub const HELP: ScreenKeys<HelpKey> = ScreenKeys(&[HintRow {
+    label: "? or Esc",
+    word: "closes",
+    shown_by: HelpKey::Close,
+    keys: &[
+        (Code(Char('?')), HelpKey::Close),
+        (Code(KeyCode::Esc), HelpKey::Close),
+        (Code(Char('n')), HelpKey::Close),
+    ],
+}]);
+
 /// What a key does on the remedy screen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RemedyKey {
@@ -471,10 +490,11 @@ pub(crate) mod names {
     use super::*;
 
     /// The keys a label names: "↑ / k" → Up and k, "n/Esc" → n and Esc, "↑↓" → Up and Down,
-    /// "q / Ctrl-C" → q and Ctrl-C.
+    /// "q / Ctrl-C" → q and Ctrl-C, "? or Esc" → ? and Esc.
     pub(crate) fn named(label: &str) -> Vec<KeyEvent> {
         label
-            .split('/')
+            .split(" or ")
+            .flat_map(|part| part.split('/'))
             .map(str::trim)
             .flat_map(|name| match name {
                 "↑↓" => vec!["↑", "↓"],
@@ -674,6 +694,7 @@ mod tests {
                 }
             }
         }
+        check(&HELP);
         check(&REMEDY);
         check(&BUCKET);
         check(&URL);

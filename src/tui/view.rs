@@ -420,13 +420,9 @@ fn draw_help(app: &App, f: &mut Frame, area: Rect) {
         Theme::symbol(RowState::Pending, 0)
     );
     lines.push(Line::from(Span::styled(states, t.dim())));
-    overlay(
-        f,
-        popup,
-        overlay_block(" Keys (? or Esc closes) "),
-        lines,
-        0,
-    );
+    let close = keys::HELP.hint(|_| true, "");
+    let title = format!(" Keys ({close}) ");
+    overlay(f, popup, overlay_block(&title), lines, 0);
 }
 
 fn draw_ask_bucket(app: &App, ask: &AskBucket, f: &mut Frame, area: Rect) {
@@ -999,5 +995,19 @@ mod tests {
             let exempt = |k| typing(k) || keys::is_interrupt(k);
             keys::names::press_every_key(&keys::URL, |a| url.allows(a), fresh, look, press, exempt);
         }
+    }
+
+    /// The help overlay: its title names the keys that close it; every other key does
+    /// nothing there (q and Ctrl-C quit).
+    #[test]
+    fn the_help_title_names_the_keys_that_close_it() {
+        let fresh = || {
+            let mut app = app(QuitTo::Exit);
+            app.modal = Some(Modal::Help);
+            app
+        };
+        let screen = lines(&fresh()).join("\n");
+        assert!(screen.contains("╔ Keys (? or Esc closes) ═"), "{screen}");
+        keys::names::press_every_key(&keys::HELP, |_| true, fresh, look, press, quits);
     }
 }

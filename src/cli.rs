@@ -79,35 +79,7 @@ pub enum Command {
     Man,
     /// The incident gallery of scripts/demo.sh, against the local emulator.
     #[command(hide = true)]
-    Demo {
-        /// Jump straight to this incident (see --list).
-        #[arg(long, value_name = "NAME")]
-        incident: Option<String>,
-        /// Print the incidents and exit.
-        #[arg(long)]
-        list: bool,
-        /// The demo's private directory: the apps' .env files and the seeding state.
-        #[arg(long, value_name = "DIR")]
-        workdir: Option<PathBuf>,
-        /// Seed --incident fresh and print where its .env is, as JSON (no terminal).
-        #[arg(long)]
-        seed: bool,
-        /// Make --incident's fix, the change a person makes (after --seed, same --workdir).
-        #[arg(long)]
-        apply_fix: bool,
-        /// Appended to every name the incident creates (tests seed side by side).
-        #[arg(long, default_value = "", value_name = "TEXT")]
-        suffix: String,
-        /// Ceph RGW for the incidents that run there (with the two profiles below).
-        #[arg(long, value_name = "URL")]
-        rgw_endpoint: Option<String>,
-        /// The profile of the RGW bucket owner (the demo's admin on RGW).
-        #[arg(long, value_name = "PROFILE")]
-        rgw_owner_profile: Option<String>,
-        /// The profile holding the RGW app user's key.
-        #[arg(long, value_name = "PROFILE")]
-        rgw_app_profile: Option<String>,
-    },
+    Demo(DemoOptions),
     /// Diagnose a presigned URL: expiry, region, signer, signed headers, session. Nothing is
     /// sent with it unless --try (GET URLs only, one byte).
     Url {
@@ -127,6 +99,39 @@ pub enum Command {
         #[arg(long)]
         offline: bool,
     },
+}
+
+/// What `demo` was asked to do: its flags, read by clap straight into the options the
+/// demo runs with.
+#[derive(Clone, Debug, Default, Args)]
+pub struct DemoOptions {
+    /// Jump straight to this incident (see --list).
+    #[arg(long, value_name = "NAME")]
+    pub incident: Option<String>,
+    /// Print the incidents and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// The demo's private directory: the apps' .env files and the seeding state.
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
+    /// Seed --incident fresh and print where its .env is, as JSON (no terminal).
+    #[arg(long)]
+    pub seed: bool,
+    /// Make --incident's fix, the change a person makes (after --seed, same --workdir).
+    #[arg(long)]
+    pub apply_fix: bool,
+    /// Appended to every name the incident creates (tests seed side by side).
+    #[arg(long, default_value = "", value_name = "TEXT")]
+    pub suffix: String,
+    /// Ceph RGW for the incidents that run there (with the two profiles below).
+    #[arg(long, value_name = "URL")]
+    pub rgw_endpoint: Option<String>,
+    /// The profile of the RGW bucket owner (the demo's admin on RGW).
+    #[arg(long, value_name = "PROFILE")]
+    pub rgw_owner_profile: Option<String>,
+    /// The profile holding the RGW app user's key.
+    #[arg(long, value_name = "PROFILE")]
+    pub rgw_app_profile: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -46,7 +46,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             };
             fix::fix(config, options).await
         }
-        Some(demo @ Command::Demo { .. }) => run_demo(config, demo).await,
+        Some(Command::Demo(options)) => crate::demo::run(config, options).await,
         Some(Command::Url {
             url,
             format,
@@ -68,36 +68,6 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         }
         None => wizard(config, cli.auto, output).await,
     }
-}
-
-/// `s3doctor demo`.
-async fn run_demo(config: Config, command: Command) -> Result<ExitCode> {
-    let Command::Demo {
-        incident,
-        list,
-        workdir,
-        seed,
-        apply_fix,
-        suffix,
-        rgw_endpoint,
-        rgw_owner_profile,
-        rgw_app_profile,
-    } = command
-    else {
-        return Ok(ExitCode::from(exit::INTERNAL));
-    };
-    let opts = crate::demo::DemoOptions {
-        incident,
-        list,
-        workdir,
-        seed,
-        apply_fix,
-        suffix,
-        rgw_endpoint,
-        rgw_owner_profile,
-        rgw_app_profile,
-    };
-    crate::demo::run(config, opts).await
 }
 
 /// `s3doctor` alone: the wizard, then one line of summary once the terminal is restored.

@@ -17,7 +17,7 @@ use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 
-use crate::cli::{BadInput, Cli, Config};
+use crate::cli::{BadInput, Cli, Config, DemoOptions};
 use crate::engine::Engine;
 use crate::exit::{self, bad_input};
 use crate::gallery::seed::{Seeded, Seeder};
@@ -25,22 +25,6 @@ use crate::gallery::{self, Incident};
 use crate::report::Report;
 use crate::tui::chooser::{self, Chooser, Pick, Screen};
 use crate::tui::{self, app::App, theme::Theme};
-
-/// What `demo` was asked to do.
-#[derive(Clone, Debug, Default)]
-pub struct DemoOptions {
-    pub incident: Option<String>,
-    pub list: bool,
-    pub workdir: Option<PathBuf>,
-    pub seed: bool,
-    pub apply_fix: bool,
-    pub suffix: String,
-    /// Ceph RGW for the incidents that run there: its endpoint, the bucket owner's profile
-    /// (the demo's admin there) and the app user's profile.
-    pub rgw_endpoint: Option<String>,
-    pub rgw_owner_profile: Option<String>,
-    pub rgw_app_profile: Option<String>,
-}
 
 pub async fn run(config: Config, opts: DemoOptions) -> Result<ExitCode> {
     if opts.list {

@@ -65,6 +65,35 @@ impl StepResult {
             bucket: self.bucket.clone(),
         }
     }
+
+    /// Tests: `step` on clipizy-dev failed with `code` for s3:PutObject (incident 1's shape).
+    #[cfg(test)]
+    pub(crate) fn failed_for_tests(step: StepId, code: crate::finding::FindingCode) -> Self {
+        let finding = crate::diagnose::FindingSpec {
+            code,
+            step,
+            facts: crate::diagnose::Facts {
+                bucket: Some("clipizy-dev"),
+                action: Some("s3:PutObject"),
+                ..Default::default()
+            },
+            source: None,
+            statement: None,
+            evidence: None,
+        }
+        .build();
+        StepResult {
+            id: step,
+            bucket: Some("clipizy-dev".into()),
+            status: Status::Fail,
+            elapsed_ms: 1,
+            detail: "access denied".into(),
+            evidence: None,
+            findings: vec![finding],
+            blocking: false,
+            ran: true,
+        }
+    }
 }
 
 /// What is known about the session, for headers and reports (never a secret).

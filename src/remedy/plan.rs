@@ -440,36 +440,15 @@ mod tests {
     use super::*;
     use crate::aws;
     use crate::checks::RunSettings;
-    use crate::diagnose::{Facts, FindingSpec};
 
     /// A run of incident 1 as the engine leaves it: the upload failed for want of a policy.
     fn failed_upload(engine: &Engine) -> Vec<StepResult> {
-        let finding = FindingSpec {
-            code: FindingCode::PermissionMissing,
-            step: crate::runbook::StepId::PutObject,
-            facts: Facts {
-                bucket: Some("clipizy-dev"),
-                action: Some("s3:PutObject"),
-                ..Facts::default()
-            },
-            source: None,
-            statement: None,
-            evidence: None,
-        }
-        .build();
         let unit = Unit::for_bucket(crate::runbook::StepId::PutObject, "clipizy-dev");
         assert!(engine.units().contains(&unit));
-        vec![StepResult {
-            id: unit.step,
-            bucket: unit.bucket,
-            status: Status::Fail,
-            elapsed_ms: 1,
-            detail: "access denied".into(),
-            evidence: None,
-            findings: vec![finding],
-            blocking: false,
-            ran: true,
-        }]
+        vec![StepResult::failed_for_tests(
+            unit.step,
+            FindingCode::PermissionMissing,
+        )]
     }
 
     async fn plan_for(arn: &str) -> Plan {

@@ -799,30 +799,9 @@ mod tests {
 
     /// An engine event: `step` on clipizy-dev failed with `code` for s3:PutObject.
     fn failed(step: crate::runbook::StepId, code: crate::finding::FindingCode) -> Msg {
-        let finding = crate::diagnose::FindingSpec {
-            code,
-            step,
-            facts: crate::diagnose::Facts {
-                bucket: Some("clipizy-dev"),
-                action: Some("s3:PutObject"),
-                ..Default::default()
-            },
-            source: None,
-            statement: None,
-            evidence: None,
-        }
-        .build();
-        Msg::Engine(Box::new(EngineEvent::Finished(StepResult {
-            id: step,
-            bucket: Some("clipizy-dev".into()),
-            status: Status::Fail,
-            elapsed_ms: 1,
-            detail: "access denied".into(),
-            evidence: None,
-            findings: vec![finding],
-            blocking: false,
-            ran: true,
-        })))
+        Msg::Engine(Box::new(EngineEvent::Finished(
+            StepResult::failed_for_tests(step, code),
+        )))
     }
 
     #[test]

@@ -799,30 +799,10 @@ mod tests {
             ..RunSettings::default()
         };
         let engine = Engine::new(crate::aws::Settings::default(), run);
-        let finding = crate::diagnose::FindingSpec {
-            code: FindingCode::PermissionMissing,
-            step: StepId::PutObject,
-            facts: crate::diagnose::Facts {
-                bucket: Some("clipizy-dev"),
-                action: Some("s3:PutObject"),
-                ..Default::default()
-            },
-            source: None,
-            statement: None,
-            evidence: None,
-        }
-        .build();
-        let results = vec![StepResult {
-            id: StepId::PutObject,
-            bucket: Some("clipizy-dev".into()),
-            status: Status::Fail,
-            elapsed_ms: 1,
-            detail: "access denied".into(),
-            evidence: None,
-            findings: vec![finding],
-            blocking: false,
-            ran: true,
-        }];
+        let results = vec![StepResult::failed_for_tests(
+            StepId::PutObject,
+            FindingCode::PermissionMissing,
+        )];
         let identity = Identity {
             principal: crate::arn::parse_principal("arn:aws:iam::123456789012:user/Runpod")
                 .expect("ARN"),

@@ -58,6 +58,17 @@ pub struct Settings {
     pub http: HttpPool,
 }
 
+/// `word` as one word of a POSIX shell command line: as it is when it is plain, else in
+/// single quotes (a `'` inside becomes `'\''`).
+pub fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:@%+=,".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 /// One HTTP client shared by clones: one connection pool and one TLS configuration (one set
 /// of resumable TLS sessions) for S3, STS, IAM, KMS, the S3 clients of other regions and the
 /// CORS preflight, instead of one each. Without it the SDK builds a new HTTP client for every
@@ -134,6 +145,28 @@ impl Settings {
             }),
             ..self.clone()
         }
+    }
+
+    /// The flags that point another s3doctor run at the same keys and server as this one
+    /// (`--env-file`, `--profile`, `--endpoint-url`, as given), each with a leading space, for
+    /// the commands s3doctor prints (verify, undo). Without them a printed command runs with
+    /// whatever keys the reader's shell has, often an administrator's, for whom every check
+    /// passes.
+    pub fn target_flags(&self) -> String {
+        let mut flags = String::new();
+        if let Some(env) = &self.env_file {
+            flags.push_str(" --env-file ");
+            flags.push_str(&shell_word(&env.path.display().to_string()));
+        }
+        if let Some(p) = &self.profile {
+            flags.push_str(" --profile ");
+            flags.push_str(&shell_word(p));
+        }
+        if let Some(e) = &self.endpoint {
+            flags.push_str(" --endpoint-url ");
+            flags.push_str(&shell_word(e));
+        }
+        flags
     }
 
     /// The per-attempt timeout in effect: `--timeout`, 10 s when unset.
@@ -506,6 +539,15 @@ mod tests {
     fn key_hint_never_shows_the_middle() {
         assert_eq!(key_hint("AKIAIOSFODNN7EXAMPLE"), "AKIA…MPLE");
         assert_eq!(key_hint("short"), "…");
+    }
+
+    #[test]
+    fn shell_word_quotes_only_what_a_shell_would_split_or_expand() {
+        assert_eq!(shell_word("/srv/app/.env"), "/srv/app/.env");
+        assert_eq!(shell_word("http://127.0.0.1:9000"), "http://127.0.0.1:9000");
+        assert_eq!(shell_word("/srv/my app/.env"), "'/srv/my app/.env'");
+        assert_eq!(shell_word("it's $HOME"), "'it'\\''s $HOME'");
+        assert_eq!(shell_word(""), "''");
     }
 
     #[test]

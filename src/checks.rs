@@ -74,6 +74,37 @@ impl RunSettings {
             &[]
         }
     }
+
+    /// The flags that make another run check what this one checked (`--access`, `--prefix`,
+    /// `--read-only`, `--multipart`, `--acl`, `--origin`, `--expect-principal`), each with a
+    /// leading space, for the verify commands s3doctor prints: a verify run that leaves out
+    /// `--multipart` or `--acl` skips the very probe that failed and passes.
+    pub fn flags(&self) -> String {
+        let word = aws::shell_word;
+        let mut flags = String::new();
+        if self.access != Access::ReadWrite {
+            flags.push_str(&format!(" --access {}", self.access.as_str()));
+        }
+        if self.prefix_scoped {
+            flags.push_str(&format!(" --prefix {}", word(&self.prefix)));
+        }
+        if self.read_only && self.access != Access::Read {
+            flags.push_str(" --read-only");
+        }
+        if self.multipart {
+            flags.push_str(" --multipart");
+        }
+        if let Some(acl) = &self.acl {
+            flags.push_str(&format!(" --acl {}", word(acl)));
+        }
+        if let Some(origin) = &self.origin {
+            flags.push_str(&format!(" --origin {}", word(origin)));
+        }
+        if let Some(who) = &self.expect_principal {
+            flags.push_str(&format!(" --expect-principal {}", word(who)));
+        }
+        flags
+    }
 }
 
 /// Where probe objects go unless `--prefix` says otherwise.
@@ -690,6 +721,33 @@ mod tests {
             state: BucketState::default(),
             probe_key: ".s3doctor/probe-1".into(),
         }
+    }
+
+    #[test]
+    fn run_flags_repeat_what_the_run_checked() {
+        assert_eq!(RunSettings::default().flags(), "");
+        let run = RunSettings {
+            access: Access::Full,
+            prefix: "up loads/".into(),
+            prefix_scoped: true,
+            multipart: true,
+            acl: Some("public-read".into()),
+            origin: Some("https://app.example.com".into()),
+            expect_principal: Some("Runpod".into()),
+            ..RunSettings::default()
+        };
+        assert_eq!(
+            run.flags(),
+            " --access full --prefix 'up loads/' --multipart --acl public-read \
+             --origin https://app.example.com --expect-principal Runpod"
+        );
+        // `--access read` implies `--read-only`: said once.
+        let read = RunSettings {
+            access: Access::Read,
+            read_only: true,
+            ..RunSettings::default()
+        };
+        assert_eq!(read.flags(), " --access read");
     }
 
     fn denied(operation: &str) -> Failure {

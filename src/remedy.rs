@@ -62,6 +62,9 @@ pub struct Plan {
     pub verify: Vec<Unit>,
     /// The endpoint, for the exported CLI commands.
     pub endpoint: Option<String>,
+    /// The verify command's flags after the buckets: the run's checks, keys and server
+    /// (`--env-file`, `--endpoint-url`, …), so that it checks the app's keys, not the reader's.
+    pub rerun_flags: String,
     /// Buckets of another account, each with the bucket-policy statements its owner must add
     /// (JSON): the export's section for that account's administrator.
     pub owner_statements: Vec<(String, String)>,
@@ -121,6 +124,7 @@ impl Plan {
             return bucket_policy::export(
                 &self.bucket_policies,
                 self.endpoint.as_deref(),
+                &self.rerun_flags,
                 self.server.unwrap_or("this server"),
             );
         }
@@ -187,9 +191,7 @@ impl Plan {
         for b in buckets {
             cmd.push_str(&format!(" --bucket {b}"));
         }
-        if let Some(e) = &self.endpoint {
-            cmd.push_str(&format!(" --endpoint-url {e}"));
-        }
+        cmd.push_str(&self.rerun_flags);
         md.push_str(&cmd);
         md.push_str("\n```\n");
         md

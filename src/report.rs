@@ -16,7 +16,7 @@ use crate::diagnose::access_denied::authorization_hint;
 use crate::diagnosis::Diagnosis;
 use crate::engine::{Engine, SessionInfo, StepResult};
 use crate::finding::Finding;
-use crate::policy::{self, Access};
+use crate::policy;
 
 pub use v1::SCHEMA;
 
@@ -30,6 +30,9 @@ pub struct Report {
     /// `--endpoint-url` and `--profile`, as given.
     endpoint: Option<String>,
     profile: Option<String>,
+    /// `--env-file`, `--profile`, `--endpoint-url` as given, for the verify command: the same
+    /// keys and server as this run (`aws::Settings::target_flags`).
+    target_flags: String,
     /// What the run shows, as worked out once.
     diagnosis: Diagnosis,
 }
@@ -54,6 +57,7 @@ impl Report {
             session: info.clone(),
             endpoint: settings.endpoint.clone(),
             profile: settings.profile.clone(),
+            target_flags: settings.target_flags(),
             diagnosis,
         }
     }
@@ -411,25 +415,19 @@ fn md_checklist(md: &mut String, steps: &[StepResult]) {
     let _ = writeln!(md);
 }
 
-/// The command that re-runs this check.
+/// The command that re-runs this check: the same checks, with the same keys, on the same
+/// server.
 pub fn verify_command(report: &Report) -> String {
     let run = &report.run;
     let mut cmd = String::from("s3doctor check");
     for b in &run.buckets {
         cmd.push_str(&format!(" --bucket {b}"));
     }
-    if run.access != Access::ReadWrite {
-        cmd.push_str(&format!(" --access {}", run.access.as_str()));
-    }
+    cmd.push_str(&run.flags());
     if let Some(r) = &report.session.region {
-        cmd.push_str(&format!(" --region {r}"));
+        cmd.push_str(&format!(" --region {}", aws::shell_word(r)));
     }
-    if let Some(p) = &report.profile {
-        cmd.push_str(&format!(" --profile {p}"));
-    }
-    if let Some(e) = &report.endpoint {
-        cmd.push_str(&format!(" --endpoint-url {e}"));
-    }
+    cmd.push_str(&report.target_flags);
     cmd
 }
 

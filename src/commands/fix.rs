@@ -244,18 +244,24 @@ async fn after_apply(
         eprintln!("  - {c}");
     }
     let buckets = engine.run_settings().buckets.join(" --bucket ");
+    // The same keys (whose policy to detach), server and admin profile as this fix: without
+    // them the command works on whoever the reader's shell is, or not at all.
+    let target = format!(
+        "{}{}",
+        engine.settings().target_flags(),
+        remedy
+            .admin_profile()
+            .map(|p| format!(" --admin-profile {}", crate::aws::shell_word(p)))
+            .unwrap_or_default()
+    );
     if plan.bucket_policies.is_empty() {
         eprintln!(
-            "Undo with: s3doctor fix --undo --bucket {buckets} --policy-name {}",
-            plan.policy_name
+            "Undo with: s3doctor fix --undo --bucket {buckets} --policy-name {}{target}",
+            crate::aws::shell_word(&plan.policy_name)
         );
     } else {
         eprintln!(
-            "Undo with: s3doctor fix --undo --yes --bucket {buckets}{} (removes only s3doctor's statements)",
-            remedy
-                .admin_profile()
-                .map(|p| format!(" --admin-profile {p}"))
-                .unwrap_or_default()
+            "Undo with: s3doctor fix --undo --yes --bucket {buckets}{target} (removes only s3doctor's statements)"
         );
     }
     Ok(ExitCode::from(

@@ -203,7 +203,12 @@ pub(super) async fn apply(
 }
 
 /// The hand-over for whoever owns the buckets, with the commands for that server.
-pub fn export(plans: &[BucketPlan], endpoint: Option<&str>, server: &str) -> String {
+pub fn export(
+    plans: &[BucketPlan],
+    endpoint: Option<&str>,
+    rerun_flags: &str,
+    server: &str,
+) -> String {
     let flag = endpoint
         .map(|e| format!(" --endpoint-url {e}"))
         .unwrap_or_default();
@@ -221,7 +226,10 @@ pub fn export(plans: &[BucketPlan], endpoint: Option<&str>, server: &str) -> Str
     }
     md.push_str("## Verify\n\n```bash\n");
     for plan in plans {
-        md.push_str(&format!("s3doctor check --bucket {}{flag}\n", plan.bucket));
+        md.push_str(&format!(
+            "s3doctor check --bucket {}{rerun_flags}\n",
+            plan.bucket
+        ));
     }
     md.push_str("```\n");
     md

@@ -131,6 +131,7 @@ fn iam_plan(inputs: &Inputs<'_>, mut caveats: Vec<String>) -> Result<Plan, Remed
         caveats,
         verify: verify_rows(inputs.engine, inputs.results),
         endpoint: inputs.engine.settings().endpoint.clone(),
+        rerun_flags: rerun_flags(inputs.engine),
         bucket_policies: Vec::new(),
         server: None,
     })
@@ -265,6 +266,7 @@ async fn prepare_bucket_policies(
         caveats,
         verify: verify_rows(inputs.engine, inputs.results),
         endpoint: inputs.engine.settings().endpoint.clone(),
+        rerun_flags: rerun_flags(inputs.engine),
         bucket_policies,
         server: Some(server),
     })
@@ -307,6 +309,22 @@ async fn bucket_plans(
         });
     }
     (bucket_policies, unreadable)
+}
+
+/// The flags of the verify command the export prints: the same checks, keys and server as
+/// this run.
+fn rerun_flags(engine: &Engine) -> String {
+    let settings = engine.settings();
+    let region = settings
+        .region
+        .as_deref()
+        .map(|r| format!(" --region {}", crate::aws::shell_word(r)))
+        .unwrap_or_default();
+    format!(
+        "{}{region}{}",
+        engine.run_settings().flags(),
+        settings.target_flags()
+    )
 }
 
 /// The failed rows a policy can fix, the warnings, and what must re-run with them.

@@ -1,7 +1,7 @@
 //! `s3doctor fix` against the emulator: the plan, the confirmation, the change through an admin
 //! profile, verification, idempotency, policy versions, roles, undo and the export.
 
-use crate::peer::{ACCOUNT, Keys, Peer, Run, s3_allow};
+use crate::peer::{ACCOUNT, Keys, Peer, Run, s3_allow, write_env_file};
 
 /// `s3doctor fix --bucket B ARGS…` as `keys`, with `admin` available as profile `admin`.
 async fn fix(peer: &Peer, keys: &Keys, bucket: &str, args: &[&str]) -> crate::peer::Output {
@@ -408,4 +408,103 @@ async fn a_fix_that_does_not_cure_everything_is_not_called_verified() {
         peer.attached_to_user(&user.name).await,
         vec![format!("s3doctor-{bucket}-read-write")]
     );
+}
+
+/// The arguments of the `s3doctor` command under `## Verify` (the paths here need no quotes).
+fn verify_args(md: &str) -> Vec<String> {
+    let section = md
+        .split("## Verify")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no Verify section:\n{md}"));
+    let line = section
+        .lines()
+        .find(|l| l.starts_with("s3doctor "))
+        .unwrap_or_else(|| panic!("no s3doctor command under Verify:\n{md}"));
+    line.split_whitespace().skip(1).map(str::to_owned).collect()
+}
+
+#[tokio::test]
+async fn the_printed_verify_commands_check_the_apps_keys_not_the_readers() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let env = write_env_file(dir.path(), &user);
+    let env = env.to_str().expect("utf-8 path");
+    let export = dir.path().join("fix.md");
+    let target = ["--env-file", env, "--endpoint-url", peer.url.as_str()];
+
+    let report = Run::new(&["check", "--bucket", &bucket, "--format", "markdown"])
+        .arg(target[0])
+        .arg(target[1])
+        .arg(target[2])
+        .arg(target[3])
+        .output()
+        .await;
+    assert_eq!(report.code, 1, "{}", report.stderr);
+    let handover = Run::new(&["fix", "--bucket", &bucket, "--export"])
+        .arg(export.to_str().expect("utf-8 path"))
+        .arg(target[0])
+        .arg(target[1])
+        .arg(target[2])
+        .arg(target[3])
+        .output()
+        .await;
+    assert_eq!(handover.code, 1, "{}", handover.stderr);
+    let handover = std::fs::read_to_string(&export).expect("the hand-over");
+
+    for md in [&report.stdout, &handover] {
+        let args = verify_args(md);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        // Run by someone whose own keys are an administrator's (the IAM owner the hand-over
+        // goes to): it must still check the app's keys, and still find the problem.
+        let out = Run::new(&args)
+            .env("AWS_ACCESS_KEY_ID", &peer.admin.id)
+            .env("AWS_SECRET_ACCESS_KEY", &peer.admin.secret)
+            .output()
+            .await;
+        assert_eq!(out.code, 1, "{args:?}\n{}\n{}", out.stdout, out.stderr);
+        assert!(
+            out.stdout.contains(&format!("user/{} ", user.name)),
+            "{args:?}\n{}",
+            out.stdout
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_printed_undo_command_undoes_the_fix_it_follows() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let env = write_env_file(dir.path(), &user);
+    let env = env.to_str().expect("utf-8 path");
+    let fixed = Run::new(&["fix", "--bucket", &bucket, "--env-file", env, "--yes"])
+        .arg("--endpoint-url")
+        .arg(&peer.url)
+        .arg("--admin-profile")
+        .arg("admin")
+        .profiles(&[("admin", &peer.admin)])
+        .output()
+        .await;
+    assert_eq!(fixed.code, 0, "{}", fixed.stderr);
+    assert!(!peer.attached_to_user(&user.name).await.is_empty());
+    let line = fixed
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("Undo with: s3doctor "))
+        .unwrap_or_else(|| panic!("no undo command:\n{}", fixed.stderr));
+    let args: Vec<&str> = line.split_whitespace().collect();
+
+    // As printed (plus --yes: no terminal here), in a shell with the admin profile and no
+    // keys of its own.
+    let out = Run::new(&args)
+        .arg("--yes")
+        .profiles(&[("admin", &peer.admin)])
+        .output()
+        .await;
+
+    assert_eq!(out.code, 0, "{args:?}\n{}", out.stderr);
+    assert!(peer.attached_to_user(&user.name).await.is_empty());
 }

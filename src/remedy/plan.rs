@@ -453,46 +453,46 @@ fn version_number(v: &str) -> u64 {
     v.trim_start_matches('v').parse().unwrap_or(u64::MAX)
 }
 
+/// Tests: the plan for incident 1 (clipizy-dev's upload failed for want of a policy) by the
+/// principal `arn`, worked out without a server: no session, so IAM is not reachable.
+#[cfg(test)]
+pub(crate) async fn plan_for_tests(arn: &str) -> Plan {
+    let run = crate::checks::RunSettings {
+        buckets: vec!["clipizy-dev".into()],
+        ..Default::default()
+    };
+    let engine = Engine::new(crate::aws::Settings::default(), run);
+    let unit = Unit::for_bucket(crate::runbook::StepId::PutObject, "clipizy-dev");
+    assert!(engine.units().contains(&unit));
+    let results = vec![StepResult::failed_for_tests(
+        unit.step,
+        FindingCode::PermissionMissing,
+    )];
+    let identity = Identity {
+        principal: crate::arn::parse_principal(arn).expect("arn"),
+        user_id: None,
+        confirmed: true,
+    };
+    let diagnosis = Diagnosis::new(results.clone(), results.len(), engine.run_settings(), None);
+    prepare(Inputs {
+        engine: &engine,
+        results: &results,
+        diagnosis: &diagnosis,
+        identity: Some(&identity),
+        session: None,
+        admin: None,
+        policy_name: None,
+    })
+    .await
+    .expect("a plan")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aws;
-    use crate::checks::RunSettings;
-
-    /// A run of incident 1 as the engine leaves it: the upload failed for want of a policy.
-    fn failed_upload(engine: &Engine) -> Vec<StepResult> {
-        let unit = Unit::for_bucket(crate::runbook::StepId::PutObject, "clipizy-dev");
-        assert!(engine.units().contains(&unit));
-        vec![StepResult::failed_for_tests(
-            unit.step,
-            FindingCode::PermissionMissing,
-        )]
-    }
 
     async fn plan_for(arn: &str) -> Plan {
-        let run = RunSettings {
-            buckets: vec!["clipizy-dev".into()],
-            ..RunSettings::default()
-        };
-        let engine = Engine::new(aws::Settings::default(), run);
-        let results = failed_upload(&engine);
-        let identity = Identity {
-            principal: crate::arn::parse_principal(arn).expect("arn"),
-            user_id: None,
-            confirmed: true,
-        };
-        let diagnosis = Diagnosis::new(results.clone(), results.len(), engine.run_settings(), None);
-        prepare(Inputs {
-            engine: &engine,
-            results: &results,
-            diagnosis: &diagnosis,
-            identity: Some(&identity),
-            session: None,
-            admin: None,
-            policy_name: None,
-        })
-        .await
-        .expect("a plan")
+        super::plan_for_tests(arn).await
     }
 
     #[tokio::test]

@@ -789,42 +789,12 @@ mod tests {
     /// A plan for clipizy-dev's failed upload by the IAM user Runpod, worked out without a
     /// server (no session: blocked); `applicable` takes the block away.
     fn plan(applicable: bool) -> crate::remedy::Plan {
-        use crate::checks::{Identity, RunSettings};
-        use crate::diagnosis::Diagnosis;
-        use crate::engine::{Engine, StepResult};
-        use crate::finding::FindingCode;
-        use crate::runbook::StepId;
-        let run = RunSettings {
-            buckets: vec!["clipizy-dev".into()],
-            ..RunSettings::default()
-        };
-        let engine = Engine::new(crate::aws::Settings::default(), run);
-        let results = vec![StepResult::failed_for_tests(
-            StepId::PutObject,
-            FindingCode::PermissionMissing,
-        )];
-        let identity = Identity {
-            principal: crate::arn::parse_principal("arn:aws:iam::123456789012:user/Runpod")
-                .expect("ARN"),
-            user_id: None,
-            confirmed: true,
-        };
-        let diagnosis = Diagnosis::new(results.clone(), 1, engine.run_settings(), None);
-        let inputs = crate::remedy::plan::Inputs {
-            engine: &engine,
-            results: &results,
-            diagnosis: &diagnosis,
-            identity: Some(&identity),
-            session: None,
-            admin: None,
-            policy_name: None,
-        };
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("runtime");
-        let mut plan = runtime
-            .block_on(crate::remedy::plan::prepare(inputs))
-            .expect("a plan");
+        let mut plan = runtime.block_on(crate::remedy::plan::plan_for_tests(
+            "arn:aws:iam::123456789012:user/Runpod",
+        ));
         assert!(plan.blocked.is_some(), "no session, no IAM: blocked");
         if applicable {
             plan.blocked = None;

@@ -197,6 +197,29 @@ pub struct Common {
     pub log: Option<PathBuf>,
 }
 
+/// A file that `flag` can write: not a directory, in a directory that exists. Said before
+/// the run, not after it with the report lost.
+pub fn writable_file(flag: &str, path: &std::path::Path) -> Result<(), BadInput> {
+    if path.is_dir() {
+        return Err(BadInput(format!(
+            "{flag} {} is a directory: give a file name",
+            path.display()
+        )));
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(BadInput(format!(
+            "{flag} {}: the directory {} does not exist",
+            path.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
 /// The canned ACLs S3 knows (what `--acl` accepts).
 pub const CANNED_ACLS: [&str; 7] = [
     "private",
@@ -325,6 +348,12 @@ impl Common {
                 "--origin {origin:?} is not a web origin: give scheme, host and optional port, \
                  like https://app.example.com"
             )));
+        }
+        if let Some(path) = &self.output {
+            writable_file("--output", path)?;
+        }
+        if let Some(path) = &self.log {
+            writable_file("--log", path)?;
         }
         Ok(())
     }

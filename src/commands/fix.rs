@@ -64,6 +64,9 @@ fn refuse(config: &Config, options: &FixOptions) -> Result<(), BadInput> {
             "fix needs --bucket (or S3_BUCKET in the --env-file)".into(),
         ));
     }
+    if let Some(path) = &options.export {
+        crate::cli::writable_file("--export", path)?;
+    }
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !options.yes && options.export.is_none() && !interactive {
         return Err(BadInput(

@@ -614,6 +614,29 @@ async fn bad_input_is_one_line_and_exit_2() {
             "localhost:9000",
         ],
         vec!["fix", "--bucket", "fine-bucket"],
+        // Files s3doctor cannot write: said before the run, not after it.
+        vec![
+            "check",
+            "--bucket",
+            "fine-bucket",
+            "--output",
+            "/nonexistent/report.json",
+        ],
+        vec!["policy", "--bucket", "fine-bucket", "-o", "/"],
+        vec![
+            "check",
+            "--bucket",
+            "fine-bucket",
+            "--log",
+            "/nonexistent/s3doctor.log",
+        ],
+        vec![
+            "fix",
+            "--bucket",
+            "fine-bucket",
+            "--export",
+            "/nonexistent/fix.md",
+        ],
     ];
     for args in cases {
         let out = Run::new(&args).output().await;

@@ -481,7 +481,7 @@ impl FindingSpec<'_> {
             .endpoint
             .map(|e| format!(" --endpoint-url {e}"))
             .unwrap_or_default();
-        let source_text = self.source_text();
+        let source_text = self.source_text(basis);
         let statement_text = self
             .statement
             .as_ref()
@@ -525,11 +525,18 @@ impl FindingSpec<'_> {
         }
     }
 
-    /// Where the deny is, or which policy type allows nothing, in words for `{source}`.
-    fn source_text(&self) -> String {
+    /// Where the deny is, or which policy type allows nothing, in words for `{source}`: as
+    /// AWS's word only when AWS's answer said it, not when s3doctor read the policies.
+    fn source_text(&self, basis: Basis) -> String {
         match (self.code, self.source) {
             (FindingCode::ExplicitDeny, Some(s)) => format!("the deny is in {}", s.describe()),
             (FindingCode::ExplicitDeny, None) => "where the deny is, AWS did not say".to_owned(),
+            (_, Some(s)) if s != DenySource::Unknown && basis == Basis::Policies => {
+                format!(
+                    "Read from the policies: nothing in {} allows it.",
+                    s.describe()
+                )
+            }
             (_, Some(s)) if s != DenySource::Unknown => {
                 format!("AWS says nothing in {} allows it.", s.describe())
             }

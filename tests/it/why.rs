@@ -114,6 +114,11 @@ async fn policies_are_unreadable_with_the_apps_keys_and_readable_with_an_admin_p
     assert_eq!(status(&report, "bucket-policy", Some(&bucket)), "pass");
     let put = finding(&report, "permission.missing", Some("s3:PutObject"));
     assert_eq!(put["source"], "identity-policy");
+    // s3doctor read the policies: its words, not AWS's (AWS answered a bare Access Denied).
+    assert_eq!(put["basis"], "policies");
+    let summary = put["summary"].as_str().expect("summary");
+    assert!(!summary.contains("AWS says"), "{summary}");
+    assert!(summary.contains("Read from the policies"), "{summary}");
     // The evaluation also finds what the live steps could not reach (get and delete).
     finding(&report, "permission.missing", Some("s3:DeleteObject"));
     let read = detail(&report, "identity-policies", Some(&bucket));

@@ -485,11 +485,9 @@ impl CheckContext {
     /// The finding a failed call means, and the step's detail line: one arm per class of
     /// answer (a flat table; the two arms with more to say have their own functions).
     fn refusal(&self, step: StepId, failure: &Failure) -> (Finding, String) {
-        // A plain name (not one of s3doctor's operations) names no action: the finding then
-        // says "the action" rather than guessing one.
-        let action = failure.operation().map(Operation::action);
+        let action = failure.operation.action();
         let evidence = &failure.evidence;
-        let build = |code| self.spec(step, code, action, evidence).build();
+        let build = |code| self.spec(step, code, Some(action), evidence).build();
         match &failure.class {
             Class::Credentials(code) => (build(*code), "the keys were refused".to_owned()),
             Class::Unreachable => (
@@ -501,11 +499,13 @@ impl CheckContext {
                 format!("bucket {} does not exist", self.bucket()),
             ),
             Class::AccessDenied(denied) => (
-                diagnose::permission_finding(step, denied, self.facts(action), evidence.clone()),
-                format!(
-                    "access denied: {} is not allowed",
-                    action.unwrap_or("the call")
+                diagnose::permission_finding(
+                    step,
+                    denied,
+                    self.facts(Some(action)),
+                    evidence.clone(),
                 ),
+                format!("access denied: {action} is not allowed"),
             ),
             Class::Kms(denied) => self.kms_refusal(step, failure, denied),
             Class::Refused(code) => {
@@ -521,9 +521,9 @@ impl CheckContext {
                 let finding = FindingSpec {
                     facts: Facts {
                         bucket_region: region.as_deref(),
-                        ..self.facts(action)
+                        ..self.facts(Some(action))
                     },
-                    ..self.spec(step, FindingCode::WrongRegion, action, evidence)
+                    ..self.spec(step, FindingCode::WrongRegion, Some(action), evidence)
                 }
                 .build();
                 (finding, "the request went to the wrong region".to_owned())
@@ -558,12 +558,7 @@ impl CheckContext {
             .action
             .clone()
             .filter(|a| a.starts_with("kms:"))
-            .unwrap_or_else(|| {
-                failure
-                    .operation()
-                    .map_or("kms:Decrypt", Operation::kms_action)
-                    .to_owned()
-            });
+            .unwrap_or_else(|| failure.operation.kms_action().to_owned());
         let key = diagnose::kms_key(evidence, denied);
         let finding = FindingSpec {
             facts: Facts {
@@ -750,10 +745,11 @@ mod tests {
         assert_eq!(read.flags(), " --access read");
     }
 
-    fn denied(operation: &str) -> Failure {
+    fn denied(operation: Operation) -> Failure {
         Failure {
+            operation,
             evidence: Evidence {
-                operation: operation.into(),
+                operation: operation.name().into(),
                 http_status: Some(403),
                 error_code: Some("AccessDenied".into()),
                 message: Some("Access Denied".into()),
@@ -767,9 +763,9 @@ mod tests {
     #[test]
     fn a_refusal_names_the_action_of_its_operation() {
         let cx = context();
-        let head = cx.failed(StepId::BucketExists, denied("HeadBucket"));
+        let head = cx.failed(StepId::BucketExists, denied(Operation::HeadBucket));
         assert_eq!(head.findings[0].action.as_deref(), Some("s3:ListBucket"));
-        let policy = cx.failed(StepId::BucketPolicy, denied("GetBucketPolicy"));
+        let policy = cx.failed(StepId::BucketPolicy, denied(Operation::GetBucketPolicy));
         assert_eq!(
             policy.findings[0].action.as_deref(),
             Some("s3:GetBucketPolicy")
@@ -778,14 +774,6 @@ mod tests {
             policy.detail,
             "access denied: s3:GetBucketPolicy is not allowed"
         );
-    }
-
-    #[test]
-    fn a_refusal_of_an_unknown_operation_names_no_action_rather_than_list_bucket() {
-        let outcome = context().failed(StepId::PutObject, denied("CopyObject"));
-        assert_eq!(outcome.status, Status::Fail);
-        assert_eq!(outcome.findings[0].action, None);
-        assert_eq!(outcome.detail, "access denied: the call is not allowed");
     }
 
     #[test]

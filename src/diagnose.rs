@@ -50,6 +50,8 @@ pub enum Class {
 /// A failed AWS call: the evidence, and what it means.
 #[derive(Clone, Debug)]
 pub struct Failure {
+    /// The call that failed (the evidence spells its name as AWS does).
+    pub operation: Operation,
     pub evidence: Evidence,
     pub class: Class,
     /// `x-amz-bucket-region`, which S3 sends with 301, 400 and 403 answers too.
@@ -60,11 +62,6 @@ impl Failure {
     /// True when later steps cannot tell anything new (no keys, no network).
     pub fn blocks_everything(&self) -> bool {
         matches!(self.class, Class::Credentials(_) | Class::Unreachable)
-    }
-
-    /// The operation that failed, when it is one of s3doctor's own (`None` for a plain name).
-    pub fn operation(&self) -> Option<Operation> {
-        Operation::from_name(&self.evidence.operation)
     }
 }
 
@@ -86,11 +83,19 @@ pub fn failure<E>(operation: Operation, err: &SdkError<E, HttpResponse>) -> Fail
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    read_failure(operation.name(), err)
+    let (evidence, bucket_region) = read_evidence(operation.name(), err);
+    let class = class_of(err, &evidence, &bucket_region);
+    Failure {
+        operation,
+        evidence,
+        class,
+        bucket_region,
+    }
 }
 
-/// [`failure`] for any call's name: what [`describe`] and [`error_code`] read.
-fn read_failure<E>(operation: &str, err: &SdkError<E, HttpResponse>) -> Failure
+/// The evidence of an SDK error of the call named `operation`, and its bucket-region: what
+/// [`failure`], [`describe`] and [`error_code`] read.
+fn read_evidence<E>(operation: &str, err: &SdkError<E, HttpResponse>) -> (Evidence, Option<String>)
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -121,12 +126,7 @@ where
         headers: raw.map(telling_headers).unwrap_or_default(),
         authorization_id,
     };
-    let class = class_of(err, &evidence, &bucket_region);
-    Failure {
-        evidence,
-        class,
-        bucket_region,
-    }
+    (evidence, bucket_region)
 }
 
 /// The error code and message of an SDK error: the parsed ones, else read from the body,
@@ -209,13 +209,13 @@ pub const TELLING_HEADERS: [&str; 6] = [
     "x-amz-id-2",
 ];
 
-/// One line for an SDK error (code, message, status), for messages about a call: one of
-/// s3doctor's [`Operation`]s, or by name a call it does not diagnose (the IAM calls of a fix).
-pub fn describe<E>(operation: impl AsRef<str>, err: &SdkError<E, HttpResponse>) -> String
+/// One line for an SDK error (code, message, status), for messages about a call it does not
+/// diagnose (a fix's IAM calls, a read whose failure only changes a detail line).
+pub fn describe<E>(operation: Operation, err: &SdkError<E, HttpResponse>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    read_failure(operation.as_ref(), err).evidence.one_line()
+    read_evidence(operation.name(), err).0.one_line()
 }
 
 /// The error code of an SDK error, read from the body when the SDK could not parse it.
@@ -223,7 +223,7 @@ pub fn error_code<E>(err: &SdkError<E, HttpResponse>) -> Option<String>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    read_failure("", err).evidence.error_code
+    read_evidence("", err).0.error_code
 }
 
 /// The text of the first `<name>…</name>` element of an XML error body.
@@ -813,6 +813,7 @@ mod tests {
     #[test]
     fn a_region_header_for_another_region_makes_any_refusal_a_wrong_region() {
         let denied = |region: &str| Failure {
+            operation: Operation::PutObject,
             evidence: ev(403, "AccessDenied", "Access Denied"),
             class: Class::AccessDenied(AccessDenied::default()),
             bucket_region: Some(region.to_owned()),

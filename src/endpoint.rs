@@ -194,6 +194,7 @@ mod tests {
 
     fn failure(status: u16, code: &str, request_id: &str, class: Class) -> Failure {
         Failure {
+            operation: crate::operation::Operation::GetCallerIdentity,
             evidence: Evidence {
                 operation: "GetCallerIdentity".into(),
                 http_status: Some(status),

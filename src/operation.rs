@@ -5,7 +5,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// One call s3doctor makes to S3, STS, IAM or KMS while diagnosing.
+/// One call s3doctor makes to S3, STS, IAM or KMS: while diagnosing, or (the IAM and bucket
+/// writes at the end) as the remedy's admin.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Operation {
     GetCallerIdentity,
@@ -42,11 +43,24 @@ pub enum Operation {
     GetBucketCors,
     DescribeKey,
     GetKeyPolicy,
+    ListPolicyVersions,
+    SimulatePrincipalPolicy,
+    GetAccessKeyInfo,
+    CreatePolicy,
+    CreatePolicyVersion,
+    DeletePolicyVersion,
+    AttachUserPolicy,
+    AttachRolePolicy,
+    DetachUserPolicy,
+    DetachRolePolicy,
+    PutBucketPolicy,
+    DeleteBucketPolicy,
+    PutBucketCors,
 }
 
 impl Operation {
     /// Every operation, for lookups by name or action.
-    pub const ALL: [Operation; 34] = [
+    pub const ALL: [Operation; 47] = [
         Operation::GetCallerIdentity,
         Operation::GetUser,
         Operation::ListUserPolicies,
@@ -81,6 +95,19 @@ impl Operation {
         Operation::GetBucketCors,
         Operation::DescribeKey,
         Operation::GetKeyPolicy,
+        Operation::ListPolicyVersions,
+        Operation::SimulatePrincipalPolicy,
+        Operation::GetAccessKeyInfo,
+        Operation::CreatePolicy,
+        Operation::CreatePolicyVersion,
+        Operation::DeletePolicyVersion,
+        Operation::AttachUserPolicy,
+        Operation::AttachRolePolicy,
+        Operation::DetachUserPolicy,
+        Operation::DetachRolePolicy,
+        Operation::PutBucketPolicy,
+        Operation::DeleteBucketPolicy,
+        Operation::PutBucketCors,
     ];
 
     /// The operation's name as AWS's API reference spells it (and as evidence shows it).
@@ -120,6 +147,19 @@ impl Operation {
             Operation::GetBucketCors => "GetBucketCors",
             Operation::DescribeKey => "DescribeKey",
             Operation::GetKeyPolicy => "GetKeyPolicy",
+            Operation::ListPolicyVersions => "ListPolicyVersions",
+            Operation::SimulatePrincipalPolicy => "SimulatePrincipalPolicy",
+            Operation::GetAccessKeyInfo => "GetAccessKeyInfo",
+            Operation::CreatePolicy => "CreatePolicy",
+            Operation::CreatePolicyVersion => "CreatePolicyVersion",
+            Operation::DeletePolicyVersion => "DeletePolicyVersion",
+            Operation::AttachUserPolicy => "AttachUserPolicy",
+            Operation::AttachRolePolicy => "AttachRolePolicy",
+            Operation::DetachUserPolicy => "DetachUserPolicy",
+            Operation::DetachRolePolicy => "DetachRolePolicy",
+            Operation::PutBucketPolicy => "PutBucketPolicy",
+            Operation::DeleteBucketPolicy => "DeleteBucketPolicy",
+            Operation::PutBucketCors => "PutBucketCors",
         }
     }
 
@@ -161,12 +201,30 @@ impl Operation {
             Operation::GetBucketCors => "s3:GetBucketCORS",
             Operation::DescribeKey => "kms:DescribeKey",
             Operation::GetKeyPolicy => "kms:GetKeyPolicy",
+            Operation::ListPolicyVersions => "iam:ListPolicyVersions",
+            Operation::SimulatePrincipalPolicy => "iam:SimulatePrincipalPolicy",
+            Operation::GetAccessKeyInfo => "sts:GetAccessKeyInfo",
+            Operation::CreatePolicy => "iam:CreatePolicy",
+            Operation::CreatePolicyVersion => "iam:CreatePolicyVersion",
+            Operation::DeletePolicyVersion => "iam:DeletePolicyVersion",
+            Operation::AttachUserPolicy => "iam:AttachUserPolicy",
+            Operation::AttachRolePolicy => "iam:AttachRolePolicy",
+            Operation::DetachUserPolicy => "iam:DetachUserPolicy",
+            Operation::DetachRolePolicy => "iam:DetachRolePolicy",
+            Operation::PutBucketPolicy => "s3:PutBucketPolicy",
+            Operation::DeleteBucketPolicy => "s3:DeleteBucketPolicy",
+            Operation::PutBucketCors => "s3:PutBucketCORS",
         }
     }
 
-    /// True when the operation changes what is stored in the bucket (a read-only run never
-    /// performs one).
+    /// True when the operation changes what is stored: the probe's objects, or the remedy's
+    /// IAM policies and bucket policy or CORS rules (a read-only run never performs one).
     pub fn writes(self) -> bool {
+        self.probe_writes() || self.remedy_writes()
+    }
+
+    /// True for the probe's calls that write objects (the only writes of a diagnosis).
+    fn probe_writes(self) -> bool {
         matches!(
             self,
             Operation::PutObject
@@ -175,6 +233,24 @@ impl Operation {
                 | Operation::CreateMultipartUpload
                 | Operation::UploadPart
                 | Operation::AbortMultipartUpload
+        )
+    }
+
+    /// True for the remedy's changes to IAM and to the bucket's policy or CORS rules, which
+    /// only a confirmed plan (or an undo) performs.
+    fn remedy_writes(self) -> bool {
+        matches!(
+            self,
+            Operation::CreatePolicy
+                | Operation::CreatePolicyVersion
+                | Operation::DeletePolicyVersion
+                | Operation::AttachUserPolicy
+                | Operation::AttachRolePolicy
+                | Operation::DetachUserPolicy
+                | Operation::DetachRolePolicy
+                | Operation::PutBucketPolicy
+                | Operation::DeleteBucketPolicy
+                | Operation::PutBucketCors
         )
     }
 
@@ -282,19 +358,34 @@ mod tests {
     }
 
     #[test]
-    fn only_the_probe_calls_write() {
+    fn only_the_probe_and_the_remedy_write() {
         let writes: Vec<_> = Operation::ALL.into_iter().filter(|o| o.writes()).collect();
+        let names: Vec<_> = writes.iter().map(|o| o.name()).collect();
         assert_eq!(
-            writes,
+            names,
             [
-                Operation::PutObject,
-                Operation::PutObjectAcl,
-                Operation::DeleteObject,
-                Operation::CreateMultipartUpload,
-                Operation::UploadPart,
-                Operation::AbortMultipartUpload,
+                "PutObject",
+                "PutObjectAcl",
+                "DeleteObject",
+                "CreateMultipartUpload",
+                "UploadPart",
+                "AbortMultipartUpload",
+                "CreatePolicy",
+                "CreatePolicyVersion",
+                "DeletePolicyVersion",
+                "AttachUserPolicy",
+                "AttachRolePolicy",
+                "DetachUserPolicy",
+                "DetachRolePolicy",
+                "PutBucketPolicy",
+                "DeleteBucketPolicy",
+                "PutBucketCors",
             ]
         );
+        // The diagnosis writes only in the probe; the rest are the remedy's.
+        let diagnosing: Vec<_> = writes.iter().filter(|o| !o.remedy_writes()).collect();
+        assert_eq!(diagnosing.len(), 6);
+        assert!(diagnosing.iter().all(|o| o.probe_writes()));
     }
 
     #[test]

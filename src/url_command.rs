@@ -19,6 +19,7 @@ use color_eyre::eyre::Result;
 use crate::cli::{BadInput, Config, Format};
 use crate::exit::{self, bad_input, emit};
 use crate::finding::{FindingCode, Severity};
+use crate::operation::Operation;
 use crate::presigned::report::{Tried, UrlReport, assemble, markdown, text};
 use crate::presigned::{self, Context, Method, Presigned, Problem};
 
@@ -213,7 +214,7 @@ async fn signer_account(config: &Config, key_id: &str) -> Result<String, String>
         .access_key_id(key_id)
         .send()
         .await
-        .map_err(|e| crate::diagnose::describe("GetAccessKeyInfo", &e))?;
+        .map_err(|e| crate::diagnose::describe(Operation::GetAccessKeyInfo, &e))?;
     out.account()
         .map(str::to_owned)
         .ok_or_else(|| "GetAccessKeyInfo named no account".to_owned())

@@ -8,6 +8,7 @@ use aws_sdk_iam::Client as Iam;
 use aws_sdk_iam::types::PolicyEvaluationDecisionType;
 
 use crate::diagnose::access_denied::DenySource;
+use crate::operation::Operation;
 use crate::policy::{Decision, PolicyKind, Verdict};
 
 /// AWS's answer for one action on one resource.
@@ -45,7 +46,7 @@ pub async fn simulate(
         )
         .send()
         .await
-        .map_err(|e| crate::diagnose::describe("SimulatePrincipalPolicy", &e))?;
+        .map_err(|e| crate::diagnose::describe(Operation::SimulatePrincipalPolicy, &e))?;
     Ok(out
         .evaluation_results()
         .iter()

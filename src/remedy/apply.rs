@@ -9,6 +9,7 @@ use super::{Applied, AttachTarget, Call, ConfirmedPlan, ConfirmedUndo, Plan, Rem
 use crate::checks::Status;
 use crate::diagnose::describe;
 use crate::engine::{Engine, EngineEvent, Unit};
+use crate::operation::Operation;
 
 /// What IAM is told a policy made by s3doctor is for.
 /// The tag every policy s3doctor creates carries, so that people (and `--undo`) can tell
@@ -90,7 +91,7 @@ async fn make_call(
                 .version_id(v)
                 .send()
                 .await
-                .map_err(|e| describe("DeletePolicyVersion", &e))?;
+                .map_err(|e| describe(Operation::DeletePolicyVersion, &e))?;
             Ok(format!("deleted version {v} of {arn}"))
         }
         Call::CreatePolicyVersion => {
@@ -101,7 +102,7 @@ async fn make_call(
                 .set_as_default(true)
                 .send()
                 .await
-                .map_err(|e| describe("CreatePolicyVersion", &e))?;
+                .map_err(|e| describe(Operation::CreatePolicyVersion, &e))?;
             let v = out
                 .policy_version()
                 .and_then(|v| v.version_id())
@@ -130,7 +131,7 @@ async fn create_policy(
         .tags(tag)
         .send()
         .await
-        .map_err(|e| describe("CreatePolicy", &e))?;
+        .map_err(|e| describe(Operation::CreatePolicy, &e))?;
     let arn = out
         .policy()
         .and_then(|p| p.arn())
@@ -152,7 +153,7 @@ async fn attach(
                 .policy_arn(arn)
                 .send()
                 .await
-                .map_err(|e| describe("AttachUserPolicy", &e))?;
+                .map_err(|e| describe(Operation::AttachUserPolicy, &e))?;
             Ok(format!("attached {arn} to user {user}"))
         }
         AttachTarget::Role(role) => {
@@ -161,7 +162,7 @@ async fn attach(
                 .policy_arn(arn)
                 .send()
                 .await
-                .map_err(|e| describe("AttachRolePolicy", &e))?;
+                .map_err(|e| describe(Operation::AttachRolePolicy, &e))?;
             Ok(format!("attached {arn} to role {role}"))
         }
     }
@@ -244,7 +245,7 @@ pub async fn undo(
             .map_err(|e| {
                 (
                     crate::diagnose::error_code(&e),
-                    describe("DetachUserPolicy", &e),
+                    describe(Operation::DetachUserPolicy, &e),
                 )
             }),
         AttachTarget::Role(r) => iam
@@ -257,7 +258,7 @@ pub async fn undo(
             .map_err(|e| {
                 (
                     crate::diagnose::error_code(&e),
-                    describe("DetachRolePolicy", &e),
+                    describe(Operation::DetachRolePolicy, &e),
                 )
             }),
     };

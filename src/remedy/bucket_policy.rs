@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::{ConfirmedPlan, ConfirmedUndo, RemedyError};
 use crate::diagnose::{describe, error_code};
+use crate::operation::Operation;
 use crate::policy::Access;
 
 /// Sids of s3doctor's statements start with this, then the principal's name (letters and
@@ -138,7 +139,7 @@ pub async fn read(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Option<String
     match s3.get_bucket_policy().bucket(bucket).send().await {
         Ok(out) => Ok(out.policy().map(str::to_owned)),
         Err(e) if error_code(&e).as_deref() == Some("NoSuchBucketPolicy") => Ok(None),
-        Err(e) => Err(RemedyError::Call(describe("GetBucketPolicy", &e))),
+        Err(e) => Err(RemedyError::Call(describe(Operation::GetBucketPolicy, &e))),
     }
 }
 
@@ -192,7 +193,7 @@ pub(super) async fn apply(
         .policy(merged)
         .send()
         .await
-        .map_err(|e| RemedyError::Call(describe("PutBucketPolicy", &e)))?;
+        .map_err(|e| RemedyError::Call(describe(Operation::PutBucketPolicy, &e)))?;
     let sids: Vec<&str> = plan.statements.iter().filter_map(sid_of).collect();
     Ok(format!(
         "bucket policy of {}: added statements {} for {}",
@@ -259,7 +260,7 @@ pub async fn undo(
                 .policy(policy)
                 .send()
                 .await
-                .map_err(|e| RemedyError::Call(describe("PutBucketPolicy", &e)))?;
+                .map_err(|e| RemedyError::Call(describe(Operation::PutBucketPolicy, &e)))?;
             Ok(format!(
                 "removed {removed} statement(s) ({a}, {b}) from the bucket policy of {bucket}; the others are kept"
             ))
@@ -269,7 +270,7 @@ pub async fn undo(
                 .bucket(bucket)
                 .send()
                 .await
-                .map_err(|e| RemedyError::Call(describe("DeleteBucketPolicy", &e)))?;
+                .map_err(|e| RemedyError::Call(describe(Operation::DeleteBucketPolicy, &e)))?;
             Ok(format!(
                 "removed {removed} statement(s) ({a}, {b}) from the bucket policy of {bucket}, which had no other: the policy is deleted"
             ))

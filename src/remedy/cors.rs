@@ -8,6 +8,7 @@ use std::fmt::Write as _;
 use super::RemedyError;
 use crate::checks::cors::{self, METHOD};
 use crate::finding::{Finding, FindingCode};
+use crate::operation::Operation;
 
 /// The buckets whose CORS rules refuse the app's origin.
 pub fn pending(findings: &[Finding]) -> Vec<String> {
@@ -56,7 +57,7 @@ pub async fn apply(
         Err(err) => {
             return Err(RemedyError::Call(format!(
                 "cannot read the CORS rules of {bucket}, so they cannot be merged and nothing was changed: {}",
-                crate::diagnose::describe("GetBucketCors", &err)
+                crate::diagnose::describe(Operation::GetBucketCors, &err)
             )));
         }
     };
@@ -79,7 +80,9 @@ pub async fn apply(
         .cors_configuration(config)
         .send()
         .await
-        .map_err(|err| RemedyError::Call(crate::diagnose::describe("PutBucketCors", &err)))?;
+        .map_err(|err| {
+            RemedyError::Call(crate::diagnose::describe(Operation::PutBucketCors, &err))
+        })?;
     Ok(format!(
         "{bucket}: added a CORS rule for {origin} ({METHOD}), after its {kept} existing rule(s)"
     ))

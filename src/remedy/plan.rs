@@ -9,6 +9,7 @@ use crate::diagnose::{describe, error_code};
 use crate::diagnosis::Diagnosis;
 use crate::engine::{Engine, StepResult, Unit};
 use crate::finding::{Finding, FindingCode};
+use crate::operation::Operation;
 use crate::policy::{self, PolicyDocument};
 
 /// Where the remedy gets its facts from.
@@ -365,7 +366,7 @@ async fn plan_calls(plan: &mut Plan, iam: &aws_sdk_iam::Client) -> Result<(), St
         Err(e) if error_code(&e).as_deref() == Some("NoSuchEntity") => {
             plan.calls.push(Call::CreatePolicy)
         }
-        Err(e) => return Err(describe("GetPolicy", &e)),
+        Err(e) => return Err(describe(Operation::GetPolicy, &e)),
     }
     if !is_attached(plan, iam).await?
         && let Some(t) = plan.target.clone()
@@ -387,7 +388,7 @@ async fn has_document(
         .version_id(default_version)
         .send()
         .await
-        .map_err(|e| describe("GetPolicyVersion", &e))?;
+        .map_err(|e| describe(Operation::GetPolicyVersion, &e))?;
     let current_doc = current
         .policy_version()
         .and_then(|v| v.document())
@@ -405,7 +406,7 @@ async fn version_to_delete(
         .policy_arn(policy_arn)
         .send()
         .await
-        .map_err(|e| describe("ListPolicyVersions", &e))?;
+        .map_err(|e| describe(Operation::ListPolicyVersions, &e))?;
     if versions.versions().len() < 5 {
         return Ok(None);
     }
@@ -432,7 +433,7 @@ async fn is_attached(plan: &Plan, iam: &aws_sdk_iam::Client) -> Result<bool, Str
             .user_name(user)
             .send()
             .await
-            .map_err(|e| describe("ListAttachedUserPolicies", &e))?
+            .map_err(|e| describe(Operation::ListAttachedUserPolicies, &e))?
             .attached_policies()
             .iter()
             .any(|p| p.policy_arn() == arn),
@@ -441,7 +442,7 @@ async fn is_attached(plan: &Plan, iam: &aws_sdk_iam::Client) -> Result<bool, Str
             .role_name(role)
             .send()
             .await
-            .map_err(|e| describe("ListAttachedRolePolicies", &e))?
+            .map_err(|e| describe(Operation::ListAttachedRolePolicies, &e))?
             .attached_policies()
             .iter()
             .any(|p| p.policy_arn() == arn),

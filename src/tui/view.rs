@@ -402,15 +402,14 @@ fn centered(area: Rect, width_pct: u16, height_pct: u16) -> Rect {
 
 fn draw_help(app: &App, f: &mut Frame, area: Rect) {
     let t = &app.theme;
-    let popup = centered(area, 70, 80);
-    let mut lines = vec![Line::raw("")];
-    for (key, what) in keys::help(app.quit_to) {
-        lines.push(Line::from(vec![
-            Span::styled(format!("  {key:<12}"), t.accent()),
-            Span::raw(what),
-        ]));
-    }
-    lines.push(Line::raw(""));
+    let keys: Vec<Line> = keys::help(app.quit_to)
+        .map(|(key, what)| {
+            Line::from(vec![
+                Span::styled(format!("  {key:<12}"), t.accent()),
+                Span::raw(what),
+            ])
+        })
+        .collect();
     let states = format!(
         "  States: {} pass   {} warn   {} fail   {} skipped   {} not run yet",
         Status::Pass.symbol(),
@@ -419,10 +418,79 @@ fn draw_help(app: &App, f: &mut Frame, area: Rect) {
         Status::Skip.symbol(),
         Theme::symbol(RowState::Pending, 0)
     );
-    lines.push(Line::from(Span::styled(states, t.dim())));
+    let states = Line::from(Span::styled(states, t.dim()));
+    let blank = Line::raw("");
+    let full: Vec<Line> = [
+        vec![blank.clone()],
+        keys.clone(),
+        vec![blank.clone(), states.clone()],
+    ]
+    .concat();
+    let (popup, lines) = help_fit(area, full, |fewer| match fewer {
+        0 => [keys.clone(), vec![blank.clone(), states.clone()]].concat(),
+        1 => [keys.clone(), vec![states.clone()]].concat(),
+        _ => keys.clone(),
+    });
     let close = keys::HELP.hint(|_| true, "");
     let title = format!(" Keys ({close}) ");
     overlay(f, popup, overlay_block(&title), lines, 0);
+}
+
+/// Where the help goes, and what of it: the usual centred box when everything fits there;
+/// else as wide as its longest line and as tall as its text, up to the whole screen, giving
+/// up the blank lines and then the legend (`shorter(0..)`) so that every key stays in view
+/// (the help cannot scroll).
+fn help_fit<'a>(
+    area: Rect,
+    full: Vec<Line<'a>>,
+    shorter: impl Fn(usize) -> Vec<Line<'a>>,
+) -> (Rect, Vec<Line<'a>>) {
+    let rows = |lines: &[Line], width: u16| -> u16 {
+        let inner = usize::from(width.saturating_sub(2).max(1));
+        lines
+            .iter()
+            .map(|l| wrapped_rows(&l.to_string(), inner))
+            .sum()
+    };
+    let usual = centered(area, 70, 80);
+    if rows(&full, usual.width) + 2 <= usual.height {
+        return (usual, full);
+    }
+    let longest = full.iter().map(Line::width).max().unwrap_or(0);
+    let width = u16::try_from(longest + 2)
+        .unwrap_or(u16::MAX)
+        .min(area.width);
+    let mut lines = full;
+    let mut fewer = 0;
+    while rows(&lines, width) + 2 > area.height && fewer < 3 {
+        lines = shorter(fewer);
+        fewer += 1;
+    }
+    let height = (rows(&lines, width) + 2).min(area.height);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    (popup, lines)
+}
+
+/// How many rows `text` takes wrapped at word boundaries into `width` columns.
+fn wrapped_rows(text: &str, width: usize) -> u16 {
+    let mut rows = 1;
+    let mut col = 0;
+    for (i, word) in text.split(' ').enumerate() {
+        let w = word.chars().count();
+        let need = if i == 0 { w } else { w + 1 };
+        if col > 0 && col + need > width {
+            rows += 1;
+            col = w;
+        } else {
+            col += need;
+        }
+    }
+    rows
 }
 
 fn draw_ask_bucket(app: &App, ask: &AskBucket, f: &mut Frame, area: Rect) {

@@ -640,6 +640,19 @@ fn help_lists_every_key() {
         assert!(t.contains(&line), "{line:?} is not on the help:\n{t}");
     }
     snapshot!("help", screen);
+    // On smaller screens too, down to 60x20: the help cannot scroll, so it must not cut a key
+    // off (at 80x24 it cut `q / Ctrl-C  quit`).
+    for (width, height) in [(80, 24), (60, 20)] {
+        let t = text(&frame(&app, width, height));
+        for (label, what) in keys::help(keys::QuitTo::Exit) {
+            let first = what.split(' ').next().unwrap_or(what);
+            let line = format!("  {label:<12}{first}");
+            assert!(
+                t.contains(&line),
+                "{line:?} is not on the help at {width}x{height}:\n{t}"
+            );
+        }
+    }
     app.update(key('?'));
     assert!(app.modal.is_none(), "? closes the help again");
 }

@@ -4,6 +4,7 @@
 
 mod call_log;
 mod silence;
+mod unsigned;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -26,6 +27,7 @@ use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnectorSettings, SharedHttpConnector,
 };
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_types::region::Region;
 use aws_types::sdk_config::SharedAsyncSleep;
@@ -77,7 +79,7 @@ pub fn shell_word(word: &str) -> String {
 /// It is the SDK's own HTTP client (`aws_smithy_http_client`'s, which builds a connector per
 /// connect/read timeout pair and keeps it), with the connectors kept here so that a request
 /// the SDK has no operation for (the preflight's `OPTIONS`) can take the same connector as the
-/// run's clients: [`Settings::http_connector`].
+/// run's clients: [`Settings::send_unsigned`].
 #[derive(Clone, Debug, Default)]
 pub struct HttpPool(Arc<Mutex<HashMap<ConnectorKey, SharedHttpConnector>>>);
 
@@ -178,9 +180,24 @@ impl Settings {
         }
     }
 
+    /// Sends a request no SDK operation makes (the CORS preflight's unsigned `OPTIONS`) on
+    /// the run's connector within the attempt timeout, with a line in the call log as
+    /// `service`'s `operation`, and under the silence of `clients` (the run's, when it has
+    /// keys): a host that let a call time out is not asked.
+    pub async fn send_unsigned(
+        &self,
+        clients: Option<&Clients>,
+        call: (&str, &str),
+        req: HttpRequest,
+    ) -> Result<HttpResponse, String> {
+        let connector = self.http_connector();
+        let silence = clients.map(|c| &c.silence);
+        unsigned::send(&connector, silence, call, req, self.attempt_timeout()).await
+    }
+
     /// The connector the run's AWS clients send with (same pool, same timeouts), for a
     /// request no SDK operation makes: the CORS preflight's unsigned `OPTIONS`.
-    pub fn http_connector(&self) -> SharedHttpConnector {
+    fn http_connector(&self) -> SharedHttpConnector {
         // As the SDK's orchestrator makes the settings for each call.
         let t = self.timeouts();
         let mut settings = HttpConnectorSettings::builder();
@@ -625,14 +642,13 @@ mod tests {
             403
         );
         assert_eq!(connectors(&settings), 1);
-        let connector = settings.http_connector();
         let answer = crate::checks::cors::preflight(
-            &connector,
+            &settings,
+            None,
             &format!("{url}/b/k"),
             "https://app.example.com",
             "PUT",
             &["content-type".to_owned()],
-            settings.attempt_timeout(),
         )
         .await
         .unwrap();
@@ -646,5 +662,86 @@ mod tests {
             "the preflight built its own connector"
         );
         assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    /// A loopback endpoint that accepts connections and never answers (a black hole); counts
+    /// the connections.
+    async fn black_hole() -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = seen.clone();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((sock, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                held.push(sock);
+            }
+        });
+        (url, seen)
+    }
+
+    /// The run's settings and clients (a 1 s timeout) against `url`.
+    async fn settings_and_clients(url: &str) -> (Settings, Clients) {
+        let settings = Settings {
+            endpoint: Some(url.to_owned()),
+            timeout: Duration::from_secs(1),
+            ..Settings::default()
+        };
+        let creds = Credentials::new("AKIA0000000000000000", "s", None, None, "t");
+        let sdk = loader(&settings, Some("us-east-1"))
+            .http_client(settings.http.clone())
+            .credentials_provider(creds)
+            .load()
+            .await;
+        let clients = Clients::from_sdk_config(&sdk);
+        (settings, clients)
+    }
+
+    fn preflight_to<'a>(
+        settings: &'a Settings,
+        clients: &'a Clients,
+        url: &'a str,
+    ) -> impl std::future::Future<Output = Result<crate::checks::cors::Preflight, String>> + 'a
+    {
+        crate::checks::cors::preflight(
+            settings,
+            Some(clients),
+            url,
+            "https://app.example.com",
+            "PUT",
+            &[],
+        )
+    }
+
+    /// The preflight keeps the silence like the SDK's calls: after a call timed out it is not
+    /// sent, and after it timed out the SDK's calls to that host are not sent.
+    #[tokio::test]
+    async fn the_preflight_keeps_the_silence_both_ways() {
+        let connections = |seen: &Arc<std::sync::atomic::AtomicUsize>| {
+            seen.load(std::sync::atomic::Ordering::SeqCst)
+        };
+        // An SDK call times out first: the preflight is not asked.
+        let (url, seen) = black_hole().await;
+        let (settings, clients) = settings_and_clients(&url).await;
+        let head = clients.s3.head_bucket().bucket("b").send().await;
+        assert!(head.is_err());
+        let before = connections(&seen);
+        assert!(before >= 1);
+        let answer = preflight_to(&settings, &clients, &format!("{url}/b/k")).await;
+        assert_eq!(answer.unwrap_err(), NOT_ASKED);
+        assert_eq!(connections(&seen), before, "the preflight was sent");
+
+        // The preflight times out first: the SDK's calls are not asked.
+        let (url, seen) = black_hole().await;
+        let (settings, clients) = settings_and_clients(&url).await;
+        let answer = preflight_to(&settings, &clients, &format!("{url}/b/k")).await;
+        assert!(answer.is_err());
+        assert_ne!(answer.unwrap_err(), NOT_ASKED);
+        let before = connections(&seen);
+        let head = clients.s3.head_bucket().bucket("b").send().await;
+        let why = aws_smithy_types::error::display::DisplayErrorContext(head.unwrap_err());
+        assert!(why.to_string().contains(NOT_ASKED), "{why}");
+        assert_eq!(connections(&seen), before, "the SDK's call was sent");
     }
 }

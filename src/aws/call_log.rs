@@ -59,31 +59,55 @@ impl Intercept for CallLog {
                     .get("x-amz-request-id")
                     .or_else(|| headers.get("x-amzn-requestid"))
                     .unwrap_or("-");
-                tracing::debug!(
-                    target: "s3doctor::aws",
-                    service,
-                    operation,
-                    status = response.status().as_u16(),
+                answered(
+                    &service,
+                    &operation,
+                    response.status().as_u16(),
                     request_id,
                     latency_ms,
-                    "AWS call"
                 );
             }
             None => {
                 let error = match context.output_or_error() {
-                    Some(Err(e)) => format!("{e}").chars().take(300).collect::<String>(),
+                    Some(Err(e)) => format!("{e}"),
                     _ => "no response".to_owned(),
                 };
-                tracing::debug!(
-                    target: "s3doctor::aws",
-                    service,
-                    operation,
-                    latency_ms,
-                    error,
-                    "AWS call without an answer"
-                );
+                unanswered(&service, &operation, latency_ms, &error);
             }
         }
         Ok(())
     }
+}
+
+/// The log's line for a call that was answered (any status).
+pub(super) fn answered(
+    service: &str,
+    operation: &str,
+    status: u16,
+    request_id: &str,
+    latency_ms: Option<u64>,
+) {
+    tracing::debug!(
+        target: "s3doctor::aws",
+        service,
+        operation,
+        status,
+        request_id,
+        latency_ms,
+        "AWS call"
+    );
+}
+
+/// The log's line for a call that got no answer: what happened instead (at most 300
+/// characters of it).
+pub(super) fn unanswered(service: &str, operation: &str, latency_ms: Option<u64>, error: &str) {
+    let error = error.chars().take(300).collect::<String>();
+    tracing::debug!(
+        target: "s3doctor::aws",
+        service,
+        operation,
+        latency_ms,
+        error,
+        "AWS call without an answer"
+    );
 }

@@ -34,20 +34,20 @@ impl Storable for Host {
 }
 
 /// The host (and port) a request goes to.
-fn host(uri: &str) -> String {
+pub(super) fn host(uri: &str) -> String {
     let rest = uri.split_once("://").map_or(uri, |(_, r)| r);
     rest.split(['/', '?']).next().unwrap_or_default().to_owned()
 }
 
 impl Silence {
-    fn is_silent(&self, host: &str) -> bool {
+    pub(super) fn is_silent(&self, host: &str) -> bool {
         self.silent
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .contains(host)
     }
 
-    fn mark(&self, host: String) {
+    pub(super) fn mark(&self, host: String) {
         self.silent
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

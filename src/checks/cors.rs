@@ -4,15 +4,13 @@
 //! sends that preflight for real, reads the rules (GetBucketCors) to say which rule matches or
 //! what is missing, and generates the rule to add.
 
-use std::time::Duration;
-
 use aws_sdk_s3::types::CorsRule;
-use aws_smithy_runtime_api::client::http::{HttpConnector, SharedHttpConnector};
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
 use serde_json::json;
 
 use super::{CheckContext, CheckResult, StepOutcome};
+use crate::aws::{Clients, Settings};
 use crate::diagnose::{self, FindingSpec};
 use crate::finding::{Evidence, FindingCode};
 use crate::operation::Operation;
@@ -61,17 +59,20 @@ pub fn object_url(endpoint: Option<&str>, region: &str, bucket: &str, key: &str)
     }
 }
 
-/// Sends an unsigned CORS preflight, as a browser does, within `timeout`, on `connector`:
-/// the run's own ([`crate::aws::Settings::http_connector`]), so the preflight shares the
-/// AWS clients' connection pool. No SDK operation sends an unsigned `OPTIONS`, so it goes to
-/// the connector directly, past the SDK's timeouts: `timeout` bounds the whole call.
+/// What the preflight is called in its evidence and in the call log.
+pub const PREFLIGHT: &str = "OPTIONS (CORS preflight)";
+
+/// Sends an unsigned CORS preflight, as a browser does. No SDK operation sends an unsigned
+/// `OPTIONS`, so it goes past the SDK, through [`Settings::send_unsigned`]: on the run's
+/// connection pool, within the attempt timeout, in the call log, and not at all when the
+/// endpoint already let a call of `clients` (the run's) time out.
 pub async fn preflight(
-    connector: &SharedHttpConnector,
+    settings: &Settings,
+    clients: Option<&Clients>,
     url: &str,
     origin: &str,
     method: &str,
     headers: &[String],
-    timeout: Duration,
 ) -> Result<Preflight, String> {
     let mut req = HttpRequest::new(SdkBody::empty());
     req.set_method("OPTIONS").map_err(|e| e.to_string())?;
@@ -83,10 +84,9 @@ pub async fn preflight(
         req.headers_mut()
             .insert("Access-Control-Request-Headers", headers.join(","));
     }
-    let resp = tokio::time::timeout(timeout, connector.call(req))
-        .await
-        .map_err(|_| format!("no answer within {}s", timeout.as_secs()))?
-        .map_err(|e| aws_smithy_types::error::display::DisplayErrorContext(&e).to_string())?;
+    let resp = settings
+        .send_unsigned(clients, ("S3", PREFLIGHT), req)
+        .await?;
     let h = |name: &str| resp.headers().get(name).map(str::to_owned);
     Ok(Preflight {
         status: resp.status().as_u16(),
@@ -242,13 +242,12 @@ pub(super) async fn cors(cx: &CheckContext) -> CheckResult {
         .or_else(|| cx.session.as_ref().and_then(|s| s.region.clone()))
         .unwrap_or_else(|| crate::aws::FALLBACK_REGION.to_owned());
     let url = object_url(cx.endpoint(), &region, cx.bucket(), &cx.probe_key);
-    let timeout = cx.settings.attempt_timeout();
     let asked = format!(
         "OPTIONS preflight from {origin} for {METHOD} with {}",
         headers.join(", ")
     );
-    let connector = cx.settings.http_connector();
-    let answer = match preflight(&connector, &url, &origin, METHOD, &headers, timeout).await {
+    let clients = cx.session.as_ref().map(|s| &s.clients);
+    let answer = match preflight(&cx.settings, clients, &url, &origin, METHOD, &headers).await {
         Ok(a) => a,
         Err(why) => return Ok(unanswered(cx, &asked, why)),
     };
@@ -273,7 +272,7 @@ pub(super) async fn cors(cx: &CheckContext) -> CheckResult {
 /// The preflight got no answer: the endpoint is unreachable.
 fn unanswered(cx: &CheckContext, asked: &str, why: String) -> StepOutcome {
     let evidence = Evidence {
-        operation: "OPTIONS (CORS preflight)".to_owned(),
+        operation: PREFLIGHT.to_owned(),
         message: Some(why.clone()),
         ..Evidence::default()
     };
@@ -303,7 +302,7 @@ fn judge_answer(
     rules_note: &str,
 ) -> StepOutcome {
     let evidence = Evidence {
-        operation: "OPTIONS (CORS preflight)".to_owned(),
+        operation: PREFLIGHT.to_owned(),
         http_status: Some(answer.status),
         error_code: None,
         message: Some(format!(

@@ -25,6 +25,44 @@ async fn a_server_that_cannot_answer_preflights_is_a_warning_not_a_verdict() {
     assert!(!codes(&report).contains(&"cors.not-allowed".to_owned()));
 }
 
+/// The preflight goes past the SDK (no SDK operation sends an unsigned `OPTIONS`), yet the
+/// `--log` call log has its line like every call's: operation, status, request id, latency.
+#[tokio::test]
+async fn the_preflight_is_in_the_call_log_like_every_call() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(Some(s3_allow(&[&bucket], READ_WRITE))).await;
+    let run = Run::new(&["check", "--format", "json", "--bucket", &bucket])
+        .keys(&peer, &user)
+        .arg("--origin")
+        .arg("https://app.example.com")
+        .arg("--log");
+    let log_file = run.file("debug.log");
+    let out = run.arg(&log_file.display().to_string()).output().await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+
+    let log = out.read("debug.log");
+    let preflights: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("operation=\"OPTIONS (CORS preflight)\""))
+        .collect();
+    assert_eq!(preflights.len(), 1, "{log}");
+    // moto answers every preflight 500 (see the module's comment).
+    let line = preflights[0];
+    for field in [
+        "AWS call",
+        "service=\"S3\"",
+        "status=500",
+        "request_id=",
+        "latency_ms=",
+    ] {
+        assert!(line.contains(field), "{field} missing: {line}");
+    }
+    for secret in [&user.secret, &user.id] {
+        assert!(!log.contains(secret.as_str()), "a secret is in the log");
+    }
+}
+
 #[tokio::test]
 async fn without_origin_there_is_no_cors_row_and_a_bad_origin_is_bad_input() {
     let peer = Peer::get();

@@ -1,0 +1,52 @@
+//! Requests no SDK operation makes (the CORS preflight's unsigned `OPTIONS`), sent on the
+//! run's connector with what the SDK's interceptors give every call: a line in the call log,
+//! and the silence (a host that let a call time out is not asked again; a timeout here
+//! silences it for the calls after).
+
+use std::time::{Duration, Instant};
+
+use aws_smithy_runtime_api::client::http::{HttpConnector, SharedHttpConnector};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
+use aws_smithy_types::error::display::DisplayErrorContext;
+
+use super::call_log;
+use super::silence::{self, NOT_ASKED, Silence};
+
+/// Sends `req` on `connector` within `timeout`, logged as `service`'s `operation`; with
+/// `silence`, not at all when its host already let a call time out. `Err` says why no
+/// answer came (a timeout's words as before: `no answer within Ns`).
+pub(super) async fn send(
+    connector: &SharedHttpConnector,
+    silence: Option<&Silence>,
+    (service, operation): (&str, &str),
+    req: HttpRequest,
+    timeout: Duration,
+) -> Result<HttpResponse, String> {
+    let host = silence::host(req.uri());
+    if silence.is_some_and(|s| s.is_silent(&host)) {
+        call_log::unanswered(service, operation, Some(0), NOT_ASKED);
+        return Err(NOT_ASKED.to_owned());
+    }
+    let started = Instant::now();
+    let answer = tokio::time::timeout(timeout, connector.call(req)).await;
+    let latency_ms = Some(started.elapsed().as_millis() as u64);
+    let (why, timed_out) = match answer {
+        Ok(Ok(resp)) => {
+            let headers = resp.headers();
+            let request_id = headers
+                .get("x-amz-request-id")
+                .or_else(|| headers.get("x-amzn-requestid"))
+                .unwrap_or("-");
+            let status = resp.status().as_u16();
+            call_log::answered(service, operation, status, request_id, latency_ms);
+            return Ok(resp);
+        }
+        Ok(Err(e)) => (DisplayErrorContext(&e).to_string(), e.is_timeout()),
+        Err(_) => (format!("no answer within {}s", timeout.as_secs()), true),
+    };
+    call_log::unanswered(service, operation, latency_ms, &why);
+    if timed_out && let Some(silence) = silence {
+        silence.mark(host);
+    }
+    Err(why)
+}

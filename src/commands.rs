@@ -86,14 +86,16 @@ async fn wizard(
         Ok(report) => report,
     };
     let diagnosis = report.diagnosis();
+    // The check that runs what the wizard ran: its buckets, keys and endpoint.
+    let check = report::verify_command(&report);
     match (diagnosis.error_count(), diagnosis.complete()) {
         (0, true) => eprintln!("s3doctor: no problems found"),
         (0, false) => eprintln!(
-            "s3doctor: the check did not finish ({}); `s3doctor check` runs every step",
+            "s3doctor: the check did not finish ({}); `{check}` runs every step",
             diagnosis.progress()
         ),
         (n, complete) => eprintln!(
-            "s3doctor: {n} problem(s) found{}; `s3doctor check --format markdown` writes them up",
+            "s3doctor: {n} problem(s) found{}; `{check} --format markdown` writes them up",
             if complete {
                 String::new()
             } else {

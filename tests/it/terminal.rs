@@ -244,6 +244,13 @@ async fn the_wizard_finds_incident_1_opens_the_remedy_cancels_and_quits_cleanly(
     tmux.keys("q");
     let screen = tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
     assert!(screen.contains("EXIT=1"), "{screen}");
+    // The command it names checks the same keys: the app's env file, not the shell's keys.
+    let env = format!("--env-file {} ", tmux.dir().join("app.env").display());
+    assert!(screen.contains(&env), "{env:?} not in:\n{screen}");
+    assert!(
+        screen.contains("--format markdown` writes them up"),
+        "{screen}"
+    );
     assert_terminal_restored(&screen);
     assert!(
         !tmux.alternate_on(),

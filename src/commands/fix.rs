@@ -65,9 +65,20 @@ fn refuse(config: &Config, options: &FixOptions) -> Result<(), BadInput> {
         ));
     }
     if let Some(path) = &options.export {
+        // --export promises that nothing changes; an undo changes IAM and writes no file.
+        if options.undo {
+            return Err(BadInput(
+                "--undo changes IAM and has nothing to export: drop --export (and confirm with --yes or y)".into(),
+            ));
+        }
         crate::cli::writable_file("--export", path)?;
     }
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !options.yes && options.undo && !interactive {
+        return Err(BadInput(
+            "fix --undo changes IAM: pass --yes to confirm".into(),
+        ));
+    }
     if !options.yes && options.export.is_none() && !interactive {
         return Err(BadInput(
             "fix changes IAM: pass --yes to confirm, or --export FILE to write the fix for whoever owns IAM".into(),

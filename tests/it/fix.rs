@@ -288,7 +288,7 @@ async fn undo_detaches_what_fix_attached() {
     assert_eq!(check_code(&peer, &user, &bucket).await, 1);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread")]
 async fn undo_without_yes_asks_first_and_no_answer_detaches_nothing() {
     let peer = Peer::get();
     let bucket = peer.bucket("us-east-1").await;
@@ -302,27 +302,95 @@ async fn undo_without_yes_asks_first_and_no_answer_detaches_nothing() {
     .await;
     assert_eq!(fixed.code, 0, "{}", fixed.stderr);
     let name = format!("s3doctor-{bucket}-read-write");
-    // --export gets past the "pass --yes" refusal without a terminal; the question then
-    // reads the closed standard input: no yes.
+
+    // Without a terminal to ask on, and without --yes: refused, nothing detached.
+    let refused = fix(
+        &peer,
+        &user,
+        &bucket,
+        &["--undo", "--admin-profile", "admin"],
+    )
+    .await;
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("--undo"), "{}", refused.stderr);
+    assert!(!refused.stderr.contains("--export"), "{}", refused.stderr);
+
+    // On a terminal it asks; n detaches nothing.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let env = write_env_file(dir.path(), &user);
+    let creds = dir.path().join("credentials");
+    std::fs::write(
+        &creds,
+        format!(
+            "[admin]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            peer.admin.id, peer.admin.secret
+        ),
+    )
+    .expect("credentials");
+    let script = format!(
+        "cd {dir} && env -i PATH=\"$PATH\" HOME={dir} TERM=xterm-256color \
+         AWS_CONFIG_FILE={dir}/config AWS_SHARED_CREDENTIALS_FILE={creds} \
+         AWS_EC2_METADATA_DISABLED=true {bin} fix --undo --bucket {bucket} --env-file {env} \
+         --endpoint-url {url} --admin-profile admin; echo \"EXIT=$?\"; sleep 600",
+        dir = dir.path().display(),
+        creds = creds.display(),
+        bin = env!("CARGO_BIN_EXE_s3doctor"),
+        env = env.display(),
+        url = peer.url,
+    );
+    let tmux = crate::terminal::Tmux::launch(&script, dir);
+    tmux.wait_for("the question", |s| s.contains("Undo s3doctor's fix"));
+    tmux.keys("n");
+    tmux.keys("Enter");
+    let screen = tmux.wait_for("the exit", |s| s.contains("EXIT="));
+    assert!(
+        screen.contains("cancelled; nothing was changed"),
+        "{screen}"
+    );
+    assert!(screen.contains("EXIT=1"), "{screen}");
+    assert_eq!(peer.attached_to_user(&user.name).await, vec![name]);
+}
+
+#[tokio::test]
+async fn undo_with_export_is_refused_and_changes_nothing() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    let fixed = fix(
+        &peer,
+        &user,
+        &bucket,
+        &["--yes", "--admin-profile", "admin"],
+    )
+    .await;
+    assert_eq!(fixed.code, 0, "{}", fixed.stderr);
+    let name = format!("s3doctor-{bucket}-read-write");
     let dir = tempfile::tempdir().expect("temp dir");
     let export = dir.path().join("undo.md");
-    let export = export.to_str().expect("utf-8 path");
 
+    // --export's help says "change nothing": with --undo (even with --yes) it must not detach.
     let out = fix(
         &peer,
         &user,
         &bucket,
-        &["--undo", "--export", export, "--admin-profile", "admin"],
+        &[
+            "--undo",
+            "--yes",
+            "--export",
+            export.to_str().expect("utf-8 path"),
+            "--admin-profile",
+            "admin",
+        ],
     )
     .await;
 
-    assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(out.stderr.contains("Undo s3doctor's fix"), "{}", out.stderr);
-    assert!(
-        out.stderr.contains("cancelled; nothing was changed"),
-        "{}",
-        out.stderr
-    );
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    let lines: Vec<&str> = out
+        .stderr
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(lines.len(), 1, "{:?}", out.stderr);
     assert_eq!(peer.attached_to_user(&user.name).await, vec![name]);
 }
 

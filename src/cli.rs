@@ -251,6 +251,47 @@ fn valid_origin(origin: &str) -> bool {
             .is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.chars().all(|c| c.is_ascii_digit()))
 }
 
+/// A name the SDK can sign for and put in a host name: one DNS label (`us-east-1`, and the
+/// names S3-compatible servers use, such as `default` or `auto`). Anything else fails every
+/// call with an endpoint-construction error, not an answer from AWS.
+fn valid_region(region: &str) -> bool {
+    !region.is_empty()
+        && region.len() <= 63
+        && !region.starts_with('-')
+        && !region.ends_with('-')
+        && region
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// The region flag, or else the env file's, is one a request can be signed for.
+fn check_region(flag: Option<&str>, env_file: Option<&envfile::EnvFile>) -> Result<(), BadInput> {
+    if let Some(r) = flag {
+        if !valid_region(r) {
+            return Err(BadInput(format!(
+                "--region {r:?} is not a region name (like us-east-1)"
+            )));
+        }
+        return Ok(());
+    }
+    let Some(env) = env_file else { return Ok(()) };
+    match &env.region {
+        Some(r) if !valid_region(r) => {
+            let var = env
+                .used
+                .iter()
+                .find(|u| u.purpose == "region")
+                .map_or("the region", |u| u.name.as_str());
+            Err(BadInput(format!(
+                "env file {} sets {var} to {r:?}, which is not a region name (like us-east-1): \
+                 the app's calls cannot be signed with it either",
+                env.path.display()
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The validated configuration of a run.
 #[derive(Debug)]
 pub struct Config {
@@ -269,6 +310,7 @@ impl Common {
         };
         let buckets = self.buckets(env_file.as_ref())?;
         self.check_flags()?;
+        check_region(self.region.as_deref(), env_file.as_ref())?;
         let settings = aws::Settings {
             profile: self.profile.clone(),
             region: self.region.clone(),
@@ -414,6 +456,36 @@ mod tests {
     fn unknown_flag_is_a_usage_error_with_exit_code_2() {
         let err = parse(&["check", "--bukket", "x"]).unwrap_err();
         assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn a_region_that_cannot_be_signed_for_is_bad_input() {
+        for ok in ["us-east-1", "cn-north-1", "default", "auto"] {
+            assert!(valid_region(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "us east 1",
+            "eu-west-1 ",
+            "-x",
+            "us_east_1",
+            "eu-west-1/",
+        ] {
+            let flag = format!("--region={bad}");
+            let cli = parse(&["check", "--bucket", "abc", &flag]).unwrap();
+            let err = cli.common.config().unwrap_err().to_string();
+            assert!(err.starts_with("--region "), "{bad:?}: {err}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let env = dir.path().join("app.env");
+        std::fs::write(&env, "S3_BUCKET=abc\nS3_REGION=\"eu-west-1 \"\n").unwrap();
+        let env = env.to_str().unwrap();
+        let cli = parse(&["check", "--env-file", env]).unwrap();
+        let err = cli.common.config().unwrap_err().to_string();
+        assert!(err.contains("sets S3_REGION to \"eu-west-1 \""), "{err}");
+        // --region overrides the file's region, so that one does not matter then.
+        let cli = parse(&["check", "--env-file", env, "--region", "eu-west-1"]).unwrap();
+        assert!(cli.common.config().is_ok());
     }
 
     #[test]

@@ -149,6 +149,14 @@ impl Settings {
         }
     }
 
+    /// The region given for the app (`--region`, else its env file's), before any credentials
+    /// resolve: what the report and the wizard show when no session could be made.
+    pub fn configured_region(&self) -> Option<String> {
+        self.region
+            .clone()
+            .or_else(|| self.env_file.as_ref().and_then(|e| e.region.clone()))
+    }
+
     /// The flags that point another s3doctor run at the same keys and server as this one
     /// (`--env-file`, `--profile`, `--endpoint-url`, as given), each with a leading space, for
     /// the commands s3doctor prints (verify, undo). Without them a printed command runs with

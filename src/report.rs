@@ -54,7 +54,11 @@ impl Report {
     ) -> Report {
         Report {
             run: run.clone(),
-            session: info.clone(),
+            session: SessionInfo {
+                // No session (no credentials): the region given is still the one configured.
+                region: info.region.clone().or_else(|| settings.configured_region()),
+                ..info.clone()
+            },
             endpoint: settings.endpoint.clone(),
             profile: settings.profile.clone(),
             target_flags: settings.target_flags(),

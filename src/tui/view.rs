@@ -118,7 +118,7 @@ fn facts_line(app: &App) -> Line<'_> {
         .session
         .region
         .clone()
-        .or_else(|| app.settings.region.clone())
+        .or_else(|| app.settings.configured_region())
         .unwrap_or_else(|| "(none configured)".into());
     let mut facts = vec![
         Span::styled("bucket ", t.dim()),

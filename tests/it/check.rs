@@ -279,6 +279,24 @@ async fn no_credentials_at_all_ends_quickly_even_when_instance_metadata_cannot_c
 }
 
 #[tokio::test]
+async fn without_credentials_the_report_still_names_the_region_given() {
+    let args = ["check", "--bucket", "some-bucket", "--region", "eu-west-1"];
+    let json = Run::new(&args)
+        .arg("--format")
+        .arg("json")
+        .unset("AWS_REGION")
+        .output()
+        .await;
+    assert_eq!(json.code, 1, "{}", json.stderr);
+    let report = json.json();
+    assert_eq!(codes(&report), vec!["credentials.missing"]);
+    assert_eq!(report["target"]["region"], "eu-west-1", "{report:#}");
+    let text = Run::new(&args).unset("AWS_REGION").output().await;
+    assert!(text.stdout.contains("region eu-west-1"), "{}", text.stdout);
+    assert!(!text.stdout.contains("none configured"), "{}", text.stdout);
+}
+
+#[tokio::test]
 async fn a_missing_bucket_is_not_found_and_nothing_else_is_blamed() {
     let peer = Peer::get();
     let bucket = peer.bucket("us-east-1").await;

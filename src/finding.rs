@@ -266,7 +266,7 @@ impl Basis {
         match self {
             Basis::AwsMessage => "AWS's answer says so",
             Basis::Policies => "from reading the policies",
-            Basis::Inferred => "inferred: AWS did not say why",
+            Basis::Inferred => "AWS did not say why",
         }
     }
 
@@ -367,6 +367,19 @@ impl Finding {
     }
 
     /// The same finding, known another way (the policy steps say `policies`).
+    /// How it is known, in plain words for the reports: `basis`, except that a finding no
+    /// answer came with (no credentials to sign with, no connection) is not "AWS's answer".
+    pub fn how_known(&self) -> &'static str {
+        let answered = self
+            .evidence
+            .as_ref()
+            .is_some_and(|e| e.http_status.is_some());
+        match self.basis {
+            Basis::AwsMessage if !answered => "seen by s3doctor itself: no answer came from AWS",
+            basis => basis.describe(),
+        }
+    }
+
     pub fn with_basis(mut self, basis: Basis) -> Self {
         self.basis = basis;
         self

@@ -247,7 +247,7 @@ fn text_finding(out: &mut String, f: &Finding, color: bool) {
     }
     let _ = writeln!(out, "  {}", paint(&head, status, color));
     let _ = writeln!(out, "    {}", f.summary);
-    let _ = writeln!(out, "    How known: {} ({})", f.basis, f.basis.describe());
+    let _ = writeln!(out, "    How known: {} ({})", f.basis, f.how_known());
     if let Some(r) = &f.resource {
         let _ = writeln!(out, "    Resource: {r}");
     }
@@ -370,12 +370,7 @@ fn md_problems(md: &mut String, findings: &[Finding]) {
     for (n, f) in findings.iter().enumerate() {
         let _ = writeln!(md, "### {}. {} (`{}`)\n", n + 1, f.title, f.code);
         let _ = writeln!(md, "{}\n", f.summary);
-        let _ = writeln!(
-            md,
-            "- **How known:** `{}` ({})",
-            f.basis,
-            f.basis.describe()
-        );
+        let _ = writeln!(md, "- **How known:** `{}` ({})", f.basis, f.how_known());
         if let Some(r) = &f.resource {
             let _ = writeln!(md, "- **Resource:** `{r}`");
         }

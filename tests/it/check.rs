@@ -451,6 +451,22 @@ async fn the_emulator_down_is_an_unreachable_endpoint() {
     assert_eq!(out.code, 1);
     assert_eq!(codes(&report), vec!["endpoint.unreachable"]);
     assert_eq!(status(&report, "identity", None), "fail");
+
+    // No answer came: the text does not say that AWS's answer says so.
+    let text = Run::new(&["check", "--bucket", "some-bucket", "--timeout", "3"])
+        .env("AWS_ACCESS_KEY_ID", &user.id)
+        .env("AWS_SECRET_ACCESS_KEY", &user.secret)
+        .arg("--endpoint-url")
+        .arg(&url)
+        .output()
+        .await;
+    let known = text
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("How known:"))
+        .unwrap_or_else(|| panic!("no How known line:\n{}", text.stdout));
+    assert!(!known.contains("AWS's answer"), "{known}");
+    assert!(known.contains("no answer came"), "{known}");
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use crate::checks::Status;
 use crate::engine::{StepResult, Unit};
 use crate::finding::{Evidence, Finding, Severity};
 use crate::remedy::Plan;
-use crate::runbook::{Runbook, fill};
+use crate::runbook::{Runbook, StepId, fill};
 
 /// Below this width the checklist and the details stack vertically.
 const SIDE_BY_SIDE_MIN_WIDTH: u16 = 80;
@@ -103,12 +103,28 @@ fn who_line(app: &App) -> Line<'_> {
                 )
             }),
         ],
+        // A step that has finished without an answer is not still going: say so.
+        None if finished(app, StepId::Credentials) && app.session.credential_source.is_none() => {
+            vec![Span::styled(
+                "no usable credentials: see the credentials step",
+                t.style(RowState::Done(Status::Fail)),
+            )]
+        }
+        None if finished(app, StepId::Identity) => vec![Span::styled(
+            "who the keys belong to is unknown: see the identity step",
+            t.style(RowState::Done(Status::Fail)),
+        )],
         None if app.session.credential_source.is_some() => {
             vec![Span::styled("checking who the keys belong to…", t.dim())]
         }
         None => vec![Span::styled("resolving credentials…", t.dim())],
     };
     Line::from(who)
+}
+
+/// Whether the global step has run to its end (and is not running again).
+fn finished(app: &App, step: StepId) -> bool {
+    matches!(app.states.get(&Unit::global(step)), Some(RowState::Done(_)))
 }
 
 /// The bucket(s), the region, the access asked for.

@@ -697,3 +697,25 @@ async fn e_exports_the_report_as_markdown_and_says_where() {
     let t = text(&frame(&app, 100, 30));
     assert!(t.contains("report written to"), "{t}");
 }
+
+/// Keys the server refuses: once the identity step has failed, the header says who the keys
+/// belong to is unknown, not "checking…" for ever.
+#[tokio::test]
+async fn refused_keys_leave_no_checking_in_the_header() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let unknown = Keys {
+        name: "nobody".into(),
+        id: "AKIAIOSFODNN7EXAMPLE".into(),
+        secret: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+        token: None,
+    };
+    let session = Session::new(&peer, &unknown, Some(&bucket));
+
+    let app = session.play("", false).await;
+
+    let t = text(&frame(&app, 100, 30));
+    assert!(t.contains("✗ identity"), "{t}");
+    assert!(!t.contains("checking who the keys belong to"), "{t}");
+    assert!(t.contains("who the keys belong to is unknown"), "{t}");
+}

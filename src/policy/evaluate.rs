@@ -219,7 +219,17 @@ impl StatementRef {
             (None, Some(i)) => format!("statement #{}", i + 1),
             (None, None) => "a statement".to_owned(),
         };
-        format!("{stmt} of policy {}", self.policy_name)
+        format!("{stmt} of {}", self.policy_words())
+    }
+
+    /// The policy in a sentence: `policy NAME`, or `the bucket policy of B` for the bucket
+    /// policy s3doctor read (whose name says what it is: not `policy bucket policy of B`).
+    fn policy_words(&self) -> String {
+        if self.policy_name.starts_with("bucket policy of ") {
+            format!("the {}", self.policy_name)
+        } else {
+            format!("policy {}", self.policy_name)
+        }
     }
 
     /// How the evaluator's sentences name the statement: `Sid DenyDelete in policy
@@ -229,9 +239,9 @@ impl StatementRef {
             self.sid.as_deref().filter(|sid| !sid.is_empty()),
             self.index,
         ) {
-            (Some(sid), _) => format!("Sid {sid} in policy {}", self.policy_name),
-            (None, Some(i)) => format!("statement #{} in policy {}", i + 1, self.policy_name),
-            (None, None) => format!("a statement in policy {}", self.policy_name),
+            (Some(sid), _) => format!("Sid {sid} in {}", self.policy_words()),
+            (None, Some(i)) => format!("statement #{} in {}", i + 1, self.policy_words()),
+            (None, None) => format!("a statement in {}", self.policy_words()),
         }
     }
 }
@@ -1803,6 +1813,18 @@ mod tests {
         assert_eq!(s.in_policy(), "Sid DenyDelete in policy p");
         s.sid = None;
         assert_eq!(s.label(), "statement #2 of policy p");
+        let bucket = StatementRef {
+            sid: Some("NoDeletes".into()),
+            ..StatementRef::policy("bucket policy of b", None)
+        };
+        assert_eq!(
+            bucket.label(),
+            "statement \"NoDeletes\" of the bucket policy of b"
+        );
+        assert_eq!(
+            bucket.in_policy(),
+            "Sid NoDeletes in the bucket policy of b"
+        );
         assert_eq!(s.in_policy(), "statement #2 in policy p");
     }
 

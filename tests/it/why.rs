@@ -82,6 +82,15 @@ async fn a_bucket_policy_that_denies_delete_is_traced_to_its_sid() {
     let deny = finding(&report, "permission.explicit-deny", Some("s3:DeleteObject"));
     assert_eq!(deny["source"], "bucket-policy");
     assert_eq!(deny["statement"]["sid"], "NoDeletes");
+    // Named the way a person says it, not "of policy bucket policy of B".
+    let summary = deny["summary"].as_str().expect("summary");
+    assert!(
+        summary.contains(&format!(
+            "statement \"NoDeletes\" of the bucket policy of {bucket}"
+        )),
+        "{summary}"
+    );
+    assert!(!summary.contains("policy bucket policy"), "{summary}");
     // The user's own policies allow everything: that step passes.
     assert_eq!(status(&report, "identity-policies", Some(&bucket)), "pass");
     assert_eq!(report["policy"], Value::Null);

@@ -391,6 +391,13 @@ impl Common {
                  like https://app.example.com"
             )));
         }
+        if let Some(who) = &self.expect_principal
+            && who.trim().is_empty()
+        {
+            return Err(BadInput(
+                "--expect-principal needs a user or role name or ARN (it was empty)".into(),
+            ));
+        }
         if let Some(path) = &self.output {
             writable_file("--output", path)?;
         }

@@ -651,6 +651,8 @@ async fn bad_input_is_one_line_and_exit_2() {
         // A region no request can be signed for (it failed every call with an
         // endpoint-construction error, shown as an unexpected answer).
         vec!["check", "--bucket", "fine-bucket", "--region", "us east 1"],
+        // Every principal is "not" an empty one: the identity step failed with "not  ".
+        vec!["check", "--bucket", "fine-bucket", "--expect-principal", ""],
         // Files s3doctor cannot write: said before the run, not after it.
         vec![
             "check",

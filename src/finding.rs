@@ -314,6 +314,9 @@ impl Evidence {
             s.push_str(&format!(" {code}"));
         }
         if let Some(msg) = self.message.as_deref().filter(|m| !m.is_empty()) {
+            // Some messages span lines (the credential chain lists each provider it tried):
+            // one line means one line, in the text report's column and in Markdown's `code`.
+            let msg = msg.split_whitespace().collect::<Vec<_>>().join(" ");
             s.push_str(&format!(": {msg}"));
         }
         if let Some(id) = &self.request_id {
@@ -389,6 +392,19 @@ impl Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_line_is_one_line() {
+        let ev = Evidence {
+            operation: "ResolveCredentials".into(),
+            message: Some("no credentials found in chain. Attempted:\n  Environment: not set\n  Profile: not enabled".into()),
+            ..Evidence::default()
+        };
+        assert_eq!(
+            ev.one_line(),
+            "ResolveCredentials: no credentials found in chain. Attempted: Environment: not set Profile: not enabled"
+        );
+    }
 
     #[test]
     fn codes_serialise_as_the_design_spells_them() {

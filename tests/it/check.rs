@@ -276,6 +276,25 @@ async fn no_credentials_at_all_ends_quickly_even_when_instance_metadata_cannot_c
     assert_eq!(codes(&report), vec!["credentials.missing"]);
     assert_eq!(status(&report, "credentials", None), "fail");
     assert_eq!(status(&report, "identity", None), "skip");
+
+    // In the text report the credential chain's answer (every provider it tried, one line
+    // each) is one evidence line under the row, not lines that break the checklist.
+    let text = Run::new(&["check", "--bucket", "some-bucket"])
+        .arg("--endpoint-url")
+        .arg(&peer.url)
+        .output()
+        .await;
+    let lines: Vec<&str> = text.stdout.lines().collect();
+    let row = lines
+        .iter()
+        .position(|l| l.contains("FAIL  credentials"))
+        .unwrap_or_else(|| panic!("no credentials row:\n{}", text.stdout));
+    assert!(
+        lines[row + 1].contains("ResolveCredentials"),
+        "{}",
+        text.stdout
+    );
+    assert!(lines[row + 2].contains("SKIP  identity"), "{}", text.stdout);
 }
 
 #[tokio::test]

@@ -196,10 +196,14 @@ pub fn draw(c: &Chooser, f: &mut Frame) {
         Screen::Busy(_) => "please wait".to_owned(),
         _ => keys::CHOOSER.hint(|a| c.allows(a), "  "),
     };
-    let line = Line::from(vec![
-        Span::styled(format!(" Scorecard: {} ", c.scorecard()), t.accent()),
-        Span::raw(format!(" {keys}")),
-    ]);
+    let score = Span::styled(format!(" Scorecard: {} ", c.scorecard()), t.accent());
+    let keys = Span::raw(format!(" {keys}"));
+    // On a narrow terminal the keys come first: the edge cuts the scorecard, not `q quit`.
+    let line = if score.width() + keys.width() <= usize::from(footer.width) {
+        Line::from(vec![score, keys])
+    } else {
+        Line::from(vec![keys, Span::raw(" "), score])
+    };
     f.render_widget(Paragraph::new(line), footer);
 }
 

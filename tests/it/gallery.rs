@@ -508,4 +508,14 @@ fn chooser_and_what_you_learned_screens() {
     insta::with_settings!({ prepend_module_to_snapshot => false }, {
         insta::assert_snapshot!("gallery-learned", text(term.backend().buffer()));
     });
+
+    // On a 60-column terminal the footer still shows every key (the scorecard gives way).
+    for screen in [Screen::Choose, Screen::Learned] {
+        c.screen = screen;
+        let mut narrow = Terminal::new(TestBackend::new(60, 20)).expect("terminal");
+        narrow.draw(|f| chooser::draw(&c, f)).expect("draw");
+        let shown = text(narrow.backend().buffer());
+        let footer = shown.lines().nth(19).unwrap_or_default();
+        assert!(footer.contains("q quit"), "{footer:?}\n{shown}");
+    }
 }

@@ -234,6 +234,10 @@ fn no_plan(
             "s3doctor: the fix is written to {} (nothing was changed)",
             path.display()
         );
+    } else if let Some(path) = &options.export {
+        // Asked for a hand-over and there is none to write: say so, or the file that is (or
+        // is not) there passes for one.
+        eprintln!("s3doctor: nothing written to {}: {why}", path.display());
     } else {
         eprintln!("s3doctor: {why}");
     }

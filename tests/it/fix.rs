@@ -576,3 +576,37 @@ async fn the_printed_undo_command_undoes_the_fix_it_follows() {
     assert_eq!(out.code, 0, "{args:?}\n{}", out.stderr);
     assert!(peer.attached_to_user(&user.name).await.is_empty());
 }
+
+#[tokio::test]
+async fn an_export_with_nothing_to_hand_over_says_no_file_was_written() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    // Incident 2: an explicit Deny, which no generated policy fixes.
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "TrainingData", "Effect": "Allow", "Action": "s3:*",
+         "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")]},
+        {"Sid": "DenyDelete", "Effect": "Deny", "Action": "s3:DeleteObject",
+         "Resource": format!("arn:aws:s3:::{bucket}/*")}]});
+    let user = peer.user(Some(policy)).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let export = dir.path().join("fix.md");
+    let export_arg = export.to_str().expect("utf-8 path");
+
+    let out = fix(
+        &peer,
+        &user,
+        &bucket,
+        &["--export", export_arg, "--admin-profile", "admin"],
+    )
+    .await;
+
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(!export.exists(), "a hand-over was written");
+    assert!(
+        out.stderr
+            .contains(&format!("nothing written to {export_arg}")),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("DenyDelete"), "{}", out.stderr);
+}

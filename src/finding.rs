@@ -298,7 +298,7 @@ pub struct Evidence {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<(String, String)>,
     /// The authorization id of AWS's newer access-denied messages: the key to
-    /// `aws iam-toolbox get-request-authorization-details` (kept for 24 hours by AWS).
+    /// `aws iam-toolbox get-request-authorization-details` (kept for at least 24 hours by AWS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_id: Option<String>,
 }

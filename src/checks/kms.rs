@@ -60,6 +60,7 @@ pub enum KeyVerdict {
 
 /// An AWS managed key only serves principals of its own account (its key policy says so
 /// with kms:CallerAccount): the cause, whatever else the policies say.
+/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-encryption.html#bucket-encryption-update-bucket-policy>
 pub fn managed_key_across_accounts(key: &KeyFacts, caller_account: &str) -> Option<String> {
     (key.manager == "AWS" && key.account != caller_account).then(|| {
         format!(

@@ -113,10 +113,13 @@ pub fn authorization_id(message: &str) -> Option<String> {
     (id.len() >= 8).then_some(id)
 }
 
-/// What to do with the authorization id of AWS's newer access-denied messages.
+/// What to do with the authorization id of AWS's newer access-denied messages. AWS documents
+/// "at least 24 hours" and the feature as a preview:
+/// <https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied-authorization-id.html>,
+/// <https://docs.aws.amazon.com/iam-toolbox/latest/APIReference/API_GetRequestAuthorizationDetails.html>
 pub fn authorization_hint(id: &str) -> String {
     format!(
-        "AWS keeps the full evaluation of this denial for 24 hours: `aws iam-toolbox get-request-authorization-details --authorization-id {id}` in the same region (needs iam:GetRequestAuthorizationDetails) names the policy and statement that decided"
+        "AWS keeps the full evaluation of this denial for at least 24 hours (Access Troubleshooter, in preview): the link in AWS's message, or `aws iam-toolbox get-request-authorization-details --authorization-id {id}` (needs iam:GetRequestAuthorizationDetails), names the policies and statements that decided"
     )
 }
 

@@ -31,13 +31,7 @@ pub(super) async fn exists(cx: &CheckContext) -> CheckResult {
                 (None, _) => None,
             };
             let outcome = match &failure.class {
-                // HeadBucket answers 403 when the bucket exists but may not be listed (and the
-                // emulator answers 403 to everyone): existence is proven, permissions are for
-                // list-objects to judge.
-                Class::AccessDenied(_) => StepOutcome::pass(format!(
-                    "{bucket} exists (HeadBucket answered 403: whether it may be listed is checked next)"
-                ))
-                .with_evidence(failure.evidence.clone()),
+                Class::AccessDenied(_) => forbidden(cx, &failure).await,
                 Class::WrongRegion(_) => StepOutcome::pass(format!(
                     "{bucket} exists, in another region (HeadBucket answered {})",
                     failure.evidence.http_status.unwrap_or_default()
@@ -66,6 +60,32 @@ pub(super) async fn exists(cx: &CheckContext) -> CheckResult {
             })
         }
     }
+}
+
+/// HeadBucket answered 403. For keys AWS knows, that proves the bucket exists (a missing one
+/// is 404) and leaves whether they may list it to list-objects (the emulator answers 403 to
+/// everyone). For keys AWS refused (GetCallerIdentity, asked once per run and already on its
+/// way for the identity step, says so), a 403 proves nothing about the bucket: a warning that
+/// says so, not a pass. A HEAD answer has no body, so the 403 alone cannot tell the two apart.
+async fn forbidden(cx: &CheckContext, failure: &diagnose::Failure) -> StepOutcome {
+    let bucket = cx.bucket();
+    let refused = match cx.caller().await {
+        Some(Err(caller)) => match caller.class {
+            Class::Credentials(code) => Some(code),
+            _ => None,
+        },
+        _ => None,
+    };
+    let outcome = match refused {
+        Some(code) => StepOutcome::warn(format!(
+            "not known: AWS refused these keys ({code}, see identity), so HeadBucket's 403 \
+             says nothing about whether {bucket} exists"
+        )),
+        None => StepOutcome::pass(format!(
+            "{bucket} exists (HeadBucket answered 403: whether it may be listed is checked next)"
+        )),
+    };
+    outcome.with_evidence(failure.evidence.clone())
 }
 
 /// The closest bucket names this principal can see, when ListBuckets is allowed.

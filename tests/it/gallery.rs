@@ -226,12 +226,30 @@ async fn wrong_region_names_the_buckets_region() {
 
 #[tokio::test]
 async fn rotated_key_is_an_unknown_key_id() {
-    incident("rotated-key").await;
+    let report = incident("rotated-key").await;
+    refused_keys_prove_nothing_about_the_bucket(&report);
 }
 
 #[tokio::test]
 async fn wrong_secret_is_a_signature_mismatch() {
-    incident("wrong-secret").await;
+    let report = incident("wrong-secret").await;
+    refused_keys_prove_nothing_about_the_bucket(&report);
+}
+
+/// Keys AWS refused get 403 from HeadBucket whatever the bucket: the bucket check does not
+/// pass on it ("exists"), it says it cannot tell.
+fn refused_keys_prove_nothing_about_the_bucket(report: &serde_json::Value) {
+    let step = report["steps"]
+        .as_array()
+        .and_then(|steps| steps.iter().find(|s| s["id"] == "bucket-exists"))
+        .expect("a bucket-exists step");
+    assert_eq!(step["status"], "warn", "{step:#}");
+    let detail = step["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.starts_with("not known: AWS refused these keys"),
+        "{step:#}"
+    );
+    assert_eq!(step["evidence"]["http_status"], 403, "{step:#}");
 }
 
 #[tokio::test]

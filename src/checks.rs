@@ -615,27 +615,36 @@ pub async fn run(step: StepId, cx: &CheckContext) -> StepOutcome {
     };
     let mut outcome = outcome.unwrap_or_else(|skipped| skipped);
     adapt_to_endpoint(&mut outcome, cx).await;
-    say_timeout(&mut outcome, cx);
+    say_how_unreachable(&mut outcome, cx);
     outcome
 }
 
-/// An endpoint that let a call time out is told as a timeout, with the time waited, not as
-/// "refused, DNS, TLS or a timeout".
-fn say_timeout(outcome: &mut StepOutcome, cx: &CheckContext) {
+/// An endpoint that let a call time out is told as a timeout, with the time waited, and one
+/// that refused the connection as a refusal, not as "refused, DNS, TLS or a timeout".
+fn say_how_unreachable(outcome: &mut StepOutcome, cx: &CheckContext) {
     let waited = cx.settings.attempt_timeout().as_secs_f64();
-    let mut timed_out = false;
+    let mut detail = None;
     for f in &mut outcome.findings {
-        if f.code == FindingCode::EndpointUnreachable
-            && f.evidence.as_ref().is_some_and(diagnose::timed_out)
-        {
+        let Some(evidence) = f.evidence.as_ref() else {
+            continue;
+        };
+        if f.code != FindingCode::EndpointUnreachable {
+            continue;
+        }
+        if diagnose::timed_out(evidence) {
             f.summary = format!(
                 "The request got no answer within {waited} s (a timeout, not a refusal): something on the way accepts or holds the connection without answering, such as a firewall, a wrong proxy or a VPC endpoint."
             );
-            timed_out = true;
+            detail = Some(format!(
+                "timed out: no answer from the endpoint within {waited} s"
+            ));
+        } else if diagnose::refused(evidence) {
+            f.summary = "The connection was refused: nothing listens at the endpoint's address and port. The endpoint URL or its port is wrong, or the service there is down.".to_owned();
+            detail = Some("connection refused by the endpoint".to_owned());
         }
     }
-    if timed_out {
-        outcome.detail = format!("timed out: no answer from the endpoint within {waited} s");
+    if let Some(detail) = detail {
+        outcome.detail = detail;
     }
 }
 

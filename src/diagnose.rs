@@ -68,6 +68,17 @@ impl Failure {
 /// The evidence message of a call that got no answer in time (the attempt or read timeout).
 pub const TIMED_OUT: &str = "no answer within the timeout";
 
+/// The start of the evidence message of a call whose connection was refused.
+pub const REFUSED: &str = "connection refused";
+
+/// True when `evidence` says the connection was refused (nothing listens there).
+pub fn refused(evidence: &Evidence) -> bool {
+    evidence
+        .message
+        .as_deref()
+        .is_some_and(|m| m.starts_with(REFUSED))
+}
+
 /// True when `evidence` says the call timed out (rather than being refused or failing DNS/TLS).
 pub fn timed_out(evidence: &Evidence) -> bool {
     evidence
@@ -160,8 +171,43 @@ where
         {
             (None, Some(crate::aws::NOT_ASKED.to_owned()))
         }
-        _ => (None, Some(DisplayErrorContext(err).to_string())),
+        SdkError::DispatchFailure(_) if refused_connection(err) => {
+            (None, Some(format!("{REFUSED}: {}", error_chain(err))))
+        }
+        _ => (None, Some(error_chain(err))),
     }
+}
+
+/// An error and its sources, each as it displays itself, joined by ": " (what the SDK's
+/// `DisplayErrorContext` writes, without its closing debug dump of the whole error, which
+/// would put Rust type names into a ticket).
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        let part = e.to_string();
+        if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = e.source();
+    }
+    text
+}
+
+/// True when the operating system refused the connection (nothing listens at that address
+/// and port), told by the `std::io::Error` in the error's sources.
+fn refused_connection(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(err);
+    while let Some(e) = source {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// The [`TELLING_HEADERS`] an answer carried.

@@ -238,10 +238,11 @@ impl Early {
         let written = match answer.downcast_ref::<PutAnswer>() {
             Some(Ok(_)) => true,
             // No answer at all, and not for want of time: the connection broke, perhaps after
-            // the upload arrived. Deleting s3doctor's own new key is harmless either way.
+            // the upload arrived. Deleting s3doctor's own new key is harmless either way. A
+            // refused connection sent nothing, so nothing can be there.
             Some(Err(err)) if err.raw_response().is_none() => {
                 let failure = diagnose::failure(Operation::PutObject, err);
-                if diagnose::timed_out(&failure.evidence) {
+                if diagnose::timed_out(&failure.evidence) || diagnose::refused(&failure.evidence) {
                     return Ok(());
                 }
                 false

@@ -486,6 +486,34 @@ async fn the_emulator_down_is_an_unreachable_endpoint() {
         .unwrap_or_else(|| panic!("no How known line:\n{}", text.stdout));
     assert!(!known.contains("AWS's answer"), "{known}");
     assert!(known.contains("no answer came"), "{known}");
+
+    // The operating system refused the connection: said as a refusal, with the error's own
+    // words and no Rust debug dump of it; and no probe is said to be maybe in the bucket,
+    // since a refused upload sent nothing.
+    let unreachable = crate::peer::finding(&report, "endpoint.unreachable", None);
+    let summary = unreachable["summary"].as_str().unwrap_or_default();
+    assert!(
+        summary.starts_with("The connection was refused"),
+        "{unreachable:#}"
+    );
+    let message = unreachable["evidence"]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(message.starts_with("connection refused: "), "{message}");
+    assert!(message.contains("Connection refused"), "{message}");
+    assert!(!message.contains("DispatchFailure {"), "{message}");
+    assert!(!text.stdout.contains("ConnectorError"), "{}", text.stdout);
+    let put = report["steps"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["id"] == "put-object"))
+        .expect("put-object");
+    assert!(
+        !put["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("may be in the bucket"),
+        "{put:#}"
+    );
 }
 
 #[tokio::test]

@@ -224,9 +224,7 @@ fn execute(
         }
         Cmd::ListBuckets => {
             tasks.spawn(async move {
-                if let Some(names) = engine_c.bucket_names().await {
-                    let _ = mtx.send(Msg::Buckets(names));
-                }
+                let _ = mtx.send(Msg::Buckets(engine_c.bucket_names().await));
             });
         }
         Cmd::SetBuckets(buckets) => {

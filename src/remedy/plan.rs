@@ -61,9 +61,15 @@ fn deny_caveats(findings: &[Finding]) -> Vec<String> {
         .iter()
         .filter(|f| f.code == FindingCode::ExplicitDeny)
         .map(|f| {
+            // The statement is named once: the finding's fix usually names it already.
+            let named = |s: &crate::policy::StatementRef| {
+                f.remedy.contains(&s.label())
+                    || s.sid.as_deref().is_some_and(|sid| f.remedy.contains(sid))
+            };
             let stmt = f
                 .statement
                 .as_ref()
+                .filter(|s| !named(s))
                 .map(|s| format!(" ({})", s.label()))
                 .unwrap_or_default();
             format!(
@@ -79,8 +85,8 @@ fn deny_caveats(findings: &[Finding]) -> Vec<String> {
 /// Why there is nothing to plan when no permission is missing.
 fn nothing_to_add(caveats: &[String]) -> RemedyError {
     RemedyError::NothingToPlan(match caveats.first() {
-        Some(c) => format!("no missing permission to add. {c}"),
-        None => "no missing permission to add: the failures are not fixed by a policy (see each finding's fix)".into(),
+        Some(c) => format!("No missing permission to add. {c}"),
+        None => "No missing permission to add: the failures are not fixed by a policy (see each finding's fix)".into(),
     })
 }
 
@@ -494,6 +500,34 @@ mod tests {
 
     async fn plan_for(arn: &str) -> Plan {
         super::plan_for_tests(arn).await
+    }
+
+    #[test]
+    fn a_deny_caveat_names_its_statement_once() {
+        let deny = crate::diagnose::FindingSpec {
+            code: FindingCode::ExplicitDeny,
+            step: crate::runbook::StepId::DeleteObject,
+            facts: crate::diagnose::Facts {
+                bucket: Some("sselfie-training-zips"),
+                action: Some("s3:DeleteObject"),
+                ..Default::default()
+            },
+            source: Some(crate::finding::DenySource::IdentityPolicy),
+            statement: Some(crate::policy::StatementRef {
+                policy_name: "sselfie-s3-user-policy".into(),
+                sid: Some("DenyDelete".into()),
+                index: Some(1),
+                ..Default::default()
+            }),
+            evidence: None,
+        }
+        .build();
+        assert!(deny.remedy.contains("DenyDelete"), "{}", deny.remedy);
+        let RemedyError::NothingToPlan(why) = nothing_to_add(&deny_caveats(&[deny])) else {
+            unreachable!("nothing_to_add says why there is nothing to plan")
+        };
+        assert!(why.starts_with("No missing permission to add. s3:DeleteObject on sselfie-training-zips is explicitly denied: a new Allow cannot fix that."), "{why}");
+        assert_eq!(why.matches("DenyDelete").count(), 1, "{why}");
     }
 
     #[tokio::test]

@@ -26,8 +26,9 @@ pub enum Msg {
     Resize,
     /// The checklist rows after the bucket was chosen.
     Rows(Vec<Unit>),
-    /// Bucket names from ListBuckets, for the bucket prompt.
-    Buckets(Vec<String>),
+    /// Bucket names from ListBuckets, for the bucket prompt (`None`: the listing was refused
+    /// or got no answer).
+    Buckets(Option<Vec<String>>),
     Exported(Result<PathBuf, String>),
     Plan(Box<Result<Plan, String>>),
     Remedy(RemedyEvent),
@@ -102,6 +103,8 @@ pub struct AskBucket {
     /// What was typed (Tab and the arrows put a suggestion into `input`, not here).
     pub typed: String,
     pub suggestions: Vec<String>,
+    /// `None` until ListBuckets answered; then whether it listed (`false`: refused).
+    pub listed: Option<bool>,
     /// Index into `matches()`.
     pub selected: Option<usize>,
     pub error: Option<String>,
@@ -330,7 +333,8 @@ impl App {
             }
             Msg::Buckets(names) => {
                 if let Some(Modal::AskBucket(ask)) = &mut self.modal {
-                    ask.suggestions = names;
+                    ask.listed = Some(names.is_some());
+                    ask.suggestions = names.unwrap_or_default();
                 }
                 Vec::new()
             }

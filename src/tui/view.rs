@@ -543,10 +543,12 @@ fn draw_ask_bucket(app: &App, ask: &AskBucket, f: &mut Frame, area: Rect) {
 fn suggestion_lines<'a>(t: &Theme, ask: &'a AskBucket, room: usize) -> Vec<Line<'a>> {
     let matches = ask.matches();
     if ask.suggestions.is_empty() {
-        return vec![Line::from(Span::styled(
-            "(buckets these keys may list appear here)",
-            t.dim(),
-        ))];
+        let why = match ask.listed {
+            None => "(buckets these keys may list appear here)",
+            Some(true) => "(these keys see no buckets: type the name)",
+            Some(false) => "(these keys may not list buckets (s3:ListAllMyBuckets): type the name)",
+        };
+        return vec![Line::from(Span::styled(why, t.dim()))];
     }
     if matches.is_empty() {
         return vec![Line::from(Span::styled(

@@ -367,7 +367,7 @@ async fn incident_2_in_the_wizard_names_the_statement_that_denies_the_delete() {
     // (the detail pane behind it names DenyDelete too, so only the overlay's text counts).
     tmux.keys("f");
     let screen = tmux.wait_for("the remedy answer", |s| {
-        overlay(s).contains("no missing permission to add")
+        overlay(s).contains("No missing permission to add")
     });
     let remedy = overlay(&screen);
     assert!(remedy.contains("Nothing to apply"), "{screen}");
@@ -454,6 +454,23 @@ async fn without_a_bucket_the_wizard_asks_and_offers_what_the_keys_can_list() {
     });
     assert!(!screen.contains("Which bucket"), "{screen}");
     tmux.keys("q");
+    tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
+}
+
+/// Keys that may not call ListBuckets: the prompt says so (and that the name is typed), instead
+/// of promising a list that will never come.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_bucket_and_without_list_all_my_buckets_the_prompt_says_why_there_is_no_list() {
+    let peer = Peer::get();
+    let user = peer.user(None).await;
+    let tmux = Tmux::start(&peer, &user, &[], false);
+    let screen = tmux.wait_for("the refused listing", |s| {
+        s.contains("may not list buckets")
+    });
+    assert!(screen.contains("Which bucket"), "{screen}");
+    assert!(!screen.contains("appear here"), "{screen}");
+    // Letters are the bucket's name here: Esc quits.
+    tmux.keys("Escape");
     tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
 }
 

@@ -366,11 +366,7 @@ async fn a_bucket_in_another_region_is_a_wrong_region_never_a_permission_problem
 async fn incident_2_an_explicit_deny_on_delete_blocks_only_the_delete() {
     let peer = Peer::get();
     let bucket = peer.bucket("us-east-1").await;
-    let policy = json!({"Version": "2012-10-17", "Statement": [
-        {"Sid": "AllowTrainingData", "Effect": "Allow", "Action": "s3:*",
-         "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")]},
-        {"Sid": "DenyDelete", "Effect": "Deny", "Action": "s3:DeleteObject",
-         "Resource": format!("arn:aws:s3:::{bucket}/*")}]});
+    let policy = crate::peer::incident_2_policy(&bucket);
     let user = peer.user(Some(policy)).await;
 
     let (code, report) = check_json(&peer, &user, &[&bucket], &[]).await;

@@ -316,29 +316,19 @@ async fn undo_without_yes_asks_first_and_no_answer_detaches_nothing() {
     assert!(!refused.stderr.contains("--export"), "{}", refused.stderr);
 
     // On a terminal it asks; n detaches nothing.
-    let dir = tempfile::tempdir().expect("temp dir");
-    let env = write_env_file(dir.path(), &user);
-    let creds = dir.path().join("credentials");
-    std::fs::write(
-        &creds,
-        format!(
-            "[admin]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-            peer.admin.id, peer.admin.secret
-        ),
-    )
-    .expect("credentials");
-    let script = format!(
-        "cd {dir} && env -i PATH=\"$PATH\" HOME={dir} TERM=xterm-256color \
-         AWS_CONFIG_FILE={dir}/config AWS_SHARED_CREDENTIALS_FILE={creds} \
-         AWS_EC2_METADATA_DISABLED=true {bin} fix --undo --bucket {bucket} --env-file {env} \
-         --endpoint-url {url} --admin-profile admin; echo \"EXIT=$?\"; sleep 600",
-        dir = dir.path().display(),
-        creds = creds.display(),
-        bin = env!("CARGO_BIN_EXE_s3doctor"),
-        env = env.display(),
-        url = peer.url,
+    let tmux = crate::terminal::Tmux::start_with(
+        &peer.url,
+        Some(&peer.admin),
+        &user,
+        &[
+            "fix",
+            "--undo",
+            "--bucket",
+            &bucket,
+            "--admin-profile",
+            "admin",
+        ],
     );
-    let tmux = crate::terminal::Tmux::launch(&script, dir);
     tmux.wait_for("the question", |s| s.contains("Undo s3doctor's fix"));
     tmux.keys("n");
     tmux.keys("Enter");
@@ -582,11 +572,7 @@ async fn an_export_with_nothing_to_hand_over_says_no_file_was_written() {
     let peer = Peer::get();
     let bucket = peer.bucket("us-east-1").await;
     // Incident 2: an explicit Deny, which no generated policy fixes.
-    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [
-        {"Sid": "TrainingData", "Effect": "Allow", "Action": "s3:*",
-         "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")]},
-        {"Sid": "DenyDelete", "Effect": "Deny", "Action": "s3:DeleteObject",
-         "Resource": format!("arn:aws:s3:::{bucket}/*")}]});
+    let policy = crate::peer::incident_2_policy(&bucket);
     let user = peer.user(Some(policy)).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let export = dir.path().join("fix.md");

@@ -351,15 +351,7 @@ fn start_demo(peer: &Peer, sfx: &str) -> Tmux {
     let dir = tempfile::tempdir().expect("temp dir");
     let work = dir.path().join("work");
     std::fs::create_dir(&work).expect("workdir");
-    let creds = dir.path().join("credentials");
-    std::fs::write(
-        &creds,
-        format!(
-            "[admin]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-            peer.admin.id, peer.admin.secret
-        ),
-    )
-    .expect("credentials");
+    let creds = crate::peer::write_admin_profile(dir.path(), &peer.admin);
     let script = format!(
         "cd {dir} && env -i PATH=\"$PATH\" HOME={dir} TERM=xterm-256color \
              AWS_CONFIG_FILE={dir}/config AWS_SHARED_CREDENTIALS_FILE={creds} \

@@ -282,6 +282,30 @@ pub fn write_env_file(dir: &std::path::Path, keys: &Keys) -> PathBuf {
     path
 }
 
+/// `keys` as the shared-credentials profile `admin`, in `dir/credentials`.
+pub fn write_admin_profile(dir: &std::path::Path, keys: &Keys) -> PathBuf {
+    let path = dir.join("credentials");
+    std::fs::write(
+        &path,
+        format!(
+            "[admin]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            keys.id, keys.secret
+        ),
+    )
+    .expect("credentials");
+    path
+}
+
+/// Incident 2's user policy: everything on `bucket`, and a Deny (Sid DenyDelete) on deleting
+/// its objects.
+pub fn incident_2_policy(bucket: &str) -> Value {
+    json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "TrainingData", "Effect": "Allow", "Action": "s3:*",
+         "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")]},
+        {"Sid": "DenyDelete", "Effect": "Deny", "Action": "s3:DeleteObject",
+         "Resource": format!("arn:aws:s3:::{bucket}/*")}]})
+}
+
 /// Full access to the buckets' objects and listing: what a healthy app has.
 pub fn s3_allow(buckets: &[&str], actions: &[&str]) -> Value {
     let mut resources = Vec::new();

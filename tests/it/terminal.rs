@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::peer::{Keys, Peer, READ_WRITE, s3_allow, write_env_file};
+use crate::peer::{Keys, Peer, READ_WRITE, s3_allow, write_admin_profile, write_env_file};
 use crate::proxy::{Fault, Proxy};
 
 /// How long to wait for the screen to show something before the test fails.
@@ -44,17 +44,11 @@ impl Tmux {
     ) -> Tmux {
         let dir = tempfile::tempdir().expect("temp dir");
         let env = write_env_file(dir.path(), keys);
-        let creds = dir.path().join("credentials");
-        if let Some(admin) = admin {
-            std::fs::write(
-                &creds,
-                format!(
-                    "[admin]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-                    admin.id, admin.secret
-                ),
-            )
-            .expect("credentials");
-        }
+        // Without an admin, the credentials file named below does not exist.
+        let creds = match admin {
+            Some(admin) => write_admin_profile(dir.path(), admin),
+            None => dir.path().join("credentials"),
+        };
         let script = format!(
             "cd {dir} && env -i PATH=\"$PATH\" HOME={dir} TERM=xterm-256color \
              AWS_CONFIG_FILE={dir}/config AWS_SHARED_CREDENTIALS_FILE={creds} \
@@ -344,11 +338,7 @@ async fn quitting_before_the_checks_ran_never_reads_as_no_problems_found() {
 async fn incident_2_in_the_wizard_names_the_statement_that_denies_the_delete() {
     let peer = Peer::get();
     let bucket = peer.bucket("us-east-1").await;
-    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": [
-        {"Sid": "TrainingData", "Effect": "Allow", "Action": "s3:*",
-         "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")]},
-        {"Sid": "DenyDelete", "Effect": "Deny", "Action": "s3:DeleteObject",
-         "Resource": format!("arn:aws:s3:::{bucket}/*")}]});
+    let policy = crate::peer::incident_2_policy(&bucket);
     let user = peer.user(Some(policy)).await;
     let tmux = Tmux::start(
         &peer,

@@ -20,11 +20,7 @@ async fn check(peer: &Peer, keys: &Keys, bucket: &str, admin: bool) -> (i32, Val
 async fn incident_2_the_delete_is_traced_to_the_deny_statement_in_the_users_policy() {
     let peer = Peer::get();
     let bucket = peer.bucket("us-east-1").await;
-    let policy = json!({"Version": "2012-10-17", "Statement": [
-        {"Sid": "TrainingData", "Effect": "Allow", "Action": "s3:*",
-         "Resource": [format!("arn:aws:s3:::{bucket}"), format!("arn:aws:s3:::{bucket}/*")]},
-        {"Sid": "DenyDelete", "Effect": "Deny", "Action": "s3:DeleteObject",
-         "Resource": format!("arn:aws:s3:::{bucket}/*")}]});
+    let policy = crate::peer::incident_2_policy(&bucket);
     let user = peer.user(Some(policy)).await;
 
     let (code, report) = check(&peer, &user, &bucket, true).await;

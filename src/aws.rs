@@ -35,8 +35,25 @@ use aws_types::sdk_config::SharedAsyncSleep;
 use crate::envfile::EnvFile;
 use crate::finding::FindingCode;
 use call_log::CallLog;
-pub use silence::NOT_ASKED;
 use silence::Silence;
+pub use silence::{NOT_ASKED, TIMED_OUT};
+
+/// An error and its sources, each as it displays itself, joined by ": " (what the SDK's
+/// `DisplayErrorContext` writes, without its closing debug dump of the whole error, which
+/// would put Rust type names into a ticket).
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        let part = e.to_string();
+        if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = e.source();
+    }
+    text
+}
 
 /// The region used for the first calls when nothing configures one; the bucket-region step
 /// then says that the app must set a region.
@@ -744,8 +761,11 @@ mod tests {
         let (url, seen) = black_hole().await;
         let (settings, clients) = settings_and_clients(&url).await;
         let answer = preflight_to(&settings, &clients, &format!("{url}/b/k")).await;
-        assert!(answer.is_err());
-        assert_ne!(answer.unwrap_err(), NOT_ASKED);
+        let why = answer.unwrap_err();
+        assert_ne!(why, NOT_ASKED);
+        // Said in the SDK's calls' words, so diagnose reads it as a timeout too.
+        assert!(why.starts_with(TIMED_OUT), "{why}");
+        assert!(NOT_ASKED.starts_with(TIMED_OUT));
         let before = connections(&seen);
         let head = clients.s3.head_bucket().bucket("b").send().await;
         let why = aws_smithy_types::error::display::DisplayErrorContext(head.unwrap_err());

@@ -66,7 +66,7 @@ impl Failure {
 }
 
 /// The evidence message of a call that got no answer in time (the attempt or read timeout).
-pub const TIMED_OUT: &str = "no answer within the timeout";
+pub use crate::aws::TIMED_OUT;
 
 /// The start of the evidence message of a call whose connection was refused.
 pub const REFUSED: &str = "connection refused";
@@ -171,28 +171,12 @@ where
         {
             (None, Some(crate::aws::NOT_ASKED.to_owned()))
         }
-        SdkError::DispatchFailure(_) if refused_connection(err) => {
-            (None, Some(format!("{REFUSED}: {}", error_chain(err))))
-        }
-        _ => (None, Some(error_chain(err))),
+        SdkError::DispatchFailure(_) if refused_connection(err) => (
+            None,
+            Some(format!("{REFUSED}: {}", crate::aws::error_chain(err))),
+        ),
+        _ => (None, Some(crate::aws::error_chain(err))),
     }
-}
-
-/// An error and its sources, each as it displays itself, joined by ": " (what the SDK's
-/// `DisplayErrorContext` writes, without its closing debug dump of the whole error, which
-/// would put Rust type names into a ticket).
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        let part = e.to_string();
-        if !text.ends_with(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = e.source();
-    }
-    text
 }
 
 /// True when the operating system refused the connection (nothing listens at that address

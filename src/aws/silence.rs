@@ -16,7 +16,12 @@ use aws_smithy_runtime_api::client::interceptors::context::{
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 
-/// What a call that was not sent says: `diagnose` reads it as a timeout.
+/// The start of the message of a call that got no answer in time (the attempt or read
+/// timeout), and of one not sent for that reason: `diagnose` reads either as a timeout.
+pub const TIMED_OUT: &str = "no answer within the timeout";
+
+/// What a call that was not sent says: `diagnose` reads it as a timeout (it starts with
+/// [`TIMED_OUT`]).
 pub const NOT_ASKED: &str = "no answer within the timeout: an earlier call to this endpoint got none, so it was not asked again";
 
 /// The hosts that let an attempt time out in this session; shared by all its clients.

@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 
 use aws_smithy_runtime_api::client::http::{HttpConnector, SharedHttpConnector};
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
-use aws_smithy_types::error::display::DisplayErrorContext;
 
 use super::call_log;
-use super::silence::{self, NOT_ASKED, Silence};
+use super::silence::{self, NOT_ASKED, Silence, TIMED_OUT};
 
 /// Sends `req` on `connector` within `timeout`, logged as `service`'s `operation`; with
 /// `silence`, not at all when its host already let a call time out. `Err` says why no
-/// answer came (a timeout's words as before: `no answer within Ns`).
+/// answer came: the error and its sources, or for a timeout [`TIMED_OUT`] and the time, which
+/// `diagnose` reads as a timeout like the SDK's.
 pub(super) async fn send(
     connector: &SharedHttpConnector,
     silence: Option<&Silence>,
@@ -41,8 +41,8 @@ pub(super) async fn send(
             call_log::answered(service, operation, status, request_id, latency_ms);
             return Ok(resp);
         }
-        Ok(Err(e)) => (DisplayErrorContext(&e).to_string(), e.is_timeout()),
-        Err(_) => (format!("no answer within {}s", timeout.as_secs()), true),
+        Ok(Err(e)) if !e.is_timeout() => (super::error_chain(&e), false),
+        Ok(Err(_)) | Err(_) => (format!("{TIMED_OUT} ({} s)", timeout.as_secs()), true),
     };
     call_log::unanswered(service, operation, latency_ms, &why);
     if timed_out && let Some(silence) = silence {

@@ -14,6 +14,17 @@ async fn fix(peer: &Peer, keys: &Keys, bucket: &str, args: &[&str]) -> crate::pe
     run.output().await
 }
 
+/// A bucket and a user without policies that `s3doctor fix --yes` (through the admin profile)
+/// has fixed, and the name of the policy it attached.
+async fn fixed_user(peer: &Peer) -> (String, Keys, String) {
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    let fixed = fix(peer, &user, &bucket, &["--yes", "--admin-profile", "admin"]).await;
+    assert_eq!(fixed.code, 0, "{}", fixed.stderr);
+    let name = format!("s3doctor-{bucket}-read-write");
+    (bucket, user, name)
+}
+
 async fn check_code(peer: &Peer, keys: &Keys, bucket: &str) -> i32 {
     Run::new(&["check", "--bucket", bucket])
         .keys(peer, keys)
@@ -260,19 +271,7 @@ async fn an_assumed_role_is_fixed_through_its_role() {
 #[tokio::test]
 async fn undo_detaches_what_fix_attached() {
     let peer = Peer::get();
-    let bucket = peer.bucket("us-east-1").await;
-    let user = peer.user(None).await;
-    assert_eq!(
-        fix(
-            &peer,
-            &user,
-            &bucket,
-            &["--yes", "--admin-profile", "admin"]
-        )
-        .await
-        .code,
-        0
-    );
+    let (bucket, user, _) = fixed_user(&peer).await;
 
     let out = fix(
         &peer,
@@ -291,17 +290,7 @@ async fn undo_detaches_what_fix_attached() {
 #[tokio::test(flavor = "multi_thread")]
 async fn undo_without_yes_asks_first_and_no_answer_detaches_nothing() {
     let peer = Peer::get();
-    let bucket = peer.bucket("us-east-1").await;
-    let user = peer.user(None).await;
-    let fixed = fix(
-        &peer,
-        &user,
-        &bucket,
-        &["--yes", "--admin-profile", "admin"],
-    )
-    .await;
-    assert_eq!(fixed.code, 0, "{}", fixed.stderr);
-    let name = format!("s3doctor-{bucket}-read-write");
+    let (bucket, user, name) = fixed_user(&peer).await;
 
     // Without a terminal to ask on, and without --yes: refused, nothing detached.
     let refused = fix(
@@ -344,17 +333,7 @@ async fn undo_without_yes_asks_first_and_no_answer_detaches_nothing() {
 #[tokio::test]
 async fn undo_with_export_is_refused_and_changes_nothing() {
     let peer = Peer::get();
-    let bucket = peer.bucket("us-east-1").await;
-    let user = peer.user(None).await;
-    let fixed = fix(
-        &peer,
-        &user,
-        &bucket,
-        &["--yes", "--admin-profile", "admin"],
-    )
-    .await;
-    assert_eq!(fixed.code, 0, "{}", fixed.stderr);
-    let name = format!("s3doctor-{bucket}-read-write");
+    let (bucket, user, name) = fixed_user(&peer).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let export = dir.path().join("undo.md");
 

@@ -88,6 +88,14 @@ pub fn shell_word(word: &str) -> String {
     }
 }
 
+/// ` --endpoint-url URL` for a command s3doctor prints (the URL quoted for a shell when it
+/// must be), or nothing for AWS itself.
+pub fn endpoint_flag(endpoint: Option<&str>) -> String {
+    endpoint
+        .map(|e| format!(" --endpoint-url {}", shell_word(e)))
+        .unwrap_or_default()
+}
+
 /// One HTTP client shared by clones: one connection pool and one TLS configuration (one set
 /// of resumable TLS sessions) for S3, STS, IAM, KMS, the S3 clients of other regions and the
 /// CORS preflight, instead of one each. Without it the SDK builds a new HTTP client for every
@@ -189,10 +197,7 @@ impl Settings {
             flags.push_str(" --profile ");
             flags.push_str(&shell_word(p));
         }
-        if let Some(e) = &self.endpoint {
-            flags.push_str(" --endpoint-url ");
-            flags.push_str(&shell_word(e));
-        }
+        flags.push_str(&endpoint_flag(self.endpoint.as_deref()));
         flags
     }
 

@@ -507,10 +507,7 @@ impl FindingSpec<'_> {
     /// and remedy for the code, filled from the facts.
     fn texts(&self, basis: Basis) -> (String, String, String) {
         let f = &self.facts;
-        let endpoint_flag = f
-            .endpoint
-            .map(|e| format!(" --endpoint-url {e}"))
-            .unwrap_or_default();
+        let endpoint_flag = crate::aws::endpoint_flag(f.endpoint);
         let source_text = self.source_text(basis);
         let statement_text = self
             .statement

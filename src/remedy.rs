@@ -153,11 +153,7 @@ impl Plan {
 
     /// For each bucket of another account: the statements its owner must add.
     fn owner_sections(&self) -> String {
-        let e = self
-            .endpoint
-            .as_deref()
-            .map(|e| format!(" --endpoint-url {e}"))
-            .unwrap_or_default();
+        let e = crate::aws::endpoint_flag(self.endpoint.as_deref());
         let mut md = String::new();
         for (bucket, json) in &self.owner_statements {
             md.push_str(&format!(

@@ -119,10 +119,7 @@ fn left_behind(
         evidence,
     }
     .build();
-    let endpoint_flag = cx
-        .endpoint()
-        .map(|e| format!(" --endpoint-url {e}"))
-        .unwrap_or_default();
+    let endpoint_flag = crate::aws::endpoint_flag(cx.endpoint());
     f.summary = format!(
         "s3doctor could not abort its multipart probe upload {bucket}/{key} (upload id {upload_id}): \
          its part stays stored, and billed, until the upload is aborted."

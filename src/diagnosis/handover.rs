@@ -17,9 +17,7 @@ pub fn fix_markdown(
 ) -> String {
     let mut md = String::new();
     let json = policy.to_pretty_json();
-    let endpoint_flag = endpoint
-        .map(|e| format!(" --endpoint-url {e}"))
-        .unwrap_or_default();
+    let endpoint_flag = crate::aws::endpoint_flag(endpoint);
     let _ = writeln!(md, "## The fix: attach a least-privilege policy\n");
     match identity.and_then(|i| attachment(i, policy_name, &endpoint_flag)) {
         Some(attach) => console_and_cli(&mut md, &attach, policy_name, &json, &endpoint_flag),

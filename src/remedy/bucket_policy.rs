@@ -210,9 +210,7 @@ pub fn export(
     rerun_flags: &str,
     server: &str,
 ) -> String {
-    let flag = endpoint
-        .map(|e| format!(" --endpoint-url {e}"))
-        .unwrap_or_default();
+    let flag = crate::aws::endpoint_flag(endpoint);
     let mut md = format!(
         "# Fix S3 access on {server}\n\n{server} has no IAM managed policies: access is granted with statements in the bucket policy, written with the bucket owner's keys. Keep every statement that is already there.\n\n"
     );

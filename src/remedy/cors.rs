@@ -98,9 +98,7 @@ pub fn export_markdown(
     let headers = cors::request_headers(acl);
     let rule = serde_json::to_string_pretty(&cors::rule_to_add(origin, METHOD, &headers))
         .unwrap_or_default();
-    let e = endpoint
-        .map(|e| format!(" --endpoint-url {e}"))
-        .unwrap_or_default();
+    let e = crate::aws::endpoint_flag(endpoint);
     let mut md = format!(
         "## CORS: let browsers upload from {origin}\n\nBrowsers ask the bucket before a \
          cross-origin upload (a preflight) and block the upload when no CORS rule allows the \

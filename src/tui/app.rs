@@ -264,8 +264,7 @@ impl App {
 
     /// True while anything is in flight (spinners need ticks).
     pub fn is_busy(&self) -> bool {
-        self.runs_in_flight > 0
-            || self.states.values().any(|s| *s == RowState::Running)
+        self.steps_running()
             || matches!(&self.modal, Some(Modal::Remedy(r)) if r.plan.is_none() || r.phase == Phase::Applying)
     }
 

@@ -1,6 +1,36 @@
-//! Checks a bucket name against the S3 general purpose bucket naming rules before any call is made.
+//! Checks a bucket name against the S3 general purpose bucket naming rules before any call is made,
+//! and tells apart the names of other S3 targets (access points, directory buckets, …) that
+//! s3doctor does not check yet ([`other_targets`]).
 
 use std::fmt;
+
+pub mod other_targets;
+pub use other_targets::OtherTarget;
+
+/// Why a name given as a bucket is not checked: it breaks a naming rule, or it names another
+/// kind of S3 target. `Display` is one line naming the name, for exit code 2.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotABucket {
+    #[error("invalid bucket name {name:?}: {rule}")]
+    Invalid { name: String, rule: BucketNameError },
+    #[error("{name} is {target}")]
+    NotChecked { name: String, target: OtherTarget },
+}
+
+/// The check every `--bucket`, env-file bucket and typed bucket goes through: another kind of
+/// target is said as such (it is valid in S3, not here yet), else the naming rules apply.
+pub fn check(name: &str) -> Result<(), NotABucket> {
+    if let Some(target) = other_targets::recognise(name) {
+        return Err(NotABucket::NotChecked {
+            name: name.to_owned(),
+            target,
+        });
+    }
+    validate(name).map_err(|rule| NotABucket::Invalid {
+        name: name.to_owned(),
+        rule,
+    })
+}
 
 /// Prefixes that AWS reserves; a general purpose bucket name must not start with them.
 /// (`sthree-` also covers the documented `sthree-configurator`.)

@@ -349,8 +349,7 @@ impl Common {
         };
         let mut buckets: Vec<String> = Vec::new();
         for b in candidates {
-            bucket_name::validate(&b)
-                .map_err(|e| BadInput(format!("invalid bucket name {b:?}: {e}")))?;
+            bucket_name::check(&b).map_err(|e| BadInput(e.to_string()))?;
             if !buckets.contains(&b) {
                 buckets.push(b);
             }

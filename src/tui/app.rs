@@ -722,7 +722,7 @@ impl App {
             }
             BucketKey::Confirm => {
                 let name = ask.input.trim().to_owned();
-                match crate::bucket_name::validate(&name) {
+                match crate::bucket_name::check(&name) {
                     Ok(()) => {
                         self.modal = None;
                         self.run.buckets = vec![name.clone()];

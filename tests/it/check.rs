@@ -733,6 +733,43 @@ async fn bad_input_is_one_line_and_exit_2() {
     }
 }
 
+/// Access points, Multi-Region Access Points and directory buckets are valid S3 targets, not
+/// "invalid bucket names": one line says s3doctor does not check them yet and what to check by
+/// hand, exit 2, before anything is sent — from `--bucket` and from an env file alike.
+#[tokio::test]
+async fn access_points_and_directory_buckets_are_not_checked_yet_and_never_invalid() {
+    for name in [
+        "arn:aws:s3:us-west-2:123456789012:accesspoint/test",
+        "my-ap-hrzrlukc5m36ft7okagglf3gmwluquse1b-s3alias",
+        "arn:aws:s3::123456789012:accesspoint/mfzwi23gnjvgw.mrap",
+        "bucket-base-name--usw2-az1--x-s3",
+    ] {
+        for via_env_file in [false, true] {
+            let run = Run::new(&["check"]);
+            let run = if via_env_file {
+                let path = run.file("app.env");
+                std::fs::write(&path, format!("S3_BUCKET={name}\n")).expect("env file");
+                run.arg("--env-file").arg(&path.display().to_string())
+            } else {
+                run.arg("--bucket").arg(name)
+            };
+            let out = run.output().await;
+            assert_eq!(out.code, 2, "{name}: {}", out.stderr);
+            assert!(out.stdout.is_empty(), "{name}");
+            let lines: Vec<&str> = out
+                .stderr
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .collect();
+            assert_eq!(lines.len(), 1, "{name}: {:?}", out.stderr);
+            let line = lines[0];
+            assert!(line.contains(name), "{line}");
+            assert!(line.contains("yet") && line.contains("By hand"), "{line}");
+            assert!(!line.to_lowercase().contains("invalid"), "{line}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn the_policy_command_prints_just_the_policy() {
     let out = Run::new(&["policy", "--bucket", "clipizy-dev", "--access", "full"])

@@ -17,6 +17,16 @@ pub enum NotABucket {
     NotChecked { name: String, target: OtherTarget },
 }
 
+impl NotABucket {
+    /// Why, without the name (for a prompt where the name is right there).
+    pub fn reason(&self) -> String {
+        match self {
+            NotABucket::Invalid { rule, .. } => rule.to_string(),
+            NotABucket::NotChecked { target, .. } => format!("it is {target}"),
+        }
+    }
+}
+
 /// The check every `--bucket`, env-file bucket and typed bucket goes through: another kind of
 /// target is said as such (it is valid in S3, not here yet), else the naming rules apply.
 pub fn check(name: &str) -> Result<(), NotABucket> {

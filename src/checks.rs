@@ -7,6 +7,8 @@ pub mod cors;
 mod credentials;
 pub mod early;
 mod identity;
+mod keys;
+pub use keys::KeysVerdict;
 pub mod kms;
 mod multipart;
 mod objects;
@@ -203,6 +205,8 @@ pub struct RunCache {
     /// `sts:GetCallerIdentity` with the diagnosed keys: `(Arn, UserId)` or the failure. Asked
     /// once; the identity step and the endpoint's capabilities both read it.
     caller: tokio::sync::OnceCell<CallerAnswer>,
+    /// `ListBuckets` with the diagnosed keys (see `keys`), asked once.
+    list_buckets: tokio::sync::OnceCell<keys::ListBucketsAnswer>,
     /// Whether IAM answers at a custom endpoint without STS (`iam:GetUser`, asked once).
     iam_answers: tokio::sync::OnceCell<bool>,
     pub identity_policies: tokio::sync::OnceCell<LoadedPolicies>,

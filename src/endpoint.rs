@@ -36,6 +36,18 @@ impl EndpointKind {
         }
     }
 
+    /// How a sentence names the server that answered ("AWS refused these keys"): AWS, and the
+    /// endpoints that answer as AWS does (its emulators, with STS and IAM), are "AWS"; a
+    /// server that is S3 only by its own name.
+    pub fn who(self) -> &'static str {
+        match self {
+            EndpointKind::Aws | EndpointKind::AwsCompatible => "AWS",
+            EndpointKind::CephRgw => "Ceph RGW",
+            EndpointKind::CloudflareR2 => "Cloudflare R2",
+            EndpointKind::S3Compatible => "the S3 server",
+        }
+    }
+
     /// How the report names the server.
     pub fn label(self) -> &'static str {
         match self {

@@ -3,7 +3,7 @@
 
 use aws_sdk_s3::types::BucketLocationConstraint;
 
-use super::{CheckContext, CheckResult, Fact, StepOutcome};
+use super::{CheckContext, CheckResult, Fact, KeysVerdict, StepOutcome};
 use crate::diagnose::{self, Class, FindingSpec};
 use crate::finding::FindingCode;
 use crate::operation::Operation;
@@ -32,11 +32,15 @@ pub(super) async fn exists(cx: &CheckContext) -> CheckResult {
             };
             let outcome = match &failure.class {
                 Class::AccessDenied(_) => forbidden(cx, &failure).await,
-                Class::WrongRegion(_) => StepOutcome::pass(format!(
-                    "{bucket} exists, in another region (HeadBucket answered {})",
-                    failure.evidence.http_status.unwrap_or_default()
-                ))
-                .with_evidence(failure.evidence.clone()),
+                // A bodiless 400 without the region header is what AWS answers to a request
+                // signed for another region, and to an expired or invalid session token too.
+                Class::WrongRegion(None) => {
+                    if let Some(unknown) = keys_not_accepted(cx, &failure).await {
+                        return Ok(unknown);
+                    }
+                    in_another_region(cx, &failure)
+                }
+                Class::WrongRegion(_) => in_another_region(cx, &failure),
                 Class::BucketNotFound => {
                     let mut outcome = cx.failed(StepId::BucketExists, failure);
                     outcome.blocking = true;
@@ -62,30 +66,57 @@ pub(super) async fn exists(cx: &CheckContext) -> CheckResult {
     }
 }
 
-/// HeadBucket answered 403. For keys AWS knows, that proves the bucket exists (a missing one
-/// is 404) and leaves whether they may list it to list-objects (the emulator answers 403 to
-/// everyone). For keys AWS refused (GetCallerIdentity, asked once per run and already on its
-/// way for the identity step, says so), a 403 proves nothing about the bucket: a warning that
+/// HeadBucket's 400 or 301 said the request went to another region than the bucket's.
+fn in_another_region(cx: &CheckContext, failure: &diagnose::Failure) -> StepOutcome {
+    StepOutcome::pass(format!(
+        "{} exists, in another region (HeadBucket answered {})",
+        cx.bucket(),
+        failure.evidence.http_status.unwrap_or_default()
+    ))
+    .with_evidence(failure.evidence.clone())
+}
+
+/// HeadBucket answered 403. For keys the server accepted, that proves the bucket exists (a
+/// missing one is 404) and leaves whether they may list it to list-objects (the emulator
+/// answers 403 to everyone). Otherwise a 403 proves nothing about the bucket: a warning that
 /// says so, not a pass. A HEAD answer has no body, so the 403 alone cannot tell the two apart.
 async fn forbidden(cx: &CheckContext, failure: &diagnose::Failure) -> StepOutcome {
+    if let Some(unknown) = keys_not_accepted(cx, failure).await {
+        return unknown;
+    }
+    StepOutcome::pass(format!(
+        "{} exists (HeadBucket answered 403: whether it may be listed is checked next)",
+        cx.bucket()
+    ))
+    .with_evidence(failure.evidence.clone())
+}
+
+/// The warning for a bodiless HeadBucket refusal when the server refused the keys themselves
+/// (or did not say whether it accepts them; see `keys`): then the answer says nothing about
+/// the bucket, its existence or its region. `None` when the keys were accepted.
+async fn keys_not_accepted(cx: &CheckContext, failure: &diagnose::Failure) -> Option<StepOutcome> {
     let bucket = cx.bucket();
-    let refused = match cx.caller().await {
-        Some(Err(caller)) => match caller.class {
-            Class::Credentials(code) => Some(code),
-            _ => None,
-        },
-        _ => None,
+    let status = failure.evidence.http_status.unwrap_or_default();
+    let caps = cx.capabilities().await;
+    let server = caps.kind.who();
+    let asked = if caps.s3_only() {
+        "ListBuckets"
+    } else {
+        "GetCallerIdentity"
     };
-    let outcome = match refused {
-        Some(code) => StepOutcome::warn(format!(
-            "not known: AWS refused these keys ({code}, see identity), so HeadBucket's 403 \
-             says nothing about whether {bucket} exists"
-        )),
-        None => StepOutcome::pass(format!(
-            "{bucket} exists (HeadBucket answered 403: whether it may be listed is checked next)"
-        )),
+    let detail = match cx.keys_verdict().await {
+        KeysVerdict::Accepted => return None,
+        KeysVerdict::Refused(code) => format!(
+            "not known: {server} refused these keys ({code}, see identity), so HeadBucket's \
+             {status} says nothing about whether {bucket} exists or where"
+        ),
+        KeysVerdict::Unknown => format!(
+            "not known: HeadBucket answered {status} without a body, and whether {server} \
+             accepts these keys could not be told ({asked} did not say), so it says nothing \
+             about whether {bucket} exists or where"
+        ),
     };
-    outcome.with_evidence(failure.evidence.clone())
+    Some(StepOutcome::warn(detail).with_evidence(failure.evidence.clone()))
 }
 
 /// The closest bucket names this principal can see, when ListBuckets is allowed.
@@ -136,7 +167,8 @@ async fn located(cx: &CheckContext) -> Result<String, StepOutcome> {
     if let Class::WrongRegion(Some(r)) = &failure.class {
         return Ok(r.clone());
     }
-    if cx.state.region_mismatch {
+    // Refused keys or no answer are what they are, never a region.
+    if cx.state.region_mismatch && !failure.blocks_everything() {
         // HeadBucket said "wrong region" without naming the right one, and the bucket's
         // location cannot be read either.
         let finding = FindingSpec {

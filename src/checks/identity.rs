@@ -5,10 +5,9 @@
 
 use super::{CheckContext, CheckResult, Fact, Identity, Status, StepOutcome};
 use crate::arn::{self, Principal, PrincipalKind};
-use crate::diagnose::{self, Class, FindingSpec};
+use crate::diagnose::{Class, FindingSpec};
 use crate::endpoint::Capabilities;
 use crate::finding::{Evidence, FindingCode};
-use crate::operation::Operation;
 use crate::runbook::StepId;
 
 pub(super) async fn identity(cx: &CheckContext) -> CheckResult {
@@ -114,19 +113,13 @@ async fn from_server(cx: &CheckContext, caps: &Capabilities) -> StepOutcome {
             .map(Evidence::one_line)
             .unwrap_or_else(|| "GetCallerIdentity is not answered".into())
     );
-    let s3 = match cx.s3() {
-        Ok(s3) => s3,
-        Err(skip) => return skip,
-    };
-    let owner = match s3.list_buckets().send().await {
-        Ok(out) => out.owner().and_then(|o| o.id()).map(str::to_owned),
-        Err(err) => {
-            let failure = diagnose::failure(Operation::ListBuckets, &err);
-            match failure.class {
-                Class::AccessDenied(_) => None,
-                _ => return cx.failed(StepId::Identity, failure),
-            }
-        }
+    let owner = match cx.list_buckets().await {
+        Some(Ok(owner)) => owner,
+        Some(Err(failure)) => match failure.class {
+            Class::AccessDenied(_) => None,
+            _ => return cx.failed(StepId::Identity, failure),
+        },
+        None => return StepOutcome::skip("no credentials"),
     };
     let (principal, how) = match (&owner, &cx.run.expect_principal) {
         (Some(id), _) => (

@@ -173,11 +173,13 @@ pub fn fixtures() -> Vec<Fixture> {
         .collect()
 }
 
-/// An HTTP client that answers every request with one recorded answer, and remembers the
+/// An HTTP client that answers every request with one recorded answer (or, for a request
+/// whose `METHOD URI` contains a route's text, that route's answer), and remembers the
 /// requests (method and URI).
 #[derive(Clone, Debug)]
 pub struct Replay {
     answer: Answer,
+    routes: Vec<(String, Answer)>,
     pub requests: Arc<Mutex<Vec<String>>>,
 }
 
@@ -185,22 +187,35 @@ impl Replay {
     pub fn new(answer: Answer) -> Self {
         Replay {
             answer,
+            routes: Vec::new(),
             requests: Arc::default(),
         }
     }
 
-    fn response(&self, method: &str) -> HttpResponse {
+    /// Answers the requests whose `METHOD URI` contains `needle` with `answer` (the first
+    /// route that matches wins).
+    pub fn route(mut self, needle: &str, answer: Answer) -> Self {
+        self.routes.push((needle.to_owned(), answer));
+        self
+    }
+
+    fn response(&self, request: &str, method: &str) -> HttpResponse {
+        let answer = self
+            .routes
+            .iter()
+            .find(|(needle, _)| request.contains(needle.as_str()))
+            .map_or(&self.answer, |(_, a)| a);
         // A HEAD answer never has a body, whatever was recorded.
         let body = if method == "HEAD" {
             String::new()
         } else {
-            self.answer.body.clone()
+            answer.body.clone()
         };
         let mut r = HttpResponse::new(
-            StatusCode::try_from(self.answer.status).expect("status"),
+            StatusCode::try_from(answer.status).expect("status"),
             SdkBody::from(body),
         );
-        for (k, v) in &self.answer.headers {
+        for (k, v) in &answer.headers {
             r.headers_mut().append(k.clone(), v.clone());
         }
         r
@@ -210,11 +225,23 @@ impl Replay {
 impl HttpConnector for Replay {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
         let method = request.method().to_owned();
+        let line = format!("{method} {}", request.uri());
         if let Ok(mut seen) = self.requests.lock() {
-            seen.push(format!("{method} {}", request.uri()));
+            seen.push(line.clone());
         }
-        HttpConnectorFuture::ready(Ok(self.response(&method)))
+        HttpConnectorFuture::ready(Ok(self.response(&line, &method)))
     }
+}
+
+/// The host of STS's requests in the replay's region.
+pub const STS_HOST: &str = "sts.us-west-2.amazonaws.com";
+
+/// A fixture by its file name.
+pub fn fixture(name: &str) -> Fixture {
+    fixtures()
+        .into_iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("no fixture {name}"))
 }
 
 impl HttpClient for Replay {
@@ -276,7 +303,17 @@ pub async fn run_step_in(
     answer: &Answer,
     state: BucketState,
 ) -> (StepOutcome, Replay) {
-    let replay = Replay::new(answer.clone());
+    // The step's requests get the answer; STS, which a step asks whether AWS accepted the
+    // keys, answers as for good keys, unless the step is the one that asks STS itself.
+    let mut replay = Replay::new(answer.clone());
+    if step != StepId::Identity {
+        replay = replay.route(STS_HOST, fixture("sts-get-caller-identity.http").answer);
+    }
+    run_replay(step, replay, state).await
+}
+
+/// Runs one step with the answers of `replay`.
+pub async fn run_replay(step: StepId, replay: Replay, state: BucketState) -> (StepOutcome, Replay) {
     let session = Arc::new(session(&replay).await);
     let principal = arn::parse_principal(PRINCIPAL).expect("principal");
     let probe = format!("{}probe-replay", checks::DEFAULT_PREFIX);
@@ -474,6 +511,49 @@ async fn a_bodiless_head_400_then_an_unreadable_location_is_still_a_wrong_region
     assert_eq!(region.status, Status::Fail, "{}", region.detail);
     let codes: Vec<&str> = region.findings.iter().map(|f| f.code.as_str()).collect();
     assert_eq!(codes, vec!["bucket.wrong-region"], "{}", region.detail);
+}
+
+#[tokio::test]
+async fn an_expired_session_token_is_not_a_wrong_region() {
+    // AWS answers a HEAD with an expired token with a bodiless 400, as it answers a request
+    // signed for another region; STS (ExpiredTokenException) and GetBucketLocation
+    // (ExpiredToken, 400 with a body) say what it is.
+    let head = fixture("s3-head-bucket-400-no-body-no-header.http").answer;
+    let replay = Replay::new(head).route(STS_HOST, fixture("sts-expired-token.http").answer);
+    let (exists, _) = run_replay(StepId::BucketExists, replay, BucketState::default()).await;
+    assert_ne!(exists.status, Status::Pass, "{}", exists.detail);
+    assert!(
+        exists
+            .detail
+            .contains("refused these keys (credentials.expired"),
+        "{}",
+        exists.detail
+    );
+    assert!(
+        !exists.detail.contains("another region"),
+        "{}",
+        exists.detail
+    );
+    assert!(
+        !exists.facts.iter().any(|f| matches!(
+            f,
+            checks::Fact::RegionMismatch | checks::Fact::BucketRegion(_)
+        )),
+        "{:?}",
+        exists.facts
+    );
+    // Even after a region mismatch was noted, an expired token on GetBucketLocation is the
+    // credentials finding, never a region.
+    let expired = fixture("s3-put-object-400-expired-token.http").answer;
+    let replay =
+        Replay::new(expired.clone()).route(STS_HOST, fixture("sts-expired-token.http").answer);
+    let state = BucketState {
+        region_mismatch: true,
+        ..BucketState::default()
+    };
+    let (region, _) = run_replay(StepId::BucketRegion, replay, state).await;
+    let codes: Vec<&str> = region.findings.iter().map(|f| f.code.as_str()).collect();
+    assert_eq!(codes, vec!["credentials.expired"], "{}", region.detail);
 }
 
 #[tokio::test]

@@ -728,7 +728,7 @@ impl App {
                         self.run.buckets = vec![name.clone()];
                         return vec![Cmd::SetBuckets(vec![name])];
                     }
-                    Err(e) => ask.error = Some(e.to_string()),
+                    Err(e) => ask.error = Some(e.reason()),
                 }
             }
         }

@@ -249,6 +249,30 @@ async fn an_unknown_key_id_is_reported_as_such() {
     );
 }
 
+/// moto answers a wrong session token as AWS answers an expired one: HEAD a bodiless 400 (as
+/// for another region), STS InvalidClientTokenId, S3 InvalidToken. Only a region answer is a
+/// region: the report names the keys, not the region.
+#[tokio::test]
+async fn an_invalid_session_token_is_not_a_wrong_region() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let mut user = peer.user(Some(s3_allow(&[&bucket], READ_WRITE))).await;
+    user.token = Some("FwoGZXIvYXdzEXAMPLEINVALIDTOKEN".into());
+
+    let (code, report) = check_json(&peer, &user, &[&bucket], &["--region", "us-east-1"]).await;
+
+    assert_eq!(code, 1, "{report:#}");
+    let codes = codes(&report);
+    assert!(
+        codes.iter().all(|c| c.starts_with("credentials.")),
+        "{report:#}"
+    );
+    assert!(!codes.is_empty(), "{report:#}");
+    assert_ne!(status(&report, "bucket-exists", Some(&bucket)), "pass");
+    let exists = detail(&report, "bucket-exists", Some(&bucket));
+    assert!(!exists.contains("another region"), "{exists}");
+}
+
 #[tokio::test]
 async fn no_credentials_at_all_ends_quickly_even_when_instance_metadata_cannot_connect() {
     let peer = Peer::get();

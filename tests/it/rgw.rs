@@ -223,6 +223,42 @@ async fn rgw_unknown_key_is_an_invalid_key_id() {
     assert!(!text.contains("IAM > Users"), "{text}");
 }
 
+/// RGW has no STS, and a HEAD answer has no body: with refused keys HeadBucket answers 403
+/// whether the bucket exists or not. ListBuckets' refusal says the keys were refused, so
+/// bucket-exists says "not known", never "exists".
+#[tokio::test]
+async fn rgw_refused_keys_and_a_missing_bucket_never_read_as_exists() {
+    let rgw = rgw!("rgw_refused_keys_and_a_missing_bucket_never_read_as_exists");
+    let missing = unique("rgw-missing");
+    let wrong_secret = Keys {
+        secret: "x".repeat(40),
+        ..rgw.owner.clone()
+    };
+    let unknown_key = Keys {
+        id: "S3DUNKNOWNKEY0000000".into(),
+        ..rgw.owner.clone()
+    };
+    for (keys, code) in [
+        (&wrong_secret, "credentials.signature-mismatch"),
+        (&unknown_key, "credentials.invalid-key-id"),
+    ] {
+        let (out, report) = rgw.check(keys, &missing, &[]).await;
+        assert_eq!(out.code, 1, "{report:#}");
+        assert!(codes(&report).contains(&code.to_owned()), "{report:#}");
+        assert_eq!(
+            status(&report, "bucket-exists", Some(&missing)),
+            "warn",
+            "{report:#}"
+        );
+        let d = crate::peer::detail(&report, "bucket-exists", Some(&missing));
+        assert!(
+            d.starts_with("not known: Ceph RGW refused these keys"),
+            "{d}"
+        );
+        assert!(!d.contains(" exists ("), "{d}");
+    }
+}
+
 #[tokio::test]
 async fn rgw_missing_bucket_is_not_found() {
     let rgw = rgw!("rgw_missing_bucket_is_not_found");

@@ -1,11 +1,13 @@
 //! IAM policies: the document model, the least-privilege generator, its lint and a local
 //! evaluator.
 
+pub mod condition;
 pub mod document;
 pub mod evaluate;
 pub mod generate;
 pub mod lint;
 
+pub use condition::{AppNetwork, Context, Dependency, Origin, Settled, Test};
 pub use document::{
     Effect, NamedPolicy, OneOrMany, PolicyDocument, PolicyError, PolicyKind, Principal, Statement,
 };

@@ -190,6 +190,7 @@ mod tests {
             verdict: Verdict::Allowed,
             statements: Vec::new(),
             conditional: Vec::new(),
+            unmet: Vec::new(),
             blocked_by_boundary: None,
         };
         // An SCP that does not allow the action is named as the source.

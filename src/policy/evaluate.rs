@@ -2,10 +2,12 @@
 //!
 //! Follows AWS's documented single-account logic: an explicit Deny in any policy wins; otherwise
 //! an Allow in an identity policy or in the bucket policy allows, and a permissions boundary,
-//! when there is one, must allow too. Conditions are never guessed: statements that depend on
-//! one are reported apart, in [`Decision::conditional`]. Where AWS's documentation leaves the
-//! outcome open, the statement is reported there too, its condition saying which reading
-//! s3doctor takes (see [`READING`]).
+//! when there is one, must allow too. Conditions are judged with what the request's
+//! [`Context`] knows (see [`super::condition`]); a statement whose condition fails does not
+//! apply (it is kept in [`Decision::unmet`]), and one whose condition needs a value s3doctor does
+//! not know is reported apart, in [`Decision::conditional`], with typed [`Dependency`]s. Where
+//! AWS's documentation leaves the outcome open, the statement is reported there too, with the
+//! [`Reading`] s3doctor takes.
 //!
 //! AWS pages this follows (IAM User Guide):
 //! - "NotPrincipal": <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html>
@@ -19,36 +21,61 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::condition::{self, Context, Dependency, Outcome, Reading, Settled};
 use super::document::{Effect, NamedPolicy, OneOrMany, PolicyKind, Principal, Statement};
 
 /// How a `conditions` entry starts when it is not a condition of the policy but a question AWS's
-/// documentation leaves open; the rest of the entry says which reading s3doctor takes. Such a
-/// statement is reported in [`Decision::conditional`] like a conditional one: the verdict follows
-/// s3doctor's reading, and is not firm. [`Decision::readings`] lists them.
+/// documentation leaves open ([`Dependency::Reading`]); the rest of the entry says which reading
+/// s3doctor takes. Such a statement is reported in [`Decision::conditional`] like a conditional
+/// one: the verdict follows s3doctor's reading, and is not firm. [`Decision::readings`] lists
+/// them.
 pub const READING: &str = "uncertain:";
 
-/// The reading for a bucket-policy Allow to `"*"` when the caller's permissions boundary does
-/// not allow the action. "How AWS enforcement code logic evaluates requests to allow or deny
-/// access" says: "If a resource-based policy grants permission directly to the IAM user or the
-/// session principal that is making the request, then an implicit deny in an identity-based
-/// policy, a permissions boundary, or a session policy does not impact the final decision.", and
-/// "Resource-based policies that grant permissions to an IAM role ARN are limited by an implicit
-/// deny in a permissions boundary or session policy." It does not say which of the two an
-/// Allow to `"*"` is. s3doctor reads it like the role: limited by the boundary.
-pub const READING_ANYONE_PAST_BOUNDARY: &str = "uncertain: AWS does not document whether the \
-     permissions boundary limits a bucket-policy Allow to Principal \"*\" (AWS documents it for an Allow naming the \
-     user or session, which it does not limit, and the role, which it does); s3doctor reads it as \
-     limited, so the request may in fact be allowed";
+impl Reading {
+    /// The question and the reading s3doctor takes, in one sentence (without [`READING`]).
+    ///
+    /// [`Reading::AnyonePastBoundary`]: "How AWS enforcement code logic evaluates requests to
+    /// allow or deny access" says: "If a resource-based policy grants permission directly to the
+    /// IAM user or the session principal that is making the request, then an implicit deny in an
+    /// identity-based policy, a permissions boundary, or a session policy does not impact the
+    /// final decision.", and "Resource-based policies that grant permissions to an IAM role ARN
+    /// are limited by an implicit deny in a permissions boundary or session policy." It does not
+    /// say which of the two an Allow to `"*"` is. s3doctor reads it like the role: limited.
+    ///
+    /// [`Reading::NotPrincipalWithoutAccount`]: "NotPrincipal" says: "When you use
+    /// `NotPrincipal` with `Deny`, you must also specify the account ARN of the not-denied
+    /// principal. Otherwise, the policy might deny access to the entire account containing the
+    /// principal." s3doctor reads the caller as exempt, as the statement is written.
+    pub fn text(self) -> &'static str {
+        match self {
+            Reading::AnyonePastBoundary => {
+                "AWS does not document whether the permissions boundary limits a bucket-policy \
+                 Allow to Principal \"*\" (AWS documents it for an Allow naming the user or \
+                 session, which it does not limit, and the role, which it does); s3doctor reads it \
+                 as limited, so the request may in fact be allowed"
+            }
+            Reading::NotPrincipalWithoutAccount => {
+                "a NotPrincipal that lists the caller without its account ARN (and, for a role \
+                 session, its role ARN) \"might deny access to the entire account containing the \
+                 principal\" (AWS, NotPrincipal); s3doctor reads the caller as exempt, so the \
+                 request may in fact be denied"
+            }
+        }
+    }
+}
 
-/// The reading for a bucket-policy Deny whose `NotPrincipal` lists the caller but not the
-/// caller's account (or, for a role session, not its role). "NotPrincipal" says: "When you use
-/// `NotPrincipal` with `Deny`, you must also specify the account ARN of the not-denied principal.
-/// Otherwise, the policy might deny access to the entire account containing the principal."
-/// s3doctor reads the caller as exempt, as the statement is written.
-pub const READING_NOT_PRINCIPAL_WITHOUT_ACCOUNT: &str = "uncertain: a NotPrincipal that lists \
-     the caller without its account ARN (and, for a role session, its role ARN) \"might deny \
-     access to the entire account containing the principal\" (AWS, NotPrincipal); s3doctor reads \
-     the caller as exempt, so the request may in fact be denied";
+impl Dependency {
+    /// How a statement's `conditions` entry names it: `StringEquals aws:SourceVpce`,
+    /// `policy variable ${aws:PrincipalTag/team}`, or `uncertain: …` for a reading.
+    pub fn label(&self) -> String {
+        match self {
+            Dependency::Condition(test) if test.key.is_empty() => test.operator.clone(),
+            Dependency::Condition(test) => test.to_string(),
+            Dependency::PolicyVariable { variable } => format!("policy variable ${{{variable}}}"),
+            Dependency::Reading { reading } => format!("{READING} {}", reading.text()),
+        }
+    }
+}
 
 /// One API call to judge: who (`principal_arn`, as `sts:GetCallerIdentity` reports it, in
 /// `account`) does what (`action`, e.g. `s3:PutObject`) to which ARN (`resource`, e.g.
@@ -63,6 +90,9 @@ pub struct Request {
     pub action: String,
     /// The resource ARN.
     pub resource: String,
+    /// What is known of the request's condition keys (empty: nothing is).
+    #[serde(default)]
+    pub context: Context,
 }
 
 impl Request {
@@ -78,7 +108,14 @@ impl Request {
             account: account.into(),
             action: action.into(),
             resource: resource.into(),
+            context: Context::default(),
         }
+    }
+
+    /// The same request with this context.
+    pub fn with_context(mut self, context: Context) -> Self {
+        self.context = context;
+        self
     }
 }
 
@@ -175,6 +212,14 @@ pub struct StatementRef {
     /// `Resource` that cannot be resolved locally. Empty for unconditional statements.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<String>,
+    /// The same, typed: what the statement's outcome depends on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub depends_on: Vec<Dependency>,
+    /// The conditions s3doctor could judge, with the request's values and where they came
+    /// from: for a statement that applies, the tests that hold; for one in
+    /// [`Decision::unmet`], the tests that fail.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub settled: Vec<Settled>,
 }
 
 impl StatementRef {
@@ -182,7 +227,8 @@ impl StatementRef {
         policy: &NamedPolicy,
         index: usize,
         statement: &Statement,
-        conditions: Vec<String>,
+        depends_on: Vec<Dependency>,
+        settled: Vec<Settled>,
     ) -> Self {
         StatementRef {
             policy_name: policy.name.clone(),
@@ -191,8 +237,26 @@ impl StatementRef {
             sid: statement.sid.clone(),
             index: Some(index),
             effect: Some(statement.effect),
-            conditions,
+            conditions: depends_on.iter().map(Dependency::label).collect(),
+            depends_on,
+            settled,
         }
+    }
+
+    /// Adds a dependency (and its `conditions` label).
+    fn depend(&mut self, dependency: Dependency) {
+        self.conditions.push(dependency.label());
+        self.depends_on.push(dependency);
+    }
+
+    /// True when the statement's outcome turns on a network key.
+    pub fn depends_on_network(&self) -> bool {
+        self.depends_on.iter().any(Dependency::is_network)
+    }
+
+    /// True when a settled network condition decided it.
+    pub fn settled_by_network(&self) -> bool {
+        self.settled.iter().any(|s| s.test.is_network())
     }
 
     /// A policy AWS named and nothing more (its ARN in an access-denied message, its name in
@@ -259,8 +323,13 @@ pub struct Decision {
     /// which is not evaluated here: a conditional Allow does not allow and a conditional Deny
     /// does not deny, but either may in reality.
     pub conditional: Vec<StatementRef>,
+    /// Statements that match the request but whose condition fails with what is known (each
+    /// with the failing tests in `settled`): an Allow there is one for another network or
+    /// another request, not a missing one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmet: Vec<StatementRef>,
     /// Set when an identity or bucket policy allows (or, for a bucket-policy Allow to `"*"`,
-    /// may allow: see [`READING_ANYONE_PAST_BOUNDARY`]) but the permissions boundary does not.
+    /// may allow: see [`Reading::AnyonePastBoundary`]) but the permissions boundary does not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocked_by_boundary: Option<PolicyRef>,
 }
@@ -278,11 +347,26 @@ impl Decision {
         self.conditional
             .iter()
             .flat_map(|s| {
-                s.conditions
-                    .iter()
-                    .filter_map(|c| c.strip_prefix(READING))
-                    .map(move |c| (s, c.trim()))
+                s.depends_on.iter().filter_map(move |d| match d {
+                    Dependency::Reading { reading } => Some((s, reading.text())),
+                    _ => None,
+                })
             })
+            .collect()
+    }
+
+    /// The conditional statements that could change the verdict: the Denies when it allows,
+    /// the Allows when nothing does (a conditional Deny cannot make a denial worse, a
+    /// conditional Allow cannot make an Allow better). Empty for an explicit deny.
+    pub fn open(&self) -> Vec<&StatementRef> {
+        let wanted = match self.verdict {
+            Verdict::Allowed => Effect::Deny,
+            Verdict::ImplicitDeny => Effect::Allow,
+            Verdict::ExplicitDeny => return Vec::new(),
+        };
+        self.conditional
+            .iter()
+            .filter(|s| s.effect == Some(wanted))
             .collect()
     }
 
@@ -336,7 +420,8 @@ impl Decision {
 /// Allow for the account only delegates to the account's identity policies, so it allows nothing
 /// by itself. As AWS documents, a bucket policy Allow naming the caller's own ARN (a user or a
 /// role session) is not limited by the permissions boundary; one naming the role is; for one
-/// naming `*` AWS does not say, and s3doctor reports its reading ([`READING_ANYONE_PAST_BOUNDARY`]).
+/// naming `*` AWS does not say, and s3doctor reports its reading
+/// ([`Reading::AnyonePastBoundary`]).
 ///
 /// `NotPrincipal` ("NotPrincipal", IAM User Guide):
 /// - it lists the caller when it names the caller's ARN, the role of the caller's session, or
@@ -348,7 +433,8 @@ impl Decision {
 ///   not: "The `NotPrincipal` element with a `Deny` effect will always deny any IAM principal that
 ///   has a permissions boundary policy attached, regardless of the values specified in the
 ///   `NotPrincipal` element." ("NotPrincipal" and "Permissions boundaries for IAM entities").
-/// - a caller listed without its account is exempt, with [`READING_NOT_PRINCIPAL_WITHOUT_ACCOUNT`].
+/// - a caller listed without its account is exempt, with
+///   [`Reading::NotPrincipalWithoutAccount`].
 pub fn evaluate(request: &Request, policies: &Policies<'_>) -> Decision {
     let caller = Caller::new(request, policies.boundary.is_some());
     let mut scan = Scan::default();
@@ -377,12 +463,14 @@ impl Scan {
             other_resource_allows,
             boundary_allows,
             conditional,
+            unmet,
         } = self;
         if !denies.is_empty() {
             return Decision {
                 verdict: Verdict::ExplicitDeny,
                 statements: denies,
                 conditional,
+                unmet,
                 blocked_by_boundary: None,
             };
         }
@@ -403,10 +491,11 @@ impl Scan {
                 verdict: Verdict::Allowed,
                 statements,
                 conditional,
+                unmet,
                 blocked_by_boundary: None,
             };
         }
-        implicit_deny(granted, to_anyone, conditional, boundary)
+        implicit_deny(granted, to_anyone, (conditional, unmet), boundary)
     }
 }
 
@@ -416,21 +505,22 @@ impl Scan {
 fn implicit_deny(
     mut granted: Vec<StatementRef>,
     to_anyone: Vec<StatementRef>,
-    mut conditional: Vec<StatementRef>,
+    (mut conditional, unmet): (Vec<StatementRef>, Vec<StatementRef>),
     boundary: Option<&NamedPolicy>,
 ) -> Decision {
     if boundary.is_some() && !to_anyone.is_empty() {
         granted.retain(|s| !to_anyone.contains(s));
         for mut reference in to_anyone {
-            reference
-                .conditions
-                .push(READING_ANYONE_PAST_BOUNDARY.to_owned());
+            reference.depend(Dependency::Reading {
+                reading: Reading::AnyonePastBoundary,
+            });
             conditional.push(reference);
         }
         return Decision {
             verdict: Verdict::ImplicitDeny,
             statements: granted,
             conditional,
+            unmet,
             blocked_by_boundary: boundary.map(PolicyRef::of),
         };
     }
@@ -442,6 +532,7 @@ fn implicit_deny(
         verdict: Verdict::ImplicitDeny,
         statements: granted,
         conditional,
+        unmet,
         blocked_by_boundary,
     }
 }
@@ -656,7 +747,7 @@ impl<'r> Caller<'r> {
     /// How a bucket policy statement's `Principal`/`NotPrincipal` applies to the caller, and
     /// the open question it depends on, if any (see [`evaluate`] for the rules and their
     /// sources).
-    fn match_statement(&self, statement: &Statement) -> (PrincipalMatch, Option<&'static str>) {
+    fn match_statement(&self, statement: &Statement) -> (PrincipalMatch, Option<Reading>) {
         let named = match &statement.principal {
             Some(principal) => self.match_principal(principal),
             None if statement.not_principal.is_some() => PrincipalMatch::Anyone,
@@ -688,7 +779,7 @@ impl<'r> Caller<'r> {
             || (self.lists(excluded, PrincipalMatch::Account)
                 && (self.session_role.is_none() || self.lists(excluded, PrincipalMatch::Role)));
         if deny && !whole_chain {
-            return (named, Some(READING_NOT_PRINCIPAL_WITHOUT_ACCOUNT));
+            return (named, Some(Reading::NotPrincipalWithoutAccount));
         }
         (PrincipalMatch::No, None)
     }
@@ -782,8 +873,7 @@ impl ResourcePattern {
             }
             _ => {
                 self.tokens.push(Token::Star);
-                self.unresolved
-                    .push(format!("policy variable ${{{}}}", expression.trim()));
+                self.unresolved.push(expression.trim().to_owned());
             }
         }
     }
@@ -845,6 +935,7 @@ struct Scan {
     other_resource_allows: Vec<(StatementRef, PrincipalMatch)>,
     boundary_allows: Vec<StatementRef>,
     conditional: Vec<StatementRef>,
+    unmet: Vec<StatementRef>,
 }
 
 impl Scan {
@@ -865,18 +956,35 @@ impl Scan {
             if !principal_applies {
                 continue;
             }
-            let mut conditions = statement.condition_keys();
-            if statement.condition.is_some() && conditions.is_empty() {
-                conditions.push("Condition".to_owned());
-            }
-            conditions.extend(reading.map(str::to_owned));
+            let mut depends_on = Vec::new();
+            depends_on.extend(reading.map(|reading| Dependency::Reading { reading }));
             match resource_applies(statement, &request.resource, caller, variables) {
                 Applies::No => continue,
                 Applies::Yes => {}
-                Applies::Unknown(variables) => conditions.extend(variables),
+                Applies::Unknown(unresolved) => depends_on.extend(
+                    unresolved
+                        .into_iter()
+                        .map(|variable| Dependency::PolicyVariable { variable }),
+                ),
             }
-            let reference = StatementRef::new(policy, index, statement, conditions);
-            if !reference.conditions.is_empty() {
+            let settled = match &statement.condition {
+                None => Vec::new(),
+                Some(block) => match condition::evaluate(block, &request.context, variables) {
+                    Outcome::Met(settled) => settled,
+                    Outcome::NotMet(failed) => {
+                        self.unmet.push(StatementRef::new(
+                            policy, index, statement, depends_on, failed,
+                        ));
+                        continue;
+                    }
+                    Outcome::Unknown { unknown, settled } => {
+                        depends_on.extend(unknown.into_iter().map(Dependency::Condition));
+                        settled
+                    }
+                },
+            };
+            let reference = StatementRef::new(policy, index, statement, depends_on, settled);
+            if !reference.depends_on.is_empty() {
                 self.conditional.push(reference);
                 continue;
             }
@@ -1517,6 +1625,103 @@ mod tests {
         assert!(decision.conditional.is_empty());
     }
 
+    /// The TLS-only guard AWS recommends (S3 User Guide, "Security best practices": a Deny with
+    /// `Bool aws:SecureTransport false`) against what the endpoint's scheme says.
+    #[test]
+    fn a_condition_the_context_settles_applies_or_drops_the_statement() {
+        let identity = [inline(
+            "all",
+            r#"{"Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#,
+        )];
+        let resource = bucket(
+            r#"{"Version":"2012-10-17","Statement":[{"Sid":"TlsOnly","Effect":"Deny","Principal":"*",
+               "Action":"s3:*","Resource":["arn:aws:s3:::sselfie","arn:aws:s3:::sselfie/*"],
+               "Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#,
+        );
+        let policies = Policies {
+            identity: &identity,
+            resource: Some(&resource),
+            boundary: None,
+        };
+        let over = |scheme_secure: &str| {
+            let mut cx = Context::default();
+            cx.set(
+                "aws:SecureTransport",
+                scheme_secure,
+                condition::Origin::Endpoint,
+            );
+            evaluate(&request("s3:PutObject", OBJECT).with_context(cx), &policies)
+        };
+        // http://: the Deny applies, firmly, and says why.
+        let http = over("false");
+        assert_eq!(http.verdict, Verdict::ExplicitDeny);
+        assert_eq!(http.statements[0].sid.as_deref(), Some("TlsOnly"));
+        assert!(http.conditional.is_empty());
+        assert_eq!(
+            http.statements[0].settled[0].describe(),
+            "aws:SecureTransport is false (from the endpoint's scheme)"
+        );
+        // https://: it does not apply, and is kept among the unmet statements.
+        let https = over("true");
+        assert!(https.is_allowed());
+        assert!(https.conditional.is_empty());
+        assert_eq!(https.unmet[0].sid.as_deref(), Some("TlsOnly"));
+        // Nothing known: it depends, as before.
+        let unknown = evaluate(&request("s3:PutObject", OBJECT), &policies);
+        assert!(unknown.is_allowed());
+        assert_eq!(unknown.open().len(), 1);
+        assert_eq!(
+            unknown.conditional[0].conditions,
+            ["Bool aws:SecureTransport"]
+        );
+        assert!(!unknown.conditional[0].depends_on_network());
+    }
+
+    #[test]
+    fn an_allow_for_another_network_is_unmet_not_missing() {
+        let resource = bucket(
+            r#"{"Statement":[{"Sid":"FromOffice","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/sselfie"},
+               "Action":"s3:PutObject","Resource":"arn:aws:s3:::sselfie/*",
+               "Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}]}"#,
+        );
+        let policies = Policies {
+            identity: &[],
+            resource: Some(&resource),
+            boundary: None,
+        };
+        let from = |network: condition::AppNetwork| {
+            evaluate(
+                &request("s3:PutObject", OBJECT).with_context(network.network_path()),
+                &policies,
+            )
+        };
+        // From here (nothing known): it depends on the network.
+        let here = evaluate(&request("s3:PutObject", OBJECT), &policies);
+        assert_eq!(here.verdict, Verdict::ImplicitDeny);
+        let open = here.open();
+        assert_eq!(open.len(), 1);
+        assert!(open[0].depends_on_network());
+        assert!(
+            matches!(&open[0].depends_on[0], Dependency::Condition(t) if t.key == "aws:SourceIp")
+        );
+        // From the office: allowed.
+        let office = from(condition::AppNetwork {
+            source_ip: Some("203.0.113.20".parse().unwrap()),
+            ..Default::default()
+        });
+        assert!(office.is_allowed());
+        assert!(office.statements[0].settled_by_network());
+        // Through a VPC endpoint there is no aws:SourceIp: the Allow is unmet.
+        let vpce = from(condition::AppNetwork {
+            vpce: Some("vpce-1".into()),
+            ..Default::default()
+        });
+        assert_eq!(vpce.verdict, Verdict::ImplicitDeny);
+        assert!(vpce.conditional.is_empty());
+        assert_eq!(vpce.unmet[0].sid.as_deref(), Some("FromOffice"));
+        assert_eq!(vpce.unmet[0].settled[0].request, None);
+    }
+
     #[test]
     fn permissions_boundary_must_also_allow() {
         let identity = [inline(
@@ -1963,11 +2168,8 @@ mod tests {
             prop_oneof![Just("s3:PutObject".to_owned()), any::<String>()],
             prop_oneof![Just(OBJECT.to_owned()), any::<String>()],
         )
-            .prop_map(|(principal_arn, account, action, resource)| Request {
-                principal_arn,
-                account,
-                action,
-                resource,
+            .prop_map(|(principal_arn, account, action, resource)| {
+                Request::new(principal_arn, account, action, resource)
             })
     }
 
@@ -2054,7 +2256,7 @@ mod tests {
             patterns in (any::<String>(), any::<String>(), any::<String>()),
         ) {
             let (principal_arn, account, action, resource) = request;
-            let request = Request { principal_arn, account, action, resource };
+            let request = Request::new(principal_arn, account, action, resource);
             let (identity, resource, boundary) = everything_set_to(patterns);
             let decision = evaluate(&request, &policies(&identity, &resource, &boundary));
             check_consistent(&decision)?;

@@ -4,6 +4,7 @@
 
 mod call_log;
 mod silence;
+mod unanswered;
 mod unsigned;
 
 use std::collections::HashMap;
@@ -37,6 +38,7 @@ use crate::finding::FindingCode;
 use call_log::CallLog;
 use silence::Silence;
 pub use silence::{NOT_ASKED, TIMED_OUT};
+pub use unanswered::Unanswered;
 
 /// An error and its sources, each as it displays itself, joined by ": " (what the SDK's
 /// `DisplayErrorContext` writes, without its closing debug dump of the whole error, which

@@ -15,6 +15,7 @@ mod objects;
 mod owner;
 mod policies;
 mod policy_sources;
+mod probe_upload;
 pub use policy_sources::PolicyReadError;
 mod retries;
 mod simulate;
@@ -496,7 +497,7 @@ impl CheckContext {
             Class::Credentials(code) => (build(*code), "the keys were refused".to_owned()),
             Class::Unreachable => (
                 build(FindingCode::EndpointUnreachable),
-                "no answer from the endpoint".to_owned(),
+                NO_ANSWER.to_owned(),
             ),
             Class::BucketNotFound => (
                 build(FindingCode::BucketNotFound),
@@ -648,9 +649,18 @@ fn say_how_unreachable(outcome: &mut StepOutcome, cx: &CheckContext) {
         }
     }
     if let Some(detail) = detail {
-        outcome.detail = detail;
+        // The failure's own words are replaced; what the step said after them stays (the
+        // probe an upload may have left, the probe a delete left behind).
+        outcome.detail = match outcome.detail.strip_prefix(NO_ANSWER) {
+            Some(rest) => format!("{detail}{rest}"),
+            None => detail,
+        };
     }
 }
+
+/// A failed step's detail when the endpoint did not answer, until `say_how_unreachable` says
+/// how.
+const NO_ANSWER: &str = "no answer from the endpoint";
 
 /// On a server without IAM managed policies (no STS: Ceph RGW, R2, …), "attach a policy" is
 /// a remedy that does not exist there: a missing permission is granted by a statement in the

@@ -372,7 +372,7 @@ impl Engine {
         skipped: StepOutcome,
         tx: &UnboundedSender<EngineEvent>,
     ) {
-        if checks::early::wrote_early(&sched.cache, unit.step, unit.bucket.as_deref()) {
+        if checks::early::sent_early(&sched.cache, unit.step, unit.bucket.as_deref()) {
             // Its upload went out before the blocker answered: remove what it wrote before
             // the row is reported as skipped.
             let cx = self.context(state, &unit, &sched.cache);

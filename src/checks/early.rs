@@ -5,7 +5,8 @@
 //! learned, and takes the answer instead of asking again: its report is the same. An answer
 //! is taken only when it was asked the way the step would ask now (same region), or when it
 //! succeeded (a written probe is the step's probe); otherwise the step asks itself. A probe
-//! that an early upload wrote and no step took (the step was skipped) is deleted when the run
+//! that an early upload wrote, or may have written (it went out and got no answer), and that
+//! no step took is deleted: by the skipped row, which says so with its key, or when the run
 //! ends.
 
 use std::any::Any;
@@ -13,21 +14,17 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use aws_sdk_s3::operation::list_objects_v2::{ListObjectsV2Error, ListObjectsV2Output};
-use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use tokio::task::JoinHandle;
 
+use super::probe_upload::{self, Landed, PutAnswer, Upload};
 use super::{CheckContext, StepOutcome, objects, retries};
-use crate::diagnose::{self, Failure, FindingSpec};
-use crate::finding::FindingCode;
-use crate::operation::Operation;
+use crate::aws::Unanswered;
 use crate::runbook::StepId;
 
 /// The answer of an early `ListObjectsV2`.
 pub type ListAnswer = Result<ListObjectsV2Output, SdkError<ListObjectsV2Error, HttpResponse>>;
-/// The answer of an early probe upload.
-pub type PutAnswer = Result<PutObjectOutput, SdkError<PutObjectError, HttpResponse>>;
 
 type Answer = Box<dyn Any + Send>;
 
@@ -36,6 +33,8 @@ struct Early {
     region: Option<String>,
     /// The probe key an upload wrote to.
     key: String,
+    /// Marked when an attempt of an upload went out and got no answer.
+    watch: Unanswered,
     s3: aws_sdk_s3::Client,
     task: JoinHandle<Answer>,
 }
@@ -71,17 +70,23 @@ pub fn start(step: StepId, cx: &CheckContext) -> bool {
     }
     let s3 = cx.s3_with(session);
     let key = cx.probe_key.clone();
+    let watch = Unanswered::default();
     let task: JoinHandle<Answer> = match step {
         StepId::ListObjects => {
             let req = objects::list_request(&s3, cx);
             tokio::spawn(async move { Box::new(req.send().await as ListAnswer) as Answer })
         }
         _ => {
-            let (s3, bucket, key, acl) =
-                (s3.clone(), bucket.clone(), key.clone(), cx.run.acl.clone());
+            let (s3, bucket, key, acl, watch) = (
+                s3.clone(),
+                bucket.clone(),
+                key.clone(),
+                cx.run.acl.clone(),
+                watch.clone(),
+            );
             tokio::spawn(async move {
                 let answer: PutAnswer =
-                    retries::put_probe(&s3, &bucket, &key, acl.as_deref(), false).await;
+                    retries::put_probe(&s3, &bucket, &key, acl.as_deref(), false, &watch).await;
                 Box::new(answer) as Answer
             })
         }
@@ -89,6 +94,7 @@ pub fn start(step: StepId, cx: &CheckContext) -> bool {
     let early = Early {
         region: cx.state.use_region.clone(),
         key,
+        watch,
         s3,
         task,
     };
@@ -98,7 +104,7 @@ pub fn start(step: StepId, cx: &CheckContext) -> bool {
 
 /// True when `step` for `bucket` is a `put-object` row whose upload went out early and was
 /// not taken.
-pub fn wrote_early(cache: &super::RunCache, step: StepId, bucket: Option<&str>) -> bool {
+pub fn sent_early(cache: &super::RunCache, step: StepId, bucket: Option<&str>) -> bool {
     step == StepId::PutObject
         && bucket.is_some_and(|b| {
             cache
@@ -109,49 +115,39 @@ pub fn wrote_early(cache: &super::RunCache, step: StepId, bucket: Option<&str>) 
 }
 
 /// A `put-object` row skipped because a step it needs did not pass, once its early upload
-/// is withdrawn: what the upload wrote is deleted (s3doctor's own new key), and the skip is
-/// reported as ever; only a probe that could not be removed adds a `probe.left-behind`.
+/// is withdrawn. An upload that wrote the probe, or went out and got no answer (it may have
+/// landed), is reported as sent, with its key, whatever the timing; what it may have written
+/// is deleted (s3doctor's own new key), and a probe that could not be removed adds a
+/// `probe.left-behind` with the command that removes it. One the server refused, or that
+/// was never sent, left nothing: the skip reads as ever.
 pub async fn withdraw(cx: &CheckContext, mut skipped: StepOutcome) -> StepOutcome {
     let Some(early) = cx.cache.early.remove(cx.bucket(), StepId::PutObject) else {
         return skipped;
     };
-    let Err(left) = early.withdraw(cx.bucket()).await else {
+    let Some(upload) = early.upload().await else {
         return skipped;
     };
-    let key = left.key;
-    if !left.written {
-        // The upload's answer was lost (the connection broke): whether it arrived is unknown.
-        skipped.detail = format!(
-            "{}; an upload sent before that answered got no answer either, so probe {key} may be in the bucket",
-            skipped.detail
-        );
+    let landed = upload.landed();
+    if landed == Landed::Nothing {
         return skipped;
     }
-    let mut facts = cx.facts(None);
-    facts.key = Some(&key);
-    let finding = FindingSpec {
-        code: FindingCode::ProbeLeftBehind,
-        step: StepId::PutObject,
-        facts,
-        source: None,
-        statement: None,
-        evidence: Some(left.failure.evidence.clone()),
-    }
-    .build();
-    skipped.detail = format!(
-        "{}; its upload, sent before that answered, wrote probe {key}, which could not be removed",
-        skipped.detail
+    let sent = format!(
+        "{}; its upload had gone out before that answered and {}",
+        skipped.detail,
+        probe_upload::sent_words(landed, &upload.key)
     );
-    skipped.findings.push(finding);
+    match upload.remove(cx.bucket()).await {
+        Ok(()) => skipped.detail = format!("{sent}: s3doctor deleted it"),
+        Err(failure) => {
+            skipped.detail = format!(
+                "{sent}, and it could not be removed: {}",
+                probe_upload::why_not_removed(&failure)
+            );
+            let finding = probe_upload::left_behind(cx, &upload.key, landed, &failure);
+            skipped.findings.push(finding);
+        }
+    }
     skipped
-}
-
-/// A probe an early upload wrote (or may have written) that could not be deleted.
-struct Left {
-    key: String,
-    /// True when the upload succeeded; false when its answer was lost.
-    written: bool,
-    failure: Failure,
 }
 
 impl EarlyCalls {
@@ -167,42 +163,35 @@ impl EarlyCalls {
         }
     }
 
-    /// The answer to `step`'s early call for `bucket` and the probe key it used, when the
-    /// step may take it: asked in `region` (where the step would ask now), or successful.
-    async fn take<O: Send + 'static, E: Send + 'static>(
-        &self,
-        bucket: &str,
-        step: StepId,
-        region: Option<&str>,
-    ) -> Option<(String, Result<O, E>)> {
-        let early = self.lock().remove(&(bucket.to_owned(), step))?;
+    /// The early `ListObjectsV2` answer for `bucket`, when the step may take it: asked in
+    /// `region` (where the step would ask now), or successful.
+    pub async fn take_list(&self, bucket: &str, region: Option<&str>) -> Option<ListAnswer> {
+        let early = self.remove(bucket, StepId::ListObjects)?;
         let same_region = early.region.as_deref() == region;
         // A task that panicked has no answer: the step asks itself.
-        let answer = *early.task.await.ok()?.downcast::<Result<O, E>>().ok()?;
-        (same_region || answer.is_ok()).then_some((early.key, answer))
+        let answer = *early.task.await.ok()?.downcast::<ListAnswer>().ok()?;
+        (same_region || answer.is_ok()).then_some(answer)
     }
 
-    /// The early `ListObjectsV2` answer for `bucket`, when the step may take it.
-    pub async fn take_list(&self, bucket: &str, region: Option<&str>) -> Option<ListAnswer> {
-        let (_, answer) = self.take(bucket, StepId::ListObjects, region).await?;
-        Some(answer)
-    }
-
-    /// The early probe upload's key and answer for `bucket`, when the step may take it.
-    pub async fn take_put(
-        &self,
-        bucket: &str,
-        region: Option<&str>,
-    ) -> Option<(String, PutAnswer)> {
-        self.take(bucket, StepId::PutObject, region).await
+    /// The early probe upload for `bucket`, and whether the step may take its answer: asked
+    /// in `region` (where the step would ask now), or stored. One it may not take is still
+    /// the step's to clean up: it may have landed (see `probe_upload::settle`).
+    pub async fn take_put(&self, bucket: &str, region: Option<&str>) -> Option<(Upload, bool)> {
+        let early = self.remove(bucket, StepId::PutObject)?;
+        let same_region = early.region.as_deref() == region;
+        let upload = early.upload().await?;
+        let usable = same_region || upload.answer.is_ok();
+        Some((upload, usable))
     }
 
     fn remove(&self, bucket: &str, step: StepId) -> Option<Early> {
         self.lock().remove(&(bucket.to_owned(), step))
     }
 
-    /// Ends the early calls no step took: a probe an early upload wrote is deleted (it is
-    /// s3doctor's own new key), the rest are cancelled. Called when a run ends.
+    /// Ends the early calls no step took: a probe an early upload wrote, or may have written,
+    /// is deleted (it is s3doctor's own new key), the rest are cancelled. Called when a run
+    /// ends, after every row has been reported, so a probe that cannot be removed here is
+    /// logged.
     pub async fn finish(&self) {
         let left: Vec<_> = self.lock().drain().collect();
         let mut cleanups = tokio::task::JoinSet::new();
@@ -212,13 +201,20 @@ impl EarlyCalls {
                 continue;
             }
             cleanups.spawn(async move {
-                if let Err(left) = early.withdraw(&bucket).await {
+                let Some(upload) = early.upload().await else {
+                    return;
+                };
+                let landed = upload.landed();
+                if landed == Landed::Nothing {
+                    return;
+                }
+                if let Err(failure) = upload.remove(&bucket).await {
                     tracing::warn!(
                         target: "s3doctor::engine",
                         bucket,
-                        key = left.key,
-                        written = left.written,
-                        error = left.failure.evidence.one_line(),
+                        key = upload.key,
+                        written = landed == Landed::Written,
+                        error = failure.evidence.one_line(),
                         "a probe written early could not be removed"
                     );
                 }
@@ -229,48 +225,25 @@ impl EarlyCalls {
 }
 
 impl Early {
-    /// Waits for an early upload and deletes what it wrote; `Err` names the probe that is
-    /// still there and why.
-    async fn withdraw(self, bucket: &str) -> Result<(), Left> {
-        let Ok(answer) = self.task.await else {
-            return Ok(());
-        };
-        let written = match answer.downcast_ref::<PutAnswer>() {
-            Some(Ok(_)) => true,
-            // No answer at all, and not for want of time: the connection broke, perhaps after
-            // the upload arrived. Deleting s3doctor's own new key is harmless either way. A
-            // refused connection sent nothing, so nothing can be there.
-            Some(Err(err)) if err.raw_response().is_none() => {
-                let failure = diagnose::failure(Operation::PutObject, err);
-                if diagnose::timed_out(&failure.evidence) || diagnose::refused(&failure.evidence) {
-                    return Ok(());
-                }
-                false
-            }
-            _ => return Ok(()),
-        };
-        match self
-            .s3
-            .delete_object()
-            .bucket(bucket)
-            .key(&self.key)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(err) => Err(Left {
-                key: self.key,
-                written,
-                failure: diagnose::failure(Operation::DeleteObject, &err),
-            }),
-        }
+    /// The early upload once it has ended; `None` for a task that panicked (it has no answer)
+    /// or was not an upload.
+    async fn upload(self) -> Option<Upload> {
+        let answer = *self.task.await.ok()?.downcast::<PutAnswer>().ok()?;
+        Some(Upload {
+            key: self.key,
+            answer,
+            watch: self.watch,
+            s3: self.s3,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use aws_sdk_s3::operation::delete_object::DeleteObjectOutput;
+    use aws_sdk_s3::operation::put_object::PutObjectOutput;
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
     use aws_smithy_runtime_api::http::StatusCode;
     use aws_smithy_types::body::SdkBody;
 
@@ -298,23 +271,30 @@ mod tests {
         (client, delete)
     }
 
-    /// Starts an upload of `key` the way `start` does, asked in `region`.
-    fn upload(
+    /// Starts an upload of `key` the way `start` does, asked in `region`; with `lost`, as if
+    /// an attempt of it had gone out and its answer had been lost.
+    fn start_upload(
         calls: &EarlyCalls,
         s3: &aws_sdk_s3::Client,
-        bucket: &str,
-        key: &str,
+        (bucket, key): (&str, &str),
         region: Option<&str>,
+        lost: bool,
     ) {
         let client = s3.clone();
         let (b, k) = (bucket.to_owned(), key.to_owned());
+        let watch = Unanswered::default();
+        if lost {
+            watch.mark_for_tests();
+        }
+        let w = watch.clone();
         let task = tokio::spawn(async move {
-            let answer: PutAnswer = retries::put_probe(&client, &b, &k, None, false).await;
+            let answer: PutAnswer = retries::put_probe(&client, &b, &k, None, false, &w).await;
             Box::new(answer) as Answer
         });
         let early = Early {
             region: region.map(str::to_owned),
             key: key.to_owned(),
+            watch,
             s3: s3.clone(),
             task,
         };
@@ -325,10 +305,12 @@ mod tests {
     async fn the_step_takes_the_early_answer_once_with_its_key() {
         let calls = EarlyCalls::default();
         let (client, _) = s3(true);
-        upload(&calls, &client, "b", "probe-1", None);
-        let (key, answer) = calls.take_put("b", None).await.expect("taken");
-        assert_eq!(key, "probe-1");
-        assert!(answer.is_ok());
+        start_upload(&calls, &client, ("b", "probe-1"), None, false);
+        let (upload, usable) = calls.take_put("b", None).await.expect("taken");
+        assert!(usable);
+        assert_eq!(upload.key, "probe-1");
+        assert!(upload.answer.is_ok());
+        assert_eq!(upload.landed(), Landed::Written);
         // Taken once: a second look (a re-run) asks again.
         assert!(calls.take_put("b", None).await.is_none());
         assert!(
@@ -341,32 +323,42 @@ mod tests {
     async fn a_refusal_from_another_region_is_asked_again_but_a_written_probe_is_taken() {
         let calls = EarlyCalls::default();
         let (refusing, _) = s3(false);
-        upload(&calls, &refusing, "b", "probe-1", None);
+        start_upload(&calls, &refusing, ("b", "probe-1"), None, false);
         // The bucket turned out to be in eu-west-1: the step asks there itself.
-        assert!(calls.take_put("b", Some("eu-west-1")).await.is_none());
-        upload(&calls, &refusing, "b", "probe-1", None);
-        let (_, answer) = calls.take_put("b", None).await.expect("same region");
+        let (stale, usable) = calls.take_put("b", Some("eu-west-1")).await.expect("one");
+        assert!(!usable);
+        assert_eq!(stale.landed(), Landed::Nothing, "refused: nothing to clean");
+        start_upload(&calls, &refusing, ("b", "probe-1"), None, false);
+        let (upload, usable) = calls.take_put("b", None).await.expect("same region");
         assert!(
-            answer.is_err(),
+            usable && upload.answer.is_err(),
             "a refusal in the step's own region is the step's answer"
         );
         let (writing, _) = s3(true);
-        upload(&calls, &writing, "b", "probe-1", None);
-        let (key, answer) = calls
+        upload_written(&calls, &writing).await;
+    }
+
+    async fn upload_written(calls: &EarlyCalls, writing: &aws_sdk_s3::Client) {
+        start_upload(calls, writing, ("b", "probe-1"), None, false);
+        let (upload, usable) = calls
             .take_put("b", Some("eu-west-1"))
             .await
             .expect("written");
-        assert_eq!(key, "probe-1");
-        assert!(answer.is_ok());
+        assert!(
+            usable,
+            "a written probe is the step's probe, wherever asked"
+        );
+        assert_eq!(upload.key, "probe-1");
+        assert!(upload.answer.is_ok());
     }
 
     #[tokio::test]
     async fn a_probe_written_early_that_no_step_took_is_deleted_at_the_end() {
         let calls = EarlyCalls::default();
         let (writing, deletes) = s3(true);
-        upload(&calls, &writing, "b", "probe-1", None);
+        start_upload(&calls, &writing, ("b", "probe-1"), None, false);
         let (refusing, no_deletes) = s3(false);
-        upload(&calls, &refusing, "c", "probe-1", None);
+        start_upload(&calls, &refusing, ("c", "probe-1"), None, false);
         calls.finish().await;
         assert_eq!(deletes.num_calls(), 1, "the written probe is removed");
         assert_eq!(
@@ -375,6 +367,23 @@ mod tests {
             "nothing was written, nothing is deleted"
         );
         assert!(calls.take_put("b", None).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn an_upload_that_went_out_unanswered_may_have_landed_and_is_deleted() {
+        // Its last answer is a failure (a retry refused, say), but an attempt before it went
+        // out and got no answer: the probe may be there, so it is removed all the same.
+        let calls = EarlyCalls::default();
+        let (refusing, deletes) = s3(false);
+        start_upload(&calls, &refusing, ("b", "probe-1"), None, true);
+        let (upload, _) = calls.take_put("b", None).await.expect("one");
+        assert_eq!(upload.landed(), Landed::Maybe);
+        upload.remove("b").await.expect("removed");
+        assert_eq!(deletes.num_calls(), 1);
+        let (refusing, deletes) = s3(false);
+        start_upload(&calls, &refusing, ("b", "probe-1"), None, true);
+        calls.finish().await;
+        assert_eq!(deletes.num_calls(), 1, "removed at the end of the run too");
     }
 
     #[test]

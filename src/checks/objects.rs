@@ -8,6 +8,7 @@ use aws_sdk_s3::types::{ObjectCannedAcl, RequestPayer};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
+use super::probe_upload::{self, Upload};
 use super::{CheckContext, CheckResult, Fact, OtherAccount, Status, StepOutcome, retries};
 use crate::diagnose::{self, Class, FindingSpec};
 use crate::finding::FindingCode;
@@ -95,28 +96,34 @@ pub(super) async fn put(cx: &CheckContext) -> CheckResult {
         .early
         .take_put(bucket, cx.state.use_region.as_deref())
         .await;
-    let (key, first) = match early {
-        Some(early) => early,
-        None => {
-            let key = cx.probe_key.clone();
-            let answer = retries::put_probe(&s3, bucket, &key, acl, false).await;
-            (key, answer)
+    let (upload, stale) = match early {
+        Some((upload, true)) => (upload, None),
+        other => {
+            let own = Upload::send(s3.clone(), bucket, cx.probe_key.clone(), acl).await;
+            (own, other.map(|(stale, _)| stale))
         }
     };
-    Ok(match first {
-        Err(err) => refused_upload(cx, &s3, key, &err).await,
-        Ok(out) => uploaded(key, acl, &out),
-    })
+    let outcome = match &upload.answer {
+        Err(err) => refused_upload(cx, &upload, err).await,
+        Ok(out) => uploaded(upload.key.clone(), acl, out),
+    };
+    // Whatever an upload that went out unanswered may have left is removed, or reported.
+    let mut outcome = probe_upload::settle(cx, &upload, outcome).await;
+    if let Some(stale) = stale {
+        outcome = probe_upload::settle(cx, &stale, outcome).await;
+    }
+    Ok(outcome)
 }
 
 /// A refused upload: a refusal is asked again as Requester Pays and, with `--acl`, without
-/// the ACL, to tell which of them is the cause; anything else is diagnosed as it came.
+/// the ACL, to tell which of them is the cause; anything else is diagnosed as it came. The
+/// second tries use the same key and are watched as the first.
 async fn refused_upload(
     cx: &CheckContext,
-    s3: &aws_sdk_s3::Client,
-    key: String,
+    upload: &Upload,
     err: &SdkError<PutObjectError, HttpResponse>,
 ) -> StepOutcome {
+    let (s3, key) = (&upload.s3, &upload.key);
     let bucket = cx.bucket();
     let acl = cx.run.acl.as_deref();
     let failure = diagnose::failure(Operation::PutObject, err);
@@ -129,15 +136,15 @@ async fn refused_upload(
             outcome
         };
     }
-    if retries::put_probe(s3, bucket, &key, acl, true)
+    if retries::put_probe(s3, bucket, key, acl, true, &upload.watch)
         .await
         .is_ok()
     {
         return retries::requester_pays(cx, StepId::PutObject, &failure)
-            .with_fact(Fact::ProbeWritten(key));
+            .with_fact(Fact::ProbeWritten(key.clone()));
     }
     if let Some(acl) = acl
-        && let Some(outcome) = retries::acl_refusal(cx, s3, &key, acl, &failure).await
+        && let Some(outcome) = retries::acl_refusal(cx, s3, key, acl, &failure, &upload.watch).await
     {
         return outcome;
     }

@@ -14,6 +14,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::objects::PROBE_BODY;
 use super::{CheckContext, Fact, StepOutcome};
+use crate::aws::Unanswered;
 use crate::diagnose::{self, Class, Failure, FindingSpec};
 use crate::finding::{Evidence, FindingCode};
 use crate::operation::Operation;
@@ -71,13 +72,15 @@ where
 }
 
 /// Uploads the probe to `key` (never over anything: `If-None-Match: *`), with an ACL and the
-/// requester-pays header when asked.
+/// requester-pays header when asked; `watch` is marked when an attempt went out and got no
+/// answer (then the probe may be in the bucket whatever the final answer says).
 pub async fn put_probe(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
     key: &str,
     acl: Option<&str>,
     payer: bool,
+    watch: &Unanswered,
 ) -> Result<PutObjectOutput, SdkError<PutObjectError, HttpResponse>> {
     let mut req = s3
         .put_object()
@@ -92,7 +95,7 @@ pub async fn put_probe(
     if payer {
         req = req.request_payer(RequestPayer::Requester);
     }
-    req.send().await
+    req.customize().interceptor(watch.clone()).send().await
 }
 
 /// What an upload refused with the app's `--acl` means: tried again with a private ACL
@@ -104,16 +107,17 @@ pub async fn acl_refusal(
     key: &str,
     acl: &str,
     first: &Failure,
+    watch: &Unanswered,
 ) -> Option<StepOutcome> {
     let bucket = cx.bucket();
     if PUBLIC_ACLS.contains(&acl)
-        && put_probe(s3, bucket, key, Some("private"), false)
+        && put_probe(s3, bucket, key, Some("private"), false, watch)
             .await
             .is_ok()
     {
         return Some(public_acl_refused(cx, key, acl, first).await);
     }
-    put_probe(s3, bucket, key, None, false).await.ok()?;
+    put_probe(s3, bucket, key, None, false, watch).await.ok()?;
     Some(acl_permission_missing(cx, key, acl, first))
 }
 

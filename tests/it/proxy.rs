@@ -1,8 +1,11 @@
 //! A small fault-injecting HTTP proxy on loopback, in front of the emulator: it can stall
 //! (accept and never answer), drop connections, answer `503 SlowDown` for the first requests,
-//! or die after a number of requests (listener and every connection closed at once, as
-//! when the emulator is killed in the middle of a run), or put someone else's object at the
-//! probe's key just before the probe's upload arrives. It records the head of every request
+//! die at the probe's upload once the emulator has stored it (listener and every connection
+//! closed at once, as when the endpoint goes away in the middle of a run, so the upload's
+//! answer is lost), or put someone else's object at the probe's key just before the probe's
+//! upload arrives. Where a fault depends on the order of the run's concurrent requests, the
+//! proxy holds requests back until the ones it needs first have been answered, so that each
+//! run takes the same path. It records the head of every request
 //! (request line and headers, as sent) for the tests to read. It works one request at a time
 //! (HTTP/1.1, Content-Length bodies), which is all the SDK sends to it.
 
@@ -21,8 +24,14 @@ pub enum Fault {
     Drop,
     /// Answer the first `n` requests with S3's 503 SlowDown, then forward.
     SlowDown(usize),
-    /// Forward `n` requests, then close everything and stop listening.
-    DieAfter(usize),
+    /// Forward requests until the probe's upload (a `PUT` of a key holding `probe-`), forward
+    /// that one to the emulator, which stores the probe, then close everything and stop
+    /// listening before its answer is passed on: the upload landed and its answer is lost.
+    /// With `identity_first`, the upload is held until STS and the bucket's location
+    /// (`GetBucketLocation`) have been answered, so the run's upload step runs and takes the
+    /// lost answer; without, STS is never answered, so identity fails and the upload step is
+    /// skipped.
+    DieAtUpload { identity_first: bool },
     /// Play real S3 for a bucket in `region`: S3 requests signed for another region get
     /// `301 PermanentRedirect` with `x-amz-bucket-region` (no body for HEAD) or, with
     /// `malformed`, `400 AuthorizationHeaderMalformed`; the rest is forwarded.
@@ -134,12 +143,17 @@ fn percent_decode(s: &str) -> String {
 #[derive(Default)]
 struct Shared {
     gate: Gate,
+    /// For [`Fault::DieAtUpload`]: opened once STS, and the bucket's location, have been
+    /// answered.
+    sts_answered: Gate,
+    location_answered: Gate,
     seen: Mutex<Vec<Seen>>,
     /// For [`Fault::OccupyProbe`]: the client that writes the occupant, until it has.
     occupier: tokio::sync::Mutex<Option<aws_sdk_s3::Client>>,
 }
 
-/// Opened by the first `PUT` (for `Fault::IdentityAfterUpload`).
+/// Where requests wait until something has happened (the first `PUT` for
+/// `Fault::IdentityAfterUpload`; an answer for `Fault::DieAtUpload`).
 #[derive(Default)]
 struct Gate {
     open: std::sync::atomic::AtomicBool,
@@ -319,9 +333,21 @@ async fn serve(
                 let _ = client.write_all(body.as_bytes()).await;
                 return;
             }
-            Fault::DieAfter(limit) if n > limit => {
+            Fault::DieAtUpload { identity_first } if is_probe_upload(&seen) => {
+                if identity_first {
+                    shared.sts_answered.wait().await;
+                    shared.location_answered.wait().await;
+                }
+                // Stored by the emulator; the answer dies with the proxy.
+                let _ = forward(&request, upstream, &method).await;
                 let _ = stop.send(true);
                 return;
+            }
+            Fault::DieAtUpload {
+                identity_first: false,
+            } if is_sts(&request, &method) => {
+                // Held until the proxy dies: identity never passes.
+                std::future::pending::<()>().await;
             }
             Fault::WrongRegion { region, malformed } => {
                 if let Some(signed) = wrong_region(&request, region) {
@@ -332,9 +358,7 @@ async fn serve(
                     continue;
                 }
             }
-            Fault::OccupyProbe if seen.is_put_object() && seen.key.contains("probe-") => {
-                occupy(shared, &seen).await
-            }
+            Fault::OccupyProbe if is_probe_upload(&seen) => occupy(shared, &seen).await,
             Fault::IdentityAfterUpload if method == "PUT" => gate.open(),
             Fault::IdentityAfterUpload if is_sts(&request, &method) => gate.wait().await,
             Fault::Answer(replies) => {
@@ -347,19 +371,34 @@ async fn serve(
             }
             _ => {}
         }
-        let Ok(mut up) = TcpStream::connect(upstream).await else {
-            return;
-        };
-        if up.write_all(&request).await.is_err() {
-            return;
-        }
-        let Some((response, _)) = read_message(&mut up, Some(&method)).await else {
+        let Some(response) = forward(&request, upstream, &method).await else {
             return;
         };
         if client.write_all(&response).await.is_err() {
             return;
         }
+        if let Fault::DieAtUpload { .. } = fault {
+            if is_sts(&request, &method) {
+                shared.sts_answered.open();
+            }
+            if seen.method == "GET" && seen.query.split('&').any(|q| q == "location") {
+                shared.location_answered.open();
+            }
+        }
     }
+}
+
+/// Sends `request` to the emulator and reads its answer.
+async fn forward(request: &[u8], upstream: &str, method: &str) -> Option<Vec<u8>> {
+    let mut up = TcpStream::connect(upstream).await.ok()?;
+    up.write_all(request).await.ok()?;
+    let (response, _) = read_message(&mut up, Some(method)).await?;
+    Some(response)
+}
+
+/// The first upload of a probe (not a multipart part).
+fn is_probe_upload(seen: &Seen) -> bool {
+    seen.is_put_object() && seen.key.contains("probe-")
 }
 
 /// Puts [`OCCUPANT`] at the key of `probe` (once per proxy), straight to the emulator.

@@ -1,6 +1,6 @@
 //! The one place that builds AWS configuration and clients: profile, region, endpoint,
-//! `--env-file` keys, timeouts and retries. Resolving credentials happens here too, with a
-//! deadline, so that a machine without credentials never hangs on instance metadata.
+//! timeouts and retries, the connection pool, and the session made from credentials that
+//! resolved (`credentials` resolves them, through [`chain_sts`] for its own STS calls).
 
 mod call_log;
 mod silence;
@@ -8,7 +8,6 @@ mod unanswered;
 mod unsigned;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -20,8 +19,6 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::Credentials;
-use aws_credential_types::provider::error::CredentialsError;
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls;
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
@@ -34,7 +31,6 @@ use aws_types::region::Region;
 use aws_types::sdk_config::SharedAsyncSleep;
 
 use crate::envfile::EnvFile;
-use crate::finding::FindingCode;
 use call_log::CallLog;
 use silence::Silence;
 pub use silence::{NOT_ASKED, TIMED_OUT};
@@ -69,15 +65,33 @@ pub struct Settings {
     pub endpoint: Option<String>,
     pub env_file: Option<EnvFile>,
     /// Take the keys from `profile` only, ignoring `AWS_ACCESS_KEY_ID` and the rest of the
-    /// default chain: set for `--admin-profile`, where the environment's keys are usually the
-    /// diagnosed ones.
+    /// default chain: set when `--profile` is on the command line (the AWS CLI's rule: the
+    /// profile named there wins over keys in the environment), and for `--admin-profile`,
+    /// where the environment's keys are usually the diagnosed ones. `AWS_PROFILE` from the
+    /// environment leaves it unset: the SDK's order then puts the environment's keys first.
     pub profile_only: bool,
+    /// `--role-arn`: check as this role, assumed with the credentials that resolved.
+    pub role: Option<RoleToAssume>,
     /// Per-attempt timeout of every AWS call.
     pub timeout: Duration,
     /// The HTTP client every AWS client built from these settings (or a clone of them, such
     /// as `with_profile`'s) uses.
     pub http: HttpPool,
 }
+
+/// `--role-arn ARN` (with `--external-id`, `--role-session-name`): the role to check as, assumed
+/// with the credentials the chain resolved (the engineer's own), one AssumeRole before the
+/// checklist.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoleToAssume {
+    pub role_arn: String,
+    pub external_id: Option<String>,
+    pub session_name: String,
+}
+
+/// The session name `--role-arn` uses unless `--role-session-name` gives one: what CloudTrail
+/// shows for s3doctor's calls as the role.
+pub const ROLE_SESSION_NAME: &str = "s3doctor";
 
 /// `word` as one word of a POSIX shell command line: as it is when it is plain, else in
 /// single quotes (a `'` inside becomes `'\''`).
@@ -166,6 +180,7 @@ impl Settings {
         Settings {
             profile: Some(profile.to_owned()),
             profile_only: true,
+            role: None,
             env_file: self.env_file.as_ref().map(|e| EnvFile {
                 access_key_id: None,
                 secret_access_key: None,
@@ -185,7 +200,8 @@ impl Settings {
     }
 
     /// The flags that point another s3doctor run at the same keys and server as this one
-    /// (`--env-file`, `--profile`, `--endpoint-url`, as given), each with a leading space, for
+    /// (`--env-file`, `--profile` when given as a flag, `--role-arn` and its options,
+    /// `--endpoint-url`, as given), each with a leading space, for
     /// the commands s3doctor prints (verify, undo). Without them a printed command runs with
     /// whatever keys the reader's shell has, often an administrator's, for whom every check
     /// passes.
@@ -195,9 +211,21 @@ impl Settings {
             flags.push_str(" --env-file ");
             flags.push_str(&shell_word(&env.path.display().to_string()));
         }
-        if let Some(p) = &self.profile {
+        if let Some(p) = self.profile.as_ref().filter(|_| self.profile_only) {
             flags.push_str(" --profile ");
             flags.push_str(&shell_word(p));
+        }
+        if let Some(role) = &self.role {
+            flags.push_str(" --role-arn ");
+            flags.push_str(&shell_word(&role.role_arn));
+            if let Some(id) = &role.external_id {
+                flags.push_str(" --external-id ");
+                flags.push_str(&shell_word(id));
+            }
+            if role.session_name != ROLE_SESSION_NAME {
+                flags.push_str(" --role-session-name ");
+                flags.push_str(&shell_word(&role.session_name));
+            }
         }
         flags.push_str(&endpoint_flag(self.endpoint.as_deref()));
         flags
@@ -380,34 +408,37 @@ pub struct Session {
     /// The key id shortened for display (`AKIA…WXYZ`); never the secret.
     pub key_id_hint: String,
     pub expiry: Option<SystemTime>,
+    /// The roles assumed on the way to these credentials, in order (a role profile's
+    /// `role_arn`s, then `--role-arn`): who assumed which role.
+    pub assumed: Vec<AssumedRole>,
 }
 
-/// Why no session could be built.
-#[derive(Clone, Debug)]
-pub struct CredentialsFailure {
-    pub code: FindingCode,
-    pub detail: String,
+/// One role the credential chain assumed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssumedRole {
+    pub role_arn: String,
+    pub session_name: String,
+    /// Who asked: the credentials it was assumed with, in words (`the keys of profile ci
+    /// (AKIA…1234)`, or the previous role's session).
+    pub by: String,
+    /// What named the role: `profile app`, `--role-arn`, `AWS_ROLE_ARN`.
+    pub via: String,
+    /// The session's ARN as STS answered it (`arn:aws:sts::…:assumed-role/app/s3doctor`).
+    pub session_arn: Option<String>,
 }
 
-/// Resolves the region and the credentials and builds the clients, within a deadline.
-pub async fn connect(settings: &Settings) -> Result<Session, CredentialsFailure> {
-    let deadline = settings
-        .timeouts()
-        .operation_timeout()
-        .unwrap_or(Duration::from_secs(30));
-    match tokio::time::timeout(deadline, connect_inner(settings)).await {
-        Ok(result) => result,
-        Err(_) => Err(CredentialsFailure {
-            code: FindingCode::CredentialsMissing,
-            detail: format!(
-                "resolving credentials took longer than {}s",
-                deadline.as_secs()
-            ),
-        }),
+impl AssumedRole {
+    /// `the keys of profile ci (AKIA…1234) assumed arn:…:role/app (session s3doctor, --role-arn)`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} assumed {} (session {}, {})",
+            self.by, self.role_arn, self.session_name, self.via
+        )
     }
 }
 
-fn fast_imds() -> imds::Client {
+/// An instance metadata client that gives up quickly: off EC2 nothing answers there.
+pub fn fast_imds() -> imds::Client {
     imds::Client::builder()
         .connect_timeout(Duration::from_millis(500))
         .read_timeout(Duration::from_secs(1))
@@ -415,7 +446,9 @@ fn fast_imds() -> imds::Client {
         .build()
 }
 
-async fn resolve_region(settings: &Settings) -> (Option<String>, Option<String>) {
+/// The region the app is configured for, and where that came from: `--region`, the env
+/// file, the environment, the profile, instance metadata.
+pub async fn resolve_region(settings: &Settings) -> (Option<String>, Option<String>) {
     if let Some(r) = &settings.region {
         return (Some(r.clone()), Some("--region".into()));
     }
@@ -449,32 +482,53 @@ async fn resolve_region(settings: &Settings) -> (Option<String>, Option<String>)
     (None, None)
 }
 
-async fn connect_inner(settings: &Settings) -> Result<Session, CredentialsFailure> {
-    let (region, region_source) = resolve_region(settings).await;
-    let (provider, env_file_path) = credentials_provider(settings).await;
-    let creds = provider
-        .provide_credentials()
-        .await
-        .map_err(credentials_failure)?;
-    let credential_source = match &env_file_path {
-        Some(path) => format!("env file {}", path.display()),
-        None => source_name(&creds, settings.profile.as_deref()),
-    };
+/// The clients and what to show, for credentials that resolved (`credentials::connect` ends
+/// here): `region` is [`resolve_region`]'s answer.
+pub async fn session(
+    settings: &Settings,
+    region: (Option<String>, Option<String>),
+    creds: Credentials,
+    credential_source: String,
+    assumed: Vec<AssumedRole>,
+) -> Session {
     let key_id_hint = key_hint(creds.access_key_id());
     let expiry = creds.expiry();
-    let sdk = loader(settings, region.as_deref())
+    let sdk = loader(settings, region.0.as_deref())
         .http_client(settings.http.clone())
         .credentials_provider(creds)
         .load()
         .await;
-    Ok(Session {
+    Session {
         clients: Clients::from_sdk_config(&sdk),
-        region,
-        region_source,
+        region: region.0,
+        region_source: region.1,
         credential_source,
         key_id_hint,
         expiry,
-    })
+        assumed,
+    }
+}
+
+/// An STS client for the credential chain's own calls (a role profile's AssumeRole, web
+/// identity, `--role-arn`): to the run's endpoint (`--endpoint-url` reaches these too), with
+/// its timeouts, connection pool and call log, signing with `creds` (`None`: unsigned, as
+/// AssumeRoleWithWebIdentity is sent).
+pub async fn chain_sts(
+    settings: &Settings,
+    region: Option<&str>,
+    creds: Option<Credentials>,
+) -> aws_sdk_sts::Client {
+    let loader = loader(settings, region).http_client(settings.http.clone());
+    let loader = match creds {
+        Some(c) => loader.credentials_provider(c),
+        None => loader.no_credentials(),
+    };
+    let sdk = loader.load().await;
+    built("STS", sdk.region());
+    let conf = aws_sdk_sts::config::Builder::from(&sdk)
+        .interceptor(CallLog)
+        .build();
+    aws_sdk_sts::Client::from_conf(conf)
 }
 
 /// The SDK's configuration loader: region (the fallback when none is configured), timeouts,
@@ -501,72 +555,6 @@ fn loader(settings: &Settings, region: Option<&str>) -> aws_config::ConfigLoader
         loader = loader.endpoint_url(e);
     }
     loader
-}
-
-/// Where the keys come from: the `--env-file`'s keys (with its path), else the profile alone
-/// (`profile_only`), else the SDK's default chain.
-async fn credentials_provider(settings: &Settings) -> (SharedCredentialsProvider, Option<PathBuf>) {
-    if let Some(e) = &settings.env_file
-        && let (Some(key), Some(secret)) = (&e.access_key_id, &e.secret_access_key)
-    {
-        let token = e.session_token.as_ref().map(|t| t.expose().to_owned());
-        let creds = Credentials::new(key, secret.expose(), token, None, "EnvFile");
-        return (SharedCredentialsProvider::new(creds), Some(e.path.clone()));
-    }
-    let provider = match &settings.profile {
-        Some(name) if settings.profile_only => SharedCredentialsProvider::new(
-            aws_config::profile::ProfileFileCredentialsProvider::builder()
-                .profile_name(name)
-                .build(),
-        ),
-        _ => {
-            let mut chain =
-                aws_config::default_provider::credentials::DefaultCredentialsChain::builder()
-                    .imds_client(fast_imds());
-            if let Some(p) = &settings.profile {
-                chain = chain.profile_name(p);
-            }
-            SharedCredentialsProvider::new(chain.build().await)
-        }
-    };
-    (provider, None)
-}
-
-fn credentials_failure(err: CredentialsError) -> CredentialsFailure {
-    let detail = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
-    let lower = detail.to_lowercase();
-    let code = if lower.contains("expired") || lower.contains("sso session") {
-        FindingCode::Expired
-    } else {
-        FindingCode::CredentialsMissing
-    };
-    CredentialsFailure { code, detail }
-}
-
-/// Names the provider that supplied the keys. The SDK keeps the name private but prints it
-/// in `Debug` (with the secret redacted), so it is read from there.
-fn source_name(creds: &Credentials, profile: Option<&str>) -> String {
-    let debug = format!("{creds:?}");
-    let name = debug
-        .split("provider_name: \"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap_or("");
-    let profile = profile
-        .map(str::to_owned)
-        .or_else(|| std::env::var("AWS_PROFILE").ok())
-        .unwrap_or_else(|| "default".into());
-    match name {
-        "EnvironmentVariable" => "environment".into(),
-        "ProfileFile" => format!("profile {profile}"),
-        "SSO" => format!("sso (profile {profile})"),
-        "CredentialProcess" => format!("credential process (profile {profile})"),
-        "WebIdentityToken" => "web identity".into(),
-        "IMDSv2" => "instance metadata".into(),
-        "ECS" | "EcsContainer" | "HttpProvider" => "container".into(),
-        "" => "unknown".into(),
-        other => other.to_lowercase(),
-    }
 }
 
 /// `AKIAIOSFODNN7EXAMPLE` → `AKIA…MPLE`: enough to tell keys apart, not to use one.
@@ -597,20 +585,6 @@ mod tests {
         assert_eq!(shell_word("/srv/my app/.env"), "'/srv/my app/.env'");
         assert_eq!(shell_word("it's $HOME"), "'it'\\''s $HOME'");
         assert_eq!(shell_word(""), "''");
-    }
-
-    #[test]
-    fn source_name_reads_the_provider_from_debug() {
-        let creds = Credentials::new(
-            "AKIA0000000000000000",
-            "s",
-            None,
-            None,
-            "EnvironmentVariable",
-        );
-        assert_eq!(source_name(&creds, None), "environment");
-        let creds = Credentials::new("AKIA0000000000000000", "s", None, None, "ProfileFile");
-        assert_eq!(source_name(&creds, Some("dev")), "profile dev");
     }
 
     /// A loopback server that answers every request `403` with the CORS headers of a refused

@@ -221,7 +221,7 @@ pub struct RunCache {
 /// (its finding code) and, as its text, what went wrong.
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("{}", .0.detail)]
-pub struct AdminUnusable(pub aws::CredentialsFailure);
+pub struct AdminUnusable(pub crate::credentials::CredentialsFailure);
 
 /// The answer to `sts:GetCallerIdentity`.
 pub type CallerAnswer = Result<(String, Option<String>), diagnose::Failure>;
@@ -334,7 +334,7 @@ impl CheckContext {
             .cache
             .admin
             .get_or_init(|| async {
-                aws::connect(admin)
+                crate::credentials::connect(admin)
                     .await
                     .map(Arc::new)
                     .map_err(AdminUnusable)
@@ -433,7 +433,7 @@ impl CheckContext {
             key: self.state.probe.as_deref(),
             endpoint: self.endpoint(),
             expected: self.run.expect_principal.as_deref(),
-            kms_key: None,
+            ..Facts::default()
         }
     }
 
@@ -816,10 +816,10 @@ mod tests {
 
     #[test]
     fn an_unusable_admin_profile_reads_as_its_connection_failure() {
-        let e = AdminUnusable(aws::CredentialsFailure {
-            code: FindingCode::CredentialsMissing,
-            detail: "profile admin not found".into(),
-        });
+        let e = AdminUnusable(crate::credentials::CredentialsFailure::plain(
+            FindingCode::CredentialsMissing,
+            "profile admin not found",
+        ));
         assert_eq!(e.to_string(), "profile admin not found");
     }
 }

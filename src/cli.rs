@@ -147,9 +147,20 @@ pub struct Common {
     /// Bucket to check (repeat, or separate with commas).
     #[arg(long = "bucket", short = 'b', global = true, value_delimiter = ',')]
     pub buckets: Vec<String>,
-    /// AWS profile for the app's credentials.
-    #[arg(long, global = true, env = "AWS_PROFILE")]
+    /// AWS profile for the app's credentials (wins over keys in the environment, as in the
+    /// AWS CLI; AWS_PROFILE from the environment keeps the SDK's order instead).
+    #[arg(long, global = true)]
     pub profile: Option<String>,
+    /// Check as this IAM role (the app's ECS, EKS or Lambda role): assumed with the
+    /// credentials that resolve (your own), then every step runs as the role.
+    #[arg(long, global = true, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// The external id the role's trust policy asks for (with --role-arn).
+    #[arg(long, global = true, value_name = "ID")]
+    pub external_id: Option<String>,
+    /// The session name for --role-arn (default: s3doctor).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub role_session_name: Option<String>,
     /// Region the app is configured for.
     #[arg(long, global = true)]
     pub region: Option<String>,
@@ -311,15 +322,26 @@ impl Common {
         let buckets = self.buckets(env_file.as_ref())?;
         self.check_flags()?;
         check_region(self.region.as_deref(), env_file.as_ref())?;
+        let role = self.role_to_assume()?;
+        // `--profile` on the command line wins over keys in the environment (the AWS CLI's
+        // rule); AWS_PROFILE from the environment keeps the SDK's order.
+        let (profile, profile_only) = match &self.profile {
+            Some(p) => (Some(p.clone()), true),
+            None => (
+                std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()),
+                false,
+            ),
+        };
         let settings = aws::Settings {
-            profile: self.profile.clone(),
+            profile,
             region: self.region.clone(),
             endpoint: self
                 .endpoint_url
                 .clone()
                 .or_else(|| env_file.as_ref().and_then(|e| e.endpoint.clone())),
             env_file,
-            profile_only: false,
+            profile_only,
+            role,
             timeout: Duration::from_secs(self.timeout),
             http: aws::HttpPool::default(),
         };
@@ -332,6 +354,49 @@ impl Common {
             run: self.run_settings(buckets),
             admin,
         })
+    }
+
+    /// `--role-arn` with its options: an IAM role ARN, a session name STS accepts; the options
+    /// alone are bad input.
+    fn role_to_assume(&self) -> Result<Option<aws::RoleToAssume>, BadInput> {
+        let Some(arn) = &self.role_arn else {
+            return match (&self.external_id, &self.role_session_name) {
+                (None, None) => Ok(None),
+                (Some(_), _) => Err(BadInput("--external-id goes with --role-arn".into())),
+                (_, Some(_)) => Err(BadInput("--role-session-name goes with --role-arn".into())),
+            };
+        };
+        let arn = arn.trim();
+        match crate::arn::parse_principal(arn) {
+            Ok(p) if p.kind == crate::arn::PrincipalKind::Role => {}
+            _ => {
+                return Err(BadInput(format!(
+                    "--role-arn {arn:?} is not an IAM role ARN (like arn:aws:iam::123456789012:role/app)"
+                )));
+            }
+        }
+        let session_name = self
+            .role_session_name
+            .clone()
+            .unwrap_or_else(|| aws::ROLE_SESSION_NAME.to_owned());
+        let allowed = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
+        if !(2..=64).contains(&session_name.len()) || !session_name.chars().all(allowed) {
+            return Err(BadInput(format!(
+                "--role-session-name {session_name:?} must be 2 to 64 letters, digits or _+=,.@-"
+            )));
+        }
+        if let Some(id) = &self.external_id
+            && !(2..=1224).contains(&id.len())
+        {
+            return Err(BadInput(
+                "--external-id must be 2 to 1224 characters (STS's limits)".into(),
+            ));
+        }
+        Ok(Some(aws::RoleToAssume {
+            role_arn: arn.to_owned(),
+            external_id: self.external_id.clone(),
+            session_name,
+        }))
     }
 
     /// `--bucket` (or else the env file's buckets), valid by S3's rules, each once.

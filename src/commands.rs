@@ -26,6 +26,17 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Err(bad) => return Ok(bad_input(&bad)),
     };
     crate::logging::init(cli.common.log.as_deref())?;
+    if matches!(
+        cli.command,
+        None | Some(Command::Check { .. } | Command::Fix { .. })
+    ) && let Some(line) =
+        crate::credentials::missing_profiles(&config.settings, config.admin.as_ref())
+            .await
+            .into_iter()
+            .next()
+    {
+        return Ok(bad_input(&BadInput(line)));
+    }
     let output = cli.common.output;
     match cli.command {
         Some(Command::Check { format }) => check(config, format, output.as_deref()).await,

@@ -92,7 +92,7 @@ async fn moto_side(config: &Config, dir: &Path) -> Result<Side, BadInput> {
     if admin.region.is_none() {
         admin.region = Some("us-east-1".into());
     }
-    let session = match crate::aws::connect(&admin).await {
+    let session = match crate::credentials::connect(&admin).await {
         Ok(s) => s,
         Err(e) => {
             return Err(BadInput(format!(
@@ -134,7 +134,7 @@ async fn rgw_side(
     if settings.region.is_none() {
         settings.region = Some("us-east-1".into());
     }
-    match crate::aws::connect(&settings).await {
+    match crate::credentials::connect(&settings).await {
         Ok(session) => Ok(Some(Side {
             seeder: Seeder::without_iam(session, dir, app.clone()),
             endpoint: Some(url.clone()),

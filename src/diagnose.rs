@@ -465,6 +465,14 @@ pub struct Facts<'a> {
     pub expected: Option<&'a str>,
     /// The KMS key AWS named (for `permission.kms`).
     pub kms_key: Option<&'a str>,
+    /// The role a credential finding is about (`credentials.assume-role-refused`).
+    pub role: Option<&'a str>,
+    /// The credential provider, in words (`profile app`, `web identity (AWS_ROLE_ARN in …)`).
+    pub provider: Option<&'a str>,
+    /// Why it failed: AWS's words or s3doctor's.
+    pub why: Option<&'a str>,
+    /// The next step a person takes.
+    pub next: Option<&'a str>,
 }
 
 /// Builds a finding from the runbook's text for `code`.
@@ -538,6 +546,14 @@ impl FindingSpec<'_> {
             ("kms_key", f.kms_key.unwrap_or("the bucket's KMS key")),
             ("operation", operation.as_str()),
             ("answer", answer.as_str()),
+            ("role", f.role.unwrap_or("the role")),
+            ("provider", f.provider.unwrap_or("the credential chain")),
+            ("why", f.why.unwrap_or("no details")),
+            (
+                "next",
+                f.next
+                    .unwrap_or("Check the credential chain's configuration."),
+            ),
         ];
         match Runbook::embedded().finding(self.code) {
             Some(t) => (

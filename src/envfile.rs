@@ -49,6 +49,26 @@ pub const ENDPOINT_VARS: [&str; 5] = [
 ];
 /// Profile names.
 pub const PROFILE_VARS: [&str; 1] = ["AWS_PROFILE"];
+/// The variables beside keys and profile that decide which credential provider the app's SDK
+/// picks (EKS IRSA, ECS task roles and EKS Pod Identity, the shared files), each with its
+/// purpose. None of their values is a secret (`AWS_CONTAINER_AUTHORIZATION_TOKEN` is, and is
+/// not read).
+pub const CHAIN_VARS: [(&str, &str); 8] = [
+    ("AWS_ROLE_ARN", "web identity role"),
+    ("AWS_WEB_IDENTITY_TOKEN_FILE", "web identity token file"),
+    ("AWS_ROLE_SESSION_NAME", "role session name"),
+    (
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "container credentials",
+    ),
+    (
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "container credentials",
+    ),
+    ("AWS_EC2_METADATA_DISABLED", "instance metadata switch"),
+    ("AWS_CONFIG_FILE", "config file"),
+    ("AWS_SHARED_CREDENTIALS_FILE", "credentials file"),
+];
 
 const ACCESS_KEY_ID: &str = "access key id";
 const SECRET_ACCESS_KEY: &str = "secret access key";
@@ -137,6 +157,8 @@ pub struct EnvFile {
     pub endpoint: Option<String>,
     /// A named profile from the shared AWS config, when the app uses one instead of keys.
     pub profile: Option<String>,
+    /// The [`CHAIN_VARS`] the file sets, name and value, in that list's order.
+    pub chain: Vec<(String, String)>,
     /// The variables used, in the order of the purposes above.
     pub used: Vec<UsedVar>,
     /// 1-based numbers of lines that could not be parsed and were skipped because they set no
@@ -312,6 +334,7 @@ fn is_recognised(name: &str) -> bool {
     ]
     .iter()
     .any(|names| names.contains(&name))
+        || CHAIN_VARS.iter().any(|(n, _)| *n == name)
 }
 
 /// The first of `names` set to a non-blank value: its index, name and value.
@@ -390,6 +413,16 @@ fn select(path: &Path, vars: &HashMap<String, String>) -> Result<EnvFile, EnvFil
         .unwrap_or_default();
     let endpoint = take(pick(vars, &ENDPOINT_VARS), ENDPOINT);
     let profile = take(pick(vars, &PROFILE_VARS), PROFILE);
+    let mut chain = Vec::new();
+    for (name, purpose) in CHAIN_VARS {
+        if let Some((_, name, value)) = pick(vars, &[name]) {
+            used.push(UsedVar {
+                name: name.to_owned(),
+                purpose,
+            });
+            chain.push((name.to_owned(), value.to_owned()));
+        }
+    }
 
     Ok(EnvFile {
         path: path.to_path_buf(),
@@ -400,6 +433,7 @@ fn select(path: &Path, vars: &HashMap<String, String>) -> Result<EnvFile, EnvFil
         buckets,
         endpoint,
         profile,
+        chain,
         used,
         skipped_lines: Vec::new(),
     })

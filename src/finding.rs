@@ -91,6 +91,12 @@ pub enum FindingCode {
     ClockSkew,
     #[serde(rename = "credentials.unexpected-principal")]
     UnexpectedPrincipal,
+    #[serde(rename = "credentials.assume-role-refused")]
+    AssumeRoleRefused,
+    #[serde(rename = "credentials.provider-failed")]
+    ProviderFailed,
+    #[serde(rename = "credentials.role-shadowed")]
+    RoleShadowed,
     #[serde(rename = "endpoint.unreachable")]
     EndpointUnreachable,
     #[serde(rename = "endpoint.throttled")]
@@ -138,13 +144,16 @@ pub enum FindingCode {
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 28] = [
+    pub const ALL: [FindingCode; 31] = [
         FindingCode::CredentialsMissing,
         FindingCode::InvalidKeyId,
         FindingCode::SignatureMismatch,
         FindingCode::Expired,
         FindingCode::ClockSkew,
         FindingCode::UnexpectedPrincipal,
+        FindingCode::AssumeRoleRefused,
+        FindingCode::ProviderFailed,
+        FindingCode::RoleShadowed,
         FindingCode::EndpointUnreachable,
         FindingCode::Throttled,
         FindingCode::EndpointUnsupported,
@@ -178,6 +187,9 @@ impl FindingCode {
             FindingCode::Expired => "credentials.expired",
             FindingCode::ClockSkew => "credentials.clock-skew",
             FindingCode::UnexpectedPrincipal => "credentials.unexpected-principal",
+            FindingCode::AssumeRoleRefused => "credentials.assume-role-refused",
+            FindingCode::ProviderFailed => "credentials.provider-failed",
+            FindingCode::RoleShadowed => "credentials.role-shadowed",
             FindingCode::EndpointUnreachable => "endpoint.unreachable",
             FindingCode::Throttled => "endpoint.throttled",
             FindingCode::EndpointUnsupported => "endpoint.unsupported",

@@ -2,7 +2,8 @@
 //!
 //! - engine: `runbook` (the checklist as data; `step`: its StepId) → `engine` (schedules,
 //!   enforces each step's mode) → `checks` (live calls) → `diagnose` (errors → findings);
-//!   `operation` names every call with its IAM action; `aws` builds every client; `endpoint`
+//!   `operation` names every call with its IAM action; `aws` builds every client; `credentials`
+//!   walks the credential chain as the app's SDK would (and says how it fails); `endpoint`
 //!   says what a custom endpoint is and offers.
 //! - policy: `policy` (model, generator, evaluator) and `remedy` (plan → confirm → apply → verify).
 //! - `diagnosis`: the findings that stand and the policy that fixes them, worked out once
@@ -17,6 +18,7 @@ pub mod bucket_name;
 pub mod checks;
 pub mod cli;
 pub mod commands;
+pub mod credentials;
 pub mod demo;
 pub mod diagnose;
 pub mod diagnosis;

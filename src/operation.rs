@@ -56,11 +56,15 @@ pub enum Operation {
     PutBucketPolicy,
     DeleteBucketPolicy,
     PutBucketCors,
+    AssumeRole,
+    AssumeRoleWithWebIdentity,
+    GetRole,
+    UpdateAssumeRolePolicy,
 }
 
 impl Operation {
     /// Every operation, for lookups by name or action.
-    pub const ALL: [Operation; 47] = [
+    pub const ALL: [Operation; 51] = [
         Operation::GetCallerIdentity,
         Operation::GetUser,
         Operation::ListUserPolicies,
@@ -108,6 +112,10 @@ impl Operation {
         Operation::PutBucketPolicy,
         Operation::DeleteBucketPolicy,
         Operation::PutBucketCors,
+        Operation::AssumeRole,
+        Operation::AssumeRoleWithWebIdentity,
+        Operation::GetRole,
+        Operation::UpdateAssumeRolePolicy,
     ];
 
     /// The operation's name as AWS's API reference spells it (and as evidence shows it).
@@ -160,6 +168,10 @@ impl Operation {
             Operation::PutBucketPolicy => "PutBucketPolicy",
             Operation::DeleteBucketPolicy => "DeleteBucketPolicy",
             Operation::PutBucketCors => "PutBucketCors",
+            Operation::AssumeRole => "AssumeRole",
+            Operation::AssumeRoleWithWebIdentity => "AssumeRoleWithWebIdentity",
+            Operation::GetRole => "GetRole",
+            Operation::UpdateAssumeRolePolicy => "UpdateAssumeRolePolicy",
         }
     }
 
@@ -214,6 +226,10 @@ impl Operation {
             Operation::PutBucketPolicy => "s3:PutBucketPolicy",
             Operation::DeleteBucketPolicy => "s3:DeleteBucketPolicy",
             Operation::PutBucketCors => "s3:PutBucketCORS",
+            Operation::AssumeRole => "sts:AssumeRole",
+            Operation::AssumeRoleWithWebIdentity => "sts:AssumeRoleWithWebIdentity",
+            Operation::GetRole => "iam:GetRole",
+            Operation::UpdateAssumeRolePolicy => "iam:UpdateAssumeRolePolicy",
         }
     }
 
@@ -251,6 +267,7 @@ impl Operation {
                 | Operation::PutBucketPolicy
                 | Operation::DeleteBucketPolicy
                 | Operation::PutBucketCors
+                | Operation::UpdateAssumeRolePolicy
         )
     }
 
@@ -380,6 +397,7 @@ mod tests {
                 "PutBucketPolicy",
                 "DeleteBucketPolicy",
                 "PutBucketCors",
+                "UpdateAssumeRolePolicy",
             ]
         );
         // The diagnosis writes only in the probe; the rest are the remedy's.

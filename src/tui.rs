@@ -412,7 +412,13 @@ mod tests {
                 if line.trim_start().starts_with("//") {
                     continue;
                 }
-                for call in [".send()", "aws::connect", "clients.", "aws_sdk_"] {
+                for call in [
+                    ".send()",
+                    "aws::connect",
+                    "credentials::connect",
+                    "clients.",
+                    "aws_sdk_",
+                ] {
                     assert!(
                         !line.contains(call),
                         "{}:{}: the wizard calls AWS itself ({call}): go through the engine or the remedy",

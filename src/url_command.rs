@@ -201,12 +201,14 @@ async fn bucket_region(p: &Presigned, timeout: Duration) -> Result<Option<String
 
 /// The account of the access key, asked with the configured credentials.
 async fn signer_account(config: &Config, key_id: &str) -> Result<String, String> {
-    let session = crate::aws::connect(&config.settings).await.map_err(|f| {
-        format!(
-            "no credentials to ask sts:GetAccessKeyInfo with ({})",
-            f.detail
-        )
-    })?;
+    let session = crate::credentials::connect(&config.settings)
+        .await
+        .map_err(|f| {
+            format!(
+                "no credentials to ask sts:GetAccessKeyInfo with ({})",
+                f.detail
+            )
+        })?;
     let out = session
         .clients
         .sts

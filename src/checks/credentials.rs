@@ -1,70 +1,180 @@
-//! The `credentials` step: resolve the credential chain and build the session.
+//! The `credentials` step: which provider the app's SDK picks and why (in the order the AWS
+//! SDKs document), resolving it into a session, and what goes wrong on the way — a provider
+//! that fails, a role refused, environment keys shadowing a profile or the platform's role.
 
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use super::{CheckContext, CheckResult, Fact, StepOutcome};
-use crate::aws;
+use super::{CheckContext, CheckResult, Fact, Status, StepOutcome};
+use crate::aws::{self, Session};
+use crate::credentials::chain::{ORDER, ORDER_SOURCE, Origin, Source};
+use crate::credentials::{self, CredentialsFailure, Plan};
 use crate::diagnose::{Facts, FindingSpec};
-use crate::finding::Evidence;
+use crate::finding::{Evidence, Finding, FindingCode};
 use crate::runbook::StepId;
 
 pub(super) async fn credentials(cx: &CheckContext) -> CheckResult {
-    match aws::connect(&cx.settings).await {
-        Ok(session) => {
-            let mut detail = format!(
-                "key {} from {}",
-                session.key_id_hint, session.credential_source
-            );
-            if let Some(env) = &cx.settings.env_file {
-                detail.push_str(&format!("; {}", env.describe_used()));
-            }
-            match (&session.region, &session.region_source) {
-                (Some(r), Some(src)) => detail.push_str(&format!("; region {r} (from {src})")),
-                _ => detail.push_str(&format!(
-                    "; no region configured (checking with {})",
-                    aws::FALLBACK_REGION
-                )),
-            }
-            let mut outcome = StepOutcome::pass(detail);
-            if let Some(expiry) = session.expiry {
-                let left = expiry.duration_since(SystemTime::now()).unwrap_or_default();
-                if left.as_secs() < 15 * 60 {
-                    outcome = StepOutcome::warn(format!(
-                        "{}; temporary credentials expire in {} min",
-                        outcome.detail,
-                        left.as_secs() / 60
-                    ));
-                }
-            }
-            Ok(outcome.with_fact(Fact::Session(Arc::new(session))))
+    let plan = Plan::read(&cx.settings).await;
+    let outcome = match credentials::connect_planned(&cx.settings, &plan).await {
+        Ok(session) => resolved(cx, &plan, session),
+        Err(failure) => failed(cx, &failure),
+    };
+    Ok(outcome)
+}
+
+/// The session, what it is made of, and the warnings the plan gives.
+fn resolved(cx: &CheckContext, plan: &Plan, session: Session) -> StepOutcome {
+    let mut detail = format!(
+        "key {} from {}",
+        session.key_id_hint, session.credential_source
+    );
+    for role in &session.assumed {
+        detail.push_str(&format!("; {}", role.describe()));
+    }
+    if let Some(env) = &cx.settings.env_file {
+        detail.push_str(&format!("; {}", env.describe_used()));
+    }
+    match (&session.region, &session.region_source) {
+        (Some(r), Some(src)) => detail.push_str(&format!("; region {r} (from {src})")),
+        _ => detail.push_str(&format!(
+            "; no region configured (checking with {})",
+            aws::FALLBACK_REGION
+        )),
+    }
+    if let Some(origin) = &plan.ignored_env_keys {
+        detail.push_str(&format!(
+            "; the keys in {} are not used: --profile wins over them, as in the AWS CLI",
+            origin.describe()
+        ));
+    }
+    let mut warnings = plan_warnings(plan);
+    if let Some(expiry) = session.expiry {
+        let left = expiry.duration_since(SystemTime::now()).unwrap_or_default();
+        if left.as_secs() < 15 * 60 {
+            warnings.push(format!(
+                "temporary credentials expire in {} min",
+                left.as_secs() / 60
+            ));
         }
-        Err(failure) => {
-            let evidence = Evidence {
-                operation: "ResolveCredentials".into(),
-                message: Some(failure.detail.clone()),
-                ..Evidence::default()
-            };
-            let finding = FindingSpec {
-                code: failure.code,
-                step: StepId::Credentials,
-                facts: Facts {
-                    endpoint: cx.settings.endpoint.as_deref(),
-                    ..Facts::default()
-                },
-                source: None,
-                statement: None,
-                evidence: Some(evidence.clone()),
-            }
-            .build();
-            Ok(StepOutcome {
-                status: super::Status::Fail,
-                detail: "no usable credentials".into(),
-                evidence: Some(evidence),
-                findings: vec![finding],
-                facts: Vec::new(),
-                blocking: true,
-            })
+    }
+    let mut outcome = if warnings.is_empty() {
+        StepOutcome::pass(detail)
+    } else {
+        StepOutcome::warn(format!("{detail}; {}", warnings.join("; ")))
+    };
+    if let Some(finding) = role_shadowed(cx, plan) {
+        outcome.status = Status::Fail;
+        outcome.findings.push(finding);
+    }
+    outcome.with_fact(Fact::Session(Arc::new(session)))
+}
+
+/// What the plan warns of: a profile that environment keys shadow, an `AWS_PROFILE` naming no
+/// profile.
+fn plan_warnings(plan: &Plan) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if let (Some(Source::EnvKeys { origin, .. }), Some(Source::Profile { name, by, .. })) =
+        (plan.chosen(), plan.shadowed_profile())
+    {
+        warnings.push(format!(
+            "profile {name} ({}) is not used: keys in {} come first in the SDKs' order ({ORDER}); `--profile {name}` uses the profile instead, as the AWS CLI does",
+            by.describe(),
+            origin.describe()
+        ));
+    }
+    if let (Some(Source::EnvKeys { .. }), Some((name, by))) =
+        (plan.chosen(), plan.missing_var_profile())
+    {
+        warnings.push(plan.files.not_found(name, &by.describe()));
+    }
+    warnings
+}
+
+/// `credentials.role-shadowed`: static keys chosen before the platform's role.
+fn role_shadowed(cx: &CheckContext, plan: &Plan) -> Option<Finding> {
+    let (keys, role) = plan.shadowed_role()?;
+    let why = format!(
+        "The app's SDK takes {} first, so the app runs as the user those keys belong to, not as {}: the AWS SDKs try {ORDER}, in that order ({ORDER_SOURCE}).",
+        keys.describe(&plan.vars),
+        role.describe(&plan.vars)
+    );
+    let remove = match keys {
+        Source::EnvKeys {
+            origin: Origin::EnvFile(path),
+            ..
+        } => format!(
+            "Remove the keys (the access key id, secret and session token variables) from {}",
+            path.display()
+        ),
+        Source::EnvKeys { .. } => {
+            "Remove AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN from the app's environment (the container or task definition)".to_owned()
         }
+        Source::Profile { name, .. } => format!(
+            "Remove profile {name}'s keys from {} (or the file from the image)",
+            plan.files.credentials.path.display()
+        ),
+        _ => "Remove the static keys".to_owned(),
+    };
+    let role_arn = match role {
+        Source::WebIdentity { role_arn, .. } => role_arn.as_str(),
+        _ => "ROLE",
+    };
+    let next = format!(
+        "{remove} so that the app runs as its role, then deactivate and delete the user's key. Check that the role may do what the app needs first: `s3doctor check --role-arn {role_arn}` runs the checklist as the role."
+    );
+    let facts = Facts {
+        why: Some(&why),
+        next: Some(&next),
+        ..cx.facts(None)
+    };
+    Some(
+        FindingSpec {
+            code: FindingCode::RoleShadowed,
+            step: StepId::Credentials,
+            facts,
+            source: None,
+            statement: None,
+            evidence: None,
+        }
+        .build(),
+    )
+}
+
+/// No session: the finding the failure means, with its facts in fields.
+fn failed(cx: &CheckContext, failure: &CredentialsFailure) -> StepOutcome {
+    let evidence = failure.evidence.clone().unwrap_or_else(|| Evidence {
+        operation: "ResolveCredentials".into(),
+        message: Some(failure.detail.clone()),
+        ..Evidence::default()
+    });
+    let refused = failure.refused.as_ref();
+    let facts = Facts {
+        endpoint: cx.settings.endpoint.as_deref(),
+        principal: refused.map(|r| r.caller.as_str()),
+        role: refused.map(|r| r.role_arn.as_str()),
+        provider: failure
+            .provider
+            .as_deref()
+            .or(refused.map(|r| r.via.as_str())),
+        why: Some(&failure.why),
+        next: failure.next.as_deref(),
+        ..Facts::default()
+    };
+    let finding = FindingSpec {
+        code: failure.code,
+        step: StepId::Credentials,
+        facts,
+        source: None,
+        statement: None,
+        evidence: Some(evidence.clone()),
+    }
+    .build();
+    StepOutcome {
+        status: Status::Fail,
+        detail: format!("no usable credentials: {}", failure.detail),
+        evidence: Some(evidence),
+        findings: vec![finding],
+        facts: Vec::new(),
+        blocking: true,
     }
 }

@@ -112,7 +112,7 @@ impl Remedy {
     pub async fn connect(engine: Engine, options: RemedyOptions) -> Result<Remedy, RemedyError> {
         let admin = match &options.admin {
             Some(settings) => {
-                let session = aws::connect(settings)
+                let session = crate::credentials::connect(settings)
                     .await
                     .map_err(|e| RemedyError::AdminCredentials(e.detail))?;
                 Some(Arc::new(session))

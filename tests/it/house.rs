@@ -21,6 +21,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("logging", 0),
     // 1: AWS access and what its answers mean
     ("aws", 1),
+    ("credentials", 1),
     ("diagnose", 1),
     ("endpoint", 1),
     // 2: live checks

@@ -1,0 +1,259 @@
+//! The chain's own STS calls, each one round trip to the run's endpoint: AssumeRole with the
+//! credentials before it (a role profile's `role_arn`, `--role-arn`), and
+//! AssumeRoleWithWebIdentity with a token file (EKS IRSA), whose token is read and checked
+//! here first, so that a missing, unreadable or expired token is said as such.
+
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+
+use super::failure::{CredentialsFailure, StsAsk, from_sts};
+use crate::aws::{AssumedRole, Settings, chain_sts};
+use crate::operation::Operation;
+
+/// A role to assume and how it was named.
+#[derive(Clone, Debug)]
+pub struct RoleAsk {
+    pub role_arn: String,
+    pub external_id: Option<String>,
+    pub session_name: String,
+    /// `profile app`, `--role-arn`.
+    pub via: String,
+    /// The credentials it is assumed with, in words.
+    pub by: String,
+}
+
+/// AssumeRole with `creds`: the role's session, and who assumed what.
+pub async fn assume_role(
+    settings: &Settings,
+    region: Option<&str>,
+    creds: Credentials,
+    ask: &RoleAsk,
+) -> Result<(Credentials, AssumedRole), CredentialsFailure> {
+    let sts = chain_sts(settings, region, Some(creds)).await;
+    let answer = sts
+        .assume_role()
+        .role_arn(&ask.role_arn)
+        .role_session_name(&ask.session_name)
+        .set_external_id(ask.external_id.clone())
+        .send()
+        .await;
+    let out = answer.map_err(|err| {
+        from_sts(
+            &StsAsk {
+                operation: Operation::AssumeRole,
+                role_arn: &ask.role_arn,
+                via: &ask.via,
+                by: &ask.by,
+                external_id: ask.external_id.as_deref(),
+                session_name: &ask.session_name,
+            },
+            &err,
+        )
+    })?;
+    let session_arn = out.assumed_role_user().map(|u| u.arn().to_owned());
+    let creds = session_credentials(out.credentials(), "AssumeRole").ok_or_else(|| {
+        CredentialsFailure::provider(
+            format!("AssumeRole of {} ({})", ask.role_arn, ask.via),
+            "STS answered without credentials",
+            "Try again; if it persists, the endpoint is not answering as STS does.",
+        )
+    })?;
+    Ok((
+        creds,
+        AssumedRole {
+            role_arn: ask.role_arn.clone(),
+            session_name: ask.session_name.clone(),
+            by: ask.by.clone(),
+            via: ask.via.clone(),
+            session_arn,
+        },
+    ))
+}
+
+/// A web identity to exchange: the role, the token file, the session name and how it was
+/// named.
+#[derive(Clone, Debug)]
+pub struct WebIdentityAsk {
+    pub role_arn: String,
+    pub token_file: String,
+    pub session_name: String,
+    pub via: String,
+}
+
+/// AssumeRoleWithWebIdentity with the token in the file (unsigned, as the SDKs send it).
+pub async fn assume_with_web_identity(
+    settings: &Settings,
+    region: Option<&str>,
+    ask: &WebIdentityAsk,
+) -> Result<(Credentials, AssumedRole), CredentialsFailure> {
+    let provider = format!("web identity ({})", ask.via);
+    let token = read_token(&ask.token_file)
+        .map_err(|(why, next)| CredentialsFailure::provider(&provider, why, next))?;
+    let by = format!("the web identity token in {}", ask.token_file);
+    let sts = chain_sts(settings, region, None).await;
+    let answer = sts
+        .assume_role_with_web_identity()
+        .role_arn(&ask.role_arn)
+        .role_session_name(&ask.session_name)
+        .web_identity_token(token)
+        .send()
+        .await;
+    let out = answer.map_err(|err| {
+        from_sts(
+            &StsAsk {
+                operation: Operation::AssumeRoleWithWebIdentity,
+                role_arn: &ask.role_arn,
+                via: &ask.via,
+                by: &by,
+                external_id: None,
+                session_name: &ask.session_name,
+            },
+            &err,
+        )
+    })?;
+    let session_arn = out.assumed_role_user().map(|u| u.arn().to_owned());
+    let creds = session_credentials(out.credentials(), "WebIdentityToken").ok_or_else(|| {
+        CredentialsFailure::provider(
+            &provider,
+            "STS answered without credentials",
+            "Try again; if it persists, the endpoint is not answering as STS does.",
+        )
+    })?;
+    Ok((
+        creds,
+        AssumedRole {
+            role_arn: ask.role_arn.clone(),
+            session_name: ask.session_name.clone(),
+            by,
+            via: ask.via.clone(),
+            session_arn,
+        },
+    ))
+}
+
+fn session_credentials(
+    c: Option<&aws_sdk_sts::types::Credentials>,
+    provider: &'static str,
+) -> Option<Credentials> {
+    let c = c?;
+    let expiry = SystemTime::try_from(*c.expiration()).ok();
+    Some(Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_owned()),
+        expiry,
+        provider,
+    ))
+}
+
+/// The token file's token, or why it cannot be used here (and what to do).
+fn read_token(path: &str) -> Result<String, (String, String)> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => format!("the token file {path} does not exist here"),
+            _ => format!("the token file {path} cannot be read: {e}"),
+        };
+        (
+            why,
+            "The platform mounts the token into the pod (EKS: the service account's projected \
+             token): run s3doctor there, or check as the role from here with --role-arn and your \
+             own credentials."
+                .to_owned(),
+        )
+    })?;
+    let token = text.trim().to_owned();
+    if token.is_empty() {
+        return Err((
+            format!("the token file {path} is empty"),
+            "The platform writes the token there: check the pod's service account and the \
+             projected volume."
+                .to_owned(),
+        ));
+    }
+    if let Some(expired) = token_expiry(&token).filter(|e| *e < SystemTime::now()) {
+        let ago = SystemTime::now()
+            .duration_since(expired)
+            .unwrap_or_default();
+        return Err((
+            format!("the token in {path} expired {} ago", human(ago)),
+            "Web identity tokens are short-lived and refreshed by the platform (EKS rotates the \
+             projected token): a copy taken out of the pod goes stale. Run s3doctor where the \
+             token is kept fresh."
+                .to_owned(),
+        ));
+    }
+    Ok(token)
+}
+
+/// The `exp` claim of a JWT (its middle part, base64url JSON), if it has one.
+fn token_expiry(token: &str) -> Option<SystemTime> {
+    let payload = token.split('.').nth(1)?;
+    let mut b64: String = payload
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            c => c,
+        })
+        .collect();
+    while !b64.len().is_multiple_of(4) {
+        b64.push('=');
+    }
+    let bytes = aws_smithy_types::base64::decode(&b64).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let exp = claims.get("exp")?.as_u64()?;
+    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(exp))
+}
+
+fn human(d: Duration) -> String {
+    match d.as_secs() {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s => format!("{} h", s / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(exp: u64) -> String {
+        let claims = aws_smithy_types::base64::encode(format!(r#"{{"iss":"x","exp":{exp}}}"#));
+        let claims = claims
+            .trim_end_matches('=')
+            .replace('+', "-")
+            .replace('/', "_");
+        format!("eyJhbGciOiJSUzI1NiJ9.{claims}.c2ln")
+    }
+
+    #[test]
+    fn a_token_is_read_and_checked_before_it_is_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("none");
+        let (why, next) = read_token(missing.to_str().unwrap()).unwrap_err();
+        assert!(why.ends_with("does not exist here"), "{why}");
+        assert!(next.contains("--role-arn"), "{next}");
+        let file = dir.path().join("token");
+        std::fs::write(&file, jwt(1_000_000_000)).unwrap();
+        let (why, _) = read_token(file.to_str().unwrap()).unwrap_err();
+        assert!(why.contains("expired") && why.ends_with(" h ago"), "{why}");
+        let later = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 3600;
+        std::fs::write(&file, format!("{}\n", jwt(later))).unwrap();
+        assert_eq!(read_token(file.to_str().unwrap()).unwrap(), jwt(later));
+        // Not a JWT: no expiry to check, STS judges it.
+        std::fs::write(&file, "opaque").unwrap();
+        assert_eq!(read_token(file.to_str().unwrap()).unwrap(), "opaque");
+        std::fs::write(&file, "\n").unwrap();
+        assert!(
+            read_token(file.to_str().unwrap())
+                .unwrap_err()
+                .0
+                .ends_with("is empty")
+        );
+    }
+}

@@ -4,7 +4,7 @@
 //! reaches a role profile's AssumeRole, web identity and `--role-arn` too (`assume`) — and every
 //! way it fails, each with its finding code and AWS's words in fields (`failure`).
 
-mod assume;
+pub mod assume;
 pub mod chain;
 mod failure;
 pub mod profiles;

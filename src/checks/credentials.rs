@@ -141,7 +141,7 @@ fn role_shadowed(cx: &CheckContext, plan: &Plan) -> Option<Finding> {
 }
 
 /// No session: the finding the failure means, with its facts in fields.
-fn failed(cx: &CheckContext, failure: &CredentialsFailure) -> StepOutcome {
+pub(super) fn failed(cx: &CheckContext, failure: &CredentialsFailure) -> StepOutcome {
     let evidence = failure.evidence.clone().unwrap_or_else(|| Evidence {
         operation: "ResolveCredentials".into(),
         message: Some(failure.detail.clone()),

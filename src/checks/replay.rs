@@ -28,6 +28,7 @@ use crate::arn;
 use crate::aws::{self, Clients, Session};
 use crate::checks::{self, BucketState, CheckContext, Identity, RunSettings, Status, StepOutcome};
 use crate::finding::{Finding, FindingCode};
+use crate::operation::Operation;
 use crate::runbook::StepId;
 
 /// The bucket, principal and region of AWS's documentation examples.
@@ -49,6 +50,8 @@ pub struct Fixture {
     pub name: String,
     pub sources: Vec<String>,
     pub step: StepId,
+    /// `# operation:` the call the answer is to (the credentials step makes several kinds).
+    pub operation: Option<Operation>,
     /// `key=value` expectations (`code`, `status`, `action`, `basis`, `source`, …).
     pub expect: Vec<(String, String)>,
     pub answer: Answer,
@@ -87,6 +90,7 @@ pub fn parse_fixture(name: &str, text: &str) -> Result<Fixture, String> {
         name: name.to_owned(),
         sources: meta.sources,
         step: meta.step.ok_or(format!("{name}: no step line"))?,
+        operation: meta.operation,
         expect: meta.expect,
         answer,
     })
@@ -97,6 +101,7 @@ pub fn parse_fixture(name: &str, text: &str) -> Result<Fixture, String> {
 struct Meta {
     sources: Vec<String>,
     step: Option<StepId>,
+    operation: Option<Operation>,
     expect: Vec<(String, String)>,
 }
 
@@ -113,6 +118,13 @@ impl Meta {
                 self.step = Some(
                     serde_json::from_value::<StepId>(serde_json::Value::String(value.to_owned()))
                         .map_err(|e| format!("{name}: step {value}: {e}"))?,
+                )
+            }
+            "operation" => {
+                self.operation = Some(
+                    value
+                        .parse()
+                        .map_err(|e| format!("{name}: operation {value}: {e}"))?,
                 )
             }
             "expect" => {
@@ -342,6 +354,54 @@ pub async fn run_replay(step: StepId, replay: Replay, state: BucketState) -> (St
     (checks::run(step, &cx).await, replay)
 }
 
+/// The credentials step when the chain's STS call (`# operation:` AssumeRole, the default, or
+/// AssumeRoleWithWebIdentity) gets the fixture's answer: as a role profile or `--role-arn`
+/// would ask, with the example keys.
+pub async fn run_credentials(fixture: &Fixture) -> (StepOutcome, Replay) {
+    use crate::credentials::assume::{RoleAsk, WebIdentityAsk, assume_role_on, web_identity_on};
+    let replay = Replay::new(fixture.answer.clone());
+    let session = session(&replay).await;
+    let sts = &session.clients.sts;
+    let role_arn = "arn:aws:iam::123456789012:role/app".to_owned();
+    let answer = match fixture.operation {
+        Some(Operation::AssumeRoleWithWebIdentity) => {
+            let ask = WebIdentityAsk {
+                role_arn,
+                token_file: "/var/run/secrets/eks.amazonaws.com/serviceaccount/token".into(),
+                session_name: "replay".into(),
+                via: "AWS_ROLE_ARN in the environment".into(),
+            };
+            web_identity_on(sts, &ask, "eyJhbGciOiJSUzI1NiJ9.e30.c2ln".into()).await
+        }
+        _ => {
+            let ask = RoleAsk {
+                role_arn,
+                external_id: None,
+                session_name: "replay".into(),
+                via: "--role-arn".into(),
+                by: "the keys of profile replay (AKIA…MPLE)".into(),
+            };
+            assume_role_on(sts, &ask).await
+        }
+    };
+    let failure = match answer {
+        Err(failure) => failure,
+        Ok(_) => panic!("{}: the chain took the answer as credentials", fixture.name),
+    };
+    let cx = CheckContext {
+        settings: Arc::new(aws::Settings::default()),
+        run: Arc::default(),
+        session: None,
+        admin: None,
+        cache: Arc::default(),
+        identity: None,
+        bucket: None,
+        state: BucketState::default(),
+        probe_key: String::new(),
+    };
+    (super::credentials::failed(&cx, &failure), replay)
+}
+
 /// Checks an outcome against a fixture's expectations; the mismatches, in words.
 pub fn mismatches(fixture: &Fixture, outcome: &StepOutcome) -> Vec<String> {
     let mut out = Vec::new();
@@ -458,7 +518,10 @@ async fn every_real_answer_reaches_the_finding_it_must_produce() {
                 fixture.name
             );
         }
-        let (outcome, replay) = run_step(fixture.step, &fixture.answer).await;
+        let (outcome, replay) = match fixture.step {
+            StepId::Credentials => run_credentials(fixture).await,
+            step => run_step(step, &fixture.answer).await,
+        };
         let sent = replay.requests.lock().map(|r| r.len()).unwrap_or(0);
         assert!(sent > 0, "{}: the step sent nothing", fixture.name);
         for m in mismatches(fixture, &outcome) {

@@ -31,6 +31,14 @@ pub async fn assume_role(
     ask: &RoleAsk,
 ) -> Result<(Credentials, AssumedRole), CredentialsFailure> {
     let sts = chain_sts(settings, region, Some(creds)).await;
+    assume_role_on(&sts, ask).await
+}
+
+/// AssumeRole with the client given (signed with the credentials before it).
+pub async fn assume_role_on(
+    sts: &aws_sdk_sts::Client,
+    ask: &RoleAsk,
+) -> Result<(Credentials, AssumedRole), CredentialsFailure> {
     let answer = sts
         .assume_role()
         .role_arn(&ask.role_arn)
@@ -52,13 +60,8 @@ pub async fn assume_role(
         )
     })?;
     let session_arn = out.assumed_role_user().map(|u| u.arn().to_owned());
-    let creds = session_credentials(out.credentials(), "AssumeRole").ok_or_else(|| {
-        CredentialsFailure::provider(
-            format!("AssumeRole of {} ({})", ask.role_arn, ask.via),
-            "STS answered without credentials",
-            "Try again; if it persists, the endpoint is not answering as STS does.",
-        )
-    })?;
+    let creds = session_credentials(out.credentials(), "AssumeRole")
+        .ok_or_else(|| no_credentials(format!("AssumeRole of {} ({})", ask.role_arn, ask.via)))?;
     Ok((
         creds,
         AssumedRole {
@@ -69,6 +72,14 @@ pub async fn assume_role(
             session_arn,
         },
     ))
+}
+
+fn no_credentials(provider: String) -> CredentialsFailure {
+    CredentialsFailure::provider(
+        provider,
+        "STS answered without credentials",
+        "Try again; if it persists, the endpoint is not answering as STS does.",
+    )
 }
 
 /// A web identity to exchange: the role, the token file, the session name and how it was
@@ -90,8 +101,17 @@ pub async fn assume_with_web_identity(
     let provider = format!("web identity ({})", ask.via);
     let token = read_token(&ask.token_file)
         .map_err(|(why, next)| CredentialsFailure::provider(&provider, why, next))?;
-    let by = format!("the web identity token in {}", ask.token_file);
     let sts = chain_sts(settings, region, None).await;
+    web_identity_on(&sts, ask, token).await
+}
+
+/// AssumeRoleWithWebIdentity with the client given and the token read.
+pub async fn web_identity_on(
+    sts: &aws_sdk_sts::Client,
+    ask: &WebIdentityAsk,
+    token: String,
+) -> Result<(Credentials, AssumedRole), CredentialsFailure> {
+    let by = format!("the web identity token in {}", ask.token_file);
     let answer = sts
         .assume_role_with_web_identity()
         .role_arn(&ask.role_arn)
@@ -113,13 +133,8 @@ pub async fn assume_with_web_identity(
         )
     })?;
     let session_arn = out.assumed_role_user().map(|u| u.arn().to_owned());
-    let creds = session_credentials(out.credentials(), "WebIdentityToken").ok_or_else(|| {
-        CredentialsFailure::provider(
-            &provider,
-            "STS answered without credentials",
-            "Try again; if it persists, the endpoint is not answering as STS does.",
-        )
-    })?;
+    let creds = session_credentials(out.credentials(), "WebIdentityToken")
+        .ok_or_else(|| no_credentials(format!("web identity ({})", ask.via)))?;
     Ok((
         creds,
         AssumedRole {

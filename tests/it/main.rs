@@ -21,6 +21,7 @@ mod probe;
 mod proxy;
 mod rgw;
 mod rgw_beyond;
+mod roles;
 mod screens;
 mod terminal;
 mod why;

@@ -1,0 +1,438 @@
+//! Running as the app runs, against the emulator (moto, IAM enforcement on; moto decides every
+//! AssumeRole by the role's trust policy): profiles as the AWS CLI reads them, a role through a
+//! profile, `--role-arn` with and without trust, every way the chain fails, and an `.env` whose
+//! static keys shadow the pod's role.
+
+use serde_json::{Value, json};
+
+use crate::peer::{
+    ACCOUNT, Keys, Output, Peer, READ_WRITE, Run, codes, detail, finding, s3_allow, status, unique,
+};
+
+/// A role (at `path`) whose trust policy trusts `trusted` (an ARN), with `inline` as its
+/// policy; its ARN.
+async fn role(peer: &Peer, path: &str, trusted: &str, inline: Option<Value>) -> String {
+    let name = unique("r");
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": trusted}, "Action": "sts:AssumeRole"}]});
+    let out = peer
+        .iam
+        .create_role()
+        .role_name(&name)
+        .path(path)
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .expect("create role");
+    if let Some(doc) = inline {
+        peer.iam
+            .put_role_policy()
+            .role_name(&name)
+            .policy_name("app")
+            .policy_document(doc.to_string())
+            .send()
+            .await
+            .expect("put role policy");
+    }
+    out.role().expect("role").arn().to_owned()
+}
+
+/// A user allowed to call sts:AssumeRole (moto asks the caller's policies too).
+async fn assumer(peer: &Peer) -> Keys {
+    peer.user(Some(json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]})))
+        .await
+}
+
+fn user_arn(keys: &Keys) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:user/{}", keys.name)
+}
+
+/// `check --format json` against the emulator, nothing in the environment but what `f` adds.
+fn check(peer: &Peer, bucket: &str) -> Run {
+    Run::new(&["check", "--format", "json", "--bucket", bucket])
+        .arg("--endpoint-url")
+        .arg(&peer.url)
+}
+
+/// These keys in the standard variables (the endpoint is already `check`'s).
+fn env_keys(run: Run, keys: &Keys) -> Run {
+    let run = run
+        .env("AWS_ACCESS_KEY_ID", &keys.id)
+        .env("AWS_SECRET_ACCESS_KEY", &keys.secret);
+    match &keys.token {
+        Some(t) => run.env("AWS_SESSION_TOKEN", t),
+        None => run,
+    }
+}
+
+fn with_config(run: Run, text: &str) -> Run {
+    std::fs::write(run.file("aws-config"), text).expect("config file");
+    run
+}
+
+/// Nothing of the SDK's debug dump in what a run printed.
+fn no_debug_dump(out: &Output) {
+    for text in [&out.stdout, &out.stderr] {
+        for dump in [
+            "DispatchFailure",
+            "ServiceError {",
+            "SdkError",
+            "Unhandled",
+            "source: ",
+            "raw: Response",
+        ] {
+            assert!(!text.contains(dump), "{dump} in:\n{text}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn profile_on_the_command_line_wins_over_keys_in_the_environment() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let app = peer.user(Some(s3_allow(&[&bucket], READ_WRITE))).await;
+    let shell = peer.user(None).await;
+    let out = check(&peer, &bucket)
+        .env("AWS_ACCESS_KEY_ID", &shell.id)
+        .env("AWS_SECRET_ACCESS_KEY", &shell.secret)
+        .profiles(&[("app", &app)])
+        .arg("--profile")
+        .arg("app")
+        .output()
+        .await;
+    let report = out.json();
+    assert_eq!(out.code, 0, "{report:#}");
+    assert_eq!(report["identity"]["principal_name"], app.name.as_str());
+    let said = detail(&report, "credentials", None);
+    assert!(
+        said.contains("the keys in the environment are not used: --profile wins"),
+        "{said}"
+    );
+    assert_eq!(status(&report, "credentials", None), "pass");
+}
+
+#[tokio::test]
+async fn aws_profile_from_the_environment_keeps_the_sdks_order_and_says_so() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let app = peer.user(None).await;
+    let shell = peer.user(Some(s3_allow(&[&bucket], READ_WRITE))).await;
+    let out = check(&peer, &bucket)
+        .env("AWS_ACCESS_KEY_ID", &shell.id)
+        .env("AWS_SECRET_ACCESS_KEY", &shell.secret)
+        .env("AWS_PROFILE", "app")
+        .profiles(&[("app", &app)])
+        .output()
+        .await;
+    let report = out.json();
+    assert_eq!(report["identity"]["principal_name"], shell.name.as_str());
+    assert_eq!(status(&report, "credentials", None), "warn");
+    let said = detail(&report, "credentials", None);
+    assert!(
+        said.contains("profile app (AWS_PROFILE in the environment) is not used: keys in the environment come first"),
+        "{said}"
+    );
+    assert!(said.contains("`--profile app`"), "{said}");
+}
+
+#[tokio::test]
+async fn a_profile_in_neither_file_is_bad_input_naming_the_files_and_their_profiles() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let app = peer.user(None).await;
+    let flagged = check(&peer, &bucket).profiles(&[("app", &app)]);
+    let files = (flagged.file("aws-config"), flagged.file("aws-credentials"));
+    let out = flagged.arg("--profile").arg("prod").output().await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    let line = out.stderr.trim_end();
+    assert!(!line.contains('\n'), "{line}");
+    assert!(
+        line.contains("profile prod (--profile) is not defined in"),
+        "{line}"
+    );
+    assert!(
+        line.contains(&format!("{} (missing)", files.0.display())),
+        "{line}"
+    );
+    assert!(
+        line.contains(&format!("{} (profiles: app)", files.1.display())),
+        "{line}"
+    );
+
+    // AWS_PROFILE naming it, nothing before it in the order: the same.
+    let out = check(&peer, &bucket)
+        .profiles(&[("app", &app)])
+        .env("AWS_PROFILE", "prod")
+        .output()
+        .await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("profile prod (AWS_PROFILE in the environment)"),
+        "{}",
+        out.stderr
+    );
+
+    // Under keys in the environment the SDK never reads it: the run goes on and says so.
+    let out = env_keys(check(&peer, &bucket), &app)
+        .env("AWS_PROFILE", "prod")
+        .output()
+        .await;
+    let report = out.json();
+    assert_eq!(status(&report, "credentials", None), "warn");
+    assert!(
+        detail(&report, "credentials", None)
+            .contains("profile prod (AWS_PROFILE in the environment) is not defined")
+    );
+
+    // --admin-profile too.
+    let out = env_keys(check(&peer, &bucket), &app)
+        .arg("--admin-profile")
+        .arg("root")
+        .output()
+        .await;
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("profile root (--admin-profile)"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[tokio::test]
+async fn a_role_profile_assumes_its_role_at_the_endpoint_given() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let ci = assumer(&peer).await;
+    let role_arn = role(
+        &peer,
+        "/svc/",
+        &user_arn(&ci),
+        Some(s3_allow(&[&bucket], READ_WRITE)),
+    )
+    .await;
+    let config = format!("[profile app]\nrole_arn = {role_arn}\nsource_profile = ci\n");
+    // --endpoint-url, and AWS_ENDPOINT_URL as the SDK reads it: the AssumeRole goes to the
+    // emulator both ways (AWS's own STS does not know these keys, nor is it reachable here).
+    for how in ["flag", "variable"] {
+        let run = with_config(
+            Run::new(&["check", "--format", "json", "--bucket", &bucket]),
+            &config,
+        )
+        .profiles(&[("ci", &ci)])
+        .arg("--profile")
+        .arg("app");
+        let log = run.file("calls.log");
+        let run = run.arg("--log").arg(&log.display().to_string());
+        let run = match how {
+            "flag" => run.arg("--endpoint-url").arg(&peer.url),
+            _ => run.env("AWS_ENDPOINT_URL", &peer.url),
+        };
+        let out = run.output().await;
+        let report = out.json();
+        assert_eq!(out.code, 0, "{how}: {report:#}");
+        assert_eq!(report["identity"]["principal_type"], "assumed-role");
+        assert_eq!(report["target"]["credential_source"], "profile app");
+        let said = detail(&report, "credentials", None);
+        assert!(said.contains("the keys of profile ci (AKIA"), "{said}");
+        assert!(
+            said.contains(&format!(
+                "assumed {role_arn} (session assume-role-from-profile-"
+            )),
+            "{said}"
+        );
+        let log = out.read("calls.log");
+        let assumed: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("operation=\"AssumeRole\""))
+            .collect();
+        assert_eq!(assumed.len(), 1, "{log}");
+        assert!(assumed[0].contains("status=200"), "{log}");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_assume_role_in_the_chain_names_who_asked_which_role_and_aws_words() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let ci = assumer(&peer).await;
+    let role_arn = role(
+        &peer,
+        "/",
+        &format!("arn:aws:iam::{ACCOUNT}:user/someone-else"),
+        None,
+    )
+    .await;
+    let out = with_config(
+        check(&peer, &bucket),
+        &format!("[profile deploy]\nrole_arn = {role_arn}\nsource_profile = ci\n"),
+    )
+    .profiles(&[("ci", &ci)])
+    .arg("--profile")
+    .arg("deploy")
+    .output()
+    .await;
+    let report = out.json();
+    assert_eq!(out.code, 1, "{report:#}");
+    assert_eq!(codes(&report), ["credentials.assume-role-refused"]);
+    let f = finding(&report, "credentials.assume-role-refused", None);
+    let summary = f["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with(&format!(
+            "{} asked to assume {role_arn} (profile deploy)",
+            user_arn(&ci)
+        )),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!(
+            "AWS says: \"User: {} is not authorized to perform: sts:AssumeRole",
+            user_arn(&ci)
+        )),
+        "{summary}"
+    );
+    assert_eq!(f["basis"], "aws-message");
+    assert_eq!(f["evidence"]["operation"], "AssumeRole");
+    assert_eq!(f["evidence"]["http_status"], 403);
+    assert_eq!(f["evidence"]["error_code"], "AccessDenied");
+    assert!(
+        f["remedy"].as_str().unwrap().contains("trust policy"),
+        "{f:#}"
+    );
+    assert_ne!(f["code"], "credentials.missing");
+    no_debug_dump(&out);
+    // The text report says the same, in one line per fact.
+    let text = with_config(
+        Run::new(&["check", "--bucket", &bucket])
+            .arg("--endpoint-url")
+            .arg(&peer.url),
+        &format!("[profile deploy]\nrole_arn = {role_arn}\nsource_profile = ci\n"),
+    )
+    .profiles(&[("ci", &ci)])
+    .arg("--profile")
+    .arg("deploy")
+    .output()
+    .await;
+    assert!(
+        text.stdout.contains("credentials.assume-role-refused"),
+        "{}",
+        text.stdout
+    );
+    no_debug_dump(&text);
+}
+
+#[tokio::test]
+async fn role_arn_checks_as_the_role_with_exactly_one_more_call() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let engineer = assumer(&peer).await;
+    let role_arn = role(
+        &peer,
+        "/",
+        &user_arn(&engineer),
+        Some(s3_allow(&[&bucket], READ_WRITE)),
+    )
+    .await;
+    let run = env_keys(check(&peer, &bucket), &engineer);
+    let log = run.file("calls.log");
+    let out = run
+        .arg("--role-arn")
+        .arg(&role_arn)
+        .arg("--log")
+        .arg(&log.display().to_string())
+        .output()
+        .await;
+    let report = out.json();
+    assert_eq!(out.code, 0, "{report:#}");
+    let role_name = role_arn.rsplit('/').next().unwrap();
+    assert_eq!(
+        report["identity"]["arn"],
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/{role_name}/s3doctor")
+    );
+    assert_eq!(
+        report["target"]["credential_source"],
+        "environment, then --role-arn"
+    );
+    let said = detail(&report, "credentials", None);
+    assert!(
+        said.contains(&format!(
+            "assumed {role_arn} (session s3doctor, --role-arn)"
+        )),
+        "{said}"
+    );
+    let log = out.read("calls.log");
+    let sts: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("service=\"STS\"") || l.contains("AssumeRole"))
+        .collect();
+    assert_eq!(
+        log.lines()
+            .filter(|l| l.contains("operation=\"AssumeRole\""))
+            .count(),
+        1,
+        "{sts:#?}"
+    );
+
+    // Without the engineer's own S3 rights: the checks are the role's, not the engineer's.
+    let (_, without) = {
+        let out = env_keys(check(&peer, &bucket), &engineer).output().await;
+        (out.code, out.json())
+    };
+    assert!(
+        codes(&without).iter().any(|c| c == "permission.missing"),
+        "{without:#}"
+    );
+}
+
+#[tokio::test]
+async fn role_arn_without_trust_is_refused_by_name() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let engineer = assumer(&peer).await;
+    let role_arn = role(
+        &peer,
+        "/",
+        &format!("arn:aws:iam::{ACCOUNT}:user/someone-else"),
+        None,
+    )
+    .await;
+    let out = env_keys(check(&peer, &bucket), &engineer)
+        .arg("--role-arn")
+        .arg(&role_arn)
+        .arg("--external-id")
+        .arg("abc-123")
+        .output()
+        .await;
+    let report = out.json();
+    assert_eq!(out.code, 1, "{report:#}");
+    assert_eq!(codes(&report), ["credentials.assume-role-refused"]);
+    let f = finding(&report, "credentials.assume-role-refused", None);
+    let summary = f["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with(&format!(
+            "{} asked to assume {role_arn} (--role-arn)",
+            user_arn(&engineer)
+        )),
+        "{summary}"
+    );
+    no_debug_dump(&out);
+}
+
+#[tokio::test]
+async fn session_keys_in_the_environment_are_the_roles_session() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let session = peer
+        .role_session(Some(s3_allow(&[&bucket], READ_WRITE)))
+        .await;
+    let out = env_keys(check(&peer, &bucket), &session).output().await;
+    let report = out.json();
+    assert_eq!(out.code, 0, "{report:#}");
+    assert_eq!(report["identity"]["principal_type"], "assumed-role");
+    assert!(
+        detail(&report, "credentials", None).starts_with("key ASIA"),
+        "{report:#}"
+    );
+}

@@ -2,6 +2,7 @@
 //! reads a snapshot of what earlier steps learned and returns a `StepOutcome`; AWS errors
 //! are outcomes, not `Err`.
 
+pub mod app_object;
 mod bucket;
 pub mod cors;
 mod credentials;
@@ -11,6 +12,7 @@ mod keys;
 pub use keys::KeysVerdict;
 pub mod kms;
 mod multipart;
+pub mod object_reads;
 mod objects;
 mod owner;
 mod policies;
@@ -49,6 +51,8 @@ pub struct RunSettings {
     pub acl: Option<String>,
     /// `--origin`: the web origin the app's browser uploads come from (CORS).
     pub origin: Option<String>,
+    /// `--key`: the app's own objects, read (never written) by the `app-object` step.
+    pub keys: Vec<String>,
 }
 
 impl Default for RunSettings {
@@ -63,6 +67,7 @@ impl Default for RunSettings {
             multipart: false,
             acl: None,
             origin: None,
+            keys: Vec::new(),
         }
     }
 }
@@ -79,7 +84,7 @@ impl RunSettings {
     }
 
     /// The flags that make another run check what this one checked (`--access`, `--prefix`,
-    /// `--read-only`, `--multipart`, `--acl`, `--origin`, `--expect-principal`), each with a
+    /// `--read-only`, `--multipart`, `--acl`, `--origin`, `--key`, `--expect-principal`), each with a
     /// leading space, for the verify commands s3doctor prints: a verify run that leaves out
     /// `--multipart` or `--acl` skips the very probe that failed and passes.
     pub fn flags(&self) -> String {
@@ -102,6 +107,9 @@ impl RunSettings {
         }
         if let Some(origin) = &self.origin {
             flags.push_str(&format!(" --origin {}", word(origin)));
+        }
+        for key in &self.keys {
+            flags.push_str(&format!(" --key {}", word(key)));
         }
         if let Some(who) = &self.expect_principal {
             flags.push_str(&format!(" --expect-principal {}", word(who)));
@@ -181,6 +189,9 @@ pub enum Fact {
     /// served it with `ExpectedBucketOwner` = the caller's account, `Err(how)` when S3 refused
     /// that (403) and served it without.
     Owner(Result<(), OtherAccount>),
+    /// Whether the app's keys may list the bucket (the listing answered, or was refused):
+    /// without s3:ListBucket S3 answers a missing key with 403, not 404.
+    Listing(bool),
 }
 
 /// The bucket belongs to another account than the caller's; the text says how S3 told (which
@@ -215,6 +226,8 @@ pub struct RunCache {
     pub early: early::EarlyCalls,
     /// Each bucket's policy, read once for both policy steps.
     bucket_policies: std::sync::Mutex<HashMap<String, Arc<tokio::sync::OnceCell<BucketPolicy>>>>,
+    /// What the reads of the app's own objects said, shared by `app-object` and `kms-key`.
+    pub objects: object_reads::ObjectCache,
 }
 
 /// Why the `--admin-profile` keys cannot be used: the connection's failure, which says how
@@ -301,6 +314,8 @@ pub struct BucketState {
     pub upload_encryption: Option<Option<String>>,
     /// Whose bucket it is, when the download told it (`Fact::Owner`).
     pub owner: Option<Result<(), OtherAccount>>,
+    /// Whether the app's keys may list the bucket (`Fact::Listing`); `None`: not known.
+    pub listing: Option<bool>,
 }
 
 /// Everything a check may read.
@@ -315,6 +330,8 @@ pub struct CheckContext {
     pub cache: Arc<RunCache>,
     pub identity: Option<Identity>,
     pub bucket: Option<String>,
+    /// The app's own object (`--key`) an `app-object` row reads.
+    pub key: Option<String>,
     pub state: BucketState,
     /// The key a new probe would get in this run.
     pub probe_key: String,
@@ -433,6 +450,7 @@ impl CheckContext {
             key: self.state.probe.as_deref(),
             endpoint: self.endpoint(),
             expected: self.run.expect_principal.as_deref(),
+            object: self.key.as_deref(),
             ..Facts::default()
         }
     }
@@ -610,6 +628,7 @@ pub async fn run(step: StepId, cx: &CheckContext) -> StepOutcome {
         StepId::ListObjects => objects::list(cx).await,
         StepId::PutObject => objects::put(cx).await,
         StepId::GetObject => objects::get(cx).await,
+        StepId::AppObject => app_object::app_object(cx).await,
         StepId::PutObjectAcl => objects::put_acl(cx).await,
         StepId::DeleteObject => objects::delete(cx).await,
         StepId::MultipartUpload => multipart::multipart(cx).await,
@@ -736,6 +755,7 @@ mod tests {
             cache: Arc::default(),
             identity: None,
             bucket: Some("b".into()),
+            key: None,
             state: BucketState::default(),
             probe_key: ".s3doctor/probe-1".into(),
         }

@@ -194,6 +194,10 @@ pub struct Common {
     /// the bucket's CORS rules with a real preflight.
     #[arg(long, global = true, value_name = "URL")]
     pub origin: Option<String>,
+    /// The app's own object (its key in the bucket) that fails: read it, never write it, and
+    /// say why it cannot be read (repeat for several).
+    #[arg(long = "key", global = true, value_name = "KEY")]
+    pub keys: Vec<String>,
     /// Profile allowed to read and change IAM (for the policies and the fix).
     #[arg(long, global = true, value_name = "PROFILE")]
     pub admin_profile: Option<String>,
@@ -301,6 +305,29 @@ fn check_region(flag: Option<&str>, env_file: Option<&envfile::EnvFile>) -> Resu
         }
         _ => Ok(()),
     }
+}
+
+/// An object key S3 can hold: 1 to 1,024 bytes of UTF-8 (S3's limit), with no control
+/// characters (a pasted line break is a mistake, never part of the app's key).
+/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html>
+fn check_key(key: &str) -> Result<(), BadInput> {
+    if key.is_empty() {
+        return Err(BadInput(
+            "--key needs the object's key in the bucket (it was empty)".into(),
+        ));
+    }
+    if key.len() > 1024 {
+        return Err(BadInput(format!(
+            "--key is {} bytes long: S3 keys are at most 1024 bytes",
+            key.len()
+        )));
+    }
+    if key.chars().any(char::is_control) {
+        return Err(BadInput(format!(
+            "--key {key:?} contains a control character (a line break or a tab?)"
+        )));
+    }
+    Ok(())
 }
 
 /// The validated configuration of a run.
@@ -462,6 +489,9 @@ impl Common {
                 "--expect-principal needs a user or role name or ARN (it was empty)".into(),
             ));
         }
+        for key in &self.keys {
+            check_key(key)?;
+        }
         if let Some(path) = &self.output {
             writable_file("--output", path)?;
         }
@@ -493,6 +523,12 @@ impl Common {
             multipart: self.multipart,
             acl: self.acl.clone(),
             origin: self.origin.clone(),
+            keys: self.keys.iter().fold(Vec::new(), |mut keys, k| {
+                if !keys.contains(k) {
+                    keys.push(k.clone());
+                }
+                keys
+            }),
         }
     }
 }
@@ -564,6 +600,26 @@ mod tests {
         let cli = parse(&["check", "--env-file", "/nonexistent/.env"]).unwrap();
         let err = cli.common.config().unwrap_err().to_string();
         assert!(err.contains("/nonexistent/.env"), "{err}");
+    }
+
+    #[test]
+    fn keys_repeat_once_each_and_bad_ones_are_bad_input() {
+        let cli = parse(&[
+            "check", "-b", "abc", "--key", "a/b.pdf", "--key", "c d", "--key", "a/b.pdf",
+        ])
+        .unwrap();
+        assert_eq!(cli.common.config().unwrap().run.keys, ["a/b.pdf", "c d"]);
+        for bad in ["", "line\nbreak", &"k".repeat(1025)] {
+            let cli = parse(&["check", "-b", "abc", "--key", bad]).unwrap();
+            let err = cli.common.config().unwrap_err().to_string();
+            assert!(err.starts_with("--key "), "{bad:?}: {err}");
+            assert!(!err.contains('\n'), "{err}");
+        }
+        // 1024 bytes of UTF-8 is the limit, not 1024 characters.
+        let cli = parse(&["check", "-b", "abc", "--key", &"é".repeat(512)]).unwrap();
+        assert!(cli.common.config().is_ok());
+        let cli = parse(&["check", "-b", "abc", "--key", &"é".repeat(513)]).unwrap();
+        assert!(cli.common.config().is_err());
     }
 
     #[test]

@@ -327,6 +327,10 @@ fn by_words(code: &str, message: &str, lower: &str) -> Option<Class> {
     {
         return Some(Class::Refused(FindingCode::SseCBlocked));
     }
+    // A read of an SSE-C object without its key (400 InvalidRequest).
+    if lower.contains("stored using a form of server side encryption") {
+        return Some(Class::Refused(FindingCode::SseCRequired));
+    }
     if lower.contains("requester pays") || lower.contains("x-amz-request-payer") {
         return Some(Class::Refused(FindingCode::RequesterPays));
     }
@@ -473,6 +477,8 @@ pub struct Facts<'a> {
     pub why: Option<&'a str>,
     /// The next step a person takes.
     pub next: Option<&'a str>,
+    /// The app's own object (`--key`) the finding is about.
+    pub object: Option<&'a str>,
 }
 
 /// Builds a finding from the runbook's text for `code`.
@@ -503,6 +509,7 @@ impl FindingSpec<'_> {
             source: self.source,
             basis,
             resource: f.kms_key.map(str::to_owned),
+            key: f.object.map(str::to_owned),
             title,
             summary: summary.trim().to_owned(),
             remedy,
@@ -532,8 +539,18 @@ impl FindingSpec<'_> {
             .as_ref()
             .map(answer_words)
             .unwrap_or_else(|| "no details".to_owned());
+        let bucket = f.bucket.unwrap_or("the bucket");
+        let target = match f.object {
+            Some(object) => format!("{bucket}/{object}"),
+            None => bucket.to_owned(),
+        };
+        let object = f.object.unwrap_or("the object");
+        let object_word = crate::aws::shell_word(object);
         let vars = [
-            ("bucket", f.bucket.unwrap_or("the bucket")),
+            ("bucket", bucket),
+            ("target", target.as_str()),
+            ("object", object),
+            ("object_word", object_word.as_str()),
             ("action", f.action.unwrap_or("the action")),
             ("principal", f.principal.unwrap_or("this principal")),
             ("region", f.region.unwrap_or("the configured region")),
@@ -543,7 +560,14 @@ impl FindingSpec<'_> {
             ("endpoint_flag", endpoint_flag.as_str()),
             ("source", source_text.as_str()),
             ("statement", statement_text.as_str()),
-            ("kms_key", f.kms_key.unwrap_or("the bucket's KMS key")),
+            (
+                "kms_key",
+                match (f.kms_key, f.object) {
+                    (Some(key), _) => key,
+                    (None, Some(_)) => "the object's KMS key",
+                    (None, None) => "the bucket's KMS key",
+                },
+            ),
             ("operation", operation.as_str()),
             ("answer", answer.as_str()),
             ("role", f.role.unwrap_or("the role")),
@@ -611,6 +635,10 @@ fn default_basis(code: FindingCode, evidence: Option<&Evidence>) -> Basis {
             } else {
                 Basis::Inferred
             }
+        }
+        // Only a 404 says that a key does not exist; a 403 leaves it open (no s3:ListBucket).
+        Some(ev) if code == FindingCode::ObjectNotFound && ev.http_status != Some(404) => {
+            Basis::Inferred
         }
         Some(_) => Basis::AwsMessage,
         None if refusal => Basis::Policies,

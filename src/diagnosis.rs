@@ -106,6 +106,7 @@ impl Diagnosis {
             .find(|e| {
                 e.bucket == finding.bucket
                     && e.action == finding.action
+                    && e.key == finding.key
                     && (e.code == finding.code
                         || (finding.code == FindingCode::PermissionMissing
                             && e.code == FindingCode::ExplicitDeny))
@@ -143,8 +144,8 @@ impl Diagnosis {
     }
 }
 
-/// One finding per problem: the keys' problems once for the run, the others per bucket and
-/// action. When the policy steps traced a denial, their source and statement join the live
+/// One finding per problem: the keys' problems once for the run, the others per bucket,
+/// action and object (`--key`). When the policy steps traced a denial, their source and statement join the live
 /// step's finding (which keeps its evidence), and an explicit deny replaces "nothing allows
 /// it" for the same action: adding an Allow would not cure it.
 fn dedupe(findings: impl Iterator<Item = Finding>) -> Vec<Finding> {
@@ -156,22 +157,22 @@ fn dedupe(findings: impl Iterator<Item = Finding>) -> Vec<Finding> {
                 FindingCode::EndpointUnreachable | FindingCode::Throttled
             );
         if run_wide {
-            (f.code, None, None)
+            (f.code, None, None, None)
         } else {
-            (f.code, f.bucket.clone(), f.action.clone())
+            (f.code, f.bucket.clone(), f.action.clone(), f.key.clone())
         }
     };
-    let denied: Vec<(Option<String>, Option<String>)> = all
+    let denied: Vec<(Option<String>, Option<String>, Option<String>)> = all
         .iter()
         .filter(|f| f.code == FindingCode::ExplicitDeny)
-        .map(|f| (f.bucket.clone(), f.action.clone()))
+        .map(|f| (f.bucket.clone(), f.action.clone(), f.key.clone()))
         .collect();
     let mut out: Vec<Finding> = Vec::new();
     let mut superseded: Vec<Finding> = Vec::new();
     for f in all {
-        let denied_too = denied
-            .iter()
-            .any(|(bucket, action)| *bucket == f.bucket && *action == f.action);
+        let denied_too = denied.iter().any(|(bucket, action, key)| {
+            *bucket == f.bucket && *action == f.action && *key == f.key
+        });
         if f.code == FindingCode::PermissionMissing && denied_too {
             superseded.push(f);
             continue;
@@ -193,7 +194,10 @@ fn dedupe(findings: impl Iterator<Item = Finding>) -> Vec<Finding> {
     // Keep the live evidence on the explicit deny that explains it.
     for m in superseded {
         if let Some(d) = out.iter_mut().find(|d| {
-            d.code == FindingCode::ExplicitDeny && d.bucket == m.bucket && d.action == m.action
+            d.code == FindingCode::ExplicitDeny
+                && d.bucket == m.bucket
+                && d.action == m.action
+                && d.key == m.key
         }) {
             d.evidence = d.evidence.take().or(m.evidence);
         }
@@ -244,6 +248,7 @@ mod tests {
             source: None,
             basis: Basis::AwsMessage,
             resource: None,
+            key: None,
             title: format!("{code}"),
             summary: format!("{code} from {step}"),
             remedy: "fix it".into(),
@@ -268,6 +273,7 @@ mod tests {
         StepResult {
             id,
             bucket: Some("b".into()),
+            key: None,
             status,
             elapsed_ms: 1,
             detail: String::new(),

@@ -20,21 +20,37 @@ use crate::checks::{
 use crate::finding::{Evidence, Finding};
 use crate::runbook::{Mode, Runbook, Scope, StepId};
 
-/// One row of the checklist: a step, for one bucket or for the whole run.
+/// One row of the checklist: a step, for the whole run, for one bucket, or for one of the
+/// app's own objects (`--key`) in a bucket.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct Unit {
     pub step: StepId,
     pub bucket: Option<String>,
+    /// The app's object (`--key`) of an `object`-scoped step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 impl Unit {
     pub fn global(step: StepId) -> Self {
-        Unit { step, bucket: None }
+        Unit {
+            step,
+            bucket: None,
+            key: None,
+        }
     }
     pub fn for_bucket(step: StepId, bucket: &str) -> Self {
         Unit {
             step,
             bucket: Some(bucket.to_owned()),
+            key: None,
+        }
+    }
+    pub fn for_object(step: StepId, bucket: &str, key: &str) -> Self {
+        Unit {
+            step,
+            bucket: Some(bucket.to_owned()),
+            key: Some(key.to_owned()),
         }
     }
 }
@@ -44,6 +60,9 @@ impl Unit {
 pub struct StepResult {
     pub id: StepId,
     pub bucket: Option<String>,
+    /// The app's object (`--key`) of an `app-object` row.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     pub status: Status,
     pub elapsed_ms: u64,
     pub detail: String,
@@ -63,6 +82,7 @@ impl StepResult {
         Unit {
             step: self.id,
             bucket: self.bucket.clone(),
+            key: self.key.clone(),
         }
     }
 
@@ -85,6 +105,7 @@ impl StepResult {
         StepResult {
             id: step,
             bucket: Some("clipizy-dev".into()),
+            key: None,
             status: Status::Fail,
             elapsed_ms: 1,
             detail: "access denied".into(),
@@ -174,6 +195,14 @@ impl Engine {
         self.run = Arc::new(run);
     }
 
+    /// Replaces the app's own objects (`--key`; the wizard's `o` adds one): their rows join
+    /// the checklist, and what was learned so far is kept.
+    pub fn set_keys(&mut self, keys: Vec<String>) {
+        let mut run = (*self.run).clone();
+        run.keys = keys;
+        self.run = Arc::new(run);
+    }
+
     pub fn settings(&self) -> &aws::Settings {
         &self.settings
     }
@@ -192,13 +221,18 @@ impl Engine {
             .map(|s| Unit::global(s.id))
             .collect();
         for bucket in &self.run.buckets {
-            units.extend(
-                runbook
-                    .steps
-                    .iter()
-                    .filter(|s| s.scope == Scope::Bucket && self.includes(s.mode))
-                    .map(|s| Unit::for_bucket(s.id, bucket)),
-            );
+            for step in runbook.steps.iter().filter(|s| self.includes(s.mode)) {
+                match step.scope {
+                    Scope::Global => {}
+                    Scope::Bucket => units.push(Unit::for_bucket(step.id, bucket)),
+                    Scope::Object => units.extend(
+                        self.run
+                            .keys
+                            .iter()
+                            .map(|key| Unit::for_object(step.id, bucket, key)),
+                    ),
+                }
+            }
         }
         units
     }
@@ -223,6 +257,11 @@ impl Engine {
                 Scope::Bucket => Unit {
                     step: *need,
                     bucket: unit.bucket.clone(),
+                    key: None,
+                },
+                Scope::Object => Unit {
+                    step: *need,
+                    ..unit.clone()
                 },
             })
             .filter(|u| all.contains(u))
@@ -450,6 +489,7 @@ impl Engine {
             cache: cache.clone(),
             identity: state.identity.clone(),
             bucket: unit.bucket.clone(),
+            key: unit.key.clone(),
             state: bucket_state,
             probe_key: format!("{}probe-{}", self.run.prefix, uuid::Uuid::new_v4()),
         }
@@ -487,6 +527,7 @@ impl Engine {
         let result = StepResult {
             id: unit.step,
             bucket: unit.bucket.clone(),
+            key: unit.key.clone(),
             status: outcome.status,
             elapsed_ms,
             detail: outcome.detail,
@@ -569,6 +610,7 @@ fn learn(state: &mut State, bucket: &str, fact: Fact) -> bool {
         Fact::KmsKey(k) => bucket_state(b, bucket).kms_key = Some(k),
         Fact::UploadEncryption(e) => bucket_state(b, bucket).upload_encryption = Some(e),
         Fact::Owner(o) => bucket_state(b, bucket).owner = Some(o),
+        Fact::Listing(l) => bucket_state(b, bucket).listing = Some(l),
         Fact::Session(s) => {
             state.session = Some(s);
             return true;
@@ -597,6 +639,7 @@ fn unexplained_failure(unit: &Unit, detail: &str, evidence: &Option<Evidence>) -
         step: unit.step,
         facts: crate::diagnose::Facts {
             bucket: unit.bucket.as_deref(),
+            object: unit.key.as_deref(),
             ..Default::default()
         },
         source: None,
@@ -651,6 +694,7 @@ mod tests {
         Unit {
             step,
             bucket: cx.bucket.clone(),
+            key: cx.key.clone(),
         }
     }
 

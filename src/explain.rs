@@ -68,6 +68,9 @@ fn generic(template: &str) -> String {
                 let name = &after[..end];
                 match name {
                     "source" | "statement" | "endpoint_flag" => {}
+                    // The bucket, or bucket/object for the app's own object (--key).
+                    "target" => out.push_str("<bucket>"),
+                    "object_word" => out.push_str("<object>"),
                     _ => {
                         out.push('<');
                         out.push_str(name);

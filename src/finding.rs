@@ -141,6 +141,12 @@ pub enum FindingCode {
     ObjectArchived,
     #[serde(rename = "permission.sse-c-blocked")]
     SseCBlocked,
+    #[serde(rename = "object.not-found")]
+    ObjectNotFound,
+    #[serde(rename = "object.other-owner")]
+    ObjectOtherOwner,
+    #[serde(rename = "object.sse-c-required")]
+    SseCRequired,
 }
 
 impl FindingCode {
@@ -176,6 +182,9 @@ impl FindingCode {
         FindingCode::AccessDisabled,
         FindingCode::ObjectArchived,
         FindingCode::SseCBlocked,
+        FindingCode::ObjectNotFound,
+        FindingCode::ObjectOtherOwner,
+        FindingCode::SseCRequired,
     ];
 
     /// The dotted code, as in JSON.
@@ -212,6 +221,9 @@ impl FindingCode {
             FindingCode::AccessDisabled => "bucket.access-disabled",
             FindingCode::ObjectArchived => "object.archived",
             FindingCode::SseCBlocked => "permission.sse-c-blocked",
+            FindingCode::ObjectNotFound => "object.not-found",
+            FindingCode::ObjectOtherOwner => "object.other-owner",
+            FindingCode::SseCRequired => "object.sse-c-required",
         }
     }
 
@@ -357,6 +369,9 @@ pub struct Finding {
     /// The resource AWS named beyond the bucket: the KMS key ARN of a `permission.kms`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// The app's own object (`--key`) the finding is about; `None` for the bucket's probes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
     pub title: String,
     pub summary: String,
     pub remedy: String,

@@ -29,6 +29,9 @@ pub enum Operation {
     ListObjectsV2,
     PutObject,
     GetObject,
+    HeadObject,
+    GetObjectAcl,
+    GetBucketAcl,
     PutObjectAcl,
     DeleteObject,
     CreateMultipartUpload,
@@ -64,7 +67,7 @@ pub enum Operation {
 
 impl Operation {
     /// Every operation, for lookups by name or action.
-    pub const ALL: [Operation; 51] = [
+    pub const ALL: [Operation; 54] = [
         Operation::GetCallerIdentity,
         Operation::GetUser,
         Operation::ListUserPolicies,
@@ -85,6 +88,9 @@ impl Operation {
         Operation::ListObjectsV2,
         Operation::PutObject,
         Operation::GetObject,
+        Operation::HeadObject,
+        Operation::GetObjectAcl,
+        Operation::GetBucketAcl,
         Operation::PutObjectAcl,
         Operation::DeleteObject,
         Operation::CreateMultipartUpload,
@@ -141,6 +147,9 @@ impl Operation {
             Operation::ListObjectsV2 => "ListObjectsV2",
             Operation::PutObject => "PutObject",
             Operation::GetObject => "GetObject",
+            Operation::HeadObject => "HeadObject",
+            Operation::GetObjectAcl => "GetObjectAcl",
+            Operation::GetBucketAcl => "GetBucketAcl",
             Operation::PutObjectAcl => "PutObjectAcl",
             Operation::DeleteObject => "DeleteObject",
             Operation::CreateMultipartUpload => "CreateMultipartUpload",
@@ -200,7 +209,10 @@ impl Operation {
             Operation::PutObject | Operation::CreateMultipartUpload | Operation::UploadPart => {
                 "s3:PutObject"
             }
-            Operation::GetObject => "s3:GetObject",
+            // HeadObject is authorised as a GetObject (API_HeadObject, Permissions).
+            Operation::GetObject | Operation::HeadObject => "s3:GetObject",
+            Operation::GetObjectAcl => "s3:GetObjectAcl",
+            Operation::GetBucketAcl => "s3:GetBucketAcl",
             Operation::PutObjectAcl => "s3:PutObjectAcl",
             Operation::DeleteObject => "s3:DeleteObject",
             Operation::ListParts => "s3:ListMultipartUploadParts",
@@ -368,6 +380,7 @@ mod tests {
             ),
             (Operation::GetCallerIdentity, "sts:GetCallerIdentity"),
             (Operation::GetPolicyVersion, "iam:GetPolicyVersion"),
+            (Operation::HeadObject, "s3:GetObject"),
         ];
         for (op, action) in cases {
             assert_eq!(op.action(), action, "{op}");

@@ -440,6 +440,7 @@ mod tests {
         StepResult {
             id,
             bucket: Some("b".into()),
+            key: None,
             status,
             elapsed_ms: 1,
             detail: if ran { "ok".into() } else { "not run".into() },
@@ -518,6 +519,7 @@ mod tests {
             source: None,
             basis: Basis::AwsMessage,
             resource: None,
+            key: None,
             title: "t".into(),
             summary: "s".into(),
             remedy: "r".into(),

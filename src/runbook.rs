@@ -11,12 +11,14 @@ pub use crate::step::StepId;
 
 const EMBEDDED: &str = include_str!("../assets/runbooks/s3-403.toml");
 
-/// Whether a step runs once, or once per bucket.
+/// Whether a step runs once, once per bucket, or once per bucket and `--key` (the app's own
+/// objects: no row without a key).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Scope {
     Global,
     Bucket,
+    Object,
 }
 
 /// Which runs include a step: always, only when writes are allowed, only with `--access full`,

@@ -14,6 +14,7 @@ pub enum StepId {
     ListObjects,
     PutObject,
     GetObject,
+    AppObject,
     PutObjectAcl,
     DeleteObject,
     MultipartUpload,
@@ -25,7 +26,7 @@ pub enum StepId {
 
 impl StepId {
     /// All steps, in the order the runbook shows them.
-    pub const ALL: [StepId; 14] = [
+    pub const ALL: [StepId; 15] = [
         StepId::Credentials,
         StepId::Identity,
         StepId::BucketExists,
@@ -33,6 +34,7 @@ impl StepId {
         StepId::ListObjects,
         StepId::PutObject,
         StepId::GetObject,
+        StepId::AppObject,
         StepId::PutObjectAcl,
         StepId::DeleteObject,
         StepId::MultipartUpload,
@@ -52,6 +54,7 @@ impl StepId {
             StepId::ListObjects => "list-objects",
             StepId::PutObject => "put-object",
             StepId::GetObject => "get-object",
+            StepId::AppObject => "app-object",
             StepId::PutObjectAcl => "put-object-acl",
             StepId::DeleteObject => "delete-object",
             StepId::MultipartUpload => "multipart-upload",

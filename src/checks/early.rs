@@ -1,13 +1,13 @@
 //! Calls started before their step is due. At real distance what counts is how many round
 //! trips stand in a row, so once the credentials resolve the first call of `list-objects`
-//! and `put-object` goes out at once, alongside identity and the bucket check, instead of
-//! after them. The step itself still runs when its needs have finished, with what they
-//! learned, and takes the answer instead of asking again: its report is the same. An answer
-//! is taken only when it was asked the way the step would ask now (same region), or when it
-//! succeeded (a written probe is the step's probe); otherwise the step asks itself. A probe
-//! that an early upload wrote, or may have written (it went out and got no answer), and that
-//! no step took is deleted: by the skipped row, which says so with its key, or when the run
-//! ends.
+//! and `put-object` (and the reads of `app-object`, see `object_reads`) goes out at once,
+//! alongside identity and the bucket check, instead of after them. The step itself still runs
+//! when its needs have finished, with what they learned, and takes the answer instead of
+//! asking again: its report is the same. An answer is taken only when it was asked the way the
+//! step would ask now (same region), or when it succeeded (a written probe is the step's
+//! probe); otherwise the step asks itself. A probe that an early upload wrote, or may have
+//! written (it went out and got no answer), and that no step took is deleted: by the skipped
+//! row, which says so with its key, or when the run ends.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -56,7 +56,10 @@ impl std::fmt::Debug for EarlyCalls {
 
 /// True for the steps whose first call needs nothing but the session and the bucket.
 pub fn starts_early(step: StepId) -> bool {
-    matches!(step, StepId::ListObjects | StepId::PutObject)
+    matches!(
+        step,
+        StepId::ListObjects | StepId::PutObject | StepId::AppObject
+    )
 }
 
 /// Starts `cx`'s step's first call now, when it has one that needs only the session; true
@@ -67,6 +70,10 @@ pub fn start(step: StepId, cx: &CheckContext) -> bool {
     };
     if !starts_early(step) {
         return false;
+    }
+    if step == StepId::AppObject {
+        // The app's own object: read only, shared with the steps that judge it.
+        return super::object_reads::start(cx);
     }
     let s3 = cx.s3_with(session);
     let key = cx.probe_key.clone();
@@ -392,6 +399,9 @@ mod tests {
             .into_iter()
             .filter(|s| starts_early(*s))
             .collect();
-        assert_eq!(early, vec![StepId::ListObjects, StepId::PutObject]);
+        assert_eq!(
+            early,
+            vec![StepId::ListObjects, StepId::PutObject, StepId::AppObject]
+        );
     }
 }

@@ -1,5 +1,6 @@
-//! The `kms-key` step (with `--admin-profile`): the bucket's default KMS key must itself allow
-//! the principal — S3's permission is not enough. It reads the key (kms:DescribeKey) and its
+//! The `kms-key` step (with `--admin-profile`): the bucket's default KMS key, and the key of
+//! each of the app's own objects (`--key`) that has another, must itself allow the principal —
+//! S3's permission is not enough. It reads the key (kms:DescribeKey) and its
 //! key policy (kms:GetKeyPolicy) with the admin profile and evaluates, with the local
 //! evaluator, the KMS actions the app needs: a key policy allows a principal it names, and
 //! lets identity policies decide only when it enables them (an Allow for the account root).
@@ -13,7 +14,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
 use super::policy_sources::cached_identity_policies;
-use super::{CheckContext, CheckResult, StepOutcome};
+use super::{CheckContext, CheckResult, Status, StepOutcome};
 use crate::arn::Principal;
 use crate::diagnose::FindingSpec;
 use crate::diagnose::access_denied::DenySource;
@@ -266,8 +267,11 @@ pub(super) fn no_default_encryption(
         == Some("ServerSideEncryptionConfigurationNotFoundError")
 }
 
+/// A `permission.kms` finding for one action on `key`, about the bucket's default key, or
+/// about the app's own `object` (`--key`) when it is that object's key.
 fn kms_finding(
     cx: &CheckContext,
+    target: &Target,
     action: &str,
     key: &str,
     why: &str,
@@ -276,7 +280,10 @@ fn kms_finding(
     let mut f = FindingSpec {
         code: FindingCode::Kms,
         step: StepId::KmsKey,
-        facts: cx.facts(Some(action)),
+        facts: crate::diagnose::Facts {
+            object: target.object.as_deref(),
+            ..cx.facts(Some(action))
+        },
         source: (source != DenySource::Unknown).then_some(source),
         statement: None,
         evidence: None,
@@ -286,9 +293,28 @@ fn kms_finding(
     f
 }
 
-/// `kms-key` (with `--admin-profile`): the bucket's default KMS key, described and its key
-/// policy read with the admin profile, judged with the principal's identity policies for each
-/// KMS action the app needs.
+/// One KMS key to judge: the bucket's default key, or the key an app's object (`--key`) is
+/// encrypted with, which may be another.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Target {
+    key_id: String,
+    /// The app's object it encrypts; `None` for the bucket's default key.
+    object: Option<String>,
+}
+
+impl Target {
+    /// The KMS actions the app needs of it: reading an object decrypts only.
+    fn actions(&self, read_only: bool) -> Vec<&'static str> {
+        match self.object {
+            Some(_) => vec!["kms:Decrypt"],
+            None => needed_actions(read_only),
+        }
+    }
+}
+
+/// `kms-key` (with `--admin-profile`): the bucket's default KMS key and the keys of the app's
+/// own objects (`--key`), each described and its key policy read with the admin profile,
+/// judged with the principal's identity policies for each KMS action the app needs of it.
 pub(super) async fn kms_key(cx: &CheckContext) -> CheckResult {
     let admin = admin_session(cx).await?;
     let identity = cx
@@ -296,29 +322,93 @@ pub(super) async fn kms_key(cx: &CheckContext) -> CheckResult {
         .as_ref()
         .ok_or_else(|| StepOutcome::skip("the principal is unknown"))?;
     let principal = &identity.principal;
-    let key_id = match bucket_key(cx, &cx.s3_with(&admin)).await {
-        Ok(Some(k)) => k,
-        Ok(None) => {
-            return Err(StepOutcome::skip(
-                "the bucket does not encrypt with a KMS key",
-            ));
-        }
-        Err(why) => {
-            return Err(StepOutcome::skip(format!(
-                "the bucket's default encryption could not be read: {why}"
-            )));
-        }
-    };
-    let kms = admin.clients.kms_in(key_region(cx, &key_id).as_deref());
-    let key = describe_key(&kms, &key_id).await?;
-    let actions = needed_actions(cx.run.read_only);
-    if let Some(refused) = unusable(cx, &key, principal, &actions) {
-        return Ok(refused);
+    let mut targets = Vec::new();
+    let default = bucket_key(cx, &cx.s3_with(&admin)).await;
+    if let Ok(Some(key_id)) = &default {
+        targets.push(Target {
+            key_id: key_id.clone(),
+            object: None,
+        });
     }
-    let key_policy = read_key_policy(&kms, &key).await?;
+    targets.extend(object_keys(cx, targets.first()).await);
+    if targets.is_empty() {
+        return Err(StepOutcome::skip(match default {
+            Err(why) => format!("the bucket's default encryption could not be read: {why}"),
+            Ok(_) if cx.run.keys.is_empty() => {
+                "the bucket does not encrypt with a KMS key".to_owned()
+            }
+            Ok(_) => {
+                "neither the bucket nor the app's objects are encrypted with a KMS key".to_owned()
+            }
+        }));
+    }
+    let judged = futures::future::join_all(
+        targets
+            .iter()
+            .map(|t| judge_target(cx, &admin, principal, t)),
+    )
+    .await;
+    Ok(merge(judged))
+}
+
+/// The KMS keys of the app's own objects (`--key`), as their HeadObject named them (the
+/// app's, else the admin's), each once and none that is the bucket's default key.
+async fn object_keys(cx: &CheckContext, default: Option<&Target>) -> Vec<Target> {
+    let mut out: Vec<Target> = Vec::new();
+    for object in &cx.run.keys {
+        let app = super::object_reads::app(cx, object).await;
+        let mut meta = app.and_then(|r| r.head.ok().or(r.get.ok()));
+        if meta.is_none() {
+            let admin = super::object_reads::admin(cx, object).await;
+            meta = admin.and_then(|a| a.head.ok());
+        }
+        let Some(key_id) = meta.and_then(|m| m.kms_key) else {
+            continue;
+        };
+        let known = out
+            .iter()
+            .chain(default)
+            .any(|t| same_key(&t.key_id, &key_id));
+        if !known {
+            out.push(Target {
+                key_id,
+                object: Some(object.clone()),
+            });
+        }
+    }
+    out
+}
+
+/// The same key named twice: the same ARN, or a bare key id and the ARN that ends with it.
+fn same_key(a: &str, b: &str) -> bool {
+    a == b || a.ends_with(&format!("/{b}")) || b.ends_with(&format!("/{a}"))
+}
+
+/// One key judged: described, refused outright when no policy can make it usable, else its
+/// key policy with the principal's identity policies, for each action the app needs of it.
+async fn judge_target(
+    cx: &CheckContext,
+    admin: &crate::aws::Session,
+    principal: &Principal,
+    target: &Target,
+) -> StepOutcome {
+    let kms = admin
+        .clients
+        .kms_in(key_region(cx, &target.key_id).as_deref());
+    let key = match describe_key(&kms, &target.key_id).await {
+        Ok(key) => key,
+        Err(skipped) => return skipped,
+    };
+    let actions = target.actions(cx.run.read_only);
+    if let Some(refused) = unusable(cx, target, &key, principal, &actions) {
+        return refused;
+    }
+    let key_policy = match read_key_policy(&kms, &key).await {
+        Ok(p) => p,
+        Err(skipped) => return skipped,
+    };
     // The principal's identity policies, shared with identity-policies (read once per run).
-    let iam = &admin.clients.iam;
-    let loaded = cached_identity_policies(cx, iam, principal).await;
+    let loaded = cached_identity_policies(cx, &admin.clients.iam, principal).await;
     let (identity_policies, boundary) = loaded.unwrap_or_default();
     let judged = actions.iter().map(|action| {
         let verdict = judge(
@@ -331,7 +421,29 @@ pub(super) async fn kms_key(cx: &CheckContext) -> CheckResult {
         );
         (*action, verdict)
     });
-    Ok(outcome(cx, &key, judged))
+    outcome(cx, target, &key, judged)
+}
+
+/// Several keys' outcomes as the step's one: the worst status, every detail, every finding.
+fn merge(outcomes: Vec<StepOutcome>) -> StepOutcome {
+    let rank = |s: Status| match s {
+        Status::Fail => 3,
+        Status::Warn => 2,
+        Status::Pass => 1,
+        Status::Skip => 0,
+    };
+    let mut iter = outcomes.into_iter();
+    let Some(mut merged) = iter.next() else {
+        return StepOutcome::skip("no KMS key to judge");
+    };
+    for o in iter {
+        if rank(o.status) > rank(merged.status) {
+            merged.status = o.status;
+        }
+        merged.detail = format!("{}; {}", merged.detail, o.detail);
+        merged.findings.extend(o.findings);
+    }
+    merged
 }
 
 /// The admin profile's session, or a skip: the key policy is read with it.
@@ -395,6 +507,7 @@ async fn describe_key(kms: &aws_sdk_kms::Client, key_id: &str) -> Result<KeyFact
 /// a key that is not Enabled. The failed outcome, one finding per action.
 fn unusable(
     cx: &CheckContext,
+    target: &Target,
     key: &KeyFacts,
     principal: &Principal,
     actions: &[&str],
@@ -413,7 +526,7 @@ fn unusable(
     let mut o = StepOutcome::failed(detail);
     o.findings = actions
         .iter()
-        .map(|a| kms_finding(cx, a, &key.arn, &why, DenySource::Unknown))
+        .map(|a| kms_finding(cx, target, a, &key.arn, &why, DenySource::Unknown))
         .collect();
     Some(o)
 }
@@ -457,6 +570,7 @@ async fn read_key_policy(
 /// and the conditions the verdicts depend on.
 fn outcome<'a>(
     cx: &CheckContext,
+    target: &Target,
     key: &KeyFacts,
     judged: impl Iterator<Item = (&'a str, KeyVerdict)>,
 ) -> StepOutcome {
@@ -475,14 +589,18 @@ fn outcome<'a>(
                 conditions: c,
             } => {
                 notes.push(format!("{action} refused: {why}"));
-                findings.push(kms_finding(cx, action, &key.arn, &why, source));
+                findings.push(kms_finding(cx, target, action, &key.arn, &why, source));
                 conditions.extend(c);
             }
         }
     }
     conditions.dedup();
+    let whose = match &target.object {
+        Some(object) => format!(", the key of {object}"),
+        None => String::new(),
+    };
     let mut detail = format!(
-        "key {} ({} managed): {}",
+        "key {} ({} managed{whose}): {}",
         key.arn,
         key.manager.to_lowercase(),
         notes.join("; ")

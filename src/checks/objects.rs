@@ -73,16 +73,22 @@ pub(super) async fn list(cx: &CheckContext) -> CheckResult {
                 Some(_) => "listing works (at least one object)".to_owned(),
                 None => "listing works (no objects)".to_owned(),
             };
-            let outcome = StepOutcome::pass(detail);
+            let outcome = StepOutcome::pass(detail).with_fact(Fact::Listing(true));
             Ok(match first {
                 Some(key) => outcome.with_fact(Fact::ExistingKey(key)),
                 None => outcome,
             })
         }
-        Err(err) => Ok(cx.failed(
-            StepId::ListObjects,
-            diagnose::failure(Operation::ListObjectsV2, &err),
-        )),
+        Err(err) => {
+            let failure = diagnose::failure(Operation::ListObjectsV2, &err);
+            let refused = matches!(failure.class, Class::AccessDenied(_));
+            let outcome = cx.failed(StepId::ListObjects, failure);
+            Ok(if refused {
+                outcome.with_fact(Fact::Listing(false))
+            } else {
+                outcome
+            })
+        }
     }
 }
 

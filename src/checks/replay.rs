@@ -35,6 +35,8 @@ use crate::runbook::StepId;
 pub const BUCKET: &str = "amzn-s3-demo-bucket1";
 pub const PRINCIPAL: &str = "arn:aws:iam::123456789012:user/MaryMajor";
 pub const REGION: &str = "us-west-2";
+/// The app's own object (`--key`) the `app-object` step reads.
+pub const APP_KEY: &str = "finance/q3-report.pdf";
 
 /// One recorded answer.
 #[derive(Clone, Debug)]
@@ -334,6 +336,7 @@ pub async fn run_replay(step: StepId, replay: Replay, state: BucketState) -> (St
         settings: Arc::new(aws::Settings::default()),
         run: Arc::new(RunSettings {
             buckets: vec![BUCKET.to_owned()],
+            keys: vec![APP_KEY.to_owned()],
             ..RunSettings::default()
         }),
         session: Some(session),
@@ -345,6 +348,7 @@ pub async fn run_replay(step: StepId, replay: Replay, state: BucketState) -> (St
             confirmed: true,
         }),
         bucket: (step != StepId::Identity).then(|| BUCKET.to_owned()),
+        key: (step == StepId::AppObject).then(|| APP_KEY.to_owned()),
         state: BucketState {
             probe: Some(probe.clone()),
             ..state
@@ -467,6 +471,7 @@ fn expectation(key: &str, want: &str, f: &Finding, outcome: &StepOutcome) -> Opt
         "basis" => Some(f.basis.as_str().to_owned()),
         "source" => f.source.map(|s| s.as_str().to_owned()),
         "resource" => f.resource.clone(),
+        "key" => f.key.clone(),
         "policy" => f.statement.as_ref().and_then(|s| s.policy_arn.clone()),
         "authorization_id" => f.evidence.as_ref().and_then(|e| e.authorization_id.clone()),
         "detail" => {

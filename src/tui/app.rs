@@ -865,6 +865,7 @@ mod tests {
         let cmds = a.update(Msg::Engine(Box::new(EngineEvent::Finished(StepResult {
             id: rows[0].step,
             bucket: rows[0].bucket.clone(),
+            key: None,
             status: Status::Pass,
             elapsed_ms: 1,
             detail: "ok".into(),

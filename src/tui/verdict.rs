@@ -167,6 +167,7 @@ mod tests {
             source: None,
             basis: crate::finding::Basis::AwsMessage,
             resource: None,
+            key: None,
             title: String::new(),
             summary: String::new(),
             remedy: String::new(),

@@ -185,13 +185,11 @@ fn resolved_app(bucket: &str) -> App {
         (StepId::Credentials, "AKIA…MPLE from env file /srv/app/.env"),
         (StepId::Identity, "arn:aws:iam::123456789012:user/Runpod"),
     ] {
-        events.push(EngineEvent::Started(Unit {
-            step: id,
-            bucket: None,
-        }));
+        events.push(EngineEvent::Started(Unit::global(id)));
         events.push(EngineEvent::Finished(StepResult {
             id,
             bucket: None,
+            key: None,
             status: Status::Pass,
             elapsed_ms: 7,
             detail: detail.into(),
@@ -233,6 +231,7 @@ fn result(step: StepId, status: Status, detail: &str, evidence: Option<Evidence>
     StepResult {
         id: step,
         bucket: Some(BUCKET.into()),
+        key: None,
         status,
         elapsed_ms: 7,
         detail: detail.into(),

@@ -307,27 +307,9 @@ fn check_region(flag: Option<&str>, env_file: Option<&envfile::EnvFile>) -> Resu
     }
 }
 
-/// An object key S3 can hold: 1 to 1,024 bytes of UTF-8 (S3's limit), with no control
-/// characters (a pasted line break is a mistake, never part of the app's key).
-/// <https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-keys.html>
+/// `--key KEY`: a key S3 can hold (see `object_key`).
 fn check_key(key: &str) -> Result<(), BadInput> {
-    if key.is_empty() {
-        return Err(BadInput(
-            "--key needs the object's key in the bucket (it was empty)".into(),
-        ));
-    }
-    if key.len() > 1024 {
-        return Err(BadInput(format!(
-            "--key is {} bytes long: S3 keys are at most 1024 bytes",
-            key.len()
-        )));
-    }
-    if key.chars().any(char::is_control) {
-        return Err(BadInput(format!(
-            "--key {key:?} contains a control character (a line break or a tab?)"
-        )));
-    }
-    Ok(())
+    crate::object_key::validate(key).map_err(|why| BadInput(format!("--key {why}")))
 }
 
 /// The validated configuration of a run.
@@ -615,11 +597,6 @@ mod tests {
             assert!(err.starts_with("--key "), "{bad:?}: {err}");
             assert!(!err.contains('\n'), "{err}");
         }
-        // 1024 bytes of UTF-8 is the limit, not 1024 characters.
-        let cli = parse(&["check", "-b", "abc", "--key", &"é".repeat(512)]).unwrap();
-        assert!(cli.common.config().is_ok());
-        let cli = parse(&["check", "-b", "abc", "--key", &"é".repeat(513)]).unwrap();
-        assert!(cli.common.config().is_err());
     }
 
     #[test]

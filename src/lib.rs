@@ -10,7 +10,7 @@
 //!   from the step results; `report`, `remedy` and `tui` read it.
 //! - views: `report` (text, JSON, Markdown) and `tui` (the wizard); `cli` and `commands` on top.
 //! - `exit`: the exit codes and the one-line bad-input ending, below everything that ends a run.
-//! - parsers of input: `arn`, `bucket_name`, `envfile`.
+//! - parsers of input: `arn`, `bucket_name`, `object_key`, `envfile`.
 
 pub mod arn;
 pub mod aws;
@@ -31,6 +31,7 @@ pub mod explain;
 pub mod finding;
 pub mod gallery;
 pub mod logging;
+pub mod object_key;
 pub mod operation;
 pub mod policy;
 pub mod presigned;

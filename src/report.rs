@@ -242,6 +242,9 @@ fn text_finding(out: &mut String, f: &Finding, color: bool) {
     if let Some(b) = &f.bucket {
         head.push_str(&format!("  {b}"));
     }
+    if let Some(k) = &f.key {
+        head.push_str(&format!("  key {k}"));
+    }
     if let Some(a) = &f.action {
         head.push_str(&format!("  {a}"));
     }
@@ -371,6 +374,9 @@ fn md_problems(md: &mut String, findings: &[Finding]) {
         let _ = writeln!(md, "### {}. {} (`{}`)\n", n + 1, f.title, f.code);
         let _ = writeln!(md, "{}\n", f.summary);
         let _ = writeln!(md, "- **How known:** `{}` ({})", f.basis, f.how_known());
+        if let Some(k) = &f.key {
+            let _ = writeln!(md, "- **Object:** `{k}` (the app's own, `--key`)");
+        }
         if let Some(r) = &f.resource {
             let _ = writeln!(md, "- **Resource:** `{r}`");
         }
@@ -406,7 +412,10 @@ fn md_checklist(md: &mut String, steps: &[StepResult]) {
             "| {} | `{}` | {} | {} | {} |",
             s.status.symbol(),
             s.id,
-            s.bucket.as_deref().unwrap_or(""),
+            match (&s.bucket, &s.key) {
+                (Some(b), Some(k)) => format!("{b}/{}", k.replace('|', "\\|")),
+                (b, _) => b.clone().unwrap_or_default(),
+            },
             s.status.as_str(),
             s.detail.replace('|', "\\|")
         );

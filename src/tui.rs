@@ -231,6 +231,10 @@ fn execute(
             engine.set_buckets(buckets);
             let _ = mtx.send(Msg::Rows(engine.units()));
         }
+        Cmd::SetKeys(keys) => {
+            engine.set_keys(keys);
+            let _ = mtx.send(Msg::Rows(engine.units()));
+        }
         Cmd::Export { markdown, path } => {
             tasks.spawn(async move {
                 let path = path.unwrap_or_else(default_export_path);

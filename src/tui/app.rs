@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent};
 
-use super::keys::{self, Action, BucketKey, RemedyKey, UrlKey};
+use super::keys::{self, Action, BucketKey, ObjectKey, RemedyKey, UrlKey};
 use super::theme::{RowState, Theme};
 use crate::aws;
 use crate::checks::{RunSettings, Status};
@@ -50,6 +50,8 @@ pub enum Cmd {
     Rerun(Unit),
     ListBuckets,
     SetBuckets(Vec<String>),
+    /// The app's own objects (`--key`, and the ones named with `o`): their rows join.
+    SetKeys(Vec<String>),
     Export {
         markdown: String,
         path: Option<PathBuf>,
@@ -155,10 +157,18 @@ impl UrlScreen {
     }
 }
 
+/// The object prompt (`o`): the key of the app's object that fails, to read it.
+#[derive(Debug, Default)]
+pub struct AskObject {
+    pub input: String,
+    pub error: Option<String>,
+}
+
 #[derive(Debug)]
 pub enum Modal {
     Help,
     AskBucket(AskBucket),
+    AskObject(AskObject),
     Remedy(Box<RemedyScreen>),
     Url(UrlScreen),
 }
@@ -193,6 +203,8 @@ pub struct App {
     show_first_failure: bool,
     /// `f` was pressed while steps ran: the remedy opens once the run has finished.
     fix_when_done: bool,
+    /// An object was named with `o`: its rows run as soon as they join the checklist.
+    run_new_objects: bool,
     /// Debug builds only: a key that makes the wizard panic (`S3DOCTOR_DEBUG_PANIC_KEY`), so
     /// that a test can show the terminal is restored after a panic. Release builds have none.
     #[cfg(debug_assertions)]
@@ -227,6 +239,7 @@ impl App {
             diagnosis,
             show_first_failure: false,
             fix_when_done: false,
+            run_new_objects: false,
             #[cfg(debug_assertions)]
             debug_panic_key: std::env::var("S3DOCTOR_DEBUG_PANIC_KEY")
                 .ok()
@@ -320,16 +333,7 @@ impl App {
                 Vec::new()
             }
             Msg::Resize => Vec::new(),
-            Msg::Rows(rows) => {
-                self.rows = rows;
-                self.selected = self
-                    .rows
-                    .iter()
-                    .position(|u| u.bucket.is_some())
-                    .unwrap_or(0);
-                self.diagnose();
-                Vec::new()
-            }
+            Msg::Rows(rows) => self.on_rows(rows),
             Msg::Buckets(names) => {
                 if let Some(Modal::AskBucket(ask)) = &mut self.modal {
                     ask.listed = Some(names.is_some());
@@ -367,6 +371,32 @@ impl App {
                 Vec::new()
             }
         }
+    }
+
+    /// New checklist rows (a bucket chosen, an object named): the first bucket row selected,
+    /// or, after `o`, the new object's rows selected and run.
+    fn on_rows(&mut self, rows: Vec<Unit>) -> Vec<Cmd> {
+        self.rows = rows;
+        self.diagnose();
+        if std::mem::take(&mut self.run_new_objects) {
+            let new: Vec<Unit> = self
+                .rows
+                .iter()
+                .filter(|u| u.key.is_some() && !self.results.contains_key(*u))
+                .cloned()
+                .collect();
+            if let Some(first) = self.rows.iter().position(|u| new.contains(u)) {
+                self.selected = first;
+                self.detail_scroll = 0;
+            }
+            return self.run_cmd(new);
+        }
+        self.selected = self
+            .rows
+            .iter()
+            .position(|u| u.bucket.is_some())
+            .unwrap_or(0);
+        Vec::new()
     }
 
     /// A background task died: the remedy screen that waits for it ends as failed, and the
@@ -436,6 +466,7 @@ impl App {
         }
         match &self.modal {
             Some(Modal::AskBucket(_)) => return self.on_bucket_key(key),
+            Some(Modal::AskObject(_)) => return self.on_object_key(key),
             Some(Modal::Url(_)) => {
                 self.on_url_key(key);
                 return Vec::new();
@@ -499,6 +530,10 @@ impl App {
             }
             Action::Help => self.modal = Some(Modal::Help),
             Action::PasteUrl => self.modal = Some(Modal::Url(UrlScreen::default())),
+            Action::AddKey if self.run.buckets.is_empty() => {
+                self.message = Some("choose the bucket first; then o names its object".into())
+            }
+            Action::AddKey => self.modal = Some(Modal::AskObject(AskObject::default())),
             Action::Confirm | Action::Cancel | Action::Quit => {}
         }
         Vec::new()
@@ -695,6 +730,47 @@ impl App {
                 ask.selected = None;
             }
             _ => {}
+        }
+        Vec::new()
+    }
+
+    /// A key in the object prompt: the key typed, Enter reads it (its rows join the checklist
+    /// and run), Esc closes the prompt.
+    fn on_object_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
+        let Some(Modal::AskObject(ask)) = &mut self.modal else {
+            return Vec::new();
+        };
+        if keys::is_interrupt(key) {
+            self.quit = true;
+            return Vec::new();
+        }
+        match keys::OBJECT.action(key, |_| true) {
+            Some(ObjectKey::Cancel) => self.modal = None,
+            Some(ObjectKey::Confirm) => {
+                let name = ask.input.clone();
+                if let Err(why) = crate::object_key::validate(&name) {
+                    ask.error = Some(why);
+                    return Vec::new();
+                }
+                self.modal = None;
+                if self.run.keys.contains(&name) {
+                    self.message = Some(format!("{name} is in the checklist already"));
+                    return Vec::new();
+                }
+                self.run.keys.push(name);
+                self.run_new_objects = true;
+                return vec![Cmd::SetKeys(self.run.keys.clone())];
+            }
+            None => match key.code {
+                KeyCode::Char(c) if !c.is_control() => {
+                    ask.input.push(c);
+                    ask.error = None;
+                }
+                KeyCode::Backspace => {
+                    ask.input.pop();
+                }
+                _ => {}
+            },
         }
         Vec::new()
     }
@@ -980,5 +1056,49 @@ mod tests {
         }
         let cmds = a.update(key(KeyCode::Enter));
         assert!(matches!(&cmds[..], [Cmd::SetBuckets(b)] if b == &["clipizy-dev".to_owned()]));
+    }
+
+    #[test]
+    fn o_names_the_apps_object_whose_rows_join_and_run() {
+        use crate::runbook::StepId;
+        let mut a = app();
+        assert!(a.update(key(KeyCode::Char('o'))).is_empty());
+        assert!(matches!(a.modal, Some(Modal::AskObject(_))));
+        // Enter on nothing says why and keeps the prompt; q is text here.
+        assert!(a.update(key(KeyCode::Enter)).is_empty());
+        let Some(Modal::AskObject(ask)) = &a.modal else {
+            panic!("the prompt closed")
+        };
+        assert!(ask.error.as_deref().unwrap().contains("empty"));
+        for c in "finance/q3 report.pdf".chars() {
+            assert!(a.update(key(KeyCode::Char(c))).is_empty());
+        }
+        assert!(!a.should_quit());
+        let cmds = a.update(key(KeyCode::Enter));
+        let want = vec!["finance/q3 report.pdf".to_owned()];
+        assert!(
+            matches!(&cmds[..], [Cmd::SetKeys(k)] if *k == want),
+            "{cmds:?}"
+        );
+        assert!(a.modal.is_none());
+        // The engine's rows come back with the object's: they are selected and run.
+        let mut run = a.run.clone();
+        run.keys = want.clone();
+        let rows = crate::engine::Engine::new(aws::Settings::default(), run).units();
+        let object = Unit::for_object(StepId::AppObject, "clipizy-dev", &want[0]);
+        assert!(rows.contains(&object));
+        let cmds = a.update(Msg::Rows(rows));
+        assert!(
+            matches!(&cmds[..], [Cmd::Run(u)] if *u == [object.clone()]),
+            "{cmds:?}"
+        );
+        assert_eq!(a.selected_unit(), Some(&object));
+        // Named again: nothing new to run.
+        a.update(key(KeyCode::Char('o')));
+        for c in want[0].chars() {
+            a.update(key(KeyCode::Char(c)));
+        }
+        assert!(a.update(key(KeyCode::Enter)).is_empty());
+        assert!(a.message.as_deref().unwrap().contains("already"));
     }
 }

@@ -21,6 +21,7 @@ pub enum Action {
     Cancel,
     Export,
     PasteUrl,
+    AddKey,
     Help,
     Quit,
 }
@@ -130,6 +131,12 @@ pub const TABLE: &[Row] = &[
         help: "paste a presigned URL and read it (nothing is sent)",
         footer: None,
         keys: &[(Code(Char('u')), A::PasteUrl)],
+    },
+    Row {
+        label: "o",
+        help: "name the app's own object that fails (its key) and read it",
+        footer: None,
+        keys: &[(Code(Char('o')), A::AddKey)],
     },
     Row {
         label: "?",
@@ -363,6 +370,29 @@ pub const BUCKET: ScreenKeys<BucketKey> = ScreenKeys(&[
             (Code(KeyCode::Down), BucketKey::Next),
             (Code(KeyCode::Up), BucketKey::Previous),
         ],
+    },
+]);
+
+/// What a key does in the object prompt (`o`; letters and Backspace are the key typed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjectKey {
+    Confirm,
+    Cancel,
+}
+
+/// The object prompt's keys, named in its last line.
+pub const OBJECT: ScreenKeys<ObjectKey> = ScreenKeys(&[
+    HintRow {
+        label: "Enter",
+        word: "read it",
+        shown_by: ObjectKey::Confirm,
+        keys: &[(Code(KeyCode::Enter), ObjectKey::Confirm)],
+    },
+    HintRow {
+        label: "Esc",
+        word: "cancel",
+        shown_by: ObjectKey::Cancel,
+        keys: &[(Code(KeyCode::Esc), ObjectKey::Cancel)],
     },
 ]);
 

@@ -7,7 +7,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
-use super::app::{App, AskBucket, Modal, Phase, RemedyScreen, UrlScreen};
+use super::app::{App, AskBucket, AskObject, Modal, Phase, RemedyScreen, UrlScreen};
 use super::keys;
 use super::theme::{RowState, Theme};
 use crate::checks::Status;
@@ -47,6 +47,7 @@ pub fn draw(app: &App, f: &mut Frame) {
     match &app.modal {
         Some(Modal::Help) => draw_help(app, f, area),
         Some(Modal::AskBucket(ask)) => draw_ask_bucket(app, ask, f, area),
+        Some(Modal::AskObject(ask)) => draw_ask_object(app, ask, f, area),
         Some(Modal::Remedy(screen)) => draw_remedy(app, screen, f, area),
         Some(Modal::Url(screen)) => draw_url(app, screen, f, area),
         None => {}
@@ -218,7 +219,7 @@ fn draw_checklist(app: &App, f: &mut Frame, area: Rect) {
             Span::raw(if unit.bucket.is_some() { "  " } else { "" }),
             Span::styled(Theme::symbol(state, app.tick), t.style(state)),
             Span::raw(" "),
-            Span::styled(unit.step.as_str().to_owned(), t.style(state)),
+            Span::styled(row_label(unit), t.style(state)),
         ];
         if let RowState::Done(status) = state {
             spans.push(Span::styled(
@@ -247,11 +248,25 @@ fn draw_checklist(app: &App, f: &mut Frame, area: Rect) {
     );
 }
 
+/// A row's name in the checklist: the step, and the app's object for an `app-object` row.
+fn row_label(unit: &Unit) -> String {
+    match &unit.key {
+        Some(key) => format!("{} {key}", unit.step),
+        None => unit.step.as_str().to_owned(),
+    }
+}
+
 fn step_vars(app: &App, unit: &Unit) -> Vec<(&'static str, String)> {
     let bucket = unit.bucket.clone().unwrap_or_else(|| "the bucket".into());
     vec![
         ("bucket", bucket),
         ("key", format!("{}probe-<uuid>", app.run.prefix)),
+        (
+            "object",
+            unit.key
+                .clone()
+                .unwrap_or_else(|| "the app's object".into()),
+        ),
     ]
 }
 
@@ -291,9 +306,10 @@ fn draw_detail(app: &App, f: &mut Frame, area: Rect) {
     for call in &def.calls {
         lines.push(Line::raw(format!("  {}", fill(call, &vars))));
     }
-    let title = match &unit.bucket {
-        Some(b) => format!(" {} · {b} ", unit.step),
-        None => format!(" {} ", unit.step),
+    let title = match (&unit.bucket, &unit.key) {
+        (Some(b), Some(k)) => format!(" {} · {b}/{k} ", unit.step),
+        (Some(b), None) => format!(" {} · {b} ", unit.step),
+        (None, _) => format!(" {} ", unit.step),
     };
     let block = Block::default()
         .borders(Borders::ALL)
@@ -536,6 +552,40 @@ fn draw_ask_bucket(app: &App, ask: &AskBucket, f: &mut Frame, area: Rect) {
     let hint = keys::BUCKET.hint(|a| a != keys::BucketKey::Next && ask.allows(a), " · ");
     lines.push(Line::from(Span::styled(hint, t.dim())));
     overlay(f, popup, overlay_block(" Bucket "), lines, 0);
+}
+
+/// The object prompt (`o`): the key of the app's object that fails.
+fn draw_ask_object(app: &App, ask: &AskObject, f: &mut Frame, area: Rect) {
+    let t = &app.theme;
+    let popup = centered(area, 70, 40);
+    let bucket = app.run.buckets.join(", ");
+    let mut lines = vec![
+        Line::raw(format!(
+            "Which object does the app fail to read in {bucket}?"
+        )),
+        Line::from(Span::styled(
+            "Its key, exactly as the app asks for it (e.g. finance/q3-report.pdf). s3doctor only reads it.",
+            t.dim(),
+        )),
+        Line::raw(""),
+        Line::from(vec![
+            Span::styled("> ", t.accent()),
+            Span::raw(ask.input.clone()),
+            Span::styled("█", t.accent()),
+        ]),
+    ];
+    if let Some(e) = &ask.error {
+        lines.push(Line::from(Span::styled(
+            format!("  {e}"),
+            t.style(RowState::Done(crate::checks::Status::Fail)),
+        )));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::from(Span::styled(
+        keys::OBJECT.hint(|_| true, " · "),
+        t.dim(),
+    )));
+    overlay(f, popup, overlay_block(" The app's object "), lines, 0);
 }
 
 /// The buckets the keys can list that match what was typed, at most `room` of them around

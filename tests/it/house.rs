@@ -15,6 +15,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("operation", 0),
     ("arn", 0),
     ("bucket_name", 0),
+    ("object_key", 0),
     ("envfile", 0),
     ("policy", 0),
     ("exit", 0),

@@ -48,6 +48,20 @@ pub(super) fn partition(cx: &CheckContext) -> String {
     arn::partition_for(principal, cx.signing_region().as_deref())
 }
 
+/// The app's own objects (`--key`) with their ARNs: reading one needs s3:GetObject on it, so
+/// a Deny or an Allow scoped to its prefix is weighed on it too.
+fn object_needs(cx: &CheckContext) -> Vec<(String, String)> {
+    let partition = partition(cx);
+    cx.run
+        .keys
+        .iter()
+        .map(|key| (key.clone(), arn::object_arn(&partition, cx.bucket(), key)))
+        .collect()
+}
+
+/// The action reading one of the app's objects needs.
+const GET: &str = "s3:GetObject";
+
 /// Every action the app needs on this bucket, with the resource it applies to.
 fn needed(cx: &CheckContext) -> Vec<(&'static str, String)> {
     let bucket = cx.bucket();
@@ -94,11 +108,14 @@ fn finding(
     cx: &CheckContext,
     step: StepId,
     code: FindingCode,
-    action: &str,
+    (action, object): (&str, Option<&str>),
     source: DenySource,
     statement: Option<StatementRef>,
 ) -> Finding {
-    let facts: Facts<'_> = cx.facts(Some(action));
+    let facts: Facts<'_> = Facts {
+        object,
+        ..cx.facts(Some(action))
+    };
     FindingSpec {
         code,
         step,
@@ -166,8 +183,11 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
     // part; when it cannot be read, "nothing allows it" is only a warning.
     let bucket_policy = read_bucket_policy(cx, &cx.s3_with(&session), cx.bucket()).await;
     let needed = needed(cx);
+    let objects = object_needs(cx);
+    let mut asked = needed.clone();
+    asked.extend(objects.iter().map(|(_, arn)| (GET, arn.clone())));
     let source_arn = p.role_arn().unwrap_or_else(|| p.arn.clone());
-    let simulated = simulate::simulate(iam, &source_arn, &needed).await;
+    let simulated = simulate::simulate(iam, &source_arn, &asked).await;
     let (sim, how) = match &simulated {
         Ok(results) => (results.as_slice(), "AWS's policy simulator".to_owned()),
         Err(why) => (
@@ -184,7 +204,10 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
     };
     let mut judged = Judged::default();
     for (action, resource) in needed {
-        weighing.weigh(cx, action, resource, &mut judged);
+        weighing.weigh(cx, (action, None), resource, &mut judged);
+    }
+    for (key, resource) in &objects {
+        weighing.weigh(cx, (GET, Some(key)), resource.clone(), &mut judged);
     }
     let read = read_sentence(&how, &who, &policies, boundary.as_ref());
     Ok(judged.outcome(&read, &who))
@@ -285,7 +308,7 @@ struct Judged {
     /// `action: summary` of the decisions that depend on conditions.
     conditional: Vec<String>,
     /// Actions nothing allows, when the unreadable bucket policy might.
-    unsure: Vec<&'static str>,
+    unsure: Vec<String>,
 }
 
 impl Weighing<'_> {
@@ -324,17 +347,28 @@ impl Weighing<'_> {
         }
     }
 
-    /// Weighs one action on one resource and records what it finds.
-    fn weigh(&self, cx: &CheckContext, action: &'static str, resource: String, out: &mut Judged) {
+    /// Weighs one action (on the app's object `key`, for a `--key`) on one resource and
+    /// records what it finds.
+    fn weigh(
+        &self,
+        cx: &CheckContext,
+        (action, key): (&'static str, Option<&str>),
+        resource: String,
+        out: &mut Judged,
+    ) {
         let p = self.principal;
         let request = Request::new(p.arn.clone(), p.account.clone(), action, resource.clone());
         let w = self.decide(&request, &resource);
         let d = &w.decision;
+        let label = match key {
+            Some(k) => format!("{action} on {k}"),
+            None => action.to_owned(),
+        };
         if !d.conditional.is_empty() {
-            out.conditional.push(format!("{action}: {}", d.summary()));
+            out.conditional.push(format!("{label}: {}", d.summary()));
         }
         let found =
-            |code, source, statement| finding(cx, IDENTITY, code, action, source, statement);
+            |code, source, statement| finding(cx, IDENTITY, code, (action, key), source, statement);
         let readings = d.readings();
         match w.verdict {
             Verdict::Allowed => {}
@@ -365,7 +399,7 @@ impl Weighing<'_> {
                 out.findings.push(f);
             }
             Verdict::ImplicitDeny if self.bucket_policy.is_err() && w.source != DenySource::Scp => {
-                out.unsure.push(action)
+                out.unsure.push(label)
             }
             Verdict::ExplicitDeny => out.findings.push(found(
                 FindingCode::ExplicitDeny,
@@ -440,7 +474,12 @@ impl Judged {
                         FindingCode::ExplicitDeny => "denied",
                         _ => "not allowed",
                     };
-                    format!("{} {how}", f.action.as_deref().unwrap_or("?"))
+                    let on = f
+                        .key
+                        .as_deref()
+                        .map(|k| format!(" on {k}"))
+                        .unwrap_or_default();
+                    format!("{}{on} {how}", f.action.as_deref().unwrap_or("?"))
                 })
                 .collect();
             let mut o = StepOutcome::failed(format!("{}; {read}", what.join(", ")));
@@ -562,7 +601,13 @@ impl Settings {
     /// The bucket policy alone against each action the app needs.
     fn policy_denials(&mut self, cx: &CheckContext, p: &Principal, policy: &NamedPolicy) {
         let mut denied = Vec::new();
-        for (action, resource) in needed(cx) {
+        let probe = needed(cx)
+            .into_iter()
+            .map(|(action, r)| ((action, None), r));
+        let objects = object_needs(cx)
+            .into_iter()
+            .map(|(k, r)| ((GET, Some(k)), r));
+        for ((action, key), resource) in probe.chain(objects) {
             let request = Request::new(p.arn.clone(), p.account.clone(), action, resource);
             let d = evaluate::evaluate(
                 &request,
@@ -573,12 +618,15 @@ impl Settings {
                 },
             );
             if d.verdict == Verdict::ExplicitDeny {
-                denied.push(action);
+                denied.push(match &key {
+                    Some(k) => format!("{action} on {k}"),
+                    None => action.to_owned(),
+                });
                 self.findings.push(finding(
                     cx,
                     StepId::BucketPolicy,
                     FindingCode::ExplicitDeny,
-                    action,
+                    (action, key.as_deref()),
                     DenySource::BucketPolicy,
                     statement_ref(&d),
                 ));
@@ -628,7 +676,7 @@ impl Settings {
                 cx,
                 StepId::BucketPolicy,
                 FindingCode::AclDisabled,
-                "s3:PutObjectAcl",
+                ("s3:PutObjectAcl", None),
                 DenySource::Unknown,
                 None,
             );

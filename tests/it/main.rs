@@ -5,6 +5,7 @@
 //! Ceph RGW, when `scripts/test.sh` started it.
 
 mod acl;
+mod app_object;
 mod check;
 mod cors;
 mod docs;

@@ -188,11 +188,16 @@ fn text_steps(out: &mut String, report: &Report, color: bool) {
             step.status.symbol(),
             step.status.as_str().to_uppercase()
         );
+        // The app's own object (`--key`) follows its step's name.
+        let name = match &step.key {
+            Some(key) => format!("{} {key}", step.id),
+            None => step.id.as_str().to_owned(),
+        };
         let _ = writeln!(
             out,
             "  {}  {:<15} {} ({} ms)",
             paint(&label, step.status, color),
-            step.id.as_str(),
+            name,
             step.detail,
             step.elapsed_ms
         );

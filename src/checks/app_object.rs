@@ -170,23 +170,22 @@ fn failed(detail: String, failure: Failure, finding: Finding) -> StepOutcome {
 /// grants and the bucket's Object Ownership.
 fn admin_note(admin: &AdminReads) -> String {
     let mut parts = Vec::new();
-    match (&admin.acl, admin.other_owner()) {
-        (Ok(_), Some((owner, _))) => {
-            parts.push(format!("owned by {owner}, not by the bucket owner"))
-        }
-        (Ok(acl), None) if acl.owner.is_some() && admin.bucket_owner == acl.owner => {
+    match (admin.owner(), admin.other_owner()) {
+        (_, Some(owner)) => parts.push(format!("owned by {owner}, not by the bucket owner")),
+        (Some(owner), None) if admin.bucket_owner.as_ref() == Some(owner) => {
             parts.push("owned by the bucket owner".to_owned())
         }
-        (Ok(_), None) => {}
-        (Err(failure), _) => parts.push(format!(
+        _ => {}
+    }
+    match &admin.acl {
+        Ok(acl) if !acl.grants.is_empty() => {
+            parts.push(format!("its ACL grants {}", acl.grants.join(", ")))
+        }
+        Ok(_) => {}
+        Err(failure) => parts.push(format!(
             "its ACL could not be read ({})",
             failure.evidence.one_line()
         )),
-    }
-    if let Ok(acl) = &admin.acl
-        && !acl.grants.is_empty()
-    {
-        parts.push(format!("its ACL grants {}", acl.grants.join(", ")));
     }
     match &admin.ownership {
         Ownership::Enforced => {

@@ -1,7 +1,8 @@
 //! The reads of the app's own objects (`--key`), asked once per run and shared by the steps
 //! that judge them (`app-object`, and `kms-key` for the object's own KMS key): the app's
-//! HeadObject and one-byte GET, and, with `--admin-profile`, the admin's HeadObject, the
-//! object's and the bucket's ACL and the bucket's Object Ownership. Every call here reads;
+//! HeadObject and one-byte GET, and, with `--admin-profile`, the admin's HeadObject, its
+//! listing of the key (with the owner), the object's and the bucket's ACL and the bucket's
+//! Object Ownership. Every call here reads;
 //! none writes, changes an ACL or deletes. They go out as soon as the session exists (see
 //! `early`), all at once, so they add no round trip in a row.
 
@@ -126,24 +127,48 @@ pub enum Ownership {
     Unknown,
 }
 
+/// What the admin's listing of the key (ListObjectsV2, the key as prefix, FetchOwner) says:
+/// a bucket operation, so it tells whose an object is even when only its owner may read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Listed {
+    Absent,
+    /// The key is there, with its owner when S3 named one.
+    Present(Option<Owner>),
+}
+
 /// What the admin profile read of the object and its bucket.
 #[derive(Clone, Debug)]
 pub struct AdminReads {
     pub head: Read,
+    pub listed: Result<Listed, Failure>,
+    /// The object's ACL: only its owner (or a grant of READ_ACP) may read it.
     pub acl: Result<ObjectAcl, Failure>,
     pub bucket_owner: Option<Owner>,
     pub ownership: Ownership,
 }
 
 impl AdminReads {
+    /// The object's owner, as the listing (else its ACL) names it.
+    pub fn owner(&self) -> Option<&Owner> {
+        match &self.listed {
+            Ok(Listed::Present(Some(owner))) => Some(owner),
+            _ => self.acl.as_ref().ok()?.owner.as_ref(),
+        }
+    }
+
+    /// True when the admin's reads show the key is not there (HeadObject 404, or a listing
+    /// without it).
+    pub fn absent(&self) -> bool {
+        matches!(&self.head, Err(f) if f.class == crate::diagnose::Class::KeyNotFound)
+            || matches!(self.listed, Ok(Listed::Absent))
+    }
+
     /// The object's owner when it is not the bucket's owner, under an Object Ownership that
     /// lets writers keep their objects: then only the object's ACL grants access to it.
-    pub fn other_owner(&self) -> Option<(&Owner, &ObjectAcl)> {
-        let acl = self.acl.as_ref().ok()?;
-        let owner = acl.owner.as_ref()?;
+    pub fn other_owner(&self) -> Option<&Owner> {
+        let owner = self.owner()?;
         let bucket_owner = self.bucket_owner.as_ref()?;
-        (owner.id != bucket_owner.id && self.ownership != Ownership::Enforced)
-            .then_some((owner, acl))
+        (owner.id != bucket_owner.id && self.ownership != Ownership::Enforced).then_some(owner)
     }
 }
 
@@ -226,14 +251,16 @@ pub async fn admin(cx: &CheckContext, key: &str) -> Option<AdminReads> {
             };
             let s3 = cx.s3_with(&session);
             let bucket = cx.bucket();
-            let (head, acl, bucket_owner, ownership) = futures::join!(
+            let (head, listed, acl, bucket_owner, ownership) = futures::join!(
                 head(&s3, bucket, key),
+                listed(&s3, bucket, key),
                 object_acl(&s3, bucket, key),
                 bucket_owner(&s3, bucket),
                 ownership(&s3, bucket),
             );
             Some(AdminReads {
                 head,
+                listed,
                 acl,
                 bucket_owner,
                 ownership,
@@ -268,6 +295,22 @@ async fn first_byte(s3: &aws_sdk_s3::Client, cx: &CheckContext, key: &str) -> Re
         }
         Err(err) => Err(diagnose::failure(Operation::GetObject, &err)),
     }
+}
+
+async fn listed(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Listed, Failure> {
+    let out = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(key)
+        .max_keys(1)
+        .fetch_owner(true)
+        .send()
+        .await
+        .map_err(|err| diagnose::failure(Operation::ListObjectsV2, &err))?;
+    Ok(match out.contents().first() {
+        Some(o) if o.key() == Some(key) => Listed::Present(o.owner().and_then(owner)),
+        _ => Listed::Absent,
+    })
 }
 
 async fn object_acl(

@@ -22,6 +22,7 @@ mod probe;
 mod proxy;
 mod rgw;
 mod rgw_beyond;
+mod rgw_object;
 mod roles;
 mod screens;
 mod terminal;

@@ -7,7 +7,7 @@
 
 use super::{STEP, failed, object_finding};
 use crate::arn::PrincipalKind;
-use crate::checks::object_reads::AdminReads;
+use crate::checks::object_reads::{AdminReads, Ownership};
 use crate::checks::policy_sources::{cached_identity_policies, read_bucket_policy};
 use crate::checks::{CheckContext, StepOutcome};
 use crate::diagnose::access_denied::{AccessDenied, DenySource};
@@ -43,26 +43,19 @@ fn by_admin(
     failure: &Failure,
     admin: &AdminReads,
 ) -> Option<StepOutcome> {
-    if let Err(f) = &admin.head
-        && f.class == Class::KeyNotFound
-    {
-        let mut finding = object_finding(cx, FindingCode::ObjectNotFound, f.evidence.clone());
-        finding.summary.push_str(
-            " The admin profile's HeadObject got the 404; the app's keys got 403, as S3 answers keys that may not list the bucket (s3:ListBucket).",
-        );
-        return Some(failed(
-            format!("{key} does not exist (the admin profile's HeadObject: 404)"),
-            failure.clone(),
-            finding,
-        ));
+    if admin.absent() {
+        return Some(absent_per_admin(cx, key, failure, admin));
     }
-    let (owner, acl) = admin.other_owner()?;
+    let owner = admin.other_owner()?;
     let mut finding = object_finding(cx, FindingCode::ObjectOtherOwner, failure.evidence.clone())
         .with_basis(Basis::Policies);
-    let grants = if acl.grants.is_empty() {
-        "nothing".to_owned()
-    } else {
-        acl.grants.join(", ")
+    let acl = match &admin.acl {
+        Ok(acl) if acl.grants.is_empty() => "Its ACL grants nothing.".to_owned(),
+        Ok(acl) => format!("Its ACL grants {}.", acl.grants.join(", ")),
+        Err(f) => format!(
+            "Its ACL is readable by its owner only ({}).",
+            f.evidence.one_line()
+        ),
     };
     let bucket_owner = admin
         .bucket_owner
@@ -70,13 +63,64 @@ fn by_admin(
         .map(ToString::to_string)
         .unwrap_or_default();
     finding.summary.push_str(&format!(
-        " Its owner: {owner}; the bucket's: {bucket_owner}. Its ACL grants {grants}."
+        " Its owner: {owner}; the bucket's: {bucket_owner} (read with the admin profile). {acl}"
     ));
+    if admin.ownership == Ownership::Unknown {
+        finding.remedy = format!(
+            "Where the server has no Object Ownership setting (Ceph RGW and other S3-compatible servers), the object's owner ({owner}) must grant READ to the reader in the object's ACL (`aws s3api put-object-acl --bucket {} --key {} --grant-read id=READER` with the owner's keys), or the owner deletes it and the bucket owner uploads it again. On AWS: {}",
+            cx.bucket(),
+            crate::aws::shell_word(key),
+            finding.remedy
+        );
+    }
     Some(failed(
         format!("{key} belongs to another account ({owner}); only its ACL can grant reading it"),
         failure.clone(),
         finding,
     ))
+}
+
+/// The admin's reads show the key is not there: the app's keys got 403 for a key that does
+/// not exist, as S3 answers keys that may not list the bucket.
+fn absent_per_admin(
+    cx: &CheckContext,
+    key: &str,
+    failure: &Failure,
+    admin: &AdminReads,
+) -> StepOutcome {
+    // AWS's own 404 as the evidence, when the admin's HeadObject got one.
+    let (evidence, how) = match &admin.head {
+        Err(f) if f.class == Class::KeyNotFound => (
+            f.evidence.clone(),
+            "the admin profile's HeadObject got the 404",
+        ),
+        _ => (
+            failure.evidence.clone(),
+            "the admin profile's listing of the bucket does not have it",
+        ),
+    };
+    let mut finding = object_finding(cx, FindingCode::ObjectNotFound, evidence);
+    if finding.basis == Basis::Inferred {
+        // Known from the admin's listing, not inferred from the 403.
+        finding = FindingSpec {
+            code: FindingCode::ObjectNotFound,
+            step: STEP,
+            facts: cx.facts(Some(GET)),
+            source: None,
+            statement: None,
+            evidence: None,
+        }
+        .build();
+        finding.evidence = Some(failure.evidence.clone());
+    }
+    finding.summary.push_str(&format!(
+        " Known because {how}; the app's keys got 403, as S3 answers keys that may not list the bucket (s3:ListBucket)."
+    ));
+    failed(
+        format!("{key} does not exist ({how})"),
+        failure.clone(),
+        finding,
+    )
 }
 
 /// The decision on s3:GetObject of the object's ARN, from the policies this run read (the
@@ -113,10 +157,10 @@ async fn decision(cx: &CheckContext, key: &str) -> Option<Decision> {
             boundary: boundary.as_ref(),
         },
     );
-    // Only a Deny is firm without every policy read: the root user's own policies, or an
-    // unread bucket policy, may allow what the rest does not.
-    let firm = d.verdict == Verdict::ExplicitDeny
-        || (bucket_policy.is_ok() && principal.kind != PrincipalKind::Root);
+    // Only a Deny is firm without every policy read: an unread bucket policy may allow what
+    // the rest does not, and so may what no policy says (the root user; the bucket owner and
+    // ACL grants on a server without IAM, such as Ceph RGW).
+    let firm = d.verdict == Verdict::ExplicitDeny || (bucket_policy.is_ok() && own_policies);
     firm.then_some(d)
 }
 

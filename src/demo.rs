@@ -172,6 +172,8 @@ struct SeedInfo<'a> {
     bucket: &'a str,
     access: &'a str,
     names: &'a std::collections::BTreeMap<String, String>,
+    /// The app's own objects the ticket names: the checks read them with `--key`.
+    keys: &'a [String],
 }
 
 impl Demo {
@@ -234,13 +236,14 @@ impl Demo {
             bucket: &seeded.bucket,
             access: seeded.access.as_str(),
             names: &seeded.names,
+            keys: &incident.app.keys,
         };
         println!("{}", serde_json::to_string(&info)?);
         Ok(ExitCode::from(exit::OK))
     }
 
     /// The configuration the wizard and the checks use for a seeded incident: the app's
-    /// .env, the emulator, the admin profile, the app's access.
+    /// .env, the emulator, the admin profile, the app's access, the objects its ticket names.
     fn config(&self, incident: &Incident, seeded: &Seeded) -> Result<Config, BadInput> {
         let side = self.side(incident).map_err(BadInput)?;
         let mut args: Vec<String> = vec![
@@ -255,6 +258,11 @@ impl Demo {
         if let Some(url) = &side.endpoint {
             args.push("--endpoint-url".into());
             args.push(url.clone());
+        }
+        // The object the ticket names, as the person who read it would pass it.
+        for key in &incident.app.keys {
+            args.push("--key".into());
+            args.push(key.clone());
         }
         let cli = Cli::try_parse_from(args).map_err(|e| BadInput(e.to_string()))?;
         cli.common.config()

@@ -15,7 +15,7 @@ use crate::policy::Access;
 
 /// The gallery files, in the order the chooser shows them. A unit test checks that every
 /// file in assets/gallery is listed here.
-const FILES: [(&str, &str); 10] = [
+const FILES: [(&str, &str); 11] = [
     (
         "01-runpod-no-permissions.toml",
         include_str!("../assets/gallery/01-runpod-no-permissions.toml"),
@@ -56,6 +56,10 @@ const FILES: [(&str, &str); 10] = [
         "10-ceph-rgw-no-grant.toml",
         include_str!("../assets/gallery/10-ceph-rgw-no-grant.toml"),
     ),
+    (
+        "12-one-file-will-not-download.toml",
+        include_str!("../assets/gallery/12-one-file-will-not-download.toml"),
+    ),
 ];
 
 /// How an incident is fixed.
@@ -89,6 +93,9 @@ pub struct AppSpec {
     pub region: String,
     #[serde(default)]
     pub access: Access,
+    /// The app's own objects the ticket names (`--key`): the checks read them too.
+    #[serde(default)]
+    pub keys: Vec<String>,
 }
 
 /// One seeding or fixing step. Strings may name `{user}`, `{bucket}`, `{account}` and the

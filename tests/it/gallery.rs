@@ -76,7 +76,7 @@ impl Target {
     /// the admin profile so that policies can be read (and the fix applied).
     fn app_run(&self, args: &[&str], seeded: &Value) -> Run {
         let (url, admin) = self.server();
-        Run::new(args)
+        let mut run = Run::new(args)
             .profiles(&[("admin", admin)])
             .unset("AWS_REGION")
             .arg("--env-file")
@@ -86,7 +86,12 @@ impl Target {
             .arg("--admin-profile")
             .arg("admin")
             .arg("--endpoint-url")
-            .arg(url)
+            .arg(url);
+        // The objects the ticket names, as its reader passes them.
+        for key in seeded["keys"].as_array().expect("keys") {
+            run = run.arg("--key").arg(key.as_str().expect("key"));
+        }
+        run
     }
 
     async fn check(&self, seeded: &Value) -> (i32, Value) {
@@ -272,6 +277,23 @@ async fn bucket_policy_deny_is_found_in_the_bucket_policy() {
 #[tokio::test]
 async fn acl_disabled_is_found_from_object_ownership() {
     incident("acl-disabled").await;
+}
+
+/// The one file: the default checks pass (the probe is outside finance/*), and the object the
+/// ticket names (`--key`) is refused by a bucket-policy Deny scoped to its prefix, named on it.
+#[tokio::test]
+async fn one_file_will_not_download_names_the_deny_on_that_key() {
+    let report = incident("one-file-will-not-download").await;
+    let deny = crate::peer::finding(&report, "permission.explicit-deny", Some("s3:GetObject"));
+    assert_eq!(deny["key"], "finance/q3-report.pdf", "{deny:#}");
+    assert_eq!(deny["source"], "bucket-policy");
+    assert_eq!(deny["statement"]["sid"], "DenyFinanceReports", "{deny:#}");
+    // Only that object: every probe step passed.
+    for step in report["steps"].as_array().expect("steps") {
+        if step["id"] != "app-object" && step["id"] != "bucket-policy" {
+            assert_ne!(step["status"], "fail", "{step:#}");
+        }
+    }
 }
 
 /// Ceph RGW: a second user without a grant on the owner's bucket; s3doctor's fix there is a

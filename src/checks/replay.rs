@@ -400,6 +400,7 @@ pub async fn run_credentials(fixture: &Fixture) -> (StepOutcome, Replay) {
         cache: Arc::default(),
         identity: None,
         bucket: None,
+        key: None,
         state: BucketState::default(),
         probe_key: String::new(),
     };

@@ -190,3 +190,34 @@ async fn a_bare_403_for_keys_that_may_not_list_says_both_causes() {
         outcome.facts
     );
 }
+
+#[tokio::test]
+async fn a_head_that_names_a_kms_key_and_a_refused_read_is_that_keys_refusal() {
+    // HeadObject answered as S3 does for an SSE-KMS object (API_HeadObject: the encryption
+    // and key-id headers); the GET of its data refused with the recorded bare Access Denied.
+    let key = "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab";
+    let head = Answer {
+        status: 200,
+        headers: vec![
+            ("content-length".into(), "4096".into()),
+            ("x-amz-server-side-encryption".into(), "aws:kms".into()),
+            (
+                "x-amz-server-side-encryption-aws-kms-key-id".into(),
+                key.into(),
+            ),
+        ],
+        body: String::new(),
+    };
+    let replay = replay::Replay::new(bare()).route("HEAD ", head);
+    let (outcome, _) = replay::run_replay(StepId::AppObject, replay, BucketState::default()).await;
+    assert_eq!(outcome.status, Status::Fail, "{}", outcome.detail);
+    let f = &outcome.findings[0];
+    assert_eq!(f.code, FindingCode::Kms, "{}", f.summary);
+    assert_eq!(
+        (f.action.as_deref(), f.resource.as_deref(), f.key.as_deref()),
+        (Some("kms:Decrypt"), Some(key), Some(APP_KEY))
+    );
+    assert_eq!(f.basis, Basis::Inferred);
+    assert!(f.summary.contains("Known by inference"), "{}", f.summary);
+    assert!(outcome.detail.contains(key), "{}", outcome.detail);
+}

@@ -134,7 +134,7 @@ pub const TABLE: &[Row] = &[
     },
     Row {
         label: "o",
-        help: "name the app's own object that fails (its key) and read it",
+        help: "read the app's own object that fails (its key)",
         footer: None,
         keys: &[(Code(Char('o')), A::AddKey)],
     },

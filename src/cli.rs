@@ -80,8 +80,9 @@ pub enum Command {
     /// The incident gallery of scripts/demo.sh, against the local emulator.
     #[command(hide = true)]
     Demo(DemoOptions),
-    /// Diagnose a presigned URL: expiry, region, signer, signed headers, session. Nothing is
-    /// sent with it unless --try (GET URLs only, one byte).
+    /// Diagnose a presigned URL (SigV4 or SigV2): expiry, region, signer, method, signed
+    /// headers, session. Only the URL's own server is asked (and AWS's STS for a URL on AWS);
+    /// the URL itself is sent only with --try (GET URLs only, one byte).
     Url {
         /// The presigned URL (quote it: it contains `&`).
         url: String,
@@ -94,8 +95,8 @@ pub enum Command {
         /// The URL's method, when it does not say (no `x-id` parameter).
         #[arg(long, value_parser = ["GET", "PUT", "HEAD", "DELETE", "POST", "get", "put", "head", "delete", "post"])]
         method: Option<String>,
-        /// Look nothing up: neither the bucket's region (unsigned HeadBucket) nor the signer's
-        /// account (sts:GetAccessKeyInfo).
+        /// Send nothing: neither the bucket's region (unsigned HeadBucket) nor the signer's
+        /// account (sts:GetAccessKeyInfo) is looked up, and --try is not sent.
         #[arg(long)]
         offline: bool,
     },

@@ -133,6 +133,8 @@ pub enum FindingCode {
     PresignedSignerExpired,
     #[serde(rename = "presigned.header-mismatch")]
     PresignedHeaderMismatch,
+    #[serde(rename = "presigned.signature-v2")]
+    PresignedSignatureV2,
     #[serde(rename = "endpoint.unexpected-answer")]
     UnexpectedAnswer,
     #[serde(rename = "bucket.access-disabled")]
@@ -150,7 +152,7 @@ pub enum FindingCode {
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 34] = [
+    pub const ALL: [FindingCode; 35] = [
         FindingCode::CredentialsMissing,
         FindingCode::InvalidKeyId,
         FindingCode::SignatureMismatch,
@@ -178,6 +180,7 @@ impl FindingCode {
         FindingCode::PresignedWrongRegion,
         FindingCode::PresignedSignerExpired,
         FindingCode::PresignedHeaderMismatch,
+        FindingCode::PresignedSignatureV2,
         FindingCode::UnexpectedAnswer,
         FindingCode::AccessDisabled,
         FindingCode::ObjectArchived,
@@ -217,6 +220,7 @@ impl FindingCode {
             FindingCode::PresignedWrongRegion => "presigned.wrong-region",
             FindingCode::PresignedSignerExpired => "presigned.signer-expired",
             FindingCode::PresignedHeaderMismatch => "presigned.header-mismatch",
+            FindingCode::PresignedSignatureV2 => "presigned.signature-v2",
             FindingCode::UnexpectedAnswer => "endpoint.unexpected-answer",
             FindingCode::AccessDisabled => "bucket.access-disabled",
             FindingCode::ObjectArchived => "object.archived",

@@ -1,8 +1,8 @@
-//! Presigned S3 URLs, read locally: the `X-Amz-*` query parameters of a SigV4 presigned URL
-//! (who signed it, for which region, when it expires, which headers the client must send), the
-//! bucket and key in both virtual-hosted and path-style forms, and the problems that stop such a
-//! URL from working (`presigned.*` findings). Pure: no clock, no network; the caller passes "now"
-//! and what it looked up.
+//! Presigned S3 URLs, read locally: the query parameters of a SigV4 presigned URL ([`sigv4`]) or
+//! a SigV2 one ([`sigv2`]) (who signed it, for which region, when it expires, which headers the
+//! client must send), the bucket and key in both virtual-hosted and path-style forms, the method
+//! when the URL says it, and the problems that stop such a URL from working (`presigned.*`
+//! findings). Pure: no clock, no network; the caller passes "now" and what it looked up.
 
 use std::fmt;
 
@@ -10,6 +10,9 @@ use percent_encoding::percent_decode_str;
 use serde::Serialize;
 
 pub mod report;
+mod sigv2;
+pub mod sigv4;
+pub use sigv4::parse_amz_date;
 
 use crate::finding::{FindingCode, Severity};
 use crate::runbook::{Runbook, fill};
@@ -26,15 +29,42 @@ pub const MAX_ROLE_SESSION_SECS: u64 = 43_200;
 pub enum PresignedError {
     #[error("not an http(s) URL: {0}")]
     NotAUrl(String),
-    #[error(
-        "a SigV2 presigned URL (AWSAccessKeyId, Expires, Signature): s3doctor reads SigV4 URLs \
-         (X-Amz-Algorithm=AWS4-HMAC-SHA256), which every current AWS SDK makes"
-    )]
-    SigV2,
     #[error("not a presigned URL: the query has no {0}")]
     Missing(&'static str),
     #[error("{name} is malformed: {why}")]
     Malformed { name: &'static str, why: String },
+}
+
+/// The signature a presigned URL carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum SigVersion {
+    /// `X-Amz-Algorithm=AWS4-HMAC-SHA256`, `X-Amz-Credential`, `X-Amz-Date`, `X-Amz-Expires`, …
+    #[serde(rename = "sigv4")]
+    V4,
+    /// `AWSAccessKeyId`, `Expires`, `Signature`: deprecated by AWS, still made by boto3.
+    #[serde(rename = "sigv2")]
+    V2,
+}
+
+impl SigVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigVersion::V4 => "SigV4",
+            SigVersion::V2 => "SigV2",
+        }
+    }
+}
+
+/// What the signature parameters say, in either version.
+struct Signature {
+    version: SigVersion,
+    key_id: String,
+    region: Option<String>,
+    service: String,
+    signed_at: Option<i64>,
+    expires_in: Option<u64>,
+    expires_at: i64,
+    signed_headers: Vec<String>,
 }
 
 /// Where the bucket is in the URL.
@@ -123,17 +153,26 @@ pub struct Presigned {
     pub key: Option<String>,
     /// The `x-id` operation, when present (`GetObject`, `PutObject`, …).
     pub operation: Option<String>,
+    /// The method the query shows without `x-id` (a download's `response-*` parameters, an
+    /// upload part's `partNumber` and `uploadId`), and which parameters show it.
+    pub query_method: Option<(Method, &'static str)>,
+    pub version: SigVersion,
     /// The full access key id. Never print it: use [`crate::aws::key_hint`].
     pub access_key_id: String,
-    /// The region of the credential scope: the region the signature is valid for.
-    pub region: String,
+    /// The region of the credential scope: the region the signature is valid for (SigV4; a
+    /// SigV2 signature names none).
+    pub region: Option<String>,
     /// The service of the credential scope (`s3`).
     pub service: String,
-    /// `X-Amz-Date`, in seconds since the Unix epoch.
-    pub signed_at: i64,
-    /// `X-Amz-Expires`, in seconds.
-    pub expires_in: u64,
-    /// `X-Amz-SignedHeaders`, lower case, as listed.
+    /// `X-Amz-Date`, in seconds since the Unix epoch (SigV4; SigV2 names no signing time).
+    pub signed_at: Option<i64>,
+    /// `X-Amz-Expires`, in seconds (SigV4).
+    pub expires_in: Option<u64>,
+    /// When the URL stops working, in seconds since the epoch, its session aside: SigV4's
+    /// `X-Amz-Date` + `X-Amz-Expires`, SigV2's `Expires`.
+    pub expires_at: i64,
+    /// The headers the signature covers, lower case: SigV4's `X-Amz-SignedHeaders`; for
+    /// SigV2 the ones the query names (`content-type`, `content-md5`, `x-amz-*`).
     pub signed_headers: Vec<String>,
     /// `X-Amz-Security-Token` is present: temporary (STS) credentials signed it.
     pub session_token: bool,
@@ -142,13 +181,31 @@ pub struct Presigned {
 impl Presigned {
     /// When the URL stops working (seconds since the epoch), its session aside.
     pub fn expires_at(&self) -> i64 {
-        self.signed_at
-            .saturating_add(i64::try_from(self.expires_in).unwrap_or(i64::MAX))
+        self.expires_at
     }
 
-    /// The method the URL was signed for, when `x-id` says.
+    /// The method the URL was signed for, when `x-id` (or its other parameters) say.
     pub fn method(&self) -> Option<Method> {
-        self.operation.as_deref().and_then(Method::of_operation)
+        self.operation
+            .as_deref()
+            .and_then(Method::of_operation)
+            .or(self.query_method.map(|(m, _)| m))
+    }
+
+    /// Where the method comes from, when the URL says it: `x-id=GetObject`, or the
+    /// parameters that show it.
+    pub fn method_source(&self) -> Option<String> {
+        match (&self.operation, self.query_method) {
+            (Some(op), _) if Method::of_operation(op).is_some() => Some(format!("x-id={op}")),
+            (_, Some((_, why))) => Some(why.to_owned()),
+            _ => None,
+        }
+    }
+
+    /// How long the URL is valid from now (SigV4: from its signing; SigV2 says only its end).
+    fn lifetime(&self, now: i64) -> u64 {
+        self.expires_in
+            .unwrap_or_else(|| u64::try_from(self.expires_at - now).unwrap_or(0))
     }
 
     /// The signed headers the client must send itself, with the exact value signed (all but
@@ -173,13 +230,11 @@ pub fn parse(input: &str) -> Result<Presigned, PresignedError> {
     let url = split_url(input)?;
     let params = query_params(url.query)?;
     let get = |name: &'static str| param(&params, name);
-    if get("X-Amz-Algorithm").is_none()
-        && get("AWSAccessKeyId").is_some()
-        && get("Signature").is_some()
-    {
-        return Err(PresignedError::SigV2);
-    }
-    let signature = read_signature(&params)?;
+    let signature = if sigv2::is_sigv2(&params) {
+        sigv2::read(&params)?
+    } else {
+        sigv4::read(&params)?
+    };
     let (target, bucket, key) = locate(url.host, url.path);
     Ok(Presigned {
         scheme: url.scheme,
@@ -190,14 +245,33 @@ pub fn parse(input: &str) -> Result<Presigned, PresignedError> {
         bucket,
         key,
         operation: get("x-id").map(str::to_owned),
+        query_method: query_method(&params),
+        version: signature.version,
         access_key_id: signature.key_id,
         region: signature.region,
         service: signature.service,
         signed_at: signature.signed_at,
         expires_in: signature.expires_in,
+        expires_at: signature.expires_at,
         signed_headers: signature.signed_headers,
         session_token: get("X-Amz-Security-Token").is_some_and(|t| !t.is_empty()),
     })
+}
+
+/// The method other query parameters show when there is no `x-id`: `response-*` overrides
+/// exist only for GetObject; `partNumber` with `uploadId` is an UploadPart (PUT).
+fn query_method(params: &[(String, String)]) -> Option<(Method, &'static str)> {
+    let has = |name: &str| param(params, name).is_some();
+    if params
+        .iter()
+        .any(|(n, _)| n.to_ascii_lowercase().starts_with("response-"))
+    {
+        Some((Method::Get, "its response-* parameters (GetObject only)"))
+    } else if has("partNumber") && has("uploadId") {
+        Some((Method::Put, "its partNumber and uploadId (UploadPart)"))
+    } else {
+        None
+    }
 }
 
 /// A URL's parts, before anything is decoded.
@@ -244,81 +318,6 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.as_str())
-}
-
-/// What the SigV4 query parameters say about the signature.
-struct Signature {
-    key_id: String,
-    region: String,
-    service: String,
-    signed_at: i64,
-    expires_in: u64,
-    signed_headers: Vec<String>,
-}
-
-/// Reads and checks the SigV4 parameters, in the order AWS lists them.
-fn read_signature(params: &[(String, String)]) -> Result<Signature, PresignedError> {
-    let required = |name: &'static str| param(params, name).ok_or(PresignedError::Missing(name));
-    let algorithm = required("X-Amz-Algorithm")?;
-    if algorithm != "AWS4-HMAC-SHA256" {
-        return Err(PresignedError::Malformed {
-            name: "X-Amz-Algorithm",
-            why: format!("{algorithm:?} is not AWS4-HMAC-SHA256"),
-        });
-    }
-    let (key_id, date, region, service) = read_credential(required("X-Amz-Credential")?)?;
-    let amz_date = required("X-Amz-Date")?;
-    let signed_at = parse_amz_date(amz_date).ok_or_else(|| PresignedError::Malformed {
-        name: "X-Amz-Date",
-        why: format!("{amz_date:?} is not YYYYMMDDTHHMMSSZ"),
-    })?;
-    if amz_date.get(..8) != Some(date) {
-        return Err(PresignedError::Malformed {
-            name: "X-Amz-Credential",
-            why: format!("its date {date} is not the day of X-Amz-Date {amz_date}"),
-        });
-    }
-    let expires = required("X-Amz-Expires")?;
-    let expires_in: u64 = expires.parse().map_err(|_| PresignedError::Malformed {
-        name: "X-Amz-Expires",
-        why: format!("{expires:?} is not a number of seconds"),
-    })?;
-    let signed_headers: Vec<String> = required("X-Amz-SignedHeaders")?
-        .split(';')
-        .filter(|h| !h.is_empty())
-        .map(str::to_ascii_lowercase)
-        .collect();
-    let signature = required("X-Amz-Signature")?;
-    if signature.len() != 64 || !signature.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(PresignedError::Malformed {
-            name: "X-Amz-Signature",
-            why: "expected 64 hexadecimal digits".into(),
-        });
-    }
-    Ok(Signature {
-        key_id: key_id.to_owned(),
-        region: region.to_owned(),
-        service: service.to_owned(),
-        signed_at,
-        expires_in,
-        signed_headers,
-    })
-}
-
-/// `KEYID/DATE/REGION/SERVICE/aws4_request` → (key id, date, region, service).
-fn read_credential(credential: &str) -> Result<(&str, &str, &str, &str), PresignedError> {
-    let malformed = || PresignedError::Malformed {
-        name: "X-Amz-Credential",
-        why: "expected KEYID/DATE/REGION/SERVICE/aws4_request".into(),
-    };
-    let parts: Vec<&str> = credential.split('/').collect();
-    let [key_id, date, region, service, terminator] = parts.as_slice() else {
-        return Err(malformed());
-    };
-    if key_id.is_empty() || region.is_empty() || *terminator != "aws4_request" {
-        return Err(malformed());
-    }
-    Ok((key_id, date, region, service))
 }
 
 /// What the host says (AWS or not, addressing, region), and the bucket and key, decoded, from
@@ -429,38 +428,6 @@ fn read_host(host: &str) -> Target {
     }
 }
 
-/// `20261125T154800Z` → seconds since the epoch.
-pub fn parse_amz_date(text: &str) -> Option<i64> {
-    let b = text.as_bytes();
-    if b.len() != 16 || b.get(8) != Some(&b'T') || b.get(15) != Some(&b'Z') {
-        return None;
-    }
-    let num = |range: std::ops::Range<usize>| -> Option<i64> {
-        let s = text.get(range)?;
-        if !s.chars().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        s.parse().ok()
-    };
-    let (y, mo, d) = (num(0..4)?, num(4..6)?, num(6..8)?);
-    let (h, mi, s) = (num(9..11)?, num(11..13)?, num(13..15)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60 {
-        return None;
-    }
-    Some(days_from_civil(y, mo, d) * 86_400 + h * 3_600 + mi * 60 + s)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// Seconds since the epoch → `2026-11-25T15:48:00Z`.
 pub fn rfc3339(secs: i64) -> String {
     aws_smithy_types::DateTime::from_secs(secs)
@@ -514,7 +481,8 @@ pub fn problems(p: &Presigned, cx: &Context<'_>) -> Vec<Problem> {
     [
         expiry_problem(p, cx, bucket, &when),
         region_problem(p, cx, bucket),
-        signer_problem(p, bucket, &when),
+        sigv2::problem(p, cx, bucket),
+        signer_problem(p, cx, bucket, &when),
         header_problem(p, bucket),
     ]
     .into_iter()
@@ -525,35 +493,51 @@ pub fn problems(p: &Presigned, cx: &Context<'_>) -> Vec<Problem> {
 /// Expired, or valid longer than AWS accepts.
 fn expiry_problem(p: &Presigned, cx: &Context<'_>, bucket: &str, when: &str) -> Option<Problem> {
     let expires_at = p.expires_at();
-    let detail = if p.expires_in > MAX_EXPIRES_SECS {
+    let detail = if let Some(secs) = p.expires_in.filter(|s| *s > MAX_EXPIRES_SECS) {
         format!(
-            "X-Amz-Expires is {} s: AWS refuses presigned URLs valid for more than {} s \
-             (7 days), whatever the signature.",
-            p.expires_in, MAX_EXPIRES_SECS
+            "X-Amz-Expires is {secs} s: AWS refuses SigV4 presigned URLs valid for more than \
+             {MAX_EXPIRES_SECS} s (7 days), whatever the signature."
         )
     } else if cx.now >= expires_at {
         let ago = human_duration(u64::try_from(cx.now - expires_at).unwrap_or(0));
-        format!(
-            "It was signed at {} for {} and expired at {when}, {ago} ago.",
-            rfc3339(p.signed_at),
-            human_duration(p.expires_in)
-        )
+        match (p.signed_at, p.expires_in) {
+            (Some(at), Some(secs)) => format!(
+                "It was signed at {} for {} and expired at {when}, {ago} ago.",
+                rfc3339(at),
+                human_duration(secs)
+            ),
+            _ => format!("It expired at {when} (its Expires), {ago} ago."),
+        }
     } else {
         return None;
     };
     Some(problem(
         FindingCode::PresignedExpired,
         Severity::Error,
-        &[("bucket", bucket), ("expires_at", when)],
+        &[
+            ("bucket", bucket),
+            ("expires_at", when),
+            ("until", until(p)),
+        ],
         Some(detail),
     ))
 }
 
+/// What sets the end of a URL's validity, in the words of its signature version.
+fn until(p: &Presigned) -> &'static str {
+    match p.version {
+        SigVersion::V4 => "X-Amz-Date + X-Amz-Expires",
+        SigVersion::V2 => "its Expires time",
+    }
+}
+
 /// Signed for a region other than the bucket's (when looked up) or the endpoint's.
 fn region_problem(p: &Presigned, cx: &Context<'_>, bucket: &str) -> Option<Problem> {
+    // A SigV2 signature names no region (see `sigv2::problem` for the regions that refuse it).
+    let region = p.region.as_deref()?;
     let (other, what) = match (p.host_region.as_deref(), cx.bucket_region) {
-        (_, Some(actual)) if !same_region(actual, &p.region) => (actual, "the bucket lives in"),
-        (Some(host), _) if !same_region(host, &p.region) => (host, "the URL's endpoint is in"),
+        (_, Some(actual)) if !same_region(actual, region) => (actual, "the bucket lives in"),
+        (Some(host), _) if !same_region(host, region) => (host, "the URL's endpoint is in"),
         _ => return None,
     };
     Some(problem(
@@ -561,19 +545,17 @@ fn region_problem(p: &Presigned, cx: &Context<'_>, bucket: &str) -> Option<Probl
         Severity::Error,
         &[
             ("bucket", bucket),
-            ("region", &p.region),
+            ("region", region),
             ("bucket_region", other),
         ],
-        Some(format!(
-            "The signature is for {} but {what} {other}.",
-            p.region
-        )),
+        Some(format!("The signature is for {region} but {what} {other}.")),
     ))
 }
 
 /// Signed with temporary credentials: without their token it cannot work; with it, it ends
 /// with the session.
-fn signer_problem(p: &Presigned, bucket: &str, when: &str) -> Option<Problem> {
+fn signer_problem(p: &Presigned, cx: &Context<'_>, bucket: &str, when: &str) -> Option<Problem> {
+    let lifetime = p.lifetime(cx.now);
     let (severity, detail) = if p.temporary_key() && !p.session_token {
         (
             Severity::Error,
@@ -581,13 +563,13 @@ fn signer_problem(p: &Presigned, bucket: &str, when: &str) -> Option<Problem> {
              AWS cannot accept it without the session's token."
                 .to_owned(),
         )
-    } else if p.session_token && p.expires_in > MAX_ROLE_SESSION_SECS {
+    } else if p.session_token && lifetime > MAX_ROLE_SESSION_SECS {
         (
             Severity::Warning,
             format!(
                 "It is valid for {}, longer than any role session lasts (12 h at most): it \
                  will stop working before {when}, when the session that signed it ends.",
-                human_duration(p.expires_in)
+                human_duration(lifetime)
             ),
         )
     } else if p.session_token {
@@ -629,7 +611,8 @@ pub fn problem_for(code: FindingCode, p: &Presigned) -> Problem {
     let vars = [
         ("bucket", p.bucket.as_deref().unwrap_or("the bucket")),
         ("expires_at", when.as_str()),
-        ("region", p.region.as_str()),
+        ("until", until(p)),
+        ("region", p.region.as_deref().unwrap_or("no region (SigV2)")),
         ("bucket_region", "another region"),
         ("headers", headers.as_str()),
     ];
@@ -793,10 +776,11 @@ mod tests {
         assert_eq!(p.operation.as_deref(), Some("GetObject"));
         assert_eq!(p.method(), Some(Method::Get));
         assert_eq!(p.access_key_id, "AKIAIOSFODNN7EXAMPLE");
-        assert_eq!(p.region, "eu-west-1");
+        assert_eq!(p.version, SigVersion::V4);
+        assert_eq!(p.region.as_deref(), Some("eu-west-1"));
         assert_eq!(p.service, "s3");
-        assert_eq!(p.signed_at, SIGNED_AT);
-        assert_eq!(p.expires_in, 3_600);
+        assert_eq!(p.signed_at, Some(SIGNED_AT));
+        assert_eq!(p.expires_in, Some(3_600));
         assert_eq!(p.expires_at(), SIGNED_AT + 3_600);
         assert_eq!(p.signed_headers, ["host"]);
         assert!(!p.session_token);
@@ -1017,8 +1001,14 @@ mod tests {
                 ..
             })
         ));
-        let v2 = "https://b.s3.amazonaws.com/k?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=1700000000&Signature=abc%3D";
-        assert_eq!(parse(v2), Err(PresignedError::SigV2));
+        let v2 = "https://b.s3.amazonaws.com/k?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=soon&Signature=abc%3D";
+        assert!(matches!(
+            parse(v2),
+            Err(PresignedError::Malformed {
+                name: "Expires",
+                ..
+            })
+        ));
         // The message never carries the key id (only the start of the URL, cut short).
         let err = parse(&format!("gopher{}", &url[5..]))
             .unwrap_err()
@@ -1062,6 +1052,107 @@ mod tests {
             codes(&found),
             [("presigned.signer-expired", Severity::Error)]
         );
+    }
+
+    /// boto3 1.44.18's SigV2 URLs (`generate_presigned_url` without `signature_version`), as
+    /// made for a GET and for a PUT with `ContentType`, with the documentation's example key.
+    const BOTO3_V2_GET: &str = "https://clipizy-dev.s3.amazonaws.com/uploads/a%20b.jpg\
+        ?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=EHEVeXuNTBGgwS4K45jb2dHiTrM%3D\
+        &Expires=1795619700";
+    const BOTO3_V2_PUT: &str = "https://clipizy-dev.s3.amazonaws.com/up.txt\
+        ?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Signature=amzu5Z07vogc1I2vwYjZTjlvtjo%3D\
+        &content-type=text%2Fplain&Expires=1795619700";
+
+    #[test]
+    fn a_sigv2_url_is_read_expiry_key_bucket_and_key() {
+        let p = parse(BOTO3_V2_GET).unwrap();
+        assert_eq!(p.version, SigVersion::V2);
+        assert_eq!(p.access_key_id, "AKIAIOSFODNN7EXAMPLE");
+        assert_eq!(p.bucket.as_deref(), Some("clipizy-dev"));
+        assert_eq!(p.key.as_deref(), Some("uploads/a b.jpg"));
+        assert_eq!(p.expires_at(), SIGNED_AT + 900);
+        assert_eq!(
+            (p.region.as_deref(), p.signed_at, p.expires_in),
+            (None, None, None)
+        );
+        // No x-id: the method is not in the URL.
+        assert_eq!((p.method(), p.method_source()), (None, None));
+        // Within its time: only the SigV2 warning; after it, expired, without quoting words
+        // no server said.
+        let fine = problems(
+            &p,
+            &Context {
+                now: SIGNED_AT,
+                bucket_region: None,
+            },
+        );
+        assert_eq!(
+            codes(&fine),
+            [("presigned.signature-v2", Severity::Warning)]
+        );
+        assert!(fine[0].remedy.contains("s3v4"), "{}", fine[0].remedy);
+        let later = problems(
+            &p,
+            &Context {
+                now: SIGNED_AT + 4_500,
+                bucket_region: None,
+            },
+        );
+        assert_eq!(later[0].code, FindingCode::PresignedExpired);
+        assert!(later[0].summary.contains("1 h ago"), "{}", later[0].summary);
+        assert!(
+            !later[0].summary.contains("Request has expired"),
+            "{}",
+            later[0].summary
+        );
+        // A bucket in a region opened since 2014 never accepts SigV2.
+        let frankfurt = problems(
+            &p,
+            &Context {
+                now: SIGNED_AT,
+                bucket_region: Some("eu-central-1"),
+            },
+        );
+        assert_eq!(
+            codes(&frankfurt),
+            [("presigned.signature-v2", Severity::Error)]
+        );
+        assert!(
+            frankfurt[0].remedy.contains("eu-central-1"),
+            "{}",
+            frankfurt[0].remedy
+        );
+    }
+
+    #[test]
+    fn a_sigv2_put_url_names_the_content_type_it_signed() {
+        let p = parse(BOTO3_V2_PUT).unwrap();
+        assert_eq!(p.client_headers(), ["content-type"]);
+        let found = problems(
+            &p,
+            &Context {
+                now: SIGNED_AT,
+                bucket_region: Some("us-east-1"),
+            },
+        );
+        assert_eq!(
+            codes(&found),
+            [
+                ("presigned.signature-v2", Severity::Warning),
+                ("presigned.header-mismatch", Severity::Warning)
+            ]
+        );
+    }
+
+    #[test]
+    fn the_method_of_urls_without_x_id_comes_from_parameters_only_it_takes() {
+        let with = |query: &str| parse(&format!("{BOTO3_V2_GET}&{query}")).unwrap().method();
+        assert_eq!(
+            with("response-content-disposition=attachment"),
+            Some(Method::Get)
+        );
+        assert_eq!(with("partNumber=1&uploadId=abc"), Some(Method::Put));
+        assert_eq!(with("uploadId=abc"), None);
     }
 
     proptest! {

@@ -1,7 +1,10 @@
 //! `s3doctor url URL`: what a presigned URL says about itself ([`crate::presigned`]), plus what
-//! two look-ups add — the bucket's region (an unsigned `HeadBucket`) and the signer's account
-//! (`sts:GetAccessKeyInfo` with the configured credentials) — and, with `--try`, one `GET` of a
-//! GET URL with `Range: bytes=0-0`. A PUT URL (or one whose method is unknown) is never sent.
+//! two look-ups add — the bucket's region (an unsigned `HeadBucket` to the URL's own server) and
+//! the signer's account (`sts:GetAccessKeyInfo` with the configured credentials, asked of AWS only
+//! for a URL on AWS, or of `--endpoint-url` when it is the URL's server) — and, with `--try`, one
+//! `GET` of a GET URL with `Range: bytes=0-0`. A URL's host says where it points: nothing goes
+//! anywhere else, the report says what was sent where, and `--offline` sends nothing. A PUT URL
+//! (or one whose method is unknown) is never sent.
 
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -79,22 +82,13 @@ pub async fn diagnose(
     let mut notes = Vec::new();
     let method = p.method().or(options.method);
     let (bucket_region, signer_account) = if options.offline {
-        notes.push("--offline: the bucket's region and the signer were not looked up".to_owned());
+        notes.push(
+            "--offline: nothing was sent; the bucket's region and the signer were not looked up"
+                .to_owned(),
+        );
         (None, None)
     } else {
-        let region = bucket_region(&p, timeout).await;
-        let signer = signer_account(config, &p.access_key_id).await;
-        match &region {
-            Ok(Some(_)) => {}
-            Ok(None) => notes.push(
-                "the server did not say the bucket's region (no x-amz-bucket-region)".to_owned(),
-            ),
-            Err(why) => notes.push(format!("the bucket's region is unknown: {why}")),
-        }
-        if let Err(why) = &signer {
-            notes.push(format!("the signer's account is unknown: {why}"));
-        }
-        (region.ok().flatten(), signer.ok())
+        look_up(config, &p, timeout, &mut notes).await
     };
     let cx = Context {
         now,
@@ -102,7 +96,12 @@ pub async fn diagnose(
     };
     let mut findings = presigned::problems(&p, &cx);
     let tried = if options.try_get {
-        match why_not_send(&p, method) {
+        let why_not = if options.offline {
+            Some("--offline sends nothing, --try included".to_owned())
+        } else {
+            why_not_send(&p, method)
+        };
+        match why_not {
             Some(why) => {
                 notes.push(format!("not sent: {why}"));
                 None
@@ -126,6 +125,92 @@ pub async fn diagnose(
         notes,
         findings,
     )
+}
+
+/// The bucket's region from the URL's own server, and the signer's account where
+/// [`signer_lookup`] says it may be asked; one note says what was sent where.
+async fn look_up(
+    config: &Config,
+    p: &Presigned,
+    timeout: Duration,
+    notes: &mut Vec<String>,
+) -> (Option<String>, Option<String>) {
+    let region = bucket_region(p, timeout).await;
+    let mut sent = vec![format!("an unsigned HeadBucket to {}", p.host)];
+    match &region {
+        Ok(Some(_)) => {}
+        Ok(None) => notes
+            .push("the server did not say the bucket's region (no x-amz-bucket-region)".to_owned()),
+        Err(why) => notes.push(format!("the bucket's region is unknown: {why}")),
+    }
+    let key = crate::aws::key_hint(&p.access_key_id);
+    let signer = match signer_lookup(p, config.settings.endpoint.as_deref()) {
+        SignerLookup::Ask(at) => match signer_account(config, &p.access_key_id).await {
+            Ok((account, source)) => {
+                sent.push(format!(
+                    "sts:GetAccessKeyInfo for key {key} to {at}, signed with the credentials \
+                     from {source}"
+                ));
+                Some(account)
+            }
+            Err(SignerUnknown::NotAsked(why)) => {
+                notes.push(format!("the signer's account is unknown: {why}"));
+                None
+            }
+            Err(SignerUnknown::Refused(why, source)) => {
+                sent.push(format!(
+                    "sts:GetAccessKeyInfo for key {key} to {at}, signed with the credentials \
+                     from {source}"
+                ));
+                notes.push(format!("the signer's account is unknown: {why}"));
+                None
+            }
+        },
+        SignerLookup::Not(why) => {
+            notes.push(format!("the signer's account was not looked up: {why}"));
+            None
+        }
+    };
+    notes.push(format!(
+        "sent: {}; nothing else (--offline sends nothing)",
+        sent.join("; ")
+    ));
+    (region.ok().flatten(), signer)
+}
+
+/// Whether, and where, the signer's account may be asked.
+#[derive(Debug, PartialEq, Eq)]
+enum SignerLookup {
+    /// `sts:GetAccessKeyInfo` at this server (`AWS STS`, or the endpoint).
+    Ask(String),
+    /// Not asked, and why.
+    Not(String),
+}
+
+/// A URL's host says where it points: AWS's STS is asked only about a URL on AWS when no other
+/// endpoint is configured; a configured endpoint only when it is the URL's own server.
+fn signer_lookup(p: &Presigned, endpoint: Option<&str>) -> SignerLookup {
+    match endpoint {
+        Some(e) if endpoint_host(e).eq_ignore_ascii_case(&p.host) => {
+            SignerLookup::Ask(e.to_owned())
+        }
+        Some(e) => SignerLookup::Not(format!(
+            "the URL points at {}, --endpoint-url at {e}: sts:GetAccessKeyInfo is sent to \
+             neither",
+            p.host
+        )),
+        None if p.aws_host => SignerLookup::Ask("AWS STS".to_owned()),
+        None => SignerLookup::Not(format!(
+            "sts:GetAccessKeyInfo is AWS's, and this URL points at {}, not AWS",
+            p.host
+        )),
+    }
+}
+
+/// `host[:port]` of an endpoint URL.
+fn endpoint_host(endpoint: &str) -> &str {
+    let rest = endpoint.split_once("://").map_or(endpoint, |(_, r)| r);
+    rest.split(['/', '?']).next().unwrap_or_default()
 }
 
 /// Why the URL is not sent, if it is not: only GET URLs are, and only when every signed header
@@ -156,6 +241,15 @@ fn why_not_send(p: &Presigned, method: Option<Method>) -> Option<String> {
     None
 }
 
+/// The region to address the URL's server in: its hostname's, else the signature's, else
+/// us-east-1 (a SigV2 URL on `s3.amazonaws.com`).
+fn signing_region(p: &Presigned) -> &str {
+    p.host_region
+        .as_deref()
+        .or(p.region.as_deref())
+        .unwrap_or(crate::aws::FALLBACK_REGION)
+}
+
 /// An S3 client that signs nothing, for `endpoint` (a custom endpoint, path-style) or AWS.
 fn anonymous_s3(p: &Presigned, region: &str, timeout: Duration) -> aws_sdk_s3::Client {
     let mut conf = aws_sdk_s3::Config::builder()
@@ -184,7 +278,7 @@ async fn bucket_region(p: &Presigned, timeout: Duration) -> Result<Option<String
     let Some(bucket) = p.bucket.as_deref() else {
         return Err("the URL names no bucket".to_owned());
     };
-    let region = p.host_region.as_deref().unwrap_or(&p.region);
+    let region = signing_region(p);
     let s3 = anonymous_s3(p, region, timeout);
     match s3.head_bucket().bucket(bucket).send().await {
         Ok(out) => Ok(out.bucket_region().map(str::to_owned)),
@@ -199,16 +293,25 @@ async fn bucket_region(p: &Presigned, timeout: Duration) -> Result<Option<String
     }
 }
 
-/// The account of the access key, asked with the configured credentials.
-async fn signer_account(config: &Config, key_id: &str) -> Result<String, String> {
+/// Why the signer's account is unknown: nothing was sent (no credentials), or the call was
+/// sent, with the credentials of that source, and failed.
+enum SignerUnknown {
+    NotAsked(String),
+    Refused(String, String),
+}
+
+/// The account of the access key, asked with the configured credentials, and where those
+/// credentials came from.
+async fn signer_account(config: &Config, key_id: &str) -> Result<(String, String), SignerUnknown> {
     let session = crate::credentials::connect(&config.settings)
         .await
         .map_err(|f| {
-            format!(
+            SignerUnknown::NotAsked(format!(
                 "no credentials to ask sts:GetAccessKeyInfo with ({})",
                 f.detail
-            )
+            ))
         })?;
+    let source = session.credential_source.clone();
     let out = session
         .clients
         .sts
@@ -216,10 +319,15 @@ async fn signer_account(config: &Config, key_id: &str) -> Result<String, String>
         .access_key_id(key_id)
         .send()
         .await
-        .map_err(|e| crate::diagnose::describe(Operation::GetAccessKeyInfo, &e))?;
+        .map_err(|e| {
+            SignerUnknown::Refused(
+                crate::diagnose::describe(Operation::GetAccessKeyInfo, &e),
+                source.clone(),
+            )
+        })?;
     out.account()
-        .map(str::to_owned)
-        .ok_or_else(|| "GetAccessKeyInfo named no account".to_owned())
+        .map(|a| (a.to_owned(), source.clone()))
+        .ok_or_else(|| SignerUnknown::Refused("GetAccessKeyInfo named no account".into(), source))
 }
 
 /// Sends the URL as is, with `Range: bytes=0-0` and no other header that could need signing.
@@ -262,7 +370,7 @@ impl Intercept for SendAsIs {
 /// One GET of the URL, through the SDK (timeouts, error parsing), nothing signed by s3doctor.
 async fn try_get(p: &Presigned, url: &str, timeout: Duration) -> Tried {
     let request = "GET with Range: bytes=0-0".to_owned();
-    let region = p.host_region.as_deref().unwrap_or(&p.region);
+    let region = signing_region(p);
     let s3 = anonymous_s3(p, region, timeout);
     let result = s3
         .get_object()
@@ -296,10 +404,16 @@ async fn try_get(p: &Presigned, url: &str, timeout: Duration) -> Tried {
     }
 }
 
-/// "S3 answered 403 AccessDenied: Request has expired."
-fn answer_sentence(status: u16, code: &str, message: &str) -> String {
+/// "S3 answered 403 AccessDenied: Request has expired." — S3 when the URL is AWS's, else the
+/// server it points at, and only the words that server said.
+fn answer_sentence(p: &Presigned, status: u16, code: &str, message: &str) -> String {
+    let who = if p.aws_host {
+        "S3".to_owned()
+    } else {
+        format!("The server at {}", p.host)
+    };
     format!(
-        "S3 answered {status}{}{}.",
+        "{who} answered {status}{}{}.",
         if code.is_empty() {
             String::new()
         } else {
@@ -342,7 +456,7 @@ fn judge_try(p: &Presigned, tried: &Tried, findings: &mut Vec<Problem>) {
     };
     let code = tried.error_code.as_deref().unwrap_or_default();
     let message = tried.message.as_deref().unwrap_or_default();
-    let answer = answer_sentence(status, code, message);
+    let answer = answer_sentence(p, status, code, message);
     match cause_named(p, status, code, message) {
         Some(code) => match findings.iter_mut().find(|f| f.code == code) {
             Some(f) => {
@@ -397,6 +511,33 @@ mod tests {
         let mut with_type = p.clone();
         with_type.signed_headers.push("content-type".into());
         assert!(why_not_send(&with_type, Some(Method::Get)).is_some());
+    }
+
+    #[test]
+    fn the_signer_is_asked_only_of_the_server_the_url_points_at() {
+        let aws = get_url();
+        assert_eq!(
+            signer_lookup(&aws, None),
+            SignerLookup::Ask("AWS STS".into())
+        );
+        let mut rgw = aws.clone();
+        rgw.host = "127.0.0.1:7480".into();
+        rgw.aws_host = false;
+        // Not AWS's URL: AWS's STS is never asked, whatever the environment's keys.
+        assert!(matches!(signer_lookup(&rgw, None), SignerLookup::Not(_)));
+        // The configured endpoint is asked only when it is the URL's own server.
+        assert_eq!(
+            signer_lookup(&rgw, Some("http://127.0.0.1:7480")),
+            SignerLookup::Ask("http://127.0.0.1:7480".into())
+        );
+        assert!(matches!(
+            signer_lookup(&rgw, Some("http://127.0.0.1:9000")),
+            SignerLookup::Not(_)
+        ));
+        assert!(matches!(
+            signer_lookup(&aws, Some("http://127.0.0.1:9000")),
+            SignerLookup::Not(_)
+        ));
     }
 
     #[test]

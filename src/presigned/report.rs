@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Addressing, Context, Method, Presigned, Problem};
+use super::{Addressing, Context, Method, Presigned, Problem, SigVersion};
 use crate::finding::Severity;
 
 /// The `s3doctor url` report (`--format json`: schema `s3doctor.url/v1`).
@@ -12,8 +12,13 @@ pub struct UrlReport {
     pub schema: &'static str,
     /// No error finding.
     pub ok: bool,
-    /// `GET`, `PUT`, … when the URL (`x-id`) or `--method` says.
+    /// `GET`, `PUT`, … when the URL (`x-id`, or parameters only one method takes) or
+    /// `--method` says.
     pub method: Option<Method>,
+    /// What said the method: `x-id=GetObject`, the parameters that show it, `--method`.
+    pub method_source: Option<String>,
+    /// `sigv4` or `sigv2`.
+    pub signature_version: SigVersion,
     pub scheme: String,
     pub host: String,
     pub addressing: Addressing,
@@ -23,13 +28,15 @@ pub struct UrlReport {
     pub access_key: String,
     /// The signer's account, from `sts:GetAccessKeyInfo`, when it could be asked.
     pub signer_account: Option<String>,
-    /// The region the signature is for.
-    pub region: String,
+    /// The region the signature is for (`null` for SigV2, whose signature names none).
+    pub region: Option<String>,
     /// The bucket's region (`x-amz-bucket-region`), when it could be looked up.
     pub bucket_region: Option<String>,
-    pub signed_at: String,
+    /// `null` for SigV2, which carries only its end (`Expires`).
+    pub signed_at: Option<String>,
     pub expires_at: String,
-    pub expires_in: u64,
+    /// `null` for SigV2.
+    pub expires_in: Option<u64>,
     pub expired: bool,
     /// Seconds left (negative: since it expired).
     pub seconds_left: i64,
@@ -89,7 +96,13 @@ pub fn assemble(
     UrlReport {
         schema: "s3doctor.url/v1",
         ok,
+        method_source: match (p.method(), method) {
+            (Some(_), _) => p.method_source(),
+            (None, Some(_)) => Some("--method".to_owned()),
+            (None, None) => None,
+        },
         method,
+        signature_version: p.version,
         scheme: p.scheme.clone(),
         host: p.host.clone(),
         addressing: p.addressing,
@@ -99,7 +112,7 @@ pub fn assemble(
         signer_account,
         region: p.region.clone(),
         bucket_region,
-        signed_at: super::rfc3339(p.signed_at),
+        signed_at: p.signed_at.map(super::rfc3339),
         expires_at: super::rfc3339(p.expires_at()),
         expires_in: p.expires_in,
         expired: now >= p.expires_at(),
@@ -115,7 +128,9 @@ pub fn assemble(
 /// The report as text (`s3doctor url`, and the wizard's url screen).
 pub fn text(r: &UrlReport) -> String {
     let mut out = String::new();
-    let method = r.method.map_or("?".to_owned(), |m| m.as_str().to_owned());
+    let method = r.method.map_or("(method not in the URL)".to_owned(), |m| {
+        m.as_str().to_owned()
+    });
     out.push_str(&format!(
         "presigned URL  {method} {}://{}  ({})\n",
         r.scheme,
@@ -154,22 +169,17 @@ fn facts(r: &UrlReport) -> Vec<(&'static str, String)> {
                 None => r.access_key.clone(),
             },
         ),
+        ("method", method_row(r)),
+        ("signature", signature_row(r)),
         (
             "signed at",
-            format!(
-                "{} for {}",
-                r.signed_at,
-                super::human_duration(r.expires_in)
-            ),
-        ),
-        ("expires", expiry(r)),
-        (
-            "region",
-            match &r.bucket_region {
-                Some(b) => format!("signed for {}; the bucket is in {b}", r.region),
-                None => format!("signed for {}; the bucket's region is unknown", r.region),
+            match (&r.signed_at, r.expires_in) {
+                (Some(at), Some(secs)) => format!("{at} for {}", super::human_duration(secs)),
+                _ => "not in a SigV2 URL (it names only its end, Expires)".to_owned(),
             },
         ),
+        ("expires", expiry(r)),
+        ("region", region_row(r)),
         ("signed headers", r.signed_headers.join(", ")),
         (
             "credentials",
@@ -190,6 +200,39 @@ fn facts(r: &UrlReport) -> Vec<(&'static str, String)> {
     }
     rows.extend(r.notes.iter().map(|note| ("note", note.clone())));
     rows
+}
+
+/// The method and what said it, or that the URL does not say.
+fn method_row(r: &UrlReport) -> String {
+    match (r.method, &r.method_source) {
+        (Some(m), Some(from)) => format!("{m}, from {from}"),
+        (Some(m), None) => m.to_string(),
+        (None, _) => "not in the URL (no x-id): the signature covers the method but does not \
+                      show it; --method GET|PUT says it"
+            .to_owned(),
+    }
+}
+
+/// Which signature, with its parameters.
+fn signature_row(r: &UrlReport) -> String {
+    match r.signature_version {
+        SigVersion::V4 => "SigV4 (X-Amz-Algorithm=AWS4-HMAC-SHA256)".to_owned(),
+        SigVersion::V2 => {
+            "SigV2 (AWSAccessKeyId, Expires, Signature), deprecated by AWS".to_owned()
+        }
+    }
+}
+
+/// The region the signature is for (none for SigV2) against the bucket's.
+fn region_row(r: &UrlReport) -> String {
+    let signed = match &r.region {
+        Some(region) => format!("signed for {region}"),
+        None => "a SigV2 signature names no region".to_owned(),
+    };
+    match &r.bucket_region {
+        Some(b) => format!("{signed}; the bucket is in {b}"),
+        None => format!("{signed}; the bucket's region is unknown"),
+    }
 }
 
 /// When it expires, and how long ago or how soon.

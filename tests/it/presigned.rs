@@ -1,14 +1,55 @@
-//! `s3doctor url`: presigned URLs made by the SDK's own presigner, read by the binary; the
-//! `rgw_` tests send GET URLs to Ceph RGW (moto answers every presigned URL with a 500, see
-//! ../shared/notes/moto.md) and check that a PUT URL is never sent.
+//! `s3doctor url`: presigned URLs made by the SDK's own presigner and by boto3 (SigV2, its
+//! default), read by the binary; the `rgw_` tests send GET URLs to Ceph RGW (moto answers every
+//! presigned URL with a 500, see ../shared/notes/moto.md), check that a PUT URL is never sent,
+//! and, through recording proxies, that nothing goes anywhere but the URL's own server.
 
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_s3::presigning::PresigningConfig;
 use serde_json::Value;
 
-use crate::peer::{Keys, Run, s3_client};
+use crate::peer::{Keys, Peer, Run, s3_client};
+use crate::proxy::{Fault, Proxy};
 use crate::rgw::Rgw;
+
+/// A presigned URL made by boto3 (the test venv's, `$S3DOCTOR_VENV/bin/python`) with its
+/// default signature, SigV2: `client_method` (`get_object`, `put_object`) on `endpoint`,
+/// valid for `expires` seconds (negative: expired that long ago), with `params` (JSON) added.
+fn boto3_url(
+    endpoint: &str,
+    keys: &Keys,
+    client_method: &str,
+    params: &Value,
+    expires: i64,
+) -> String {
+    let venv = std::env::var("S3DOCTOR_VENV").expect("S3DOCTOR_VENV (scripts/test.sh sets it)");
+    let script = r#"
+import json, os, sys, boto3
+s3 = boto3.client("s3", endpoint_url=os.environ["EP"], region_name="us-east-1",
+                  aws_access_key_id=os.environ["AK"], aws_secret_access_key=os.environ["SK"])
+print(s3.generate_presigned_url(sys.argv[1], Params=json.loads(sys.argv[2]),
+                                ExpiresIn=int(sys.argv[3])))
+"#;
+    let out = std::process::Command::new(format!("{venv}/bin/python"))
+        .args([
+            "-c",
+            script,
+            client_method,
+            &params.to_string(),
+            &expires.to_string(),
+        ])
+        .env("EP", endpoint)
+        .env("AK", &keys.id)
+        .env("SK", &keys.secret)
+        .output()
+        .expect("run boto3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
 
 fn presigning(start: SystemTime, expires: Duration) -> PresigningConfig {
     PresigningConfig::builder()
@@ -180,7 +221,7 @@ async fn rgw_an_expired_url_is_refused_and_said_so() {
     let summary = report["findings"][0]["summary"]
         .as_str()
         .unwrap_or_default();
-    assert!(summary.contains("S3 answered 403"), "{summary}");
+    assert!(summary.contains("answered 403"), "{summary}");
 }
 
 #[tokio::test]
@@ -262,4 +303,168 @@ async fn rgw_a_put_url_is_never_sent() {
     assert_eq!(codes(&report), ["presigned.header-mismatch"], "{report:#}");
     // Nothing was uploaded.
     assert!(rgw.keys(&bucket).await.is_empty());
+}
+
+/// boto3's default URLs are SigV2, and RGW honours them: `url` reads the expiry, the key id,
+/// the bucket and the key, tries a GET (`--method GET`: a SigV2 URL does not say its method),
+/// and says an expired one expired without quoting words RGW did not say.
+#[tokio::test]
+async fn rgw_boto3s_sigv2_urls_are_read_and_tried() {
+    let Some(rgw) = Rgw::get("rgw_boto3s_sigv2_urls_are_read_and_tried") else {
+        return;
+    };
+    let bucket = rgw.bucket().await;
+    rgw.s3(&rgw.owner)
+        .put_object()
+        .bucket(&bucket)
+        .key("docs/a b.txt")
+        .body(b"hello".to_vec().into())
+        .send()
+        .await
+        .expect("put object");
+    let params = serde_json::json!({"Bucket": bucket, "Key": "docs/a b.txt"});
+    let url = boto3_url(&rgw.url, &rgw.owner, "get_object", &params, 600);
+    assert!(
+        url.contains("AWSAccessKeyId=") && url.contains("Expires="),
+        "{url}"
+    );
+
+    let (code, report, stderr) = url_json(&url, &["--try", "--method", "GET"]).await;
+    assert_eq!(code, 0, "{report:#}\n{stderr}");
+    assert_eq!(report["signature_version"], "sigv2");
+    assert_eq!(report["bucket"], bucket.as_str());
+    assert_eq!(report["key"], "docs/a b.txt");
+    let id = &rgw.owner.id;
+    assert_eq!(
+        report["access_key"],
+        format!("{}…{}", &id[..4], &id[id.len() - 4..])
+    );
+    assert_eq!(report["expired"], false);
+    assert_eq!(report["region"], Value::Null);
+    assert_eq!(
+        (report["method"].clone(), report["method_source"].clone()),
+        ("GET".into(), "--method".into())
+    );
+    assert_eq!(
+        report["tried"]["message"], "the object was read",
+        "{report:#}"
+    );
+    // Not AWS: a warning that AWS deprecated SigV2, said for this server.
+    assert_eq!(codes(&report), ["presigned.signature-v2"], "{report:#}");
+    assert_eq!(report["findings"][0]["severity"], "warning");
+
+    // Without --method, a URL that does not say its method is not sent, and the text says
+    // where the method would come from.
+    let text = Run::new(&["url", &url, "--try"]).output().await;
+    assert_eq!(text.code, 0, "{}", text.stdout);
+    assert!(
+        text.stdout.contains("method not in the URL"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("--method GET"), "{}", text.stdout);
+
+    let expired = boto3_url(&rgw.url, &rgw.owner, "get_object", &params, -60);
+    let (code, report, _) = url_json(&expired, &["--try", "--method", "GET"]).await;
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["expired"], true);
+    assert_eq!(report["tried"]["http_status"], 403, "{report:#}");
+    let f = &report["findings"][0];
+    assert_eq!(f["code"], "presigned.expired", "{report:#}");
+    let summary = f["summary"].as_str().unwrap_or_default();
+    // RGW's message is empty: its words are not made up.
+    assert!(!summary.contains("Request has expired"), "{summary}");
+    assert!(summary.contains("answered 403 AccessDenied."), "{summary}");
+
+    // A PUT URL with a content type: SigV2 signs it, boto3 names it in the query.
+    let put = boto3_url(
+        &rgw.url,
+        &rgw.owner,
+        "put_object",
+        &serde_json::json!({"Bucket": bucket, "Key": "up.txt", "ContentType": "text/plain"}),
+        600,
+    );
+    let (_, report, _) = url_json(&put, &["--try", "--method", "PUT"]).await;
+    assert_eq!(
+        report["signed_headers"],
+        serde_json::json!(["content-type"]),
+        "{report:#}"
+    );
+    assert!(report["tried"].is_null(), "{report:#}");
+    assert!(!rgw.keys(&bucket).await.contains(&"up.txt".to_owned()));
+}
+
+/// A URL's host says where it points. With keys in the environment and AWS's STS pointed at a
+/// recorder (`AWS_ENDPOINT_URL_STS`), reading and trying a URL of another server sends
+/// nothing to STS, and only HEAD and GET to the URL's own server (a recording proxy in front
+/// of RGW); `--offline` sends nothing at all.
+#[tokio::test]
+async fn rgw_url_sends_nothing_anywhere_but_the_urls_own_server() {
+    let Some(rgw) = Rgw::get("rgw_url_sends_nothing_anywhere_but_the_urls_own_server") else {
+        return;
+    };
+    let peer = Peer::get();
+    let bucket = rgw.bucket().await;
+    rgw.s3(&rgw.owner)
+        .put_object()
+        .bucket(&bucket)
+        .key("a.txt")
+        .body(b"a".to_vec().into())
+        .send()
+        .await
+        .expect("put object");
+    let front = Proxy::start(&rgw.url, Fault::Forward).await;
+    let sts = Proxy::start(&peer.url, Fault::Forward).await;
+    let params = serde_json::json!({"Bucket": bucket, "Key": "a.txt"});
+    for url in [
+        boto3_url(&front.url, &rgw.owner, "get_object", &params, 600),
+        get_url(
+            &front.url,
+            &rgw.owner,
+            &bucket,
+            "a.txt",
+            presigning(SystemTime::now(), Duration::from_secs(600)),
+        )
+        .await,
+    ] {
+        let run = |extra: &[&str]| {
+            let mut run = Run::new(&["url", &url, "--format", "json", "--method", "GET"])
+                .env("AWS_ACCESS_KEY_ID", &peer.admin.id)
+                .env("AWS_SECRET_ACCESS_KEY", &peer.admin.secret)
+                .env("AWS_ENDPOINT_URL_STS", &sts.url);
+            for a in extra {
+                run = run.arg(a);
+            }
+            run
+        };
+        let before = front.requests();
+        let offline = run(&["--offline", "--try"]).output().await;
+        assert_eq!(
+            front.requests(),
+            before,
+            "--offline sent something: {}",
+            offline.stdout
+        );
+        let notes = offline.json()["notes"].to_string();
+        assert!(notes.contains("nothing was sent"), "{notes}");
+
+        let out = run(&["--try"]).output().await;
+        let report = out.json();
+        assert_eq!(sts.requests(), 0, "STS was asked: {report:#}");
+        assert_eq!(report["signer_account"], Value::Null);
+        let notes = report["notes"].to_string();
+        assert!(notes.contains("not looked up"), "{notes}");
+        let host = front.url.trim_start_matches("http://");
+        assert!(
+            notes.contains(&format!("an unsigned HeadBucket to {host}")),
+            "{notes}"
+        );
+        let methods: Vec<String> = front
+            .seen()
+            .iter()
+            .skip(before)
+            .map(|s| s.method.clone())
+            .collect();
+        assert_eq!(methods, ["HEAD", "GET"], "{report:#}");
+    }
 }

@@ -56,6 +56,8 @@ pub struct Principal {
     /// User name, role name (also for an assumed role), federated user name, or `root`.
     pub name: String,
     /// IAM path of a user or role in IAM's own form (`/path/to/`); `None` when the path is `/`.
+    /// A session's ARN carries no path: for an assumed role it is the role's, once learned
+    /// (from the role the chain assumed, or IAM's GetRole).
     pub path: Option<String>,
     /// Session name of an assumed role.
     pub session: Option<String>,
@@ -240,14 +242,19 @@ impl Principal {
     /// or this ARN for a role; `None` for other kinds.
     ///
     /// A session ARN does not carry the role's path, so for a role with a path (for example
-    /// `/aws-reserved/sso.amazonaws.com/`) the ARN returned here differs from the role's real ARN.
-    /// Use the role *name* ([`Principal::name`]) for IAM calls such as `AttachRolePolicy`, or
-    /// `GetRole` to learn the real ARN.
+    /// `/aws-reserved/sso.amazonaws.com/`) the ARN returned here differs from the role's real ARN
+    /// until the path is learned ([`Principal::path`]). Use the role *name*
+    /// ([`Principal::name`]) for IAM calls such as `AttachRolePolicy`, or `GetRole` to learn the
+    /// real ARN.
     pub fn role_arn(&self) -> Option<String> {
         match self.kind {
-            PrincipalKind::AssumedRole => {
-                Some(role_arn(&self.partition, &self.account, &self.name))
-            }
+            PrincipalKind::AssumedRole => Some(match &self.path {
+                Some(path) => format!(
+                    "arn:{}:iam::{}:role{path}{}",
+                    self.partition, self.account, self.name
+                ),
+                None => role_arn(&self.partition, &self.account, &self.name),
+            }),
             PrincipalKind::Role => Some(self.arn.clone()),
             _ => None,
         }

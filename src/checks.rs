@@ -160,6 +160,59 @@ pub struct Identity {
     pub principal: Principal,
     pub user_id: Option<String>,
     pub confirmed: bool,
+    /// The IAM role behind an assumed-role session (or the role itself): with its path when
+    /// that is known (the chain assumed the role, or IAM was read), else the session's
+    /// `arn:…:role/NAME`; `None` for other principals.
+    pub role_arn: Option<String>,
+}
+
+impl Identity {
+    /// Who the keys belong to; a session's role is named as the session names it (no path).
+    pub fn new(principal: Principal, user_id: Option<String>, confirmed: bool) -> Self {
+        let role_arn = principal.role_arn();
+        Identity {
+            principal,
+            user_id,
+            confirmed,
+            role_arn,
+        }
+    }
+
+    /// The ARN a person acts on: the role's for an assumed-role session (its policies, its
+    /// trust policy), else the principal's own.
+    pub fn acting_arn(&self) -> &str {
+        match self.principal.kind {
+            crate::arn::PrincipalKind::AssumedRole => {
+                self.role_arn.as_deref().unwrap_or(&self.principal.arn)
+            }
+            _ => &self.principal.arn,
+        }
+    }
+
+    /// Takes the role's full ARN (with its path) when it names this identity's role.
+    pub fn learn_role_arn(&mut self, arn: &str) {
+        let names_this_role = crate::arn::parse_principal(arn).ok().filter(|r| {
+            r.kind == crate::arn::PrincipalKind::Role
+                && r.name == self.principal.name
+                && r.account == self.principal.account
+        });
+        if let Some(role) = names_this_role.filter(|_| self.role_arn.is_some()) {
+            self.principal.path = role.path;
+            self.role_arn = Some(arn.to_owned());
+        }
+    }
+
+    /// `role app (arn:aws:iam::1:role/svc/app), session worker` for a session; `None` otherwise.
+    pub fn role_and_session(&self) -> Option<String> {
+        let role = self.role_arn.as_deref()?;
+        match &self.principal.session {
+            Some(session) => Some(format!(
+                "role {} ({role}), session {session}",
+                self.principal.name
+            )),
+            None => Some(format!("role {} ({role})", self.principal.name)),
+        }
+    }
 }
 
 /// What a step learned that later steps use.
@@ -185,6 +238,8 @@ pub enum Fact {
     /// `x-amz-server-side-encryption`, or `None` without one): the bucket's default encryption
     /// as it applies to the app's uploads, without a `GetBucketEncryption`.
     UploadEncryption(Option<String>),
+    /// The full ARN (with its path) of the identity's role, read from IAM.
+    RoleArn(String),
     /// Whose bucket it is, as the download told it (see `objects::get`): `Ok(())` when S3
     /// served it with `ExpectedBucketOwner` = the caller's account, `Err(how)` when S3 refused
     /// that (403) and served it without.
@@ -222,6 +277,8 @@ pub struct RunCache {
     /// Whether IAM answers at a custom endpoint without STS (`iam:GetUser`, asked once).
     iam_answers: tokio::sync::OnceCell<bool>,
     pub identity_policies: tokio::sync::OnceCell<LoadedPolicies>,
+    /// The identity's role's full ARN (with its path), once IAM's GetRole answered it.
+    pub role_arn: std::sync::OnceLock<String>,
     /// Calls started before their step was due, for the step to take.
     pub early: early::EarlyCalls,
     /// Each bucket's policy, read once for both policy steps.
@@ -444,7 +501,7 @@ impl CheckContext {
         Facts {
             bucket: self.bucket.as_deref(),
             action,
-            principal: self.identity.as_ref().map(|i| i.principal.arn.as_str()),
+            principal: self.identity.as_ref().map(Identity::acting_arn),
             region: self.session.as_ref().and_then(|s| s.region.as_deref()),
             bucket_region: self.state.bucket_region.as_deref(),
             key: self.state.probe.as_deref(),
@@ -832,6 +889,38 @@ mod tests {
         );
         assert!(run(true, true).extra_object_actions().is_empty());
         assert!(run(false, false).extra_object_actions().is_empty());
+    }
+
+    #[test]
+    fn a_sessions_role_is_named_with_its_path_once_known() {
+        let session =
+            crate::arn::parse_principal("arn:aws:sts::123456789012:assumed-role/app/worker")
+                .unwrap();
+        let mut i = Identity::new(session, None, true);
+        assert_eq!(i.acting_arn(), "arn:aws:iam::123456789012:role/app");
+        // Another role's ARN (or another account's) teaches nothing.
+        i.learn_role_arn("arn:aws:iam::123456789012:role/svc/other");
+        i.learn_role_arn("arn:aws:iam::999999999999:role/svc/app");
+        assert_eq!(
+            i.role_arn.as_deref(),
+            Some("arn:aws:iam::123456789012:role/app")
+        );
+        i.learn_role_arn("arn:aws:iam::123456789012:role/svc/app");
+        assert_eq!(i.acting_arn(), "arn:aws:iam::123456789012:role/svc/app");
+        assert_eq!(
+            i.principal.role_arn().as_deref(),
+            Some("arn:aws:iam::123456789012:role/svc/app")
+        );
+        assert_eq!(
+            i.role_and_session().as_deref(),
+            Some("role app (arn:aws:iam::123456789012:role/svc/app), session worker")
+        );
+        // A user has no role.
+        let user = crate::arn::parse_principal("arn:aws:iam::123456789012:user/u").unwrap();
+        let mut u = Identity::new(user, None, true);
+        u.learn_role_arn("arn:aws:iam::123456789012:role/u");
+        assert_eq!(u.role_arn, None);
+        assert_eq!(u.acting_arn(), "arn:aws:iam::123456789012:user/u");
     }
 
     #[test]

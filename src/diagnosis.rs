@@ -471,13 +471,9 @@ mod tests {
             ("", Some("us-gov-west-1"), "aws-us-gov"),
         ] {
             let session = SessionInfo {
-                identity: crate::arn::parse_principal(arn).ok().map(|principal| {
-                    crate::checks::Identity {
-                        principal,
-                        user_id: None,
-                        confirmed: true,
-                    }
-                }),
+                identity: crate::arn::parse_principal(arn)
+                    .ok()
+                    .map(|principal| crate::checks::Identity::new(principal, None, true)),
                 region: region.map(str::to_owned),
                 ..SessionInfo::default()
             };

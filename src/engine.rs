@@ -619,6 +619,12 @@ fn learn(state: &mut State, bucket: &str, fact: Fact) -> bool {
             state.identity = Some(i);
             return true;
         }
+        Fact::RoleArn(arn) => {
+            if let Some(i) = &mut state.identity {
+                i.learn_role_arn(&arn);
+                return true;
+            }
+        }
         Fact::Endpoint(c) => {
             state.endpoint = Some(c);
             return true;

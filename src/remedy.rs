@@ -128,18 +128,19 @@ impl Plan {
                 self.server.unwrap_or("this server"),
             );
         }
-        let mut md = format!("# Fix S3 access for {}\n\n", self.principal.arn);
+        // A role's session is fixed on its role.
+        let who = self
+            .principal
+            .role_arn()
+            .unwrap_or_else(|| self.principal.arn.clone());
+        let mut md = format!("# Fix S3 access for {who}\n\n");
         if let Some(why) = &self.blocked {
             md.push_str(&format!("s3doctor did not apply this fix: {why}\n\n"));
         }
         for c in &self.caveats {
             md.push_str(&format!("> **Note:** {c}\n\n"));
         }
-        let identity = crate::checks::Identity {
-            principal: self.principal.clone(),
-            user_id: None,
-            confirmed: true,
-        };
+        let identity = crate::checks::Identity::new(self.principal.clone(), None, true);
         md.push_str(&crate::diagnosis::handover::fix_markdown(
             &self.document,
             Some(&identity),

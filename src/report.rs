@@ -148,6 +148,9 @@ fn text_header(out: &mut String, report: &Report) {
                 i.principal.name,
                 whose(i)
             );
+            if let Some(role) = i.role_and_session() {
+                let _ = writeln!(out, "  role         {role}");
+            }
         }
         None => {
             let _ = writeln!(
@@ -343,6 +346,9 @@ fn md_header(md: &mut String, report: &Report) {
                 i.principal.name,
                 whose(i)
             );
+            if let (Some(role), Some(session)) = (&i.role_arn, &i.principal.session) {
+                let _ = writeln!(md, "- **Role:** `{role}` (session `{session}`)");
+            }
         }
         None => {
             let _ = writeln!(
@@ -550,11 +556,7 @@ mod tests {
             region: Some("eu-west-1".into()),
             identity: crate::arn::parse_principal("arn:aws:iam::123456789012:user/app")
                 .ok()
-                .map(|principal| Identity {
-                    principal,
-                    user_id: None,
-                    confirmed: true,
-                }),
+                .map(|principal| Identity::new(principal, None, true)),
             endpoint: Some(crate::endpoint::Capabilities::aws()),
             ..SessionInfo::default()
         };
@@ -598,9 +600,12 @@ mod tests {
                 "account",
                 "principal_type",
                 "principal_name",
-                "confirmed"
+                "confirmed",
+                "role_arn"
             ]
         );
+        // A user has no role.
+        assert_eq!(json["identity"]["role_arn"], serde_json::Value::Null);
         let d = r.diagnosis();
         assert_eq!(json["schema"], SCHEMA);
         assert_eq!(

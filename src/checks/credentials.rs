@@ -148,9 +148,16 @@ pub(super) fn failed(cx: &CheckContext, failure: &CredentialsFailure) -> StepOut
         ..Evidence::default()
     });
     let refused = failure.refused.as_ref();
+    // A session that asked is trusted (or not) as its role: name the role.
+    let caller = refused.map(|r| {
+        crate::arn::parse_principal(&r.caller)
+            .ok()
+            .and_then(|p| p.role_arn())
+            .unwrap_or_else(|| r.caller.clone())
+    });
     let facts = Facts {
         endpoint: cx.settings.endpoint.as_deref(),
-        principal: refused.map(|r| r.caller.as_str()),
+        principal: caller.as_deref(),
         role: refused.map(|r| r.role_arn.as_str()),
         provider: failure
             .provider

@@ -36,19 +36,22 @@ fn confirmed(cx: &CheckContext, arn_text: String, user_id: Option<String>) -> St
             return StepOutcome::warn(format!("unrecognised principal ARN {arn_text}: {e}"));
         }
     };
-    let identity = Identity {
-        principal,
-        user_id,
-        confirmed: true,
-    };
+    let mut identity = Identity::new(principal, user_id, true);
+    // A role the chain assumed itself is known with its path.
+    if let Some(assumed) = cx.session.as_ref().and_then(|s| s.assumed.last()) {
+        identity.learn_role_arn(&assumed.role_arn);
+    }
     let p = &identity.principal;
-    let detail = format!(
+    let mut detail = format!(
         "{} {} in account {} ({})",
         p.kind.as_str(),
         p.name,
         p.account,
         p.arn
     );
+    if let Some(role) = identity.role_and_session() {
+        detail.push_str(&format!(": {role}"));
+    }
     if let Some(expected) = &cx.run.expect_principal
         && !p.matches(expected)
     {
@@ -137,11 +140,7 @@ async fn from_server(cx: &CheckContext, caps: &Capabilities) -> StepOutcome {
             ));
         }
     };
-    let identity = Identity {
-        principal,
-        user_id: owner,
-        confirmed: false,
-    };
+    let identity = Identity::new(principal, owner, false);
     let p = &identity.principal;
     let detail = format!(
         "{} {} ({}), {how}; {no_sts}; the S3 steps show whether the keys work",

@@ -13,7 +13,7 @@ use aws_sdk_s3::operation::get_bucket_ownership_controls::{
 };
 
 use super::policy_sources::{PolicyReadError, cached_identity_policies, read_bucket_policy};
-use super::{CheckContext, CheckResult, Status, StepOutcome, simulate};
+use super::{CheckContext, CheckResult, Fact, Status, StepOutcome, simulate};
 use crate::arn::{self, Principal, PrincipalKind};
 use crate::aws::Session;
 use crate::diagnose::access_denied::DenySource;
@@ -186,7 +186,14 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
     let objects = object_needs(cx);
     let mut asked = needed.clone();
     asked.extend(objects.iter().map(|(_, arn)| (GET, arn.clone())));
-    let source_arn = p.role_arn().unwrap_or_else(|| p.arn.clone());
+    // The role's ARN with its path, once IAM named it: the simulator knows no other.
+    let source_arn = cx
+        .cache
+        .role_arn
+        .get()
+        .cloned()
+        .or_else(|| p.role_arn())
+        .unwrap_or_else(|| p.arn.clone());
     let simulated = simulate::simulate(iam, &source_arn, &asked).await;
     let (sim, how) = match &simulated {
         Ok(results) => (results.as_slice(), "AWS's policy simulator".to_owned()),
@@ -210,7 +217,11 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
         weighing.weigh(cx, (GET, Some(key)), resource.clone(), &mut judged);
     }
     let read = read_sentence(&how, &who, &policies, boundary.as_ref());
-    Ok(judged.outcome(&read, &who))
+    let outcome = judged.outcome(&read, &who);
+    Ok(match cx.cache.role_arn.get() {
+        Some(arn) => outcome.with_fact(Fact::RoleArn(arn.clone())),
+        None => outcome,
+    })
 }
 
 /// The principal whose policies decide, or the step's end: a pass for the root user, a skip

@@ -97,7 +97,7 @@ pub(super) async fn cached_identity_policies(
         .get_or_init(|| async {
             match principal.kind {
                 PrincipalKind::User => load_user(iam, &principal.name).await,
-                _ => load_role(iam, &principal.name).await,
+                _ => load_role(iam, &principal.name, &cx.cache.role_arn).await,
             }
         })
         .await
@@ -226,10 +226,12 @@ async fn group(iam: &Iam, group: &str) -> Result<Vec<NamedPolicy>, PolicyReadErr
 }
 
 /// A role's inline and attached policies, and its permissions boundary; read as a user's are
-/// (the first list alone, then the rest at once).
+/// (the first list alone, then the rest at once). The role's full ARN (with its path), which
+/// the same GetRole answers, goes into `arn`.
 pub(super) async fn load_role(
     iam: &Iam,
     role: &str,
+    arn: &std::sync::OnceLock<String>,
 ) -> Result<(Vec<NamedPolicy>, Option<NamedPolicy>), PolicyReadError> {
     let names = iam
         .list_role_policies()
@@ -261,14 +263,9 @@ pub(super) async fn load_role(
         all_managed(iam, attached.attached_policies(), || PolicyKind::Managed).await
     };
     let boundary_arn = async {
-        iam.get_role()
-            .role_name(role)
-            .send()
-            .await
-            .ok()
-            .and_then(|r| r.role)
-            .and_then(|r| r.permissions_boundary)
-            .and_then(|b| b.permissions_boundary_arn)
+        let role = iam.get_role().role_name(role).send().await.ok()?.role?;
+        let _ = arn.set(role.arn);
+        role.permissions_boundary?.permissions_boundary_arn
     };
     let (inline, attached, boundary) = join!(inline, attached, boundary(iam, boundary_arn));
     let mut out = collect(inline)?;

@@ -342,11 +342,7 @@ pub async fn run_replay(step: StepId, replay: Replay, state: BucketState) -> (St
         session: Some(session),
         admin: None,
         cache: Arc::default(),
-        identity: Some(Identity {
-            principal,
-            user_id: None,
-            confirmed: true,
-        }),
+        identity: Some(Identity::new(principal, None, true)),
         bucket: (step != StepId::Identity).then(|| BUCKET.to_owned()),
         key: (step == StepId::AppObject).then(|| APP_KEY.to_owned()),
         state: BucketState {

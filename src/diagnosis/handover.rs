@@ -126,11 +126,7 @@ mod tests {
                 "--policy-arn arn:aws-cn:iam::123456789012:policy/app-s3",
             ),
         ] {
-            let identity = Identity {
-                principal: crate::arn::parse_principal(arn).unwrap(),
-                user_id: None,
-                confirmed: true,
-            };
+            let identity = Identity::new(crate::arn::parse_principal(arn).unwrap(), None, true);
             let policy = crate::policy::generate(
                 crate::arn::partition_in(arn),
                 &["b".to_owned()],

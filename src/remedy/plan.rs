@@ -475,11 +475,7 @@ pub(crate) async fn plan_for_tests(arn: &str) -> Plan {
         unit.step,
         FindingCode::PermissionMissing,
     )];
-    let identity = Identity {
-        principal: crate::arn::parse_principal(arn).expect("arn"),
-        user_id: None,
-        confirmed: true,
-    };
+    let identity = Identity::new(crate::arn::parse_principal(arn).expect("arn"), None, true);
     let diagnosis = Diagnosis::new(results.clone(), results.len(), engine.run_settings(), None);
     prepare(Inputs {
         engine: &engine,

@@ -66,6 +66,9 @@ struct IdentityV1<'a> {
     /// False when the server has no STS and the principal is what it said (ListBuckets owner)
     /// or what `--expect-principal` named.
     confirmed: bool,
+    /// The IAM role's ARN for an assumed-role session (with its path when the chain assumed
+    /// the role or IAM was read); `null` otherwise.
+    role_arn: Option<&'a str>,
 }
 
 impl<'a> V1<'a> {
@@ -104,6 +107,7 @@ impl<'a> IdentityV1<'a> {
             principal_type: i.principal.kind.as_str(),
             principal_name: &i.principal.name,
             confirmed: i.confirmed,
+            role_arn: i.role_arn.as_deref(),
         }
     }
 }

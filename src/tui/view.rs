@@ -87,6 +87,16 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect, compact: bool) {
 fn who_line(app: &App) -> Line<'_> {
     let t = &app.theme;
     let who = match &app.session.identity {
+        // A role's session: the role a person acts on, and the session.
+        Some(i) if i.confirmed && i.principal.session.is_some() && i.role_arn.is_some() => vec![
+            Span::styled(i.role_arn.clone().unwrap_or_default(), t.accent()),
+            Span::raw(format!(
+                "  (role {}, session {}, account {})",
+                i.principal.name,
+                i.principal.session.as_deref().unwrap_or_default(),
+                i.principal.account
+            )),
+        ],
         Some(i) => vec![
             Span::styled(i.principal.arn.clone(), t.accent()),
             Span::raw(if i.confirmed {
@@ -880,6 +890,27 @@ mod tests {
         let help = lines(&demo).join("\n");
         assert!(help.contains("q / Ctrl-C  back to the gallery"), "{help}");
         assert!(!help.contains("quit"), "{help}");
+    }
+
+    /// An assumed role's session is shown as the role a person acts on, and the session.
+    #[test]
+    fn the_header_names_the_role_and_the_session() {
+        let mut app = app(QuitTo::Exit);
+        let mut identity = crate::checks::Identity::new(
+            crate::arn::parse_principal("arn:aws:sts::123456789012:assumed-role/app/worker")
+                .expect("arn"),
+            None,
+            true,
+        );
+        identity.learn_role_arn("arn:aws:iam::123456789012:role/svc/app");
+        app.session.identity = Some(identity);
+        let header = lines(&app)[1].clone();
+        assert!(
+            header.starts_with(
+                "arn:aws:iam::123456789012:role/svc/app  (role app, session worker, account 123456789012)"
+            ),
+            "{header}"
+        );
     }
 
     /// What a test can see of the app: the overlay's state, the message, whether it quits.

@@ -77,6 +77,24 @@ impl Peer {
         }
     }
 
+    /// An STS client signing with `keys` (to assume a role as someone else than the admin).
+    pub fn sts_as(&self, keys: &Keys) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .endpoint_url(&self.url)
+                .credentials_provider(Credentials::new(
+                    &keys.id,
+                    &keys.secret,
+                    keys.token.clone(),
+                    None,
+                    "test",
+                ))
+                .build(),
+        )
+    }
+
     /// An S3 client with the admin keys, signing for `region`.
     pub fn s3(&self, region: &str) -> aws_sdk_s3::Client {
         s3_client(&self.url, &self.admin, region)

@@ -436,3 +436,130 @@ async fn session_keys_in_the_environment_are_the_roles_session() {
         "{report:#}"
     );
 }
+
+/// A role at `/svc/` that `engineer` may assume, without any S3 grant, and its name.
+async fn bare_role(peer: &Peer, engineer: &Keys) -> (String, String) {
+    let arn = role(peer, "/svc/", &user_arn(engineer), None).await;
+    let name = arn.rsplit('/').next().expect("a name").to_owned();
+    (arn, name)
+}
+
+#[tokio::test]
+async fn a_roles_session_is_named_as_its_role_where_a_person_acts() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let engineer = assumer(&peer).await;
+    let (role_arn, name) = bare_role(&peer, &engineer).await;
+    let out = env_keys(check(&peer, &bucket), &engineer)
+        .arg("--role-arn")
+        .arg(&role_arn)
+        .output()
+        .await;
+    let report = out.json();
+    assert_eq!(out.code, 1, "{report:#}");
+    // The JSON identity: the session, and the role with its path.
+    assert_eq!(report["identity"]["principal_type"], "assumed-role");
+    assert_eq!(report["identity"]["role_arn"], role_arn.as_str());
+    // Every finding a person acts on names the role, not the session.
+    let missing = finding(&report, "permission.missing", Some("s3:PutObject"));
+    let summary = missing["summary"].as_str().unwrap();
+    assert!(summary.contains(&role_arn), "{summary}");
+    assert!(!summary.contains("assumed-role"), "{summary}");
+    // The identity step says role and session.
+    let said = detail(&report, "identity", None);
+    assert!(
+        said.contains(&format!("role {name} ({role_arn}), session s3doctor")),
+        "{said}"
+    );
+    // The text report's header too.
+    let text = env_keys(
+        Run::new(&["check", "--bucket", &bucket])
+            .arg("--endpoint-url")
+            .arg(&peer.url),
+        &engineer,
+    )
+    .arg("--role-arn")
+    .arg(&role_arn)
+    .output()
+    .await;
+    assert!(
+        text.stdout.contains(&format!(
+            "  role         role {name} ({role_arn}), session s3doctor"
+        )),
+        "{}",
+        text.stdout
+    );
+    // The fix's hand-over is for the role.
+    let run = env_keys(
+        Run::new(&["fix", "--bucket", &bucket])
+            .arg("--endpoint-url")
+            .arg(&peer.url),
+        &engineer,
+    )
+    .arg("--role-arn")
+    .arg(&role_arn);
+    let export = run.file("fix.md");
+    let out = run
+        .arg("--export")
+        .arg(&export.display().to_string())
+        .output()
+        .await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let md = out.read("fix.md");
+    assert!(
+        md.starts_with(&format!("# Fix S3 access for {role_arn}\n")),
+        "{md}"
+    );
+    assert!(
+        md.contains(&format!("--role-name {name}")) && md.contains("attach-role-policy"),
+        "{md}"
+    );
+}
+
+#[tokio::test]
+async fn a_sessions_role_gets_its_path_from_iam_when_iam_is_readable() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let engineer = assumer(&peer).await;
+    let (role_arn, name) = bare_role(&peer, &engineer).await;
+    let session = peer
+        .sts_as(&engineer)
+        .assume_role()
+        .role_arn(&role_arn)
+        .role_session_name("worker")
+        .send()
+        .await
+        .expect("assume role");
+    let c = session.credentials().expect("credentials");
+    let keys = Keys {
+        name: name.clone(),
+        id: c.access_key_id().to_owned(),
+        secret: c.secret_access_key().to_owned(),
+        token: Some(c.session_token().to_owned()),
+    };
+    // The session's ARN carries no path: without IAM the role is named as the session names it.
+    let out = env_keys(check(&peer, &bucket), &keys).output().await;
+    let report = out.json();
+    assert_eq!(
+        report["identity"]["role_arn"],
+        format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
+        "{report:#}"
+    );
+    // With IAM readable (--admin-profile), GetRole names it with its path.
+    let out = env_keys(check(&peer, &bucket), &keys)
+        .profiles(&[("admin", &peer.admin)])
+        .arg("--admin-profile")
+        .arg("admin")
+        .output()
+        .await;
+    let report = out.json();
+    assert_eq!(
+        report["identity"]["role_arn"],
+        role_arn.as_str(),
+        "{report:#}"
+    );
+    assert_eq!(
+        report["identity"]["arn"],
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/{name}/worker")
+    );
+}

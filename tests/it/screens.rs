@@ -173,11 +173,7 @@ fn resolved_app(bucket: &str) -> App {
         region: Some("us-east-1".into()),
         credential_source: Some("env file /srv/app/.env".into()),
         key_id_hint: Some("AKIA…MPLE".into()),
-        identity: Some(Identity {
-            principal,
-            user_id: None,
-            confirmed: true,
-        }),
+        identity: Some(Identity::new(principal, None, true)),
         endpoint: None,
     };
     let mut events = vec![EngineEvent::Session(session)];

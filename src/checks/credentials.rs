@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use super::{CheckContext, CheckResult, Fact, Status, StepOutcome};
 use crate::aws::{self, Session};
-use crate::credentials::chain::{ORDER, ORDER_SOURCE, Origin, Source};
+use crate::credentials::chain::{ORDER, ORDER_SOURCE, Origin, ProfileBy, Source};
 use crate::credentials::{self, CredentialsFailure, Plan};
 use crate::diagnose::{Facts, FindingSpec};
 use crate::finding::{Evidence, Finding, FindingCode};
@@ -33,6 +33,9 @@ fn resolved(cx: &CheckContext, plan: &Plan, session: Session) -> StepOutcome {
     }
     if let Some(env) = &cx.settings.env_file {
         detail.push_str(&format!("; {}", env.describe_used()));
+    }
+    if let Some(why) = why_this_provider(plan) {
+        detail.push_str(&format!("; {why}"));
     }
     match (&session.region, &session.region_source) {
         (Some(r), Some(src)) => detail.push_str(&format!("; region {r} (from {src})")),
@@ -67,6 +70,36 @@ fn resolved(cx: &CheckContext, plan: &Plan, session: Session) -> StepOutcome {
         outcome.findings.push(finding);
     }
     outcome.with_fact(Fact::Session(Arc::new(session)))
+}
+
+/// Which provider the app's SDK picks and why, when that is worth saying: another one is
+/// configured too, or the pick is not plain keys.
+fn why_this_provider(plan: &Plan) -> Option<String> {
+    let chosen = plan.chosen()?;
+    let shadowed: Vec<String> = plan.shadowed().map(|s| s.describe(&plan.vars)).collect();
+    if shadowed.is_empty() && matches!(chosen, Source::EnvKeys { .. }) {
+        return None;
+    }
+    let mut why = match chosen {
+        Source::Profile {
+            by: ProfileBy::Flag,
+            ..
+        } => format!(
+            "{}: named on the command line, the only provider (as in the AWS CLI)",
+            chosen.describe(&plan.vars)
+        ),
+        _ => format!(
+            "the app's SDK picks {}: the first configured in the SDKs' order ({ORDER})",
+            chosen.describe(&plan.vars)
+        ),
+    };
+    if !shadowed.is_empty() {
+        why.push_str(&format!(
+            "; configured too, and not used: {}",
+            shadowed.join("; ")
+        ));
+    }
+    Some(why)
 }
 
 /// What the plan warns of: a profile that environment keys shadow, an `AWS_PROFILE` naming no

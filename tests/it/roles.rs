@@ -563,3 +563,141 @@ async fn a_sessions_role_gets_its_path_from_iam_when_iam_is_readable() {
         format!("arn:aws:sts::{ACCOUNT}:assumed-role/{name}/worker")
     );
 }
+
+#[tokio::test]
+async fn an_env_file_with_irsa_variables_next_to_static_keys_is_the_role_shadowed_trap() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(Some(s3_allow(&[&bucket], READ_WRITE))).await;
+    let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/app");
+    let run = check(&peer, &bucket);
+    let env = run.file("app.env");
+    std::fs::write(
+        &env,
+        format!(
+            "AWS_ACCESS_KEY_ID={}\nAWS_SECRET_ACCESS_KEY={}\nAWS_REGION=us-east-1\n\
+             AWS_ROLE_ARN={role_arn}\n\
+             AWS_WEB_IDENTITY_TOKEN_FILE=/var/run/secrets/eks.amazonaws.com/serviceaccount/token\n",
+            user.id, user.secret
+        ),
+    )
+    .expect("env file");
+    let out = run
+        .arg("--env-file")
+        .arg(&env.display().to_string())
+        .output()
+        .await;
+    let report = out.json();
+    assert_eq!(out.code, 1, "{report:#}");
+    // The keys win, as in the app's SDK: the run goes on as the user, and every check passes.
+    assert_eq!(report["identity"]["principal_name"], user.name.as_str());
+    assert_eq!(codes(&report), ["credentials.role-shadowed"]);
+    assert_eq!(status(&report, "credentials", None), "fail");
+    assert_eq!(status(&report, "put-object", Some(&bucket)), "pass");
+    let f = finding(&report, "credentials.role-shadowed", None);
+    let (summary, remedy) = (
+        f["summary"].as_str().unwrap(),
+        f["remedy"].as_str().unwrap(),
+    );
+    let key = format!("{}…{}", &user.id[..4], &user.id[user.id.len() - 4..]);
+    // Both named, which one wins, and the order's source.
+    assert!(
+        summary.contains(&format!(
+            "takes static keys {key} (AWS_ACCESS_KEY_ID in env file {})",
+            env.display()
+        )),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!("not as web identity: role {role_arn}")),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("docs.aws.amazon.com/sdkref/latest/guide/standardized-credentials.html"),
+        "{summary}"
+    );
+    // What to remove.
+    assert!(
+        remedy.starts_with(&format!(
+            "Remove the keys (the access key id, secret and session token variables) from {}",
+            env.display()
+        )),
+        "{remedy}"
+    );
+    assert!(
+        remedy.contains(&format!("--role-arn {role_arn}")),
+        "{remedy}"
+    );
+    // The step explains the pick.
+    let said = detail(&report, "credentials", None);
+    assert!(said.contains("the app's SDK picks static keys"), "{said}");
+    assert!(
+        said.contains("configured too, and not used: web identity"),
+        "{said}"
+    );
+}
+
+#[tokio::test]
+async fn an_env_files_pod_variables_alone_say_the_provider_cannot_work_here() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/app");
+    let token_file = "/var/run/secrets/eks.amazonaws.com/serviceaccount/token";
+    for (vars, provider, why) in [
+        (
+            format!("AWS_ROLE_ARN={role_arn}\nAWS_WEB_IDENTITY_TOKEN_FILE={token_file}\n"),
+            "web identity (AWS_ROLE_ARN in env file",
+            format!("the token file {token_file} does not exist here"),
+        ),
+        (
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/abc\n".to_owned(),
+            "the container credentials endpoint http://169.254.170.2/v2/credentials/abc",
+            "this machine is not that container".to_owned(),
+        ),
+    ] {
+        let run = check(&peer, &bucket).env("AWS_EC2_METADATA_DISABLED", "true");
+        let env = run.file("app.env");
+        std::fs::write(&env, format!("AWS_REGION=us-east-1\n{vars}")).expect("env file");
+        let out = run
+            .arg("--env-file")
+            .arg(&env.display().to_string())
+            .output()
+            .await;
+        let report = out.json();
+        assert_eq!(out.code, 1, "{report:#}");
+        assert_eq!(
+            codes(&report),
+            ["credentials.provider-failed"],
+            "{report:#}"
+        );
+        let f = finding(&report, "credentials.provider-failed", None);
+        let summary = f["summary"].as_str().unwrap();
+        assert!(summary.contains(provider), "{summary}");
+        assert!(summary.contains(&why), "{summary}");
+        assert!(
+            f["remedy"].as_str().unwrap().contains("--role-arn"),
+            "{f:#}"
+        );
+        no_debug_dump(&out);
+    }
+}
+
+#[tokio::test]
+async fn nothing_configured_at_all_is_the_only_credentials_missing() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let out = check(&peer, &bucket).output().await;
+    let report = out.json();
+    assert_eq!(codes(&report), ["credentials.missing"], "{report:#}");
+    let f = finding(&report, "credentials.missing", None);
+    let summary = f["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("no AWS_ACCESS_KEY_ID in the environment"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("no AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE"),
+        "{summary}"
+    );
+    no_debug_dump(&out);
+}

@@ -305,7 +305,10 @@ pub fn describe_plan(plan: &Plan) -> String {
         for c in &plan.caveats {
             s.push_str(&format!("  note: {c}\n"));
         }
-        s.push_str(&format!("  statements\n{}\n", indent(&plan.json, 4)));
+        s.push_str(&format!(
+            "  statements to add (merged: every statement there is kept)\n{}\n",
+            indent(&plan.json, 4)
+        ));
         return s;
     }
     let mut s = String::from("\nPlan\n");

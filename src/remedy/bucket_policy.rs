@@ -2,7 +2,9 @@
 //! least-privilege statement pair in the bucket policy for the principal, in the server's own
 //! ARN form. It is merged with the policy that is there (every other statement kept), applied
 //! with `PutBucketPolicy` only through a `ConfirmedPlan` (the CLI's `--yes` or a typed
-//! `y`), and `--undo` removes exactly the statements whose Sids s3doctor gave them.
+//! `y`), and `--undo` removes exactly the statements whose Sids s3doctor gave them. A policy
+//! that could not be read is never taken for "no policy": the plan says so, the hand-over
+//! asks for a merge, and nothing is written over it.
 
 use serde_json::{Value, json};
 
@@ -143,6 +145,31 @@ pub async fn read(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Option<String
     }
 }
 
+/// What s3doctor knows of a bucket's policy when the plan is made.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Current {
+    /// Read: it has this many statements, all kept.
+    Statements(usize),
+    /// Read: the bucket has no policy.
+    NoPolicy,
+    /// Not read (refused, no keys, not JSON s3doctor can read): why. It may hold statements
+    /// that must stay, a Deny among them.
+    Unread(String),
+}
+
+/// The bucket's policy as a plan reads it with `s3`.
+pub async fn current(s3: &aws_sdk_s3::Client, bucket: &str) -> Current {
+    let text = match read(s3, bucket).await {
+        Ok(None) => return Current::NoPolicy,
+        Ok(Some(text)) => text,
+        Err(why) => return Current::Unread(why.to_string()),
+    };
+    match count(&text) {
+        Ok(n) => Current::Statements(n),
+        Err(why) => Current::Unread(why.to_string()),
+    }
+}
+
 /// One bucket's change, as shown before anything is written.
 #[derive(Clone, Debug)]
 pub struct BucketPlan {
@@ -150,21 +177,28 @@ pub struct BucketPlan {
     pub principal_arn: String,
     /// s3doctor's statements (with their Sids).
     pub statements: Vec<Value>,
-    /// How many statements the bucket policy has now (all kept).
-    pub existing: usize,
+    /// The bucket policy as it was read for the plan.
+    pub current: Current,
 }
 
 impl BucketPlan {
     /// The call, as the plan screen lists it.
     pub fn call_line(&self) -> String {
         let sids: Vec<&str> = self.statements.iter().filter_map(sid_of).collect();
-        format!(
-            "s3:PutBucketPolicy {} (adds {} for {}; the {} statement(s) there are kept)",
+        let adds = format!(
+            "s3:PutBucketPolicy {} (adds {} for {}",
             self.bucket,
             sids.join(", "),
-            self.principal_arn,
-            self.existing
-        )
+            self.principal_arn
+        );
+        match &self.current {
+            Current::Statements(n) => format!("{adds}; the {n} statement(s) there are kept)"),
+            Current::NoPolicy => format!("{adds}; the bucket has no policy yet)"),
+            Current::Unread(why) => format!(
+                "{adds}), not made: the current policy could not be read ({why}), and a write \
+                 without it could drop the statements it holds"
+            ),
+        }
     }
 }
 
@@ -186,6 +220,12 @@ pub(super) async fn apply(
             "{bucket} is not in the confirmed plan; nothing was written"
         )));
     };
+    if let Current::Unread(why) = &plan.current {
+        return Err(RemedyError::BucketPolicy(format!(
+            "the bucket policy of {bucket} was not read for the plan ({why}); s3doctor does not \
+             write a bucket policy it has not read, so nothing was written"
+        )));
+    }
     let current = read(s3, &plan.bucket).await?;
     let merged = merge(current.as_deref(), &plan.statements)?;
     s3.put_bucket_policy()
@@ -203,25 +243,20 @@ pub(super) async fn apply(
     ))
 }
 
-/// The hand-over for whoever owns the buckets, with the commands for that server.
+/// The hand-over for whoever owns the buckets, with the commands for that server: the
+/// statements to add and how to merge them into the policy that is there, never a policy to
+/// put in its place.
 pub fn export(
     plans: &[BucketPlan],
     endpoint: Option<&str>,
     rerun_flags: &str,
     server: &str,
 ) -> String {
-    let flag = crate::aws::endpoint_flag(endpoint);
     let mut md = format!(
-        "# Fix S3 access on {server}\n\n{server} has no IAM managed policies: access is granted with statements in the bucket policy, written with the bucket owner's keys. Keep every statement that is already there.\n\n"
+        "# Fix S3 access on {server}\n\n{server} has no IAM managed policies: access is granted with statements in the bucket policy, written with the bucket owner's keys. Merge: keep every statement that is already there.\n\n"
     );
     for plan in plans {
-        let statements = serde_json::to_string_pretty(&Value::Array(plan.statements.clone()))
-            .unwrap_or_default();
-        md.push_str(&format!(
-            "## Bucket {b}\n\nAdd these statements (for {who}) to the `Statement` list of the bucket's policy:\n\n```json\n{statements}\n```\n\n```bash\naws s3api get-bucket-policy --bucket {b}{flag} --query Policy --output text > {b}-policy.json   # no policy yet: start from {{\"Version\": \"2012-10-17\", \"Statement\": []}}\n# add the statements above to {b}-policy.json, then:\naws s3api put-bucket-policy --bucket {b} --policy file://{b}-policy.json{flag}\n```\n\n",
-            b = plan.bucket,
-            who = plan.principal_arn,
-        ));
+        md.push_str(&export_bucket(plan, endpoint));
     }
     md.push_str("## Verify\n\n```bash\n");
     for plan in plans {
@@ -232,6 +267,29 @@ pub fn export(
     }
     md.push_str("```\n");
     md
+}
+
+/// One bucket's section of the hand-over.
+fn export_bucket(plan: &BucketPlan, endpoint: Option<&str>) -> String {
+    let flag = crate::aws::endpoint_flag(endpoint);
+    let b = &plan.bucket;
+    let statements =
+        serde_json::to_string_pretty(&Value::Array(plan.statements.clone())).unwrap_or_default();
+    let now = match &plan.current {
+        Current::Statements(n) => {
+            format!("Its policy had {n} statement(s) when s3doctor read it: keep them all.")
+        }
+        Current::NoPolicy => "It had no policy when s3doctor read it.".to_owned(),
+        Current::Unread(why) => format!(
+            "**s3doctor could not read its current policy** ({why}), so it does not know what is \
+             there: it may hold statements that must stay, a Deny among them. Do not put these \
+             statements in its place: merge them into it."
+        ),
+    };
+    format!(
+        "## Bucket {b}\n\n{now} Add these statements (for {who}) to the `Statement` list of the bucket's policy:\n\n```json\n{statements}\n```\n\nWith the bucket owner's keys:\n\n```bash\naws s3api get-bucket-policy --bucket {b}{flag} --query Policy --output text > {b}-policy.json   # only if this answers NoSuchBucketPolicy: start from {{\"Version\": \"2012-10-17\", \"Statement\": []}}\n# add the statements above to the Statement list of {b}-policy.json, keeping every other one, then:\naws s3api put-bucket-policy --bucket {b} --policy file://{b}-policy.json{flag}\n```\n\n",
+        who = plan.principal_arn,
+    )
 }
 
 /// Removes s3doctor's statements for `principal_name` from the bucket policy, and nothing else.
@@ -369,5 +427,90 @@ mod tests {
         let (rest, removed) =
             remove(&only_ours, &["S3doctorapp1Bucket", "S3doctorapp1Objects"]).unwrap();
         assert_eq!((rest, removed), (None, 2));
+    }
+
+    fn plan(current: Current) -> BucketPlan {
+        BucketPlan {
+            bucket: "media".into(),
+            principal_arn: "arn:aws:iam:::user/app-1".into(),
+            statements: ours(),
+            current,
+        }
+    }
+
+    #[test]
+    fn a_policy_that_was_not_read_is_never_no_policy() {
+        let refused = plan(Current::Unread(
+            "GetBucketPolicy -> 403 AccessDenied".into(),
+        ));
+        let line = refused.call_line();
+        assert!(
+            line.contains("not made: the current policy could not be read (GetBucketPolicy -> 403 AccessDenied)"),
+            "{line}"
+        );
+        assert!(!line.contains("statement(s) there are kept"), "{line}");
+        let md = export(&[refused], None, "", "Ceph RGW");
+        assert!(md.contains("**s3doctor could not read its current policy** (GetBucketPolicy -> 403 AccessDenied)"), "{md}");
+        assert!(
+            md.contains("Do not put these statements in its place: merge them into it."),
+            "{md}"
+        );
+        assert!(
+            !md.contains("no policy yet") && !md.contains("had no policy"),
+            "{md}"
+        );
+        // Only the statements to add are handed over, never a whole policy to put.
+        assert!(md.contains("\"Sid\": \"S3doctorapp1Objects\""), "{md}");
+        assert!(!md.contains("\"Version\": \"2012-10-17\",\n"), "{md}");
+        // What was read is said as read.
+        assert!(
+            plan(Current::Statements(3))
+                .call_line()
+                .ends_with("; the 3 statement(s) there are kept)")
+        );
+        assert!(
+            plan(Current::NoPolicy)
+                .call_line()
+                .ends_with("; the bucket has no policy yet)")
+        );
+        let md = export(&[plan(Current::NoPolicy)], None, "", "Ceph RGW");
+        assert!(
+            md.contains("It had no policy when s3doctor read it."),
+            "{md}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_confirmed_plan_never_writes_a_policy_it_has_not_read() {
+        use aws_smithy_mocks::{RuleMode, mock, mock_client};
+        let get = mock!(aws_sdk_s3::Client::get_bucket_policy).then_output(|| {
+            aws_sdk_s3::operation::get_bucket_policy::GetBucketPolicyOutput::builder()
+                .policy("{\"Version\": \"2012-10-17\", \"Statement\": []}")
+                .build()
+        });
+        let put = mock!(aws_sdk_s3::Client::put_bucket_policy).then_output(|| {
+            aws_sdk_s3::operation::put_bucket_policy::PutBucketPolicyOutput::builder().build()
+        });
+        let s3 = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&get, &put]);
+        let mut unread =
+            crate::remedy::plan::plan_for_tests("arn:aws:iam::123456789012:user/app").await;
+        unread.bucket_policies = vec![plan(Current::Unread(
+            "GetBucketPolicy -> 403 AccessDenied".into(),
+        ))];
+        let err = apply(&unread.confirm(), "media", &s3)
+            .await
+            .expect_err("refused");
+        assert!(
+            err.to_string()
+                .contains("does not write a bucket policy it has not read"),
+            "{err}"
+        );
+        assert_eq!((get.num_calls(), put.num_calls()), (0, 0));
+        // The same plan, read: written (merged with what is there now).
+        let mut read =
+            crate::remedy::plan::plan_for_tests("arn:aws:iam::123456789012:user/app").await;
+        read.bucket_policies = vec![plan(Current::NoPolicy)];
+        apply(&read.confirm(), "media", &s3).await.expect("written");
+        assert_eq!((get.num_calls(), put.num_calls()), (1, 1));
     }
 }

@@ -219,9 +219,11 @@ async fn iam_blocked(inputs: &Inputs<'_>, plan: &mut Plan) -> Option<String> {
 }
 
 /// On a server without IAM managed policies (no STS): s3doctor's statements in each failing
-/// bucket's policy (`bucket_policy`), for the principal in the server's ARN form. Reading the
-/// current policy (to say how many statements are kept) needs the bucket owner's keys on RGW;
-/// without them the plan is blocked and the export still works.
+/// bucket's policy (`bucket_policy`), for the principal in the server's ARN form. The current
+/// policy is read first (with the admin profile, else the diagnosed keys): on RGW only the
+/// bucket owner's keys can, and only they can change it. A policy that could not be read
+/// blocks the plan (the export still works, asking for a merge), and the plan says whose
+/// keys would make the change.
 async fn prepare_bucket_policies(
     inputs: &Inputs<'_>,
     findings: &[Finding],
@@ -241,22 +243,29 @@ async fn prepare_bucket_policies(
         return Err(RemedyError::NothingToPlan("the principal is unknown (the identity step did not pass), so there is no one to grant access to; --expect-principal NAME names it".into()));
     };
     let principal = identity.principal.clone();
-    let (acting_as, session) = inputs.acting(&principal);
-    let (bucket_policies, unreadable) = bucket_plans(inputs, &buckets, &principal, session).await;
-    let all: Vec<serde_json::Value> = bucket_policies
+    let (_, session) = inputs.acting(&principal);
+    let bucket_policies = bucket_plans(inputs, &buckets, &principal, session).await;
+    let unread: Vec<String> = bucket_policies
+        .iter()
+        .filter_map(|p| match &p.current {
+            bucket_policy::Current::Unread(why) => Some(format!("{}: {why}", p.bucket)),
+            _ => None,
+        })
+        .collect();
+    let statements: Vec<serde_json::Value> = bucket_policies
         .iter()
         .flat_map(|b| b.statements.clone())
         .collect();
-    let json = serde_json::to_string_pretty(
-        &serde_json::json!({"Version": "2012-10-17", "Statement": all}),
-    )
-    .map_err(|e| RemedyError::InvalidPolicy(e.to_string()))?;
-    let document =
-        PolicyDocument::parse(&json).map_err(|e| RemedyError::InvalidPolicy(e.to_string()))?;
-    let blocked = (!unreadable.is_empty()).then(|| {
+    let whole = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
+    let document = PolicyDocument::parse(&whole.to_string())
+        .map_err(|e| RemedyError::InvalidPolicy(e.to_string()))?;
+    // Shown as what it is: statements to merge, not a policy to put in the place of another.
+    let json = serde_json::to_string_pretty(&statements)
+        .map_err(|e| RemedyError::InvalidPolicy(e.to_string()))?;
+    let blocked = (!unread.is_empty()).then(|| {
         format!(
-            "the bucket policy cannot be read with {acting_as} ({}). On {server} the bucket owner's keys can: --admin-profile OWNER, or --export FILE for whoever owns the bucket",
-            unreadable.join("; ")
+            "the current bucket policy could not be read ({}), and s3doctor does not write a bucket policy it has not read. On {server} only the bucket owner's keys can read and change it: --admin-profile OWNER, or --export FILE for whoever owns the bucket",
+            unread.join("; ")
         )
     });
     Ok(Plan {
@@ -265,10 +274,10 @@ async fn prepare_bucket_policies(
         policy_arn: String::new(),
         document,
         json,
+        acting_as: bucket_acting(inputs, &principal, &bucket_policies),
         principal,
         target: None,
         calls: Vec::new(),
-        acting_as,
         blocked,
         caveats,
         verify: verify_rows(inputs.engine, inputs.results),
@@ -279,28 +288,47 @@ async fn prepare_bucket_policies(
     })
 }
 
-/// s3doctor's statements for each bucket, with how many statements its policy has now (read
-/// with `session`); the buckets whose policy could not be read, with why.
+/// Whose keys would write the bucket policies: only the bucket owner's can. Keys that may not
+/// even read a policy are not the owner's, so they are never said to make the change.
+fn bucket_acting(
+    inputs: &Inputs<'_>,
+    principal: &Principal,
+    plans: &[bucket_policy::BucketPlan],
+) -> String {
+    let unread: Vec<&str> = plans
+        .iter()
+        .filter(|p| matches!(p.current, bucket_policy::Current::Unread(_)))
+        .map(|p| p.bucket.as_str())
+        .collect();
+    let (who, buckets) = (inputs.acting(principal).0, unread.join(", "));
+    if unread.is_empty() {
+        return who;
+    }
+    let owner = "the bucket owner's keys, which this run does not have";
+    match inputs.admin {
+        Some(_) => format!(
+            "{owner}: {who} may not read the bucket policy of {buckets}, so it is not the owner"
+        ),
+        None => format!(
+            "{owner} (--admin-profile OWNER): {who} may not read the bucket policy of {buckets}, so they cannot change it"
+        ),
+    }
+}
+
+/// s3doctor's statements for each bucket, with its policy as read now (with `session`).
 async fn bucket_plans(
     inputs: &Inputs<'_>,
     buckets: &[String],
     principal: &Principal,
     session: Option<&Session>,
-) -> (Vec<bucket_policy::BucketPlan>, Vec<String>) {
+) -> Vec<bucket_policy::BucketPlan> {
     let run = inputs.engine.run_settings();
     let mut bucket_policies = Vec::new();
-    let mut unreadable = Vec::new();
     for bucket in buckets {
-        let existing = match session {
-            Some(s) => bucket_policy::read(&s.clients.s3, bucket)
-                .await
-                .and_then(|c| c.as_deref().map(bucket_policy::count).transpose()),
-            None => Err(RemedyError::Call("no credentials".to_owned())),
+        let current = match session {
+            Some(s) => bucket_policy::current(&s.clients.s3, bucket).await,
+            None => bucket_policy::Current::Unread("no credentials".to_owned()),
         };
-        let existing = existing.unwrap_or_else(|why| {
-            unreadable.push(format!("{bucket}: {why}"));
-            None
-        });
         bucket_policies.push(bucket_policy::BucketPlan {
             bucket: bucket.clone(),
             principal_arn: principal.arn.clone(),
@@ -312,10 +340,10 @@ async fn bucket_plans(
                 run.read_only,
                 inputs.prefix(),
             ),
-            existing: existing.unwrap_or(0),
+            current,
         });
     }
-    (bucket_policies, unreadable)
+    bucket_policies
 }
 
 /// The flags of the verify command the export prints: the same checks, keys and server as

@@ -754,9 +754,11 @@ fn plan_lines<'a>(t: &Theme, screen: &'a RemedyScreen, plan: &'a Plan) -> Vec<Li
             format!("Cannot apply: {why}"),
             fail,
         )));
-        lines.push(Line::raw(
-            "Press e to export the fix as Markdown for whoever owns IAM.",
-        ));
+        lines.push(Line::raw(if plan.bucket_policies.is_empty() {
+            "Press e to export the fix as Markdown for whoever owns IAM."
+        } else {
+            "Press e to export the fix as Markdown for whoever owns the bucket."
+        }));
         lines.push(Line::raw(""));
     }
     let calls = if plan.bucket_policies.is_empty() {
@@ -779,7 +781,12 @@ fn plan_lines<'a>(t: &Theme, screen: &'a RemedyScreen, plan: &'a Plan) -> Vec<Li
         lines.push(outcome_line(t, ok));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::from(Span::styled("Policy", t.accent())));
+    let shown = if plan.bucket_policies.is_empty() {
+        "Policy"
+    } else {
+        "Statements to add (merged: the statements there are kept)"
+    };
+    lines.push(Line::from(Span::styled(shown, t.accent())));
     for l in plan.json.lines() {
         lines.push(highlight_json(l, t));
     }

@@ -701,3 +701,70 @@ async fn rgw_fix_export_hands_over_the_statements_and_commands_and_changes_nothi
     );
     assert_eq!(rgw.policy(&bucket).await, None);
 }
+
+/// On a server without IAM, keys that may not read the bucket's policy get a plan that says
+/// so: the policy (a Deny among its statements) is never taken for "no policy", the hand-over
+/// asks for a merge of the statements to add, `--yes` writes nothing, and the plan never says
+/// the change would be made with keys that cannot make it (only the bucket owner's can).
+#[tokio::test]
+async fn rgw_a_bucket_policy_the_app_may_not_read_is_never_taken_for_no_policy() {
+    let rgw = rgw!("rgw_a_bucket_policy_the_app_may_not_read_is_never_taken_for_no_policy");
+    let bucket = rgw.bucket().await;
+    let original = json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": "OtherReads", "Effect": "Allow",
+         "Principal": {"AWS": ["arn:aws:iam:::user/s3doctor-other"]},
+         "Action": ["s3:GetObject"], "Resource": [format!("arn:aws:s3:::{bucket}/*")]},
+        {"Sid": "NoOneDeletesArchive", "Effect": "Deny", "Principal": {"AWS": ["*"]},
+         "Action": ["s3:DeleteObject"], "Resource": [format!("arn:aws:s3:::{bucket}/archive/*")]}
+    ]});
+    rgw.put_policy(&bucket, &original).await;
+
+    let run = rgw.run(&rgw.url, &rgw.user, &["fix", "--bucket", &bucket]);
+    let path = run.file("fix.md");
+    let out = run
+        .arg("--export")
+        .arg(&path.display().to_string())
+        .output()
+        .await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let plan = &out.stderr;
+    assert!(
+        plan.contains("the current policy could not be read"),
+        "{plan}"
+    );
+    assert!(!plan.contains("statement(s) there are kept"), "{plan}");
+    assert!(
+        plan.contains("acting as  the bucket owner's keys, which this run does not have"),
+        "{plan}"
+    );
+    assert!(
+        !plan.contains("acting as  the diagnosed credentials"),
+        "{plan}"
+    );
+    let md = std::fs::read_to_string(&path).expect("export");
+    assert!(
+        md.contains("**s3doctor could not read its current policy**"),
+        "{md}"
+    );
+    assert!(md.contains("merge them into it"), "{md}");
+    assert!(
+        !md.contains("no policy yet") && !md.contains("had no policy"),
+        "{md}"
+    );
+    assert!(md.contains("S3doctors3doctorappObjects"), "{md}");
+    assert_eq!(rgw.policy(&bucket).await, Some(original.clone()));
+
+    let yes = rgw
+        .run(&rgw.url, &rgw.user, &["fix", "--yes", "--bucket", &bucket])
+        .output()
+        .await;
+    assert_eq!(yes.code, 1, "{}", yes.stderr);
+    assert!(
+        yes.stderr
+            .contains("s3doctor does not write a bucket policy it has not read"),
+        "{}",
+        yes.stderr
+    );
+    assert!(yes.stderr.contains("nothing was changed"), "{}", yes.stderr);
+    assert_eq!(rgw.policy(&bucket).await, Some(original));
+}

@@ -323,6 +323,12 @@ impl Clients {
         }
     }
 
+    /// The endpoint every client of the session is pointed at, when one is set (from
+    /// `--endpoint-url`, the environment or the profile); `None` on AWS's own endpoints.
+    pub fn endpoint_url(&self) -> Option<&str> {
+        self.sdk.endpoint_url()
+    }
+
     /// An S3 client for another region (after a wrong-region finding, to keep checking),
     /// built on first use and kept for the session's later calls there.
     pub fn s3_in(&self, region: &str) -> aws_sdk_s3::Client {

@@ -136,7 +136,7 @@ async fn rgw_side(
     }
     match crate::credentials::connect(&settings).await {
         Ok(session) => Ok(Some(Side {
-            seeder: Seeder::without_iam(session, dir, app.clone()),
+            seeder: Seeder::without_iam(session, dir, app.clone()).map_err(BadInput)?,
             endpoint: Some(url.clone()),
             admin_profile: owner.clone(),
         })),

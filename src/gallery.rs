@@ -3,6 +3,7 @@
 //! that seeds one fresh in the emulator, applies its fix and tears it down again, through
 //! the AWS SDK with the emulator admin's keys. No terminal here: `demo` drives it.
 
+pub mod sandbox;
 pub mod seed;
 
 use std::collections::BTreeMap;

@@ -13,9 +13,10 @@ use tokio::sync::mpsc::{self, UnboundedSender};
 use crate::cli::{BadInput, Config};
 use crate::engine::{Engine, EngineEvent};
 use crate::exit::{self, bad_input, emit};
+use crate::remedy::cors::CorsChange;
 use crate::remedy::{
-    self, AttachTarget, ConfirmedPlan, ConfirmedUndo, Event, Outcome, Plan, Remedy, RemedyError,
-    RemedyOptions,
+    self, AttachTarget, ConfirmedCors, ConfirmedPlan, ConfirmedUndo, Event, Outcome, Plan, Remedy,
+    RemedyError, RemedyOptions,
 };
 use crate::report::{self, Report};
 
@@ -159,6 +160,16 @@ async fn confirm_undo(yes: bool) -> Option<ConfirmedUndo> {
     (yes || ask_yes(question).await).then(ConfirmedUndo::confirm)
 }
 
+/// The person's yes (or `--yes`) for the CORS rule shown: the one confirmation of a CORS
+/// change.
+async fn confirm_cors(change: CorsChange, yes: bool) -> Option<ConfirmedCors> {
+    if yes || ask_yes("Apply the CORS rule? [y/N] ").await {
+        Some(change.confirm())
+    } else {
+        None
+    }
+}
+
 /// Where the CORS step left the run.
 enum Cors {
     /// The run ends here with this code (the CORS rule was the only problem, or no credentials).
@@ -175,32 +186,29 @@ async fn fix_cors(
     before: Report,
     tx: &UnboundedSender<EngineEvent>,
 ) -> Result<Cors> {
-    let buckets = Remedy::cors_pending(before.diagnosis());
-    let run = engine.run_settings();
-    let (Some(origin), false) = (&run.origin, buckets.is_empty()) else {
+    let Some(change) = remedy.cors_change(before.diagnosis()) else {
         return Ok(Cors::Left {
             report: Box::new(before),
             export: String::new(),
         });
     };
-    let acl = run.acl.as_deref();
-    eprintln!("{}", remedy::cors::describe(&buckets, origin, acl));
+    eprintln!("{}", remedy::cors::describe(&change));
     if options.export.is_some() {
         let endpoint = engine.settings().endpoint.as_deref();
-        let export = remedy::cors::export_markdown(&buckets, origin, acl, endpoint);
+        let export = remedy::cors::export_markdown(&change, endpoint);
         return Ok(Cors::Left {
             report: Box::new(before),
             export,
         });
     }
-    if !(options.yes || ask_yes("Apply the CORS rule? [y/N] ").await) {
+    let Some(confirmed) = confirm_cors(change, options.yes).await else {
         eprintln!("s3doctor: CORS rule not applied");
         return Ok(Cors::Left {
             report: Box::new(before),
             export: String::new(),
         });
-    }
-    let lines = match remedy.apply_cors(&buckets, origin, tx).await {
+    };
+    let lines = match remedy.apply_cors(&confirmed, tx).await {
         Ok(lines) => lines,
         Err(_) => return Ok(Cors::Done(ExitCode::from(exit::FINDINGS))),
     };

@@ -13,6 +13,7 @@ use aws_sdk_s3::types::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::sandbox::Sandbox;
 use super::{Action, Incident, fill};
 use crate::aws::Session;
 use crate::policy::Access;
@@ -86,9 +87,10 @@ fn compact(document: &str) -> Result<String, String> {
     Ok(value.to_string())
 }
 
-/// The emulator admin's clients and account.
+/// The emulator admin's clients (only ever for a server on this machine: see `Sandbox`) and
+/// account.
 pub struct Seeder {
-    session: Session,
+    sandbox: Sandbox,
     account: String,
     dir: PathBuf,
     /// The AWS profile holding the app's key, for servers where users are not created.
@@ -105,11 +107,12 @@ fn sdk_err<E: std::error::Error>(what: &str) -> impl FnOnce(E) -> String + '_ {
 }
 
 impl Seeder {
-    /// Connects with the admin's settings; `dir` is the demo's private directory.
+    /// Connects with the admin's session, which must point at a server on this machine;
+    /// `dir` is the demo's private directory.
     pub async fn new(admin: Session, dir: &Path) -> Result<Seeder, String> {
-        let who = admin
-            .clients
-            .sts
+        let sandbox = Sandbox::new(admin)?;
+        let who = sandbox
+            .sts()
             .get_caller_identity()
             .send()
             .await
@@ -121,7 +124,7 @@ impl Seeder {
             })?;
         Ok(Seeder {
             account: who.account().unwrap_or("123456789012").to_owned(),
-            session: admin,
+            sandbox,
             dir: dir.to_path_buf(),
             app_profile: None,
         })
@@ -129,13 +132,13 @@ impl Seeder {
 
     /// Like `new`, for a server without STS and IAM (Ceph RGW): `admin` is the bucket owner,
     /// and the app's key comes from `app_profile`.
-    pub fn without_iam(admin: Session, dir: &Path, app_profile: String) -> Seeder {
-        Seeder {
-            session: admin,
+    pub fn without_iam(admin: Session, dir: &Path, app_profile: String) -> Result<Seeder, String> {
+        Ok(Seeder {
+            sandbox: Sandbox::new(admin)?,
             account: String::new(),
             dir: dir.to_path_buf(),
             app_profile: Some(app_profile),
-        }
+        })
     }
 
     /// Seeds `incident` fresh: first removes anything left under its names.
@@ -180,8 +183,8 @@ impl Seeder {
     ) -> Result<(), String> {
         let vars = self.vars(seeded);
         let f = |s: &str| fill(s, &vars);
-        let s3 = &self.session.clients.s3;
-        let iam = &self.session.clients.iam;
+        let s3 = &self.sandbox.s3();
+        let iam = &self.sandbox.iam();
         match action {
             Action::CreateBucket { bucket, region } => {
                 self.create_bucket(&f(bucket), region.as_deref()).await?;
@@ -232,9 +235,8 @@ impl Seeder {
     }
 
     async fn put_object(&self, bucket: &str, key: &str) -> Result<(), String> {
-        self.session
-            .clients
-            .s3
+        self.sandbox
+            .s3()
             .put_object()
             .bucket(bucket)
             .key(key)
@@ -251,9 +253,8 @@ impl Seeder {
         name: &str,
         document: String,
     ) -> Result<(), String> {
-        self.session
-            .clients
-            .iam
+        self.sandbox
+            .iam()
             .put_user_policy()
             .user_name(user)
             .policy_name(name)
@@ -265,9 +266,8 @@ impl Seeder {
     }
 
     async fn put_bucket_policy(&self, bucket: &str, document: String) -> Result<(), String> {
-        self.session
-            .clients
-            .s3
+        self.sandbox
+            .s3()
             .put_bucket_policy()
             .bucket(bucket)
             .policy(document)
@@ -279,12 +279,7 @@ impl Seeder {
 
     async fn create_bucket(&self, bucket: &str, region: Option<&str>) -> Result<(), String> {
         let region = region.unwrap_or("us-east-1");
-        let mut req = self
-            .session
-            .clients
-            .s3_in(region)
-            .create_bucket()
-            .bucket(bucket);
+        let mut req = self.sandbox.s3_in(region).create_bucket().bucket(bucket);
         if region != "us-east-1" {
             req = req.create_bucket_configuration(
                 CreateBucketConfiguration::builder()
@@ -298,9 +293,8 @@ impl Seeder {
 
     async fn create_key(&self, seeded: &mut Seeded, user: &str) -> Result<(), String> {
         let out = self
-            .session
-            .clients
-            .iam
+            .sandbox
+            .iam()
             .create_access_key()
             .user_name(user)
             .send()
@@ -322,9 +316,8 @@ impl Seeder {
             .and_then(|k| k.last())
             .map(|k| k.id.clone())
             .ok_or_else(|| format!("delete-key: {user} has no key yet"))?;
-        self.session
-            .clients
-            .iam
+        self.sandbox
+            .iam()
             .delete_access_key()
             .user_name(user)
             .access_key_id(id)
@@ -343,9 +336,8 @@ impl Seeder {
             .rules(rule)
             .build()
             .map_err(sdk_err("ownership controls"))?;
-        self.session
-            .clients
-            .s3
+        self.sandbox
+            .s3()
             .put_bucket_ownership_controls()
             .bucket(bucket)
             .ownership_controls(controls)
@@ -401,7 +393,7 @@ impl Seeder {
 
     /// Deletes a user the demo created: its keys, inline and attached policies, then the user.
     async fn remove_user(&self, user: &str) {
-        let iam = &self.session.clients.iam;
+        let iam = &self.sandbox.iam();
         if let Ok(out) = iam.list_access_keys().user_name(user).send().await {
             for k in out.access_key_metadata() {
                 if let Some(id) = k.access_key_id() {
@@ -447,7 +439,7 @@ impl Seeder {
     /// Deletes a bucket the demo created: its policy, unfinished uploads and objects, then
     /// the bucket.
     async fn remove_bucket(&self, bucket: &str) {
-        let s3 = &self.session.clients.s3;
+        let s3 = &self.sandbox.s3();
         let _ = s3.delete_bucket_policy().bucket(bucket).send().await;
         if let Ok(out) = s3.list_multipart_uploads().bucket(bucket).send().await {
             for u in out.uploads() {

@@ -1,33 +1,62 @@
 //! The CORS remedy of `s3doctor fix --origin`: the rule that lets the app's browser uploads
-//! through, added to the bucket's CORS configuration with PutBucketCors only after
-//! confirmation, merged with the rules the bucket already has (never replacing them), or
-//! written as a hand-over for the bucket's owner.
+//! through, added to the bucket's CORS configuration with PutBucketCors only through a
+//! `ConfirmedCors` (the CLI's typed `y` or `--yes`), merged with the rules the bucket already
+//! has (never replacing them), or written as a hand-over for the bucket's owner.
 
 use std::fmt::Write as _;
 
-use super::RemedyError;
+use super::{ConfirmedCors, RemedyError};
 use crate::checks::cors::{self, METHOD};
 use crate::finding::{Finding, FindingCode};
 use crate::operation::Operation;
 
-/// The buckets whose CORS rules refuse the app's origin.
-pub fn pending(findings: &[Finding]) -> Vec<String> {
-    let mut buckets: Vec<String> = findings
-        .iter()
-        .filter(|f| f.code == FindingCode::CorsNotAllowed)
-        .filter_map(|f| f.bucket.clone())
-        .collect();
-    buckets.dedup();
-    buckets
+/// The CORS change shown before anything is written: the rule for `origin` (and the app's
+/// ACL header), added to the rules of each of `buckets`. Only its confirmation
+/// (`ConfirmedCors`) is written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CorsChange {
+    pub buckets: Vec<String>,
+    pub origin: String,
+    pub acl: Option<String>,
+}
+
+impl CorsChange {
+    /// The change for the buckets whose CORS rules refuse the app's origin; `None` when there
+    /// is none (no `--origin`, or no such finding).
+    pub fn from_findings(
+        findings: &[Finding],
+        origin: Option<&str>,
+        acl: Option<&str>,
+    ) -> Option<CorsChange> {
+        let origin = origin?;
+        let mut buckets: Vec<String> = findings
+            .iter()
+            .filter(|f| f.code == FindingCode::CorsNotAllowed)
+            .filter_map(|f| f.bucket.clone())
+            .collect();
+        buckets.dedup();
+        (!buckets.is_empty()).then(|| CorsChange {
+            buckets,
+            origin: origin.to_owned(),
+            acl: acl.map(str::to_owned),
+        })
+    }
+
+    /// The person said yes to this change: called only by `fix`'s typed `y` or `--yes`
+    /// (`commands::fix`). Not `pub`: no code outside s3doctor can confirm one (see
+    /// `ConfirmedCors`).
+    pub(crate) fn confirm(self) -> ConfirmedCors {
+        ConfirmedCors(self)
+    }
 }
 
 /// What will be sent, for the plan shown before anything changes.
-pub fn describe(buckets: &[String], origin: &str, acl: Option<&str>) -> String {
-    let headers = cors::request_headers(acl);
-    let rule = serde_json::to_string_pretty(&cors::rule_to_add(origin, METHOD, &headers))
+pub fn describe(change: &CorsChange) -> String {
+    let headers = cors::request_headers(change.acl.as_deref());
+    let rule = serde_json::to_string_pretty(&cors::rule_to_add(&change.origin, METHOD, &headers))
         .unwrap_or_default();
     let mut out = String::from("CORS: add this rule, merged with the rules each bucket has:\n");
-    for b in buckets {
+    for b in &change.buckets {
         let _ = writeln!(
             out,
             "  s3:GetBucketCors {b}, then s3:PutBucketCors {b} (existing rules kept)"
@@ -39,14 +68,20 @@ pub fn describe(buckets: &[String], origin: &str, acl: Option<&str>) -> String {
 
 /// Reads the bucket's rules, adds the app's rule unless one already allows it, and writes
 /// the merged configuration. Refuses to write when the rules cannot be read (that would
-/// replace them).
+/// replace them), and any bucket the person did not confirm.
 pub async fn apply(
     s3: &aws_sdk_s3::Client,
     bucket: &str,
-    origin: &str,
-    acl: Option<&str>,
+    confirmed: &ConfirmedCors,
 ) -> Result<String, RemedyError> {
-    let headers = cors::request_headers(acl);
+    let change = confirmed.change();
+    if !change.buckets.iter().any(|b| b == bucket) {
+        return Err(RemedyError::Call(format!(
+            "{bucket} is not in the confirmed CORS change; nothing was written"
+        )));
+    }
+    let origin = change.origin.as_str();
+    let headers = cors::request_headers(change.acl.as_deref());
     let existing = match s3.get_bucket_cors().bucket(bucket).send().await {
         Ok(out) => out.cors_rules().to_vec(),
         Err(err)
@@ -89,13 +124,9 @@ pub async fn apply(
 }
 
 /// The CORS change as Markdown for the bucket's owner.
-pub fn export_markdown(
-    buckets: &[String],
-    origin: &str,
-    acl: Option<&str>,
-    endpoint: Option<&str>,
-) -> String {
-    let headers = cors::request_headers(acl);
+pub fn export_markdown(change: &CorsChange, endpoint: Option<&str>) -> String {
+    let (buckets, origin) = (&change.buckets, &change.origin);
+    let headers = cors::request_headers(change.acl.as_deref());
     let rule = serde_json::to_string_pretty(&cors::rule_to_add(origin, METHOD, &headers))
         .unwrap_or_default();
     let e = crate::aws::endpoint_flag(endpoint);

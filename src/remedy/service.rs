@@ -9,7 +9,8 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::{
-    Applied, AttachTarget, ConfirmedPlan, ConfirmedUndo, Plan, apply, bucket_policy, cors, plan,
+    Applied, AttachTarget, ConfirmedCors, ConfirmedPlan, ConfirmedUndo, Plan, apply, bucket_policy,
+    cors, plan,
 };
 use crate::arn::PrincipalKind;
 use crate::aws::{self, Session};
@@ -192,27 +193,31 @@ impl Remedy {
         apply::verify(&self.engine, rows, deadline, etx, &progress).await
     }
 
-    /// The buckets whose CORS rules refuse the app's origin.
-    pub fn cors_pending(diagnosis: &Diagnosis) -> Vec<String> {
-        cors::pending(diagnosis.findings())
+    /// The CORS rule the run's `--origin` needs on the buckets that refuse it, if any.
+    pub fn cors_change(&self, diagnosis: &Diagnosis) -> Option<cors::CorsChange> {
+        let run = self.engine.run_settings();
+        cors::CorsChange::from_findings(
+            diagnosis.findings(),
+            run.origin.as_deref(),
+            run.acl.as_deref(),
+        )
     }
 
-    /// Adds the app's CORS rule to each bucket (merged with its rules), then re-runs the CORS
-    /// step. One line per bucket, in order. Called after the person confirmed (or `--yes`).
+    /// Adds the confirmed CORS rule to each of its buckets (merged with their rules), then
+    /// re-runs the CORS step. One line per bucket, in order. Only the person's yes (or
+    /// `--yes`) makes the `ConfirmedCors` it takes.
     pub async fn apply_cors(
         &self,
-        buckets: &[String],
-        origin: &str,
+        confirmed: &ConfirmedCors,
         etx: &UnboundedSender<EngineEvent>,
     ) -> Result<Vec<Result<String, RemedyError>>, RemedyError> {
         let Some(writer) = self.acting_session().await else {
             return Err(RemedyError::NoCredentials);
         };
-        let acl = self.engine.run_settings().acl.clone();
+        let buckets = &confirmed.change().buckets;
         let mut lines = Vec::new();
         for b in buckets {
-            let line = cors::apply(&writer.clients.s3, b, origin, acl.as_deref()).await;
-            lines.push(line);
+            lines.push(cors::apply(&writer.clients.s3, b, confirmed).await);
         }
         let units: Vec<Unit> = buckets
             .iter()

@@ -97,13 +97,10 @@ pub struct Seeder {
     app_profile: Option<String>,
 }
 
-fn sdk_err<E: std::error::Error>(what: &str) -> impl FnOnce(E) -> String + '_ {
-    move |e| {
-        format!(
-            "{what}: {}",
-            aws_smithy_types::error::display::DisplayErrorContext(e)
-        )
-    }
+/// An SDK error as one line: its chain of messages, never the SDK's debug dump (which
+/// `DisplayErrorContext` appends).
+fn sdk_err<E: std::error::Error + 'static>(what: &str) -> impl FnOnce(E) -> String + '_ {
+    move |e| format!("{what}: {}", crate::aws::error_chain(&e))
 }
 
 impl Seeder {
@@ -116,12 +113,7 @@ impl Seeder {
             .get_caller_identity()
             .send()
             .await
-            .map_err(|e| {
-                format!(
-                    "the admin keys do not work: {}",
-                    aws_smithy_types::error::display::DisplayErrorContext(e)
-                )
-            })?;
+            .map_err(sdk_err("the admin keys do not work"))?;
         Ok(Seeder {
             account: who.account().unwrap_or("123456789012").to_owned(),
             sandbox,

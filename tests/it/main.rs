@@ -9,6 +9,7 @@ mod app_object;
 mod check;
 mod cors;
 mod docs;
+mod dumps;
 mod faults;
 mod fix;
 mod gallery;

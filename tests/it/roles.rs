@@ -11,7 +11,7 @@ use crate::peer::{
 
 /// A role (at `path`) whose trust policy trusts `trusted` (an ARN), with `inline` as its
 /// policy; its ARN.
-async fn role(peer: &Peer, path: &str, trusted: &str, inline: Option<Value>) -> String {
+pub async fn role(peer: &Peer, path: &str, trusted: &str, inline: Option<Value>) -> String {
     let name = unique("r");
     let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
         "Principal": {"AWS": trusted}, "Action": "sts:AssumeRole"}]});
@@ -38,7 +38,7 @@ async fn role(peer: &Peer, path: &str, trusted: &str, inline: Option<Value>) -> 
 }
 
 /// A user allowed to call sts:AssumeRole (moto asks the caller's policies too).
-async fn assumer(peer: &Peer) -> Keys {
+pub async fn assumer(peer: &Peer) -> Keys {
     peer.user(Some(json!({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]})))
         .await
@@ -66,7 +66,7 @@ fn env_keys(run: Run, keys: &Keys) -> Run {
     }
 }
 
-fn with_config(run: Run, text: &str) -> Run {
+pub fn with_config(run: Run, text: &str) -> Run {
     std::fs::write(run.file("aws-config"), text).expect("config file");
     run
 }

@@ -21,6 +21,7 @@ mod probe_upload;
 pub use policy_sources::PolicyReadError;
 mod retries;
 mod simulate;
+mod unsupported;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -392,9 +393,22 @@ pub struct CheckContext {
     pub state: BucketState,
     /// The key a new probe would get in this run.
     pub probe_key: String,
+    /// The server that answers, for the findings' words (`run` learns it before a step).
+    pub server: crate::server::Server,
 }
 
 impl CheckContext {
+    /// This context knowing the server that answers, so that every finding a step builds is
+    /// worded for it: AWS without a custom endpoint, else what the run learned of it (the
+    /// credentials step asks no server, so it waits for nothing).
+    async fn knowing_the_server(&self, step: StepId) -> CheckContext {
+        let mut cx = self.clone();
+        if step != StepId::Credentials && self.endpoint().is_some() {
+            cx.server = self.capabilities().await.server();
+        }
+        cx
+    }
+
     fn session(&self) -> Result<&Session, StepOutcome> {
         self.session
             .as_deref()
@@ -508,6 +522,7 @@ impl CheckContext {
             endpoint: self.endpoint(),
             expected: self.run.expect_principal.as_deref(),
             object: self.key.as_deref(),
+            server: self.server,
             ..Facts::default()
         }
     }
@@ -677,6 +692,7 @@ impl CheckContext {
 
 /// Runs one step. Every `StepId` has exactly one check.
 pub async fn run(step: StepId, cx: &CheckContext) -> StepOutcome {
+    let cx = &cx.knowing_the_server(step).await;
     let outcome = match step {
         StepId::Credentials => credentials::credentials(cx).await,
         StepId::Identity => identity::identity(cx).await,
@@ -695,7 +711,6 @@ pub async fn run(step: StepId, cx: &CheckContext) -> StepOutcome {
         StepId::KmsKey => kms::kms_key(cx).await,
     };
     let mut outcome = outcome.unwrap_or_else(|skipped| skipped);
-    adapt_to_endpoint(&mut outcome, cx).await;
     say_how_unreachable(&mut outcome, cx);
     outcome
 }
@@ -738,60 +753,6 @@ fn say_how_unreachable(outcome: &mut StepOutcome, cx: &CheckContext) {
 /// how.
 const NO_ANSWER: &str = "no answer from the endpoint";
 
-/// On a server without IAM managed policies (no STS: Ceph RGW, R2, …), "attach a policy" is
-/// a remedy that does not exist there: a missing permission is granted by a statement in the
-/// bucket policy instead. Advice about AWS's IAM console or AWS's clock is worded for the
-/// server too.
-async fn adapt_to_endpoint(outcome: &mut StepOutcome, cx: &CheckContext) {
-    let missing = |f: &Finding| f.code == FindingCode::PermissionMissing;
-    let worded_for_aws = |f: &Finding| {
-        matches!(
-            f.code,
-            FindingCode::PermissionMissing | FindingCode::InvalidKeyId | FindingCode::ClockSkew
-        )
-    };
-    if cx.endpoint().is_none() || !outcome.findings.iter().any(worded_for_aws) {
-        return;
-    }
-    let caps = cx.capabilities().await;
-    if !caps.s3_only() {
-        return;
-    }
-    let server = caps.kind.label();
-    for f in outcome.findings.iter_mut() {
-        match f.code {
-            FindingCode::InvalidKeyId => {
-                f.summary = format!(
-                    "{server} does not know this access key id: it was deleted or suspended, belongs to another server or tenant, or has a typo."
-                );
-                f.remedy = match caps.kind {
-                    crate::endpoint::EndpointKind::CephRgw => "Create a new key for the app's user on the server (`radosgw-admin key create --uid USER --key-type=s3 --gen-access-key --gen-secret`, or the Ceph dashboard), put it in the app's configuration, and remove the old one (`radosgw-admin key rm`).".to_owned(),
-                    _ => format!("Create a new access key for the app's user with {server}'s own console or admin tool, put it in the app's configuration, and delete the old one."),
-                };
-            }
-            FindingCode::ClockSkew => {
-                f.summary = format!(
-                    "This machine's clock is too far from {server}'s time, so every signature is rejected."
-                );
-            }
-            _ => {}
-        }
-    }
-    let principal = cx
-        .identity
-        .as_ref()
-        .map(|i| i.principal.arn.clone())
-        .unwrap_or_else(|| "the app's user".to_owned());
-    for f in outcome.findings.iter_mut().filter(|f| missing(f)) {
-        f.remedy = format!(
-            "{} has no IAM managed policies to attach: allow {} to {principal} with a statement in the bucket policy of {}, written with the bucket owner's keys (`s3doctor fix --admin-profile OWNER` shows the statement, adds it after confirmation without touching the others, and `--undo` removes it).",
-            caps.kind.label(),
-            f.action.as_deref().unwrap_or("the action"),
-            f.bucket.as_deref().unwrap_or("the bucket"),
-        );
-    }
-}
-
 /// A check's result type: `Err` carries an early outcome (usually a skip).
 type CheckResult = Result<StepOutcome, StepOutcome>;
 
@@ -815,6 +776,7 @@ mod tests {
             key: None,
             state: BucketState::default(),
             probe_key: ".s3doctor/probe-1".into(),
+            server: crate::server::Server::default(),
         }
     }
 

@@ -479,6 +479,8 @@ pub struct Facts<'a> {
     pub next: Option<&'a str>,
     /// The app's own object (`--key`) the finding is about.
     pub object: Option<&'a str>,
+    /// The server that answered: `{server}` in the templates, and which of their words apply.
+    pub server: crate::server::Server,
 }
 
 /// Builds a finding from the runbook's text for `code`.
@@ -570,6 +572,7 @@ impl FindingSpec<'_> {
             ),
             ("operation", operation.as_str()),
             ("answer", answer.as_str()),
+            ("server", f.server.who()),
             ("role", f.role.unwrap_or("the role")),
             ("provider", f.provider.unwrap_or("the credential chain")),
             ("why", f.why.unwrap_or("no details")),
@@ -580,14 +583,17 @@ impl FindingSpec<'_> {
             ),
         ];
         match Runbook::embedded().finding(self.code) {
-            Some(t) => (
-                fill(&t.title, &vars),
-                match (&t.inferred, basis) {
-                    (Some(inferred), Basis::Inferred) => fill(inferred, &vars),
-                    _ => fill(&t.what, &vars),
-                },
-                fill(&t.fix, &vars),
-            ),
+            Some(t) => {
+                let t = t.for_server(f.server);
+                (
+                    fill(t.title, &vars),
+                    match (t.inferred, basis) {
+                        (Some(inferred), Basis::Inferred) => fill(inferred, &vars),
+                        _ => fill(t.what, &vars),
+                    },
+                    fill(t.fix, &vars),
+                )
+            }
             None => (self.code.to_string(), self.code.to_string(), String::new()),
         }
     }
@@ -613,7 +619,8 @@ impl FindingSpec<'_> {
 }
 
 /// How a finding built from an answer is known: a refusal whose message names neither the
-/// policy type nor the action is an inference; everything else is AWS's own word. Findings
+/// policy type nor the action is an inference; a finding no answer came with is observed;
+/// everything else is the server's own word. Findings
 /// from reading the policies say `policies` themselves (`Finding::with_basis`).
 fn default_basis(code: FindingCode, evidence: Option<&Evidence>) -> Basis {
     let refusal = matches!(
@@ -640,6 +647,8 @@ fn default_basis(code: FindingCode, evidence: Option<&Evidence>) -> Basis {
         Some(ev) if code == FindingCode::ObjectNotFound && ev.http_status != Some(404) => {
             Basis::Inferred
         }
+        // No answer came with it (no credentials, no connection, a timeout): s3doctor saw it.
+        Some(ev) if ev.http_status.is_none() => Basis::Observed,
         Some(_) => Basis::AwsMessage,
         None if refusal => Basis::Policies,
         None => Basis::AwsMessage,

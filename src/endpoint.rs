@@ -8,57 +8,7 @@ use serde::Serialize;
 
 use crate::diagnose::{Class, Failure};
 use crate::finding::Evidence;
-
-/// The kind of server the report names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EndpointKind {
-    /// No custom endpoint, or an `amazonaws.com` one.
-    Aws,
-    /// A custom endpoint where STS answers like AWS (moto, LocalStack, …).
-    AwsCompatible,
-    /// Ceph's RADOS Gateway (its request ids are `tx…-…-ZONEGROUP`).
-    CephRgw,
-    /// Cloudflare R2 (`*.r2.cloudflarestorage.com`).
-    CloudflareR2,
-    /// Any other server without STS.
-    S3Compatible,
-}
-
-impl EndpointKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EndpointKind::Aws => "aws",
-            EndpointKind::AwsCompatible => "aws-compatible",
-            EndpointKind::CephRgw => "ceph-rgw",
-            EndpointKind::CloudflareR2 => "cloudflare-r2",
-            EndpointKind::S3Compatible => "s3-compatible",
-        }
-    }
-
-    /// How a sentence names the server that answered ("AWS refused these keys"): AWS, and the
-    /// endpoints that answer as AWS does (its emulators, with STS and IAM), are "AWS"; a
-    /// server that is S3 only by its own name.
-    pub fn who(self) -> &'static str {
-        match self {
-            EndpointKind::Aws | EndpointKind::AwsCompatible => "AWS",
-            EndpointKind::CephRgw => "Ceph RGW",
-            EndpointKind::CloudflareR2 => "Cloudflare R2",
-            EndpointKind::S3Compatible => "the S3 server",
-        }
-    }
-
-    /// How the report names the server.
-    pub fn label(self) -> &'static str {
-        match self {
-            EndpointKind::Aws => "AWS",
-            EndpointKind::AwsCompatible => "an AWS-compatible endpoint (STS answers)",
-            EndpointKind::CephRgw => "Ceph RGW",
-            EndpointKind::CloudflareR2 => "Cloudflare R2",
-            EndpointKind::S3Compatible => "an S3-compatible server",
-        }
-    }
-}
+pub use crate::server::{EndpointKind, Server};
 
 /// What one run learned about the endpoint.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -89,6 +39,14 @@ impl Capabilities {
     /// region names are its own.
     pub fn s3_only(&self) -> bool {
         !self.sts
+    }
+
+    /// The server, as the findings' words take it.
+    pub fn server(&self) -> Server {
+        Server {
+            kind: self.kind,
+            s3_only: self.s3_only(),
+        }
     }
 
     /// From the custom endpoint and the `GetCallerIdentity` answer (`None`: it succeeded).

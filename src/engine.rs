@@ -492,6 +492,7 @@ impl Engine {
             key: unit.key.clone(),
             state: bucket_state,
             probe_key: format!("{}probe-{}", self.run.prefix, uuid::Uuid::new_v4()),
+            server: crate::server::Server::default(),
         }
     }
 

@@ -266,8 +266,8 @@ impl Severity {
     }
 }
 
-/// How a finding is known: AWS's own words, s3doctor's reading of the policies, or an
-/// inference from a bare refusal.
+/// How a finding is known: the server's own words, s3doctor's reading of the policies, an
+/// inference from a bare refusal, or what s3doctor saw itself when no answer said anything.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Basis {
@@ -278,6 +278,9 @@ pub enum Basis {
     Policies,
     /// Only a bare "Access Denied" was seen: the most likely cause, not a certainty.
     Inferred,
+    /// No answer said it: s3doctor saw it itself (no credentials to sign with, no connection,
+    /// a timeout, an answer that is not the operation's).
+    Observed,
 }
 
 impl Basis {
@@ -286,23 +289,30 @@ impl Basis {
             Basis::AwsMessage => "aws-message",
             Basis::Policies => "policies",
             Basis::Inferred => "inferred",
+            Basis::Observed => "observed",
         }
     }
 
-    /// Plain words for reports: how s3doctor knows.
-    pub fn describe(self) -> &'static str {
+    /// Plain words for reports: how s3doctor knows, naming the server that answered.
+    pub fn describe(self, server: crate::server::Server) -> String {
+        let who = server.who();
         match self {
-            Basis::AwsMessage => "AWS's answer says so",
-            Basis::Policies => "from reading the policies",
-            Basis::Inferred => "AWS did not say why",
+            Basis::AwsMessage => format!("{who}'s answer says so"),
+            Basis::Policies => "from reading the policies".to_owned(),
+            Basis::Inferred => format!("{who} did not say why"),
+            Basis::Observed => {
+                format!("seen by s3doctor itself: no answer came from {who} that says it")
+            }
         }
     }
 
     /// The stronger of two ways of knowing the same thing: an inference gives way to
-    /// anything read; AWS's own words stay.
+    /// anything read, what s3doctor saw itself to an answer or the policies; the server's own
+    /// words stay.
     pub fn merge(self, other: Basis) -> Basis {
         match (self, other) {
             (Basis::Inferred, o) => o,
+            (Basis::Observed, o @ (Basis::AwsMessage | Basis::Policies)) => o,
             (s, _) => s,
         }
     }
@@ -401,17 +411,19 @@ impl Finding {
     }
 
     /// The same finding, known another way (the policy steps say `policies`).
-    /// How it is known, in plain words for the reports: `basis`, except that a finding no
-    /// answer came with (no credentials to sign with, no connection) is not "AWS's answer".
-    pub fn how_known(&self) -> &'static str {
+    /// How it is known, as the reports say it: the basis and its words for the server that
+    /// answered (`inferred`, "Ceph RGW did not say why"). A finding no answer came with is
+    /// `observed`, whatever basis it was built with.
+    pub fn how_known(&self, server: crate::server::Server) -> (Basis, String) {
         let answered = self
             .evidence
             .as_ref()
-            .is_some_and(|e| e.http_status.is_some());
-        match self.basis {
-            Basis::AwsMessage if !answered => "seen by s3doctor itself: no answer came from AWS",
-            basis => basis.describe(),
-        }
+            .is_none_or(|e| e.http_status.is_some());
+        let basis = match self.basis {
+            Basis::AwsMessage if !answered => Basis::Observed,
+            basis => basis,
+        };
+        (basis, basis.describe(server))
     }
 
     pub fn with_basis(mut self, basis: Basis) -> Self {
@@ -423,6 +435,45 @@ impl Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn how_known_names_the_server_and_never_an_answer_that_did_not_come() {
+        use crate::server::{EndpointKind, Server};
+        let rgw = Server {
+            kind: EndpointKind::CephRgw,
+            s3_only: true,
+        };
+        let finding = |basis, http_status| Finding {
+            code: FindingCode::EndpointUnreachable,
+            severity: Severity::Error,
+            step: crate::step::StepId::Identity,
+            bucket: None,
+            action: None,
+            source: None,
+            basis,
+            resource: None,
+            key: None,
+            title: String::new(),
+            summary: String::new(),
+            remedy: String::new(),
+            statement: None,
+            evidence: Some(Evidence {
+                operation: "GetCallerIdentity".into(),
+                http_status,
+                ..Evidence::default()
+            }),
+        };
+        let unanswered = finding(Basis::AwsMessage, None).how_known(Server::AWS);
+        assert_eq!(unanswered.0, Basis::Observed);
+        assert!(!unanswered.1.contains("answer says so"), "{}", unanswered.1);
+        let (basis, words) = finding(Basis::AwsMessage, Some(403)).how_known(rgw);
+        assert_eq!(
+            (basis, words.as_str()),
+            (Basis::AwsMessage, "Ceph RGW's answer says so")
+        );
+        let (_, words) = finding(Basis::Inferred, Some(403)).how_known(Server::AWS);
+        assert_eq!(words, "AWS did not say why");
+    }
 
     #[test]
     fn one_line_is_one_line() {

@@ -4,7 +4,8 @@
 //!   enforces each step's mode) → `checks` (live calls) → `diagnose` (errors → findings);
 //!   `operation` names every call with its IAM action; `aws` builds every client; `credentials`
 //!   walks the credential chain as the app's SDK would (and says how it fails); `endpoint`
-//!   says what a custom endpoint is and offers.
+//!   says what a custom endpoint is and offers; `server` is which server answered, as a fact
+//!   the findings' words take.
 //! - policy: `policy` (model, generator, evaluator) and `remedy` (plan → confirm → apply → verify).
 //! - `diagnosis`: the findings that stand and the policy that fixes them, worked out once
 //!   from the step results; `report`, `remedy` and `tui` read it.
@@ -38,6 +39,7 @@ pub mod presigned;
 pub mod remedy;
 pub mod report;
 pub mod runbook;
+pub mod server;
 pub mod step;
 pub mod tui;
 pub mod url_command;

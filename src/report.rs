@@ -17,6 +17,7 @@ use crate::diagnosis::Diagnosis;
 use crate::engine::{Engine, SessionInfo, StepResult};
 use crate::finding::Finding;
 use crate::policy;
+use crate::server::Server;
 
 pub use v1::SCHEMA;
 
@@ -38,6 +39,15 @@ pub struct Report {
 }
 
 impl Report {
+    /// The server that answered the run, as the findings' words name it (AWS until a custom
+    /// endpoint was learned to be another).
+    fn server(&self) -> Server {
+        self.session
+            .endpoint
+            .as_ref()
+            .map_or(Server::AWS, crate::endpoint::Capabilities::server)
+    }
+
     /// Collects the engine's results into a report.
     pub async fn from_engine(engine: &Engine) -> Report {
         let info = engine.session_info().await;
@@ -234,13 +244,13 @@ fn text_findings(out: &mut String, report: &Report, color: bool) {
     } else {
         let _ = writeln!(out, "Findings ({})", d.findings().len());
         for f in d.findings() {
-            text_finding(out, f, color);
+            text_finding(out, f, report.server(), color);
         }
     }
 }
 
 /// One finding: code, bucket and action, what is wrong, how it is known, and the fix.
-fn text_finding(out: &mut String, f: &Finding, color: bool) {
+fn text_finding(out: &mut String, f: &Finding, server: Server, color: bool) {
     let status = if f.is_error() {
         Status::Fail
     } else {
@@ -258,7 +268,8 @@ fn text_finding(out: &mut String, f: &Finding, color: bool) {
     }
     let _ = writeln!(out, "  {}", paint(&head, status, color));
     let _ = writeln!(out, "    {}", f.summary);
-    let _ = writeln!(out, "    How known: {} ({})", f.basis, f.how_known());
+    let (basis, words) = f.how_known(server);
+    let _ = writeln!(out, "    How known: {basis} ({words})");
     if let Some(r) = &f.resource {
         let _ = writeln!(out, "    Resource: {r}");
     }
@@ -307,7 +318,7 @@ pub fn to_markdown(report: &Report) -> String {
     let mut md = String::new();
     let d = &report.diagnosis;
     md_header(&mut md, report);
-    md_problems(&mut md, d.findings());
+    md_problems(&mut md, d.findings(), report.server());
     md_checklist(&mut md, d.steps());
     if let Some(policy) = d.policy() {
         md.push_str(&crate::diagnosis::handover::fix_markdown(
@@ -376,7 +387,7 @@ fn md_header(md: &mut String, report: &Report) {
 }
 
 /// "## Problems": each finding with how it is known, its evidence and its fix.
-fn md_problems(md: &mut String, findings: &[Finding]) {
+fn md_problems(md: &mut String, findings: &[Finding], server: Server) {
     if findings.is_empty() {
         return;
     }
@@ -384,7 +395,8 @@ fn md_problems(md: &mut String, findings: &[Finding]) {
     for (n, f) in findings.iter().enumerate() {
         let _ = writeln!(md, "### {}. {} (`{}`)\n", n + 1, f.title, f.code);
         let _ = writeln!(md, "{}\n", f.summary);
-        let _ = writeln!(md, "- **How known:** `{}` ({})", f.basis, f.how_known());
+        let (basis, words) = f.how_known(server);
+        let _ = writeln!(md, "- **How known:** `{basis}` ({words})");
         if let Some(k) = &f.key {
             let _ = writeln!(md, "- **Object:** `{k}` (the app's own, `--key`)");
         }

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use crate::finding::FindingCode;
+use crate::server::{EndpointKind, Server};
 pub use crate::step::StepId;
 
 const EMBEDDED: &str = include_str!("../assets/runbooks/s3-403.toml");
@@ -68,6 +69,58 @@ pub struct FindingText {
     /// What to say instead of `what` when only a bare refusal was seen (basis `inferred`).
     #[serde(default)]
     pub inferred: Option<String>,
+    /// The words for a server that is S3 only (no STS, so no IAM managed policies: Ceph RGW,
+    /// R2, …), each replacing the general one when given.
+    #[serde(default, rename = "s3-only")]
+    pub s3_only: Option<ServerWords>,
+    /// The words for Ceph RGW, over `s3-only`'s.
+    #[serde(default, rename = "ceph-rgw")]
+    pub ceph_rgw: Option<ServerWords>,
+}
+
+/// A finding's words for one kind of server; what is not given is the general text's.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerWords {
+    pub title: Option<String>,
+    pub what: Option<String>,
+    pub fix: Option<String>,
+    pub inferred: Option<String>,
+}
+
+/// A finding's templates as they apply to one server.
+#[derive(Clone, Copy, Debug)]
+pub struct Words<'a> {
+    pub title: &'a str,
+    pub what: &'a str,
+    pub fix: &'a str,
+    pub inferred: Option<&'a str>,
+}
+
+impl FindingText {
+    /// The templates for `server`: the most specific words given for it (Ceph RGW's, then
+    /// those of servers that are S3 only), else the general ones.
+    pub fn for_server(&self, server: Server) -> Words<'_> {
+        let mut words = Words {
+            title: &self.title,
+            what: &self.what,
+            fix: &self.fix,
+            inferred: self.inferred.as_deref(),
+        };
+        let layers = [
+            self.s3_only.as_ref().filter(|_| server.s3_only),
+            self.ceph_rgw
+                .as_ref()
+                .filter(|_| server.kind == EndpointKind::CephRgw),
+        ];
+        for layer in layers.into_iter().flatten() {
+            words.title = layer.title.as_deref().unwrap_or(words.title);
+            words.what = layer.what.as_deref().unwrap_or(words.what);
+            words.fix = layer.fix.as_deref().unwrap_or(words.fix);
+            words.inferred = layer.inferred.as_deref().or(words.inferred);
+        }
+        words
+    }
 }
 
 /// The whole runbook.
@@ -181,6 +234,38 @@ mod tests {
             let text = rb.finding(code).unwrap();
             assert!(!text.what.is_empty() && !text.fix.is_empty());
         }
+    }
+
+    #[test]
+    fn a_finding_takes_the_words_of_the_server_that_answered() {
+        let t = Runbook::embedded()
+            .finding(FindingCode::InvalidKeyId)
+            .expect("text");
+        let aws = t.for_server(Server::AWS);
+        assert!(aws.fix.contains("IAM > Users"), "{}", aws.fix);
+        let other = t.for_server(Server {
+            kind: EndpointKind::S3Compatible,
+            s3_only: true,
+        });
+        assert!(
+            other.what.starts_with("{server} does not know"),
+            "{}",
+            other.what
+        );
+        assert!(!other.fix.contains("IAM"), "{}", other.fix);
+        let rgw = t.for_server(Server {
+            kind: EndpointKind::CephRgw,
+            s3_only: true,
+        });
+        // Ceph RGW's own fix, over the s3-only words, which it keeps where it has none.
+        assert!(rgw.fix.contains("radosgw-admin key create"), "{}", rgw.fix);
+        assert_eq!(rgw.what, other.what);
+        // An emulator with STS and IAM speaks as AWS does.
+        let moto = t.for_server(Server {
+            kind: EndpointKind::AwsCompatible,
+            s3_only: false,
+        });
+        assert_eq!(moto.fix, aws.fix);
     }
 
     #[test]

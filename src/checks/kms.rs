@@ -228,19 +228,53 @@ fn through_iam(
 
 /// The bucket's default KMS key, read with the admin profile: `None` when the bucket does
 /// not encrypt with KMS. An unnamed key is the AWS managed key `alias/aws/s3`.
-async fn bucket_key(cx: &CheckContext, s3: &aws_sdk_s3::Client) -> Result<Option<String>, String> {
+async fn bucket_key(
+    cx: &CheckContext,
+    s3: &aws_sdk_s3::Client,
+) -> Result<Option<String>, EncryptionUnread> {
     let out = match s3.get_bucket_encryption().bucket(cx.bucket()).send().await {
+        Ok(out) if out.server_side_encryption_configuration().is_none() => {
+            return Err(EncryptionUnread::Unsupported);
+        }
         Ok(out) => out,
         // No default encryption configured (AWS encrypts with SSE-S3 then).
         Err(e) if no_default_encryption(&e) => return Ok(None),
+        Err(e) if super::unsupported::answered_200(&e) => {
+            return Err(EncryptionUnread::Unsupported);
+        }
         Err(e) => {
-            return Err(crate::diagnose::describe(
+            return Err(EncryptionUnread::Refused(crate::diagnose::describe(
                 Operation::GetBucketEncryption,
                 &e,
-            ));
+            )));
         }
     };
     Ok(default_kms_key(&out, "alias/aws/s3").map(str::to_owned))
+}
+
+/// The skip of a server that does not implement GetBucketEncryption, with its
+/// `endpoint.unsupported` warning.
+fn unsupported_encryption(cx: &CheckContext) -> StepOutcome {
+    let mut skip = StepOutcome::skip(format!(
+        "the bucket's default encryption is unknown: {} does not implement GetBucketEncryption \
+         (it answered 200 without its document)",
+        cx.server.who()
+    ));
+    skip.findings.push(super::unsupported::finding(
+        cx,
+        StepId::KmsKey,
+        Operation::GetBucketEncryption,
+    ));
+    skip
+}
+
+/// Why the bucket's default encryption is not known.
+#[derive(Debug)]
+enum EncryptionUnread {
+    /// The server does not implement GetBucketEncryption (a 200 without its document).
+    Unsupported,
+    /// The call failed; its answer in one line.
+    Refused(String),
 }
 
 /// The KMS key a bucket's default encryption names, or `unnamed` (the caller's name for the
@@ -332,15 +366,18 @@ pub(super) async fn kms_key(cx: &CheckContext) -> CheckResult {
     }
     targets.extend(object_keys(cx, targets.first()).await);
     if targets.is_empty() {
-        return Err(StepOutcome::skip(match default {
-            Err(why) => format!("the bucket's default encryption could not be read: {why}"),
+        return Err(match default {
+            Err(EncryptionUnread::Unsupported) => unsupported_encryption(cx),
+            Err(EncryptionUnread::Refused(why)) => StepOutcome::skip(format!(
+                "the bucket's default encryption could not be read: {why}"
+            )),
             Ok(_) if cx.run.keys.is_empty() => {
-                "the bucket does not encrypt with a KMS key".to_owned()
+                StepOutcome::skip("the bucket does not encrypt with a KMS key")
             }
-            Ok(_) => {
-                "neither the bucket nor the app's objects are encrypted with a KMS key".to_owned()
-            }
-        }));
+            Ok(_) => StepOutcome::skip(
+                "neither the bucket nor the app's objects are encrypted with a KMS key",
+            ),
+        });
     }
     let judged = futures::future::join_all(
         targets

@@ -56,6 +56,11 @@ async fn reason(cx: &CheckContext) -> Result<String, String> {
         Err(err) if super::kms::no_default_encryption(&err) => {
             Err(format!("{asked} and the bucket does not encrypt with KMS"))
         }
+        Err(err) if super::unsupported::answered_200(&err) => Err(format!(
+            "{asked}; whether the bucket encrypts with KMS is unknown: {} does not implement \
+             GetBucketEncryption",
+            cx.server.who()
+        )),
         Err(err) => Err(format!(
             "{asked}; whether the bucket encrypts with KMS is unknown ({})",
             diagnose::describe(Operation::GetBucketEncryption, &err)

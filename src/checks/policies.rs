@@ -13,12 +13,13 @@ use aws_sdk_s3::operation::get_bucket_ownership_controls::{
 };
 
 use super::policy_sources::{PolicyReadError, cached_identity_policies, read_bucket_policy};
-use super::{CheckContext, CheckResult, Fact, Status, StepOutcome, simulate};
+use super::{CheckContext, CheckResult, Fact, Status, StepOutcome, simulate, unsupported};
 use crate::arn::{self, Principal, PrincipalKind};
 use crate::aws::Session;
 use crate::diagnose::access_denied::DenySource;
 use crate::diagnose::{Facts, FindingSpec};
 use crate::finding::{Finding, FindingCode, Severity, StatementRef};
+use crate::operation::Operation;
 use crate::policy::evaluate::{self, Decision, Policies, Request, Verdict};
 use crate::policy::{NamedPolicy, PolicyKind};
 use crate::runbook::StepId;
@@ -662,13 +663,16 @@ impl Settings {
         // server that does not know the sub-resource: not supported, never "no configuration".
         let unsupported_here = match &ownership {
             Ok(out) => out.ownership_controls().is_none(),
-            Err(err) => answered_200(err),
+            Err(err) => unsupported::answered_200(err),
         };
         if unsupported_here {
             self.notes
                 .push(format!("Object Ownership: not supported by {server}"));
-            self.findings
-                .push(unsupported(cx, "s3:GetBucketOwnershipControls"));
+            self.findings.push(unsupported::finding(
+                cx,
+                StepId::BucketPolicy,
+                Operation::GetBucketOwnershipControls,
+            ));
         }
         let Ok(out) = ownership else { return };
         let enforced = out
@@ -705,13 +709,16 @@ impl Settings {
     ) {
         let unsupported_here = match &encryption {
             Ok(out) => out.server_side_encryption_configuration().is_none(),
-            Err(err) => answered_200(err),
+            Err(err) => unsupported::answered_200(err),
         };
         if unsupported_here {
             self.notes
                 .push(format!("default encryption: not supported by {server}"));
-            self.findings
-                .push(unsupported(cx, "s3:GetEncryptionConfiguration"));
+            self.findings.push(unsupported::finding(
+                cx,
+                StepId::BucketPolicy,
+                Operation::GetBucketEncryption,
+            ));
         }
         let Ok(out) = encryption else { return };
         if let Some(key) = super::kms::default_kms_key(&out, "the AWS managed key aws/s3") {
@@ -762,31 +769,4 @@ async fn requester_pays(s3: &aws_sdk_s3::Client, bucket: &str) -> Option<String>
             "Requester Pays: requests from other accounts must send x-amz-request-payer: requester"
                 .to_owned()
         })
-}
-
-/// An error whose HTTP status was 200: the server answered, but not with the operation's
-/// document (the SDK could not read it).
-fn answered_200<E>(
-    err: &aws_smithy_runtime_api::client::result::SdkError<
-        E,
-        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-    >,
-) -> bool {
-    err.raw_response()
-        .is_some_and(|r| r.status().as_u16() == 200)
-}
-
-/// `endpoint.unsupported` (a warning): the server does not implement `action`'s call.
-fn unsupported(cx: &CheckContext, action: &str) -> Finding {
-    let mut f = FindingSpec {
-        code: FindingCode::EndpointUnsupported,
-        step: StepId::BucketPolicy,
-        facts: cx.facts(Some(action)),
-        source: None,
-        statement: None,
-        evidence: None,
-    }
-    .build();
-    f.severity = Severity::Warning;
-    f
 }

@@ -350,6 +350,7 @@ pub async fn run_replay(step: StepId, replay: Replay, state: BucketState) -> (St
             ..state
         },
         probe_key: probe,
+        server: crate::server::Server::default(),
     };
     (checks::run(step, &cx).await, replay)
 }
@@ -399,6 +400,7 @@ pub async fn run_credentials(fixture: &Fixture) -> (StepOutcome, Replay) {
         key: None,
         state: BucketState::default(),
         probe_key: String::new(),
+        server: crate::server::Server::default(),
     };
     (super::credentials::failed(&cx, &failure), replay)
 }

@@ -506,6 +506,15 @@ async fn the_emulator_down_is_an_unreachable_endpoint() {
         .unwrap_or_else(|| panic!("no How known line:\n{}", text.stdout));
     assert!(!known.contains("AWS's answer"), "{known}");
     assert!(known.contains("no answer came"), "{known}");
+    // Nor that it is known from AWS's message: s3doctor saw it itself.
+    assert!(
+        known.contains("observed") && !known.contains("aws-message"),
+        "{known}"
+    );
+    assert_eq!(
+        crate::peer::finding(&report, "endpoint.unreachable", None)["basis"],
+        "observed"
+    );
 
     // The operating system refused the connection: said as a refusal, with the error's own
     // words and no Rust debug dump of it; and no probe is said to be maybe in the bucket,

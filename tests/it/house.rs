@@ -12,6 +12,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("step", 0),
     ("finding", 0),
     ("runbook", 0),
+    ("server", 0),
     ("operation", 0),
     ("arn", 0),
     ("bucket_name", 0),

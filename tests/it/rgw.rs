@@ -259,6 +259,67 @@ async fn rgw_refused_keys_and_a_missing_bucket_never_read_as_exists() {
     }
 }
 
+/// Words for the server that answered: on RGW no text says AWS answered, offers IAM read
+/// rights where there is no IAM, calls an unimplemented call "could not be read", or says
+/// `aws-message` of something no answer said.
+#[tokio::test]
+async fn rgw_every_word_names_the_server_that_answered() {
+    let rgw = rgw!("rgw_every_word_names_the_server_that_answered");
+    let bucket = rgw.bucket().await;
+    let text = |keys: &Keys, extra: &[&str]| {
+        let mut run = rgw
+            .run(&rgw.url, keys, &["check", "--bucket", &bucket])
+            .profiles(&[("owner", &rgw.owner)]);
+        for a in extra {
+            run = run.arg(a);
+        }
+        run.output()
+    };
+    // A user without a grant (RGW's bare refusals), read with the owner's keys (kms-key).
+    let refused = text(&rgw.other, &["--admin-profile", "owner"]).await;
+    let out = &refused.stdout;
+    assert!(
+        out.contains("Ceph RGW answered a bare \"Access Denied\""),
+        "{out}"
+    );
+    assert!(
+        out.contains("How known: inferred (Ceph RGW did not say why)"),
+        "{out}"
+    );
+    assert!(out.contains("--admin-profile OWNER"), "{out}");
+    assert!(
+        out.contains("kms-key         the bucket's default encryption is unknown: Ceph RGW does not implement GetBucketEncryption"),
+        "{out}"
+    );
+    assert!(out.contains("How known: observed"), "{out}");
+    // Keys RGW refuses: its answer, said as RGW's.
+    let wrong = Keys {
+        secret: "x".repeat(40),
+        ..rgw.owner.clone()
+    };
+    let mismatch = text(&wrong, &[]).await;
+    assert!(
+        mismatch
+            .stdout
+            .contains("How known: aws-message (Ceph RGW's answer says so)"),
+        "{}",
+        mismatch.stdout
+    );
+    for out in [&refused.stdout, &mismatch.stdout] {
+        for never in [
+            "AWS answered",
+            "AWS's answer",
+            "AWS did not say",
+            "no answer came from AWS",
+            "IAM read rights",
+            "could not be read: GetBucketEncryption",
+            "-> 200",
+        ] {
+            assert!(!out.contains(never), "{never}: {out}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn rgw_missing_bucket_is_not_found() {
     let rgw = rgw!("rgw_missing_bucket_is_not_found");

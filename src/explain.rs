@@ -71,6 +71,8 @@ fn generic(template: &str) -> String {
                     // The bucket, or bucket/object for the app's own object (--key).
                     "target" => out.push_str("<bucket>"),
                     "object_word" => out.push_str("<object>"),
+                    // The server that answered (AWS, Ceph RGW, …): said in words.
+                    "server" => out.push_str("the server"),
                     _ => {
                         out.push('<');
                         out.push_str(name);
@@ -259,5 +261,6 @@ mod tests {
         assert_eq!(generic("on {bucket}. {source}"), "on <bucket>.");
         assert_eq!(generic("a {b c} {"), "a {b c} {");
         assert_eq!(generic("statement{statement} ok"), "statement ok");
+        assert_eq!(generic("{server}'s time"), "the server's time");
     }
 }

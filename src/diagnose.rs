@@ -531,16 +531,10 @@ impl FindingSpec<'_> {
             .as_ref()
             .map(|s| format!(" ({})", s.label()))
             .unwrap_or_default();
-        let operation = self
-            .evidence
-            .as_ref()
-            .map(|e| e.operation.clone())
-            .unwrap_or_else(|| "the call".to_owned());
-        let answer = self
-            .evidence
-            .as_ref()
-            .map(answer_words)
-            .unwrap_or_else(|| "no details".to_owned());
+        let (operation, answer) = match &self.evidence {
+            Some(e) => (e.operation.clone(), answer_words(e)),
+            None => ("the call".to_owned(), "no details".to_owned()),
+        };
         let bucket = f.bucket.unwrap_or("the bucket");
         let target = match f.object {
             Some(object) => format!("{bucket}/{object}"),
@@ -582,20 +576,7 @@ impl FindingSpec<'_> {
                     .unwrap_or("Check the credential chain's configuration."),
             ),
         ];
-        match Runbook::embedded().finding(self.code) {
-            Some(t) => {
-                let t = t.for_server(f.server);
-                (
-                    fill(t.title, &vars),
-                    match (t.inferred, basis) {
-                        (Some(inferred), Basis::Inferred) => fill(inferred, &vars),
-                        _ => fill(t.what, &vars),
-                    },
-                    fill(t.fix, &vars),
-                )
-            }
-            None => (self.code.to_string(), self.code.to_string(), String::new()),
-        }
+        render(self.code, f.server, basis, &vars)
     }
 
     /// Where the deny is, or which policy type allows nothing, in words for `{source}`: as
@@ -616,6 +597,25 @@ impl FindingSpec<'_> {
             _ => String::new(),
         }
     }
+}
+
+/// The title, summary and remedy of `code` for `server`, filled from `vars`: its `inferred`
+/// words when only a bare refusal was seen.
+fn render(
+    code: FindingCode,
+    server: crate::server::Server,
+    basis: Basis,
+    vars: &[(&str, &str)],
+) -> (String, String, String) {
+    let Some(t) = Runbook::embedded().finding(code) else {
+        return (code.to_string(), code.to_string(), String::new());
+    };
+    let t = t.for_server(server);
+    let what = match (t.inferred, basis) {
+        (Some(inferred), Basis::Inferred) => inferred,
+        _ => t.what,
+    };
+    (fill(t.title, vars), fill(what, vars), fill(t.fix, vars))
 }
 
 /// How a finding built from an answer is known: a refusal whose message names neither the

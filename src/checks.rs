@@ -625,8 +625,10 @@ impl CheckContext {
             }
             Class::Throttled => (
                 build(FindingCode::Throttled),
-                "throttled by AWS even after retries: not a permission problem, try again"
-                    .to_owned(),
+                format!(
+                    "throttled by {} even after retries: not a permission problem, try again",
+                    self.server.who()
+                ),
             ),
             Class::KeyNotFound => (
                 build(FindingCode::UnexpectedAnswer),

@@ -580,11 +580,12 @@ impl FindingSpec<'_> {
     }
 
     /// Where the deny is, or which policy type allows nothing, in words for `{source}`: as
-    /// AWS's word only when AWS's answer said it, not when s3doctor read the policies.
+    /// the server's word only when its answer said it, not when s3doctor read the policies.
     fn source_text(&self, basis: Basis) -> String {
+        let who = self.facts.server.who();
         match (self.code, self.source) {
             (FindingCode::ExplicitDeny, Some(s)) => format!("the deny is in {}", s.describe()),
-            (FindingCode::ExplicitDeny, None) => "where the deny is, AWS did not say".to_owned(),
+            (FindingCode::ExplicitDeny, None) => format!("where the deny is, {who} did not say"),
             (_, Some(s)) if s != DenySource::Unknown && basis == Basis::Policies => {
                 format!(
                     "Read from the policies: nothing in {} allows it.",
@@ -592,7 +593,7 @@ impl FindingSpec<'_> {
                 )
             }
             (_, Some(s)) if s != DenySource::Unknown => {
-                format!("AWS says nothing in {} allows it.", s.describe())
+                format!("{who} says nothing in {} allows it.", s.describe())
             }
             _ => String::new(),
         }

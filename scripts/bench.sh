@@ -5,7 +5,7 @@
 # A benchmark, not a test: it prints figures and goals (PASS/MISS) and fails only when something
 # cannot be measured (e.g. s3doctor does not exit 0 on the healthy set-up).
 #
-#   scripts/bench.sh [--runs N] [--json FILE] [--latency[=MS] [--peer moto|rgw]]
+#   scripts/bench.sh [--runs N] [--json FILE] [--latency[=MS] [--peer moto|rgw]] [--key]
 #
 #   --runs N       timed repetitions of each contender (default 15; medians are reported)
 #   --json FILE    also write the figures as JSON to FILE (relative to the current directory)
@@ -14,6 +14,8 @@
 #                  boto3 script, on loopback and at that distance, round trips, calls, connections
 #   --peer rgw     with --latency: measure against Ceph RGW (scripts/rgw.sh), which answers
 #                  requests in parallel, instead of moto, which answers one at a time
+#   --key          every s3doctor run also reads the app's own object (--key app/report.pdf,
+#                  seeded in every bucket): the app-object step, which must add no round trip
 #
 # What it does: `cargo build --release --locked --bin s3doctor` (timed; cold or warm is said),
 # moto from scripts/peer.sh, the AWS CLI v1 into the same venv when missing, then seeds (with the
@@ -41,13 +43,16 @@
 set -euo pipefail
 
 usage() {
-  sed -n '8,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '8,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 }
 
 runs=15
 json=''
 latency=''
 peer=moto
+app_key=''
+# The app's own object that --key reads (seeded in every benchmark bucket).
+APP_KEY=app/report.pdf
 while (($# > 0)); do
   case "$1" in
     --latency)
@@ -87,6 +92,10 @@ while (($# > 0)); do
       ;;
     --json=*)
       json=${1#--json=}
+      shift
+      ;;
+    --key)
+      app_key=$APP_KEY
       shift
       ;;
     -h | --help)
@@ -222,14 +231,17 @@ else
 fi
 
 # 3. Seed the healthy user and the 20 buckets; the keys stay in a mode-600 file.
+seed_args=(--peer "$peer" --endpoint "$S3DOCTOR_PEER_URL" --keys-file "$work/bench-user.env")
+if [[ -n "$app_key" ]]; then seed_args+=(--app-object "$app_key"); fi
 PYTHONDONTWRITEBYTECODE=1 "$S3DOCTOR_VENV/bin/python" "$root/scripts/bench/seed_bench.py" \
-  --peer "$peer" --endpoint "$S3DOCTOR_PEER_URL" --keys-file "$work/bench-user.env" >&2
+  "${seed_args[@]}" >&2
 
 # 4. Measure. The admin keys are not passed on to anything measured.
 bench_args=(--bin "$BIN" --endpoint "$S3DOCTOR_PEER_URL" --keys-file "$work/bench-user.env"
   --work-dir "$work" --venv "$S3DOCTOR_VENV" --runs "$runs" --build-state "$build_state"
   --peer "$peer")
 if [[ -n "$build_s" ]]; then bench_args+=(--build-seconds "$build_s"); fi
+if [[ -n "$app_key" ]]; then bench_args+=(--key "$app_key"); fi
 if [[ -n "$json" ]]; then bench_args+=(--json "$json"); fi
 if [[ -n "$latency" ]]; then
   "$S3DOCTOR_VENV/bin/python" "$root/scripts/bench/latency_proxy.py" \

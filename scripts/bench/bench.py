@@ -120,6 +120,8 @@ class Bench:
         for b in buckets:
             cmd += ["--bucket", b]
         cmd += ["--endpoint-url", url or self.url, "--format", "json"]
+        if self.args.key:
+            cmd += ["--key", self.args.key]
         return cmd + (extra or [])
 
     def run_s3doctor(
@@ -386,6 +388,7 @@ def latency_mode(b: "Bench", args: argparse.Namespace) -> int:
     results = {
         "schema": "s3doctor.bench-latency/v1",
         "peer": args.peer,
+        "key": args.key,
         "runs": n,
         "delay_ms": delay,
         "load_average_1min": {"median": round(statistics.median(loads), 2), "min": min(loads), "max": max(loads)},
@@ -417,7 +420,8 @@ def latency_mode(b: "Bench", args: argparse.Namespace) -> int:
 
     r = results["ratios"]
     print()
-    print(f"s3doctor latency benchmark (issue 14)  runs={n}  delay={delay:g} ms per request  peer={PEERS[args.peer]}")
+    with_key = f"  --key {args.key}" if args.key else ""
+    print(f"s3doctor latency benchmark (issue 14)  runs={n}  delay={delay:g} ms per request  peer={PEERS[args.peer]}{with_key}")
     la = results["load_average_1min"]
     print(f"  1-min load average during the rounds: median {la['median']} ({la['min']:.2f}..{la['max']:.2f})")
     print()
@@ -490,6 +494,7 @@ def main() -> int:
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--latency-events")
     parser.add_argument("--peer", choices=sorted(PEERS), default="moto")
+    parser.add_argument("--key", help="every s3doctor run also reads this object (--key)")
     args = parser.parse_args()
 
     if args.latency_url:

@@ -2,6 +2,7 @@
 """Seed the s3doctor benchmark into a running test peer (moto server, or Ceph RGW).
 
   seed_bench.py --endpoint URL --keys-file PATH [--buckets 20] [--peer moto|rgw]
+                [--app-object KEY]
 
 Uses the admin keys from S3DOCTOR_PEER_ADMIN_KEY_ID / S3DOCTOR_PEER_ADMIN_SECRET (environment).
 Creates the IAM user `s3doctor-bench` with one access key and a healthy inline policy
@@ -15,6 +16,7 @@ Prints nothing secret; a one-line summary goes to stderr.
 With --peer rgw (scripts/rgw.sh's cluster, which has no IAM to create a user with): the user
 `s3doctor-owner` (keys from S3DOCTOR_RGW_OWNER_KEY_ID / S3DOCTOR_RGW_OWNER_SECRET) creates the
 buckets and is the benchmark user: on RGW a bucket's owner may do everything the checklist does.
+With --app-object KEY (bench.sh --key), every bucket also holds the app's own object KEY.
 """
 
 from __future__ import annotations
@@ -83,6 +85,8 @@ def seed_rgw(args: argparse.Namespace) -> None:
             except ClientError as err:
                 if err.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
                     raise
+            if args.app_object:
+                s3.put_object(Bucket=b, Key=args.app_object, Body=b"the app's own object")
         s3.put_object(Bucket=buckets[0], Key=".bench/seed-check", Body=b"x")
         s3.get_object(Bucket=buckets[0], Key=".bench/seed-check")["Body"].read()
         s3.delete_object(Bucket=buckets[0], Key=".bench/seed-check")
@@ -101,6 +105,7 @@ def main() -> None:
     parser.add_argument("--keys-file", required=True)
     parser.add_argument("--buckets", type=int, default=20)
     parser.add_argument("--peer", choices=("moto", "rgw"), default="moto")
+    parser.add_argument("--app-object", help="also put this object in every bucket (bench.sh --key)")
     args = parser.parse_args()
     if args.peer == "rgw":
         seed_rgw(args)
@@ -120,6 +125,8 @@ def main() -> None:
         s3 = client("s3", args.endpoint, admin_id, admin_secret, REGION)
         for b in buckets:
             s3.create_bucket(Bucket=b)  # us-east-1: no LocationConstraint
+            if args.app_object:
+                s3.put_object(Bucket=b, Key=args.app_object, Body=b"the app's own object")
     except ClientError as err:
         fail(f"seeding the benchmark failed: {err}")
 

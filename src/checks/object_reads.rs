@@ -4,7 +4,7 @@
 //! listing of the key (with the owner), the object's and the bucket's ACL and the bucket's
 //! Object Ownership. Every call here reads;
 //! none writes, changes an ACL or deletes. They go out as soon as the session exists (see
-//! `early`), all at once, so they add no round trip in a row.
+//! `early`), so they add no round trip in a row.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -224,15 +224,21 @@ pub fn start(cx: &CheckContext) -> bool {
     true
 }
 
-/// The app's HeadObject and one-byte GET of `key` in `cx`'s bucket, asked at once, once per
-/// run; `None` without credentials.
+/// The app's HeadObject, then its one-byte GET of `key` in `cx`'s bucket (on the connection
+/// the HEAD used; none after a 404, which the GET could only repeat), once per run; `None`
+/// without credentials. Two round trips from the session, within the three the bucket's own
+/// steps stand in a row.
 pub async fn app(cx: &CheckContext, key: &str) -> Option<AppReads> {
     let s3 = cx.s3().ok()?;
     let cells = cx.cache.objects.cells(cx, key);
     let reads = cells
         .app
         .get_or_init(|| async {
-            let (head, get) = futures::join!(head(&s3, cx.bucket(), key), first_byte(&s3, cx, key));
+            let head = head(&s3, cx.bucket(), key).await;
+            let get = match &head {
+                Err(f) if f.class == crate::diagnose::Class::KeyNotFound => Err(f.clone()),
+                _ => first_byte(&s3, cx, key).await,
+            };
             AppReads { head, get }
         })
         .await;

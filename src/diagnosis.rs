@@ -227,8 +227,17 @@ fn policy_for(
                 .any(|f| f.code.is_fixable_by_policy() && f.action.as_deref() == Some(*a))
         })
         .collect();
-    (!buckets.is_empty())
-        .then(|| policy::generate_with(partition, &buckets, access, prefix, &extra))
+    // The app's own objects (`--key`) that the prefix leaves out are added by name.
+    let objects: Vec<(String, String)> = findings
+        .iter()
+        .filter(|f| f.is_fixable_by_policy())
+        .filter_map(|f| Some((f.bucket.clone()?, f.key.clone()?)))
+        .filter(|(_, key)| prefix.is_some_and(|p| !key.starts_with(p)))
+        .collect();
+    (!buckets.is_empty()).then(|| {
+        let doc = policy::generate_with(partition, &buckets, access, prefix, &extra);
+        policy::with_objects(doc, partition, &objects)
+    })
 }
 
 #[cfg(test)]

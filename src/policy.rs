@@ -14,6 +14,6 @@ pub use document::{
 pub use evaluate::{Decision, Policies, PolicyRef, Request, StatementRef, Verdict, evaluate};
 pub use generate::{
     Access, MULTIPART_ACTIONS, cross_account_bucket_policy, default_policy_name, generate,
-    generate_with, validate,
+    generate_with, validate, with_objects,
 };
 pub use lint::{LintError, lint};

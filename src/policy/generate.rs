@@ -187,6 +187,33 @@ pub fn cross_account_bucket_policy(
     ])
 }
 
+/// `doc` with s3:GetObject on the app's own objects (`--key`, as `(bucket, key)`) that a
+/// prefix-scoped policy leaves out: reading them is what the app needs too. One statement,
+/// `AppObjects`; `doc` unchanged without any.
+pub fn with_objects(
+    mut doc: PolicyDocument,
+    partition: &str,
+    objects: &[(String, String)],
+) -> PolicyDocument {
+    let mut arns: Vec<String> = Vec::new();
+    for (bucket, key) in objects {
+        let arn = arn::object_arn(partition, bucket, key);
+        if !arns.contains(&arn) {
+            arns.push(arn);
+        }
+    }
+    if arns.is_empty() {
+        return doc;
+    }
+    doc.statement.push(Statement {
+        sid: Some("AppObjects".to_owned()),
+        action: Some(OneOrMany::from(&["s3:GetObject"][..])),
+        resource: Some(OneOrMany::from(arns)),
+        ..Statement::new(Effect::Allow)
+    });
+    doc
+}
+
 fn allow(sid: String, actions: &[&str], resource: String) -> Statement {
     Statement {
         sid: Some(sid),
@@ -698,5 +725,31 @@ mod tests {
             prop_assert!(na.len() <= POLICY_NAME_MAX_CHARS);
             prop_assert_eq!(a == b, na == nb);
         }
+    }
+
+    #[test]
+    fn the_apps_objects_outside_the_prefix_are_added_once() {
+        let doc = generate_with(
+            "aws",
+            &["b".to_owned()],
+            Access::ReadWrite,
+            Some("uploads/"),
+            &[],
+        );
+        let before = doc.statement.len();
+        let objects = vec![
+            ("b".to_owned(), "finance/q3.pdf".to_owned()),
+            ("b".to_owned(), "finance/q3.pdf".to_owned()),
+        ];
+        let doc = with_objects(doc, "aws", &objects);
+        assert_eq!(doc.statement.len(), before + 1);
+        let added = doc.statement.last().unwrap();
+        assert_eq!(added.sid.as_deref(), Some("AppObjects"));
+        assert_eq!(
+            serde_json::to_value(&added.resource).unwrap(),
+            serde_json::json!(["arn:aws:s3:::b/finance/q3.pdf"])
+        );
+        assert!(validate(&doc).is_ok());
+        assert_eq!(with_objects(doc.clone(), "aws", &[]), doc);
     }
 }

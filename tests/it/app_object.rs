@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::peer::{Keys, Peer, READ_WRITE, Run, codes, detail, s3_allow, status};
+use crate::peer::{ACCOUNT, Keys, Peer, READ_WRITE, Run, codes, detail, s3_allow, status};
 use crate::proxy::{Fault, Proxy};
 
 /// The object the app cannot read, and one beside it that it can.
@@ -335,4 +335,67 @@ async fn the_apps_object_is_only_ever_read() {
         peer.object(&bucket, REPORT).await,
         b"%PDF-1.7 quarterly figures"
     );
+}
+
+#[tokio::test]
+async fn a_prefix_scoped_fix_adds_the_apps_object_outside_the_prefix() {
+    // The app writes under uploads/ (--prefix) and must read finance/q3-report.pdf too: the
+    // generated policy is scoped to uploads/*, and names the object besides, by its ARN.
+    let peer = Peer::get();
+    let bucket = bucket_with_objects(&peer).await;
+    let user = peer.user(None).await;
+    let scoped = ["--prefix", "uploads/", "--key", REPORT];
+    let (code, _) = check(&peer, &user, &bucket, &[], &scoped).await;
+    assert_eq!(code, 1);
+
+    let fixed = Run::new(&[
+        "fix",
+        "--bucket",
+        &bucket,
+        "--yes",
+        "--admin-profile",
+        "admin",
+    ])
+    .keys(&peer, &user)
+    .profiles(&[("admin", &peer.admin)])
+    .arg(scoped[0])
+    .arg(scoped[1])
+    .arg(scoped[2])
+    .arg(scoped[3])
+    .output()
+    .await;
+    assert_eq!(fixed.code, 0, "{}\n{}", fixed.stdout, fixed.stderr);
+    // The attached policy names the object by its ARN, beside the prefix.
+    let arn = format!("arn:aws:iam::{ACCOUNT}:policy/s3doctor-{bucket}-read-write");
+    let (_, default) = peer.versions(&arn).await;
+    let version = peer
+        .iam
+        .get_policy_version()
+        .policy_arn(&arn)
+        .version_id(&default)
+        .send()
+        .await
+        .expect("policy version");
+    let doc = version
+        .policy_version()
+        .and_then(|v| v.document())
+        .expect("document");
+    // IAM returns policy documents URL-encoded (RFC 3986).
+    let doc = crate::proxy::percent_decode(doc);
+    assert!(doc.contains("\"AppObjects\""), "{doc}");
+    assert!(
+        doc.contains(&format!("arn:aws:s3:::{bucket}/{REPORT}")),
+        "{doc}"
+    );
+    assert!(
+        doc.contains(&format!("arn:aws:s3:::{bucket}/uploads/*")),
+        "{doc}"
+    );
+
+    let (code, report) = check(&peer, &user, &bucket, &[], &scoped).await;
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(object_row(&report, REPORT)["status"], "pass");
+    // The policy stays scoped: the other object is still out of reach.
+    let (_, report) = check(&peer, &user, &bucket, &[LOGO], &scoped[..2]).await;
+    assert_eq!(object_row(&report, LOGO)["status"], "fail", "{report:#}");
 }

@@ -116,7 +116,8 @@ impl Seen {
     }
 }
 
-fn percent_decode(s: &str) -> String {
+/// `%XX` escapes decoded (paths as sent; IAM's URL-encoded policy documents).
+pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

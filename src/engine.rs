@@ -942,6 +942,49 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn the_apps_objects_get_a_row_each_per_bucket_that_never_writes() {
+        let run = RunSettings {
+            keys: vec!["a/1.pdf".into(), "b 2.pdf".into()],
+            read_only: true,
+            ..two_buckets()
+        };
+        let (ran, engine) = run_with(run).await;
+        let objects: Vec<Unit> = engine
+            .units()
+            .into_iter()
+            .filter(|u| u.step == StepId::AppObject)
+            .collect();
+        assert_eq!(
+            objects,
+            [
+                Unit::for_object(StepId::AppObject, "b1", "a/1.pdf"),
+                Unit::for_object(StepId::AppObject, "b1", "b 2.pdf"),
+                Unit::for_object(StepId::AppObject, "b2", "a/1.pdf"),
+                Unit::for_object(StepId::AppObject, "b2", "b 2.pdf"),
+            ]
+        );
+        // A read-only run reads the app's objects: the step never writes.
+        assert!(ran.contains(&StepId::AppObject));
+        let all = engine.units();
+        // Right after the download, and waiting for what tells whether a 403 is a missing key.
+        let b1: Vec<&Unit> = all
+            .iter()
+            .filter(|u| u.bucket.as_deref() == Some("b1"))
+            .collect();
+        let get = b1.iter().position(|u| u.step == StepId::GetObject).unwrap();
+        assert_eq!(b1[get + 1], &objects[0]);
+        assert!(
+            engine
+                .needs(&objects[0], &all)
+                .contains(&Unit::for_bucket(StepId::ListObjects, "b1"))
+        );
+        // Without --key there is no such row.
+        let (ran, engine) = run_with(two_buckets()).await;
+        assert!(!ran.contains(&StepId::AppObject));
+        assert!(engine.units().iter().all(|u| u.key.is_none()));
+    }
+
     #[test]
     fn the_runbook_marks_exactly_the_probe_steps_as_writing() {
         let rb = Runbook::embedded();

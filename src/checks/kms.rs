@@ -316,6 +316,7 @@ fn kms_finding(
         step: StepId::KmsKey,
         facts: crate::diagnose::Facts {
             object: target.object.as_deref(),
+            kms_key: Some(key),
             ..cx.facts(Some(action))
         },
         source: (source != DenySource::Unknown).then_some(source),
@@ -323,7 +324,7 @@ fn kms_finding(
         evidence: None,
     }
     .build();
-    f.summary = format!("{} Key {key}: {why}.", f.summary);
+    f.summary = format!("{} The key: {why}.", f.summary);
     f
 }
 

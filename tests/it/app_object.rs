@@ -399,3 +399,74 @@ async fn a_prefix_scoped_fix_adds_the_apps_object_outside_the_prefix() {
     let (_, report) = check(&peer, &user, &bucket, &[LOGO], &scoped[..2]).await;
     assert_eq!(object_row(&report, LOGO)["status"], "fail", "{report:#}");
 }
+
+#[tokio::test]
+async fn the_objects_own_kms_key_is_judged_by_the_kms_key_step() {
+    // The bucket has no default encryption; the app's object was written with its own KMS
+    // key, whose (default) key policy leaves the decision to IAM, and the app's policy has no
+    // kms:Decrypt. moto serves the object anyway (it does not enforce KMS), so the policies,
+    // read with the admin profile, say what AWS would refuse: the key named by the object.
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let kms = aws_sdk_kms::Client::from_conf(
+        aws_sdk_kms::Config::builder()
+            .behavior_version(aws_sdk_kms::config::BehaviorVersion::latest())
+            .region(aws_sdk_kms::config::Region::new("us-east-1"))
+            .endpoint_url(&peer.url)
+            .credentials_provider(aws_credential_types::Credentials::new(
+                &peer.admin.id,
+                &peer.admin.secret,
+                None,
+                None,
+                "test-admin",
+            ))
+            .build(),
+    );
+    let created = kms.create_key().send().await.expect("create key");
+    let key_arn = created
+        .key_metadata()
+        .and_then(|m| m.arn())
+        .expect("key arn")
+        .to_owned();
+    peer.s3("us-east-1")
+        .put_object()
+        .bucket(&bucket)
+        .key(REPORT)
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(b"%PDF"))
+        .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::AwsKms)
+        .ssekms_key_id(&key_arn)
+        .send()
+        .await
+        .expect("put object with its own KMS key");
+    let user = peer.user(Some(s3_allow(&[&bucket], READ_WRITE))).await;
+
+    let (code, report) = check(&peer, &user, &bucket, &[REPORT], ADMIN).await;
+
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(
+        status(&report, "kms-key", Some(&bucket)),
+        "fail",
+        "{report:#}"
+    );
+    let kms_detail = detail(&report, "kms-key", Some(&bucket));
+    assert!(
+        kms_detail.contains(&format!("the key of {REPORT}")),
+        "{kms_detail}"
+    );
+    let found = about(&report, REPORT);
+    let refused = found
+        .iter()
+        .find(|f| f["code"] == "permission.kms")
+        .unwrap_or_else(|| panic!("{report:#}"));
+    assert_eq!(refused["action"], "kms:Decrypt");
+    assert_eq!(refused["resource"], key_arn.as_str(), "{refused:#}");
+    assert_eq!(refused["step"], "kms-key");
+    // The app-object row read the object (moto does not enforce KMS) and named its key.
+    assert!(
+        object_row(&report, REPORT)["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&key_arn),
+        "{report:#}"
+    );
+}

@@ -49,6 +49,10 @@ pub fn line(app: &App) -> Option<(Tone, String)> {
         return Some((
             Tone::Good,
             match warnings {
+                // The probe proves the bucket; one object can still fail on its own.
+                0 if app.run.keys.is_empty() => {
+                    "No problems: every check passed (one file still fails? o names it)".to_owned()
+                }
                 0 => "No problems: every check passed".to_owned(),
                 n => format!("No problems; {n} warning(s) — select the yellow steps"),
             },
@@ -114,7 +118,13 @@ fn verb(action: &str) -> String {
 
 /// What is wrong in a few words, and what to press next.
 fn headline(f: &Finding, who: &str, errors: &[&Finding]) -> (String, String) {
-    let bucket = f.bucket.clone().unwrap_or_else(|| "the bucket".to_owned());
+    let bucket_name = f.bucket.clone().unwrap_or_else(|| "the bucket".to_owned());
+    // The app's own object (`--key`) is named with its bucket.
+    let bucket = match &f.key {
+        Some(key) => format!("{bucket_name}/{key}"),
+        None => bucket_name.clone(),
+    };
+    let object = f.key.clone().unwrap_or_default();
     let policy_fix = errors.iter().any(|e| e.code.is_fixable_by_policy());
     let next_fix = if policy_fix {
         "press f".to_owned()
@@ -139,7 +149,14 @@ fn headline(f: &Finding, who: &str, errors: &[&Finding]) -> (String, String) {
                 .map(|t| t.title.clone())
                 .unwrap_or_else(|| f.title.clone());
             let action = f.action.clone().unwrap_or_default();
-            let text = fill(&title, &[("bucket", &bucket), ("action", &action)]);
+            let text = fill(
+                &title,
+                &[
+                    ("bucket", &bucket_name),
+                    ("action", &action),
+                    ("object", &object),
+                ],
+            );
             // Titles are sentences ("The bucket is in another region"): lower-case the start.
             let mut chars = text.chars();
             match chars.next() {
@@ -201,9 +218,61 @@ mod tests {
             "a Deny stops Runpod from s3:DeleteObject on clipizy-dev"
         );
         assert_eq!(next, "the red step says how to fix it");
+        // A Deny on the app's own object names the object.
+        let on_key = Finding {
+            key: Some("finance/q3.pdf".into()),
+            ..finding(FindingCode::ExplicitDeny, Some("s3:GetObject"))
+        };
+        let errors = vec![&on_key];
+        let (what, _) = headline(most_telling(&errors), "Runpod", &errors);
+        assert_eq!(
+            what,
+            "a Deny stops Runpod from s3:GetObject on clipizy-dev/finance/q3.pdf"
+        );
+        let missing = Finding {
+            key: Some("finance/q3.pdf".into()),
+            ..finding(FindingCode::ObjectNotFound, Some("s3:GetObject"))
+        };
+        let errors = vec![&missing];
+        let (what, _) = headline(most_telling(&errors), "Runpod", &errors);
+        assert_eq!(what, "the object finance/q3.pdf is not in the bucket");
         let region = finding(FindingCode::WrongRegion, None);
         let errors = vec![&region];
         let (what, _) = headline(most_telling(&errors), "Runpod", &errors);
         assert_eq!(what, "the bucket is in another region");
+    }
+
+    /// Every row passed: the good news, and, without `--key`, where to go when one file
+    /// still fails.
+    fn all_passed(keys: Vec<String>) -> Option<(Tone, String)> {
+        use crate::engine::{EngineEvent, StepResult};
+        use crate::tui::app::Msg;
+        let mut app = App::for_tests();
+        app.run.keys = keys;
+        for unit in app.rows.clone() {
+            let result = StepResult {
+                id: unit.step,
+                bucket: unit.bucket.clone(),
+                key: unit.key.clone(),
+                status: Status::Pass,
+                elapsed_ms: 1,
+                detail: "fine".into(),
+                evidence: None,
+                findings: Vec::new(),
+                blocking: false,
+                ran: true,
+            };
+            app.update(Msg::Engine(Box::new(EngineEvent::Finished(result))));
+        }
+        line(&app)
+    }
+
+    #[test]
+    fn a_clean_run_points_at_o_when_no_object_was_named() {
+        let (tone, text) = all_passed(Vec::new()).expect("a line");
+        assert_eq!(tone, Tone::Good);
+        assert!(text.contains("one file still fails? o names it"), "{text}");
+        let (_, text) = all_passed(vec!["a.pdf".into()]).expect("a line");
+        assert_eq!(text, "No problems: every check passed");
     }
 }

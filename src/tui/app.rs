@@ -628,9 +628,12 @@ impl App {
             return Vec::new();
         };
         match action {
-            // Allowed only for a plan under review that can be applied.
+            // Allowed only for a plan under review that can be applied, and only a plain `y`
+            // confirms (not Alt+y).
             RemedyKey::Apply => {
-                if let Some(Ok(plan)) = &screen.plan {
+                if let Some(Ok(plan)) = &screen.plan
+                    && key.modifiers.is_empty()
+                {
                     screen.phase = Phase::Applying;
                     screen.log.clear();
                     // The only place in the wizard that turns a plan into a confirmed one.
@@ -842,6 +845,60 @@ mod tests {
 
     fn app() -> App {
         App::for_tests()
+    }
+
+    /// On a plan that could be applied, only a plain `y` confirms it: any other key, with or
+    /// without Ctrl, Alt or Shift, gives no `Apply` and leaves the plan unconfirmed.
+    #[test]
+    fn only_y_confirms_a_plan_that_could_be_applied() {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime");
+        let mut plan = runtime.block_on(crate::remedy::plan::plan_for_tests(
+            "arn:aws:iam::123456789012:user/Runpod",
+        ));
+        plan.blocked = None;
+        assert!(plan.is_applicable());
+        let fresh = || {
+            let mut a = app();
+            a.modal = Some(Modal::Remedy(Box::new(RemedyScreen {
+                plan: Some(Ok(plan.clone())),
+                phase: Phase::Review,
+                log: Vec::new(),
+                scroll: 0,
+            })));
+            a
+        };
+        let y = KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE);
+        let modifiers = [
+            KeyModifiers::NONE,
+            KeyModifiers::SHIFT,
+            KeyModifiers::CONTROL,
+            KeyModifiers::ALT,
+        ];
+        let mut pressed = 0;
+        for base in crate::tui::keys::names::every_key() {
+            for m in modifiers {
+                let key = KeyEvent::new(base.code, m);
+                if key == y {
+                    continue;
+                }
+                let mut a = fresh();
+                let cmds = a.update(Msg::Key(key));
+                assert!(
+                    !cmds.iter().any(|c| matches!(c, Cmd::Apply(_))),
+                    "{key:?} confirmed the plan"
+                );
+                if let Some(Modal::Remedy(screen)) = &a.modal {
+                    assert_eq!(screen.phase, Phase::Review, "{key:?}");
+                }
+                pressed += 1;
+            }
+        }
+        assert!(pressed > 300, "{pressed} keys");
+        let mut a = fresh();
+        let cmds = a.update(Msg::Key(y));
+        assert!(matches!(&cmds[..], [Cmd::Apply(_)]), "{cmds:?}");
     }
 
     #[test]

@@ -330,6 +330,40 @@ async fn undo_without_yes_asks_first_and_no_answer_detaches_nothing() {
     assert_eq!(peer.attached_to_user(&user.name).await, vec![name]);
 }
 
+/// On a terminal, a plan that could be applied is applied only on `y`: any other answer
+/// (just Enter, or a word such as "yes") changes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn any_answer_but_y_to_a_plan_that_could_be_applied_changes_nothing() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    for answer in ["", "yes"] {
+        let tmux = crate::terminal::Tmux::start_with(
+            &peer.url,
+            Some(&peer.admin),
+            &user,
+            &["fix", "--bucket", &bucket, "--admin-profile", "admin"],
+        );
+        // Asked only for a plan that is not blocked: one that could be applied.
+        tmux.wait_for("the question", |s| s.contains("Apply this plan? [y/N]"));
+        if !answer.is_empty() {
+            tmux.keys(answer);
+        }
+        tmux.keys("Enter");
+        let screen = tmux.wait_for("the exit", |s| s.contains("EXIT="));
+        assert!(
+            screen.contains("cancelled; nothing was changed"),
+            "{answer:?}: {screen}"
+        );
+        assert!(screen.contains("EXIT=1"), "{screen}");
+        assert!(
+            peer.attached_to_user(&user.name).await.is_empty(),
+            "{answer:?}"
+        );
+    }
+    assert_eq!(check_code(&peer, &user, &bucket).await, 1, "still refused");
+}
+
 #[tokio::test]
 async fn undo_with_export_is_refused_and_changes_nothing() {
     let peer = Peer::get();

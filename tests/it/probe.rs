@@ -1,11 +1,12 @@
-//! The probe's two safety promises, against the emulator with every request recorded by
-//! `proxy`: the upload never overwrites an object s3doctor did not create (it is sent with
+//! The probe's safety promises, against the emulator with every request recorded by `proxy`:
+//! the upload never overwrites an object s3doctor did not create (it is sent with
 //! `If-None-Match: *`, which S3 and moto answer with `412 PreconditionFailed` when the key
-//! exists), and a run deletes only the probe it uploaded itself.
+//! exists), a run deletes only the probe it uploaded itself, and a `--read-only` run sends
+//! nothing that writes.
 
 use std::time::Duration;
 
-use crate::peer::{Keys, MULTIPART, Output, Peer, READ_WRITE, Run, s3_allow, status};
+use crate::peer::{Keys, MULTIPART, Output, Peer, READ_WRITE, Run, detail, s3_allow, status};
 
 use crate::proxy::{Fault, OCCUPANT, Proxy, Seen};
 
@@ -155,4 +156,81 @@ async fn a_run_deletes_only_the_probe_it_uploaded() {
             .any(|s| s.method == "POST" && s.query.contains("delete")),
         "{seen:#?}"
     );
+}
+
+/// `--read-only` sends nothing that writes, the calls that go out early included: with every
+/// option that adds a writing step (`--access full`, `--multipart`, `--origin`) and keys that
+/// may write, no S3 request is a PUT, POST or DELETE, and STS and IAM are only asked to read.
+/// Removing the engine's read-only guard (`Engine::ruled_out`, which also keeps the early
+/// upload back) makes this fail.
+#[tokio::test]
+async fn a_read_only_run_sends_nothing_that_writes() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    peer.put(&bucket, "reports/2026.csv", b"an object to read")
+        .await;
+    let mut actions = MULTIPART.to_vec();
+    actions.extend(["s3:PutObjectAcl", "s3:GetObjectAcl", "s3:GetBucketCors"]);
+    let user = peer.user(Some(s3_allow(&[&bucket], &actions))).await;
+    let proxy = Proxy::start(&peer.url, Fault::Forward).await;
+
+    let out = check_through(
+        &proxy,
+        &user,
+        &bucket,
+        &[
+            "--read-only",
+            "--access",
+            "full",
+            "--multipart",
+            "--origin",
+            "https://app.example.com",
+        ],
+    )
+    .await;
+
+    let seen = proxy.seen();
+    let reads = seen.iter().filter(|s| s.method == "GET").count();
+    assert!(reads >= 2, "the run read the bucket: {seen:#?}");
+    for s in &seen {
+        if s.bucket.is_empty() {
+            // STS and IAM: a form posted to `/`, whose action must only read.
+            let action = s.action.as_deref().unwrap_or_default();
+            assert!(
+                ["Get", "List", "Simulate"]
+                    .iter()
+                    .any(|read| action.starts_with(read)),
+                "{action:?} asked in a read-only run: {s:#?}"
+            );
+        } else {
+            assert!(
+                matches!(s.method.as_str(), "GET" | "HEAD" | "OPTIONS"),
+                "{} {}/{}?{} sent in a read-only run",
+                s.method,
+                s.bucket,
+                s.key,
+                s.query
+            );
+        }
+    }
+    // Reported as skipped by design, and the download read the existing object instead.
+    let report = out.json();
+    for step in [
+        "put-object",
+        "put-object-acl",
+        "delete-object",
+        "multipart-upload",
+    ] {
+        assert_eq!(status(&report, step, Some(&bucket)), "skip", "{report:#}");
+        assert_eq!(
+            detail(&report, step, Some(&bucket)),
+            "--read-only: no writes"
+        );
+    }
+    assert_eq!(
+        status(&report, "get-object", Some(&bucket)),
+        "pass",
+        "{report:#}"
+    );
+    assert_eq!(peer.keys(&bucket).await, ["reports/2026.csv"]);
 }

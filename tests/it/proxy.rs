@@ -66,12 +66,14 @@ pub struct Seen {
     /// The query string (without `?`).
     pub query: String,
     pub headers: Vec<(String, String)>,
+    /// The `Action` of a query-protocol request (STS and IAM post a form to `/`).
+    pub action: Option<String>,
 }
 
 impl Seen {
     fn parse(request: &[u8]) -> Seen {
         let text = String::from_utf8_lossy(request);
-        let head = text.split("\r\n\r\n").next().unwrap_or_default();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
         let mut lines = head.lines();
         let line = lines.next().unwrap_or_default();
         let mut parts = line.split(' ');
@@ -89,6 +91,10 @@ impl Seen {
                 .filter_map(|l| l.split_once(':'))
                 .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
                 .collect(),
+            action: body
+                .split('&')
+                .find_map(|p| p.strip_prefix("Action="))
+                .map(str::to_owned),
         }
     }
 

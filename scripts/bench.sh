@@ -6,6 +6,7 @@
 # cannot be measured (e.g. s3doctor does not exit 0 on the healthy set-up).
 #
 #   scripts/bench.sh [--runs N] [--json FILE] [--latency[=MS] [--peer moto|rgw]] [--key]
+#                    [--head-refused]
 #
 #   --runs N       timed repetitions of each contender (default 15; medians are reported)
 #   --json FILE    also write the figures as JSON to FILE (relative to the current directory)
@@ -16,6 +17,8 @@
 #                  requests in parallel, instead of moto, which answers one at a time
 #   --key          every s3doctor run also reads the app's own object (--key app/report.pdf,
 #                  seeded in every bucket): the app-object step, which must add no round trip
+#   --head-refused with --latency on moto: the benchmark user may not HeadBucket (no moto-only
+#                  s3:HeadBucket), so the bucket's region comes from GetBucketLocation
 #
 # What it does: `cargo build --release --locked --bin s3doctor` (timed; cold or warm is said),
 # moto from scripts/peer.sh, the AWS CLI v1 into the same venv when missing, then seeds (with the
@@ -43,7 +46,7 @@
 set -euo pipefail
 
 usage() {
-  sed -n '8,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '8,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 }
 
 runs=15
@@ -53,8 +56,13 @@ peer=moto
 app_key=''
 # The app's own object that --key reads (seeded in every benchmark bucket).
 APP_KEY=app/report.pdf
+head_refused=''
 while (($# > 0)); do
   case "$1" in
+    --head-refused)
+      head_refused=1
+      shift
+      ;;
     --latency)
       latency=50
       if [[ $# -ge 2 && "$2" =~ ^[0-9]+$ ]]; then
@@ -119,6 +127,10 @@ if [[ -n "$latency" ]] && ! [[ "$latency" =~ ^[0-9]+$ ]]; then
 fi
 if [[ "$peer" != moto && "$peer" != rgw ]]; then
   printf 'bench: --peer is moto or rgw, not %q\n' "$peer" >&2
+  exit 2
+fi
+if [[ -n "$head_refused" && ( -z "$latency" || "$peer" != moto ) ]]; then
+  printf 'bench: --head-refused measures the latency mode on moto only: add --latency\n' >&2
   exit 2
 fi
 if [[ "$peer" == rgw && -z "$latency" ]]; then
@@ -234,7 +246,7 @@ fi
 seed_args=(--peer "$peer" --endpoint "$S3DOCTOR_PEER_URL" --keys-file "$work/bench-user.env")
 if [[ -n "$app_key" ]]; then seed_args+=(--app-object "$app_key"); fi
 PYTHONDONTWRITEBYTECODE=1 "$S3DOCTOR_VENV/bin/python" "$root/scripts/bench/seed_bench.py" \
-  "${seed_args[@]}" >&2
+  "${seed_args[@]}" ${head_refused:+--head-refused} >&2
 
 # 4. Measure. The admin keys are not passed on to anything measured.
 bench_args=(--bin "$BIN" --endpoint "$S3DOCTOR_PEER_URL" --keys-file "$work/bench-user.env"
@@ -243,6 +255,7 @@ bench_args=(--bin "$BIN" --endpoint "$S3DOCTOR_PEER_URL" --keys-file "$work/benc
 if [[ -n "$build_s" ]]; then bench_args+=(--build-seconds "$build_s"); fi
 if [[ -n "$app_key" ]]; then bench_args+=(--key "$app_key"); fi
 if [[ -n "$json" ]]; then bench_args+=(--json "$json"); fi
+if [[ -n "$head_refused" ]]; then bench_args+=(--head-refused); fi
 if [[ -n "$latency" ]]; then
   "$S3DOCTOR_VENV/bin/python" "$root/scripts/bench/latency_proxy.py" \
     --upstream "${S3DOCTOR_PEER_URL#http://}" --delay-ms "$latency" \

@@ -320,7 +320,12 @@ impl Engine {
                 self.start_early(&state, &sched.pending, &all, &sched.cache);
             }
             self.start_ready(&mut state, &mut sched, &all, tx);
-            let Some(joined) = sched.running.join_next_with_id().await else {
+            let joined = tokio::select! {
+                joined = sched.running.join_next_with_id() => joined,
+                // An early call ended: what it proved may let a row start.
+                () = sched.cache.early.any_ended() => continue,
+            };
+            let Some(joined) = joined else {
                 break;
             };
             self.finish(&mut state, &mut sched, joined, tx);
@@ -360,7 +365,12 @@ impl Engine {
     ) {
         let mut i = 0;
         while i < sched.pending.len() {
-            let needs = self.needs(&sched.pending[i], all);
+            let unit = &sched.pending[i];
+            let needs: Vec<Unit> = self
+                .needs(unit, all)
+                .into_iter()
+                .filter(|n| !met_early(n, unit, &sched.cache))
+                .collect();
             if !needs.iter().all(|n| state.results.contains_key(n)) {
                 i += 1;
                 continue;
@@ -571,6 +581,19 @@ impl Engine {
             .filter_map(|b| b.name().map(str::to_owned));
         Some(names.collect())
     }
+}
+
+/// A need the run's own requests have met already: once an early call to the bucket
+/// succeeded (the listing or the upload), its region is proven, so those two steps take their
+/// answers without waiting for `bucket-region` (GetBucketLocation, when HeadBucket did not
+/// name the region), and the download behind them starts a round trip sooner.
+fn met_early(need: &Unit, unit: &Unit, cache: &checks::RunCache) -> bool {
+    need.step == StepId::BucketRegion
+        && checks::early::starts_early(unit.step)
+        && unit
+            .bucket
+            .as_deref()
+            .is_some_and(|b| cache.early.region_proven(b))
 }
 
 /// How a skipped row that never ran starts its detail.

@@ -144,6 +144,8 @@ class Bench:
         cmd = [self.python, self.runbook, "--endpoint", url or self.url, "--bucket", BUCKET]
         if self.args.peer == "rgw":
             cmd += ["--identity", "list-buckets"]
+        if self.args.head_refused:
+            cmd += ["--head-refused"]
         t0 = time.perf_counter()
         p = subprocess.run(cmd, env=self.env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
         elapsed = time.perf_counter() - t0
@@ -389,6 +391,7 @@ def latency_mode(b: "Bench", args: argparse.Namespace) -> int:
         "schema": "s3doctor.bench-latency/v1",
         "peer": args.peer,
         "key": args.key,
+        "head_refused": args.head_refused,
         "runs": n,
         "delay_ms": delay,
         "load_average_1min": {"median": round(statistics.median(loads), 2), "min": min(loads), "max": max(loads)},
@@ -422,6 +425,8 @@ def latency_mode(b: "Bench", args: argparse.Namespace) -> int:
     print()
     with_key = f"  --key {args.key}" if args.key else ""
     print(f"s3doctor latency benchmark (issue 14)  runs={n}  delay={delay:g} ms per request  peer={PEERS[args.peer]}{with_key}")
+    if args.head_refused:
+        print("  HeadBucket refused: the bucket's region comes from GetBucketLocation")
     la = results["load_average_1min"]
     print(f"  1-min load average during the rounds: median {la['median']} ({la['min']:.2f}..{la['max']:.2f})")
     print()
@@ -495,6 +500,7 @@ def main() -> int:
     parser.add_argument("--latency-events")
     parser.add_argument("--peer", choices=sorted(PEERS), default="moto")
     parser.add_argument("--key", help="every s3doctor run also reads this object (--key)")
+    parser.add_argument("--head-refused", action="store_true")
     args = parser.parse_args()
 
     if args.latency_url:

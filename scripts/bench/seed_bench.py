@@ -2,7 +2,7 @@
 """Seed the s3doctor benchmark into a running test peer (moto server, or Ceph RGW).
 
   seed_bench.py --endpoint URL --keys-file PATH [--buckets 20] [--peer moto|rgw]
-                [--app-object KEY]
+                [--app-object KEY] [--head-refused]
 
 Uses the admin keys from S3DOCTOR_PEER_ADMIN_KEY_ID / S3DOCTOR_PEER_ADMIN_SECRET (environment).
 Creates the IAM user `s3doctor-bench` with one access key and a healthy inline policy
@@ -11,6 +11,9 @@ buckets `bench-01`..`bench-NN` and their objects, plus s3:ListAllMyBuckets; and 
 pseudo-action s3:HeadBucket, which moto checks for HeadBucket instead of s3:ListBucket),
 creates those buckets in us-east-1, and writes the user's keys to PATH (mode 600) as dotenv lines
 (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION). Then checks that the keys work.
+With --head-refused the policy leaves s3:HeadBucket out: moto then refuses HeadBucket (403, no
+region header), as AWS does for keys without s3:ListBucket, and the region comes from
+GetBucketLocation.
 Prints nothing secret; a one-line summary goes to stderr.
 
 With --peer rgw (scripts/rgw.sh's cluster, which has no IAM to create a user with): the user
@@ -40,7 +43,7 @@ def bucket_names(count: int) -> list[str]:
     return [f"bench-{i:02d}" for i in range(1, count + 1)]
 
 
-def policy(buckets: list[str]) -> str:
+def policy(buckets: list[str], head: bool = True) -> str:
     resources = []
     for b in buckets:
         resources += [f"arn:aws:s3:::{b}", f"arn:aws:s3:::{b}/*"]
@@ -59,8 +62,8 @@ def policy(buckets: list[str]) -> str:
                     # moto only: it checks this non-existent action for HeadBucket where AWS
                     # checks s3:ListBucket (see /work/shared/notes/moto.md); without it the
                     # runbook script's head_bucket and `aws s3api head-bucket` get 403.
-                    "s3:HeadBucket",
-                ],
+                ]
+                + (["s3:HeadBucket"] if head else []),
                 "Resource": resources,
             },
             {"Sid": "ListBuckets", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
@@ -106,6 +109,7 @@ def main() -> None:
     parser.add_argument("--buckets", type=int, default=20)
     parser.add_argument("--peer", choices=("moto", "rgw"), default="moto")
     parser.add_argument("--app-object", help="also put this object in every bucket (bench.sh --key)")
+    parser.add_argument("--head-refused", action="store_true")
     args = parser.parse_args()
     if args.peer == "rgw":
         seed_rgw(args)
@@ -120,7 +124,7 @@ def main() -> None:
     try:
         iam = client("iam", args.endpoint, admin_id, admin_secret)
         iam.create_user(UserName=USER)
-        iam.put_user_policy(UserName=USER, PolicyName="s3doctor-bench-healthy", PolicyDocument=policy(buckets))
+        iam.put_user_policy(UserName=USER, PolicyName="s3doctor-bench-healthy", PolicyDocument=policy(buckets, head=not args.head_refused))
         key = iam.create_access_key(UserName=USER)["AccessKey"]
         s3 = client("s3", args.endpoint, admin_id, admin_secret, REGION)
         for b in buckets:
@@ -146,7 +150,10 @@ def main() -> None:
         user_s3.get_object(Bucket=buckets[0], Key=".bench/seed-check")["Body"].read()
         user_s3.delete_object(Bucket=buckets[0], Key=".bench/seed-check")
         user_s3.list_objects_v2(Bucket=buckets[-1], MaxKeys=1)
-        user_s3.head_bucket(Bucket=buckets[0])
+        if args.head_refused:
+            user_s3.get_bucket_location(Bucket=buckets[0])
+        else:
+            user_s3.head_bucket(Bucket=buckets[0])
     except ClientError as err:
         fail(f"the benchmark user is not healthy: {err}")
     if not arn.endswith(f":user/{USER}"):

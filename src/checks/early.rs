@@ -10,7 +10,7 @@
 //! row, which says so with its key, or when the run ends.
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use aws_sdk_s3::operation::list_objects_v2::{ListObjectsV2Error, ListObjectsV2Output};
@@ -43,6 +43,11 @@ struct Early {
 #[derive(Default)]
 pub struct EarlyCalls {
     calls: Mutex<HashMap<(String, StepId), Early>>,
+    /// The buckets an early call succeeded on (signed for the region the run uses): their
+    /// region is proven, so the listing and the upload need not wait for `bucket-region`.
+    reached: Mutex<HashSet<String>>,
+    /// Told each time an early call ends, so that the engine looks again at what may start.
+    ended: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for EarlyCalls {
@@ -78,22 +83,23 @@ pub fn start(step: StepId, cx: &CheckContext) -> bool {
     let s3 = cx.s3_with(session);
     let key = cx.probe_key.clone();
     let watch = Unanswered::default();
+    let (cache, b) = (cx.cache.clone(), bucket.clone());
     let task: JoinHandle<Answer> = match step {
         StepId::ListObjects => {
             let req = objects::list_request(&s3, cx);
-            tokio::spawn(async move { Box::new(req.send().await as ListAnswer) as Answer })
+            tokio::spawn(async move {
+                let answer = req.send().await;
+                cache.early.ended(&b, answer.is_ok());
+                Box::new(answer) as Answer
+            })
         }
         _ => {
-            let (s3, bucket, key, acl, watch) = (
-                s3.clone(),
-                bucket.clone(),
-                key.clone(),
-                cx.run.acl.clone(),
-                watch.clone(),
-            );
+            let (s3, key, acl, watch) =
+                (s3.clone(), key.clone(), cx.run.acl.clone(), watch.clone());
             tokio::spawn(async move {
                 let answer: PutAnswer =
-                    retries::put_probe(&s3, &bucket, &key, acl.as_deref(), false, &watch).await;
+                    retries::put_probe(&s3, &b, &key, acl.as_deref(), false, &watch).await;
+                cache.early.ended(&b, answer.is_ok());
                 Box::new(answer) as Answer
             })
         }
@@ -162,6 +168,32 @@ impl EarlyCalls {
         self.calls
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// An early call on `bucket` ended (`ok`: it succeeded, so the bucket's region is proven).
+    fn ended(&self, bucket: &str, ok: bool) {
+        if ok {
+            self.reached
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(bucket.to_owned());
+        }
+        self.ended.notify_one();
+    }
+
+    /// True once an early call on `bucket` succeeded: a request signed for the run's region
+    /// was served (AWS answers one for another region with a redirect), so that region works
+    /// for the bucket whatever `GetBucketLocation` will say.
+    pub fn region_proven(&self, bucket: &str) -> bool {
+        self.reached
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(bucket)
+    }
+
+    /// Returns once an early call has ended since the last time it returned.
+    pub async fn any_ended(&self) {
+        self.ended.notified().await;
     }
 
     fn insert(&self, bucket: String, step: StepId, early: Early) {

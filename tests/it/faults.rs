@@ -286,6 +286,31 @@ async fn the_upload_does_not_wait_for_the_identity_check() {
     assert!(peer.keys(&bucket).await.is_empty(), "the probe was removed");
 }
 
+#[tokio::test]
+async fn the_download_does_not_wait_for_the_buckets_location() {
+    let peer = Peer::get();
+    let (user, bucket) = healthy(&peer).await;
+    // The emulator refuses HeadBucket to this user, so its region comes from
+    // GetBucketLocation, which the proxy holds until the download has arrived (and the upload
+    // until the location was asked): the early upload's success proved the region, so the
+    // download must not wait for it.
+    let proxy = Proxy::start(&peer.url, Fault::LocationAfterDownload).await;
+
+    let out = check_through(&proxy, &user, &bucket).await;
+
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let report = out.json();
+    assert_eq!(status(&report, "bucket-region", Some(&bucket)), "pass");
+    assert_eq!(status(&report, "get-object", Some(&bucket)), "pass");
+    assert_eq!(status(&report, "delete-object", Some(&bucket)), "pass");
+    let seen = proxy.seen();
+    let at = |want: &dyn Fn(&crate::proxy::Seen) -> bool| seen.iter().position(want);
+    let download = at(&|s| s.method == "GET" && s.key.contains("probe-")).expect("a download");
+    let location = at(&|s| s.query == "location").expect("GetBucketLocation was asked");
+    assert!(location < download, "{seen:#?}");
+    assert!(peer.keys(&bucket).await.is_empty(), "the probe was removed");
+}
+
 /// STS refusing the keys (as AWS answers an unknown key id) while S3, behind the same proxy,
 /// would accept them: the upload that went out early must not outlive its skipped step.
 const STS_REFUSES: [Reply; 1] = [Reply {

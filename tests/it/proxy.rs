@@ -45,6 +45,12 @@ pub enum Fault {
     /// Hold every STS request (`POST /`) until an upload (`PUT`) has arrived, then forward
     /// both: a run whose upload waits for the identity check never gets an answer from STS.
     IdentityAfterUpload,
+    /// Hold every `GetBucketLocation` until the probe's download (a `GET` of a key holding
+    /// `probe-`) has arrived, then forward both: a run whose download waits for the bucket's
+    /// location never gets that answer (and bucket-region times out). The probe's upload is
+    /// held until `GetBucketLocation` has arrived, so the location is always asked (and held)
+    /// before the download can be.
+    LocationAfterDownload,
     /// Forward everything unchanged (the proxy only records).
     Forward,
     /// Before forwarding the first upload of a probe (a `PUT` of a key holding `probe-`, not a
@@ -154,6 +160,8 @@ struct Shared {
     /// answered.
     sts_answered: Gate,
     location_answered: Gate,
+    /// For [`Fault::LocationAfterDownload`]: opened once `GetBucketLocation` has arrived.
+    location_asked: Gate,
     seen: Mutex<Vec<Seen>>,
     /// For [`Fault::OccupyProbe`]: the client that writes the occupant, until it has.
     occupier: tokio::sync::Mutex<Option<aws_sdk_s3::Client>>,
@@ -366,6 +374,16 @@ async fn serve(
                 }
             }
             Fault::OccupyProbe if is_probe_upload(&seen) => occupy(shared, &seen).await,
+            Fault::LocationAfterDownload if seen.method == "GET" && seen.key.contains("probe-") => {
+                gate.open()
+            }
+            Fault::LocationAfterDownload if is_location(&seen) => {
+                shared.location_asked.open();
+                gate.wait().await;
+            }
+            Fault::LocationAfterDownload if is_probe_upload(&seen) => {
+                shared.location_asked.wait().await;
+            }
             Fault::IdentityAfterUpload if method == "PUT" => gate.open(),
             Fault::IdentityAfterUpload if is_sts(&request, &method) => gate.wait().await,
             Fault::Answer(replies) => {
@@ -388,7 +406,7 @@ async fn serve(
             if is_sts(&request, &method) {
                 shared.sts_answered.open();
             }
-            if seen.method == "GET" && seen.query.split('&').any(|q| q == "location") {
+            if is_location(&seen) {
                 shared.location_answered.open();
             }
         }
@@ -401,6 +419,11 @@ async fn forward(request: &[u8], upstream: &str, method: &str) -> Option<Vec<u8>
     up.write_all(request).await.ok()?;
     let (response, _) = read_message(&mut up, Some(method)).await?;
     Some(response)
+}
+
+/// A `GetBucketLocation`.
+fn is_location(seen: &Seen) -> bool {
+    seen.method == "GET" && seen.query.split('&').any(|q| q == "location")
 }
 
 /// The first upload of a probe (not a multipart part).

@@ -583,14 +583,13 @@ impl CheckContext {
         let action = failure.operation.action();
         let evidence = &failure.evidence;
         let build = |code| self.spec(step, code, Some(action), evidence).build();
+        // The code each class means is diagnose's one table (`s3doctor why` reads it too).
+        let code = failure.class.finding_code();
         match &failure.class {
-            Class::Credentials(code) => (build(*code), "the keys were refused".to_owned()),
-            Class::Unreachable => (
-                build(FindingCode::EndpointUnreachable),
-                NO_ANSWER.to_owned(),
-            ),
+            Class::Credentials(_) => (build(code), "the keys were refused".to_owned()),
+            Class::Unreachable => (build(code), NO_ANSWER.to_owned()),
             Class::BucketNotFound => (
-                build(FindingCode::BucketNotFound),
+                build(code),
                 format!("bucket {} does not exist", self.bucket()),
             ),
             Class::AccessDenied(denied) => (
@@ -603,13 +602,13 @@ impl CheckContext {
                 format!("access denied: {action} is not allowed"),
             ),
             Class::Kms(denied) => self.kms_refusal(step, failure, denied),
-            Class::Refused(code) => {
-                let finding = build(*code);
+            Class::Refused(_) => {
+                let finding = build(code);
                 let detail = format!("S3 refused: {}", finding.title.to_lowercase());
                 (finding, detail)
             }
             Class::AclNotSupported => (
-                build(FindingCode::AclDisabled),
+                build(code),
                 "the bucket refuses ACLs (object ownership enforced)".to_owned(),
             ),
             Class::WrongRegion(region) => {
@@ -624,19 +623,16 @@ impl CheckContext {
                 (finding, "the request went to the wrong region".to_owned())
             }
             Class::Throttled => (
-                build(FindingCode::Throttled),
+                build(code),
                 format!(
                     "throttled by {} even after retries: not a permission problem, try again",
                     self.server.who()
                 ),
             ),
-            Class::KeyNotFound => (
-                build(FindingCode::UnexpectedAnswer),
-                "the object is not there".to_owned(),
-            ),
+            Class::KeyNotFound => (build(code), "the object is not there".to_owned()),
             // Told apart by `failed` before it asks; kept here so that every class has words.
             Class::PreconditionFailed | Class::Accepted | Class::Other => (
-                build(FindingCode::UnexpectedAnswer),
+                build(code),
                 format!("unexpected answer: {}", evidence.one_line()),
             ),
         }

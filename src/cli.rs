@@ -21,6 +21,7 @@ pub use crate::exit::BadInput;
     about,
     long_about = None,
     after_help = "Examples:\n  \
+        s3doctor why \"$(pbpaste)\"                          the app's error, read offline: cause and next check\n  \
         s3doctor --bucket my-bucket                        the wizard, with your AWS profile\n  \
         s3doctor --env-file /srv/app/.env                  exactly the keys and bucket the app uses\n  \
         s3doctor check -b my-bucket --format markdown      a write-up for the ticket\n  \
@@ -80,6 +81,19 @@ pub enum Command {
     /// The incident gallery of scripts/demo.sh, against the local emulator.
     #[command(hide = true)]
     Demo(DemoOptions),
+    /// Read the app's error — an SDK's or the AWS CLI's message, a stack trace, an XML error
+    /// body, a CloudTrail event — offline: what was refused, the cause and how it is known,
+    /// and the live check to run. Nothing is sent.
+    Why {
+        /// The error text; `-` (or a pipe) reads standard input.
+        text: Option<String>,
+        /// Read the text from a file.
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+        /// Report format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Diagnose a presigned URL (SigV4 or SigV2): expiry, region, signer, method, signed
     /// headers, session. Only the URL's own server is asked (and AWS's STS for a URL on AWS);
     /// the URL itself is sent only with --try (GET URLs only, one byte).

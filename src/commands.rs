@@ -21,6 +21,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
     if let Some(done) = crate::docs::run(cli.command.as_ref()) {
         return done;
     }
+    // why: reads text only; no configuration, no credentials, no client, nothing sent.
+    if let Some(done) = why(&cli) {
+        return done;
+    }
     let config = match cli.common.config() {
         Ok(c) => c,
         Err(bad) => return Ok(bad_input(&bad)),
@@ -77,8 +81,27 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Some(doc @ (Command::Explain { .. } | Command::Completions { .. } | Command::Man)) => {
             crate::docs::run(Some(&doc)).unwrap_or(Ok(ExitCode::from(exit::INTERNAL)))
         }
+        // Answered by `why` above, before any configuration is read.
+        Some(Command::Why { .. }) => Ok(ExitCode::from(exit::INTERNAL)),
         None => wizard(config, cli.auto, output).await,
     }
+}
+
+/// `s3doctor why`, when that is the command: it reads no configuration (no env file, no
+/// profile) and builds no client, so it can send nothing.
+fn why(cli: &Cli) -> Option<Result<ExitCode>> {
+    let Some(Command::Why { text, file, format }) = &cli.command else {
+        return None;
+    };
+    let options = crate::why_command::WhyOptions {
+        text: text.clone(),
+        file: file.clone(),
+        format: *format,
+    };
+    Some(crate::why_command::run(
+        &options,
+        cli.common.output.as_deref(),
+    ))
 }
 
 /// `s3doctor` alone: the wizard, then one line of summary once the terminal is restored.

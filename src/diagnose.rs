@@ -2,6 +2,8 @@
 //! findings from the runbook's templates. AWS errors are results here, never `Err`.
 
 pub mod access_denied;
+pub mod error_body;
+pub mod pasted;
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -13,6 +15,7 @@ use crate::finding::{Basis, Evidence, Finding, FindingCode, Severity, StatementR
 use crate::operation::Operation;
 use crate::runbook::{Runbook, StepId, fill};
 use access_denied::{AccessDenied, DenyKind, DenySource};
+use error_body::ErrorBody;
 
 /// What kind of failure an AWS error is, as far as the runbook cares.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,6 +48,29 @@ pub enum Class {
     Accepted,
     /// Anything else; the evidence says what (an `endpoint.unexpected-answer` finding).
     Other,
+}
+
+impl Class {
+    /// The finding code an answer of this class means: one table for the checklist's steps
+    /// and for `s3doctor why`, which reads the same answer from pasted text.
+    pub fn finding_code(&self) -> FindingCode {
+        match self {
+            Class::Credentials(code) | Class::Refused(code) => *code,
+            Class::Unreachable => FindingCode::EndpointUnreachable,
+            Class::BucketNotFound => FindingCode::BucketNotFound,
+            Class::AccessDenied(denied) if denied.kind == Some(DenyKind::Explicit) => {
+                FindingCode::ExplicitDeny
+            }
+            Class::AccessDenied(_) => FindingCode::PermissionMissing,
+            Class::Kms(_) => FindingCode::Kms,
+            Class::AclNotSupported => FindingCode::AclDisabled,
+            Class::WrongRegion(_) => FindingCode::WrongRegion,
+            Class::Throttled => FindingCode::Throttled,
+            Class::KeyNotFound | Class::PreconditionFailed | Class::Accepted | Class::Other => {
+                FindingCode::UnexpectedAnswer
+            }
+        }
+    }
 }
 
 /// A failed AWS call: the evidence, and what it means.
@@ -113,12 +139,12 @@ where
     let raw = err.raw_response();
     let http_status = raw.map(|r| r.status().as_u16());
     let body = raw.and_then(|r| r.body().bytes()).unwrap_or_default();
-    let body = String::from_utf8_lossy(body);
+    let body = ErrorBody::parse(&String::from_utf8_lossy(body)).unwrap_or_default();
     // The header, or the `<Region>` of an AuthorizationHeaderMalformed body.
     let bucket_region = raw
         .and_then(|r| r.headers().get("x-amz-bucket-region"))
         .map(str::to_owned)
-        .or_else(|| xml_field(&body, "Region"));
+        .or_else(|| body.region.clone());
     let (error_code, message) = code_and_message(err, &body);
     let authorization_id = message.as_deref().and_then(access_denied::authorization_id);
     let evidence = Evidence {
@@ -144,7 +170,7 @@ where
 /// or what happened instead of an answer (a timeout, a call not asked, a broken connection).
 fn code_and_message<E>(
     err: &SdkError<E, HttpResponse>,
-    body: &str,
+    body: &ErrorBody,
 ) -> (Option<String>, Option<String>)
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -154,12 +180,10 @@ where
             // Some servers wrap errors in a shape the SDK's parser does not know (moto's
             // `<ErrorResponse><Errors><Error>` for STS and IAM); read the body then.
             (
-                err.code()
-                    .map(str::to_owned)
-                    .or_else(|| xml_field(body, "Code")),
+                err.code().map(str::to_owned).or_else(|| body.code.clone()),
                 err.message()
                     .map(str::to_owned)
-                    .or_else(|| xml_field(body, "Message")),
+                    .or_else(|| body.message.clone()),
             )
         }
         SdkError::TimeoutError(_) => (None, Some(TIMED_OUT.to_owned())),
@@ -256,15 +280,6 @@ where
     read_evidence("", err).0.error_code
 }
 
-/// The text of the first `<name>…</name>` element of an XML error body.
-fn xml_field(body: &str, name: &str) -> Option<String> {
-    let open = format!("<{name}>");
-    let start = body.find(&open)? + open.len();
-    let len = body[start..].find(&format!("</{name}>"))?;
-    let text = body[start..start + len].trim();
-    (!text.is_empty()).then(|| text.to_owned())
-}
-
 /// Classifies an answer from its operation, status, code, message and the bucket-region
 /// header (exposed for tests). HEAD answers have no body, so a HEAD is judged by its status
 /// and headers alone. The clock comes first (its words come with several codes), then the
@@ -310,6 +325,11 @@ fn by_code(code: &str, message: &str, bucket_region: &Option<String>) -> Option<
             Class::Throttled
         }
         "AllAccessDisabled" => Class::Refused(FindingCode::AccessDisabled),
+        // A CloudTrail network-activity event's code: the VPC endpoint's policy refused.
+        "VpceAccessDenied" => Class::AccessDenied(AccessDenied {
+            source: Some(DenySource::VpcEndpointPolicy),
+            ..access_denied::parse(message)
+        }),
         "InvalidObjectState" => Class::Refused(FindingCode::ObjectArchived),
         _ => return None,
     })
@@ -633,6 +653,7 @@ fn default_basis(code: FindingCode, evidence: Option<&Evidence>) -> Basis {
             let message = ev.message.as_deref().unwrap_or("");
             let parsed = access_denied::parse(message);
             let said = parsed.kind.is_some()
+                || ev.error_code.as_deref() == Some("VpceAccessDenied")
                 || (code == FindingCode::Kms && is_kms_message(&message.to_ascii_lowercase()))
                 || ev
                     .error_code
@@ -681,10 +702,7 @@ pub fn permission_finding(
     facts: Facts<'_>,
     evidence: Evidence,
 ) -> Finding {
-    let code = match denied.kind {
-        Some(DenyKind::Explicit) => FindingCode::ExplicitDeny,
-        _ => FindingCode::PermissionMissing,
-    };
+    let code = Class::AccessDenied(denied.clone()).finding_code();
     let statement = denied
         .policy_arn
         .as_ref()

@@ -12,6 +12,8 @@
 //! - views: `report` (text, JSON, Markdown) and `tui` (the wizard); `cli` and `commands` on top.
 //! - `exit`: the exit codes and the one-line bad-input ending, below everything that ends a run.
 //! - parsers of input: `arn`, `bucket_name`, `object_key`, `envfile`.
+//! - `why` reads an error pasted from the app (through `diagnose`, as the checklist reads
+//!   AWS's answers); `why_command` is `s3doctor why`.
 
 pub mod arn;
 pub mod aws;
@@ -43,3 +45,5 @@ pub mod server;
 pub mod step;
 pub mod tui;
 pub mod url_command;
+pub mod why;
+pub mod why_command;

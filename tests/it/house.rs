@@ -37,6 +37,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("remedy", 5),
     ("presigned", 5),
     ("explain", 5),
+    ("why", 5),
     // 6: views
     ("tui", 6),
     ("gallery", 6),
@@ -45,6 +46,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("commands", 7),
     ("demo", 7),
     ("url_command", 7),
+    ("why_command", 7),
     ("docs", 7),
 ];
 

@@ -28,3 +28,4 @@ mod roles;
 mod screens;
 mod terminal;
 mod why;
+mod why_command;

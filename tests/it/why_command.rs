@@ -1,0 +1,216 @@
+//! `s3doctor why` on the real texts of `tests/fixtures/errors/` (each file says what the reading
+//! must hold), on standard input, on text with no AWS error (exit 2), and the privacy promise:
+//! with credentials and an endpoint set, `why` sends nothing — a recording listener that a
+//! `check` with the same settings does reach sees no connection from `why`.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::peer::Run;
+
+fn fixtures() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/errors");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("fixtures dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The `# expect:` pairs of a fixture (`none` alone: no error in the text).
+fn expectations(path: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(path).expect("fixture");
+    let header = text.split("\n---\n").next().unwrap_or("");
+    let line = header
+        .lines()
+        .find_map(|l| l.strip_prefix("# expect:"))
+        .unwrap_or_else(|| panic!("{}: no # expect: line", path.display()));
+    line.split_whitespace()
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) => (k.to_owned(), v.to_owned()),
+            None => (kv.to_owned(), String::new()),
+        })
+        .collect()
+}
+
+fn body(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).expect("fixture");
+    let (_, body) = text.split_once("\n---\n").expect("a --- line");
+    body.to_owned()
+}
+
+#[test]
+fn every_fixture_has_a_source_and_there_are_at_least_30_real_errors() {
+    let files = fixtures();
+    let errors = files
+        .iter()
+        .filter(|f| expectations(f).iter().all(|(k, _)| k != "none"))
+        .count();
+    assert!(errors >= 30, "{errors} error texts");
+    for f in &files {
+        let text = std::fs::read_to_string(f).expect("fixture");
+        assert!(
+            text.lines()
+                .next()
+                .is_some_and(|l| l.starts_with("# source: ")),
+            "{}: the first line names the source",
+            f.display()
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_real_error_text_gives_the_reading_its_fixture_expects() {
+    let mut failures = Vec::new();
+    for path in fixtures() {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_owned();
+        let out = Run::new(&["why", "--format", "json", "--file"])
+            .arg(&path.display().to_string())
+            .output()
+            .await;
+        let expect = expectations(&path);
+        if expect.iter().any(|(k, _)| k == "none") {
+            if out.code != 2 || out.stderr.lines().count() != 1 {
+                failures.push(format!(
+                    "{name}: want exit 2 with one line, got {} {:?}",
+                    out.code, out.stderr
+                ));
+            }
+            continue;
+        }
+        if out.code != 0 {
+            failures.push(format!("{name}: exit {} {}", out.code, out.stderr));
+            continue;
+        }
+        let json: Value = serde_json::from_str(&out.stdout).expect("json");
+        for (field, want) in expect {
+            let field = match field.as_str() {
+                "shape" => "format".to_owned(),
+                "status" => "http_status".to_owned(),
+                _ => field,
+            };
+            let got = &json[&field];
+            let ok = match (want.as_str(), got) {
+                ("-", Value::Null) => true,
+                ("true", Value::String(s)) if field == "hidden" => !s.is_empty(),
+                (w, Value::String(s)) => s == w,
+                (w, Value::Number(n)) => n.to_string() == w,
+                _ => false,
+            };
+            if !ok {
+                failures.push(format!("{name}: {field} = {got}, want {want}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn why_reads_a_pipe_and_dash_and_says_in_one_line_when_there_is_no_error() {
+    let text = body(&fixtures()[0]);
+    for args in [vec!["why"], vec!["why", "-"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_s3doctor"))
+            .args(&args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("write");
+        let out = child.wait_with_output().expect("wait");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        assert!(stdout.contains("Check it live"), "{stdout}");
+        assert!(stdout.contains("s3doctor check --bucket"), "{stdout}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_s3doctor"))
+        .args(["why", "the upload did not work, please help"])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("no AWS error"), "{stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+/// Accepts connections on 127.0.0.1 until `deadline` (non-blocking), counting them.
+fn connections(listener: &TcpListener, deadline: Instant) -> usize {
+    let mut seen = 0;
+    while Instant::now() < deadline {
+        match listener.accept() {
+            Ok(_) => seen += 1,
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+    seen
+}
+
+fn recorded_run(args: &[&str], url: &str) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_s3doctor"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        )
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", url)
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", url)
+        .env("HTTP_PROXY", url)
+        .env("HTTPS_PROXY", url)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn")
+}
+
+#[test]
+fn why_sends_nothing_even_with_credentials_and_an_endpoint_set() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let text = body(&fixtures()[0]);
+    let why = recorded_run(
+        &["why", "--endpoint-url", &url, "--format", "json", &text],
+        &url,
+    );
+    let out = why.wait_with_output().expect("why");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Anything `why` started would have connected by the time it exited.
+    assert_eq!(
+        connections(&listener, Instant::now() + Duration::from_millis(300)),
+        0
+    );
+
+    // The recorder works: `check` with the same settings reaches it.
+    let check = recorded_run(&["check", "--bucket", "b-1", "--timeout", "2"], &url);
+    let seen = connections(&listener, Instant::now() + Duration::from_secs(20));
+    drop(check);
+    assert!(seen > 0, "the recording listener saw nothing from check");
+}

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod chooser;
 pub mod keys;
+pub mod paste;
 pub mod terminal;
 pub mod theme;
 pub mod verdict;
@@ -156,6 +157,7 @@ where
             ev = input.next(), if take_input => match ev {
                 Some(Ok(Event::Key(k))) if k.kind == KeyEventKind::Press => Msg::Key(k),
                 Some(Ok(Event::Resize(..))) => Msg::Resize,
+                Some(Ok(Event::Paste(text))) => Msg::Paste(text),
                 Some(Ok(_)) => continue,
                 Some(Err(e)) => return Err(e).wrap_err("reading the terminal failed"),
                 None => { input_done = true; continue; }

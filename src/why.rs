@@ -234,9 +234,14 @@ fn hidden_words(operation: Option<&str>, command: &str) -> String {
         ),
         _ => "The answer came without AWS's words (no error body), so the SDK could say only 403 Forbidden.".to_owned(),
     };
-    format!(
-        "{what} A GET of the same object carries AWS's reason; `{command}` asks with one and reads it."
-    )
+    let how = if command.contains(" --key ") {
+        format!("`{command}` reads that object with a GET and shows AWS's words.")
+    } else {
+        format!(
+            "`{command}` makes the same calls with GETs and shows AWS's words; add --key KEY for the app's own object."
+        )
+    };
+    format!("{what} A GET carries AWS's reason: {how}")
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::keys::{self, Action, BucketKey, ObjectKey, RemedyKey, UrlKey};
+use super::paste::{ErrorScreen, Outcome};
 use super::theme::{RowState, Theme};
 use crate::aws;
 use crate::checks::{RunSettings, Status};
@@ -34,6 +35,8 @@ pub enum Msg {
     Remedy(RemedyEvent),
     /// A background task panicked: shown as a failure, never as an export.
     TaskFailed(String),
+    /// Text pasted into the terminal at once (bracketed paste).
+    Paste(String),
 }
 
 /// Progress of applying and verifying the remedy.
@@ -171,6 +174,8 @@ pub enum Modal {
     AskObject(AskObject),
     Remedy(Box<RemedyScreen>),
     Url(UrlScreen),
+    /// The pasted-error screen (`p`).
+    Error(Box<ErrorScreen>),
 }
 
 /// What the wizard says when `f` is pressed while steps run.
@@ -205,6 +210,9 @@ pub struct App {
     fix_when_done: bool,
     /// An object was named with `o`: its rows run as soon as they join the checklist.
     run_new_objects: bool,
+    /// Enter on a pasted error's reading: the whole checklist runs once its rows are set (the
+    /// number of row updates still to come: the bucket's, then the object's).
+    run_after_rows: usize,
     /// Debug builds only: a key that makes the wizard panic (`S3DOCTOR_DEBUG_PANIC_KEY`), so
     /// that a test can show the terminal is restored after a panic. Release builds have none.
     #[cfg(debug_assertions)]
@@ -240,6 +248,7 @@ impl App {
             show_first_failure: false,
             fix_when_done: false,
             run_new_objects: false,
+            run_after_rows: 0,
             #[cfg(debug_assertions)]
             debug_panic_key: std::env::var("S3DOCTOR_DEBUG_PANIC_KEY")
                 .ok()
@@ -334,6 +343,19 @@ impl App {
             }
             Msg::Resize => Vec::new(),
             Msg::Rows(rows) => self.on_rows(rows),
+            Msg::Paste(text) => {
+                match &mut self.modal {
+                    Some(Modal::Error(screen)) => screen.paste(&text),
+                    Some(Modal::Url(screen)) => {
+                        screen.result = None;
+                        screen
+                            .input
+                            .extend(text.chars().filter(|c| !c.is_control()));
+                    }
+                    _ => {}
+                }
+                Vec::new()
+            }
             Msg::Buckets(names) => {
                 if let Some(Modal::AskBucket(ask)) = &mut self.modal {
                     ask.listed = Some(names.is_some());
@@ -378,6 +400,14 @@ impl App {
     fn on_rows(&mut self, rows: Vec<Unit>) -> Vec<Cmd> {
         self.rows = rows;
         self.diagnose();
+        // The last row update a pasted error asked for: its whole checklist runs now.
+        if self.run_after_rows > 0 {
+            self.run_after_rows -= 1;
+            if self.run_after_rows == 0 {
+                self.selected = self.rows.iter().position(|u| u.bucket.is_some()).unwrap_or(0);
+                return self.run_checklist_afresh();
+            }
+        }
         if std::mem::take(&mut self.run_new_objects) {
             let new: Vec<Unit> = self
                 .rows
@@ -471,6 +501,7 @@ impl App {
                 self.on_url_key(key);
                 return Vec::new();
             }
+            Some(Modal::Error(_)) => return self.on_error_key(key),
             _ => {}
         }
         let action = keys::action(key);
@@ -534,6 +565,7 @@ impl App {
                 self.message = Some("choose the bucket first; then o names its object".into())
             }
             Action::AddKey => self.modal = Some(Modal::AskObject(AskObject::default())),
+            Action::PasteError => self.modal = Some(Modal::Error(Box::default())),
             Action::Confirm | Action::Cancel | Action::Quit => {}
         }
         Vec::new()
@@ -707,6 +739,58 @@ impl App {
             }
             _ => {}
         }
+    }
+
+    /// A key on the pasted-error screen: its own table, and Enter on a reading runs the
+    /// checklist on the bucket the error names (else on the wizard's).
+    fn on_error_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
+        let Some(Modal::Error(screen)) = &mut self.modal else {
+            return Vec::new();
+        };
+        if keys::is_interrupt(key) {
+            self.quit = true;
+            return Vec::new();
+        }
+        match screen.on_key(key) {
+            Outcome::Stay => Vec::new(),
+            Outcome::Close => {
+                self.modal = None;
+                Vec::new()
+            }
+            Outcome::Run { bucket, key } => {
+                let buckets = match bucket {
+                    Some(b) => vec![b],
+                    None => self.run.buckets.clone(),
+                };
+                if buckets.is_empty() {
+                    self.message = Some("the error names no bucket, and none is chosen yet: start the wizard with --bucket".into());
+                    return Vec::new();
+                }
+                self.modal = None;
+                self.message = Some(format!(
+                    "checking {} as the pasted error asks",
+                    buckets.join(", ")
+                ));
+                self.run.buckets = buckets.clone();
+                let mut cmds = vec![Cmd::SetBuckets(buckets)];
+                // The object it names joins the checklist (its app-object row), as `o` adds one.
+                if let Some(key) = key.filter(|k| !self.run.keys.contains(k)) {
+                    self.run.keys.push(key);
+                    cmds.push(Cmd::SetKeys(self.run.keys.clone()));
+                }
+                self.run_after_rows = cmds.len();
+                cmds
+            }
+        }
+    }
+
+    /// Every step of the checklist, run again from the start (a pasted error asked for it).
+    fn run_checklist_afresh(&mut self) -> Vec<Cmd> {
+        for unit in &self.rows {
+            self.results.remove(unit);
+            self.states.remove(unit);
+        }
+        self.run_remaining()
     }
 
     fn on_bucket_key(&mut self, key: KeyEvent) -> Vec<Cmd> {
@@ -1085,6 +1169,46 @@ mod tests {
         assert!(!app.should_quit());
         app.update(key(KeyCode::Esc));
         assert!(app.modal.is_none());
+    }
+
+    #[test]
+    fn p_reads_a_pasted_error_and_enter_runs_the_checklist_on_its_bucket() {
+        let mut app = app();
+        assert!(app.update(key(KeyCode::Char('p'))).is_empty());
+        let error = "botocore.exceptions.ClientError: An error occurred (AccessDenied) when calling the PutObject operation: User: arn:aws:iam::123456789012:user/app is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::uploads-prod/a.txt\" because no identity-based policy allows the s3:PutObject action\nTraceback (most recent call last):";
+        // A bracketed paste arrives whole, its new line included; nothing runs on it.
+        assert!(app.update(Msg::Paste(error.to_owned())).is_empty());
+        // Enter reads it: nothing is sent, nothing runs.
+        assert!(app.update(key(KeyCode::Enter)).is_empty());
+        let Some(Modal::Error(screen)) = &app.modal else {
+            panic!("the error screen closed");
+        };
+        let Some(Ok(reading)) = &screen.reading else {
+            panic!("no reading: {:?}", screen.reading);
+        };
+        assert_eq!(reading.bucket.as_deref(), Some("uploads-prod"));
+        assert_eq!(
+            reading.cause,
+            crate::finding::FindingCode::PermissionMissing
+        );
+        // Enter on the reading: the checklist on the bucket the error names, run afresh.
+        let cmds = app.update(key(KeyCode::Enter));
+        assert!(
+            matches!(&cmds[..], [Cmd::SetBuckets(b)] if b == &["uploads-prod".to_owned()]),
+            "{cmds:?}"
+        );
+        assert!(app.modal.is_none());
+        let rows = vec![Unit {
+            step: crate::step::StepId::PutObject,
+            bucket: Some("uploads-prod".into()),
+        }];
+        let cmds = app.update(Msg::Rows(rows.clone()));
+        assert!(
+            matches!(&cmds[..], [Cmd::Run(units)] if *units == rows),
+            "{cmds:?}"
+        );
+        // Only once: rows set later (another bucket) do not run by themselves.
+        assert!(app.update(Msg::Rows(rows)).is_empty());
     }
 
     #[test]

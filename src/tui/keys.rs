@@ -1,6 +1,6 @@
 //! The wizard's key tables: which keys do what. The main screen's `TABLE` drives key handling
 //! (`action`), the help overlay (`help`) and the footer (`footer`); each overlay (remedy, bucket
-//! prompt, presigned URL) and the demo's gallery chooser has a small `ScreenKeys` table that its
+//! prompt, presigned URL, pasted error) and the demo's gallery chooser has a small `ScreenKeys` table that its
 //! key handler and its hint both read. So a key cannot do one thing and be documented as
 //! another, nor work where no hint names it.
 
@@ -22,6 +22,7 @@ pub enum Action {
     Export,
     PasteUrl,
     AddKey,
+    PasteError,
     Help,
     Quit,
 }
@@ -137,6 +138,12 @@ pub const TABLE: &[Row] = &[
         help: "read the app's own object that fails (its key)",
         footer: None,
         keys: &[(Code(Char('o')), A::AddKey)],
+    },
+    Row {
+        label: "p",
+        help: "paste the app's error and read it (nothing is sent); Enter then runs the checklist it names",
+        footer: None,
+        keys: &[(Code(Char('p')), A::PasteError)],
     },
     Row {
         label: "?",
@@ -442,6 +449,61 @@ pub const URL: ScreenKeys<UrlKey> = ScreenKeys(&[
     },
 ]);
 
+/// What a key does on the pasted-error screen (letters, Backspace and Ctrl-J, a new line,
+/// are the text typed; a bracketed paste arrives whole).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKey {
+    Read,
+    /// On a reading: run the checklist filled from it.
+    Run,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    /// Typing after a reading starts a new text (no key of its own: letters are text).
+    Retype,
+    Close,
+}
+
+/// The pasted-error screen's keys, in the order its hint names them.
+pub const ERROR: ScreenKeys<ErrorKey> = ScreenKeys(&[
+    HintRow {
+        label: "Enter",
+        word: "read",
+        shown_by: ErrorKey::Read,
+        keys: &[(Code(KeyCode::Enter), ErrorKey::Read)],
+    },
+    HintRow {
+        label: "Enter",
+        word: "run the checklist",
+        shown_by: ErrorKey::Run,
+        keys: &[(Code(KeyCode::Enter), ErrorKey::Run)],
+    },
+    HintRow {
+        label: "↑↓",
+        word: "scroll",
+        shown_by: ErrorKey::Down,
+        keys: &[
+            (Code(KeyCode::Up), ErrorKey::Up),
+            (Code(KeyCode::Down), ErrorKey::Down),
+            (Code(KeyCode::PageUp), ErrorKey::PageUp),
+            (Code(KeyCode::PageDown), ErrorKey::PageDown),
+        ],
+    },
+    HintRow {
+        label: "type",
+        word: "to read another",
+        shown_by: ErrorKey::Retype,
+        keys: &[],
+    },
+    HintRow {
+        label: "Esc",
+        word: "close",
+        shown_by: ErrorKey::Close,
+        keys: &[(Code(KeyCode::Esc), ErrorKey::Close)],
+    },
+]);
+
 /// What a key does on the demo's gallery chooser.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChooserKey {
@@ -728,6 +790,7 @@ mod tests {
         check(&REMEDY);
         check(&BUCKET);
         check(&URL);
+        check(&ERROR);
         check(&CHOOSER);
     }
 

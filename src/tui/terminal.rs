@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::ThreadId;
 
 use ratatui::DefaultTerminal;
+use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{EnterAlternateScreen, enable_raw_mode};
 use tokio::signal::unix::{Signal, SignalKind, signal};
@@ -23,13 +24,24 @@ pub fn init() -> std::io::Result<DefaultTerminal> {
     install_panic_hook();
     ACTIVE.store(true, Ordering::SeqCst);
     enable_raw_mode()?;
-    execute!(std::io::stdout(), EnterAlternateScreen)?;
+    // Bracketed paste: a pasted error (`p`) arrives whole, its new lines not read as Enter.
+    execute!(
+        std::io::stdout(),
+        EnterAlternateScreen,
+        EnableBracketedPaste
+    )?;
     ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))
 }
 
 /// Leaves raw mode and the alternate screen; a later panic is reported as usual.
 pub fn restore() {
     ACTIVE.store(false, Ordering::SeqCst);
+    leave();
+}
+
+/// Bracketed paste off, then ratatui's restore (raw mode off, main screen).
+fn leave() {
+    let _ = execute!(std::io::stdout(), DisableBracketedPaste);
     ratatui::restore();
 }
 
@@ -48,7 +60,7 @@ pub fn install_panic_hook() {
         if !ACTIVE.load(Ordering::SeqCst) {
             previous(info);
         } else if std::thread::current().id() == ui {
-            ratatui::restore();
+            leave();
             previous(info);
             std::process::exit(i32::from(crate::exit::INTERNAL));
         }

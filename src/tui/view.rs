@@ -9,6 +9,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Wrap};
 
 use super::app::{App, AskBucket, AskObject, Modal, Phase, RemedyScreen, UrlScreen};
 use super::keys;
+use super::paste::ErrorScreen;
 use super::theme::{RowState, Theme};
 use crate::checks::Status;
 use crate::engine::{StepResult, Unit};
@@ -50,6 +51,7 @@ pub fn draw(app: &App, f: &mut Frame) {
         Some(Modal::AskObject(ask)) => draw_ask_object(app, ask, f, area),
         Some(Modal::Remedy(screen)) => draw_remedy(app, screen, f, area),
         Some(Modal::Url(screen)) => draw_url(app, screen, f, area),
+        Some(Modal::Error(screen)) => draw_error(app, screen, f, area),
         None => {}
     }
 }
@@ -687,6 +689,56 @@ fn draw_url(app: &App, screen: &UrlScreen, f: &mut Frame, area: Rect) {
     );
 }
 
+/// The pasted-error screen: the text (its first lines), then the reading `s3doctor why` gives,
+/// what Enter runs, and the keys.
+fn draw_error(app: &App, screen: &ErrorScreen, f: &mut Frame, area: Rect) {
+    const SHOWN: usize = 4;
+    let t = &app.theme;
+    let popup = centered(area, 90, 85);
+    let mut lines = vec![Line::raw(
+        "Paste the app's error: SDK or CLI output, a stack trace, an XML body, a CloudTrail event (read here, never sent):",
+    )];
+    let text: Vec<&str> = screen.input.lines().collect();
+    for (i, l) in text.iter().take(SHOWN).enumerate() {
+        let prompt = if i == 0 { "> " } else { "  " };
+        lines.push(Line::from(vec![
+            Span::styled(prompt, t.accent()),
+            Span::raw((*l).to_owned()),
+        ]));
+    }
+    if text.len() > SHOWN {
+        lines.push(Line::from(Span::styled(
+            format!("  … {} more lines", text.len() - SHOWN),
+            t.dim(),
+        )));
+    }
+    lines.push(Line::from(Span::styled("█", t.accent())));
+    let fail = t.style(RowState::Done(crate::checks::Status::Fail));
+    if let Some(words) = screen.run_words(&app.run.buckets) {
+        lines.push(Line::from(Span::styled(words, t.accent())));
+    }
+    lines.push(Line::raw(""));
+    match &screen.reading {
+        None => {}
+        Some(Err(e)) => lines.push(Line::from(Span::styled(e.clone(), fail))),
+        Some(Ok(reading)) => {
+            for l in crate::why::text(reading).lines() {
+                let style = if l.starts_with("Cause:") {
+                    fail
+                } else {
+                    Style::new()
+                };
+                lines.push(Line::from(Span::styled(l.to_owned(), style)));
+            }
+        }
+    }
+    // The keys in the bottom border: a long reading scrolls, the keys stay in sight.
+    let hint = keys::ERROR.hint(|a| screen.allows(a), " · ");
+    let block = overlay_block(" Pasted error ")
+        .title_bottom(Line::from(Span::styled(format!(" {hint} "), t.dim())));
+    overlay(f, popup, block, lines, screen.scroll);
+}
+
 /// A line of JSON with keys and string values coloured.
 fn highlight_json(line: &str, t: &Theme) -> Line<'static> {
     let mut spans = Vec::new();
@@ -1118,6 +1170,64 @@ mod tests {
             };
             let exempt = |k| typing(k) || keys::is_interrupt(k);
             keys::names::press_every_key(&keys::URL, |a| url.allows(a), fresh, look, press, exempt);
+        }
+    }
+
+    /// The pasted-error screen: before a text is read, after a reading, after a text with no
+    /// AWS error; every key pressed in each state does what the hint says, or nothing.
+    #[test]
+    fn the_error_hint_names_the_keys_the_error_screen_handles() {
+        let texts = [
+            (None, "Enter read · Esc close"),
+            (
+                Some(
+                    "An error occurred (AccessDenied) when calling the PutObject operation: Access Denied",
+                ),
+                "Enter run the checklist · ↑↓ scroll · type to read another · Esc close",
+            ),
+            (
+                Some("no error here"),
+                "↑↓ scroll · type to read another · Esc close",
+            ),
+        ];
+        for (text, hint) in texts {
+            let fresh = || {
+                let mut app = app(QuitTo::Exit);
+                let mut screen = ErrorScreen {
+                    input: text.unwrap_or("x").to_owned(),
+                    ..ErrorScreen::default()
+                };
+                if text.is_some() {
+                    screen.on_key(crossterm::event::KeyEvent::new(
+                        crossterm::event::KeyCode::Enter,
+                        crossterm::event::KeyModifiers::NONE,
+                    ));
+                }
+                screen.scroll = 3;
+                app.modal = Some(Modal::Error(Box::new(screen)));
+                app
+            };
+            let mut shown = fresh();
+            if let Some(Modal::Error(screen)) = &mut shown.modal {
+                screen.scroll = 0;
+            }
+            let screen = lines(&shown);
+            assert!(
+                screen.iter().any(|l| l.contains(&format!("╚ {hint} ═"))),
+                "{hint:?}:\n{screen:#?}"
+            );
+            let Some(Modal::Error(error)) = &fresh().modal else {
+                unreachable!()
+            };
+            let exempt = |k| typing(k) || keys::is_interrupt(k);
+            keys::names::press_every_key(
+                &keys::ERROR,
+                |a| error.allows(a),
+                fresh,
+                look,
+                press,
+                exempt,
+            );
         }
     }
 

@@ -20,7 +20,7 @@ pub(crate) struct Tmux {
 impl Tmux {
     /// Starts `s3doctor ARGS…` in a 100x30 pane, followed by a line with its exit code and
     /// the terminal's modes.
-    fn start(peer: &Peer, keys: &Keys, args: &[&str], admin: bool) -> Tmux {
+    pub(crate) fn start(peer: &Peer, keys: &Keys, args: &[&str], admin: bool) -> Tmux {
         Tmux::start_at(&peer.url, peer, keys, args, admin)
     }
 
@@ -98,7 +98,7 @@ impl Tmux {
         self.dir.path()
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         let out = Command::new("tmux")
             .args(["-L", &self.socket, "capture-pane", "-p", "-J"])
             .output()
@@ -125,6 +125,18 @@ impl Tmux {
             .status()
             .expect("send-keys");
         assert!(status.success());
+    }
+
+    /// Pastes `text` as a terminal pastes it: bracketed (`paste-buffer -p`) when the program
+    /// asked for bracketed paste, so its new lines arrive as text, not as Enter.
+    pub(crate) fn paste(&self, text: &str) {
+        for args in [
+            vec!["-L", &self.socket, "set-buffer", "--", text],
+            vec!["-L", &self.socket, "paste-buffer", "-p"],
+        ] {
+            let status = Command::new("tmux").args(&args).status().expect("tmux");
+            assert!(status.success(), "tmux {args:?}");
+        }
     }
 
     /// Waits until the screen satisfies `ok` in two captures in a row (a capture can catch
@@ -160,7 +172,7 @@ impl Drop for Tmux {
 }
 
 /// After the wizard quit, `stty -a` shows the line discipline back in normal (cooked) mode.
-fn assert_terminal_restored(screen: &str) {
+pub(crate) fn assert_terminal_restored(screen: &str) {
     let modes = screen
         .lines()
         .find(|l| l.contains("speed"))
@@ -174,7 +186,7 @@ fn assert_terminal_restored(screen: &str) {
 }
 
 /// The text inside an overlay's double frame (╔ … ╚), its lines joined by spaces.
-fn overlay(screen: &str) -> String {
+pub(crate) fn overlay(screen: &str) -> String {
     screen
         .lines()
         .skip_while(|l| !l.contains('╔'))

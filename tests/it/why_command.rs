@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::peer::Run;
+use crate::peer::{Peer, Run};
+use crate::terminal::{Tmux, assert_terminal_restored, overlay, row};
 
 fn fixtures() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/errors");
@@ -75,10 +76,11 @@ async fn every_real_error_text_gives_the_reading_its_fixture_expects() {
             .and_then(|n| n.to_str())
             .unwrap_or("")
             .to_owned();
-        let out = Run::new(&["why", "--format", "json", "--file"])
-            .arg(&path.display().to_string())
-            .output()
-            .await;
+        // The text alone (the header is not part of what was pasted), through --file.
+        let run = Run::new(&["why", "--format", "json", "--file"]);
+        let text = run.file("pasted.txt");
+        std::fs::write(&text, body(&path)).expect("write the text");
+        let out = run.arg(&text.display().to_string()).output().await;
         let expect = expectations(&path);
         if expect.iter().any(|(k, _)| k == "none") {
             if out.code != 2 || out.stderr.lines().count() != 1 {
@@ -213,4 +215,41 @@ fn why_sends_nothing_even_with_credentials_and_an_endpoint_set() {
     let seen = connections(&listener, Instant::now() + Duration::from_secs(20));
     drop(check);
     assert!(seen > 0, "the recording listener saw nothing from check");
+}
+
+/// In the wizard, `p` takes the app's error pasted into a real terminal (bracketed paste, its
+/// new lines and all), shows the reading, and Enter runs the checklist on the bucket the error
+/// names, which then finds the same refusal live.
+#[tokio::test]
+async fn p_in_the_wizard_reads_a_pasted_error_and_enter_checks_the_bucket_it_names() {
+    let peer = Peer::get();
+    let opened = peer.bucket("us-east-1").await;
+    let named = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    let tmux = Tmux::start(&peer, &user, &["--bucket", &opened], false);
+    tmux.wait_for("the wizard", |s| s.contains("Checklist"));
+    tmux.keys("p");
+    tmux.wait_for("the error screen", |s| s.contains("Pasted error"));
+    let error = format!(
+        "upload failed: ./report.csv to s3://{named}/reports/report.csv\nAn error occurred (AccessDenied) when calling the PutObject operation: Access Denied"
+    );
+    tmux.paste(&error);
+    tmux.keys("Enter");
+    let screen = tmux.wait_for("the reading", |s| {
+        overlay(s).contains("Cause: permission.missing")
+    });
+    let text = overlay(&screen);
+    assert!(text.contains("Read from AWS CLI output"), "{screen}");
+    assert!(
+        text.contains(&format!("Enter checks {named}, the bucket the error names")),
+        "{screen}"
+    );
+    tmux.keys("Enter");
+    let screen = tmux.wait_for("the checklist on the named bucket", |s| {
+        !s.contains("Pasted error") && row(s, "put-object").contains('✗')
+    });
+    assert!(screen.contains(&format!("bucket {named}")), "{screen}");
+    tmux.keys("q");
+    let screen = tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
+    assert_terminal_restored(&screen);
 }

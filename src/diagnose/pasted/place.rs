@@ -17,7 +17,7 @@ fn re(pattern: &str) -> Regex {
 }
 
 static HTTP_URL: LazyLock<Regex> = LazyLock::new(|| {
-    re(r#"https?://(?P<host>[A-Za-z0-9.\-]+(?::\d+)?)(?P<path>/[^\s"'`?#)\]\\]*)?"#)
+    re(r#"(?P<scheme>https?)://(?P<host>[A-Za-z0-9.\-]+(?::\d+)?)(?P<path>/[^\s"'`?#)\]\\]*)?"#)
 });
 static S3_URL: LazyLock<Regex> =
     LazyLock::new(|| re(r#"\bs3://(?P<bucket>[^/\s"'`]+)(?:/(?P<key>[^\s"'`]*))?"#));
@@ -26,6 +26,14 @@ static UPLOAD_TO: LazyLock<Regex> = LazyLock::new(|| {
 });
 static HOST_REGION: LazyLock<Regex> = LazyLock::new(|| {
     re(r"(?:^|\.)s3[.-](?:dualstack\.)?(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com")
+});
+/// What stands before the URL of an S3 request to another server: PHP's `Error executing "X"
+/// on "URL"`, `--endpoint-url URL`, `Request to URL`, an HTTP method, botocore's `endpoint URL:
+/// "URL"`. Any other URL in a pasted text (documentation, an issue tracker) is not the server.
+static REQUEST_CONTEXT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"(?:\?" on \?"|--endpoint-url[= ]|Request to |\b(?:PUT|GET|HEAD|DELETE|POST) +|endpoint URL: ")$"#,
+    )
 });
 static VPCE: LazyLock<Regex> = LazyLock::new(|| re(r"\bvpce-[0-9a-zA-Z]{8,17}\b"));
 
@@ -45,7 +53,11 @@ pub(super) fn read(text: &str) -> Fields {
     for c in HTTP_URL.captures_iter(text).take(32) {
         let host = c.name("host").map_or("", |m| m.as_str());
         let path = c.name("path").map_or("", |m| m.as_str());
-        if read_url(host, path, &mut r) {
+        let start = c.get(0).map_or(0, |m| m.start());
+        let before = text.get(start.saturating_sub(48)..start).unwrap_or("");
+        let requested = REQUEST_CONTEXT.is_match(before);
+        let scheme = c.name("scheme").map_or("https", |m| m.as_str());
+        if read_url(scheme, host, path, requested, &mut r) {
             break;
         }
     }
@@ -56,8 +68,9 @@ pub(super) fn read(text: &str) -> Fields {
     }
 }
 
-/// Reads one URL into `r`; true when it was an S3 request's URL.
-fn read_url(host: &str, path: &str, r: &mut Request) -> bool {
+/// Reads one URL into `r`; true when it was an S3 request's URL: an AWS S3 host anywhere, or
+/// another server where the text shows a request went to it (`requested`).
+fn read_url(scheme: &str, host: &str, path: &str, requested: bool, r: &mut Request) -> bool {
     let host_lower = host.to_ascii_lowercase();
     let name = host_lower.split(':').next().unwrap_or("");
     let mut segments = path.trim_start_matches('/').splitn(2, '/');
@@ -89,17 +102,10 @@ fn read_url(host: &str, path: &str, r: &mut Request) -> bool {
         return true;
     }
     // Another server (S3-compatible storage): path-style addressing, as s3doctor uses.
-    let looks_like_docs =
-        name.contains("github.com") || name.contains("docs.aws") || name.contains("console.aws");
-    if looks_like_docs || name.is_empty() {
+    if !requested || name.is_empty() || name.ends_with("amazonaws.com") {
         return false;
     }
     if r.endpoint.is_none() {
-        let scheme = if host.ends_with(":80") {
-            "http"
-        } else {
-            "https"
-        };
         r.endpoint = Some(format!("{scheme}://{host}"));
     }
     fill_place(r, first, rest);

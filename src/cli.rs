@@ -81,8 +81,8 @@ pub enum Command {
     /// The incident gallery of scripts/demo.sh, against the local emulator.
     #[command(hide = true)]
     Demo(DemoOptions),
-    /// Read the app's error — an SDK's or the AWS CLI's message, a stack trace, an XML error
-    /// body, a CloudTrail event — offline: what was refused, the cause and how it is known,
+    /// Read the app's error (an SDK's or the AWS CLI's message, a stack trace, an XML error
+    /// body, a CloudTrail event) offline: what was refused, the cause and how it is known,
     /// and the live check to run. Nothing is sent.
     Why {
         /// The error text; `-` (or a pipe) reads standard input.

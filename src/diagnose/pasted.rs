@@ -372,4 +372,4 @@ fn complete_request(r: &mut Request, denied: &AccessDenied) {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -141,7 +141,7 @@ pub const TABLE: &[Row] = &[
     },
     Row {
         label: "p",
-        help: "paste the app's error and read it (nothing is sent); Enter then runs the checklist it names",
+        help: "paste the app's error and read it (nothing is sent)",
         footer: None,
         keys: &[(Code(Char('p')), A::PasteError)],
     },

@@ -82,3 +82,25 @@ fn other_classes_take_the_checklists_codes() {
         region.command
     );
 }
+
+mod no_panic {
+    use proptest::prelude::*;
+
+    use crate::diagnose::pasted;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Whatever is pasted, the reading and its words are made without a panic, and the
+        /// command is always a check command.
+        #[test]
+        fn no_text_panics_the_reading(t in pasted::tests::no_panic::text()) {
+            if let Some(p) = pasted::read(&t) {
+                let reading = super::read(&p);
+                let _ = super::text(&reading);
+                let _ = super::markdown(&reading);
+                prop_assert!(reading.command.starts_with("s3doctor check --bucket "));
+            }
+        }
+    }
+}

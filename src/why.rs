@@ -142,7 +142,7 @@ pub fn read(pasted: &Pasted) -> Reading {
 fn finding(pasted: &Pasted, class: &Class, action: Option<&str>) -> Finding {
     let r = &pasted.request;
     let ev = pasted.evidence.clone();
-    let step = step_of(class, &ev.operation);
+    let step = step_of(class, &ev.operation, r.key.is_some());
     let facts = Facts {
         bucket: r.bucket.as_deref(),
         action,
@@ -151,8 +151,8 @@ fn finding(pasted: &Pasted, class: &Class, action: Option<&str>) -> Finding {
         bucket_region: pasted.bucket_region.as_deref(),
         key: r.key.as_deref(),
         endpoint: r.endpoint.as_deref(),
-        expected: None,
-        kms_key: None,
+        object: r.key.as_deref(),
+        ..Facts::default()
     };
     match class {
         Class::AccessDenied(denied) => diagnose::permission_finding(step, denied, facts, ev),
@@ -201,8 +201,9 @@ fn action_of(operation: &str) -> Option<String> {
     Some(action.to_owned())
 }
 
-/// The checklist step that checks this answer live.
-fn step_of(class: &Class, operation: &str) -> StepId {
+/// The checklist step that checks this answer live: a read of the app's own object (a key the
+/// text names) is the `app-object` step's.
+fn step_of(class: &Class, operation: &str, names_key: bool) -> StepId {
     match class {
         Class::Credentials(_) => return StepId::Identity,
         Class::Unreachable => return StepId::Credentials,
@@ -213,6 +214,7 @@ fn step_of(class: &Class, operation: &str) -> StepId {
         _ => {}
     }
     match operation {
+        "GetObject" | "HeadObject" if names_key => StepId::AppObject,
         "GetObject" | "HeadObject" => StepId::GetObject,
         "DeleteObject" => StepId::DeleteObject,
         "PutObjectAcl" => StepId::PutObjectAcl,

@@ -404,7 +404,11 @@ impl App {
         if self.run_after_rows > 0 {
             self.run_after_rows -= 1;
             if self.run_after_rows == 0 {
-                self.selected = self.rows.iter().position(|u| u.bucket.is_some()).unwrap_or(0);
+                self.selected = self
+                    .rows
+                    .iter()
+                    .position(|u| u.bucket.is_some())
+                    .unwrap_or(0);
                 return self.run_checklist_afresh();
             }
         }
@@ -1201,6 +1205,7 @@ mod tests {
         let rows = vec![Unit {
             step: crate::step::StepId::PutObject,
             bucket: Some("uploads-prod".into()),
+            key: None,
         }];
         let cmds = app.update(Msg::Rows(rows.clone()));
         assert!(

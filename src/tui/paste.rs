@@ -23,9 +23,11 @@ pub struct ErrorScreen {
 pub enum Outcome {
     Stay,
     Close,
-    /// Run the checklist on this bucket (`None`: the text names none; the wizard's own).
+    /// Run the checklist on this bucket (`None`: the text names none; the wizard's own), with
+    /// the object the text names.
     Run {
         bucket: Option<String>,
+        key: Option<String>,
     },
 }
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::peer::{Peer, Run};
-use crate::terminal::{Tmux, assert_terminal_restored, overlay, row};
+use crate::terminal::{Tmux, all_done, assert_terminal_restored, overlay, row};
 
 fn fixtures() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/errors");
@@ -245,11 +245,85 @@ async fn p_in_the_wizard_reads_a_pasted_error_and_enter_checks_the_bucket_it_nam
         "{screen}"
     );
     tmux.keys("Enter");
-    let screen = tmux.wait_for("the checklist on the named bucket", |s| {
-        !s.contains("Pasted error") && row(s, "put-object").contains('✗')
+    let screen = tmux.wait_for("the checklist on the named bucket and object", |s| {
+        !s.contains("Pasted error")
+            && row(s, "put-object").contains('✗')
+            && all_done(s)
+            && s.contains("app-object")
     });
     assert!(screen.contains(&format!("bucket {named}")), "{screen}");
     tmux.keys("q");
     let screen = tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
     assert_terminal_restored(&screen);
+}
+
+/// The command `why` prints runs as printed: a CloudTrail event of a refused download names the
+/// bucket, the key, the role behind the session and the region; `check` takes those flags
+/// (no bad input) and checks that bucket and that object.
+#[tokio::test]
+async fn the_printed_command_runs_with_the_flags_it_names() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = peer.user(None).await;
+    let event = serde_json::json!({
+        "eventVersion": "1.09",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "arn": "arn:aws:sts::123456789012:assumed-role/app/i-0abc",
+            "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::123456789012:role/app"}}
+        },
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "GetObject",
+        "awsRegion": "us-east-1",
+        "errorCode": "AccessDenied",
+        "errorMessage": "Access Denied",
+        "requestParameters": {"bucketName": bucket, "key": "reports/2026 q1.csv"}
+    });
+    let out = Run::new(&["why", "--format", "json", &event.to_string()])
+        .output()
+        .await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let reading: Value = serde_json::from_str(&out.stdout).expect("json");
+    let command = reading["command"].as_str().expect("command");
+    assert_eq!(
+        command,
+        format!(
+            "s3doctor check --bucket {bucket} --key 'reports/2026 q1.csv' --role-arn arn:aws:iam::123456789012:role/app --region us-east-1"
+        )
+    );
+    assert_eq!(reading["step"], "app-object");
+    // As printed, through a shell, against the emulator with the user's keys.
+    let script = format!(
+        "{} --format json --endpoint-url {}",
+        command.replacen("s3doctor", env!("CARGO_BIN_EXE_s3doctor"), 1),
+        peer.url
+    );
+    let home = tempfile::tempdir().expect("home");
+    let run = tokio::process::Command::new("sh")
+        .args(["-c", &script])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("AWS_ACCESS_KEY_ID", &user.id)
+        .env("AWS_SECRET_ACCESS_KEY", &user.secret)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("check ended")
+        .expect("check ran");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(2), "bad input: {stderr}");
+    let report: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(
+        report["target"]["buckets"][0],
+        bucket.as_str(),
+        "{report:#}"
+    );
+    let steps = report["steps"].as_array().expect("steps");
+    assert!(
+        steps.iter().any(|s| s["id"] == "app-object"),
+        "no app-object step for the key: {report:#}"
+    );
 }

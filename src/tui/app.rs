@@ -1195,18 +1195,27 @@ mod tests {
             reading.cause,
             crate::finding::FindingCode::PermissionMissing
         );
-        // Enter on the reading: the checklist on the bucket the error names, run afresh.
+        // Enter on the reading: the checklist on the bucket and the object the error names.
         let cmds = app.update(key(KeyCode::Enter));
         assert!(
-            matches!(&cmds[..], [Cmd::SetBuckets(b)] if b == &["uploads-prod".to_owned()]),
+            matches!(&cmds[..], [Cmd::SetBuckets(b), Cmd::SetKeys(k)]
+                if b == &["uploads-prod".to_owned()] && k == &["a.txt".to_owned()]),
             "{cmds:?}"
         );
         assert!(app.modal.is_none());
-        let rows = vec![Unit {
+        let bucket_rows = vec![Unit {
             step: crate::step::StepId::PutObject,
             bucket: Some("uploads-prod".into()),
             key: None,
         }];
+        let mut rows = bucket_rows.clone();
+        rows.push(Unit {
+            step: crate::step::StepId::AppObject,
+            bucket: Some("uploads-prod".into()),
+            key: Some("a.txt".into()),
+        });
+        // The bucket's rows first: nothing runs until the object's row has joined them.
+        assert!(app.update(Msg::Rows(bucket_rows)).is_empty());
         let cmds = app.update(Msg::Rows(rows.clone()));
         assert!(
             matches!(&cmds[..], [Cmd::Run(units)] if *units == rows),

@@ -129,7 +129,7 @@ pub const TABLE: &[Row] = &[
     },
     Row {
         label: "u",
-        help: "paste a presigned URL and read it (nothing is sent)",
+        help: "read a pasted presigned URL (nothing sent)",
         footer: None,
         keys: &[(Code(Char('u')), A::PasteUrl)],
     },
@@ -141,7 +141,7 @@ pub const TABLE: &[Row] = &[
     },
     Row {
         label: "p",
-        help: "paste the app's error and read it (nothing is sent)",
+        help: "read the app's pasted error (nothing sent)",
         footer: None,
         keys: &[(Code(Char('p')), A::PasteError)],
     },

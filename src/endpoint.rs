@@ -118,6 +118,18 @@ fn kind_from_host(endpoint: &str) -> Option<EndpointKind> {
     }
 }
 
+/// The kind of server an answer came from, as far as a pasted error tells (`s3doctor why`):
+/// an RGW transaction id, else the host of the URL it names (AWS when it names none).
+pub fn kind_of_pasted(endpoint: Option<&str>, request_id: Option<&str>) -> EndpointKind {
+    if request_id.is_some_and(is_rgw_request_id) {
+        return EndpointKind::CephRgw;
+    }
+    match endpoint {
+        None => EndpointKind::Aws,
+        Some(e) => kind_from_host(e).unwrap_or(EndpointKind::S3Compatible),
+    }
+}
+
 /// RGW's transaction ids: `tx` + 21 hex digits, `-` + hex time, `-` + hex id, `-` + zonegroup.
 fn is_rgw_request_id(id: &str) -> bool {
     let mut parts = id.splitn(4, '-');

@@ -13,6 +13,7 @@ use crate::diagnose::pasted::{Pasted, Shape};
 use crate::diagnose::{self, Class, Facts, FindingSpec};
 use crate::finding::{Basis, Finding, FindingCode};
 use crate::operation::Operation;
+use crate::server::{EndpointKind, Server};
 use crate::step::StepId;
 
 pub use command::{Checklist, checklist};
@@ -25,8 +26,10 @@ pub const SCHEMA: &str = "s3doctor.why/v1";
 #[derive(Clone, Debug, Serialize)]
 pub struct Reading {
     pub schema: &'static str,
-    /// Who printed the text (`botocore`, `java-v2`, `cloud-trail`, …).
+    /// Who printed the text (`botocore`, `java-v2`, `cloudtrail`, …).
     pub format: Shape,
+    /// The server that answered, as far as the text tells (`aws` unless it names another).
+    pub server: EndpointKind,
     pub operation: Option<String>,
     pub http_status: Option<u16>,
     pub error_code: Option<String>,
@@ -89,7 +92,8 @@ pub fn read(pasted: &Pasted) -> Reading {
         .action
         .clone()
         .or_else(|| operation.as_deref().and_then(action_of));
-    let finding = finding(pasted, &class, action.as_deref());
+    let server = server_of(pasted);
+    let finding = finding(pasted, &class, action.as_deref(), server);
     let checklist = checklist(pasted, &class);
     let hidden = pasted
         .reason_hidden()
@@ -98,6 +102,7 @@ pub fn read(pasted: &Pasted) -> Reading {
     Reading {
         schema: SCHEMA,
         format: pasted.shape,
+        server: server.kind,
         operation,
         http_status: ev.http_status,
         error_code: ev.error_code.clone(),
@@ -139,7 +144,7 @@ pub fn read(pasted: &Pasted) -> Reading {
 }
 
 /// The finding the checklist would report for this answer: the same builders, the same texts.
-fn finding(pasted: &Pasted, class: &Class, action: Option<&str>) -> Finding {
+fn finding(pasted: &Pasted, class: &Class, action: Option<&str>, server: Server) -> Finding {
     let r = &pasted.request;
     let ev = pasted.evidence.clone();
     let step = step_of(class, &ev.operation, r.key.is_some());
@@ -152,6 +157,7 @@ fn finding(pasted: &Pasted, class: &Class, action: Option<&str>) -> Finding {
         key: r.key.as_deref(),
         endpoint: r.endpoint.as_deref(),
         object: r.key.as_deref(),
+        server,
         ..Facts::default()
     };
     match class {
@@ -180,6 +186,26 @@ fn finding(pasted: &Pasted, class: &Class, action: Option<&str>) -> Finding {
             evidence: Some(ev),
         }
         .build(),
+    }
+}
+
+/// The server the text's answer came from, for the findings' words.
+fn server_of(pasted: &Pasted) -> Server {
+    let kind = crate::endpoint::kind_of_pasted(
+        pasted.request.endpoint.as_deref(),
+        pasted.evidence.request_id.as_deref(),
+    );
+    Server {
+        kind,
+        s3_only: !matches!(kind, EndpointKind::Aws | EndpointKind::AwsCompatible),
+    }
+}
+
+/// The server a reading names, for its words.
+pub fn server(r: &Reading) -> Server {
+    Server {
+        kind: r.server,
+        s3_only: !matches!(r.server, EndpointKind::Aws | EndpointKind::AwsCompatible),
     }
 }
 

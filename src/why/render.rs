@@ -78,7 +78,7 @@ pub fn text(r: &Reading) -> String {
         r.cause,
         r.title,
         r.basis,
-        r.basis.describe()
+        r.basis.describe(super::server(r))
     ));
     if let Some(policy) = policy_line(r) {
         out.push_str(&format!("  Policy: {policy}\n"));
@@ -127,7 +127,7 @@ pub fn markdown(r: &Reading) -> String {
         "\n**{}** — how known: {} ({})\n\n{}\n",
         r.title,
         r.basis,
-        r.basis.describe(),
+        r.basis.describe(super::server(r)),
         r.summary
     ));
     if let Some(policy) = policy_line(r) {

@@ -289,9 +289,10 @@ fn normalize(f: &mut Fields) {
     if f.code.is_none() && refused_in_words {
         f.code = Some("AccessDenied".to_owned());
     }
-    if f.status.is_none() && matches!(f.code.as_deref(), Some("AccessDenied" | "VpceAccessDenied"))
-    {
-        f.status = Some(403);
+    // The code came in an answer: its status, as S3 and STS document it (a printer that
+    // kept only the code, such as CloudTrail, still saw an answer).
+    if f.status.is_none() {
+        f.status = f.code.as_deref().and_then(status_of_code);
     }
 }
 
@@ -313,6 +314,28 @@ fn aws_words(message: &str) -> String {
     } else {
         m.to_owned()
     }
+}
+
+/// The HTTP status of an error code, as S3's and STS's error references list it
+/// (docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html, STS CommonErrors).
+fn status_of_code(code: &str) -> Option<u16> {
+    Some(match code {
+        "AccessDenied"
+        | "VpceAccessDenied"
+        | "AllAccessDisabled"
+        | "InvalidAccessKeyId"
+        | "SignatureDoesNotMatch"
+        | "RequestTimeTooSkewed"
+        | "InvalidObjectState"
+        | "InvalidClientTokenId"
+        | "RequestExpired" => 403,
+        // S3's; STS answers it with 403.
+        "ExpiredToken" | "AuthorizationHeaderMalformed" => 400,
+        "NoSuchBucket" | "NoSuchKey" => 404,
+        "PermanentRedirect" => 301,
+        "SlowDown" => 503,
+        _ => return None,
+    })
 }
 
 /// S3's documented messages whose code the printer left out (ErrorResponses.html).

@@ -21,7 +21,9 @@ mod probe_upload;
 pub use policy_sources::PolicyReadError;
 mod retries;
 mod simulate;
+mod trust;
 mod unsupported;
+pub use trust::TrustFix;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -241,6 +243,8 @@ pub enum Fact {
     UploadEncryption(Option<String>),
     /// The full ARN (with its path) of the identity's role, read from IAM.
     RoleArn(String),
+    /// A refused role's trust policy names no statement for the caller: the one to add.
+    TrustFix(Arc<TrustFix>),
     /// Whose bucket it is, as the download told it (see `objects::get`): `Ok(())` when S3
     /// served it with `ExpectedBucketOwner` = the caller's account, `Err(how)` when S3 refused
     /// that (403) and served it without.

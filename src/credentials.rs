@@ -103,3 +103,17 @@ pub async fn missing_profiles(app: &Settings, admin: Option<&Settings>) -> Vec<S
     }
     lines
 }
+
+/// The roles the chain assumes for these settings, in order: a role profile's `role_arn`s,
+/// then `--role-arn` (what `fix --undo` looks at for s3doctor's trust statements).
+pub async fn assumed_roles(settings: &Settings) -> Vec<String> {
+    let plan = Plan::read(settings).await;
+    let mut roles: Vec<String> = match plan.chosen() {
+        Some(chain::Source::Profile { chain: Ok(c), .. }) => {
+            c.roles.iter().map(|r| r.role_arn.clone()).collect()
+        }
+        _ => Vec::new(),
+    };
+    roles.extend(settings.role.iter().map(|r| r.role_arn.clone()));
+    roles
+}

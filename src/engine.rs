@@ -145,6 +145,8 @@ struct State {
     endpoint: Option<crate::endpoint::Capabilities>,
     buckets: HashMap<String, BucketState>,
     results: HashMap<Unit, StepResult>,
+    /// The statement a refused role's trust policy needs, until credentials resolve.
+    trust_fix: Option<Arc<checks::TrustFix>>,
 }
 
 /// One run's scheduling: rows waiting for their needs, and the checks under way.
@@ -565,6 +567,12 @@ impl Engine {
         session_info(&*self.state.lock().await)
     }
 
+    /// The statement a refused role's trust policy needs (read with `--admin-profile`), while
+    /// the credentials step fails for it.
+    pub async fn trust_fix(&self) -> Option<Arc<checks::TrustFix>> {
+        self.state.lock().await.trust_fix.clone()
+    }
+
     /// The resolved session, once the credentials step has passed.
     pub async fn session(&self) -> Option<Arc<Session>> {
         self.state.lock().await.session.clone()
@@ -637,8 +645,10 @@ fn learn(state: &mut State, bucket: &str, fact: Fact) -> bool {
         Fact::Listing(l) => bucket_state(b, bucket).listing = Some(l),
         Fact::Session(s) => {
             state.session = Some(s);
+            state.trust_fix = None;
             return true;
         }
+        Fact::TrustFix(fix) => state.trust_fix = Some(fix),
         Fact::Identity(i) => {
             state.identity = Some(i);
             return true;

@@ -6,6 +6,7 @@ pub mod document;
 pub mod evaluate;
 pub mod generate;
 pub mod lint;
+pub mod trust;
 
 pub use condition::{AppNetwork, Context, Dependency, Origin, Settled, Test};
 pub use document::{

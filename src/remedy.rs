@@ -7,6 +7,7 @@ pub mod bucket_policy;
 pub mod cors;
 pub mod plan;
 pub mod service;
+pub mod trust;
 
 use crate::arn::Principal;
 use crate::engine::Unit;
@@ -73,16 +74,23 @@ pub struct Plan {
     pub bucket_policies: Vec<bucket_policy::BucketPlan>,
     /// The server's name when it is not AWS's IAM that is changed (`Ceph RGW`).
     pub server: Option<&'static str>,
+    /// A refused role's trust policy, when the fix is a statement that trusts the caller (then
+    /// `target` is `None` and the one IAM call is iam:UpdateAssumeRolePolicy).
+    pub trust: Option<trust::TrustPlan>,
 }
 
 impl Plan {
     /// True when there is something to apply and nothing blocks it.
     pub fn is_applicable(&self) -> bool {
-        self.blocked.is_none() && (self.target.is_some() || !self.bucket_policies.is_empty())
+        self.blocked.is_none()
+            && (self.target.is_some() || !self.bucket_policies.is_empty() || self.trust.is_some())
     }
 
     /// Every IAM call, as the plan screen lists them.
     pub fn call_lines(&self) -> Vec<String> {
+        if let Some(trust) = &self.trust {
+            return vec![trust.call_line()];
+        }
         if !self.bucket_policies.is_empty() {
             return self.bucket_policies.iter().map(|b| b.call_line()).collect();
         }
@@ -120,6 +128,9 @@ impl Plan {
 
     /// The plan as a Markdown hand-over for whoever owns IAM.
     pub fn export_markdown(&self) -> String {
+        if let Some(trust) = &self.trust {
+            return trust.export_markdown(self.endpoint.as_deref(), &self.rerun_flags);
+        }
         if !self.bucket_policies.is_empty() {
             return bucket_policy::export(
                 &self.bucket_policies,

@@ -17,7 +17,13 @@ pub(super) async fn credentials(cx: &CheckContext) -> CheckResult {
     let plan = Plan::read(&cx.settings).await;
     let outcome = match credentials::connect_planned(&cx.settings, &plan).await {
         Ok(session) => resolved(cx, &plan, session),
-        Err(failure) => failed(cx, &failure),
+        Err(failure) => {
+            let mut outcome = failed(cx, &failure);
+            if let Some(refusal) = &failure.refused {
+                super::trust::explain_refusal(cx, refusal, &mut outcome).await;
+            }
+            outcome
+        }
     };
     Ok(outcome)
 }

@@ -280,7 +280,11 @@ async fn after_apply(
             .map(|p| format!(" --admin-profile {}", crate::aws::shell_word(p)))
             .unwrap_or_default()
     );
-    if plan.bucket_policies.is_empty() {
+    if plan.trust.is_some() {
+        eprintln!(
+            "Undo with: s3doctor fix --undo --yes --bucket {buckets}{target} (removes only s3doctor's trust statement)"
+        );
+    } else if plan.bucket_policies.is_empty() {
         eprintln!(
             "Undo with: s3doctor fix --undo --bucket {buckets} --policy-name {}{target}",
             crate::aws::shell_word(&plan.policy_name)

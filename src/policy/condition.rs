@@ -41,6 +41,9 @@ pub enum Origin {
     AppNetwork,
     /// The VPC endpoint's description (`ec2:DescribeVpcEndpoints`).
     VpcEndpoint,
+    /// The AssumeRole request the credential chain sent (its external id, session name, no
+    /// MFA and no source identity for a user's keys).
+    AssumeRoleRequest,
 }
 
 impl Origin {
@@ -54,6 +57,7 @@ impl Origin {
             Origin::Clock => "from this machine's clock",
             Origin::AppNetwork => "from the app's network (--source-ip, --vpc, --vpce)",
             Origin::VpcEndpoint => "from the VPC endpoint's description",
+            Origin::AssumeRoleRequest => "from the AssumeRole request",
         }
     }
 }

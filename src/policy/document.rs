@@ -443,11 +443,13 @@ pub enum PolicyKind {
     BucketPolicy,
     /// The permissions boundary of the user or role.
     PermissionsBoundary,
+    /// A role's trust policy (who may assume it).
+    TrustPolicy,
 }
 
 impl PolicyKind {
     /// Short stable name: `inline`, `managed`, `group-inline`, `group-managed`,
-    /// `bucket-policy`, `permissions-boundary`.
+    /// `bucket-policy`, `permissions-boundary`, `trust-policy`.
     pub fn as_str(&self) -> &'static str {
         match self {
             PolicyKind::Inline => "inline",
@@ -456,6 +458,7 @@ impl PolicyKind {
             PolicyKind::GroupManaged { .. } => "group-managed",
             PolicyKind::BucketPolicy => "bucket-policy",
             PolicyKind::PermissionsBoundary => "permissions-boundary",
+            PolicyKind::TrustPolicy => "trust-policy",
         }
     }
 }
@@ -470,6 +473,7 @@ impl fmt::Display for PolicyKind {
             PolicyKind::GroupManaged { group } => write!(f, "managed policy of group {group}"),
             PolicyKind::BucketPolicy => f.write_str("bucket policy"),
             PolicyKind::PermissionsBoundary => f.write_str("permissions boundary"),
+            PolicyKind::TrustPolicy => f.write_str("trust policy"),
         }
     }
 }

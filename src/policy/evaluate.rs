@@ -289,7 +289,9 @@ impl StatementRef {
     /// The policy in a sentence: `policy NAME`, or `the bucket policy of B` for the bucket
     /// policy s3doctor read (whose name says what it is: not `policy bucket policy of B`).
     fn policy_words(&self) -> String {
-        if self.policy_name.starts_with("bucket policy of ") {
+        if self.policy_name.starts_with("bucket policy of ")
+            || self.policy_name.starts_with("trust policy of ")
+        {
             format!("the {}", self.policy_name)
         } else {
             format!("policy {}", self.policy_name)

@@ -43,6 +43,9 @@ impl<'a> Inputs<'a> {
 
 /// Builds the plan, or says in one sentence why there is nothing to plan.
 pub async fn prepare(inputs: Inputs<'_>) -> Result<Plan, RemedyError> {
+    if let Some(fix) = inputs.engine.trust_fix().await {
+        return trust_plan(&inputs, &fix).await;
+    }
     let findings = inputs.diagnosis.findings();
     let caveats = deny_caveats(findings);
     if let Some(caps) = inputs.engine.session_info().await.endpoint
@@ -53,6 +56,46 @@ pub async fn prepare(inputs: Inputs<'_>) -> Result<Plan, RemedyError> {
     let mut plan = iam_plan(&inputs, caveats)?;
     plan.blocked = iam_blocked(&inputs, &mut plan).await;
     Ok(plan)
+}
+
+/// A refused role's trust policy gets the statement that trusts the caller: read and changed
+/// with `--admin-profile` (the only way the fix came to be), verified by resolving the
+/// credentials again.
+async fn trust_plan(
+    inputs: &Inputs<'_>,
+    fix: &crate::checks::TrustFix,
+) -> Result<Plan, RemedyError> {
+    let principal = crate::arn::parse_principal(&fix.trustee)
+        .map_err(|e| RemedyError::NothingToPlan(e.to_string()))?;
+    let Some((profile, admin)) = inputs.admin else {
+        return Err(RemedyError::NothingToPlan(format!(
+            "changing the trust policy of role {} needs --admin-profile (credentials allowed to read and change IAM)",
+            fix.role_name
+        )));
+    };
+    let trust = super::trust::TrustPlan::read(&admin.clients.iam, fix).await?;
+    Ok(Plan {
+        owner_statements: Vec::new(),
+        policy_name: format!("trust policy of role {}", fix.role_name),
+        policy_arn: fix.role_arn.clone(),
+        document: trust.after.clone(),
+        json: trust.after.to_pretty_json(),
+        principal,
+        target: None,
+        calls: Vec::new(),
+        acting_as: format!("--admin-profile {profile}"),
+        blocked: None,
+        caveats: Vec::new(),
+        verify: vec![
+            crate::engine::Unit::global(crate::runbook::StepId::Credentials),
+            crate::engine::Unit::global(crate::runbook::StepId::Identity),
+        ],
+        endpoint: inputs.engine.settings().endpoint.clone(),
+        rerun_flags: rerun_flags(inputs.engine),
+        bucket_policies: Vec::new(),
+        server: None,
+        trust: Some(trust),
+    })
 }
 
 /// Explicit denies, said plainly: a new Allow cannot fix them.
@@ -141,6 +184,7 @@ fn iam_plan(inputs: &Inputs<'_>, mut caveats: Vec<String>) -> Result<Plan, Remed
         rerun_flags: rerun_flags(inputs.engine),
         bucket_policies: Vec::new(),
         server: None,
+        trust: None,
     })
 }
 
@@ -285,6 +329,7 @@ async fn prepare_bucket_policies(
         rerun_flags: rerun_flags(inputs.engine),
         bucket_policies,
         server: Some(server),
+        trust: None,
     })
 }
 

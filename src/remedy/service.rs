@@ -10,7 +10,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::{
     Applied, AttachTarget, ConfirmedCors, ConfirmedPlan, ConfirmedUndo, Plan, apply, bucket_policy,
-    cors, plan,
+    cors, plan, trust,
 };
 use crate::arn::PrincipalKind;
 use crate::aws::{self, Session};
@@ -169,7 +169,10 @@ impl Remedy {
         };
         let rows = confirmed.plan().verify.clone();
         let progress = |line: String| events(Event::Progress(line));
-        let applied = if confirmed.plan().bucket_policies.is_empty() {
+        let trusts = confirmed.plan().trust.is_some();
+        let applied = if trusts {
+            trust::apply(&confirmed, &writer.clients.iam, &progress).await?
+        } else if confirmed.plan().bucket_policies.is_empty() {
             apply::apply(confirmed, &writer.clients.iam, &progress).await?
         } else {
             apply::apply_bucket_policies(confirmed, &writer.clients.s3, &progress).await?
@@ -178,6 +181,11 @@ impl Remedy {
             events(Event::Changed(change.clone()));
         }
         let verified = self.verify(&rows, etx, events).await;
+        if trusts && verified {
+            // The role can be assumed now: the rest of the checklist runs as it.
+            progress("running the checklist as the role".to_owned());
+            self.engine.run_all(etx).await;
+        }
         Ok(Outcome { applied, verified })
     }
 
@@ -231,6 +239,37 @@ impl Remedy {
     /// policies, removes s3doctor's statements from each bucket policy), after the person's
     /// yes (`confirmed`). One line per change.
     pub async fn undo(
+        &self,
+        confirmed: &ConfirmedUndo,
+        etx: &UnboundedSender<EngineEvent>,
+    ) -> Result<Vec<Result<String, RemedyError>>, RemedyError> {
+        let mut lines = self.undo_trust(confirmed).await;
+        match self.undo_policy(confirmed, etx).await {
+            Ok(more) => lines.extend(more),
+            // A role whose trust statement is gone cannot be assumed to name the principal.
+            Err(RemedyError::NothingToUndo(_)) if !lines.is_empty() => {}
+            Err(e) => return Err(e),
+        }
+        Ok(lines)
+    }
+
+    /// Removes s3doctor's statements from the trust policy of each role the run assumes (a
+    /// role profile's, `--role-arn`), with the acting credentials.
+    async fn undo_trust(&self, confirmed: &ConfirmedUndo) -> Vec<Result<String, RemedyError>> {
+        let roles = crate::credentials::assumed_roles(self.engine.settings()).await;
+        let Some(writer) = self.acting_session().await.filter(|_| !roles.is_empty()) else {
+            return Vec::new();
+        };
+        let mut lines = Vec::new();
+        for role in roles {
+            let name = role.rsplit('/').next().unwrap_or(&role).to_owned();
+            lines.push(trust::undo(&writer.clients.iam, &name, confirmed).await);
+        }
+        lines
+    }
+
+    /// Detaches s3doctor's policy (or removes its bucket-policy statements).
+    async fn undo_policy(
         &self,
         confirmed: &ConfirmedUndo,
         etx: &UnboundedSender<EngineEvent>,

@@ -289,9 +289,10 @@ fn every_write_is_at_a_known_site_behind_its_guard() {
             panic!("{at}: a write outside the remedy, the probes and the gallery's seeding");
         }
     }
-    // Every site was seen (so the scan still finds them): the remedy's six grants, CORS, and
-    // the undo's two detaches and two bucket-policy writes; the probe's nine; the seeding's.
-    assert_eq!(remedy, 11, "{sites:#?}");
+    // Every site was seen (so the scan still finds them): the remedy's six grants, CORS, the
+    // trust statement, and the undo's two detaches, two bucket-policy writes and the trust
+    // statement's removal; the probe's nine; the seeding's.
+    assert_eq!(remedy, 13, "{sites:#?}");
     assert_eq!(probes, PROBE_WRITES.len(), "{sites:#?}");
     assert_eq!(seeding, 17, "{sites:#?}");
 }

@@ -60,6 +60,13 @@ fn object_needs(cx: &CheckContext) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The request the app makes, as the evaluator judges it: `principal` does `action` on
+/// `resource`. Every step that weighs the app's requests asks it here (the probe's actions
+/// and the app's own objects alike), so what a request carries is said once.
+pub(super) fn request(p: &Principal, action: &str, resource: String) -> Request {
+    Request::new(p.arn.clone(), p.account.clone(), action, resource)
+}
+
 /// The action reading one of the app's objects needs.
 const GET: &str = "s3:GetObject";
 
@@ -369,7 +376,7 @@ impl Weighing<'_> {
         out: &mut Judged,
     ) {
         let p = self.principal;
-        let request = Request::new(p.arn.clone(), p.account.clone(), action, resource.clone());
+        let request = request(p, action, resource.clone());
         let w = self.decide(&request, &resource);
         let d = &w.decision;
         let label = match key {
@@ -620,7 +627,7 @@ impl Settings {
             .into_iter()
             .map(|(k, r)| ((GET, Some(k)), r));
         for ((action, key), resource) in probe.chain(objects) {
-            let request = Request::new(p.arn.clone(), p.account.clone(), action, resource);
+            let request = request(p, action, resource);
             let d = evaluate::evaluate(
                 &request,
                 &Policies {

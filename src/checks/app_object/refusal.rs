@@ -14,7 +14,7 @@ use crate::diagnose::access_denied::{AccessDenied, DenySource};
 use crate::diagnose::{self, Class, Failure, FindingSpec};
 use crate::finding::{Basis, Finding, FindingCode};
 use crate::policy::PolicyKind;
-use crate::policy::evaluate::{self, Decision, Policies, Request, Verdict};
+use crate::policy::evaluate::{self, Decision, Policies, Verdict};
 
 /// The action a read of the object needs (HeadObject and GetObject alike).
 const GET: &str = "s3:GetObject";
@@ -143,12 +143,7 @@ async fn decision(cx: &CheckContext, key: &str) -> Option<Decision> {
     let bucket_policy = read_bucket_policy(cx, &cx.s3_with(&session), cx.bucket()).await;
     let partition = crate::checks::policies::partition(cx);
     let resource = crate::arn::object_arn(&partition, cx.bucket(), key);
-    let request = Request::new(
-        principal.arn.clone(),
-        principal.account.clone(),
-        GET,
-        resource,
-    );
+    let request = crate::checks::policies::request(principal, GET, resource);
     let d = evaluate::evaluate(
         &request,
         &Policies {

@@ -73,9 +73,9 @@ fn headless_incident(
     let Some(incident) = incident else {
         return Err(BadInput("--seed and --apply-fix need --incident".into()));
     };
-    if opts.apply_fix && incident.fix == gallery::FixKind::Policy {
+    if opts.apply_fix && incident.fix != gallery::FixKind::Manual {
         return Err(BadInput(format!(
-            "{} is fixed by s3doctor's own policy: run `s3doctor fix` on it",
+            "{} is fixed by s3doctor's own fix: run `s3doctor fix` on it",
             incident.name
         )));
     }
@@ -174,6 +174,8 @@ struct SeedInfo<'a> {
     names: &'a std::collections::BTreeMap<String, String>,
     /// The app's own objects the ticket names: the checks read them with `--key`.
     keys: &'a [String],
+    /// The role the app runs as: the checks assume it (`--role-arn`).
+    role_arn: Option<&'a str>,
 }
 
 impl Demo {
@@ -237,6 +239,7 @@ impl Demo {
             access: seeded.access.as_str(),
             names: &seeded.names,
             keys: &incident.app.keys,
+            role_arn: seeded.role_arn.as_deref(),
         };
         println!("{}", serde_json::to_string(&info)?);
         Ok(ExitCode::from(exit::OK))
@@ -258,6 +261,11 @@ impl Demo {
         if let Some(url) = &side.endpoint {
             args.push("--endpoint-url".into());
             args.push(url.clone());
+        }
+        // The role the app runs as, assumed with the .env's keys.
+        if let Some(role) = &seeded.role_arn {
+            args.push("--role-arn".into());
+            args.push(role.clone());
         }
         // The object the ticket names, as the person who read it would pass it.
         for key in &incident.app.keys {

@@ -16,7 +16,7 @@ use crate::policy::Access;
 
 /// The gallery files, in the order the chooser shows them. A unit test checks that every
 /// file in assets/gallery is listed here.
-const FILES: [(&str, &str); 11] = [
+const FILES: [(&str, &str); 13] = [
     (
         "01-runpod-no-permissions.toml",
         include_str!("../assets/gallery/01-runpod-no-permissions.toml"),
@@ -61,6 +61,14 @@ const FILES: [(&str, &str); 11] = [
         "12-one-file-will-not-download.toml",
         include_str!("../assets/gallery/12-one-file-will-not-download.toml"),
     ),
+    (
+        "13-task-role-no-grant.toml",
+        include_str!("../assets/gallery/13-task-role-no-grant.toml"),
+    ),
+    (
+        "14-deploy-role-not-trusted.toml",
+        include_str!("../assets/gallery/14-deploy-role-not-trusted.toml"),
+    ),
 ];
 
 /// How an incident is fixed.
@@ -71,6 +79,9 @@ pub enum FixKind {
     Policy,
     /// A change a person makes (a .env, a Deny, a bucket setting); the demo makes it on `y`.
     Manual,
+    /// s3doctor's own fix of a role that does not trust the caller: the statement added to
+    /// its trust policy (f then y in the wizard).
+    Trust,
 }
 
 /// Which server the incident runs on.
@@ -97,6 +108,10 @@ pub struct AppSpec {
     /// The app's own objects the ticket names (`--key`): the checks read them too.
     #[serde(default)]
     pub keys: Vec<String>,
+    /// The role the app runs as (its `[names]` key, e.g. `role`): the checks assume it with
+    /// the .env's keys (`--role-arn`), as a person checks a task role from a laptop.
+    #[serde(default)]
+    pub role: Option<String>,
 }
 
 /// One seeding or fixing step. Strings may name `{user}`, `{bucket}`, `{account}` and the
@@ -126,6 +141,18 @@ pub enum Action {
     },
     PutUserPolicy {
         user: String,
+        name: String,
+        document: String,
+    },
+    /// An IAM role with this trust policy (and an optional path).
+    CreateRole {
+        role: String,
+        trust: String,
+        #[serde(default)]
+        path: Option<String>,
+    },
+    PutRolePolicy {
+        role: String,
         name: String,
         document: String,
     },
@@ -258,7 +285,7 @@ impl Incident {
                 "{}: a manual fix needs fix_steps and fix_by",
                 self.name
             )),
-            FixKind::Policy if !self.fix_steps.is_empty() => Err(format!(
+            FixKind::Policy | FixKind::Trust if !self.fix_steps.is_empty() => Err(format!(
                 "{}: a policy fix is s3doctor's own; fix_steps are for manual fixes",
                 self.name
             )),
@@ -372,10 +399,19 @@ mod tests {
             FindingCode::InvalidKeyId,
             FindingCode::SignatureMismatch,
             FindingCode::AclDisabled,
+            FindingCode::AssumeRoleRefused,
         ] {
             assert!(codes.contains(&code), "no incident teaches {code}");
         }
         assert!(find("runpod-no-permissions").is_some());
+        // Issue 19's two: a role with no grant, a role that does not trust its caller.
+        let task = find("task-role-no-grant").expect("task-role-no-grant");
+        assert_eq!(
+            (task.fix, task.app.role.as_deref()),
+            (FixKind::Policy, Some("role"))
+        );
+        let deploy = find("deploy-role-not-trusted").expect("deploy-role-not-trusted");
+        assert_eq!(deploy.fix, FixKind::Trust);
         assert!(find("nope").is_none());
     }
 

@@ -41,6 +41,9 @@ pub struct Seeded {
     pub bucket: String,
     pub access: Access,
     keys: BTreeMap<String, Vec<Key>>,
+    /// The ARN of the role the app runs as (`[app] role`), once created.
+    #[serde(default)]
+    pub role_arn: Option<String>,
 }
 
 impl Seeded {
@@ -144,6 +147,7 @@ impl Seeder {
             names,
             access: incident.app.access,
             keys: BTreeMap::new(),
+            role_arn: None,
         };
         for action in &incident.seed {
             self.act(incident, &mut seeded, action).await?;
@@ -203,6 +207,23 @@ impl Seeder {
                 let document = compact(&f(document))?;
                 self.put_bucket_policy(&f(bucket), document).await?;
             }
+            Action::CreateRole { role, trust, path } => {
+                let arn = self
+                    .create_role(&f(role), compact(&f(trust))?, path.as_deref())
+                    .await?;
+                let app_role = incident.app.role.as_deref().map(|r| f(&format!("{{{r}}}")));
+                if app_role.as_deref() == Some(f(role).as_str()) {
+                    seeded.role_arn = Some(arn);
+                }
+            }
+            Action::PutRolePolicy {
+                role,
+                name,
+                document,
+            } => {
+                let document = compact(&f(document))?;
+                self.put_role_policy(&f(role), &f(name), document).await?;
+            }
             Action::DeleteBucketPolicy { bucket } => {
                 s3.delete_bucket_policy()
                     .bucket(f(bucket))
@@ -254,6 +275,44 @@ impl Seeder {
             .send()
             .await
             .map_err(sdk_err("PutUserPolicy"))?;
+        Ok(())
+    }
+
+    /// A role with this trust policy; its ARN.
+    async fn create_role(
+        &self,
+        role: &str,
+        trust: String,
+        path: Option<&str>,
+    ) -> Result<String, String> {
+        let out = self
+            .sandbox
+            .iam()
+            .create_role()
+            .role_name(role)
+            .assume_role_policy_document(trust)
+            .set_path(path.map(str::to_owned))
+            .send()
+            .await
+            .map_err(sdk_err("CreateRole"))?;
+        Ok(out.role().map(|r| r.arn().to_owned()).unwrap_or_default())
+    }
+
+    async fn put_role_policy(
+        &self,
+        role: &str,
+        name: &str,
+        document: String,
+    ) -> Result<(), String> {
+        self.sandbox
+            .iam()
+            .put_role_policy()
+            .role_name(role)
+            .policy_name(name)
+            .policy_document(document)
+            .send()
+            .await
+            .map_err(sdk_err("PutRolePolicy"))?;
         Ok(())
     }
 
@@ -368,12 +427,17 @@ impl Seeder {
     pub async fn teardown(&self, incident: &Incident, names: &BTreeMap<String, String>) {
         let mut users = Vec::new();
         let mut buckets = Vec::new();
+        let mut roles = Vec::new();
         for action in &incident.seed {
             match action {
                 Action::CreateUser { user } => users.push(fill(user, names)),
                 Action::CreateBucket { bucket, .. } => buckets.push(fill(bucket, names)),
+                Action::CreateRole { role, .. } => roles.push(fill(role, names)),
                 _ => {}
             }
+        }
+        for role in roles {
+            self.remove_role(&role).await;
         }
         for user in users {
             self.remove_user(&user).await;
@@ -426,6 +490,39 @@ impl Seeder {
             }
         }
         let _ = iam.delete_user().user_name(user).send().await;
+    }
+
+    /// Deletes a role the demo created: its inline and attached policies, then the role.
+    async fn remove_role(&self, role: &str) {
+        let iam = &self.sandbox.iam();
+        if let Ok(out) = iam.list_role_policies().role_name(role).send().await {
+            for name in out.policy_names() {
+                let _ = iam
+                    .delete_role_policy()
+                    .role_name(role)
+                    .policy_name(name)
+                    .send()
+                    .await;
+            }
+        }
+        if let Ok(out) = iam
+            .list_attached_role_policies()
+            .role_name(role)
+            .send()
+            .await
+        {
+            for p in out.attached_policies() {
+                if let Some(arn) = p.policy_arn() {
+                    let _ = iam
+                        .detach_role_policy()
+                        .role_name(role)
+                        .policy_arn(arn)
+                        .send()
+                        .await;
+                }
+            }
+        }
+        let _ = iam.delete_role().role_name(role).send().await;
     }
 
     /// Deletes a bucket the demo created: its policy, unfinished uploads and objects, then

@@ -291,10 +291,10 @@ fn every_write_is_at_a_known_site_behind_its_guard() {
     }
     // Every site was seen (so the scan still finds them): the remedy's six grants, CORS, the
     // trust statement, and the undo's two detaches, two bucket-policy writes and the trust
-    // statement's removal; the probe's nine; the seeding's.
+    // statement's removal; the probe's nine; the seeding's (its users, buckets and roles).
     assert_eq!(remedy, 13, "{sites:#?}");
     assert_eq!(probes, PROBE_WRITES.len(), "{sites:#?}");
-    assert_eq!(seeding, 17, "{sites:#?}");
+    assert_eq!(seeding, 22, "{sites:#?}");
 }
 
 #[test]

@@ -298,6 +298,9 @@ fn draw_ticket(c: &Chooser, f: &mut Frame, area: Rect) {
                     "s3doctor's bucket-policy grant (f, then y in the wizard)"
                 }
                 (FixKind::Manual, _) => "a change a person makes; s3doctor names it",
+                (FixKind::Trust, _) => {
+                    "s3doctor's trust-policy statement (f, then y in the wizard)"
+                }
             }),
         ]),
     ];
@@ -355,6 +358,9 @@ fn draw_outcome(c: &Chooser, note: Option<&str>, f: &mut Frame, area: Rect) {
                 "In the wizard (w), f shows the bucket-policy grant and y writes it with the owner's keys; s3doctor then re-runs the failed steps."
             }
         })),
+        FixKind::Trust => lines.push(Line::raw(
+            "In the wizard (w), f shows the statement to add to the role's trust policy and y adds it; s3doctor then assumes the role again and runs the checklist as it.",
+        )),
         FixKind::Manual => {
             lines.push(Line::raw(
                 "The fix is a change a person makes (no IAM policy for s3doctor to attach):",

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::peer::{Keys, Peer, Run, codes};
+use crate::peer::{Keys, Peer, Run, codes, finding};
 use crate::rgw::Rgw;
 use crate::terminal::Tmux;
 
@@ -87,6 +87,10 @@ impl Target {
             .arg("admin")
             .arg("--endpoint-url")
             .arg(url);
+        // The role the app runs as, assumed with the .env's keys.
+        if let Some(role) = seeded["role_arn"].as_str() {
+            run = run.arg("--role-arn").arg(role);
+        }
         // The objects the ticket names, as its reader passes them.
         for key in seeded["keys"].as_array().expect("keys") {
             run = run.arg("--key").arg(key.as_str().expect("key"));
@@ -154,9 +158,12 @@ async fn incident_on(t: &Target, name: &str) -> Value {
         });
 
     match spec.fix {
-        s3doctor::gallery::FixKind::Policy => {
-            // On AWS the generated IAM policy; where there is no IAM, a bucket-policy grant.
-            let wanted = if t.rgw.is_some() {
+        s3doctor::gallery::FixKind::Policy | s3doctor::gallery::FixKind::Trust => {
+            // On AWS the generated IAM policy; where there is no IAM, a bucket-policy grant; for
+            // a role that does not trust the caller, the statement to add.
+            let wanted = if let Some(mention) = spec.remedy_mentions.as_deref() {
+                mention
+            } else if t.rgw.is_some() {
                 "bucket policy"
             } else {
                 "least-privilege policy"
@@ -209,6 +216,31 @@ async fn incident_on(t: &Target, name: &str) -> Value {
 async fn runpod_no_permissions_is_fixed_by_the_generated_policy() {
     let report = incident("runpod-no-permissions").await;
     assert_eq!(report["identity"]["principal_type"], "user");
+}
+
+#[tokio::test]
+async fn task_role_no_grant_is_fixed_on_the_role_checked_with_role_arn() {
+    let report = incident("task-role-no-grant").await;
+    // The report names the role (with its path), which the fix changed, not the session.
+    let role = report["identity"]["role_arn"].as_str().expect("role_arn");
+    assert!(role.contains(":role/service/thumbnailer-task"), "{role}");
+    let missing = finding(&report, "permission.missing", Some("s3:PutObject"));
+    assert!(
+        missing["summary"].as_str().expect("summary").contains(role),
+        "{missing:#}"
+    );
+}
+
+#[tokio::test]
+async fn deploy_role_not_trusted_is_fixed_by_the_trust_statement() {
+    let report = incident("deploy-role-not-trusted").await;
+    let refused = finding(&report, "credentials.assume-role-refused", None);
+    assert_eq!(refused["basis"], "policies", "{refused:#}");
+    let summary = refused["summary"].as_str().expect("summary");
+    assert!(
+        summary.contains("but for sts:AssumeRoleWithWebIdentity only, not sts:AssumeRole"),
+        "{summary}"
+    );
 }
 
 #[tokio::test]

@@ -127,6 +127,21 @@ fn offline_cases(closed: &str) -> Vec<Case> {
             run: run(&["explain", "no.such-code"]),
         },
         Case {
+            name: "check, an env file's pod variables (a web identity token not here)",
+            run: {
+                let r = run(&["check", "-b", "clipizy-dev"]);
+                let env = r.file("pod.env");
+                std::fs::write(
+                    &env,
+                    "AWS_ROLE_ARN=arn:aws:iam::123456789012:role/app\n\
+                     AWS_WEB_IDENTITY_TOKEN_FILE=/var/run/secrets/eks.amazonaws.com/serviceaccount/token\n\
+                     AWS_CONTAINER_CREDENTIALS_RELATIVE_URI=/v2/credentials/x\n",
+                )
+                .expect("pod.env");
+                r.arg("--env-file").arg(&env.display().to_string())
+            },
+        },
+        Case {
             name: "check, a profile in neither file",
             run: run(&["check", "-b", "clipizy-dev", "--profile", "nosuch"]),
         },
@@ -206,6 +221,45 @@ async fn emulator_cases(peer: &Peer, stall: &Proxy) -> Vec<Case> {
                 &format!("[profile deploy]\nrole_arn = {untrusting}\nsource_profile = ci\n"),
             )
             .profiles(&[("ci", &engineer)]),
+        },
+        Case {
+            name: "check, a role profile refused, its trust policy read with --admin-profile",
+            run: crate::roles::with_config(
+                check(&[
+                    "--endpoint-url",
+                    &peer.url,
+                    "--profile",
+                    "deploy",
+                    "--admin-profile",
+                    "admin",
+                ]),
+                &format!("[profile deploy]\nrole_arn = {untrusting}\nsource_profile = ci\n"),
+            )
+            .profiles(&[("ci", &engineer), ("admin", &peer.admin)]),
+        },
+        Case {
+            name: "fix --export, a role that does not trust the caller",
+            run: {
+                let r = run(&["fix", "-b", &bucket, "--endpoint-url", &peer.url]);
+                let export = r.file("trust.md").display().to_string();
+                crate::roles::with_config(
+                    r.arg("--profile")
+                        .arg("deploy")
+                        .arg("--admin-profile")
+                        .arg("admin")
+                        .arg("--export")
+                        .arg(&export),
+                    &format!("[profile deploy]\nrole_arn = {untrusting}\nsource_profile = ci\n"),
+                )
+                .profiles(&[("ci", &engineer), ("admin", &peer.admin)])
+            },
+        },
+        Case {
+            name: "check, a role profile without source_profile or credential_source",
+            run: crate::roles::with_config(
+                check(&["--endpoint-url", &peer.url, "--profile", "deploy"]),
+                &format!("[profile deploy]\nrole_arn = {untrusting}\n"),
+            ),
         },
         Case {
             name: "fix --yes, --role-arn refused",

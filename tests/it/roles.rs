@@ -912,3 +912,46 @@ async fn the_trust_statement_goes_through_the_gate_is_verified_and_undone() {
     );
     assert_eq!(trust_policy(&peer, &name).await, before);
 }
+
+#[tokio::test]
+async fn an_sso_session_never_logged_in_and_a_failing_credential_process_say_the_next_step() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let config = "[profile sso-dev]\nsso_start_url = https://example.awsapps.com/start\n\
+                  sso_region = us-east-1\nsso_account_id = 123456789012\nsso_role_name = Dev\n\
+                  [profile proc]\ncredential_process = /bin/false\n";
+    for (profile, provider, next) in [
+        (
+            "sso-dev",
+            "SSO (profile sso-dev)",
+            "`aws sso login --profile sso-dev`",
+        ),
+        (
+            "proc",
+            "credential_process of profile proc",
+            "credential_process command by hand",
+        ),
+    ] {
+        let out = with_config(check(&peer, &bucket), config)
+            .arg("--profile")
+            .arg(profile)
+            .output()
+            .await;
+        let report = out.json();
+        assert_eq!(
+            codes(&report),
+            ["credentials.provider-failed"],
+            "{report:#}"
+        );
+        let f = finding(&report, "credentials.provider-failed", None);
+        assert!(
+            f["summary"].as_str().expect("summary").contains(provider),
+            "{f:#}"
+        );
+        assert!(
+            f["remedy"].as_str().expect("remedy").contains(next),
+            "{f:#}"
+        );
+        no_debug_dump(&out);
+    }
+}

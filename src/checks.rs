@@ -17,6 +17,7 @@ mod objects;
 mod owner;
 mod policies;
 mod policy_sources;
+pub mod probe;
 mod probe_upload;
 pub use policy_sources::PolicyReadError;
 mod retries;
@@ -230,7 +231,7 @@ pub enum Fact {
     /// S3 said the request was signed for the wrong region without naming the right one
     /// (a HEAD answered 400 with no body and no `x-amz-bucket-region`).
     RegionMismatch,
-    ProbeWritten(String),
+    ProbeWritten(probe::ProbeKey),
     ProbeDeleted,
     ExistingKey(String),
     /// What the endpoint is and offers (learned by the identity step).
@@ -367,7 +368,7 @@ pub struct BucketState {
     pub use_region: Option<String>,
     /// S3 refused the configured region for this bucket without naming its own.
     pub region_mismatch: bool,
-    pub probe: Option<String>,
+    pub probe: Option<probe::ProbeKey>,
     pub existing_key: Option<String>,
     /// The KMS key new objects are encrypted with, when the put probe's answer said so.
     pub kms_key: Option<String>,
@@ -396,7 +397,7 @@ pub struct CheckContext {
     pub key: Option<String>,
     pub state: BucketState,
     /// The key a new probe would get in this run.
-    pub probe_key: String,
+    pub probe_key: probe::ProbeKey,
     /// The server that answers, for the findings' words (`run` learns it before a step).
     pub server: crate::server::Server,
 }
@@ -522,7 +523,7 @@ impl CheckContext {
             principal: self.identity.as_ref().map(Identity::acting_arn),
             region: self.session.as_ref().and_then(|s| s.region.as_deref()),
             bucket_region: self.state.bucket_region.as_deref(),
-            key: self.state.probe.as_deref(),
+            key: self.state.probe.as_ref().map(probe::ProbeKey::as_str),
             endpoint: self.endpoint(),
             expected: self.run.expect_principal.as_deref(),
             object: self.key.as_deref(),
@@ -777,7 +778,7 @@ mod tests {
             bucket: Some("b".into()),
             key: None,
             state: BucketState::default(),
-            probe_key: ".s3doctor/probe-1".into(),
+            probe_key: probe::ProbeKey::new(DEFAULT_PREFIX),
             server: crate::server::Server::default(),
         }
     }

@@ -503,7 +503,7 @@ impl Engine {
             bucket: unit.bucket.clone(),
             key: unit.key.clone(),
             state: bucket_state,
-            probe_key: format!("{}probe-{}", self.run.prefix, uuid::Uuid::new_v4()),
+            probe_key: crate::checks::probe::ProbeKey::new(&self.run.prefix),
             server: crate::server::Server::default(),
         }
     }

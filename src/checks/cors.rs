@@ -241,7 +241,7 @@ pub(super) async fn cors(cx: &CheckContext) -> CheckResult {
         .or_else(|| cx.state.bucket_region.clone())
         .or_else(|| cx.session.as_ref().and_then(|s| s.region.clone()))
         .unwrap_or_else(|| crate::aws::FALLBACK_REGION.to_owned());
-    let url = object_url(cx.endpoint(), &region, cx.bucket(), &cx.probe_key);
+    let url = object_url(cx.endpoint(), &region, cx.bucket(), cx.probe_key.as_str());
     let asked = format!(
         "OPTIONS preflight from {origin} for {METHOD} with {}",
         headers.join(", ")

@@ -18,8 +18,9 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use tokio::task::JoinHandle;
 
-use super::probe_upload::{self, Landed, PutAnswer, Upload};
-use super::{CheckContext, StepOutcome, objects, retries};
+use super::probe::{self, ProbeKey, PutAnswer};
+use super::probe_upload::{self, Landed, Upload};
+use super::{CheckContext, StepOutcome, objects};
 use crate::aws::Unanswered;
 use crate::runbook::StepId;
 
@@ -32,7 +33,7 @@ struct Early {
     /// The region the call went to (`None`: the session's).
     region: Option<String>,
     /// The probe key an upload wrote to.
-    key: String,
+    key: ProbeKey,
     /// Marked when an attempt of an upload went out and got no answer.
     watch: Unanswered,
     s3: aws_sdk_s3::Client,
@@ -98,7 +99,7 @@ pub fn start(step: StepId, cx: &CheckContext) -> bool {
                 (s3.clone(), key.clone(), cx.run.acl.clone(), watch.clone());
             tokio::spawn(async move {
                 let answer: PutAnswer =
-                    retries::put_probe(&s3, &b, &key, acl.as_deref(), false, &watch).await;
+                    probe::put(&s3, &b, &key, acl.as_deref(), false, &watch).await;
                 cache.early.ended(&b, answer.is_ok());
                 Box::new(answer) as Answer
             })
@@ -251,7 +252,7 @@ impl EarlyCalls {
                     tracing::warn!(
                         target: "s3doctor::engine",
                         bucket,
-                        key = upload.key,
+                        key = upload.key.as_str(),
                         written = landed == Landed::Written,
                         error = failure.evidence.one_line(),
                         "a probe written early could not be removed"
@@ -288,6 +289,11 @@ mod tests {
 
     use super::*;
 
+    /// The probe key of these tests (a fixed uuid, so the delete rule can match it).
+    fn key() -> ProbeKey {
+        ProbeKey::with_uuid("", uuid::Uuid::nil())
+    }
+
     const DENIED: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>R</RequestId></Error>";
 
     /// An S3 client whose uploads succeed (`allowed`) or are refused, and whose deletes
@@ -304,7 +310,7 @@ mod tests {
             })
         };
         let delete = mock!(aws_sdk_s3::Client::delete_object)
-            .match_requests(|r| r.key() == Some("probe-1"))
+            .match_requests(|r| r.key() == Some(key().as_str()))
             .then_output(|| DeleteObjectOutput::builder().build());
         let client = mock_client!(aws_sdk_s3, RuleMode::MatchAny, [&put, &delete]);
         (client, delete)
@@ -315,24 +321,24 @@ mod tests {
     fn start_upload(
         calls: &EarlyCalls,
         s3: &aws_sdk_s3::Client,
-        (bucket, key): (&str, &str),
+        (bucket, key): (&str, &ProbeKey),
         region: Option<&str>,
         lost: bool,
     ) {
         let client = s3.clone();
-        let (b, k) = (bucket.to_owned(), key.to_owned());
+        let (b, k) = (bucket.to_owned(), key.clone());
         let watch = Unanswered::default();
         if lost {
             watch.mark_for_tests();
         }
         let w = watch.clone();
         let task = tokio::spawn(async move {
-            let answer: PutAnswer = retries::put_probe(&client, &b, &k, None, false, &w).await;
+            let answer: PutAnswer = probe::put(&client, &b, &k, None, false, &w).await;
             Box::new(answer) as Answer
         });
         let early = Early {
             region: region.map(str::to_owned),
-            key: key.to_owned(),
+            key: key.clone(),
             watch,
             s3: s3.clone(),
             task,
@@ -344,10 +350,10 @@ mod tests {
     async fn the_step_takes_the_early_answer_once_with_its_key() {
         let calls = EarlyCalls::default();
         let (client, _) = s3(true);
-        start_upload(&calls, &client, ("b", "probe-1"), None, false);
+        start_upload(&calls, &client, ("b", &key()), None, false);
         let (upload, usable) = calls.take_put("b", None).await.expect("taken");
         assert!(usable);
-        assert_eq!(upload.key, "probe-1");
+        assert_eq!(upload.key, key());
         assert!(upload.answer.is_ok());
         assert_eq!(upload.landed(), Landed::Written);
         // Taken once: a second look (a re-run) asks again.
@@ -362,12 +368,12 @@ mod tests {
     async fn a_refusal_from_another_region_is_asked_again_but_a_written_probe_is_taken() {
         let calls = EarlyCalls::default();
         let (refusing, _) = s3(false);
-        start_upload(&calls, &refusing, ("b", "probe-1"), None, false);
+        start_upload(&calls, &refusing, ("b", &key()), None, false);
         // The bucket turned out to be in eu-west-1: the step asks there itself.
         let (stale, usable) = calls.take_put("b", Some("eu-west-1")).await.expect("one");
         assert!(!usable);
         assert_eq!(stale.landed(), Landed::Nothing, "refused: nothing to clean");
-        start_upload(&calls, &refusing, ("b", "probe-1"), None, false);
+        start_upload(&calls, &refusing, ("b", &key()), None, false);
         let (upload, usable) = calls.take_put("b", None).await.expect("same region");
         assert!(
             usable && upload.answer.is_err(),
@@ -378,7 +384,7 @@ mod tests {
     }
 
     async fn upload_written(calls: &EarlyCalls, writing: &aws_sdk_s3::Client) {
-        start_upload(calls, writing, ("b", "probe-1"), None, false);
+        start_upload(calls, writing, ("b", &key()), None, false);
         let (upload, usable) = calls
             .take_put("b", Some("eu-west-1"))
             .await
@@ -387,7 +393,7 @@ mod tests {
             usable,
             "a written probe is the step's probe, wherever asked"
         );
-        assert_eq!(upload.key, "probe-1");
+        assert_eq!(upload.key, key());
         assert!(upload.answer.is_ok());
     }
 
@@ -395,9 +401,9 @@ mod tests {
     async fn a_probe_written_early_that_no_step_took_is_deleted_at_the_end() {
         let calls = EarlyCalls::default();
         let (writing, deletes) = s3(true);
-        start_upload(&calls, &writing, ("b", "probe-1"), None, false);
+        start_upload(&calls, &writing, ("b", &key()), None, false);
         let (refusing, no_deletes) = s3(false);
-        start_upload(&calls, &refusing, ("c", "probe-1"), None, false);
+        start_upload(&calls, &refusing, ("c", &key()), None, false);
         calls.finish().await;
         assert_eq!(deletes.num_calls(), 1, "the written probe is removed");
         assert_eq!(
@@ -414,13 +420,13 @@ mod tests {
         // out and got no answer: the probe may be there, so it is removed all the same.
         let calls = EarlyCalls::default();
         let (refusing, deletes) = s3(false);
-        start_upload(&calls, &refusing, ("b", "probe-1"), None, true);
+        start_upload(&calls, &refusing, ("b", &key()), None, true);
         let (upload, _) = calls.take_put("b", None).await.expect("one");
         assert_eq!(upload.landed(), Landed::Maybe);
         upload.remove("b").await.expect("removed");
         assert_eq!(deletes.num_calls(), 1);
         let (refusing, deletes) = s3(false);
-        start_upload(&calls, &refusing, ("b", "probe-1"), None, true);
+        start_upload(&calls, &refusing, ("b", &key()), None, true);
         calls.finish().await;
         assert_eq!(deletes.num_calls(), 1, "removed at the end of the run too");
     }

@@ -4,20 +4,16 @@
 //! parts and aborts it. Nothing is ever completed, so no object is ever written; an abort
 //! that fails is reported with the command that cleans up.
 
-use aws_sdk_s3::primitives::ByteStream;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
+use super::probe::{self, ProbeKey};
 use super::{CheckContext, CheckResult, Status, StepOutcome};
 use crate::diagnose::{self, Class, Facts, FindingSpec};
 use crate::finding::{Finding, FindingCode, Severity};
 use crate::operation::Operation;
 use crate::runbook::StepId;
-
-/// The one part the probe uploads (parts other than the last may be tiny until completion,
-/// which never happens).
-const PART_BODY: &str = "s3doctor multipart probe part: the upload is always aborted.\n";
 
 /// Why the step runs: asked for, or the bucket encrypts with KMS (then large uploads need
 /// kms:Decrypt). `Err` is the reason it does not.
@@ -107,7 +103,7 @@ where
 /// someone aborts it.
 fn left_behind(
     cx: &CheckContext,
-    key: &str,
+    key: &ProbeKey,
     upload_id: &str,
     evidence: Option<crate::finding::Evidence>,
 ) -> Finding {
@@ -116,7 +112,7 @@ fn left_behind(
         code: FindingCode::ProbeLeftBehind,
         step: StepId::MultipartUpload,
         facts: Facts {
-            key: Some(key),
+            key: Some(key.as_str()),
             ..cx.facts(None)
         },
         source: None,
@@ -168,27 +164,22 @@ pub(super) async fn multipart(cx: &CheckContext) -> CheckResult {
 async fn start(
     cx: &CheckContext,
     s3: &aws_sdk_s3::Client,
-    key: &str,
+    key: &ProbeKey,
     why: &str,
 ) -> Result<String, StepOutcome> {
-    let mut create = s3
-        .create_multipart_upload()
-        .bucket(cx.bucket())
-        .key(key)
-        .content_type("text/plain");
-    if let Some(acl) = &cx.run.acl {
-        create = create.acl(aws_sdk_s3::types::ObjectCannedAcl::from(acl.as_str()));
-    }
-    let created = create.send().await.map_err(|err| {
-        let mut o = failed(
-            cx,
-            Operation::CreateMultipartUpload,
-            &err,
-            "kms:GenerateDataKey",
-        );
-        o.detail = format!("{} (run because {why})", o.detail);
-        o
-    })?;
+    let acl = cx.run.acl.as_deref();
+    let created = probe::start_multipart(s3, cx.bucket(), key, acl)
+        .await
+        .map_err(|err| {
+            let mut o = failed(
+                cx,
+                Operation::CreateMultipartUpload,
+                &err,
+                "kms:GenerateDataKey",
+            );
+            o.detail = format!("{} (run because {why})", o.detail);
+            o
+        })?;
     created.upload_id().map(str::to_owned).ok_or_else(|| {
         StepOutcome::failed(
             "CreateMultipartUpload answered without an upload id: nothing to upload to",
@@ -200,7 +191,7 @@ async fn start(
 struct Upload<'a> {
     cx: &'a CheckContext,
     s3: &'a aws_sdk_s3::Client,
-    key: &'a str,
+    key: &'a ProbeKey,
     upload_id: &'a str,
 }
 
@@ -219,16 +210,7 @@ struct Probe {
 
 impl Upload<'_> {
     async fn part(&self, probe: &mut Probe) {
-        let sent = self
-            .s3
-            .upload_part()
-            .bucket(self.cx.bucket())
-            .key(self.key)
-            .upload_id(self.upload_id)
-            .part_number(1)
-            .body(ByteStream::from_static(PART_BODY.as_bytes()))
-            .send()
-            .await;
+        let sent = probe::upload_part(self.s3, self.cx.bucket(), self.key, self.upload_id).await;
         match sent {
             Ok(_) => probe.done.push("uploaded one part".to_owned()),
             Err(err) => {
@@ -243,7 +225,7 @@ impl Upload<'_> {
             .s3
             .list_parts()
             .bucket(self.cx.bucket())
-            .key(self.key)
+            .key(self.key.as_str())
             .upload_id(self.upload_id)
             .send()
             .await;
@@ -268,14 +250,7 @@ impl Upload<'_> {
     /// it was left behind.
     async fn abort(&self, probe: &mut Probe) {
         let (cx, key, upload_id) = (self.cx, self.key, self.upload_id);
-        let abort = self
-            .s3
-            .abort_multipart_upload()
-            .bucket(cx.bucket())
-            .key(key)
-            .upload_id(upload_id)
-            .send()
-            .await;
+        let abort = probe::abort_multipart(self.s3, cx.bucket(), key, upload_id).await;
         let Err(err) = abort else {
             probe.done.push("aborted it".to_owned());
             return;
@@ -330,16 +305,11 @@ impl Probe {
 
 /// Aborts s3doctor's own upload with `--admin-profile` when the app's keys may not. Only
 /// ever the upload id s3doctor started.
-async fn abort_with_admin(cx: &CheckContext, key: &str, upload_id: &str) -> bool {
+async fn abort_with_admin(cx: &CheckContext, key: &ProbeKey, upload_id: &str) -> bool {
     let Some(Ok(admin)) = cx.admin_session().await else {
         return false;
     };
-    cx.s3_with(&admin)
-        .abort_multipart_upload()
-        .bucket(cx.bucket())
-        .key(key)
-        .upload_id(upload_id)
-        .send()
+    probe::abort_multipart(&cx.s3_with(&admin), cx.bucket(), key, upload_id)
         .await
         .is_ok()
 }

@@ -4,20 +4,17 @@
 use aws_sdk_s3::operation::get_object::builders::GetObjectFluentBuilder;
 use aws_sdk_s3::operation::get_object::{GetObjectError, GetObjectOutput};
 use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
-use aws_sdk_s3::types::{ObjectCannedAcl, RequestPayer};
+use aws_sdk_s3::types::RequestPayer;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
+use super::probe::{self, PROBE_BODY, ProbeKey};
 use super::probe_upload::{self, Upload};
 use super::{CheckContext, CheckResult, Fact, OtherAccount, Status, StepOutcome, retries};
 use crate::diagnose::{self, Class, FindingSpec};
 use crate::finding::FindingCode;
 use crate::operation::Operation;
 use crate::runbook::StepId;
-
-/// What every probe object contains, so a person who finds one knows what it is.
-pub const PROBE_BODY: &str =
-    "s3doctor probe object: written to test upload permissions; safe to delete.\n";
 
 /// The step's listing request (`max-keys=1`, within `--prefix` when scoped).
 pub(super) fn list_request(
@@ -142,7 +139,7 @@ async fn refused_upload(
             outcome
         };
     }
-    if retries::put_probe(s3, bucket, key, acl, true, &upload.watch)
+    if probe::put(s3, bucket, key, acl, true, &upload.watch)
         .await
         .is_ok()
     {
@@ -163,7 +160,7 @@ async fn refused_upload(
 
 /// A stored probe, and how S3 says it encrypted it: a KMS key means multipart uploads need
 /// kms:Decrypt too (the multipart-upload step then runs by itself).
-fn uploaded(key: String, acl: Option<&str>, result: &PutObjectOutput) -> StepOutcome {
+fn uploaded(key: ProbeKey, acl: Option<&str>, result: &PutObjectOutput) -> StepOutcome {
     let with_acl = acl.map(|a| format!(" with ACL {a}")).unwrap_or_default();
     let outcome = StepOutcome::pass(format!("uploaded probe {key}{with_acl}"))
         .with_fact(Fact::ProbeWritten(key));
@@ -187,7 +184,7 @@ pub(super) async fn get(cx: &CheckContext) -> CheckResult {
     let s3 = cx.s3()?;
     let bucket = cx.bucket();
     let (key, own_probe) = match (&cx.state.probe, &cx.state.existing_key) {
-        (Some(probe), _) => (probe.clone(), true),
+        (Some(probe), _) => (probe.as_str().to_owned(), true),
         (None, Some(existing)) => (existing.clone(), false),
         (None, None) => {
             return Err(StepOutcome::skip(
@@ -275,22 +272,15 @@ async fn read_back(out: GetObjectOutput, key: &str, own_probe: bool) -> StepOutc
 }
 
 pub(super) async fn put_acl(cx: &CheckContext) -> CheckResult {
-    let Some(probe) = &cx.state.probe else {
+    let Some(key) = &cx.state.probe else {
         return Err(StepOutcome::skip(
             "no probe to set an ACL on (the upload failed)",
         ));
     };
     let s3 = cx.s3()?;
-    let result = s3
-        .put_object_acl()
-        .bucket(cx.bucket())
-        .key(probe)
-        .acl(ObjectCannedAcl::Private)
-        .send()
-        .await;
-    match result {
+    match probe::put_acl(&s3, cx.bucket(), key).await {
         Ok(_) => Ok(StepOutcome::pass(format!(
-            "set a private ACL on probe {probe}"
+            "set a private ACL on probe {key}"
         ))),
         Err(err) => Ok(cx.failed(
             StepId::PutObjectAcl,
@@ -300,34 +290,32 @@ pub(super) async fn put_acl(cx: &CheckContext) -> CheckResult {
 }
 
 pub(super) async fn delete(cx: &CheckContext) -> CheckResult {
-    let Some(probe) = &cx.state.probe else {
+    let Some(key) = &cx.state.probe else {
         return Err(StepOutcome::skip(
             "no probe to delete (the upload failed), and s3doctor never deletes anything else",
         ));
     };
     let s3 = cx.s3()?;
-    let req = s3.delete_object().bucket(cx.bucket()).key(probe);
-    let mut answer = req.clone().send().await;
+    let mut answer = probe::delete(&s3, cx.bucket(), key, false).await;
     if let Err(err) = &answer
         && retries::is_denied(&diagnose::failure(Operation::DeleteObject, err))
     {
         // A Requester Pays bucket refuses the delete without the header too: the probe
         // must still go.
-        let paid = req.request_payer(RequestPayer::Requester).send().await;
+        let paid = probe::delete(&s3, cx.bucket(), key, true).await;
         if paid.is_ok() {
             answer = paid;
         }
     }
     match answer {
         Ok(_) => {
-            Ok(StepOutcome::pass(format!("deleted probe {probe}")).with_fact(Fact::ProbeDeleted))
+            Ok(StepOutcome::pass(format!("deleted probe {key}")).with_fact(Fact::ProbeDeleted))
         }
         Err(err) => {
             let failure = diagnose::failure(Operation::DeleteObject, &err);
             let unreachable = matches!(failure.class, Class::Unreachable);
             let mut outcome = cx.failed(StepId::DeleteObject, failure);
-            if outcome.status == Status::Fail && !unreachable && remove_with_admin(cx, probe).await
-            {
+            if outcome.status == Status::Fail && !unreachable && remove_with_admin(cx, key).await {
                 outcome.detail = format!(
                     "{}; s3doctor removed its probe with the admin profile",
                     outcome.detail
@@ -346,7 +334,7 @@ pub(super) async fn delete(cx: &CheckContext) -> CheckResult {
                 }
                 .build();
                 outcome.findings.push(left);
-                outcome.detail = format!("{}; probe {probe} was left behind", outcome.detail);
+                outcome.detail = format!("{}; probe {key} was left behind", outcome.detail);
             }
             Ok(outcome)
         }
@@ -355,15 +343,11 @@ pub(super) async fn delete(cx: &CheckContext) -> CheckResult {
 
 /// Deletes s3doctor's own probe with `--admin-profile` when the app's keys may not, so that
 /// a diagnosis with an admin at hand leaves nothing behind. Only ever the probe key.
-async fn remove_with_admin(cx: &CheckContext, probe: &str) -> bool {
+async fn remove_with_admin(cx: &CheckContext, key: &ProbeKey) -> bool {
     let Some(Ok(admin)) = cx.admin_session().await else {
         return false;
     };
-    cx.s3_with(&admin)
-        .delete_object()
-        .bucket(cx.bucket())
-        .key(probe)
-        .send()
+    probe::delete(&cx.s3_with(&admin), cx.bucket(), key, false)
         .await
         .is_ok()
 }

@@ -5,24 +5,18 @@
 //! naming the key. A probe that cannot be removed is `probe.left-behind`, with the command
 //! that removes it. Used by the `put-object` step and by the early upload (`early`).
 
-use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::client::result::SdkError;
-
-use super::{CheckContext, Fact, StepOutcome, retries};
+use super::probe::{self, ProbeKey, PutAnswer};
+use super::{CheckContext, Fact, StepOutcome};
 use crate::aws::Unanswered;
 use crate::diagnose::{self, Failure, FindingSpec};
 use crate::finding::{Finding, FindingCode};
 use crate::operation::Operation;
 use crate::runbook::StepId;
 
-/// The answer of a probe upload.
-pub type PutAnswer = Result<PutObjectOutput, SdkError<PutObjectError, HttpResponse>>;
-
 /// A probe upload that was asked for: its key, its answer, and whether an attempt of it went
 /// out unanswered.
 pub struct Upload {
-    pub key: String,
+    pub key: ProbeKey,
     pub answer: PutAnswer,
     /// Marked by every attempt (retries and second tries with the same key included) that
     /// went out and got no answer.
@@ -43,15 +37,15 @@ pub enum Landed {
 }
 
 impl Upload {
-    /// Uploads the probe to `key` with `acl` (see `retries::put_probe`), watching its attempts.
+    /// Uploads the probe to `key` with `acl` (see `probe::put`), watching its attempts.
     pub async fn send(
         s3: aws_sdk_s3::Client,
         bucket: &str,
-        key: String,
+        key: ProbeKey,
         acl: Option<&str>,
     ) -> Self {
         let watch = Unanswered::default();
-        let answer = retries::put_probe(&s3, bucket, &key, acl, false, &watch).await;
+        let answer = probe::put(&s3, bucket, &key, acl, false, &watch).await;
         Upload {
             key,
             answer,
@@ -70,11 +64,7 @@ impl Upload {
 
     /// Deletes the probe: only ever this upload's own key.
     pub async fn remove(&self, bucket: &str) -> Result<(), Failure> {
-        self.s3
-            .delete_object()
-            .bucket(bucket)
-            .key(&self.key)
-            .send()
+        probe::delete(&self.s3, bucket, &self.key, false)
             .await
             .map(|_| ())
             .map_err(|err| diagnose::failure(Operation::DeleteObject, &err))
@@ -82,7 +72,7 @@ impl Upload {
 }
 
 /// What the upload did to the bucket, in the words of a step's detail.
-pub fn sent_words(landed: Landed, key: &str) -> String {
+pub fn sent_words(landed: Landed, key: &ProbeKey) -> String {
     match landed {
         Landed::Written => format!("wrote probe {key}"),
         _ => format!("got no answer, so probe {key} may have been written"),
@@ -103,9 +93,14 @@ pub fn why_not_removed(failure: &Failure) -> String {
 
 /// The `probe.left-behind` finding of the `put-object` row for a probe an upload wrote (or
 /// may have written) and that could not be removed: `failure` says why.
-pub fn left_behind(cx: &CheckContext, key: &str, landed: Landed, failure: &Failure) -> Finding {
+pub fn left_behind(
+    cx: &CheckContext,
+    key: &ProbeKey,
+    landed: Landed,
+    failure: &Failure,
+) -> Finding {
     let mut facts = cx.facts(None);
-    facts.key = Some(key);
+    facts.key = Some(key.as_str());
     let mut finding = FindingSpec {
         code: FindingCode::ProbeLeftBehind,
         step: StepId::PutObject,

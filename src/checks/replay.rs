@@ -331,7 +331,7 @@ pub async fn run_step_in(
 pub async fn run_replay(step: StepId, replay: Replay, state: BucketState) -> (StepOutcome, Replay) {
     let session = Arc::new(session(&replay).await);
     let principal = arn::parse_principal(PRINCIPAL).expect("principal");
-    let probe = format!("{}probe-replay", checks::DEFAULT_PREFIX);
+    let probe = checks::probe::ProbeKey::new(checks::DEFAULT_PREFIX);
     let cx = CheckContext {
         settings: Arc::new(aws::Settings::default()),
         run: Arc::new(RunSettings {
@@ -399,7 +399,7 @@ pub async fn run_credentials(fixture: &Fixture) -> (StepOutcome, Replay) {
         bucket: None,
         key: None,
         state: BucketState::default(),
-        probe_key: String::new(),
+        probe_key: checks::probe::ProbeKey::new(checks::DEFAULT_PREFIX),
         server: crate::server::Server::default(),
     };
     (super::credentials::failed(&cx, &failure), replay)

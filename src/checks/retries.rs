@@ -2,17 +2,14 @@
 //! `x-amz-request-payer: requester` (a Requester Pays bucket refuses requests without it),
 //! and an upload refused with the app's ACL tried with a private ACL and without one (Block
 //! Public Access refuses only public ACLs; a missing `s3:PutObjectAcl` refuses every ACL).
-//! The probe key is the same new unique key with `If-None-Match: *`: a retry can only ever
-//! write s3doctor's own probe.
+//! The probe key is the same new unique key with `If-None-Match: *` (`probe::put`): a retry
+//! can only ever write s3doctor's own probe.
 
-use aws_sdk_s3::operation::put_object::{PutObjectError, PutObjectOutput};
-use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{ObjectCannedAcl, RequestPayer};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use super::objects::PROBE_BODY;
+use super::probe::{self, ProbeKey};
 use super::{CheckContext, Fact, StepOutcome};
 use crate::aws::Unanswered;
 use crate::diagnose::{self, Class, Failure, FindingSpec};
@@ -71,53 +68,26 @@ where
     (is_denied(&failure) && paid().await).then(|| requester_pays(cx, step, &failure))
 }
 
-/// Uploads the probe to `key` (never over anything: `If-None-Match: *`), with an ACL and the
-/// requester-pays header when asked; `watch` is marked when an attempt went out and got no
-/// answer (then the probe may be in the bucket whatever the final answer says).
-pub async fn put_probe(
-    s3: &aws_sdk_s3::Client,
-    bucket: &str,
-    key: &str,
-    acl: Option<&str>,
-    payer: bool,
-    watch: &Unanswered,
-) -> Result<PutObjectOutput, SdkError<PutObjectError, HttpResponse>> {
-    let mut req = s3
-        .put_object()
-        .bucket(bucket)
-        .key(key)
-        .if_none_match("*")
-        .content_type("text/plain")
-        .body(ByteStream::from_static(PROBE_BODY.as_bytes()));
-    if let Some(acl) = acl {
-        req = req.acl(ObjectCannedAcl::from(acl));
-    }
-    if payer {
-        req = req.request_payer(RequestPayer::Requester);
-    }
-    req.customize().interceptor(watch.clone()).send().await
-}
-
 /// What an upload refused with the app's `--acl` means: tried again with a private ACL
 /// (public ACLs only) and without an ACL. `None` when the upload is refused without the ACL
 /// too: then the ACL is not the cause. A retry that works leaves the probe written.
 pub async fn acl_refusal(
     cx: &CheckContext,
     s3: &aws_sdk_s3::Client,
-    key: &str,
+    key: &ProbeKey,
     acl: &str,
     first: &Failure,
     watch: &Unanswered,
 ) -> Option<StepOutcome> {
     let bucket = cx.bucket();
     if PUBLIC_ACLS.contains(&acl)
-        && put_probe(s3, bucket, key, Some("private"), false, watch)
+        && probe::put(s3, bucket, key, Some("private"), false, watch)
             .await
             .is_ok()
     {
         return Some(public_acl_refused(cx, key, acl, first).await);
     }
-    put_probe(s3, bucket, key, None, false, watch).await.ok()?;
+    probe::put(s3, bucket, key, None, false, watch).await.ok()?;
     Some(acl_permission_missing(cx, key, acl, first))
 }
 
@@ -125,7 +95,7 @@ pub async fn acl_refusal(
 /// Access refuses the public ACL.
 async fn public_acl_refused(
     cx: &CheckContext,
-    key: &str,
+    key: &ProbeKey,
     acl: &str,
     first: &Failure,
 ) -> StepOutcome {
@@ -149,13 +119,18 @@ async fn public_acl_refused(
          with a private ACL"
     ))
     .with_evidence(first.evidence.clone())
-    .with_fact(Fact::ProbeWritten(key.to_owned()));
+    .with_fact(Fact::ProbeWritten(key.clone()));
     outcome.findings.push(finding);
     outcome
 }
 
 /// The upload with an ACL was refused and without one stored: s3:PutObjectAcl is missing.
-fn acl_permission_missing(cx: &CheckContext, key: &str, acl: &str, first: &Failure) -> StepOutcome {
+fn acl_permission_missing(
+    cx: &CheckContext,
+    key: &ProbeKey,
+    acl: &str,
+    first: &Failure,
+) -> StepOutcome {
     let evidence = Evidence {
         operation: Operation::PutObject.name().to_owned(),
         ..first.evidence.clone()
@@ -179,7 +154,7 @@ fn acl_permission_missing(cx: &CheckContext, key: &str, acl: &str, first: &Failu
          uploaded probe {key} without an ACL"
     ))
     .with_evidence(evidence)
-    .with_fact(Fact::ProbeWritten(key.to_owned()));
+    .with_fact(Fact::ProbeWritten(key.clone()));
     outcome.findings.push(finding);
     outcome
 }

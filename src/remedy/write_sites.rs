@@ -48,33 +48,24 @@ const NOT_WRITES: &[&str] = &[
     ".create_date()",
 ];
 
-/// The probe's writes: where they are (file, function) and what they call. Each touches only
-/// s3doctor's own probe key (or multipart upload), and runs in a step whose runbook mode
-/// writes, which the engine skips in a read-only run.
+/// The probe's writes: where they are (file, function) and what they call. They all live in
+/// the probe's one owner, `checks/probe.rs`, and each takes a `ProbeKey` (which only a prefix
+/// and a new uuid make), so each touches only s3doctor's own probe key (or multipart upload);
+/// they are called from steps whose runbook mode writes, which the engine skips in a
+/// read-only run.
 const PROBE_WRITES: &[(&str, &str, &str)] = &[
-    ("src/checks/retries.rs", "put_probe", ".put_object()"),
-    ("src/checks/objects.rs", "put_acl", ".put_object_acl()"),
-    ("src/checks/objects.rs", "delete", ".delete_object()"),
+    ("src/checks/probe.rs", "put", ".put_object()"),
+    ("src/checks/probe.rs", "put_acl", ".put_object_acl()"),
+    ("src/checks/probe.rs", "delete", ".delete_object()"),
     (
-        "src/checks/objects.rs",
-        "remove_with_admin",
-        ".delete_object()",
-    ),
-    ("src/checks/probe_upload.rs", "remove", ".delete_object()"),
-    (
-        "src/checks/multipart.rs",
-        "start",
+        "src/checks/probe.rs",
+        "start_multipart",
         ".create_multipart_upload()",
     ),
-    ("src/checks/multipart.rs", "part", ".upload_part()"),
+    ("src/checks/probe.rs", "upload_part", ".upload_part()"),
     (
-        "src/checks/multipart.rs",
-        "abort",
-        ".abort_multipart_upload()",
-    ),
-    (
-        "src/checks/multipart.rs",
-        "abort_with_admin",
+        "src/checks/probe.rs",
+        "abort_multipart",
         ".abort_multipart_upload()",
     ),
 ];
@@ -277,6 +268,10 @@ fn every_write_is_at_a_known_site_behind_its_guard() {
                 PROBE_WRITES.contains(&(&site.path, &site.name, &site.call)),
                 "{at}: not one of the probe's writes"
             );
+            assert!(
+                site.signature.contains("key: &ProbeKey"),
+                "{at}, which takes no ProbeKey"
+            );
             probes += 1;
         } else if site.path == "src/gallery/seed.rs" {
             // A method of the seeder, whose clients all come from its Sandbox.
@@ -291,7 +286,7 @@ fn every_write_is_at_a_known_site_behind_its_guard() {
     }
     // Every site was seen (so the scan still finds them): the remedy's six grants, CORS, the
     // trust statement, and the undo's two detaches, two bucket-policy writes and the trust
-    // statement's removal; the probe's nine; the seeding's (its users, buckets and roles).
+    // statement's removal; the probe's six; the seeding's (its users, buckets and roles).
     assert_eq!(remedy, 13, "{sites:#?}");
     assert_eq!(probes, PROBE_WRITES.len(), "{sites:#?}");
     assert_eq!(seeding, 22, "{sites:#?}");

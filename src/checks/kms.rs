@@ -161,7 +161,7 @@ impl KeyRequest<'_> {
 fn conditional(d: &evaluate::Decision) -> Vec<String> {
     d.conditional
         .iter()
-        .map(|s| format!("{} ({})", s.conditions.join(", "), s.in_policy()))
+        .map(|s| format!("{} ({})", s.conditions().join(", "), s.in_policy()))
         .collect()
 }
 
@@ -599,7 +599,7 @@ async fn read_key_policy(
     Ok(NamedPolicy {
         name: format!("key policy of {}", key.arn),
         arn: None,
-        kind: PolicyKind::BucketPolicy,
+        kind: PolicyKind::KeyPolicy,
         document,
     })
 }
@@ -709,7 +709,7 @@ mod tests {
     fn a_delegating_key_policy_lets_the_identity_policy_decide() {
         let p = principal(APP);
         let k = key("CUSTOMER", "111122223333");
-        let kp = named(PolicyKind::BucketPolicy, DELEGATING);
+        let kp = named(PolicyKind::KeyPolicy, DELEGATING);
         let none: Vec<NamedPolicy> = Vec::new();
         assert!(matches!(
             judge(&p, "kms:Decrypt", &k, &kp, &none, None),
@@ -733,7 +733,7 @@ mod tests {
         let p = principal(APP);
         let k = key("CUSTOMER", "111122223333");
         let kp = named(
-            PolicyKind::BucketPolicy,
+            PolicyKind::KeyPolicy,
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/admin"},"Action":"kms:*","Resource":"*"}]}"#,
         );
         let allows = vec![named(
@@ -753,7 +753,7 @@ mod tests {
         let p = principal(APP);
         let k = key("CUSTOMER", "111122223333");
         let kp = named(
-            PolicyKind::BucketPolicy,
+            PolicyKind::KeyPolicy,
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/app"},"Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"kms:ViaService":"s3.us-east-1.amazonaws.com"}}}]}"#,
         );
         let none: Vec<NamedPolicy> = Vec::new();

@@ -441,6 +441,8 @@ pub enum PolicyKind {
     },
     /// The bucket's resource-based policy.
     BucketPolicy,
+    /// A KMS key's key policy (its resource-based policy).
+    KeyPolicy,
     /// The permissions boundary of the user or role.
     PermissionsBoundary,
     /// A role's trust policy (who may assume it).
@@ -449,7 +451,7 @@ pub enum PolicyKind {
 
 impl PolicyKind {
     /// Short stable name: `inline`, `managed`, `group-inline`, `group-managed`,
-    /// `bucket-policy`, `permissions-boundary`, `trust-policy`.
+    /// `bucket-policy`, `key-policy`, `permissions-boundary`, `trust-policy`.
     pub fn as_str(&self) -> &'static str {
         match self {
             PolicyKind::Inline => "inline",
@@ -457,6 +459,7 @@ impl PolicyKind {
             PolicyKind::GroupInline { .. } => "group-inline",
             PolicyKind::GroupManaged { .. } => "group-managed",
             PolicyKind::BucketPolicy => "bucket-policy",
+            PolicyKind::KeyPolicy => "key-policy",
             PolicyKind::PermissionsBoundary => "permissions-boundary",
             PolicyKind::TrustPolicy => "trust-policy",
         }
@@ -472,6 +475,7 @@ impl fmt::Display for PolicyKind {
             PolicyKind::GroupInline { group } => write!(f, "inline policy of group {group}"),
             PolicyKind::GroupManaged { group } => write!(f, "managed policy of group {group}"),
             PolicyKind::BucketPolicy => f.write_str("bucket policy"),
+            PolicyKind::KeyPolicy => f.write_str("key policy"),
             PolicyKind::PermissionsBoundary => f.write_str("permissions boundary"),
             PolicyKind::TrustPolicy => f.write_str("trust policy"),
         }

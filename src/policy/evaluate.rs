@@ -31,7 +31,7 @@ use super::document::NamedPolicy;
 use principal::Caller;
 use scan::{Role, Scan};
 
-pub use decision::{Decision, PolicyRef, READING, StatementRef, Verdict};
+pub use decision::{Decision, PolicyRef, StatementRef, Verdict};
 pub use glob::{action_matches, resource_matches, wildcard_match};
 
 /// One API call to judge: who (`principal_arn`, as `sts:GetCallerIdentity` reports it, in

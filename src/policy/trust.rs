@@ -285,16 +285,10 @@ fn reference(
     depends_on: Vec<Dependency>,
     settled: Vec<Settled>,
 ) -> StatementRef {
+    // A trust policy has no ARN of its own (the role's ARN is not the policy's).
     StatementRef {
-        policy_name: policy.name.clone(),
         policy_arn: None,
-        policy_kind: Some(policy.kind.clone()),
-        sid: statement.sid.clone(),
-        index: Some(index),
-        effect: Some(statement.effect),
-        conditions: depends_on.iter().map(Dependency::label).collect(),
-        depends_on,
-        settled,
+        ..StatementRef::new(policy, index, statement, depends_on, settled)
     }
 }
 
@@ -443,7 +437,7 @@ impl Judgement {
                         .collect::<Vec<_>>()
                         .join(", "),
                     refs.iter()
-                        .flat_map(|r| r.conditions.clone())
+                        .flat_map(|r| r.conditions())
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),

@@ -3,20 +3,14 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
 use super::super::condition::{Dependency, Reading, Settled};
 use super::super::document::{Effect, NamedPolicy, PolicyKind, Statement};
 
-/// How a `conditions` entry starts when it is not a condition of the policy but a question AWS's
-/// documentation leaves open ([`Dependency::Reading`]); the rest of the entry says which reading
-/// s3doctor takes. Such a statement is reported in [`Decision::conditional`] like a conditional
-/// one: the verdict follows s3doctor's reading, and is not firm. [`Decision::readings`] lists
-/// them.
-pub const READING: &str = "uncertain:";
-
 impl Reading {
-    /// The question and the reading s3doctor takes, in one sentence (without [`READING`]).
+    /// The question and the reading s3doctor takes, in one sentence (a statement's `conditions`
+    /// label puts `uncertain:` before it).
     ///
     /// [`Reading::AnyonePastBoundary`]: "How AWS enforcement code logic evaluates requests to
     /// allow or deny access" says: "If a resource-based policy grants permission directly to the
@@ -50,13 +44,15 @@ impl Reading {
 
 impl Dependency {
     /// How a statement's `conditions` entry names it: `StringEquals aws:SourceVpce`,
-    /// `policy variable ${aws:PrincipalTag/team}`, or `uncertain: …` for a reading.
+    /// `policy variable ${aws:PrincipalTag/team}`, or `uncertain: …` for a reading. The label
+    /// is English for people and for the report's `conditions`; nothing reads it back (the
+    /// fact is the variant, in `depends_on`).
     pub fn label(&self) -> String {
         match self {
             Dependency::Condition(test) if test.key.is_empty() => test.operator.clone(),
             Dependency::Condition(test) => test.to_string(),
             Dependency::PolicyVariable { variable } => format!("policy variable ${{{variable}}}"),
-            Dependency::Reading { reading } => format!("{READING} {}", reading.text()),
+            Dependency::Reading { reading } => format!("uncertain: {}", reading.text()),
         }
     }
 }
@@ -120,8 +116,10 @@ impl PolicyRef {
 ///
 /// Serialised in a finding's `statement` as `policy_name`, `policy_arn`, `sid` and `index`
 /// (always present, `null` when unknown, as in `s3doctor.report/v1` from the start), plus
-/// `kind` (and `group`), `effect` and `conditions` when known.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// `kind` (and `group`), `effect` and `conditions` when known. `conditions` is written from
+/// `depends_on` (one label each, [`Dependency::label`]), so the two can never disagree; it is
+/// not read back.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Deserialize)]
 pub struct StatementRef {
     /// Name of the policy holding the statement.
     pub policy_name: String,
@@ -137,12 +135,9 @@ pub struct StatementRef {
     /// The statement's effect, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effect: Option<Effect>,
-    /// What the statement depends on, one `"Operator key"` each (e.g.
-    /// `"StringEquals aws:SourceVpce"`), or `"policy variable ${…}"` for a policy variable in
-    /// `Resource` that cannot be resolved locally. Empty for unconditional statements.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub conditions: Vec<String>,
-    /// The same, typed: what the statement's outcome depends on.
+    /// What the statement's outcome depends on: a condition s3doctor cannot judge, a policy
+    /// variable in `Resource` it cannot resolve, or a reading of AWS's documentation. Empty for
+    /// unconditional statements.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub depends_on: Vec<Dependency>,
     /// The conditions s3doctor could judge, with the request's values and where they came
@@ -152,8 +147,47 @@ pub struct StatementRef {
     pub settled: Vec<Settled>,
 }
 
+/// The form a [`StatementRef`] is written in (`s3doctor.report/v1`): its fields in order, with
+/// `conditions` labelled from `depends_on`.
+#[derive(Serialize)]
+struct StatementWire<'a> {
+    policy_name: &'a str,
+    policy_arn: &'a Option<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    policy_kind: Option<&'a PolicyKind>,
+    sid: &'a Option<String>,
+    index: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    effect: Option<Effect>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    conditions: Vec<String>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    depends_on: &'a [Dependency],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    settled: &'a [Settled],
+}
+
+impl Serialize for StatementRef {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        StatementWire {
+            policy_name: &self.policy_name,
+            policy_arn: &self.policy_arn,
+            policy_kind: self.policy_kind.as_ref(),
+            sid: &self.sid,
+            index: self.index,
+            effect: self.effect,
+            conditions: self.conditions(),
+            depends_on: &self.depends_on,
+            settled: &self.settled,
+        }
+        .serialize(serializer)
+    }
+}
+
 impl StatementRef {
-    pub(super) fn new(
+    /// A statement of `policy` at `index`, with what its outcome depends on and the conditions
+    /// that were settled.
+    pub(crate) fn new(
         policy: &NamedPolicy,
         index: usize,
         statement: &Statement,
@@ -167,16 +201,20 @@ impl StatementRef {
             sid: statement.sid.clone(),
             index: Some(index),
             effect: Some(statement.effect),
-            conditions: depends_on.iter().map(Dependency::label).collect(),
             depends_on,
             settled,
         }
     }
 
-    /// Adds a dependency (and its `conditions` label).
+    /// Adds a dependency.
     pub(super) fn depend(&mut self, dependency: Dependency) {
-        self.conditions.push(dependency.label());
         self.depends_on.push(dependency);
+    }
+
+    /// What the statement depends on, one label each ([`Dependency::label`]): `"Operator key"`
+    /// (e.g. `"StringEquals aws:SourceVpce"`), `"policy variable ${…}"`, `"uncertain: …"`.
+    pub fn conditions(&self) -> Vec<String> {
+        self.depends_on.iter().map(Dependency::label).collect()
     }
 
     /// True when the statement's outcome turns on a network key.
@@ -216,12 +254,13 @@ impl StatementRef {
         format!("{stmt} of {}", self.policy_words())
     }
 
-    /// The policy in a sentence: `policy NAME`, or `the bucket policy of B` for the bucket
-    /// policy s3doctor read (whose name says what it is: not `policy bucket policy of B`).
+    /// The policy in a sentence: `policy NAME`, or `the bucket policy of B` for a bucket or
+    /// trust policy, which s3doctor names by what it is (not `policy bucket policy of B`).
     fn policy_words(&self) -> String {
-        if self.policy_name.starts_with("bucket policy of ")
-            || self.policy_name.starts_with("trust policy of ")
-        {
+        if matches!(
+            self.policy_kind,
+            Some(PolicyKind::BucketPolicy | PolicyKind::TrustPolicy)
+        ) {
             format!("the {}", self.policy_name)
         } else {
             format!("policy {}", self.policy_name)
@@ -273,7 +312,7 @@ impl Decision {
     }
 
     /// The open questions of AWS's documentation that the verdict depends on, one sentence each
-    /// (without the [`READING`] prefix), with the statement concerned. Empty when the verdict
+    /// ([`Reading::text`]), with the statement concerned. Empty when the verdict
     /// follows from what AWS documents (conditions aside).
     pub fn readings(&self) -> Vec<(&StatementRef, &str)> {
         self.conditional
@@ -333,7 +372,7 @@ impl Decision {
                 .iter()
                 .map(|r| {
                     let effect = r.effect.map(|e| format!("{e} ")).unwrap_or_default();
-                    format!("{} ({effect}{})", r.conditions.join(", "), r.in_policy())
+                    format!("{} ({effect}{})", r.conditions().join(", "), r.in_policy())
                 })
                 .collect();
             text.push_str("; depends on ");

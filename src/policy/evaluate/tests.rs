@@ -18,7 +18,7 @@ fn inline(name: &str, json: &str) -> NamedPolicy {
 }
 
 fn bucket(json: &str) -> NamedPolicy {
-    policy("sselfie", PolicyKind::BucketPolicy, json)
+    policy("bucket policy of sselfie", PolicyKind::BucketPolicy, json)
 }
 
 fn request(action: &str, resource: &str) -> Request {
@@ -133,7 +133,7 @@ fn bucket_policy_deny_for_everyone_wins() {
     );
     assert_eq!(
         put.statements[0].in_policy(),
-        "Sid DenyWrites in policy sselfie"
+        "Sid DenyWrites in the bucket policy of sselfie"
     );
     let get = evaluate(&request("s3:GetObject", OBJECT), &policies);
     assert_eq!(get.verdict, Verdict::Allowed);
@@ -589,12 +589,12 @@ fn conditions_are_reported_not_guessed() {
     assert_eq!(decision.conditional[0].sid.as_deref(), Some("FromVpce"));
     assert_eq!(decision.conditional[0].effect, Some(Effect::Allow));
     assert_eq!(
-        decision.conditional[0].conditions,
+        decision.conditional[0].conditions(),
         ["StringEquals aws:SourceVpce"]
     );
     assert_eq!(decision.conditional[1].effect, Some(Effect::Deny));
     assert_eq!(
-        decision.conditional[1].conditions,
+        decision.conditional[1].conditions(),
         ["Bool aws:SecureTransport"]
     );
     assert_eq!(
@@ -665,7 +665,7 @@ fn a_condition_the_context_settles_applies_or_drops_the_statement() {
     assert!(unknown.is_allowed());
     assert_eq!(unknown.open().len(), 1);
     assert_eq!(
-        unknown.conditional[0].conditions,
+        unknown.conditional[0].conditions(),
         ["Bool aws:SecureTransport"]
     );
     assert!(!unknown.conditional[0].depends_on_network());
@@ -900,7 +900,7 @@ fn bucket_policy_alone_can_allow_in_the_same_account() {
     assert!(decision.is_allowed());
     assert_eq!(
         decision.statements[0].in_policy(),
-        "Sid App in policy sselfie"
+        "Sid App in the bucket policy of sselfie"
     );
 }
 
@@ -957,7 +957,7 @@ fn policy_variables() {
     let team = identity_only(&identity, "s3:GetObject", "arn:aws:s3:::sselfie/team/red/x");
     assert_eq!(team.verdict, Verdict::ImplicitDeny);
     assert_eq!(
-        team.conditional[0].conditions,
+        team.conditional[0].conditions(),
         ["policy variable ${aws:PrincipalTag/team}"]
     );
 
@@ -1011,6 +1011,7 @@ fn statement_label_prefers_sid_then_index() {
     assert_eq!(s.label(), "statement #2 of policy p");
     let bucket = StatementRef {
         sid: Some("NoDeletes".into()),
+        policy_kind: Some(PolicyKind::BucketPolicy),
         ..StatementRef::policy("bucket policy of b", None)
     };
     assert_eq!(
@@ -1035,6 +1036,53 @@ fn decision_serialises() {
     assert_eq!(value["statements"][0]["effect"], "Deny");
     let back: Decision = serde_json::from_value(value).unwrap();
     assert_eq!(back, decision);
+}
+
+#[test]
+fn conditions_are_written_from_the_typed_dependencies_in_their_place() {
+    let mut s = StatementRef {
+        sid: Some("Vpc".into()),
+        index: Some(0),
+        policy_kind: Some(PolicyKind::BucketPolicy),
+        effect: Some(Effect::Deny),
+        ..StatementRef::policy("bucket policy of b", None)
+    };
+    s.depend(Dependency::PolicyVariable {
+        variable: "aws:PrincipalTag/team".into(),
+    });
+    s.depend(Dependency::Reading {
+        reading: condition::Reading::AnyonePastBoundary,
+    });
+    let text = serde_json::to_string(&s).unwrap();
+    let keys: Vec<&str> = [
+        "policy_name",
+        "policy_arn",
+        "kind",
+        "sid",
+        "index",
+        "effect",
+        "conditions",
+        "depends_on",
+    ]
+    .into_iter()
+    .filter(|k| text.contains(&format!("\"{k}\":")))
+    .collect();
+    assert_eq!(keys.len(), 8, "{text}");
+    let at = |k: &str| text.find(&format!("\"{k}\":")).unwrap();
+    assert!(keys.windows(2).all(|w| at(w[0]) < at(w[1])), "{text}");
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        value["conditions"],
+        serde_json::json!([
+            "policy variable ${aws:PrincipalTag/team}",
+            format!(
+                "uncertain: {}",
+                condition::Reading::AnyonePastBoundary.text()
+            )
+        ])
+    );
+    let back: StatementRef = serde_json::from_value(value).unwrap();
+    assert_eq!(back, s);
 }
 
 #[test]
@@ -1375,12 +1423,17 @@ fn check_consistent(decision: &Decision) -> Result<(), TestCaseError> {
         }
         Verdict::ImplicitDeny => prop_assert!(effects_are(Effect::Allow)),
     }
-    prop_assert!(decision.statements.iter().all(|s| s.conditions.is_empty()));
+    prop_assert!(
+        decision
+            .statements
+            .iter()
+            .all(|s| s.conditions().is_empty())
+    );
     prop_assert!(
         decision
             .conditional
             .iter()
-            .all(|s| !s.conditions.is_empty())
+            .all(|s| !s.conditions().is_empty())
     );
     Ok(())
 }

@@ -53,6 +53,43 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+/// True when the operating system refused the connection (nothing listens at that address
+/// and port), told by the `std::io::Error` in the error's sources.
+pub fn refused_connection(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(err);
+    while let Some(e) = source {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// What happened instead of an answer, in words first (`timed out`, `connection refused`,
+/// `DNS lookup failed`, `TLS failed`, `connection failed`), then the error's chain: the
+/// `--log` line of a call that got no answer. No secret is in either (no header, no URL query).
+pub fn no_answer_words(err: &(dyn std::error::Error + 'static), timed_out: bool) -> String {
+    let chain = error_chain(err);
+    let lower = chain.to_ascii_lowercase();
+    let what = if timed_out || lower.contains("timed out") || lower.contains("timeout") {
+        "timed out"
+    } else if refused_connection(err) {
+        "connection refused"
+    } else if lower.contains("dns error") || lower.contains("failed to lookup address") {
+        "DNS lookup failed"
+    } else if lower.contains("tls") || lower.contains("certificate") {
+        "TLS failed"
+    } else if lower.contains("connection") || lower.contains("io error") {
+        "connection failed"
+    } else {
+        "no answer"
+    };
+    format!("{what}: {chain}")
+}
+
 /// The region used for the first calls when nothing configures one; the bucket-region step
 /// then says that the app must set a region.
 pub const FALLBACK_REGION: &str = "us-east-1";

@@ -28,7 +28,7 @@ use crate::tui::{self, app::App, theme::Theme};
 
 pub async fn run(config: Config, opts: DemoOptions) -> Result<ExitCode> {
     if opts.list {
-        print!("{}", gallery::list());
+        exit::to_stdout(gallery::list().as_bytes())?;
         return Ok(ExitCode::from(exit::OK));
     }
     let (demo, incident) = match Demo::new(&config, &opts).await {
@@ -241,7 +241,7 @@ impl Demo {
             keys: &incident.app.keys,
             role_arn: seeded.role_arn.as_deref(),
         };
-        println!("{}", serde_json::to_string(&info)?);
+        exit::to_stdout(format!("{}\n", serde_json::to_string(&info)?).as_bytes())?;
         Ok(ExitCode::from(exit::OK))
     }
 

@@ -195,27 +195,12 @@ where
         {
             (None, Some(crate::aws::NOT_ASKED.to_owned()))
         }
-        SdkError::DispatchFailure(_) if refused_connection(err) => (
+        SdkError::DispatchFailure(_) if crate::aws::refused_connection(err) => (
             None,
             Some(format!("{REFUSED}: {}", crate::aws::error_chain(err))),
         ),
         _ => (None, Some(crate::aws::error_chain(err))),
     }
-}
-
-/// True when the operating system refused the connection (nothing listens at that address
-/// and port), told by the `std::io::Error` in the error's sources.
-fn refused_connection(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut source = Some(err);
-    while let Some(e) = source {
-        if e.downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused)
-        {
-            return true;
-        }
-        source = e.source();
-    }
-    false
 }
 
 /// The [`TELLING_HEADERS`] an answer carried.
@@ -428,6 +413,18 @@ pub fn with_signing_region(mut failure: Failure, signed_for: Option<&str>) -> Fa
         )
     {
         failure.class = Class::WrongRegion(failure.bucket_region.clone());
+    }
+    failure
+}
+
+/// Same class, corrected by what was sent: when the keys came with a session token, a refused
+/// key id (STS InvalidClientTokenId "The security token included in the request is invalid",
+/// S3 InvalidToken or InvalidAccessKeyId) is the session token's fault — expired, issued for
+/// other keys, or an `AWS_SESSION_TOKEN` left next to long-term keys — so the finding is the
+/// session token's (`credentials.expired`), not an unknown key id.
+pub fn with_session_token(mut failure: Failure, temporary: bool) -> Failure {
+    if temporary && matches!(failure.class, Class::Credentials(FindingCode::InvalidKeyId)) {
+        failure.class = Class::Credentials(FindingCode::Expired);
     }
     failure
 }

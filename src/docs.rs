@@ -1,7 +1,6 @@
 //! The commands that only print documentation and need no AWS: `explain`, `completions`
 //! and `man`, all generated from data (the runbook, the explain asset, the clap definitions).
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::CommandFactory;
@@ -31,19 +30,21 @@ fn explain_command(code: Option<&str>) -> Result<ExitCode> {
             None => return Ok(bad_input(&BadInput(explain::unknown(name)))),
         },
     };
-    std::io::stdout().lock().write_all(text.as_bytes())?;
+    exit::to_stdout(text.as_bytes())?;
     Ok(ExitCode::from(exit::OK))
 }
 
 fn completions(shell: clap_complete::Shell) -> Result<ExitCode> {
     let mut cmd = Cli::command();
-    clap_complete::generate(shell, &mut cmd, "s3doctor", &mut std::io::stdout().lock());
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "s3doctor", &mut out);
+    exit::to_stdout(&out)?;
     Ok(ExitCode::from(exit::OK))
 }
 
 fn man() -> Result<ExitCode> {
     let mut out = Vec::new();
     clap_mangen::Man::new(Cli::command()).render(&mut out)?;
-    std::io::stdout().lock().write_all(&out)?;
+    exit::to_stdout(&out)?;
     Ok(ExitCode::from(exit::OK))
 }

@@ -1,6 +1,8 @@
-//! How s3doctor ends: the exit codes of the design, in one place, and the two helpers every
-//! command uses to end — one line for bad input (exit 2) and writing a report to a file or
-//! standard output. Floor 0: imports nothing of the crate, so any command can use it.
+//! How s3doctor ends: the exit codes of the design, in one place, and the helpers every
+//! command uses to end — one line for bad input (exit 2), writing a report to a file or
+//! standard output, and a reader that closed standard output early (`| head -1`), which ends
+//! the writing quietly instead of as an internal error. Floor 0: imports nothing of the
+//! crate, so any command can use it.
 
 use std::io::Write;
 use std::path::Path;
@@ -36,13 +38,39 @@ pub fn emit(text: &str, output: Option<&Path>) -> Result<()> {
                 .wrap_err_with(|| format!("cannot write {}", path.display()))?;
             eprintln!("s3doctor: report written to {}", path.display());
         }
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(text.as_bytes())?;
-            if !text.ends_with('\n') {
-                out.write_all(b"\n")?;
-            }
-        }
+        None if text.ends_with('\n') => to_stdout(text.as_bytes())?,
+        None => to_stdout(format!("{text}\n").as_bytes())?,
     }
     Ok(())
+}
+
+/// Writes `bytes` to standard output. A reader that is gone (`s3doctor … | head -1` after its
+/// line) is not s3doctor's failure: the rest is dropped quietly, and the command ends with the
+/// exit code its run has (README, exit codes).
+pub fn to_stdout(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if closed_reader(&e) => Ok(()),
+        other => other,
+    }
+}
+
+/// True when `e` says the reader of standard output has closed it (EPIPE).
+pub fn closed_reader(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::BrokenPipe
+}
+
+/// True when a closed standard output is somewhere in `err`'s chain: the last resort of
+/// `main`, for a write that did not go through [`to_stdout`].
+pub fn closed_reader_in(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(err);
+    while let Some(e) = source {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(closed_reader)
+        {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }

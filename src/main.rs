@@ -25,6 +25,8 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(s3doctor::commands::run(cli)) {
         Ok(code) => code,
+        // A reader that closed standard output early is not an internal error.
+        Err(e) if s3doctor::exit::closed_reader_in(e.as_ref()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("s3doctor: {e:?}");
             ExitCode::from(s3doctor::exit::INTERNAL)

@@ -1,5 +1,6 @@
 //! The debug log's one line per AWS call: service, operation, HTTP status, request id and
-//! latency (or the transport error). An SDK interceptor, so every client and every retry is
+//! latency (or, for a call that got no answer, what happened: timed out, connection
+//! refused, DNS, TLS, with the transport error's chain). An SDK interceptor, so every client and every retry is
 //! covered; it never sees a credential, and logs no header but the request id.
 
 use std::time::Instant;
@@ -69,7 +70,11 @@ impl Intercept for CallLog {
             }
             None => {
                 let error = match context.output_or_error() {
-                    Some(Err(e)) => format!("{e}"),
+                    Some(Err(e)) => {
+                        let timed_out = e.is_timeout_error()
+                            || e.as_connector_error().is_some_and(|c| c.is_timeout());
+                        super::no_answer_words(e, timed_out)
+                    }
                     _ => "no response".to_owned(),
                 };
                 unanswered(&service, &operation, latency_ms, &error);

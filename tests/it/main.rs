@@ -10,6 +10,7 @@ mod check;
 mod cors;
 mod docs;
 mod dumps;
+mod endings;
 mod faults;
 mod fix;
 mod gallery;

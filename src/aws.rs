@@ -451,6 +451,9 @@ pub struct Session {
     /// The key id shortened for display (`AKIA…WXYZ`); never the secret.
     pub key_id_hint: String,
     pub expiry: Option<SystemTime>,
+    /// The keys came with a session token (temporary credentials: a role's session, SSO,
+    /// `aws sts get-session-token`), so a refused key id may be the token's fault.
+    pub temporary: bool,
     /// The roles assumed on the way to these credentials, in order (a role profile's
     /// `role_arn`s, then `--role-arn`): who assumed which role.
     pub assumed: Vec<AssumedRole>,
@@ -536,6 +539,7 @@ pub async fn session(
 ) -> Session {
     let key_id_hint = key_hint(creds.access_key_id());
     let expiry = creds.expiry();
+    let temporary = creds.session_token().is_some();
     let sdk = loader(settings, region.0.as_deref())
         .http_client(settings.http.clone())
         .credentials_provider(creds)
@@ -548,6 +552,7 @@ pub async fn session(
         credential_source,
         key_id_hint,
         expiry,
+        temporary,
         assumed,
     }
 }

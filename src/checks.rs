@@ -528,6 +528,7 @@ impl CheckContext {
             expected: self.run.expect_principal.as_deref(),
             object: self.key.as_deref(),
             server: self.server,
+            provider: self.session.as_ref().map(|s| s.credential_source.as_str()),
             ..Facts::default()
         }
     }
@@ -548,6 +549,8 @@ impl CheckContext {
     /// `endpoint.unexpected-answer` with what came back.
     fn failed(&self, step: StepId, failure: Failure) -> StepOutcome {
         let failure = diagnose::with_signing_region(failure, self.signing_region().as_deref());
+        let temporary = self.session.as_ref().is_some_and(|s| s.temporary);
+        let failure = diagnose::with_session_token(failure, temporary);
         let evidence = failure.evidence.clone();
         match &failure.class {
             Class::PreconditionFailed => {

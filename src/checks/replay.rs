@@ -302,6 +302,7 @@ pub async fn session(replay: &Replay) -> Session {
         credential_source: "replay".to_owned(),
         key_id_hint: aws::key_hint("AKIAIOSFODNN7EXAMPLE"),
         expiry: None,
+        temporary: false,
         assumed: Vec::new(),
     }
 }

@@ -149,6 +149,7 @@ mod tests {
             credential_source: "test".into(),
             key_id_hint: String::new(),
             expiry: None,
+            temporary: false,
             assumed: Vec::new(),
         }
     }

@@ -437,6 +437,37 @@ async fn session_keys_in_the_environment_are_the_roles_session() {
     );
 }
 
+/// Temporary keys whose session token is not theirs (a token from another session, or one
+/// left behind): STS refuses the key id (moto: InvalidClientTokenId, as AWS answers "The
+/// security token included in the request is invalid"), and the finding says the session token
+/// is the problem and where the keys came from, not that the key id is unknown.
+#[tokio::test]
+async fn temporary_keys_with_a_token_that_is_not_theirs_are_the_tokens_finding() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let session = peer
+        .role_session(Some(s3_allow(&[&bucket], READ_WRITE)))
+        .await;
+    let other = peer.role_session(None).await;
+    let mixed = Keys {
+        token: other.token.clone(),
+        ..session.clone()
+    };
+    let out = env_keys(check(&peer, &bucket), &mixed).output().await;
+    let report = out.json();
+    assert_eq!(out.code, 1, "{report:#}");
+    assert_eq!(codes(&report), ["credentials.expired"], "{report:#}");
+    let f = finding(&report, "credentials.expired", None);
+    assert_eq!(f["basis"], "aws-message", "{f:#}");
+    assert_eq!(f["evidence"]["error_code"], "InvalidClientTokenId", "{f:#}");
+    let summary = f["summary"].as_str().expect("summary");
+    assert!(summary.contains("session token"), "{summary}");
+    assert!(summary.contains("from environment"), "{summary}");
+    assert!(!summary.contains("access key id"), "{summary}");
+    let remedy = f["remedy"].as_str().expect("remedy");
+    assert!(remedy.contains("AWS_SESSION_TOKEN"), "{remedy}");
+}
+
 /// A role at `/svc/` that `engineer` may assume, without any S3 grant, and its name.
 async fn bare_role(peer: &Peer, engineer: &Keys) -> (String, String) {
     let arn = role(peer, "/svc/", &user_arn(engineer), None).await;

@@ -165,14 +165,15 @@ fn denied_without_boundary(
     evaluate::evaluate(request, &alone).verdict == Verdict::ExplicitDeny
 }
 
-/// The sentence added to a finding whose verdict rests on a reading of AWS's documentation.
-fn uncertain_sentence(readings: &[(&StatementRef, &str)]) -> String {
+/// The sentence added to a finding whose verdict rests on a reading of AWS's documentation;
+/// `who` names the server whose live answers decide (`AWS`, `Ceph RGW`, …).
+fn uncertain_sentence(readings: &[(&StatementRef, &str)], who: &str) -> String {
     let parts: Vec<String> = readings
         .iter()
         .map(|(statement, reading)| format!("{} ({})", reading, statement.in_policy()))
         .collect();
     format!(
-        " Not certain: {}. The live checks show what AWS actually decides.",
+        " Not certain: {}. The live checks show what {who} actually decides.",
         parts.join("; ")
     )
 }
@@ -414,7 +415,8 @@ impl Weighing<'_> {
             Verdict::ImplicitDeny if !readings.is_empty() && w.source != DenySource::Scp => {
                 let mut f = found(FindingCode::PermissionMissing, w.source, None);
                 f.severity = Severity::Warning;
-                f.summary.push_str(&uncertain_sentence(&readings));
+                f.summary
+                    .push_str(&uncertain_sentence(&readings, cx.server.who()));
                 out.findings.push(f);
             }
             Verdict::ImplicitDeny if self.bucket_policy.is_err() && w.source != DenySource::Scp => {
@@ -776,4 +778,36 @@ async fn requester_pays(s3: &aws_sdk_s3::Client, bucket: &str) -> Option<String>
             "Requester Pays: requests from other accounts must send x-amz-request-payer: requester"
                 .to_owned()
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::EndpointKind;
+
+    /// A verdict that rests on a reading of the documentation sends the person to the live
+    /// checks of the server that answered: Ceph RGW's decide on Ceph RGW, not AWS's.
+    #[test]
+    fn the_uncertain_sentence_names_the_server_whose_live_checks_decide() {
+        let statement = StatementRef {
+            policy_name: "app".into(),
+            sid: Some("Uploads".into()),
+            ..StatementRef::default()
+        };
+        let readings = [(&statement, "a reading")];
+        for (kind, who) in [
+            (EndpointKind::Aws, "AWS"),
+            (EndpointKind::CephRgw, "Ceph RGW"),
+            (EndpointKind::S3Compatible, "the S3 server"),
+        ] {
+            let sentence = uncertain_sentence(&readings, kind.who());
+            assert!(
+                sentence.ends_with(&format!(
+                    "The live checks show what {who} actually decides."
+                )),
+                "{sentence}"
+            );
+            assert!(sentence.contains("a reading"), "{sentence}");
+        }
+    }
 }

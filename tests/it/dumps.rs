@@ -127,6 +127,36 @@ fn offline_cases(closed: &str) -> Vec<Case> {
             run: run(&["explain", "no.such-code"]),
         },
         Case {
+            name: "why --file, a file that cannot be read",
+            run: {
+                let r = run(&["why", "--file"]);
+                let missing = r.file("no-such-error.txt");
+                r.arg(&missing.display().to_string())
+            },
+        },
+        Case {
+            name: "why --file, a directory",
+            run: {
+                let r = run(&["why", "--file"]);
+                let dir = r.file("");
+                r.arg(&dir.display().to_string())
+            },
+        },
+        Case {
+            name: "why -, empty standard input",
+            run: run(&["why", "-"]),
+        },
+        Case {
+            name: "why --file, binary input",
+            run: {
+                let r = run(&["why", "--format", "json", "--file"]);
+                let blob = r.file("blob.bin");
+                let bytes: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+                std::fs::write(&blob, bytes).expect("blob.bin");
+                r.arg(&blob.display().to_string())
+            },
+        },
+        Case {
             name: "check, an env file's pod variables (a web identity token not here)",
             run: {
                 let r = run(&["check", "-b", "clipizy-dev"]);

@@ -327,3 +327,55 @@ async fn the_printed_command_runs_with_the_flags_it_names() {
         "no app-object step for the key: {report:#}"
     );
 }
+
+/// A refusal of a user's request prints `--expect-principal` with the user AWS named, a flag
+/// `check` has: run as printed with another user's keys, the check says the keys belong to
+/// someone else (not bad input).
+#[tokio::test]
+async fn the_printed_command_for_a_user_expects_that_user_and_runs() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let other = peer.user(None).await;
+    let text = format!(
+        "botocore.exceptions.ClientError: An error occurred (AccessDenied) when calling the PutObject operation: User: arn:aws:iam::123456789012:user/app is not authorized to perform: s3:PutObject on resource: \"arn:aws:s3:::{bucket}/a.txt\" because no identity-based policy allows the s3:PutObject action"
+    );
+    let out = Run::new(&["why", "--format", "json", &text]).output().await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let reading: Value = serde_json::from_str(&out.stdout).expect("json");
+    let command = reading["command"].as_str().expect("command");
+    assert!(
+        command.contains(" --expect-principal arn:aws:iam::123456789012:user/app"),
+        "{command}"
+    );
+    let script = format!(
+        "{} --format json --endpoint-url {}",
+        command.replacen("s3doctor", env!("CARGO_BIN_EXE_s3doctor"), 1),
+        peer.url
+    );
+    let home = tempfile::tempdir().expect("home");
+    let run = tokio::process::Command::new("sh")
+        .args(["-c", &script])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("AWS_ACCESS_KEY_ID", &other.id)
+        .env("AWS_SECRET_ACCESS_KEY", &other.secret)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("check ended")
+        .expect("check ran");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let report: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert!(
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["code"] == "credentials.unexpected-principal"),
+        "{report:#}"
+    );
+}

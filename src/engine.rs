@@ -205,6 +205,16 @@ impl Engine {
         self.run = Arc::new(run);
     }
 
+    /// Checks as `role` from now on (the wizard's pasted error names the app's role): the
+    /// next run resolves the credentials again and assumes it, as `--role-arn` does. What was
+    /// learned as the previous principal is dropped with its session.
+    pub fn set_role(&mut self, role: aws::RoleToAssume) {
+        let mut settings = (*self.settings).clone();
+        settings.role = Some(role);
+        self.settings = Arc::new(settings);
+        self.state = Arc::default();
+    }
+
     pub fn settings(&self) -> &aws::Settings {
         &self.settings
     }

@@ -237,6 +237,10 @@ fn execute(
             engine.set_keys(keys);
             let _ = mtx.send(Msg::Rows(engine.units()));
         }
+        Cmd::SetRole(role) => {
+            engine.set_role(*role);
+            let _ = mtx.send(Msg::Rows(engine.units()));
+        }
         Cmd::Export { markdown, path } => {
             tasks.spawn(async move {
                 let path = path.unwrap_or_else(default_export_path);

@@ -55,6 +55,9 @@ pub enum Cmd {
     SetBuckets(Vec<String>),
     /// The app's own objects (`--key`, and the ones named with `o`): their rows join.
     SetKeys(Vec<String>),
+    /// Check as this role from now on (a pasted error names the app's role): assumed with the
+    /// credentials that resolve, as `--role-arn` is.
+    SetRole(Box<aws::RoleToAssume>),
     Export {
         markdown: String,
         path: Option<PathBuf>,
@@ -761,31 +764,91 @@ impl App {
                 self.modal = None;
                 Vec::new()
             }
-            Outcome::Run { bucket, key } => {
-                let buckets = match bucket {
-                    Some(b) => vec![b],
-                    None => self.run.buckets.clone(),
-                };
-                if buckets.is_empty() {
-                    self.message = Some("the error names no bucket, and none is chosen yet: start the wizard with --bucket".into());
-                    return Vec::new();
-                }
-                self.modal = None;
-                self.message = Some(format!(
-                    "checking {} as the pasted error asks",
-                    buckets.join(", ")
-                ));
-                self.run.buckets = buckets.clone();
-                let mut cmds = vec![Cmd::SetBuckets(buckets)];
-                // The object it names joins the checklist (its app-object row), as `o` adds one.
-                if let Some(key) = key.filter(|k| !self.run.keys.contains(k)) {
-                    self.run.keys.push(key);
-                    cmds.push(Cmd::SetKeys(self.run.keys.clone()));
-                }
-                self.run_after_rows = cmds.len();
-                cmds
-            }
+            Outcome::Run { bucket, key, role } => self.run_pasted(bucket, key, role),
         }
+    }
+
+    /// Enter on a pasted error's reading: the checklist runs afresh on the bucket it names
+    /// (else the wizard's), with the object it names as an `app-object` row, and as the role it
+    /// names (assumed as `--role-arn` is; a refusal is the credentials row's finding).
+    fn run_pasted(
+        &mut self,
+        bucket: Option<String>,
+        key: Option<String>,
+        role: Option<String>,
+    ) -> Vec<Cmd> {
+        let buckets = match bucket {
+            Some(b) => vec![b],
+            None => self.run.buckets.clone(),
+        };
+        if buckets.is_empty() {
+            self.message = Some(
+                "the error names no bucket, and none is chosen yet: start the wizard with --bucket"
+                    .into(),
+            );
+            return Vec::new();
+        }
+        self.modal = None;
+        let mut cmds = Vec::new();
+        let as_role = match self.pasted_role(role.as_deref()) {
+            Some(role) => {
+                let words = format!(
+                    " as role {} (assumed with your credentials; the credentials row says if it cannot be)",
+                    role.role_arn
+                );
+                cmds.push(Cmd::SetRole(Box::new(role)));
+                words
+            }
+            None => String::new(),
+        };
+        self.message = Some(format!(
+            "checking {}{as_role}, as the pasted error asks",
+            buckets.join(", ")
+        ));
+        self.run.buckets = buckets.clone();
+        cmds.push(Cmd::SetBuckets(buckets));
+        // The object it names joins the checklist (its app-object row), as `o` adds one.
+        if let Some(key) = key.filter(|k| !self.run.keys.contains(k)) {
+            self.run.keys.push(key);
+            cmds.push(Cmd::SetKeys(self.run.keys.clone()));
+        }
+        self.run_after_rows = cmds.len();
+        cmds
+    }
+
+    /// The role a pasted error names, to check as: an IAM role ARN that the wizard does not
+    /// already run as (by `--role-arn`, or because its own keys are that role's session). The
+    /// wizard's settings and header follow it.
+    fn pasted_role(&mut self, role: Option<&str>) -> Option<aws::RoleToAssume> {
+        let named = crate::arn::parse_principal(role?.trim())
+            .ok()
+            .filter(|p| p.kind == crate::arn::PrincipalKind::Role)?;
+        let same = |arn: &str| {
+            crate::arn::parse_principal(arn)
+                .is_ok_and(|p| p.account == named.account && p.name == named.name)
+        };
+        let assumed = self.settings.role.as_ref().map(|r| r.role_arn.as_str());
+        let acting = self
+            .session
+            .identity
+            .as_ref()
+            .and_then(|i| i.role_arn.as_deref());
+        if assumed.is_some_and(same) || (assumed.is_none() && acting.is_some_and(same)) {
+            return None;
+        }
+        let role = aws::RoleToAssume {
+            role_arn: named.arn.clone(),
+            external_id: None,
+            session_name: self.settings.role.as_ref().map_or_else(
+                || aws::ROLE_SESSION_NAME.to_owned(),
+                |r| r.session_name.clone(),
+            ),
+        };
+        let mut settings = (*self.settings).clone();
+        settings.role = Some(role.clone());
+        self.settings = Arc::new(settings);
+        self.session = SessionInfo::default();
+        Some(role)
     }
 
     /// Every step of the checklist, run again from the start (a pasted error asked for it).
@@ -1223,6 +1286,64 @@ mod tests {
         );
         // Only once: rows set later (another bucket) do not run by themselves.
         assert!(app.update(Msg::Rows(rows)).is_empty());
+    }
+
+    /// A CloudTrail event's session issuer is the role the checklist runs as: `SetRole` comes
+    /// before the rows, the printed check names `--role-arn`, and the header starts over. The
+    /// same role pasted again (already the wizard's) changes nothing.
+    #[test]
+    fn p_with_a_role_session_runs_the_checklist_as_the_role_it_names() {
+        let role = "arn:aws:iam::123456789012:role/app";
+        let event = format!(
+            r#"{{"eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","errorCode":"AccessDenied","errorMessage":"Access Denied","requestParameters":{{"bucketName":"uploads-prod","key":"a.txt"}},"userIdentity":{{"type":"AssumedRole","arn":"arn:aws:sts::123456789012:assumed-role/app/i-0abc","sessionContext":{{"sessionIssuer":{{"type":"Role","arn":"{role}"}}}}}}}}"#
+        );
+        let mut app = app();
+        app.session.key_id_hint = Some("AKIA…1234".into());
+        let read = |app: &mut App| {
+            app.update(key(KeyCode::Char('p')));
+            app.update(Msg::Paste(event.clone()));
+            app.update(key(KeyCode::Enter));
+            let Some(Modal::Error(screen)) = &app.modal else {
+                panic!("the error screen closed");
+            };
+            screen.run_words(&app.run.buckets).expect("words")
+        };
+        let words = read(&mut app);
+        assert!(
+            words.contains(&format!("as role {role}, assumed with your credentials")),
+            "{words}"
+        );
+        let cmds = app.update(key(KeyCode::Enter));
+        assert!(
+            matches!(&cmds[..], [Cmd::SetRole(r), Cmd::SetBuckets(_), Cmd::SetKeys(_)]
+                if r.role_arn == role && r.session_name == aws::ROLE_SESSION_NAME && r.external_id.is_none()),
+            "{cmds:?}"
+        );
+        assert_eq!(app.run_after_rows, 3);
+        assert_eq!(
+            app.settings.role.as_ref().map(|r| r.role_arn.as_str()),
+            Some(role)
+        );
+        assert_eq!(
+            app.session,
+            SessionInfo::default(),
+            "the header starts over"
+        );
+        assert!(
+            app.message
+                .as_deref()
+                .unwrap_or_default()
+                .contains(&format!("as role {role}")),
+            "{:?}",
+            app.message
+        );
+        // Pasted again: the wizard already checks as that role.
+        read(&mut app);
+        let cmds = app.update(key(KeyCode::Enter));
+        assert!(
+            !cmds.iter().any(|c| matches!(c, Cmd::SetRole(_))),
+            "{cmds:?}"
+        );
     }
 
     #[test]

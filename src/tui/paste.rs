@@ -1,8 +1,9 @@
 //! The wizard's pasted-error screen (`p`): the app's error, pasted or typed, read as
 //! `s3doctor why` reads it (nothing is sent). On a reading, Enter runs the checklist filled
-//! from it: the bucket and the object the text names (its `app-object` row, as `o` adds one);
-//! the role and the network it names are in the printed command (the wizard does not switch
-//! the keys it runs with, nor know the app's network).
+//! from it: the bucket and the object the text names (its `app-object` row, as `o` adds one),
+//! as the role it names (a CloudTrail event's session issuer, an assumed-role ARN in the
+//! message), assumed with the wizard's credentials as `--role-arn` is; the network it names is
+//! in the printed command (the wizard does not know the app's network).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -24,10 +25,11 @@ pub enum Outcome {
     Stay,
     Close,
     /// Run the checklist on this bucket (`None`: the text names none; the wizard's own), with
-    /// the object the text names.
+    /// the object the text names, as the role it names.
     Run {
         bucket: Option<String>,
         key: Option<String>,
+        role: Option<String>,
     },
 }
 
@@ -65,6 +67,7 @@ impl ErrorScreen {
                     return Outcome::Run {
                         bucket: reading.bucket.clone(),
                         key: reading.key.clone(),
+                        role: reading.role_arn.clone(),
                     };
                 }
             }
@@ -142,18 +145,15 @@ impl ErrorScreen {
             Some(k) if r.bucket.is_some() || !current.is_empty() => format!(" and its object {k}"),
             _ => String::new(),
         };
-        let mut rest = Vec::new();
-        if r.role_arn.is_some() {
-            rest.push("the role");
-        }
-        if r.source_ip.is_some() || r.vpce.is_some() {
-            rest.push("the network");
-        }
-        let rest = if rest.is_empty() {
-            String::new()
-        } else {
-            format!("; {} it names: in the command above", rest.join(", "))
+        let role = match &r.role_arn {
+            Some(role) => format!(" as role {role}, assumed with your credentials"),
+            None => String::new(),
         };
-        Some(format!("Enter {bucket}{object}{rest}"))
+        let rest = if r.source_ip.is_some() || r.vpce.is_some() {
+            "; the network it names: in the command above"
+        } else {
+            ""
+        };
+        Some(format!("Enter {bucket}{object}{role}{rest}"))
     }
 }

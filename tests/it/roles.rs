@@ -986,3 +986,79 @@ async fn an_sso_session_never_logged_in_and_a_failing_credential_process_say_the
         no_debug_dump(&out);
     }
 }
+
+/// A CloudTrail event of the app's refused request, its session issuer a role.
+fn role_event(bucket: &str, role_arn: &str) -> String {
+    let name = role_arn.rsplit('/').next().expect("name");
+    json!({
+        "eventVersion": "1.09",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "arn": format!("arn:aws:sts::{ACCOUNT}:assumed-role/{name}/i-0abc"),
+            "sessionContext": {"sessionIssuer": {"type": "Role", "arn": role_arn}}
+        },
+        "eventSource": "s3.amazonaws.com",
+        "eventName": "PutObject",
+        "awsRegion": "us-east-1",
+        "errorCode": "AccessDenied",
+        "errorMessage": "Access Denied",
+        "requestParameters": {"bucketName": bucket, "key": "uploads/a.jpg"}
+    })
+    .to_string()
+}
+
+/// In the wizard, `p` with the app's error that names its role: Enter runs the checklist as
+/// that role, assumed with the engineer's keys (which have no S3 grant, so a passing upload
+/// is the role's); a role that does not trust the engineer is said plainly on the credentials
+/// row.
+#[tokio::test(flavor = "multi_thread")]
+async fn p_with_the_apps_role_checks_as_that_role_or_says_it_cannot_be_assumed() {
+    use crate::terminal::{Tmux, all_done, assert_terminal_restored, overlay, row};
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let engineer = assumer(&peer).await;
+    let trusted = role(
+        &peer,
+        "/",
+        &user_arn(&engineer),
+        Some(s3_allow(&[&bucket], READ_WRITE)),
+    )
+    .await;
+    let someone = format!("arn:aws:iam::{ACCOUNT}:user/someone-else");
+    let untrusted = role(&peer, "/", &someone, None).await;
+    let tmux = Tmux::start(&peer, &engineer, &["--bucket", &bucket], false);
+    tmux.wait_for("the wizard", |s| s.contains("Checklist"));
+    let paste_and_run = |role_arn: &str| {
+        tmux.keys("p");
+        tmux.wait_for("the error screen", |s| s.contains("Pasted error"));
+        tmux.paste(&role_event(&bucket, role_arn));
+        tmux.keys("Enter");
+        let screen = tmux.wait_for("the reading", |s| overlay(s).contains("What was refused"));
+        assert!(
+            overlay(&screen).contains(&format!("as role {role_arn}, assumed with your")),
+            "{screen}"
+        );
+        tmux.keys("Enter");
+    };
+    paste_and_run(&trusted);
+    let screen = tmux.wait_for("the checklist as the role", |s| {
+        !s.contains("Pasted error") && all_done(s) && row(s, "put-object").contains('✓')
+    });
+    assert!(
+        screen.contains(&trusted),
+        "the header names the role:\n{screen}"
+    );
+    assert!(row(&screen, "credentials").contains('✓'), "{screen}");
+
+    paste_and_run(&untrusted);
+    let screen = tmux.wait_for("the refusal on the credentials row", |s| {
+        !s.contains("Pasted error") && all_done(s) && row(s, "credentials").contains('✗')
+    });
+    assert!(
+        screen.contains("credentials.assume-role-refused") || screen.contains("AssumeRole"),
+        "{screen}"
+    );
+    tmux.keys("q");
+    let screen = tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
+    assert_terminal_restored(&screen);
+}

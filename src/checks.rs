@@ -326,6 +326,9 @@ pub struct StepOutcome {
     pub facts: Vec<Fact>,
     /// True when steps that need this one cannot tell anything (no keys, no bucket, no network).
     pub blocking: bool,
+    /// False for a row the engine never ran (a step it needs did not pass, or the run ended
+    /// first); a check that ran says so even when it skips.
+    pub ran: bool,
 }
 
 impl StepOutcome {
@@ -341,6 +344,13 @@ impl StepOutcome {
     pub fn skip(detail: impl Into<String>) -> Self {
         Self::new(Status::Skip, detail)
     }
+    /// A row the engine skipped without running its check.
+    pub fn not_run(detail: impl Into<String>) -> Self {
+        StepOutcome {
+            ran: false,
+            ..Self::skip(detail)
+        }
+    }
     fn new(status: Status, detail: impl Into<String>) -> Self {
         StepOutcome {
             status,
@@ -349,6 +359,7 @@ impl StepOutcome {
             findings: Vec::new(),
             facts: Vec::new(),
             blocking: false,
+            ran: true,
         }
     }
     pub fn with_fact(mut self, fact: Fact) -> Self {
@@ -582,6 +593,7 @@ impl CheckContext {
                 _ => Vec::new(),
             },
             blocking: failure.blocks_everything(),
+            ran: true,
         }
     }
 

@@ -343,7 +343,7 @@ impl Engine {
             self.finish(&mut state, &mut sched, joined, tx);
         }
         for unit in std::mem::take(&mut sched.pending) {
-            self.apply(&mut state, unit, StepOutcome::skip(NOT_RUN), 0, tx);
+            self.apply(&mut state, unit, StepOutcome::not_run(NOT_RUN), 0, tx);
         }
         sched.cache.early.finish().await;
         let _ = tx.send(EngineEvent::Done);
@@ -391,7 +391,7 @@ impl Engine {
             if let Some(blocker) = needs.iter().find(|n| state.results[*n].blocking) {
                 let skipped = StepOutcome {
                     blocking: true,
-                    ..StepOutcome::skip(format!("{NOT_RUN}: {} did not pass", blocker.step))
+                    ..StepOutcome::not_run(format!("{NOT_RUN}: {} did not pass", blocker.step))
                 };
                 self.skip_blocked(state, sched, unit, skipped, tx);
                 continue;
@@ -537,7 +537,6 @@ impl Engine {
         if session_changed {
             let _ = tx.send(EngineEvent::Session(session_info(state)));
         }
-        let ran = !(outcome.status == Status::Skip && outcome.detail.starts_with(NOT_RUN));
         let mut findings = outcome.findings;
         if outcome.status == Status::Fail && !findings.iter().any(Finding::is_error) {
             // A failed step always says why, even when its check found no words for it.
@@ -557,7 +556,7 @@ impl Engine {
             evidence: outcome.evidence,
             findings,
             blocking: outcome.blocking,
-            ran,
+            ran: outcome.ran,
         };
         state.results.insert(unit, result.clone());
         let _ = tx.send(EngineEvent::Finished(result));

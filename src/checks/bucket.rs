@@ -188,6 +188,7 @@ async fn located(cx: &CheckContext) -> Result<String, StepOutcome> {
             evidence: Some(failure.evidence),
             findings: vec![finding],
             facts: Vec::new(),
+            ran: true,
             blocking: false,
         });
     }
@@ -234,6 +235,7 @@ fn compare_regions(
                 findings: vec![finding],
                 facts: vec![fact, Fact::UseRegion(bucket_region)],
                 blocking: false,
+                ran: true,
             }
         }
         None => StepOutcome::warn(format!(

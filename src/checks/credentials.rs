@@ -222,5 +222,6 @@ pub(super) fn failed(cx: &CheckContext, failure: &CredentialsFailure) -> StepOut
         findings: vec![finding],
         facts: Vec::new(),
         blocking: true,
+        ran: true,
     }
 }

@@ -101,6 +101,7 @@ fn unexpected(
         findings: vec![finding],
         facts: vec![Fact::Identity(identity)],
         blocking: false,
+        ran: true,
     }
 }
 

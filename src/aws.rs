@@ -35,6 +35,7 @@ use call_log::CallLog;
 use silence::Silence;
 pub use silence::{NOT_ASKED, TIMED_OUT};
 pub use unanswered::Unanswered;
+pub use unsigned::NoAnswer;
 
 /// An error and its sources, each as it displays itself, joined by ": " (what the SDK's
 /// `DisplayErrorContext` writes, without its closing debug dump of the whole error, which
@@ -286,7 +287,7 @@ impl Settings {
         clients: Option<&Clients>,
         call: (&str, &str),
         req: HttpRequest,
-    ) -> Result<HttpResponse, String> {
+    ) -> Result<HttpResponse, NoAnswer> {
         let connector = self.http_connector();
         let silence = clients.map(|c| &c.silence);
         unsigned::send(&connector, silence, call, req, self.attempt_timeout()).await
@@ -756,7 +757,7 @@ mod tests {
         settings: &'a Settings,
         clients: &'a Clients,
         url: &'a str,
-    ) -> impl std::future::Future<Output = Result<crate::checks::cors::Preflight, String>> + 'a
+    ) -> impl std::future::Future<Output = Result<crate::checks::cors::Preflight, NoAnswer>> + 'a
     {
         crate::checks::cors::preflight(
             settings,
@@ -783,14 +784,18 @@ mod tests {
         let before = connections(&seen);
         assert!(before >= 1);
         let answer = preflight_to(&settings, &clients, &format!("{url}/b/k")).await;
-        assert_eq!(answer.unwrap_err(), NOT_ASKED);
+        let not_asked = answer.unwrap_err();
+        assert_eq!(not_asked.why, NOT_ASKED);
+        assert_eq!(not_asked.how, crate::finding::Unreachable::TimedOut);
         assert_eq!(connections(&seen), before, "the preflight was sent");
 
         // The preflight times out first: the SDK's calls are not asked.
         let (url, seen) = black_hole().await;
         let (settings, clients) = settings_and_clients(&url).await;
         let answer = preflight_to(&settings, &clients, &format!("{url}/b/k")).await;
-        let why = answer.unwrap_err();
+        let no_answer = answer.unwrap_err();
+        assert_eq!(no_answer.how, crate::finding::Unreachable::TimedOut);
+        let why = no_answer.why;
         assert_ne!(why, NOT_ASKED);
         // Said in the SDK's calls' words, so diagnose reads it as a timeout too.
         assert!(why.starts_with(TIMED_OUT), "{why}");

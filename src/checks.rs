@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::arn::Principal;
 use crate::aws::{self, Session};
-use crate::diagnose::{self, Class, Facts, Failure, FindingSpec};
+use crate::diagnose::{self, Class, Facts, Failure, FindingSpec, Unreachable};
 use crate::finding::{Evidence, Finding, FindingCode};
 use crate::operation::Operation;
 use crate::policy::Access;
@@ -540,6 +540,7 @@ impl CheckContext {
             object: self.key.as_deref(),
             server: self.server,
             provider: self.session.as_ref().map(|s| s.credential_source.as_str()),
+            waited: Some(self.settings.attempt_timeout()),
             ..Facts::default()
         }
     }
@@ -607,7 +608,7 @@ impl CheckContext {
         let code = failure.class.finding_code();
         match &failure.class {
             Class::Credentials(_) => (build(code), "the keys were refused".to_owned()),
-            Class::Unreachable => (build(code), NO_ANSWER.to_owned()),
+            Class::Unreachable(how) => (build(code), self.no_answer_words(*how)),
             Class::BucketNotFound => (
                 build(code),
                 format!("bucket {} does not exist", self.bucket()),
@@ -655,6 +656,18 @@ impl CheckContext {
                 build(code),
                 format!("unexpected answer: {}", evidence.one_line()),
             ),
+        }
+    }
+
+    /// A failed step's detail when the endpoint did not answer: how, when that is known.
+    fn no_answer_words(&self, how: Unreachable) -> String {
+        match how {
+            Unreachable::TimedOut => format!(
+                "timed out: no answer from the endpoint within {} s",
+                self.settings.attempt_timeout().as_secs_f64()
+            ),
+            Unreachable::Refused => "connection refused by the endpoint".to_owned(),
+            Unreachable::Other => NO_ANSWER.to_owned(),
         }
     }
 
@@ -729,46 +742,31 @@ pub async fn run(step: StepId, cx: &CheckContext) -> StepOutcome {
         StepId::KmsKey => kms::kms_key(cx).await,
     };
     let mut outcome = outcome.unwrap_or_else(|skipped| skipped);
-    say_how_unreachable(&mut outcome, cx);
+    lead_with_how_unreachable(&mut outcome, cx);
     outcome
 }
 
-/// An endpoint that let a call time out is told as a timeout, with the time waited, and one
-/// that refused the connection as a refusal, not as "refused, DNS, TLS or a timeout".
-fn say_how_unreachable(outcome: &mut StepOutcome, cx: &CheckContext) {
-    let waited = cx.settings.attempt_timeout().as_secs_f64();
-    let mut detail = None;
-    for f in &mut outcome.findings {
-        let Some(evidence) = f.evidence.as_ref() else {
-            continue;
-        };
-        if f.code != FindingCode::EndpointUnreachable {
-            continue;
+/// A step whose call the endpoint did not answer in a known way (a timeout, a refused
+/// connection) says how first, whatever else its detail said: the findings already say it in
+/// the runbook's words for that way. A failure's own detail (`CheckContext::failed`) starts
+/// with the same words and keeps what the step added after them (the probe an upload may have
+/// left, the probe a delete left behind).
+fn lead_with_how_unreachable(outcome: &mut StepOutcome, cx: &CheckContext) {
+    let how = outcome
+        .findings
+        .iter()
+        .filter(|f| f.code == FindingCode::EndpointUnreachable)
+        .filter_map(|f| f.evidence.as_ref()?.unreachable)
+        .rfind(|u| *u != Unreachable::Other);
+    if let Some(how) = how {
+        let words = cx.no_answer_words(how);
+        if !outcome.detail.starts_with(&words) {
+            outcome.detail = words;
         }
-        if diagnose::timed_out(evidence) {
-            f.summary = format!(
-                "The request got no answer within {waited} s (a timeout, not a refusal): something on the way accepts or holds the connection without answering, such as a firewall, a wrong proxy or a VPC endpoint."
-            );
-            detail = Some(format!(
-                "timed out: no answer from the endpoint within {waited} s"
-            ));
-        } else if diagnose::refused(evidence) {
-            f.summary = "The connection was refused: nothing listens at the endpoint's address and port. The endpoint URL or its port is wrong, or the service there is down.".to_owned();
-            detail = Some("connection refused by the endpoint".to_owned());
-        }
-    }
-    if let Some(detail) = detail {
-        // The failure's own words are replaced; what the step said after them stays (the
-        // probe an upload may have left, the probe a delete left behind).
-        outcome.detail = match outcome.detail.strip_prefix(NO_ANSWER) {
-            Some(rest) => format!("{detail}{rest}"),
-            None => detail,
-        };
     }
 }
 
-/// A failed step's detail when the endpoint did not answer, until `say_how_unreachable` says
-/// how.
+/// A failed step's detail when the endpoint did not answer, and how.
 const NO_ANSWER: &str = "no answer from the endpoint";
 
 /// A check's result type: `Err` carries an early outcome (usually a skip).

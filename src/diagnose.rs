@@ -2,6 +2,7 @@
 //! findings from the runbook's templates. AWS errors are results here, never `Err`.
 
 pub mod access_denied;
+pub mod codes;
 pub mod error_body;
 pub mod pasted;
 
@@ -11,6 +12,7 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
 
+pub use crate::finding::Unreachable;
 use crate::finding::{Basis, Evidence, Finding, FindingCode, Severity, StatementRef};
 use crate::operation::Operation;
 use crate::runbook::{Runbook, StepId, fill};
@@ -22,8 +24,8 @@ use error_body::ErrorBody;
 pub enum Class {
     /// The keys themselves are rejected (the code says how).
     Credentials(FindingCode),
-    /// No answer: connection refused, DNS, TLS, timeout.
-    Unreachable,
+    /// No answer: a timeout, a refused connection, or DNS, TLS, a broken connection.
+    Unreachable(Unreachable),
     /// 404 on a bucket operation.
     BucketNotFound,
     /// 404 on an object operation.
@@ -56,7 +58,7 @@ impl Class {
     pub fn finding_code(&self) -> FindingCode {
         match self {
             Class::Credentials(code) | Class::Refused(code) => *code,
-            Class::Unreachable => FindingCode::EndpointUnreachable,
+            Class::Unreachable(_) => FindingCode::EndpointUnreachable,
             Class::BucketNotFound => FindingCode::BucketNotFound,
             Class::AccessDenied(denied) if denied.kind == Some(DenyKind::Explicit) => {
                 FindingCode::ExplicitDeny
@@ -87,7 +89,7 @@ pub struct Failure {
 impl Failure {
     /// True when later steps cannot tell anything new (no keys, no network).
     pub fn blocks_everything(&self) -> bool {
-        matches!(self.class, Class::Credentials(_) | Class::Unreachable)
+        matches!(self.class, Class::Credentials(_) | Class::Unreachable(_))
     }
 }
 
@@ -96,22 +98,6 @@ pub use crate::aws::TIMED_OUT;
 
 /// The start of the evidence message of a call whose connection was refused.
 pub const REFUSED: &str = "connection refused";
-
-/// True when `evidence` says the connection was refused (nothing listens there).
-pub fn refused(evidence: &Evidence) -> bool {
-    evidence
-        .message
-        .as_deref()
-        .is_some_and(|m| m.starts_with(REFUSED))
-}
-
-/// True when `evidence` says the call timed out (rather than being refused or failing DNS/TLS).
-pub fn timed_out(evidence: &Evidence) -> bool {
-    evidence
-        .message
-        .as_deref()
-        .is_some_and(|m| m.starts_with(TIMED_OUT))
-}
 
 /// Reads an SDK error of one of s3doctor's operations: status, code, message, request id and
 /// the bucket-region header. Taking an [`Operation`] (not a name) means every failure names an
@@ -146,6 +132,7 @@ where
         .map(str::to_owned)
         .or_else(|| body.region.clone());
     let (error_code, message) = code_and_message(err, &body);
+    let unreachable = unreachable(err);
     let authorization_id = message.as_deref().and_then(access_denied::authorization_id);
     let evidence = Evidence {
         operation: operation.to_owned(),
@@ -162,6 +149,7 @@ where
         }),
         headers: raw.map(telling_headers).unwrap_or_default(),
         authorization_id,
+        unreachable,
     };
     (evidence, bucket_region)
 }
@@ -203,6 +191,31 @@ where
     }
 }
 
+/// How a call that got no answer got none (`None` for an answer): the same reading as the
+/// message `code_and_message` words, as a fact.
+fn unreachable<E>(err: &SdkError<E, HttpResponse>) -> Option<Unreachable>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match err {
+        SdkError::TimeoutError(_) => Some(Unreachable::TimedOut),
+        SdkError::DispatchFailure(d) if d.is_timeout() => Some(Unreachable::TimedOut),
+        // Not sent because an earlier call to the host got no answer in time.
+        SdkError::DispatchFailure(_)
+            if DisplayErrorContext(err)
+                .to_string()
+                .contains(crate::aws::NOT_ASKED) =>
+        {
+            Some(Unreachable::TimedOut)
+        }
+        SdkError::DispatchFailure(_) if crate::aws::refused_connection(err) => {
+            Some(Unreachable::Refused)
+        }
+        SdkError::DispatchFailure(_) => Some(Unreachable::Other),
+        _ => None,
+    }
+}
+
 /// The [`TELLING_HEADERS`] an answer carried.
 fn telling_headers(raw: &HttpResponse) -> Vec<(String, String)> {
     TELLING_HEADERS
@@ -223,7 +236,9 @@ fn class_of<E>(
     bucket_region: &Option<String>,
 ) -> Class {
     match err {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => Class::Unreachable,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
+            Class::Unreachable(evidence.unreachable.unwrap_or(Unreachable::Other))
+        }
         SdkError::ServiceError(_) | SdkError::ResponseError(_)
             if evidence
                 .http_status
@@ -498,6 +513,9 @@ pub struct Facts<'a> {
     pub object: Option<&'a str>,
     /// The server that answered: `{server}` in the templates, and which of their words apply.
     pub server: crate::server::Server,
+    /// How long a call waits for an answer: `{waited}` in the words for a timeout, which
+    /// apply only when it is known.
+    pub waited: Option<std::time::Duration>,
 }
 
 /// Builds a finding from the runbook's text for `code`.
@@ -559,6 +577,7 @@ impl FindingSpec<'_> {
         };
         let object = f.object.unwrap_or("the object");
         let object_word = crate::aws::shell_word(object);
+        let (unreachable, waited) = self.no_answer();
         let vars = [
             ("bucket", bucket),
             ("target", target.as_str()),
@@ -587,13 +606,27 @@ impl FindingSpec<'_> {
             ("role", f.role.unwrap_or("the role")),
             ("provider", f.provider.unwrap_or("the credential chain")),
             ("why", f.why.unwrap_or("no details")),
+            ("waited", waited.as_str()),
             (
                 "next",
                 f.next
                     .unwrap_or("Check the credential chain's configuration."),
             ),
         ];
-        render(self.code, f.server, basis, &vars)
+        render(self.code, (f.server, unreachable), basis, &vars)
+    }
+
+    /// How the call got no answer, when none came (the words for a timeout need the time
+    /// waited), and that time in seconds for `{waited}`.
+    fn no_answer(&self) -> (Option<Unreachable>, String) {
+        let waited = self.facts.waited;
+        let unreachable = self
+            .evidence
+            .as_ref()
+            .and_then(|e| e.unreachable)
+            .filter(|u| *u != Unreachable::TimedOut || waited.is_some());
+        let seconds = waited.map(|w| w.as_secs_f64().to_string());
+        (unreachable, seconds.unwrap_or_default())
     }
 
     /// Where the deny is, or which policy type allows nothing, in words for `{source}`: as
@@ -617,18 +650,18 @@ impl FindingSpec<'_> {
     }
 }
 
-/// The title, summary and remedy of `code` for `server`, filled from `vars`: its `inferred`
-/// words when only a bare refusal was seen.
+/// The title, summary and remedy of `code` for `server` (and how a call got no answer, when
+/// none came), filled from `vars`: its `inferred` words when only a bare refusal was seen.
 fn render(
     code: FindingCode,
-    server: crate::server::Server,
+    (server, unreachable): (crate::server::Server, Option<Unreachable>),
     basis: Basis,
     vars: &[(&str, &str)],
 ) -> (String, String, String) {
     let Some(t) = Runbook::embedded().finding(code) else {
         return (code.to_string(), code.to_string(), String::new());
     };
-    let t = t.for_server(server);
+    let t = t.for_answer(server, unreachable);
     let what = match (t.inferred, basis) {
         (Some(inferred), Basis::Inferred) => inferred,
         _ => t.what,
@@ -1004,6 +1037,42 @@ mod tests {
                 "{code}"
             );
         }
+    }
+
+    #[test]
+    fn how_no_answer_came_picks_the_words_of_the_unreachable_finding() {
+        let summary = |how, waited| {
+            FindingSpec {
+                code: FindingCode::EndpointUnreachable,
+                step: StepId::Identity,
+                facts: Facts {
+                    waited,
+                    ..Facts::default()
+                },
+                source: None,
+                statement: None,
+                evidence: Some(Evidence {
+                    operation: "GetCallerIdentity".into(),
+                    unreachable: how,
+                    ..Evidence::default()
+                }),
+            }
+            .build()
+            .summary
+        };
+        let second = Some(std::time::Duration::from_millis(1500));
+        assert!(
+            summary(Some(Unreachable::TimedOut), second)
+                .starts_with("The request got no answer within 1.5 s (a timeout"),
+        );
+        assert!(
+            summary(Some(Unreachable::Refused), None).starts_with("The connection was refused")
+        );
+        // The general words when how is not known, or the time waited is not.
+        let general = summary(None, second);
+        assert!(general.contains("connection refused, DNS, TLS or a timeout"));
+        assert_eq!(summary(Some(Unreachable::Other), second), general);
+        assert_eq!(summary(Some(Unreachable::TimedOut), None), general);
     }
 
     #[test]

@@ -275,6 +275,7 @@ mod tests {
             request_id: Some(request_id.into()),
             headers: Vec::new(),
             authorization_id: None,
+            unreachable: None,
         }
     }
 

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+use crate::diagnose::codes::AwsCode;
 use crate::diagnose::{Class, Failure};
 use crate::finding::Evidence;
 pub use crate::server::{EndpointKind, Server};
@@ -88,7 +89,7 @@ impl Capabilities {
 /// others 501 NotImplemented or 404 to the POST on `/`. Errors about the keys
 /// (InvalidClientTokenId, SignatureDoesNotMatch, …) come from an STS that exists.
 pub fn sts_absent(failure: &Failure) -> bool {
-    if matches!(failure.class, Class::Credentials(_) | Class::Unreachable) {
+    if matches!(failure.class, Class::Credentials(_) | Class::Unreachable(_)) {
         return false;
     }
     let code = failure.evidence.error_code.as_deref().unwrap_or_default();
@@ -97,7 +98,7 @@ pub fn sts_absent(failure: &Failure) -> bool {
             code,
             "MethodNotAllowed" | "NotImplemented" | "InvalidAction" | "UnknownOperation"
         )
-        || (failure.evidence.http_status == Some(404) && code != "NoSuchEntity")
+        || (failure.evidence.http_status == Some(404) && !AwsCode::NoSuchEntity.is(Some(code)))
 }
 
 fn kind_from_host(endpoint: &str) -> Option<EndpointKind> {

@@ -324,6 +324,17 @@ impl std::fmt::Display for Basis {
     }
 }
 
+/// How a call got no answer: the words of its `endpoint.unreachable` finding depend on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Unreachable {
+    /// Nothing came back within the timeout (or the call was not sent again after one did).
+    TimedOut,
+    /// The operating system refused the connection: nothing listens at that address and port.
+    Refused,
+    /// Anything else: DNS, TLS, a connection that broke.
+    Other,
+}
+
 /// What AWS answered: enough to search logs and to open a support case.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Evidence {
@@ -339,6 +350,9 @@ pub struct Evidence {
     /// `aws iam-toolbox get-request-authorization-details` (kept for at least 24 hours by AWS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_id: Option<String>,
+    /// How the call got no answer, when none came (the message says it in words).
+    #[serde(skip)]
+    pub unreachable: Option<Unreachable>,
 }
 
 impl Evidence {

@@ -14,6 +14,7 @@ mod sigv2;
 pub mod sigv4;
 pub use sigv4::parse_amz_date;
 
+use crate::diagnose::codes::AwsCode;
 use crate::finding::{FindingCode, Severity};
 use crate::runbook::{Runbook, fill};
 
@@ -622,7 +623,7 @@ pub fn problem_for(code: FindingCode, p: &Presigned) -> Problem {
 /// S3 refused a GET of the URL for a reason of the signer's: its permissions (a presigned URL
 /// can do only what its signer may do), or a signature that does not match.
 pub fn signer_refused(p: &Presigned, error_code: &str) -> Problem {
-    if error_code == "SignatureDoesNotMatch" {
+    if AwsCode::SignatureDoesNotMatch.is(Some(error_code)) {
         return problem(
             FindingCode::SignatureMismatch,
             Severity::Error,

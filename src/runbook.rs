@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::finding::FindingCode;
+use crate::finding::{FindingCode, Unreachable};
 use crate::server::{EndpointKind, Server};
 pub use crate::step::StepId;
 
@@ -76,6 +76,12 @@ pub struct FindingText {
     /// The words for Ceph RGW, over `s3-only`'s.
     #[serde(default, rename = "ceph-rgw")]
     pub ceph_rgw: Option<ServerWords>,
+    /// The words for a call that got no answer within the timeout, over the server's.
+    #[serde(default, rename = "timed-out")]
+    pub timed_out: Option<ServerWords>,
+    /// The words for a call whose connection was refused, over the server's.
+    #[serde(default)]
+    pub refused: Option<ServerWords>,
 }
 
 /// A finding's words for one kind of server; what is not given is the general text's.
@@ -101,6 +107,12 @@ impl FindingText {
     /// The templates for `server`: the most specific words given for it (Ceph RGW's, then
     /// those of servers that are S3 only), else the general ones.
     pub fn for_server(&self, server: Server) -> Words<'_> {
+        self.for_answer(server, None)
+    }
+
+    /// The templates for `server` and a call that got no answer in the way `unreachable`
+    /// says: the words for how it got none over the server's.
+    pub fn for_answer(&self, server: Server, unreachable: Option<Unreachable>) -> Words<'_> {
         let mut words = Words {
             title: &self.title,
             what: &self.what,
@@ -112,6 +124,11 @@ impl FindingText {
             self.ceph_rgw
                 .as_ref()
                 .filter(|_| server.kind == EndpointKind::CephRgw),
+            match unreachable {
+                Some(Unreachable::TimedOut) => self.timed_out.as_ref(),
+                Some(Unreachable::Refused) => self.refused.as_ref(),
+                Some(Unreachable::Other) | None => None,
+            },
         ];
         for layer in layers.into_iter().flatten() {
             words.title = layer.title.as_deref().unwrap_or(words.title);

@@ -20,6 +20,7 @@ use aws_smithy_types::timeout::TimeoutConfig;
 use color_eyre::eyre::Result;
 
 use crate::cli::{BadInput, Config, Format};
+use crate::diagnose::codes::AwsCode;
 use crate::exit::{self, bad_input, emit};
 use crate::finding::{FindingCode, Severity};
 use crate::operation::Operation;
@@ -442,7 +443,7 @@ fn cause_named(p: &Presigned, status: u16, code: &str, message: &str) -> Option<
     ) || status == 301
     {
         Some(FindingCode::PresignedWrongRegion)
-    } else if code == "SignatureDoesNotMatch" && !p.client_headers().is_empty() {
+    } else if AwsCode::SignatureDoesNotMatch.is(Some(code)) && !p.client_headers().is_empty() {
         Some(FindingCode::PresignedHeaderMismatch)
     } else {
         None
@@ -476,7 +477,7 @@ fn judge_try(p: &Presigned, tried: &Tried, findings: &mut Vec<Problem>) {
                 f.summary.push_str(&format!(" {answer}"));
             }
         }
-        None if status == 403 || code == "SignatureDoesNotMatch" => {
+        None if status == 403 || AwsCode::SignatureDoesNotMatch.is(Some(code)) => {
             // The signer's own permissions: a presigned URL can do only what its signer may.
             let mut f = presigned::signer_refused(p, code);
             f.summary.push_str(&format!(" {answer}"));

@@ -232,7 +232,7 @@ fn action_of(operation: &str) -> Option<String> {
 fn step_of(class: &Class, operation: &str, names_key: bool) -> StepId {
     match class {
         Class::Credentials(_) => return StepId::Identity,
-        Class::Unreachable => return StepId::Credentials,
+        Class::Unreachable(_) => return StepId::Credentials,
         Class::WrongRegion(_) => return StepId::BucketRegion,
         Class::BucketNotFound => return StepId::BucketExists,
         Class::Kms(_) => return StepId::KmsKey,

@@ -10,22 +10,39 @@ use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 
 use super::call_log;
 use super::silence::{self, NOT_ASKED, Silence, TIMED_OUT};
+use crate::finding::Unreachable;
+
+/// Why a request got no answer: how, and in words (the error and its sources, or for a
+/// timeout [`TIMED_OUT`] and the time, as the SDK's calls say it).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{why}")]
+pub struct NoAnswer {
+    pub how: Unreachable,
+    pub why: String,
+}
+
+impl NoAnswer {
+    fn timed_out(why: String) -> Self {
+        NoAnswer {
+            how: Unreachable::TimedOut,
+            why,
+        }
+    }
+}
 
 /// Sends `req` on `connector` within `timeout`, logged as `service`'s `operation`; with
-/// `silence`, not at all when its host already let a call time out. `Err` says why no
-/// answer came: the error and its sources, or for a timeout [`TIMED_OUT`] and the time, which
-/// `diagnose` reads as a timeout like the SDK's.
+/// `silence`, not at all when its host already let a call time out.
 pub(super) async fn send(
     connector: &SharedHttpConnector,
     silence: Option<&Silence>,
     (service, operation): (&str, &str),
     req: HttpRequest,
     timeout: Duration,
-) -> Result<HttpResponse, String> {
+) -> Result<HttpResponse, NoAnswer> {
     let host = silence::host(req.uri());
     if silence.is_some_and(|s| s.is_silent(&host)) {
         call_log::unanswered(service, operation, Some(0), NOT_ASKED);
-        return Err(NOT_ASKED.to_owned());
+        return Err(NoAnswer::timed_out(NOT_ASKED.to_owned()));
     }
     let started = Instant::now();
     let answer = tokio::time::timeout(timeout, connector.call(req)).await;
@@ -48,5 +65,12 @@ pub(super) async fn send(
     if timed_out && let Some(silence) = silence {
         silence.mark(host);
     }
-    Err(why)
+    Err(if timed_out {
+        NoAnswer::timed_out(why)
+    } else {
+        NoAnswer {
+            how: Unreachable::Other,
+            why,
+        }
+    })
 }

@@ -10,9 +10,10 @@ use aws_smithy_types::body::SdkBody;
 use serde_json::json;
 
 use super::{CheckContext, CheckResult, StepOutcome};
-use crate::aws::{Clients, Settings};
+use crate::aws::{Clients, NoAnswer, Settings};
+use crate::diagnose::codes::AwsCode;
 use crate::diagnose::{self, FindingSpec};
-use crate::finding::{Evidence, FindingCode};
+use crate::finding::{Evidence, FindingCode, Unreachable};
 use crate::operation::Operation;
 use crate::runbook::StepId;
 
@@ -73,10 +74,14 @@ pub async fn preflight(
     origin: &str,
     method: &str,
     headers: &[String],
-) -> Result<Preflight, String> {
+) -> Result<Preflight, NoAnswer> {
+    let unsendable = |e: &dyn std::fmt::Display| NoAnswer {
+        how: Unreachable::Other,
+        why: e.to_string(),
+    };
     let mut req = HttpRequest::new(SdkBody::empty());
-    req.set_method("OPTIONS").map_err(|e| e.to_string())?;
-    req.set_uri(url).map_err(|e| e.to_string())?;
+    req.set_method("OPTIONS").map_err(|e| unsendable(&e))?;
+    req.set_uri(url).map_err(|e| unsendable(&e))?;
     req.headers_mut().insert("Origin", origin.to_owned());
     req.headers_mut()
         .insert("Access-Control-Request-Method", method.to_owned());
@@ -217,9 +222,7 @@ pub async fn read_rules(cx: &CheckContext) -> Result<Option<Vec<CorsRule>>, Stri
         .await
     {
         Ok(out) => Ok(Some(out.cors_rules().to_vec())),
-        Err(err) if diagnose::error_code(&err).as_deref() == Some("NoSuchCORSConfiguration") => {
-            Ok(None)
-        }
+        Err(err) if AwsCode::NoSuchCorsConfiguration.answered(&err) => Ok(None),
         Err(err) => Err(diagnose::describe(Operation::GetBucketCors, &err)),
     }
 }
@@ -270,10 +273,12 @@ pub(super) async fn cors(cx: &CheckContext) -> CheckResult {
 }
 
 /// The preflight got no answer: the endpoint is unreachable.
-fn unanswered(cx: &CheckContext, asked: &str, why: String) -> StepOutcome {
+fn unanswered(cx: &CheckContext, asked: &str, no_answer: NoAnswer) -> StepOutcome {
+    let NoAnswer { how, why } = no_answer;
     let evidence = Evidence {
         operation: PREFLIGHT.to_owned(),
         message: Some(why.clone()),
+        unreachable: Some(how),
         ..Evidence::default()
     };
     let finding = FindingSpec {

@@ -204,6 +204,7 @@ pub(super) fn failed(cx: &CheckContext, failure: &CredentialsFailure) -> StepOut
             .or(refused.map(|r| r.via.as_str())),
         why: Some(&failure.why),
         next: failure.next.as_deref(),
+        waited: Some(cx.settings.attempt_timeout()),
         ..Facts::default()
     };
     let finding = FindingSpec {

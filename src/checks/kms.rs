@@ -297,8 +297,7 @@ pub(super) fn default_kms_key<'a>(
 pub(super) fn no_default_encryption(
     err: &SdkError<GetBucketEncryptionError, HttpResponse>,
 ) -> bool {
-    crate::diagnose::error_code(err).as_deref()
-        == Some("ServerSideEncryptionConfigurationNotFoundError")
+    crate::diagnose::codes::AwsCode::NoEncryptionConfiguration.answered(err)
 }
 
 /// A `permission.kms` finding for one action on `key`, about the bucket's default key, or

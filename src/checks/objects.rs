@@ -313,7 +313,7 @@ pub(super) async fn delete(cx: &CheckContext) -> CheckResult {
         }
         Err(err) => {
             let failure = diagnose::failure(Operation::DeleteObject, &err);
-            let unreachable = matches!(failure.class, Class::Unreachable);
+            let unreachable = matches!(failure.class, Class::Unreachable(_));
             let mut outcome = cx.failed(StepId::DeleteObject, failure);
             if outcome.status == Status::Fail && !unreachable && remove_with_admin(cx, key).await {
                 outcome.detail = format!(

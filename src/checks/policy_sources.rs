@@ -14,6 +14,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use super::{CheckContext, LoadedPolicies};
 use crate::arn::{Principal, PrincipalKind};
 use crate::diagnose;
+use crate::diagnose::codes::AwsCode;
 use crate::finding::Evidence;
 use crate::operation::Operation;
 use crate::policy::{NamedPolicy, PolicyDocument, PolicyKind};
@@ -77,9 +78,11 @@ async fn fetch_bucket_policy(
         },
         Err(e) => {
             let f = diagnose::failure(Operation::GetBucketPolicy, &e);
-            match f.evidence.error_code.as_deref() {
-                Some("NoSuchBucketPolicy") => Ok(None),
-                _ => Err(PolicyReadError::Refused(f.evidence)),
+            let code = f.evidence.error_code.as_deref();
+            if AwsCode::NoSuchBucketPolicy.is(code) {
+                Ok(None)
+            } else {
+                Err(PolicyReadError::Refused(f.evidence))
             }
         }
     }

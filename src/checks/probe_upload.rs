@@ -8,7 +8,7 @@
 use super::probe::{self, ProbeKey, PutAnswer};
 use super::{CheckContext, Fact, StepOutcome};
 use crate::aws::Unanswered;
-use crate::diagnose::{self, Failure, FindingSpec};
+use crate::diagnose::{self, Class, Failure, FindingSpec, Unreachable};
 use crate::finding::{Finding, FindingCode};
 use crate::operation::Operation;
 use crate::runbook::StepId;
@@ -82,12 +82,10 @@ pub fn sent_words(landed: Landed, key: &ProbeKey) -> String {
 /// Why a probe could not be removed, in a few words for a step's detail (the finding
 /// carries the whole answer).
 pub fn why_not_removed(failure: &Failure) -> String {
-    if diagnose::refused(&failure.evidence) {
-        "the connection was refused".to_owned()
-    } else if diagnose::timed_out(&failure.evidence) {
-        "the endpoint did not answer".to_owned()
-    } else {
-        failure.evidence.one_line()
+    match failure.class {
+        Class::Unreachable(Unreachable::Refused) => "the connection was refused".to_owned(),
+        Class::Unreachable(Unreachable::TimedOut) => "the endpoint did not answer".to_owned(),
+        _ => failure.evidence.one_line(),
     }
 }
 

@@ -12,6 +12,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use super::probe::{self, ProbeKey};
 use super::{CheckContext, Fact, StepOutcome};
 use crate::aws::Unanswered;
+use crate::diagnose::codes::AwsCode;
 use crate::diagnose::{self, Class, Failure, FindingSpec};
 use crate::finding::{Evidence, FindingCode};
 use crate::operation::Operation;
@@ -184,8 +185,7 @@ async fn bpa_level(cx: &CheckContext) -> String {
                   Access (or a policy that denies public ACLs with the s3:x-amz-acl condition)"
             .to_owned(),
         Err(err) => {
-            let code = diagnose::error_code(&err);
-            if code.as_deref() == Some("NoSuchPublicAccessBlockConfiguration") {
+            if AwsCode::NoSuchPublicAccessBlockConfiguration.answered(&err) {
                 "the bucket has no Block Public Access setting of its own, so it is the \
                  account's Block Public Access (or a policy that denies public ACLs with the \
                  s3:x-amz-acl condition)"

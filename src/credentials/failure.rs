@@ -131,7 +131,7 @@ where
             refused: None,
             next: None,
         },
-        Class::Unreachable => CredentialsFailure {
+        Class::Unreachable(_) => CredentialsFailure {
             code: FindingCode::EndpointUnreachable,
             detail: format!(
                 "STS did not answer {} for {}: {}",

@@ -231,6 +231,8 @@ fn build(mut f: Fields) -> Option<Pasted> {
         message,
         request_id: f.request_id,
         headers,
+        // A pasted text tells no timeout or refusal apart by type: its words are its own.
+        unreachable: None,
     };
     Some(Pasted {
         shape: f.shape.unwrap_or(Shape::AwsMessage),

@@ -7,6 +7,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::{Applied, AttachTarget, Call, ConfirmedPlan, ConfirmedUndo, Plan, RemedyError};
 use crate::checks::Status;
+use crate::diagnose::codes::AwsCode;
 use crate::diagnose::describe;
 use crate::engine::{Engine, EngineEvent, Unit};
 use crate::operation::Operation;
@@ -264,7 +265,7 @@ pub async fn undo(
     };
     match result {
         Ok(()) => Ok(format!("detached {policy_arn} from {}", target.describe())),
-        Err((Some(code), _)) if code == "NoSuchEntity" => Ok(format!(
+        Err((code, _)) if AwsCode::NoSuchEntity.is(code.as_deref()) => Ok(format!(
             "{policy_arn} was not attached to {}: nothing to undo",
             target.describe()
         )),

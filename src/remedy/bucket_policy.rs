@@ -9,7 +9,8 @@
 use serde_json::{Value, json};
 
 use super::{ConfirmedPlan, ConfirmedUndo, RemedyError};
-use crate::diagnose::{describe, error_code};
+use crate::diagnose::codes::AwsCode;
+use crate::diagnose::describe;
 use crate::operation::Operation;
 use crate::policy::Access;
 
@@ -140,7 +141,7 @@ pub fn remove(current: &str, sids: &[&str]) -> Result<(Option<String>, usize), R
 pub async fn read(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Option<String>, RemedyError> {
     match s3.get_bucket_policy().bucket(bucket).send().await {
         Ok(out) => Ok(out.policy().map(str::to_owned)),
-        Err(e) if error_code(&e).as_deref() == Some("NoSuchBucketPolicy") => Ok(None),
+        Err(e) if AwsCode::NoSuchBucketPolicy.answered(&e) => Ok(None),
         Err(e) => Err(RemedyError::Call(describe(Operation::GetBucketPolicy, &e))),
     }
 }

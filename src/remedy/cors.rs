@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 
 use super::{ConfirmedCors, RemedyError};
 use crate::checks::cors::{self, METHOD};
+use crate::diagnose::codes::AwsCode;
 use crate::finding::{Finding, FindingCode};
 use crate::operation::Operation;
 
@@ -84,11 +85,7 @@ pub async fn apply(
     let headers = cors::request_headers(change.acl.as_deref());
     let existing = match s3.get_bucket_cors().bucket(bucket).send().await {
         Ok(out) => out.cors_rules().to_vec(),
-        Err(err)
-            if crate::diagnose::error_code(&err).as_deref() == Some("NoSuchCORSConfiguration") =>
-        {
-            Vec::new()
-        }
+        Err(err) if AwsCode::NoSuchCorsConfiguration.answered(&err) => Vec::new(),
         Err(err) => {
             return Err(RemedyError::Call(format!(
                 "cannot read the CORS rules of {bucket}, so they cannot be merged and nothing was changed: {}",

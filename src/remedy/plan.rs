@@ -5,7 +5,8 @@ use super::{AttachTarget, Call, Plan, RemedyError, bucket_policy};
 use crate::arn::{Principal, PrincipalKind};
 use crate::aws::Session;
 use crate::checks::{Identity, RunSettings, Status};
-use crate::diagnose::{describe, error_code};
+use crate::diagnose::codes::AwsCode;
+use crate::diagnose::describe;
 use crate::diagnosis::Diagnosis;
 use crate::engine::{Engine, StepResult, Unit};
 use crate::finding::{Finding, FindingCode};
@@ -442,9 +443,7 @@ async fn plan_calls(plan: &mut Plan, iam: &aws_sdk_iam::Client) -> Result<(), St
                 plan.calls.push(Call::CreatePolicyVersion);
             }
         }
-        Err(e) if error_code(&e).as_deref() == Some("NoSuchEntity") => {
-            plan.calls.push(Call::CreatePolicy)
-        }
+        Err(e) if AwsCode::NoSuchEntity.answered(&e) => plan.calls.push(Call::CreatePolicy),
         Err(e) => return Err(describe(Operation::GetPolicy, &e)),
     }
     if !is_attached(plan, iam).await?

@@ -219,6 +219,7 @@ fn refused(operation: &str) -> Evidence {
         request_id: Some("REQUEST-ID".into()),
         headers: Vec::new(),
         authorization_id: None,
+        unreachable: None,
     }
 }
 

@@ -1,8 +1,93 @@
-//! Parses the principal ARNs that STS `GetCallerIdentity` and access-denied messages name, and
-//! builds the ARNs s3doctor writes (policies, roles, account roots, buckets, objects): the one
-//! place they are spelled, each in the caller's partition (`aws`, `aws-cn`, `aws-us-gov`, …).
+//! ARNs: the one parser ([`Arn`], which the policy evaluator and lint read too), the principal
+//! ARNs that STS `GetCallerIdentity` and access-denied messages name, and the ARNs s3doctor
+//! writes (policies, roles, account roots, buckets, objects), each spelled here only, in the
+//! caller's partition (`aws`, `aws-cn`, `aws-us-gov`, …).
 
 use std::fmt;
+
+/// Any ARN taken apart: `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`, the resource keeping
+/// its own colons and slashes (`arn:aws:s3:::bucket/a:b` has the resource `bucket/a:b`). The one
+/// place an ARN is split; nothing is checked beyond the shape (see [`parse_principal`] for a
+/// principal's rules).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Arn<'a> {
+    /// `aws`, `aws-cn`, `aws-us-gov`, …
+    pub partition: &'a str,
+    /// `iam`, `sts`, `s3`, `kms`, …
+    pub service: &'a str,
+    /// Empty for global services (IAM, STS principals, S3 buckets).
+    pub region: &'a str,
+    /// The account id; empty for S3 buckets and objects.
+    pub account: &'a str,
+    /// `user/path/name`, `assumed-role/ROLE/SESSION`, `root`, `bucket/key`, `key/ID`, …
+    pub resource: &'a str,
+}
+
+impl<'a> Arn<'a> {
+    /// The parts of `text`, or `None` when it does not start with `arn:` or has fewer than six
+    /// colon-separated parts. `text` is taken as it is (not trimmed).
+    pub fn parse(text: &'a str) -> Option<Self> {
+        let mut parts = text.splitn(6, ':');
+        let (
+            Some("arn"),
+            Some(partition),
+            Some(service),
+            Some(region),
+            Some(account),
+            Some(resource),
+        ) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        )
+        else {
+            return None;
+        };
+        Some(Arn {
+            partition,
+            service,
+            region,
+            account,
+            resource,
+        })
+    }
+
+    /// The resource's type and what follows it: `("role", "path/name")` for `role/path/name`,
+    /// `("assumed-role", "ROLE/SESSION")`; `None` when the resource has no `/` (`root`).
+    pub fn resource_type(&self) -> Option<(&'a str, &'a str)> {
+        self.resource.split_once('/')
+    }
+
+    /// The name of an IAM user or role (`kind` is `"user"` or `"role"`): the last part of
+    /// `user/path/NAME`; `None` for an ARN of anything else.
+    pub fn iam_name(&self, kind: &str) -> Option<&'a str> {
+        match self.resource_type() {
+            Some((ty, path_and_name)) if self.service == "iam" && ty == kind => {
+                path_and_name.rsplit('/').next()
+            }
+            _ => None,
+        }
+    }
+
+    /// The role of an assumed-role session (`arn:…:sts::ACCOUNT:assumed-role/ROLE/SESSION`);
+    /// `None` for an ARN of anything else.
+    pub fn session_role(&self) -> Option<&'a str> {
+        match self.resource_type() {
+            Some(("assumed-role", rest)) if self.service == "sts" => {
+                Some(rest.split_once('/').map_or(rest, |(role, _)| role))
+            }
+            _ => None,
+        }
+    }
+
+    /// True for an account's root user, `arn:PARTITION:iam::ACCOUNT:root`.
+    pub fn is_account_root(&self) -> bool {
+        self.service == "iam" && self.resource == "root"
+    }
+}
 
 /// What kind of principal an ARN names; decides whom a remedy policy can be attached to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -160,17 +245,15 @@ pub enum ArnError {
 /// The region part is ignored (it is empty for IAM and STS principals).
 pub fn parse_principal(arn: &str) -> Result<Principal, ArnError> {
     let arn = arn.trim();
-    let not_arn = || ArnError::NotAnArn(arn.to_string());
-    let mut parts = arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some(service), Some(_region), Some(account), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return Err(not_arn());
+    let Some(Arn {
+        partition,
+        service,
+        account,
+        resource,
+        ..
+    }) = Arn::parse(arn)
+    else {
+        return Err(ArnError::NotAnArn(arn.to_string()));
     };
     if partition.is_empty()
         || !partition
@@ -305,6 +388,55 @@ impl Principal {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn any_arn_is_taken_apart_once_with_the_resource_whole() {
+        let object = Arn::parse("arn:aws:s3:::b/a:b/c").unwrap();
+        assert_eq!(
+            (
+                object.service,
+                object.region,
+                object.account,
+                object.resource
+            ),
+            ("s3", "", "", "b/a:b/c")
+        );
+        let key = Arn::parse("arn:aws-cn:kms:cn-north-1:123456789012:key/k-1").unwrap();
+        assert_eq!(key.partition, "aws-cn");
+        assert_eq!(key.resource_type(), Some(("key", "k-1")));
+        for not_arn in [
+            "",
+            "*",
+            "123456789012",
+            "arn:aws:iam::123456789012",
+            "urn:a:b:c:d:e",
+        ] {
+            assert_eq!(Arn::parse(not_arn), None, "{not_arn}");
+        }
+    }
+
+    #[test]
+    fn principals_read_from_the_one_parser() {
+        let user = Arn::parse("arn:aws:iam::123456789012:user/team/a/alice").unwrap();
+        assert_eq!(user.iam_name("user"), Some("alice"));
+        assert_eq!(user.iam_name("role"), None);
+        assert_eq!(user.session_role(), None);
+        let session = Arn::parse("arn:aws:sts::123456789012:assumed-role/app/s-1").unwrap();
+        assert_eq!(session.session_role(), Some("app"));
+        assert_eq!(session.iam_name("role"), None);
+        let role = Arn::parse("arn:aws:iam::123456789012:role/path/app").unwrap();
+        assert_eq!(role.iam_name("role"), Some("app"));
+        assert!(
+            Arn::parse("arn:aws:iam::123456789012:root")
+                .unwrap()
+                .is_account_root()
+        );
+        assert!(
+            !Arn::parse("arn:aws:sts::123456789012:root")
+                .unwrap()
+                .is_account_root()
+        );
+    }
 
     #[test]
     fn user_with_and_without_path() {

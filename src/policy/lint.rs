@@ -14,6 +14,7 @@
 use std::fmt;
 
 use super::document::{Effect, PolicyDocument};
+use crate::arn::Arn;
 
 /// What an action acts on, as the Service Authorization Reference lists it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -76,26 +77,16 @@ fn resource_kind(resource: &str) -> Option<ResourceType> {
     if resource == "*" {
         return Some(ResourceType::None);
     }
-    let mut parts = resource.splitn(6, ':');
-    let fields = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    );
-    match fields {
-        (Some("arn"), Some(_), Some("s3"), Some(""), Some(""), Some(path)) if !path.is_empty() => {
-            Some(if path.contains('/') {
+    let arn = Arn::parse(resource)?;
+    match arn.service {
+        "s3" if arn.region.is_empty() && arn.account.is_empty() && !arn.resource.is_empty() => {
+            Some(if arn.resource.contains('/') {
                 ResourceType::Object
             } else {
                 ResourceType::Bucket
             })
         }
-        (Some("arn"), Some(_), Some("kms"), Some(_), Some(_), Some(key))
-            if key.starts_with("key/") || key.starts_with("alias/") =>
-        {
+        "kms" if matches!(arn.resource_type(), Some(("key" | "alias", _))) => {
             Some(ResourceType::KmsKey)
         }
         _ => None,

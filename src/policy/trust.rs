@@ -17,6 +17,7 @@ use super::document::{
     Effect, NamedPolicy, OneOrMany, PolicyDocument, PolicyKind, Principal, Statement,
 };
 use super::evaluate::{self, Policies, Request, StatementRef};
+use crate::arn::Arn;
 
 /// The Sid of every statement s3doctor adds to a trust policy: what `--undo` removes.
 pub const SID_PREFIX: &str = "S3doctorTrust";
@@ -46,7 +47,7 @@ impl TrustAsk {
     }
 
     fn account(&self) -> &str {
-        self.caller_arn.split(':').nth(4).unwrap_or_default()
+        Arn::parse(&self.caller_arn).map_or("", |arn| arn.account)
     }
 
     fn is_session(&self) -> bool {
@@ -343,20 +344,18 @@ fn entry_names(entry: &str, ask: &TrustAsk) -> Names {
         return Names::Caller;
     }
     let account = ask.account();
-    if entry == account || entry.ends_with(&format!(":iam::{account}:root")) {
+    let named = Arn::parse(entry);
+    let root = named.is_some_and(|a| a.is_account_root() && a.region.is_empty());
+    if entry == account || (root && named.is_some_and(|a| a.account == account)) {
         return Names::Account;
     }
     // A role named with or without its path matches the session's role of the same name.
-    let role_name = |arn: &str| -> Option<(String, String)> {
-        let (acct_part, resource) = arn.split_once(":role/")?;
-        let acct = acct_part.rsplit(':').next()?.to_owned();
-        Some((acct, resource.rsplit('/').next()?.to_owned()))
-    };
-    match (
-        ask.caller_role_arn.as_deref().and_then(role_name),
-        role_name(entry),
-    ) {
-        (Some(mine), Some(theirs)) if mine == theirs && entry.starts_with("arn:") => Names::Role,
+    fn role_name(arn: Arn<'_>) -> Option<(&str, &str)> {
+        arn.iam_name("role").map(|name| (arn.account, name))
+    }
+    let mine = ask.caller_role_arn.as_deref().and_then(Arn::parse);
+    match (mine.and_then(role_name), named.and_then(role_name)) {
+        (Some(mine), Some(theirs)) if mine == theirs => Names::Role,
         _ => Names::Other,
     }
 }

@@ -3,6 +3,7 @@
 use super::super::condition::Reading;
 use super::super::document::{Effect, Principal, Statement};
 use super::Request;
+use crate::arn::Arn;
 
 /// How strongly a bucket policy principal names the caller; ordered weakest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -35,39 +36,17 @@ pub(super) struct Caller<'r> {
 impl<'r> Caller<'r> {
     pub(super) fn new(request: &'r Request, has_boundary: bool) -> Self {
         let arn = request.principal_arn.as_str();
-        // arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE
-        let mut parts = arn.splitn(6, ':');
-        let (prefix, _partition, service, _region, account, resource) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        );
-        let is_arn = prefix == Some("arn");
-        let account = if request.account.is_empty() && is_arn {
-            account.unwrap_or_default()
-        } else {
-            request.account.as_str()
-        };
-        let resource = resource.filter(|_| is_arn).unwrap_or_default();
-        let session_role = match (service, resource.split_once('/')) {
-            (Some("sts"), Some(("assumed-role", rest))) => rest
-                .split_once('/')
-                .map_or(Some(rest), |(role, _)| Some(role)),
-            _ => None,
-        };
-        let user_name = match (service, resource.split_once('/')) {
-            (Some("iam"), Some(("user", path_and_name))) => path_and_name.rsplit('/').next(),
-            _ => None,
+        let parsed = Arn::parse(arn);
+        let account = match parsed {
+            Some(parsed) if request.account.is_empty() => parsed.account,
+            _ => request.account.as_str(),
         };
         Caller {
             arn,
             account,
-            session_role,
-            user_name,
-            is_root: service == Some("iam") && resource == "root",
+            session_role: parsed.and_then(|p| p.session_role()),
+            user_name: parsed.and_then(|p| p.iam_name("user")),
+            is_root: parsed.is_some_and(|p| p.is_account_root()),
             has_boundary,
         }
     }
@@ -86,29 +65,16 @@ impl<'r> Caller<'r> {
             return PrincipalMatch::Account;
         }
         // arn:PARTITION:iam::ACCOUNT:root | arn:PARTITION:iam::ACCOUNT:role/PATH/NAME
-        let mut parts = entry.splitn(6, ':');
-        let fields = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        );
-        let (Some("arn"), Some(_), Some("iam"), Some(""), Some(account), Some(resource)) = fields
+        let Some(named) = Arn::parse(entry)
+            .filter(|a| a.service == "iam" && a.region.is_empty() && a.account == self.account)
         else {
             return PrincipalMatch::No;
         };
-        if account != self.account {
-            return PrincipalMatch::No;
-        }
-        if resource == "root" {
+        if named.is_account_root() {
             return PrincipalMatch::Account;
         }
-        match (resource.strip_prefix("role/"), self.session_role) {
-            (Some(path_and_name), Some(role)) if path_and_name.rsplit('/').next() == Some(role) => {
-                PrincipalMatch::Role
-            }
+        match (named.iam_name("role"), self.session_role) {
+            (Some(name), Some(role)) if name == role => PrincipalMatch::Role,
             _ => PrincipalMatch::No,
         }
     }

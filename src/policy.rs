@@ -14,7 +14,7 @@ pub use document::{
 };
 pub use evaluate::{Decision, Policies, PolicyRef, Request, StatementRef, Verdict, evaluate};
 pub use generate::{
-    Access, MULTIPART_ACTIONS, cross_account_bucket_policy, default_policy_name, generate,
-    generate_with, validate, with_objects,
+    Access, GrantSids, MULTIPART_ACTIONS, bucket_grant, cross_account_bucket_policy,
+    default_policy_name, generate, generate_with, validate, with_objects,
 };
 pub use lint::{LintError, lint};

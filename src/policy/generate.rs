@@ -187,6 +187,52 @@ pub fn cross_account_bucket_policy(
     ])
 }
 
+/// The Sids of a [`bucket_grant`]: `(bucket statement, object statement)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GrantSids {
+    /// The statement on the bucket's ARN.
+    pub bucket: String,
+    /// The statement on the objects' ARN.
+    pub objects: String,
+}
+
+/// The bucket-policy statements that grant `principal` (a user or role ARN) what the app needs
+/// where the bucket policy is the only grant (servers without IAM managed policies): the
+/// access level's bucket actions on the bucket's ARN, and `object_actions` on `bucket/*` (or
+/// `bucket/PREFIX*`), each naming the principal as `{"AWS": [ARN]}`, in the principal's
+/// partition. Lists stay lists (`"Resource": [ARN]`), as s3doctor has always written them.
+pub fn bucket_grant(
+    bucket: &str,
+    principal: &str,
+    sids: GrantSids,
+    access: Access,
+    object_actions: &[&str],
+    prefix: Option<&str>,
+) -> Vec<Statement> {
+    let partition = arn::partition_in(principal);
+    let grant = |sid: String, actions: &[&str], resource: String| Statement {
+        sid: Some(sid),
+        principal: Some(crate::policy::Principal::aws(OneOrMany::Many(vec![
+            principal.to_owned(),
+        ]))),
+        action: Some(OneOrMany::from(actions)),
+        resource: Some(OneOrMany::Many(vec![resource])),
+        ..Statement::new(Effect::Allow)
+    };
+    vec![
+        grant(
+            sids.bucket,
+            access.bucket_actions(),
+            arn::bucket_arn(partition, bucket),
+        ),
+        grant(
+            sids.objects,
+            object_actions,
+            arn::object_arn(partition, bucket, &format!("{}*", prefix.unwrap_or(""))),
+        ),
+    ]
+}
+
 /// `doc` with s3:GetObject on the app's own objects (`--key`, as `(bucket, key)`) that a
 /// prefix-scoped policy leaves out: reading them is what the app needs too. One statement,
 /// `AppObjects`; `doc` unchanged without any.

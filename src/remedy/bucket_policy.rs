@@ -12,7 +12,7 @@ use super::{ConfirmedPlan, ConfirmedUndo, RemedyError};
 use crate::diagnose::codes::AwsCode;
 use crate::diagnose::describe;
 use crate::operation::Operation;
-use crate::policy::Access;
+use crate::policy::{self, Access, GrantSids, Statement};
 
 /// Sids of s3doctor's statements start with this, then the principal's name (letters and
 /// digits only), then `Bucket` or `Objects`.
@@ -31,7 +31,8 @@ pub fn sids(principal_name: &str) -> (String, String) {
 }
 
 /// What the app needs on `bucket`, for `principal_arn`: listing on the bucket, the access
-/// level's object actions on `bucket/*` (or `bucket/PREFIX*`).
+/// level's object actions (only those that read, when `read_only`) on `bucket/*` (or
+/// `bucket/PREFIX*`), from the policy generator ([`policy::bucket_grant`]).
 pub fn statements(
     bucket: &str,
     principal_arn: &str,
@@ -39,7 +40,7 @@ pub fn statements(
     access: Access,
     read_only: bool,
     prefix: Option<&str>,
-) -> Vec<Value> {
+) -> Vec<Statement> {
     let (bucket_sid, object_sid) = sids(principal_name);
     let objects: Vec<&str> = access
         .object_actions()
@@ -47,22 +48,11 @@ pub fn statements(
         .copied()
         .filter(|a| !read_only || !crate::operation::action_writes(a))
         .collect();
-    let partition = crate::arn::partition_in(principal_arn);
-    let object_resource = crate::arn::object_arn(
-        partition,
-        bucket,
-        &format!("{}*", prefix.unwrap_or_default()),
-    );
-    vec![
-        json!({"Sid": bucket_sid, "Effect": "Allow",
-               "Principal": {"AWS": [principal_arn]},
-               "Action": access.bucket_actions(),
-               "Resource": [crate::arn::bucket_arn(partition, bucket)]}),
-        json!({"Sid": object_sid, "Effect": "Allow",
-               "Principal": {"AWS": [principal_arn]},
-               "Action": objects,
-               "Resource": [object_resource]}),
-    ]
+    let sids = GrantSids {
+        bucket: bucket_sid,
+        objects: object_sid,
+    };
+    policy::bucket_grant(bucket, principal_arn, sids, access, &objects, prefix)
 }
 
 /// A bucket policy s3doctor cannot read, in one sentence.
@@ -89,17 +79,22 @@ fn sid_of(statement: &Value) -> Option<&str> {
 
 /// The policy with `ours` added: every existing statement kept as it is, except earlier
 /// versions of ours (same Sid), which are replaced.
-pub fn merge(current: Option<&str>, ours: &[Value]) -> Result<String, RemedyError> {
+pub fn merge(current: Option<&str>, ours: &[Statement]) -> Result<String, RemedyError> {
     let mut doc: Value = match current {
         Some(text) => serde_json::from_str(text).map_err(unreadable)?,
         None => json!({"Version": "2012-10-17"}),
     };
-    let ours_sids: Vec<&str> = ours.iter().filter_map(sid_of).collect();
+    let ours_sids: Vec<&str> = ours.iter().filter_map(|s| s.sid.as_deref()).collect();
     let mut list: Vec<Value> = statement_list(&doc)?
         .into_iter()
         .filter(|s| !sid_of(s).is_some_and(|sid| ours_sids.contains(&sid)))
         .collect();
-    list.extend(ours.iter().cloned());
+    for statement in ours {
+        list.push(
+            serde_json::to_value(statement)
+                .map_err(|e| RemedyError::BucketPolicy(e.to_string()))?,
+        );
+    }
     let obj = doc.as_object_mut().ok_or_else(|| {
         RemedyError::BucketPolicy("the bucket policy is not a JSON object".into())
     })?;
@@ -177,15 +172,23 @@ pub struct BucketPlan {
     pub bucket: String,
     pub principal_arn: String,
     /// s3doctor's statements (with their Sids).
-    pub statements: Vec<Value>,
+    pub statements: Vec<Statement>,
     /// The bucket policy as it was read for the plan.
     pub current: Current,
 }
 
 impl BucketPlan {
+    /// The Sids of s3doctor's statements.
+    fn sids(&self) -> Vec<&str> {
+        self.statements
+            .iter()
+            .filter_map(|s| s.sid.as_deref())
+            .collect()
+    }
+
     /// The call, as the plan screen lists it.
     pub fn call_line(&self) -> String {
-        let sids: Vec<&str> = self.statements.iter().filter_map(sid_of).collect();
+        let sids: Vec<&str> = self.sids();
         let adds = format!(
             "s3:PutBucketPolicy {} (adds {} for {}",
             self.bucket,
@@ -235,7 +238,7 @@ pub(super) async fn apply(
         .send()
         .await
         .map_err(|e| RemedyError::Call(describe(Operation::PutBucketPolicy, &e)))?;
-    let sids: Vec<&str> = plan.statements.iter().filter_map(sid_of).collect();
+    let sids: Vec<&str> = plan.sids();
     Ok(format!(
         "bucket policy of {}: added statements {} for {}",
         plan.bucket,
@@ -274,8 +277,7 @@ pub fn export(
 fn export_bucket(plan: &BucketPlan, endpoint: Option<&str>) -> String {
     let flag = crate::aws::endpoint_flag(endpoint);
     let b = &plan.bucket;
-    let statements =
-        serde_json::to_string_pretty(&Value::Array(plan.statements.clone())).unwrap_or_default();
+    let statements = serde_json::to_string_pretty(&plan.statements).unwrap_or_default();
     let now = match &plan.current {
         Current::Statements(n) => {
             format!("Its policy had {n} statement(s) when s3doctor read it: keep them all.")
@@ -339,7 +341,11 @@ pub async fn undo(
 mod tests {
     use super::*;
 
-    fn ours() -> Vec<Value> {
+    fn values(statements: Vec<Statement>) -> Value {
+        serde_json::to_value(statements).unwrap()
+    }
+
+    fn ours() -> Vec<Statement> {
         statements(
             "media",
             "arn:aws:iam:::user/app-1",
@@ -352,21 +358,21 @@ mod tests {
 
     #[test]
     fn the_resources_follow_the_principals_partition() {
-        let cn = statements(
+        let cn = values(statements(
             "media",
             "arn:aws-cn:iam::123456789012:user/app",
             "app",
             Access::Read,
             true,
             None,
-        );
+        ));
         assert_eq!(cn[0]["Resource"], json!(["arn:aws-cn:s3:::media"]));
         assert_eq!(cn[1]["Resource"], json!(["arn:aws-cn:s3:::media/*"]));
     }
 
     #[test]
     fn statements_are_least_privilege_in_the_servers_arn_form() {
-        let s = ours();
+        let s = values(ours());
         assert_eq!(s[0]["Sid"], "S3doctorapp1Bucket");
         assert_eq!(s[0]["Principal"]["AWS"][0], "arn:aws:iam:::user/app-1");
         assert_eq!(s[0]["Resource"][0], "arn:aws:s3:::media");
@@ -379,9 +385,39 @@ mod tests {
             s[1]["Action"],
             json!(["s3:PutObject", "s3:GetObject", "s3:DeleteObject"])
         );
-        let ro = statements("m", "a", "n", Access::ReadWrite, true, Some("in/"));
+        let ro = values(statements(
+            "m",
+            "a",
+            "n",
+            Access::ReadWrite,
+            true,
+            Some("in/"),
+        ));
         assert_eq!(ro[1]["Action"], json!(["s3:GetObject"]));
         assert_eq!(ro[1]["Resource"][0], "arn:aws:s3:::m/in/*");
+    }
+
+    #[test]
+    fn the_typed_statements_are_written_as_they_always_were() {
+        let written = json!([
+            {"Sid": "S3doctorapp1Bucket", "Effect": "Allow",
+             "Principal": {"AWS": ["arn:aws:iam:::user/app-1"]},
+             "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+             "Resource": ["arn:aws:s3:::media"]},
+            {"Sid": "S3doctorapp1Objects", "Effect": "Allow",
+             "Principal": {"AWS": ["arn:aws:iam:::user/app-1"]},
+             "Action": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+             "Resource": ["arn:aws:s3:::media/*"]}
+        ]);
+        assert_eq!(
+            serde_json::to_string_pretty(&ours()).unwrap(),
+            serde_json::to_string_pretty(&written).unwrap()
+        );
+        let merged = merge(None, &ours()).unwrap();
+        assert_eq!(
+            merged,
+            json!({"Version": "2012-10-17", "Statement": written}).to_string()
+        );
     }
 
     #[test]

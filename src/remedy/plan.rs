@@ -297,16 +297,14 @@ async fn prepare_bucket_policies(
             _ => None,
         })
         .collect();
-    let statements: Vec<serde_json::Value> = bucket_policies
+    let statements: Vec<policy::Statement> = bucket_policies
         .iter()
         .flat_map(|b| b.statements.clone())
         .collect();
-    let whole = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
-    let document = PolicyDocument::parse(&whole.to_string())
-        .map_err(|e| RemedyError::InvalidPolicy(e.to_string()))?;
     // Shown as what it is: statements to merge, not a policy to put in the place of another.
     let json = serde_json::to_string_pretty(&statements)
         .map_err(|e| RemedyError::InvalidPolicy(e.to_string()))?;
+    let document = PolicyDocument::new(statements);
     let blocked = (!unread.is_empty()).then(|| {
         format!(
             "the current bucket policy could not be read ({}), and s3doctor does not write a bucket policy it has not read. On {server} only the bucket owner's keys can read and change it: --admin-profile OWNER, or --export FILE for whoever owns the bucket",

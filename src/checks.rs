@@ -772,6 +772,8 @@ const NO_ANSWER: &str = "no answer from the endpoint";
 /// A check's result type: `Err` carries an early outcome (usually a skip).
 type CheckResult = Result<StepOutcome, StepOutcome>;
 
+/// Real AWS answers replayed through the checks: a test harness, kept with the tests.
+#[path = "../tests/harness/replay.rs"]
 #[cfg(test)]
 mod replay;
 

@@ -792,6 +792,8 @@ fn missing_allow_remedy(
     })
 }
 
+/// The answers the emulator cannot give, replayed: a test harness, kept with the tests.
+#[path = "../tests/harness/aws_answers.rs"]
 #[cfg(test)]
 mod aws_answers;
 

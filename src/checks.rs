@@ -31,9 +31,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::answers::{self, Class, Facts, Failure, FindingSpec, Unreachable};
 use crate::arn::Principal;
 use crate::aws::{self, Session};
-use crate::diagnose::{self, Class, Facts, Failure, FindingSpec, Unreachable};
 use crate::finding::{Evidence, Finding, FindingCode};
 use crate::operation::Operation;
 use crate::policy::Access;
@@ -300,7 +300,7 @@ pub struct RunCache {
 pub struct AdminUnusable(pub crate::credentials::CredentialsFailure);
 
 /// The answer to `sts:GetCallerIdentity`.
-pub type CallerAnswer = Result<(String, Option<String>), diagnose::Failure>;
+pub type CallerAnswer = Result<(String, Option<String>), answers::Failure>;
 
 /// A bucket's policy: `None` when it has none.
 pub type BucketPolicy = Result<Option<crate::policy::NamedPolicy>, PolicyReadError>;
@@ -472,7 +472,7 @@ impl CheckContext {
                         out.arn().unwrap_or_default().to_owned(),
                         out.user_id().map(str::to_owned),
                     )),
-                    Err(err) => Err(diagnose::failure(Operation::GetCallerIdentity, &err)),
+                    Err(err) => Err(answers::failure(Operation::GetCallerIdentity, &err)),
                 }
             })
             .await;
@@ -498,7 +498,7 @@ impl CheckContext {
                 .get_or_init(|| async {
                     match session.clients.iam.get_user().send().await {
                         Ok(_) => true,
-                        Err(err) => !crate::endpoint::sts_absent(&diagnose::failure(
+                        Err(err) => !crate::endpoint::sts_absent(&answers::failure(
                             Operation::GetUser,
                             &err,
                         )),
@@ -560,9 +560,9 @@ impl CheckContext {
     /// carries at least one error finding: an answer that fits no class is reported as
     /// `endpoint.unexpected-answer` with what came back.
     fn failed(&self, step: StepId, failure: Failure) -> StepOutcome {
-        let failure = diagnose::with_signing_region(failure, self.signing_region().as_deref());
+        let failure = answers::with_signing_region(failure, self.signing_region().as_deref());
         let temporary = self.session.as_ref().is_some_and(|s| s.temporary);
-        let failure = diagnose::with_session_token(failure, temporary);
+        let failure = answers::with_session_token(failure, temporary);
         let evidence = failure.evidence.clone();
         match &failure.class {
             Class::PreconditionFailed => {
@@ -604,7 +604,7 @@ impl CheckContext {
         let action = failure.operation.action();
         let evidence = &failure.evidence;
         let build = |code| self.spec(step, code, Some(action), evidence).build();
-        // The code each class means is diagnose's one table (`s3doctor why` reads it too).
+        // The code each class means is answers' one table (`s3doctor why` reads it too).
         let code = failure.class.finding_code();
         match &failure.class {
             Class::Credentials(_) => (build(code), "the keys were refused".to_owned()),
@@ -614,7 +614,7 @@ impl CheckContext {
                 format!("bucket {} does not exist", self.bucket()),
             ),
             Class::AccessDenied(denied) => (
-                diagnose::permission_finding(
+                answers::permission_finding(
                     step,
                     denied,
                     self.facts(Some(action)),
@@ -677,7 +677,7 @@ impl CheckContext {
         &self,
         step: StepId,
         failure: &Failure,
-        denied: &diagnose::access_denied::AccessDenied,
+        denied: &answers::access_denied::AccessDenied,
     ) -> (Finding, String) {
         let evidence = &failure.evidence;
         let kms_action = denied
@@ -685,7 +685,7 @@ impl CheckContext {
             .clone()
             .filter(|a| a.starts_with("kms:"))
             .unwrap_or_else(|| failure.operation.kms_action().to_owned());
-        let key = diagnose::kms_key(evidence, denied);
+        let key = answers::kms_key(evidence, denied);
         let finding = FindingSpec {
             facts: Facts {
                 kms_key: key.as_deref(),
@@ -780,7 +780,7 @@ mod replay;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnose::access_denied::AccessDenied;
+    use crate::answers::access_denied::AccessDenied;
 
     fn context() -> CheckContext {
         CheckContext {

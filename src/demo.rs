@@ -519,7 +519,7 @@ where
     B: Backend,
     B::Error: Send + Sync + 'static,
 {
-    let extras = tui::Extras {
+    let extras = tui::FixSettings {
         admin: config.admin.clone(),
         policy_name: None,
     };

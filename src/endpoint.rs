@@ -6,8 +6,8 @@
 
 use serde::Serialize;
 
-use crate::diagnose::codes::AwsCode;
-use crate::diagnose::{Class, Failure};
+use crate::answers::codes::AwsCode;
+use crate::answers::{Class, Failure};
 use crate::finding::Evidence;
 pub use crate::server::{EndpointKind, Server};
 

@@ -23,7 +23,7 @@ use crate::runbook::{Mode, Runbook, Scope, StepId};
 /// One row of the checklist: a step, for the whole run, for one bucket, or for one of the
 /// app's own objects (`--key`) in a bucket.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-pub struct Unit {
+pub struct Row {
     pub step: StepId,
     pub bucket: Option<String>,
     /// The app's object (`--key`) of an `object`-scoped step.
@@ -31,23 +31,23 @@ pub struct Unit {
     pub key: Option<String>,
 }
 
-impl Unit {
+impl Row {
     pub fn global(step: StepId) -> Self {
-        Unit {
+        Row {
             step,
             bucket: None,
             key: None,
         }
     }
     pub fn for_bucket(step: StepId, bucket: &str) -> Self {
-        Unit {
+        Row {
             step,
             bucket: Some(bucket.to_owned()),
             key: None,
         }
     }
     pub fn for_object(step: StepId, bucket: &str, key: &str) -> Self {
-        Unit {
+        Row {
             step,
             bucket: Some(bucket.to_owned()),
             key: Some(key.to_owned()),
@@ -78,8 +78,8 @@ pub struct StepResult {
 }
 
 impl StepResult {
-    pub fn unit(&self) -> Unit {
-        Unit {
+    pub fn unit(&self) -> Row {
+        Row {
             step: self.id,
             bucket: self.bucket.clone(),
             key: self.key.clone(),
@@ -89,10 +89,10 @@ impl StepResult {
     /// Tests: `step` on clipizy-dev failed with `code` for s3:PutObject (incident 1's shape).
     #[cfg(test)]
     pub(crate) fn failed_for_tests(step: StepId, code: crate::finding::FindingCode) -> Self {
-        let finding = crate::diagnose::FindingSpec {
+        let finding = crate::answers::FindingSpec {
             code,
             step,
-            facts: crate::diagnose::Facts {
+            facts: crate::answers::Facts {
                 bucket: Some("clipizy-dev"),
                 action: Some("s3:PutObject"),
                 ..Default::default()
@@ -131,7 +131,7 @@ pub struct SessionInfo {
 /// What the engine tells its views.
 #[derive(Clone, Debug)]
 pub enum EngineEvent {
-    Started(Unit),
+    Started(Row),
     Finished(StepResult),
     Session(SessionInfo),
     /// The run asked for is over.
@@ -144,17 +144,17 @@ struct State {
     identity: Option<Identity>,
     endpoint: Option<crate::endpoint::Capabilities>,
     buckets: HashMap<String, BucketState>,
-    results: HashMap<Unit, StepResult>,
+    results: HashMap<Row, StepResult>,
     /// The statement a refused role's trust policy needs, until credentials resolve.
     trust_fix: Option<Arc<checks::TrustFix>>,
 }
 
 /// One run's scheduling: rows waiting for their needs, and the checks under way.
 struct Schedule {
-    pending: Vec<Unit>,
+    pending: Vec<Row>,
     cache: Arc<checks::RunCache>,
     running: JoinSet<(StepOutcome, u64)>,
-    in_flight: HashMap<tokio::task::Id, (Unit, Instant)>,
+    in_flight: HashMap<tokio::task::Id, (Row, Instant)>,
     early_started: bool,
 }
 
@@ -224,24 +224,24 @@ impl Engine {
     }
 
     /// The checklist rows for this run, in display order (ACL only with `--access full`).
-    pub fn units(&self) -> Vec<Unit> {
+    pub fn units(&self) -> Vec<Row> {
         let runbook = Runbook::embedded();
-        let mut units: Vec<Unit> = runbook
+        let mut units: Vec<Row> = runbook
             .steps
             .iter()
             .filter(|s| s.scope == Scope::Global)
-            .map(|s| Unit::global(s.id))
+            .map(|s| Row::global(s.id))
             .collect();
         for bucket in &self.run.buckets {
             for step in runbook.steps.iter().filter(|s| self.includes(s.mode)) {
                 match step.scope {
                     Scope::Global => {}
-                    Scope::Bucket => units.push(Unit::for_bucket(step.id, bucket)),
+                    Scope::Bucket => units.push(Row::for_bucket(step.id, bucket)),
                     Scope::Object => units.extend(
                         self.run
                             .keys
                             .iter()
-                            .map(|key| Unit::for_object(step.id, bucket, key)),
+                            .map(|key| Row::for_object(step.id, bucket, key)),
                     ),
                 }
             }
@@ -259,19 +259,19 @@ impl Engine {
     }
 
     /// The rows `unit` needs, among this run's rows.
-    fn needs(&self, unit: &Unit, all: &[Unit]) -> Vec<Unit> {
+    fn needs(&self, unit: &Row, all: &[Row]) -> Vec<Row> {
         Runbook::embedded()
             .step(unit.step)
             .needs
             .iter()
             .map(|need| match Runbook::embedded().step(*need).scope {
-                Scope::Global => Unit::global(*need),
-                Scope::Bucket => Unit {
+                Scope::Global => Row::global(*need),
+                Scope::Bucket => Row {
                     step: *need,
                     bucket: unit.bucket.clone(),
                     key: None,
                 },
-                Scope::Object => Unit {
+                Scope::Object => Row {
                     step: *need,
                     ..unit.clone()
                 },
@@ -283,15 +283,15 @@ impl Engine {
     /// The rows to run again when the person re-runs `unit`: the probe steps bring their
     /// upload along (a probe is deleted at the end of each run), and everything that
     /// depends on a re-run row runs again too.
-    pub fn rerun_set(&self, unit: &Unit) -> Vec<Unit> {
+    pub fn rerun_set(&self, unit: &Row) -> Vec<Row> {
         let all = self.units();
-        let mut set: BTreeSet<Unit> = BTreeSet::from([unit.clone()]);
+        let mut set: BTreeSet<Row> = BTreeSet::from([unit.clone()]);
         if matches!(
             unit.step,
             StepId::GetObject | StepId::PutObjectAcl | StepId::DeleteObject
         ) && let Some(b) = &unit.bucket
         {
-            set.insert(Unit::for_bucket(StepId::PutObject, b));
+            set.insert(Row::for_bucket(StepId::PutObject, b));
         }
         loop {
             let before = set.len();
@@ -314,7 +314,7 @@ impl Engine {
     }
 
     /// Runs `targets` (again, if they ran before) and whatever they need that has not run.
-    pub async fn run(&self, targets: &[Unit], tx: &UnboundedSender<EngineEvent>) {
+    pub async fn run(&self, targets: &[Row], tx: &UnboundedSender<EngineEvent>) {
         let mut state = self.state.lock().await;
         let all = self.units();
         let todo = self.to_run(&state, targets, &all);
@@ -350,9 +350,9 @@ impl Engine {
     }
 
     /// `targets`, and every row they need (transitively) that has no result yet.
-    fn to_run(&self, state: &State, targets: &[Unit], all: &[Unit]) -> BTreeSet<Unit> {
-        let mut todo: BTreeSet<Unit> = BTreeSet::new();
-        let mut stack: Vec<Unit> = targets.to_vec();
+    fn to_run(&self, state: &State, targets: &[Row], all: &[Row]) -> BTreeSet<Row> {
+        let mut todo: BTreeSet<Row> = BTreeSet::new();
+        let mut stack: Vec<Row> = targets.to_vec();
         while let Some(u) = stack.pop() {
             if !all.contains(&u) || !todo.insert(u.clone()) {
                 continue;
@@ -372,13 +372,13 @@ impl Engine {
         &self,
         state: &mut State,
         sched: &mut Schedule,
-        all: &[Unit],
+        all: &[Row],
         tx: &UnboundedSender<EngineEvent>,
     ) {
         let mut i = 0;
         while i < sched.pending.len() {
             let unit = &sched.pending[i];
-            let needs: Vec<Unit> = self
+            let needs: Vec<Row> = self
                 .needs(unit, all)
                 .into_iter()
                 .filter(|n| !met_early(n, unit, &sched.cache))
@@ -429,7 +429,7 @@ impl Engine {
         &self,
         state: &mut State,
         sched: &mut Schedule,
-        unit: Unit,
+        unit: Row,
         skipped: StepOutcome,
         tx: &UnboundedSender<EngineEvent>,
     ) {
@@ -479,8 +479,8 @@ impl Engine {
     fn start_early(
         &self,
         state: &State,
-        pending: &[Unit],
-        all: &[Unit],
+        pending: &[Row],
+        all: &[Row],
         cache: &Arc<checks::RunCache>,
     ) {
         for unit in pending {
@@ -497,7 +497,7 @@ impl Engine {
         }
     }
 
-    fn context(&self, state: &State, unit: &Unit, cache: &Arc<checks::RunCache>) -> CheckContext {
+    fn context(&self, state: &State, unit: &Row, cache: &Arc<checks::RunCache>) -> CheckContext {
         let bucket_state = unit
             .bucket
             .as_ref()
@@ -522,7 +522,7 @@ impl Engine {
     fn apply(
         &self,
         state: &mut State,
-        unit: Unit,
+        unit: Row,
         outcome: StepOutcome,
         elapsed_ms: u64,
         tx: &UnboundedSender<EngineEvent>,
@@ -604,7 +604,7 @@ impl Engine {
 /// succeeded (the listing or the upload), its region is proven, so those two steps take their
 /// answers without waiting for `bucket-region` (GetBucketLocation, when HeadBucket did not
 /// name the region), and the download behind them starts a round trip sooner.
-fn met_early(need: &Unit, unit: &Unit, cache: &checks::RunCache) -> bool {
+fn met_early(need: &Row, unit: &Row, cache: &checks::RunCache) -> bool {
     need.step == StepId::BucketRegion
         && checks::early::starts_early(unit.step)
         && unit
@@ -620,7 +620,7 @@ const NOT_RUN: &str = "not run";
 const READ_ONLY: &str = "--read-only: no writes";
 
 /// Forgets the results of the rows about to run again; a re-run upload writes a new probe.
-fn forget(state: &mut State, todo: &BTreeSet<Unit>) {
+fn forget(state: &mut State, todo: &BTreeSet<Row>) {
     for u in todo {
         state.results.remove(u);
         if u.step == StepId::PutObject
@@ -677,16 +677,16 @@ fn learn(state: &mut State, bucket: &str, fact: Fact) -> bool {
 }
 
 /// The finding for a failed step that brought none: what came back, as it came.
-fn unexplained_failure(unit: &Unit, detail: &str, evidence: &Option<Evidence>) -> Finding {
+fn unexplained_failure(unit: &Row, detail: &str, evidence: &Option<Evidence>) -> Finding {
     let evidence = evidence.clone().unwrap_or_else(|| Evidence {
         operation: unit.step.as_str().to_owned(),
         message: Some(detail.to_owned()),
         ..Evidence::default()
     });
-    crate::diagnose::FindingSpec {
+    crate::answers::FindingSpec {
         code: crate::finding::FindingCode::UnexpectedAnswer,
         step: unit.step,
-        facts: crate::diagnose::Facts {
+        facts: crate::answers::Facts {
             bucket: unit.bucket.as_deref(),
             object: unit.key.as_deref(),
             ..Default::default()
@@ -723,7 +723,7 @@ mod tests {
 
     /// What the stand-in check saw, in order: `(true, unit)` at a start, `(false, unit)` at
     /// an end.
-    type Log = Arc<StdMutex<Vec<(bool, Unit)>>>;
+    type Log = Arc<StdMutex<Vec<(bool, Row)>>>;
 
     fn engine(run: RunSettings, check: Check) -> Engine {
         Engine {
@@ -739,8 +739,8 @@ mod tests {
         }
     }
 
-    fn unit(cx: &CheckContext, step: StepId) -> Unit {
-        Unit {
+    fn unit(cx: &CheckContext, step: StepId) -> Row {
+        Row {
             step,
             bucket: cx.bucket.clone(),
             key: cx.key.clone(),
@@ -807,10 +807,10 @@ mod tests {
         assert_eq!(log.len(), 2 * all.len(), "every row runs exactly once");
         // The needs are this run's rows: the download waits for the upload and the listing.
         assert_eq!(
-            engine.needs(&Unit::for_bucket(StepId::GetObject, "b1"), &all),
+            engine.needs(&Row::for_bucket(StepId::GetObject, "b1"), &all),
             [
-                Unit::for_bucket(StepId::PutObject, "b1"),
-                Unit::for_bucket(StepId::ListObjects, "b1")
+                Row::for_bucket(StepId::PutObject, "b1"),
+                Row::for_bucket(StepId::ListObjects, "b1")
             ]
         );
     }
@@ -829,14 +829,14 @@ mod tests {
             }),
         );
         run_all(&engine).await;
-        let ran: Vec<Unit> = log
+        let ran: Vec<Row> = log
             .lock()
             .unwrap()
             .iter()
             .filter(|(start, _)| *start)
             .map(|(_, u)| u.clone())
             .collect();
-        assert_eq!(ran, [Unit::global(StepId::Credentials)]);
+        assert_eq!(ran, [Row::global(StepId::Credentials)]);
         let identity = result(&engine, StepId::Identity, None).await;
         assert_eq!(identity.status, Status::Skip);
         assert_eq!(identity.detail, "not run: credentials did not pass");
@@ -875,8 +875,8 @@ mod tests {
     async fn independent_steps_run_at_the_same_time() {
         // The two buckets' bucket-exists rows need only the credentials. Each waits, yielding,
         // until it has seen the other start: run one after the other, neither would see it.
-        let started: Arc<StdMutex<Vec<Unit>>> = Arc::default();
-        let overlapped: Arc<StdMutex<Vec<Unit>>> = Arc::default();
+        let started: Arc<StdMutex<Vec<Row>>> = Arc::default();
+        let overlapped: Arc<StdMutex<Vec<Row>>> = Arc::default();
         let (s, o) = (started.clone(), overlapped.clone());
         let check: Check = Arc::new(move |step, cx| {
             let (started, overlapped) = (s.clone(), o.clone());
@@ -889,7 +889,7 @@ mod tests {
                     } else {
                         "b1"
                     };
-                    let other = Unit::for_bucket(StepId::BucketExists, other);
+                    let other = Row::for_bucket(StepId::BucketExists, other);
                     for _ in 0..1000 {
                         if started.lock().unwrap().contains(&other) {
                             overlapped.lock().unwrap().push(me.clone());
@@ -908,8 +908,8 @@ mod tests {
         assert_eq!(
             seen,
             [
-                Unit::for_bucket(StepId::BucketExists, "b1"),
-                Unit::for_bucket(StepId::BucketExists, "b2"),
+                Row::for_bucket(StepId::BucketExists, "b1"),
+                Row::for_bucket(StepId::BucketExists, "b2"),
             ],
             "each bucket-exists saw the other one under way"
         );
@@ -918,7 +918,7 @@ mod tests {
         let first_finish =
             position(&|e| matches!(e, EngineEvent::Finished(r) if r.id == StepId::BucketExists));
         for b in ["b1", "b2"] {
-            let u = Unit::for_bucket(StepId::BucketExists, b);
+            let u = Row::for_bucket(StepId::BucketExists, b);
             let start = position(&|e| matches!(e, EngineEvent::Started(s) if *s == u));
             assert!(start < first_finish, "{b} started after the other finished");
         }
@@ -992,7 +992,7 @@ mod tests {
             ..two_buckets()
         };
         let (ran, engine) = run_with(run).await;
-        let objects: Vec<Unit> = engine
+        let objects: Vec<Row> = engine
             .units()
             .into_iter()
             .filter(|u| u.step == StepId::AppObject)
@@ -1000,17 +1000,17 @@ mod tests {
         assert_eq!(
             objects,
             [
-                Unit::for_object(StepId::AppObject, "b1", "a/1.pdf"),
-                Unit::for_object(StepId::AppObject, "b1", "b 2.pdf"),
-                Unit::for_object(StepId::AppObject, "b2", "a/1.pdf"),
-                Unit::for_object(StepId::AppObject, "b2", "b 2.pdf"),
+                Row::for_object(StepId::AppObject, "b1", "a/1.pdf"),
+                Row::for_object(StepId::AppObject, "b1", "b 2.pdf"),
+                Row::for_object(StepId::AppObject, "b2", "a/1.pdf"),
+                Row::for_object(StepId::AppObject, "b2", "b 2.pdf"),
             ]
         );
         // A read-only run reads the app's objects: the step never writes.
         assert!(ran.contains(&StepId::AppObject));
         let all = engine.units();
         // Right after the download, and waiting for what tells whether a 403 is a missing key.
-        let b1: Vec<&Unit> = all
+        let b1: Vec<&Row> = all
             .iter()
             .filter(|u| u.bucket.as_deref() == Some("b1"))
             .collect();
@@ -1019,7 +1019,7 @@ mod tests {
         assert!(
             engine
                 .needs(&objects[0], &all)
-                .contains(&Unit::for_bucket(StepId::ListObjects, "b1"))
+                .contains(&Row::for_bucket(StepId::ListObjects, "b1"))
         );
         // Without --key there is no such row.
         let (ran, engine) = run_with(two_buckets()).await;

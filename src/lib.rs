@@ -1,7 +1,7 @@
 //! s3doctor: diagnose and fix "uploads to S3 return 403".
 //!
 //! - engine: `runbook` (the checklist as data; `step`: its StepId) → `engine` (schedules,
-//!   enforces each step's mode) → `checks` (live calls) → `diagnose` (errors → findings);
+//!   enforces each step's mode) → `checks` (live calls) → `answers` (errors → findings);
 //!   `operation` names every call with its IAM action; `aws` builds every client; `credentials`
 //!   walks the credential chain as the app's SDK would (and says how it fails); `endpoint`
 //!   says what a custom endpoint is and offers; `server` is which server answered, as a fact
@@ -12,9 +12,10 @@
 //! - views: `report` (text, JSON, Markdown) and `tui` (the wizard); `cli` and `commands` on top.
 //! - `exit`: the exit codes and the one-line bad-input ending, below everything that ends a run.
 //! - parsers of input: `arn`, `bucket_name`, `object_key`, `envfile`.
-//! - `why` reads an error pasted from the app (through `diagnose`, as the checklist reads
+//! - `why` reads an error pasted from the app (through `answers`, as the checklist reads
 //!   AWS's answers); `why_command` is `s3doctor why`.
 
+pub mod answers;
 pub mod arn;
 pub mod aws;
 pub mod bucket_name;
@@ -23,7 +24,6 @@ pub mod cli;
 pub mod commands;
 pub mod credentials;
 pub mod demo;
-pub mod diagnose;
 pub mod diagnosis;
 pub mod docs;
 pub mod endpoint;

@@ -9,12 +9,12 @@ use std::fmt;
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 
-pub mod report;
 mod sigv2;
 pub mod sigv4;
+pub mod url_report;
 pub use sigv4::parse_amz_date;
 
-use crate::diagnose::codes::AwsCode;
+use crate::answers::codes::AwsCode;
 use crate::finding::{FindingCode, Severity};
 use crate::runbook::{Runbook, fill};
 

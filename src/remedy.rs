@@ -10,7 +10,7 @@ pub mod service;
 pub mod trust;
 
 use crate::arn::Principal;
-use crate::engine::Unit;
+use crate::engine::Row;
 use crate::policy::PolicyDocument;
 
 pub use service::{Event, Outcome, Remedy, RemedyError, RemedyOptions, VERIFY_DEADLINE};
@@ -60,7 +60,7 @@ pub struct Plan {
     /// Things a new Allow cannot fix (explicit denies), said plainly.
     pub caveats: Vec<String>,
     /// The rows to re-run to prove the fix.
-    pub verify: Vec<Unit>,
+    pub verify: Vec<Row>,
     /// The endpoint, for the exported CLI commands.
     pub endpoint: Option<String>,
     /// The verify command's flags after the buckets: the run's checks, keys and server

@@ -10,9 +10,9 @@ use std::fmt::Write as _;
 
 use crossterm::style::Stylize;
 
+use crate::answers::access_denied::authorization_hint;
 use crate::aws;
 use crate::checks::{Identity, RunSettings, Status};
-use crate::diagnose::access_denied::authorization_hint;
 use crate::diagnosis::Diagnosis;
 use crate::engine::{Engine, SessionInfo, StepResult};
 use crate::finding::Finding;

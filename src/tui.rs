@@ -5,11 +5,11 @@
 
 pub mod app;
 pub mod chooser;
+pub mod headline;
 pub mod keys;
 pub mod paste;
 pub mod terminal;
 pub mod theme;
-pub mod verdict;
 pub mod view;
 
 use std::io::IsTerminal;
@@ -45,12 +45,12 @@ pub struct LoopOptions {
 
 /// What the loop's commands need besides the engine.
 #[derive(Clone, Default)]
-pub struct Extras {
+pub struct FixSettings {
     pub admin: Option<aws::Settings>,
     pub policy_name: Option<String>,
 }
 
-impl Extras {
+impl FixSettings {
     /// The remedy's options for the wizard: its own verify deadline (the remedy's default),
     /// not the CLI's `--verify-timeout`.
     fn remedy_options(&self) -> RemedyOptions {
@@ -90,7 +90,7 @@ pub async fn wizard(
             "the wizard needs a terminal; use `s3doctor check` in scripts and CI".into(),
         )));
     }
-    let extras = Extras {
+    let extras = FixSettings {
         admin: admin.clone(),
         policy_name: None,
     };
@@ -127,7 +127,7 @@ pub async fn run<B, S>(
     mut input: S,
     mut engine: Engine,
     mut app: App,
-    extras: Extras,
+    extras: FixSettings,
     opts: LoopOptions,
 ) -> Result<App>
 where
@@ -210,7 +210,7 @@ fn update_all(
 fn execute(
     cmd: Cmd,
     engine: &mut Engine,
-    extras: &Extras,
+    extras: &FixSettings,
     etx: &UnboundedSender<EngineEvent>,
     mtx: &UnboundedSender<Msg>,
     tasks: &mut JoinSet<()>,

@@ -19,12 +19,12 @@ use aws_smithy_types::retry::RetryConfig;
 use aws_smithy_types::timeout::TimeoutConfig;
 use color_eyre::eyre::Result;
 
+use crate::answers::codes::AwsCode;
 use crate::cli::{BadInput, Config, Format};
-use crate::diagnose::codes::AwsCode;
 use crate::exit::{self, bad_input, emit};
 use crate::finding::{FindingCode, Severity};
 use crate::operation::Operation;
-use crate::presigned::report::{Tried, UrlReport, assemble, markdown, text};
+use crate::presigned::url_report::{Tried, UrlReport, assemble, markdown, text};
 use crate::presigned::{self, Context, Method, Presigned, Problem};
 
 /// What `s3doctor url` was asked.
@@ -284,7 +284,7 @@ async fn bucket_region(p: &Presigned, timeout: Duration) -> Result<Option<String
     match s3.head_bucket().bucket(bucket).send().await {
         Ok(out) => Ok(out.bucket_region().map(str::to_owned)),
         Err(err) => {
-            let failure = crate::diagnose::failure(crate::operation::Operation::HeadBucket, &err);
+            let failure = crate::answers::failure(crate::operation::Operation::HeadBucket, &err);
             match (failure.bucket_region, failure.evidence.http_status) {
                 (Some(region), _) => Ok(Some(region)),
                 (None, Some(_)) => Ok(None),
@@ -322,7 +322,7 @@ async fn signer_account(config: &Config, key_id: &str) -> Result<(String, String
         .await
         .map_err(|e| {
             SignerUnknown::Refused(
-                crate::diagnose::describe(Operation::GetAccessKeyInfo, &e),
+                crate::answers::describe(Operation::GetAccessKeyInfo, &e),
                 source.clone(),
             )
         })?;
@@ -394,7 +394,7 @@ async fn try_get(p: &Presigned, url: &str, timeout: Duration) -> Tried {
             message: Some("the object was read".to_owned()),
         },
         Err(err) => {
-            let failure = crate::diagnose::failure(crate::operation::Operation::GetObject, &err);
+            let failure = crate::answers::failure(crate::operation::Operation::GetObject, &err);
             Tried {
                 request,
                 http_status: failure.evidence.http_status,

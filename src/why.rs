@@ -1,6 +1,6 @@
 //! `s3doctor why`'s reading of an error pasted from the app: what was refused, who asked, the
 //! request ids, the cause as a finding code with its basis — built by the checklist's own
-//! classifier and finding texts ([`crate::diagnose`]) — and the live command that checks it.
+//! classifier and finding texts ([`crate::answers`]) — and the live command that checks it.
 //! Offline: nothing here sends anything. The wizard's `p` shows the same reading.
 
 mod command;
@@ -8,9 +8,9 @@ mod render;
 
 use serde::Serialize;
 
-use crate::diagnose::access_denied::{self, DenySource};
-use crate::diagnose::pasted::{Pasted, Shape};
-use crate::diagnose::{self, Class, Facts, FindingSpec};
+use crate::answers::access_denied::{self, DenySource};
+use crate::answers::pasted::{Pasted, Shape};
+use crate::answers::{self, Class, Facts, FindingSpec};
 use crate::finding::{Basis, Finding, FindingCode};
 use crate::operation::Operation;
 use crate::server::{EndpointKind, Server};
@@ -161,9 +161,9 @@ fn finding(pasted: &Pasted, class: &Class, action: Option<&str>, server: Server)
         ..Facts::default()
     };
     match class {
-        Class::AccessDenied(denied) => diagnose::permission_finding(step, denied, facts, ev),
+        Class::AccessDenied(denied) => answers::permission_finding(step, denied, facts, ev),
         Class::Kms(denied) => {
-            let key = diagnose::kms_key(&ev, denied);
+            let key = answers::kms_key(&ev, denied);
             FindingSpec {
                 code: FindingCode::Kms,
                 step,

@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use color_eyre::eyre::Result;
 
+use crate::answers::pasted::{self, MAX_TEXT};
 use crate::cli::Format;
-use crate::diagnose::pasted::{self, MAX_TEXT};
 use crate::exit::{self, BadInput, bad_input, emit};
 use crate::why;
 

@@ -17,10 +17,10 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 
 /// The start of the message of a call that got no answer in time (the attempt or read
-/// timeout), and of one not sent for that reason: `diagnose` reads either as a timeout.
+/// timeout), and of one not sent for that reason: `answers` reads either as a timeout.
 pub const TIMED_OUT: &str = "no answer within the timeout";
 
-/// What a call that was not sent says: `diagnose` reads it as a timeout (it starts with
+/// What a call that was not sent says: `answers` reads it as a timeout (it starts with
 /// [`TIMED_OUT`]).
 pub const NOT_ASKED: &str = "no answer within the timeout: an earlier call to this endpoint got none, so it was not asked again";
 

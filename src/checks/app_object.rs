@@ -9,8 +9,8 @@ mod refusal;
 
 use super::object_reads::{self, AdminReads, AppReads, ObjectMeta, Ownership};
 use super::{CheckContext, CheckResult, StepOutcome};
-use crate::diagnose::access_denied::AccessDenied;
-use crate::diagnose::{self, Class, Facts, Failure, FindingSpec};
+use crate::answers::access_denied::AccessDenied;
+use crate::answers::{self, Class, Facts, Failure, FindingSpec};
 use crate::finding::{Finding, FindingCode};
 use crate::runbook::StepId;
 
@@ -111,7 +111,7 @@ fn kms_refused(
         Class::Kms(d) | Class::AccessDenied(d) => d.clone(),
         _ => AccessDenied::default(),
     };
-    let kms_key = diagnose::kms_key(&failure.evidence, &denied).or(head_key);
+    let kms_key = answers::kms_key(&failure.evidence, &denied).or(head_key);
     let action = denied
         .action
         .clone()

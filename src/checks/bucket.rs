@@ -4,7 +4,7 @@
 use aws_sdk_s3::types::BucketLocationConstraint;
 
 use super::{CheckContext, CheckResult, Fact, KeysVerdict, StepOutcome};
-use crate::diagnose::{self, Class, FindingSpec};
+use crate::answers::{self, Class, FindingSpec};
 use crate::finding::FindingCode;
 use crate::operation::Operation;
 use crate::runbook::StepId;
@@ -21,8 +21,8 @@ pub(super) async fn exists(cx: &CheckContext) -> CheckResult {
             Ok(outcome)
         }
         Err(err) => {
-            let failure = diagnose::with_signing_region(
-                diagnose::failure(Operation::HeadBucket, &err),
+            let failure = answers::with_signing_region(
+                answers::failure(Operation::HeadBucket, &err),
                 cx.signing_region().as_deref(),
             );
             let region_fact = match (&failure.bucket_region, &failure.class) {
@@ -67,7 +67,7 @@ pub(super) async fn exists(cx: &CheckContext) -> CheckResult {
 }
 
 /// HeadBucket's 400 or 301 said the request went to another region than the bucket's.
-fn in_another_region(cx: &CheckContext, failure: &diagnose::Failure) -> StepOutcome {
+fn in_another_region(cx: &CheckContext, failure: &answers::Failure) -> StepOutcome {
     StepOutcome::pass(format!(
         "{} exists, in another region (HeadBucket answered {})",
         cx.bucket(),
@@ -80,7 +80,7 @@ fn in_another_region(cx: &CheckContext, failure: &diagnose::Failure) -> StepOutc
 /// missing one is 404) and leaves whether they may list it to list-objects (the emulator
 /// answers 403 to everyone). Otherwise a 403 proves nothing about the bucket: a warning that
 /// says so, not a pass. A HEAD answer has no body, so the 403 alone cannot tell the two apart.
-async fn forbidden(cx: &CheckContext, failure: &diagnose::Failure) -> StepOutcome {
+async fn forbidden(cx: &CheckContext, failure: &answers::Failure) -> StepOutcome {
     if let Some(unknown) = keys_not_accepted(cx, failure).await {
         return unknown;
     }
@@ -94,7 +94,7 @@ async fn forbidden(cx: &CheckContext, failure: &diagnose::Failure) -> StepOutcom
 /// The warning for a bodiless HeadBucket refusal when the server refused the keys themselves
 /// (or did not say whether it accepts them; see `keys`): then the answer says nothing about
 /// the bucket, its existence or its region. `None` when the keys were accepted.
-async fn keys_not_accepted(cx: &CheckContext, failure: &diagnose::Failure) -> Option<StepOutcome> {
+async fn keys_not_accepted(cx: &CheckContext, failure: &answers::Failure) -> Option<StepOutcome> {
     let bucket = cx.bucket();
     let status = failure.evidence.http_status.unwrap_or_default();
     let caps = cx.capabilities().await;
@@ -163,7 +163,7 @@ async fn located(cx: &CheckContext) -> Result<String, StepOutcome> {
         Ok(out) => return Ok(location_to_region(out.location_constraint())),
         Err(err) => err,
     };
-    let failure = diagnose::failure(Operation::GetBucketLocation, &err);
+    let failure = answers::failure(Operation::GetBucketLocation, &err);
     if let Class::WrongRegion(Some(r)) = &failure.class {
         return Ok(r.clone());
     }
@@ -264,7 +264,7 @@ async fn own_region_name(cx: &CheckContext, bucket_region: &str) -> Option<StepO
         .region()
         .unwrap_or(crate::aws::FALLBACK_REGION);
     if let Err(err) = session.clients.s3.head_bucket().bucket(bucket).send().await {
-        let failure = diagnose::failure(Operation::HeadBucket, &err);
+        let failure = answers::failure(Operation::HeadBucket, &err);
         if matches!(failure.class, Class::WrongRegion(_)) {
             return None;
         }

@@ -10,9 +10,9 @@ use aws_smithy_types::body::SdkBody;
 use serde_json::json;
 
 use super::{CheckContext, CheckResult, StepOutcome};
+use crate::answers::codes::AwsCode;
+use crate::answers::{self, FindingSpec};
 use crate::aws::{Clients, NoAnswer, Settings};
-use crate::diagnose::codes::AwsCode;
-use crate::diagnose::{self, FindingSpec};
 use crate::finding::{Evidence, FindingCode, Unreachable};
 use crate::operation::Operation;
 use crate::runbook::StepId;
@@ -223,7 +223,7 @@ pub async fn read_rules(cx: &CheckContext) -> Result<Option<Vec<CorsRule>>, Stri
     {
         Ok(out) => Ok(Some(out.cors_rules().to_vec())),
         Err(err) if AwsCode::NoSuchCorsConfiguration.answered(&err) => Ok(None),
-        Err(err) => Err(diagnose::describe(Operation::GetBucketCors, &err)),
+        Err(err) => Err(answers::describe(Operation::GetBucketCors, &err)),
     }
 }
 

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::{CheckContext, CheckResult, Fact, Status, StepOutcome};
+use crate::answers::{Facts, FindingSpec};
 use crate::aws::{self, Session};
 use crate::credentials::chain::{ORDER, ORDER_SOURCE, Origin, ProfileBy, Source};
 use crate::credentials::{self, CredentialsFailure, Plan};
-use crate::diagnose::{Facts, FindingSpec};
 use crate::finding::{Evidence, Finding, FindingCode};
 use crate::runbook::StepId;
 

@@ -4,8 +4,8 @@
 //! marked unconfirmed, and the S3 steps decide whether the keys are good.
 
 use super::{CheckContext, CheckResult, Fact, Identity, Status, StepOutcome};
+use crate::answers::{Class, FindingSpec};
 use crate::arn::{self, Principal, PrincipalKind};
-use crate::diagnose::{Class, FindingSpec};
 use crate::endpoint::Capabilities;
 use crate::finding::{Evidence, FindingCode};
 use crate::runbook::StepId;

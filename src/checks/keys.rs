@@ -6,7 +6,7 @@
 //! missing bucket or another region; this can.
 
 use super::CheckContext;
-use crate::diagnose::{self, Class, Failure};
+use crate::answers::{self, Class, Failure};
 use crate::finding::FindingCode;
 use crate::operation::Operation;
 
@@ -56,7 +56,7 @@ impl CheckContext {
             .get_or_init(|| async {
                 match session.clients.s3.list_buckets().send().await {
                     Ok(out) => Ok(out.owner().and_then(|o| o.id()).map(str::to_owned)),
-                    Err(err) => Err(diagnose::failure(Operation::ListBuckets, &err)),
+                    Err(err) => Err(answers::failure(Operation::ListBuckets, &err)),
                 }
             })
             .await;

@@ -15,9 +15,9 @@ use aws_smithy_runtime_api::client::result::SdkError;
 
 use super::policy_sources::cached_identity_policies;
 use super::{CheckContext, CheckResult, Status, StepOutcome};
+use crate::answers::FindingSpec;
+use crate::answers::access_denied::DenySource;
 use crate::arn::Principal;
-use crate::diagnose::FindingSpec;
-use crate::diagnose::access_denied::DenySource;
 use crate::finding::{Finding, FindingCode};
 use crate::operation::Operation;
 use crate::policy::evaluate::{self, Policies, Request, Verdict};
@@ -243,7 +243,7 @@ async fn bucket_key(
             return Err(EncryptionUnread::Unsupported);
         }
         Err(e) => {
-            return Err(EncryptionUnread::Refused(crate::diagnose::describe(
+            return Err(EncryptionUnread::Refused(crate::answers::describe(
                 Operation::GetBucketEncryption,
                 &e,
             )));
@@ -297,7 +297,7 @@ pub(super) fn default_kms_key<'a>(
 pub(super) fn no_default_encryption(
     err: &SdkError<GetBucketEncryptionError, HttpResponse>,
 ) -> bool {
-    crate::diagnose::codes::AwsCode::NoEncryptionConfiguration.answered(err)
+    crate::answers::codes::AwsCode::NoEncryptionConfiguration.answered(err)
 }
 
 /// A `permission.kms` finding for one action on `key`, about the bucket's default key, or
@@ -313,7 +313,7 @@ fn kms_finding(
     let mut f = FindingSpec {
         code: FindingCode::Kms,
         step: StepId::KmsKey,
-        facts: crate::diagnose::Facts {
+        facts: crate::answers::Facts {
             object: target.object.as_deref(),
             kms_key: Some(key),
             ..cx.facts(Some(action))
@@ -518,7 +518,7 @@ async fn describe_key(kms: &aws_sdk_kms::Client, key_id: &str) -> Result<KeyFact
         .map_err(|e| {
             StepOutcome::skip(format!(
                 "the key {key_id} could not be described: {}",
-                crate::diagnose::describe(Operation::DescribeKey, &e)
+                crate::answers::describe(Operation::DescribeKey, &e)
             ))
         })?;
     let Some(meta) = described.key_metadata() else {
@@ -583,7 +583,7 @@ async fn read_key_policy(
             StepOutcome::skip(format!(
                 "the key policy of {} could not be read: {}",
                 key.arn,
-                crate::diagnose::describe(Operation::GetKeyPolicy, &e)
+                crate::answers::describe(Operation::GetKeyPolicy, &e)
             ))
         })?
         .policy()

@@ -10,7 +10,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::probe::{self, ProbeKey};
 use super::{CheckContext, CheckResult, Status, StepOutcome};
-use crate::diagnose::{self, Class, Facts, FindingSpec};
+use crate::answers::{self, Class, Facts, FindingSpec};
 use crate::finding::{Finding, FindingCode, Severity};
 use crate::operation::Operation;
 use crate::runbook::StepId;
@@ -59,7 +59,7 @@ async fn reason(cx: &CheckContext) -> Result<String, String> {
         )),
         Err(err) => Err(format!(
             "{asked}; whether the bucket encrypts with KMS is unknown ({})",
-            diagnose::describe(Operation::GetBucketEncryption, &err)
+            answers::describe(Operation::GetBucketEncryption, &err)
         )),
     }
 }
@@ -74,7 +74,7 @@ fn failed<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let failure = diagnose::failure(operation, err);
+    let failure = answers::failure(operation, err);
     if let Class::Kms(denied) = &failure.class {
         let action = denied
             .action
@@ -255,7 +255,7 @@ impl Upload<'_> {
             probe.done.push("aborted it".to_owned());
             return;
         };
-        let failure = diagnose::failure(Operation::AbortMultipartUpload, &err);
+        let failure = answers::failure(Operation::AbortMultipartUpload, &err);
         let evidence = failure.evidence.clone();
         let o = failed(cx, Operation::AbortMultipartUpload, &err, "kms:Decrypt");
         probe.abort_findings.extend(o.findings);

@@ -14,7 +14,7 @@ use aws_sdk_s3::operation::head_object::HeadObjectOutput;
 use tokio::sync::OnceCell;
 
 use super::CheckContext;
-use crate::diagnose::{self, Failure};
+use crate::answers::{self, Failure};
 use crate::operation::Operation;
 
 /// What S3's answer says of an object: the headers that decide how it can be read.
@@ -159,7 +159,7 @@ impl AdminReads {
     /// True when the admin's reads show the key is not there (HeadObject 404, or a listing
     /// without it).
     pub fn absent(&self) -> bool {
-        matches!(&self.head, Err(f) if f.class == crate::diagnose::Class::KeyNotFound)
+        matches!(&self.head, Err(f) if f.class == crate::answers::Class::KeyNotFound)
             || matches!(self.listed, Ok(Listed::Absent))
     }
 
@@ -236,7 +236,7 @@ pub async fn app(cx: &CheckContext, key: &str) -> Option<AppReads> {
         .get_or_init(|| async {
             let head = head(&s3, cx.bucket(), key).await;
             let get = match &head {
-                Err(f) if f.class == crate::diagnose::Class::KeyNotFound => Err(f.clone()),
+                Err(f) if f.class == crate::answers::Class::KeyNotFound => Err(f.clone()),
                 _ => first_byte(&s3, cx, key).await,
             };
             AppReads { head, get }
@@ -279,7 +279,7 @@ pub async fn admin(cx: &CheckContext, key: &str) -> Option<AdminReads> {
 async fn head(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Read {
     match s3.head_object().bucket(bucket).key(key).send().await {
         Ok(out) => Ok(ObjectMeta::of_head(&out)),
-        Err(err) => Err(diagnose::failure(Operation::HeadObject, &err)),
+        Err(err) => Err(answers::failure(Operation::HeadObject, &err)),
     }
 }
 
@@ -299,7 +299,7 @@ async fn first_byte(s3: &aws_sdk_s3::Client, cx: &CheckContext, key: &str) -> Re
             let _ = out.body.collect().await;
             Ok(meta)
         }
-        Err(err) => Err(diagnose::failure(Operation::GetObject, &err)),
+        Err(err) => Err(answers::failure(Operation::GetObject, &err)),
     }
 }
 
@@ -312,7 +312,7 @@ async fn listed(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<List
         .fetch_owner(true)
         .send()
         .await
-        .map_err(|err| diagnose::failure(Operation::ListObjectsV2, &err))?;
+        .map_err(|err| answers::failure(Operation::ListObjectsV2, &err))?;
     Ok(match out.contents().first() {
         Some(o) if o.key() == Some(key) => Listed::Present(o.owner().and_then(owner)),
         _ => Listed::Absent,
@@ -330,7 +330,7 @@ async fn object_acl(
         .key(key)
         .send()
         .await
-        .map_err(|err| diagnose::failure(Operation::GetObjectAcl, &err))?;
+        .map_err(|err| answers::failure(Operation::GetObjectAcl, &err))?;
     Ok(ObjectAcl {
         owner: out.owner().and_then(owner),
         grants: out.grants().iter().filter_map(grant_words).collect(),

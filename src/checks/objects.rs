@@ -11,7 +11,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use super::probe::{self, PROBE_BODY, ProbeKey};
 use super::probe_upload::{self, Upload};
 use super::{CheckContext, CheckResult, Fact, OtherAccount, Status, StepOutcome, retries};
-use crate::diagnose::{self, Class, FindingSpec};
+use crate::answers::{self, Class, FindingSpec};
 use crate::finding::FindingCode;
 use crate::operation::Operation;
 use crate::runbook::StepId;
@@ -77,7 +77,7 @@ pub(super) async fn list(cx: &CheckContext) -> CheckResult {
             })
         }
         Err(err) => {
-            let failure = diagnose::failure(Operation::ListObjectsV2, &err);
+            let failure = answers::failure(Operation::ListObjectsV2, &err);
             let refused = matches!(failure.class, Class::AccessDenied(_));
             let outcome = cx.failed(StepId::ListObjects, failure);
             Ok(if refused {
@@ -129,7 +129,7 @@ async fn refused_upload(
     let (s3, key) = (&upload.s3, &upload.key);
     let bucket = cx.bucket();
     let acl = cx.run.acl.as_deref();
-    let failure = diagnose::failure(Operation::PutObject, err);
+    let failure = answers::failure(Operation::PutObject, err);
     if !retries::is_denied(&failure) {
         let kms = matches!(failure.class, Class::Kms(_));
         let outcome = cx.failed(StepId::PutObject, failure);
@@ -219,7 +219,7 @@ pub(super) async fn get(cx: &CheckContext) -> CheckResult {
         }
         Err(err) => Ok(cx.failed(
             StepId::GetObject,
-            diagnose::failure(Operation::GetObject, &err),
+            answers::failure(Operation::GetObject, &err),
         )),
     }
 }
@@ -284,7 +284,7 @@ pub(super) async fn put_acl(cx: &CheckContext) -> CheckResult {
         ))),
         Err(err) => Ok(cx.failed(
             StepId::PutObjectAcl,
-            diagnose::failure(Operation::PutObjectAcl, &err),
+            answers::failure(Operation::PutObjectAcl, &err),
         )),
     }
 }
@@ -298,7 +298,7 @@ pub(super) async fn delete(cx: &CheckContext) -> CheckResult {
     let s3 = cx.s3()?;
     let mut answer = probe::delete(&s3, cx.bucket(), key, false).await;
     if let Err(err) = &answer
-        && retries::is_denied(&diagnose::failure(Operation::DeleteObject, err))
+        && retries::is_denied(&answers::failure(Operation::DeleteObject, err))
     {
         // A Requester Pays bucket refuses the delete without the header too: the probe
         // must still go.
@@ -312,7 +312,7 @@ pub(super) async fn delete(cx: &CheckContext) -> CheckResult {
             Ok(StepOutcome::pass(format!("deleted probe {key}")).with_fact(Fact::ProbeDeleted))
         }
         Err(err) => {
-            let failure = diagnose::failure(Operation::DeleteObject, &err);
+            let failure = answers::failure(Operation::DeleteObject, &err);
             let unreachable = matches!(failure.class, Class::Unreachable(_));
             let mut outcome = cx.failed(StepId::DeleteObject, failure);
             if outcome.status == Status::Fail && !unreachable && remove_with_admin(cx, key).await {

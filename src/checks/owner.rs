@@ -127,7 +127,7 @@ fn finding(cx: &CheckContext, principal: &crate::arn::Principal, how: &str) -> F
         extra,
     )
     .to_pretty_json();
-    let mut f = crate::diagnose::FindingSpec {
+    let mut f = crate::answers::FindingSpec {
         code: FindingCode::OtherAccount,
         step: StepId::BucketPolicy,
         facts: cx.facts(None),

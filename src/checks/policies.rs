@@ -14,10 +14,10 @@ use aws_sdk_s3::operation::get_bucket_ownership_controls::{
 
 use super::policy_sources::{PolicyReadError, cached_identity_policies, read_bucket_policy};
 use super::{CheckContext, CheckResult, Fact, Status, StepOutcome, simulate, unsupported};
+use crate::answers::access_denied::DenySource;
+use crate::answers::{Facts, FindingSpec};
 use crate::arn::{self, Principal, PrincipalKind};
 use crate::aws::Session;
-use crate::diagnose::access_denied::DenySource;
-use crate::diagnose::{Facts, FindingSpec};
 use crate::finding::{Finding, FindingCode, Severity, StatementRef};
 use crate::operation::Operation;
 use crate::policy::evaluate::{self, Decision, Policies, Request, Verdict};
@@ -288,7 +288,7 @@ async fn load_identity_policies(
             .map(|id| {
                 format!(
                     "; {}",
-                    crate::diagnose::access_denied::authorization_hint(id)
+                    crate::answers::access_denied::authorization_hint(id)
                 )
             })
             .unwrap_or_default();

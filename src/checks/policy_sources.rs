@@ -12,15 +12,15 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
 use super::{CheckContext, LoadedPolicies};
+use crate::answers;
+use crate::answers::codes::AwsCode;
 use crate::arn::{Principal, PrincipalKind};
-use crate::diagnose;
-use crate::diagnose::codes::AwsCode;
 use crate::finding::Evidence;
 use crate::operation::Operation;
 use crate::policy::{NamedPolicy, PolicyDocument, PolicyKind};
 
 /// Why policies could not be read. `Display` is the one line the steps show (AWS's answer,
-/// as [`diagnose::describe`] gives it).
+/// as [`answers::describe`] gives it).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyReadError {
     /// An IAM or S3 call was refused or failed: what AWS answered.
@@ -36,7 +36,7 @@ impl PolicyReadError {
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     {
-        PolicyReadError::Refused(diagnose::failure(operation, err).evidence)
+        PolicyReadError::Refused(answers::failure(operation, err).evidence)
     }
 
     /// The authorization id of AWS's newer access-denied messages, when the refusal had one.
@@ -77,7 +77,7 @@ async fn fetch_bucket_policy(
             None => Ok(None),
         },
         Err(e) => {
-            let f = diagnose::failure(Operation::GetBucketPolicy, &e);
+            let f = answers::failure(Operation::GetBucketPolicy, &e);
             let code = f.evidence.error_code.as_deref();
             if AwsCode::NoSuchBucketPolicy.is(code) {
                 Ok(None)
@@ -372,7 +372,7 @@ mod tests {
             http_status: Some(403),
             error_code: Some("AccessDenied".into()),
             message: Some(message.into()),
-            authorization_id: crate::diagnose::access_denied::authorization_id(message),
+            authorization_id: crate::answers::access_denied::authorization_id(message),
             ..Evidence::default()
         };
         let err = PolicyReadError::Refused(evidence.clone());

@@ -7,8 +7,8 @@
 
 use super::probe::{self, ProbeKey, PutAnswer};
 use super::{CheckContext, Fact, StepOutcome};
+use crate::answers::{self, Class, Failure, FindingSpec, Unreachable};
 use crate::aws::Unanswered;
-use crate::diagnose::{self, Class, Failure, FindingSpec, Unreachable};
 use crate::finding::{Finding, FindingCode};
 use crate::operation::Operation;
 use crate::runbook::StepId;
@@ -67,7 +67,7 @@ impl Upload {
         probe::delete(&self.s3, bucket, &self.key, false)
             .await
             .map(|_| ())
-            .map_err(|err| diagnose::failure(Operation::DeleteObject, &err))
+            .map_err(|err| answers::failure(Operation::DeleteObject, &err))
     }
 }
 

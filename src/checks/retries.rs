@@ -11,9 +11,9 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::probe::{self, ProbeKey};
 use super::{CheckContext, Fact, StepOutcome};
+use crate::answers::codes::AwsCode;
+use crate::answers::{self, Class, Failure, FindingSpec};
 use crate::aws::Unanswered;
-use crate::diagnose::codes::AwsCode;
-use crate::diagnose::{self, Class, Failure, FindingSpec};
 use crate::finding::{Evidence, FindingCode};
 use crate::operation::Operation;
 use crate::runbook::StepId;
@@ -65,7 +65,7 @@ where
     Fut: Future<Output = bool>,
 {
     let err = answer.as_ref().err()?;
-    let failure = diagnose::failure(operation, err);
+    let failure = answers::failure(operation, err);
     (is_denied(&failure) && paid().await).then(|| requester_pays(cx, step, &failure))
 }
 
@@ -194,7 +194,7 @@ async fn bpa_level(cx: &CheckContext) -> String {
                 format!(
                     "Block Public Access, on the bucket or the account (the bucket's setting \
                      could not be read: {})",
-                    diagnose::describe(Operation::GetPublicAccessBlock, &err)
+                    answers::describe(Operation::GetPublicAccessBlock, &err)
                 )
             }
         }

@@ -7,7 +7,7 @@ use aws_config::retry::RetryConfig;
 use aws_sdk_iam::Client as Iam;
 use aws_sdk_iam::types::PolicyEvaluationDecisionType;
 
-use crate::diagnose::access_denied::DenySource;
+use crate::answers::access_denied::DenySource;
 use crate::operation::Operation;
 use crate::policy::{Decision, PolicyKind, Verdict};
 
@@ -46,7 +46,7 @@ pub async fn simulate(
         )
         .send()
         .await
-        .map_err(|e| crate::diagnose::describe(Operation::SimulatePrincipalPolicy, &e))?;
+        .map_err(|e| crate::answers::describe(Operation::SimulatePrincipalPolicy, &e))?;
     Ok(out
         .evaluation_results()
         .iter()

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use super::policy_sources::{load_role, load_user};
 use super::{CheckContext, Fact, StepOutcome};
+use crate::answers;
 use crate::arn::{self, PrincipalKind};
 use crate::credentials::Refusal;
-use crate::diagnose;
 use crate::finding::{Basis, FindingCode};
 use crate::operation::Operation;
 use crate::policy::trust::{self, Judgement, TrustAsk, Verdict};
@@ -125,7 +125,7 @@ async fn trust_document(iam: &aws_sdk_iam::Client, role: &str) -> Result<PolicyD
         .role_name(role)
         .send()
         .await
-        .map_err(|e| diagnose::describe(Operation::GetRole, &e))?;
+        .map_err(|e| answers::describe(Operation::GetRole, &e))?;
     let text = out
         .role()
         .and_then(|r| r.assume_role_policy_document())

@@ -7,7 +7,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
 use super::CheckContext;
-use crate::diagnose::FindingSpec;
+use crate::answers::FindingSpec;
 use crate::finding::{Basis, Evidence, Finding, FindingCode, Severity};
 use crate::operation::Operation;
 use crate::runbook::StepId;

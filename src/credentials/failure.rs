@@ -7,7 +7,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::diagnose::{self, Class};
+use crate::answers::{self, Class};
 use crate::finding::{Evidence, FindingCode};
 use crate::operation::Operation;
 
@@ -101,7 +101,7 @@ pub fn from_sts<E>(ask: &StsAsk<'_>, err: &SdkError<E, HttpResponse>) -> Credent
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let failure = diagnose::failure(ask.operation, err);
+    let failure = answers::failure(ask.operation, err);
     let evidence = failure.evidence.clone();
     let code = evidence.error_code.as_deref().unwrap_or("");
     let web = ask.operation == Operation::AssumeRoleWithWebIdentity;
@@ -178,7 +178,7 @@ fn words(evidence: &Evidence) -> String {
 fn refused(
     ask: &StsAsk<'_>,
     evidence: &Evidence,
-    denied: &diagnose::access_denied::AccessDenied,
+    denied: &answers::access_denied::AccessDenied,
 ) -> CredentialsFailure {
     let (caller, caller_from_aws) = match &denied.principal {
         Some(p) => (p.clone(), true),

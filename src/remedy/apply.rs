@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::{Applied, AttachTarget, Call, ConfirmedPlan, ConfirmedUndo, Plan, RemedyError};
+use crate::answers::codes::AwsCode;
+use crate::answers::describe;
 use crate::checks::Status;
-use crate::diagnose::codes::AwsCode;
-use crate::diagnose::describe;
-use crate::engine::{Engine, EngineEvent, Unit};
+use crate::engine::{Engine, EngineEvent, Row};
 use crate::operation::Operation;
 
 /// What IAM is told a policy made by s3doctor is for.
@@ -173,7 +173,7 @@ async fn attach(
 /// consistent). True when they all pass.
 pub async fn verify(
     engine: &Engine,
-    rows: &[Unit],
+    rows: &[Row],
     deadline: Duration,
     tx: &UnboundedSender<EngineEvent>,
     progress: &(dyn Fn(String) + Send + Sync),
@@ -245,7 +245,7 @@ pub async fn undo(
             .map(|_| ())
             .map_err(|e| {
                 (
-                    crate::diagnose::error_code(&e),
+                    crate::answers::error_code(&e),
                     describe(Operation::DetachUserPolicy, &e),
                 )
             }),
@@ -258,7 +258,7 @@ pub async fn undo(
             .map(|_| ())
             .map_err(|e| {
                 (
-                    crate::diagnose::error_code(&e),
+                    crate::answers::error_code(&e),
                     describe(Operation::DetachRolePolicy, &e),
                 )
             }),

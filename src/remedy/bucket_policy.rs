@@ -9,8 +9,8 @@
 use serde_json::{Value, json};
 
 use super::{ConfirmedPlan, ConfirmedUndo, RemedyError};
-use crate::diagnose::codes::AwsCode;
-use crate::diagnose::describe;
+use crate::answers::codes::AwsCode;
+use crate::answers::describe;
 use crate::operation::Operation;
 use crate::policy::{self, Access, GrantSids, Statement};
 

@@ -6,8 +6,8 @@
 use std::fmt::Write as _;
 
 use super::{ConfirmedCors, RemedyError};
+use crate::answers::codes::AwsCode;
 use crate::checks::cors::{self, METHOD};
-use crate::diagnose::codes::AwsCode;
 use crate::finding::{Finding, FindingCode};
 use crate::operation::Operation;
 
@@ -89,7 +89,7 @@ pub async fn apply(
         Err(err) => {
             return Err(RemedyError::Call(format!(
                 "cannot read the CORS rules of {bucket}, so they cannot be merged and nothing was changed: {}",
-                crate::diagnose::describe(Operation::GetBucketCors, &err)
+                crate::answers::describe(Operation::GetBucketCors, &err)
             )));
         }
     };
@@ -113,7 +113,7 @@ pub async fn apply(
         .send()
         .await
         .map_err(|err| {
-            RemedyError::Call(crate::diagnose::describe(Operation::PutBucketCors, &err))
+            RemedyError::Call(crate::answers::describe(Operation::PutBucketCors, &err))
         })?;
     Ok(format!(
         "{bucket}: added a CORS rule for {origin} ({METHOD}), after its {kept} existing rule(s)"

@@ -2,13 +2,13 @@
 //! reading IAM (never writing) — exactly which calls are needed to get there idempotently.
 
 use super::{AttachTarget, Call, Plan, RemedyError, bucket_policy};
+use crate::answers::codes::AwsCode;
+use crate::answers::describe;
 use crate::arn::{Principal, PrincipalKind};
 use crate::aws::Session;
 use crate::checks::{Identity, RunSettings, Status};
-use crate::diagnose::codes::AwsCode;
-use crate::diagnose::describe;
 use crate::diagnosis::Diagnosis;
-use crate::engine::{Engine, StepResult, Unit};
+use crate::engine::{Engine, Row, StepResult};
 use crate::finding::{Finding, FindingCode};
 use crate::operation::Operation;
 use crate::policy::{self, PolicyDocument};
@@ -88,8 +88,8 @@ async fn trust_plan(
         blocked: None,
         caveats: Vec::new(),
         verify: vec![
-            crate::engine::Unit::global(crate::runbook::StepId::Credentials),
-            crate::engine::Unit::global(crate::runbook::StepId::Identity),
+            crate::engine::Row::global(crate::runbook::StepId::Credentials),
+            crate::engine::Row::global(crate::runbook::StepId::Identity),
         ],
         endpoint: inputs.engine.settings().endpoint.clone(),
         rerun_flags: rerun_flags(inputs.engine),
@@ -407,8 +407,8 @@ fn rerun_flags(engine: &Engine) -> String {
 }
 
 /// The failed rows a policy can fix, the warnings, and what must re-run with them.
-pub(crate) fn verify_rows(engine: &Engine, results: &[StepResult]) -> Vec<Unit> {
-    let mut rows: Vec<Unit> = Vec::new();
+pub(crate) fn verify_rows(engine: &Engine, results: &[StepResult]) -> Vec<Row> {
+    let mut rows: Vec<Row> = Vec::new();
     // Warnings re-run too (a region that could not be read for want of
     // s3:GetBucketLocation turns green with the policy); only failures decide the verdict.
     for r in results.iter().filter(|r| {
@@ -539,7 +539,7 @@ pub(crate) async fn plan_for_tests(arn: &str) -> Plan {
         ..Default::default()
     };
     let engine = Engine::new(crate::aws::Settings::default(), run);
-    let unit = Unit::for_bucket(crate::runbook::StepId::PutObject, "clipizy-dev");
+    let unit = Row::for_bucket(crate::runbook::StepId::PutObject, "clipizy-dev");
     assert!(engine.units().contains(&unit));
     let results = vec![StepResult::failed_for_tests(
         unit.step,
@@ -570,10 +570,10 @@ mod tests {
 
     #[test]
     fn a_deny_caveat_names_its_statement_once() {
-        let deny = crate::diagnose::FindingSpec {
+        let deny = crate::answers::FindingSpec {
             code: FindingCode::ExplicitDeny,
             step: crate::runbook::StepId::DeleteObject,
-            facts: crate::diagnose::Facts {
+            facts: crate::answers::Facts {
                 bucket: Some("sselfie-training-zips"),
                 action: Some("s3:DeleteObject"),
                 ..Default::default()

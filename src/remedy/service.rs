@@ -15,7 +15,7 @@ use super::{
 use crate::arn::PrincipalKind;
 use crate::aws::{self, Session};
 use crate::diagnosis::Diagnosis;
-use crate::engine::{Engine, EngineEvent, Unit};
+use crate::engine::{Engine, EngineEvent, Row};
 use crate::policy;
 use crate::runbook::StepId;
 
@@ -192,7 +192,7 @@ impl Remedy {
     /// Re-runs `rows` with backoff until none fails or the deadline passes.
     pub async fn verify(
         &self,
-        rows: &[Unit],
+        rows: &[Row],
         etx: &UnboundedSender<EngineEvent>,
         events: Events<'_>,
     ) -> bool {
@@ -227,9 +227,9 @@ impl Remedy {
         for b in buckets {
             lines.push(cors::apply(&writer.clients.s3, b, confirmed).await);
         }
-        let units: Vec<Unit> = buckets
+        let units: Vec<Row> = buckets
             .iter()
-            .map(|b| Unit::for_bucket(StepId::Cors, b))
+            .map(|b| Row::for_bucket(StepId::Cors, b))
             .collect();
         self.engine.run(&units, etx).await;
         Ok(lines)
@@ -274,9 +274,7 @@ impl Remedy {
         confirmed: &ConfirmedUndo,
         etx: &UnboundedSender<EngineEvent>,
     ) -> Result<Vec<Result<String, RemedyError>>, RemedyError> {
-        self.engine
-            .run(&[Unit::global(StepId::Identity)], etx)
-            .await;
+        self.engine.run(&[Row::global(StepId::Identity)], etx).await;
         let info = self.engine.session_info().await;
         let Some(identity) = info.identity else {
             return Err(RemedyError::NothingToUndo(

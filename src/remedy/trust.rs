@@ -5,8 +5,8 @@
 //! by removing s3doctor's statements (Sid `S3doctorTrust…`) with a [`ConfirmedUndo`].
 
 use super::{Applied, ConfirmedPlan, ConfirmedUndo, RemedyError};
+use crate::answers;
 use crate::checks::TrustFix;
-use crate::diagnose;
 use crate::operation::Operation;
 use crate::policy::PolicyDocument;
 use crate::policy::trust::{with_statement, without_s3doctor_statements};
@@ -73,7 +73,7 @@ async fn current(iam: &aws_sdk_iam::Client, role: &str) -> Result<PolicyDocument
         .role_name(role)
         .send()
         .await
-        .map_err(|e| RemedyError::Call(diagnose::describe(Operation::GetRole, &e)))?;
+        .map_err(|e| RemedyError::Call(answers::describe(Operation::GetRole, &e)))?;
     let text = out
         .role()
         .and_then(|r| r.assume_role_policy_document())
@@ -102,9 +102,7 @@ pub async fn apply(
         .policy_document(after.to_compact_json())
         .send()
         .await
-        .map_err(|e| {
-            RemedyError::Call(diagnose::describe(Operation::UpdateAssumeRolePolicy, &e))
-        })?;
+        .map_err(|e| RemedyError::Call(answers::describe(Operation::UpdateAssumeRolePolicy, &e)))?;
     Ok(Applied {
         changes: vec![format!(
             "trust policy of role {role}: added statement {} (trusts {})",
@@ -133,9 +131,7 @@ pub async fn undo(
         .policy_document(rest.to_compact_json())
         .send()
         .await
-        .map_err(|e| {
-            RemedyError::Call(diagnose::describe(Operation::UpdateAssumeRolePolicy, &e))
-        })?;
+        .map_err(|e| RemedyError::Call(answers::describe(Operation::UpdateAssumeRolePolicy, &e)))?;
     Ok(format!(
         "trust policy of role {role}: removed s3doctor's statement ({removed})"
     ))

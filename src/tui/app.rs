@@ -13,7 +13,7 @@ use super::theme::{RowState, Theme};
 use crate::aws;
 use crate::checks::{RunSettings, Status};
 use crate::diagnosis::Diagnosis;
-use crate::engine::{EngineEvent, SessionInfo, StepResult, Unit};
+use crate::engine::{EngineEvent, Row, SessionInfo, StepResult};
 use crate::finding::Finding;
 use crate::remedy::{ConfirmedPlan, Plan};
 use crate::report::{self, Report};
@@ -26,7 +26,7 @@ pub enum Msg {
     Tick,
     Resize,
     /// The checklist rows after the bucket was chosen.
-    Rows(Vec<Unit>),
+    Rows(Vec<Row>),
     /// Bucket names from ListBuckets, for the bucket prompt (`None`: the listing was refused
     /// or got no answer).
     Buckets(Option<Vec<String>>),
@@ -49,8 +49,8 @@ pub enum RemedyEvent {
 /// Work for the loop to start; the loop never blocks on it.
 #[derive(Debug)]
 pub enum Cmd {
-    Run(Vec<Unit>),
-    Rerun(Unit),
+    Run(Vec<Row>),
+    Rerun(Row),
     ListBuckets,
     SetBuckets(Vec<String>),
     /// The app's own objects (`--key`, and the ones named with `o`): their rows join.
@@ -186,10 +186,10 @@ const FIX_WAITS: &str = "the fix opens when the run has finished (Esc: don't ope
 
 /// The whole state of the wizard.
 pub struct App {
-    pub rows: Vec<Unit>,
+    pub rows: Vec<Row>,
     pub selected: usize,
-    pub states: HashMap<Unit, RowState>,
-    pub results: HashMap<Unit, StepResult>,
+    pub states: HashMap<Row, RowState>,
+    pub results: HashMap<Row, StepResult>,
     pub session: SessionInfo,
     pub settings: Arc<aws::Settings>,
     pub run: RunSettings,
@@ -224,7 +224,7 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(settings: aws::Settings, run: RunSettings, rows: Vec<Unit>, theme: Theme) -> Self {
+    pub fn new(settings: aws::Settings, run: RunSettings, rows: Vec<Row>, theme: Theme) -> Self {
         let modal = run
             .buckets
             .is_empty()
@@ -268,7 +268,7 @@ impl App {
             .iter()
             .position(|u| u.bucket.is_some())
             .unwrap_or(0);
-        let global: Vec<Unit> = self
+        let global: Vec<Row> = self
             .rows
             .iter()
             .filter(|u| u.bucket.is_none())
@@ -293,11 +293,11 @@ impl App {
             || matches!(&self.modal, Some(Modal::Remedy(r)) if r.plan.is_none() || r.phase == Phase::Applying)
     }
 
-    pub fn row_state(&self, unit: &Unit) -> RowState {
+    pub fn row_state(&self, unit: &Row) -> RowState {
         self.states.get(unit).copied().unwrap_or(RowState::Pending)
     }
 
-    pub fn selected_unit(&self) -> Option<&Unit> {
+    pub fn selected_unit(&self) -> Option<&Row> {
         self.rows.get(self.selected)
     }
 
@@ -327,7 +327,7 @@ impl App {
         )
     }
 
-    fn run_cmd(&mut self, units: Vec<Unit>) -> Vec<Cmd> {
+    fn run_cmd(&mut self, units: Vec<Row>) -> Vec<Cmd> {
         if units.is_empty() {
             return Vec::new();
         }
@@ -400,7 +400,7 @@ impl App {
 
     /// New checklist rows (a bucket chosen, an object named): the first bucket row selected,
     /// or, after `o`, the new object's rows selected and run.
-    fn on_rows(&mut self, rows: Vec<Unit>) -> Vec<Cmd> {
+    fn on_rows(&mut self, rows: Vec<Row>) -> Vec<Cmd> {
         self.rows = rows;
         self.diagnose();
         // The last row update a pasted error asked for: its whole checklist runs now.
@@ -416,7 +416,7 @@ impl App {
             }
         }
         if std::mem::take(&mut self.run_new_objects) {
-            let new: Vec<Unit> = self
+            let new: Vec<Row> = self
                 .rows
                 .iter()
                 .filter(|u| u.key.is_some() && !self.results.contains_key(*u))
@@ -483,7 +483,7 @@ impl App {
         if self.runs_in_flight > 0 || !std::mem::take(&mut self.show_first_failure) {
             return;
         }
-        let failed = |u: &Unit| {
+        let failed = |u: &Row| {
             self.results
                 .get(u)
                 .is_some_and(|r| r.status == crate::checks::Status::Fail)
@@ -594,7 +594,7 @@ impl App {
 
     /// `a`: runs every step that has not run, then shows the first failure.
     fn run_remaining(&mut self) -> Vec<Cmd> {
-        let remaining: Vec<Unit> = self
+        let remaining: Vec<Row> = self
             .rows
             .iter()
             .filter(|u| !self.results.contains_key(*u))
@@ -715,7 +715,7 @@ impl App {
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
                 screen.result = Some(
-                    crate::presigned::report::read_offline(&screen.input, now)
+                    crate::presigned::url_report::read_offline(&screen.input, now)
                         .map(|text| text.lines().map(str::to_owned).collect()),
                 );
                 screen.scroll = 0;
@@ -1266,13 +1266,13 @@ mod tests {
             "{cmds:?}"
         );
         assert!(app.modal.is_none());
-        let bucket_rows = vec![Unit {
+        let bucket_rows = vec![Row {
             step: crate::step::StepId::PutObject,
             bucket: Some("uploads-prod".into()),
             key: None,
         }];
         let mut rows = bucket_rows.clone();
-        rows.push(Unit {
+        rows.push(Row {
             step: crate::step::StepId::AppObject,
             bucket: Some("uploads-prod".into()),
             key: Some("a.txt".into()),
@@ -1401,7 +1401,7 @@ mod tests {
         let mut run = a.run.clone();
         run.keys = want.clone();
         let rows = crate::engine::Engine::new(aws::Settings::default(), run).units();
-        let object = Unit::for_object(StepId::AppObject, "clipizy-dev", &want[0]);
+        let object = Row::for_object(StepId::AppObject, "clipizy-dev", &want[0]);
         assert!(rows.contains(&object));
         let cmds = a.update(Msg::Rows(rows));
         assert!(

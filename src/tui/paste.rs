@@ -90,7 +90,7 @@ impl ErrorScreen {
 
     fn read(&mut self) {
         self.scroll = 0;
-        self.reading = Some(match crate::diagnose::pasted::read(&self.input) {
+        self.reading = Some(match crate::answers::pasted::read(&self.input) {
             Some(pasted) => Ok(Box::new(why::read(&pasted))),
             None => Err("no AWS error in this text (no error code, HTTP status or AWS refusal): paste the whole error or the CloudTrail event".to_owned()),
         });

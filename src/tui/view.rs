@@ -12,7 +12,7 @@ use super::keys;
 use super::paste::ErrorScreen;
 use super::theme::{RowState, Theme};
 use crate::checks::Status;
-use crate::engine::{StepResult, Unit};
+use crate::engine::{Row, StepResult};
 use crate::finding::{Evidence, Finding, Severity};
 use crate::remedy::Plan;
 use crate::runbook::{Runbook, StepId, fill};
@@ -137,7 +137,7 @@ fn who_line(app: &App) -> Line<'_> {
 
 /// Whether the global step has run to its end (and is not running again).
 fn finished(app: &App, step: StepId) -> bool {
-    matches!(app.states.get(&Unit::global(step)), Some(RowState::Done(_)))
+    matches!(app.states.get(&Row::global(step)), Some(RowState::Done(_)))
 }
 
 /// The bucket(s), the region, the access asked for.
@@ -200,11 +200,11 @@ fn source_line(app: &App) -> Line<'_> {
 /// The verdict (or the hint where to start), styled by its tone.
 fn verdict_span(app: &App) -> Option<Span<'static>> {
     let t = &app.theme;
-    super::verdict::line(app).map(|(tone, text)| {
+    super::headline::line(app).map(|(tone, text)| {
         let style = match tone {
-            super::verdict::Tone::Hint => t.accent().add_modifier(Modifier::BOLD),
-            super::verdict::Tone::Good => t.style(RowState::Done(crate::checks::Status::Pass)),
-            super::verdict::Tone::Bad => t.style(RowState::Done(crate::checks::Status::Fail)),
+            super::headline::Tone::Hint => t.accent().add_modifier(Modifier::BOLD),
+            super::headline::Tone::Good => t.style(RowState::Done(crate::checks::Status::Pass)),
+            super::headline::Tone::Bad => t.style(RowState::Done(crate::checks::Status::Fail)),
         };
         Span::styled(format!(" {text} "), style.add_modifier(Modifier::BOLD))
     })
@@ -261,14 +261,14 @@ fn draw_checklist(app: &App, f: &mut Frame, area: Rect) {
 }
 
 /// A row's name in the checklist: the step, and the app's object for an `app-object` row.
-fn row_label(unit: &Unit) -> String {
+fn row_label(unit: &Row) -> String {
     match &unit.key {
         Some(key) => format!("{} {key}", unit.step),
         None => unit.step.as_str().to_owned(),
     }
 }
 
-fn step_vars(app: &App, unit: &Unit) -> Vec<(&'static str, String)> {
+fn step_vars(app: &App, unit: &Row) -> Vec<(&'static str, String)> {
     let bucket = unit.bucket.clone().unwrap_or_else(|| "the bucket".into());
     vec![
         ("bucket", bucket),

@@ -1,9 +1,9 @@
 //! The live command a reading prints: `s3doctor check` with the bucket, key, role and network
 //! the pasted text names, so that the checklist asks AWS again as the app did.
 
+use crate::answers::Class;
+use crate::answers::pasted::Pasted;
 use crate::aws::shell_word;
-use crate::diagnose::Class;
-use crate::diagnose::pasted::Pasted;
 
 /// `s3doctor check …`, and whether it is complete (no placeholder to replace).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,7 +1,7 @@
 //! Unit tests of the reading: the checklist's finding for the same answer, and the command.
 
 use super::*;
-use crate::diagnose::pasted;
+use crate::answers::pasted;
 
 fn reading(text: &str) -> Reading {
     read(&pasted::read(text).expect("an AWS error"))
@@ -86,7 +86,7 @@ fn other_classes_take_the_checklists_codes() {
 mod no_panic {
     use proptest::prelude::*;
 
-    use crate::diagnose::pasted;
+    use crate::answers::pasted;
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(400))]

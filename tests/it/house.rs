@@ -24,7 +24,7 @@ const FLOORS: &[(&str, u8)] = &[
     // 1: AWS access and what its answers mean
     ("aws", 1),
     ("credentials", 1),
-    ("diagnose", 1),
+    ("answers", 1),
     ("endpoint", 1),
     // 2: live checks
     ("checks", 2),

@@ -12,17 +12,17 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
+use s3doctor::answers::{Facts, FindingSpec};
 use s3doctor::aws;
 use s3doctor::checks::{Identity, RunSettings, Status};
 use s3doctor::cli::Cli;
-use s3doctor::diagnose::{Facts, FindingSpec};
-use s3doctor::engine::{Engine, EngineEvent, SessionInfo, StepResult, Unit};
+use s3doctor::engine::{Engine, EngineEvent, Row, SessionInfo, StepResult};
 use s3doctor::finding::{Evidence, FindingCode};
 use s3doctor::remedy::plan::{Inputs, prepare};
 use s3doctor::runbook::StepId;
 use s3doctor::tui::app::{App, Cmd, Modal, Msg};
 use s3doctor::tui::theme::Theme;
-use s3doctor::tui::{self, Extras, LoopOptions, keys, view};
+use s3doctor::tui::{self, FixSettings, LoopOptions, keys, view};
 
 use crate::peer::{Keys, Peer, write_env_file};
 
@@ -74,7 +74,7 @@ impl Session {
             })
             .collect();
         let mut term = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
-        let extras = Extras {
+        let extras = FixSettings {
             admin: None,
             policy_name: None,
         };
@@ -181,7 +181,7 @@ fn resolved_app(bucket: &str) -> App {
         (StepId::Credentials, "AKIA…MPLE from env file /srv/app/.env"),
         (StepId::Identity, "arn:aws:iam::123456789012:user/Runpod"),
     ] {
-        events.push(EngineEvent::Started(Unit::global(id)));
+        events.push(EngineEvent::Started(Row::global(id)));
         events.push(EngineEvent::Finished(StepResult {
             id,
             bucket: None,
@@ -323,7 +323,7 @@ fn incident_1_app() -> App {
     ];
     assert_eq!(app.update(key('a')).len(), 1, "a runs the bucket steps");
     for r in results {
-        let unit = Unit::for_bucket(r.id, BUCKET);
+        let unit = Row::for_bucket(r.id, BUCKET);
         app.update(Msg::Engine(Box::new(EngineEvent::Started(unit))));
         app.update(Msg::Engine(Box::new(EngineEvent::Finished(r))));
     }
@@ -430,7 +430,7 @@ fn a_run_in_progress_shows_spinners_for_running_steps() {
     let mut app = resolved_app(bucket);
     assert!(!app.is_busy(), "nothing runs yet");
     for step in [StepId::BucketExists, StepId::BucketRegion] {
-        let started = EngineEvent::Started(Unit::for_bucket(step, bucket));
+        let started = EngineEvent::Started(Row::for_bucket(step, bucket));
         app.update(Msg::Engine(Box::new(started)));
     }
     assert!(app.is_busy());

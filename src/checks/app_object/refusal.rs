@@ -6,12 +6,12 @@
 //! both causes are said.
 
 use super::{STEP, failed, object_finding};
+use crate::answers::access_denied::{AccessDenied, DenySource};
+use crate::answers::{self, Class, Failure, FindingSpec};
 use crate::arn::PrincipalKind;
 use crate::checks::object_reads::{AdminReads, Ownership};
 use crate::checks::policy_sources::{cached_identity_policies, read_bucket_policy};
 use crate::checks::{CheckContext, StepOutcome};
-use crate::diagnose::access_denied::{AccessDenied, DenySource};
-use crate::diagnose::{self, Class, Failure, FindingSpec};
 use crate::finding::{Basis, Finding, FindingCode};
 use crate::policy::PolicyKind;
 use crate::policy::evaluate::{self, Decision, Policies, Verdict};
@@ -227,7 +227,7 @@ fn allowed_yet_refused(
 /// is a refusal; without it (or not known), both are possible, and the finding says so.
 fn unread(cx: &CheckContext, key: &str, failure: Failure) -> StepOutcome {
     if cx.state.listing == Some(true) {
-        let finding: Finding = diagnose::permission_finding(
+        let finding: Finding = answers::permission_finding(
             STEP,
             &AccessDenied::default(),
             cx.facts(Some(GET)),

@@ -17,7 +17,7 @@ fn failure(operation: Operation, status: u16, code: &str, message: &str) -> Fail
         message: (!message.is_empty()).then(|| message.to_owned()),
         ..Evidence::default()
     };
-    let class = diagnose::classify(&evidence, &None);
+    let class = answers::classify(&evidence, &None);
     Failure {
         operation,
         evidence,

@@ -51,7 +51,7 @@ mod one_classifier {
     use aws_smithy_types::body::SdkBody;
     use aws_smithy_types::error::display::DisplayErrorContext;
 
-    use crate::diagnose::failure;
+    use crate::answers::failure;
     use crate::operation::Operation;
 
     fn response(status: u16, body: &str) -> HttpResponse {

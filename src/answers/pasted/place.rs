@@ -8,8 +8,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::{Fields, Request};
+use crate::answers::is_aws_region;
 use crate::bucket_name;
-use crate::diagnose::is_aws_region;
 
 #[allow(clippy::expect_used)] // constant patterns, compiled and tested once
 fn re(pattern: &str) -> Regex {

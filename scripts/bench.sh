@@ -6,7 +6,7 @@
 # cannot be measured (e.g. s3doctor does not exit 0 on the healthy set-up).
 #
 #   scripts/bench.sh [--runs N] [--json FILE] [--latency[=MS] [--peer moto|rgw]] [--key]
-#                    [--head-refused]
+#                    [--head-refused] [--role]
 #
 #   --runs N       timed repetitions of each contender (default 15; medians are reported)
 #   --json FILE    also write the figures as JSON to FILE (relative to the current directory)
@@ -19,6 +19,9 @@
 #                  seeded in every bucket): the app-object step, which must add no round trip
 #   --head-refused with --latency on moto: the benchmark user may not HeadBucket (no moto-only
 #                  s3:HeadBucket), so the bucket's region comes from GetBucketLocation
+#   --role         with --latency on moto: s3doctor on one bucket also runs with --role-arn (the
+#                  role s3doctor-bench-role, which trusts the benchmark user and holds the same
+#                  healthy policy); its AssumeRole must be the one round trip it adds (issue 19)
 #
 # What it does: `cargo build --release --locked --bin s3doctor` (timed; cold or warm is said),
 # moto from scripts/peer.sh, the AWS CLI v1 into the same venv when missing, then seeds (with the
@@ -46,7 +49,7 @@
 set -euo pipefail
 
 usage() {
-  sed -n '8,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '8,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 }
 
 runs=15
@@ -57,10 +60,15 @@ app_key=''
 # The app's own object that --key reads (seeded in every benchmark bucket).
 APP_KEY=app/report.pdf
 head_refused=''
+role=''
 while (($# > 0)); do
   case "$1" in
     --head-refused)
       head_refused=1
+      shift
+      ;;
+    --role)
+      role=1
       shift
       ;;
     --latency)
@@ -131,6 +139,10 @@ if [[ "$peer" != moto && "$peer" != rgw ]]; then
 fi
 if [[ -n "$head_refused" && ( -z "$latency" || "$peer" != moto ) ]]; then
   printf 'bench: --head-refused measures the latency mode on moto only: add --latency\n' >&2
+  exit 2
+fi
+if [[ -n "$role" && ( -z "$latency" || "$peer" != moto ) ]]; then
+  printf 'bench: --role measures the latency mode on moto only (RGW has no STS): add --latency\n' >&2
   exit 2
 fi
 if [[ "$peer" == rgw && -z "$latency" ]]; then
@@ -246,7 +258,7 @@ fi
 seed_args=(--peer "$peer" --endpoint "$S3DOCTOR_PEER_URL" --keys-file "$work/bench-user.env")
 if [[ -n "$app_key" ]]; then seed_args+=(--app-object "$app_key"); fi
 PYTHONDONTWRITEBYTECODE=1 "$S3DOCTOR_VENV/bin/python" "$root/scripts/bench/seed_bench.py" \
-  "${seed_args[@]}" ${head_refused:+--head-refused} >&2
+  "${seed_args[@]}" ${head_refused:+--head-refused} ${role:+--role} >&2
 
 # 4. Measure. The admin keys are not passed on to anything measured.
 bench_args=(--bin "$BIN" --endpoint "$S3DOCTOR_PEER_URL" --keys-file "$work/bench-user.env"
@@ -256,6 +268,7 @@ if [[ -n "$build_s" ]]; then bench_args+=(--build-seconds "$build_s"); fi
 if [[ -n "$app_key" ]]; then bench_args+=(--key "$app_key"); fi
 if [[ -n "$json" ]]; then bench_args+=(--json "$json"); fi
 if [[ -n "$head_refused" ]]; then bench_args+=(--head-refused); fi
+if [[ -n "$role" ]]; then bench_args+=(--role); fi
 if [[ -n "$latency" ]]; then
   "$S3DOCTOR_VENV/bin/python" "$root/scripts/bench/latency_proxy.py" \
     --upstream "${S3DOCTOR_PEER_URL#http://}" --delay-ms "$latency" \

@@ -4,7 +4,7 @@ builds s3doctor, starts and seeds the emulator and passes everything in:
 
   bench.py --bin PATH --endpoint URL --keys-file PATH --work-dir DIR --venv DIR --runs N
            [--json FILE] [--build-seconds S] [--build-state TEXT]
-           [--latency-url URL --latency-ms N --latency-events FILE] [--peer moto|rgw]
+           [--latency-url URL --latency-ms N --latency-events FILE] [--peer moto|rgw] [--role]
 
 With --latency-url (scripts/bench.sh --latency) it measures instead, in the same rounds, the
 contenders that matter at real distance both on loopback and through the latency proxy
@@ -13,6 +13,9 @@ the boto3 script on 1, plus the round trips on s3doctor's critical path (from --
 calls and the connections it opens (on HTTPS, each is a TLS handshake). --peer names the server
 behind --endpoint: moto (the default; one request at a time) or rgw (Ceph RGW, which answers
 requests in parallel; no STS there, so the boto3 script asks who it is with ListBuckets).
+With --role (latency mode, moto) s3doctor on 1 bucket also runs with --role-arn (the role from
+the keys file's BENCH_ROLE_ARN, which trusts the benchmark user) in the same rounds: its
+AssumeRole must be the one round trip it adds in front of the checklist (issue 19).
 
 The benchmark user's keys are read from --keys-file (dotenv lines, mode 600) and given to the
 programs under test through their environment only; they are never printed. The table goes to
@@ -225,11 +228,13 @@ class Bench:
             raise BenchError(f"s3doctor exited {rc} while measuring its RSS")
         return int(rss), "getrusage(RUSAGE_CHILDREN).ru_maxrss"
 
-    def aws_calls(self, buckets: list[str], name: str, url: str | None = None) -> dict:
+    def aws_calls(
+        self, buckets: list[str], name: str, url: str | None = None, extra: list[str] | None = None
+    ) -> dict:
         log = self.work / f"s3doctor-{name}.log"
         if log.exists():
             log.unlink()
-        self.run_s3doctor(buckets, ["--log", str(log)], url)
+        self.run_s3doctor(buckets, ["--log", str(log)] + (extra or []), url)
         text = log.read_text(errors="replace") if log.exists() else ""
         self.scan("the --log file", text)
         lines = [l for l in text.splitlines() if "AWS call" in l]
@@ -365,16 +370,23 @@ def latency_mode(b: "Bench", args: argparse.Namespace) -> int:
         b.run_s3doctor([BUCKET], url=url)
         b.run_s3doctor(ALL_BUCKETS, url=url)
         b.run_boto3(url)
+    role = role_args(b, args)
+    if role:
+        for url in (None, far):
+            b.run_s3doctor([BUCKET], role, url=url)
     keys = ["near_1", "near_20", "near_boto3", "far_1", "far_20", "far_boto3"]
+    keys += ["near_role", "far_role"] if role else []
     times: dict[str, list[float]] = {k: [] for k in keys}
     loads: list[float] = []
     for i in range(n):
-        say(f"round {i + 1}/{n}: s3doctor x1, x20, boto3 script; loopback then {delay:g} ms per request")
+        say(f"round {i + 1}/{n}: s3doctor x1, x20, boto3 script{', x1 --role-arn' if role else ''}; loopback then {delay:g} ms per request")
         loads.append(os.getloadavg()[0])
         for url, tag in ((None, "near"), (far, "far")):
             times[f"{tag}_1"].append(b.run_s3doctor([BUCKET], url=url)[0])
             times[f"{tag}_20"].append(b.run_s3doctor(ALL_BUCKETS, url=url)[0])
             times[f"{tag}_boto3"].append(b.run_boto3(url))
+            if role:
+                times[f"{tag}_role"].append(b.run_s3doctor([BUCKET], role, url=url)[0])
     say("AWS calls, critical path and connections of one run through the proxy (--log)")
     events.since_last()
     calls1 = b.aws_calls([BUCKET], "far-1", far)
@@ -385,6 +397,7 @@ def latency_mode(b: "Bench", args: argparse.Namespace) -> int:
     conns20 = connections(events.since_last())
     b.run_boto3(far)
     conns_boto3 = connections(events.since_last())
+    role_figures = role_path(b, role, far, path1) if role else None
 
     med = {k: statistics.median(v) for k, v in times.items()}
     results = {
@@ -411,6 +424,7 @@ def latency_mode(b: "Bench", args: argparse.Namespace) -> int:
         "critical_path": {"bucket_1": path1, "buckets_20": path20},
         "aws_calls": {"bucket_1": calls1, "buckets_20": calls20},
         "connections": {"bucket_1": conns1, "buckets_20": conns20, "boto3_1": conns_boto3},
+        "role": role_figures,
         "secrets_seen_in_output": sorted(set(b.leaks)),
     }
 
@@ -455,12 +469,45 @@ def latency_mode(b: "Bench", args: argparse.Namespace) -> int:
     row("connections (TLS handshakes on HTTPS), 1 bucket", f"{conns1['connections']}  {conns1['by_service']}")
     row("connections, 20 buckets", f"{conns20['connections']}  {conns20['by_service']}")
     row("connections, boto3 script", f"{conns_boto3['connections']}  {conns_boto3['by_service']}")
+    if role_figures:
+        print()
+        row("loopback: s3doctor --role-arn, 1 bucket", fig("near_role"))
+        row(f"{delay:g} ms: s3doctor --role-arn, 1 bucket", fig("far_role"))
+        added = results["times"]["far_role"]["median_ms"] - results["times"]["far_1"]["median_ms"]
+        row(f"{delay:g} ms: --role-arn adds (medians)", f"{added:+.1f} ms")
+        rp = role_figures["critical_path"]
+        row("round trips in a row, 1 bucket, --role-arn", f"{rp['round_trips']}  ({' -> '.join(rp['chain'])})")
+        row("AWS calls, 1 bucket, --role-arn", f"{role_figures['aws_calls']['total']}  {role_figures['aws_calls']['by_operation']}")
+        row("goal: --role-arn adds exactly one round trip, the AssumeRole", "PASS" if role_figures["one_more"] else "MISS")
     row("secrets seen in any output/log", ", ".join(results["secrets_seen_in_output"]) or "none")
     print()
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
         say(f"figures written to {args.json}")
     return 0
+
+
+def role_args(b: "Bench", args: argparse.Namespace) -> list[str]:
+    """`--role-arn ARN` for bench.sh --role (the seeded role's ARN from the keys file)."""
+    if not args.role:
+        return []
+    arn = b.keys.get("BENCH_ROLE_ARN")
+    if not arn:
+        raise BenchError("--role: the keys file has no BENCH_ROLE_ARN (seed_bench.py --role)")
+    return ["--role-arn", arn]
+
+
+def role_path(b: "Bench", role: list[str], far: str, path1: dict) -> dict:
+    """One --role-arn run through the proxy: its AWS calls and critical path, and whether the
+    AssumeRole is the one round trip it adds in front of the plain run's chain."""
+    calls = b.aws_calls([BUCKET], "far-role", far, role)
+    path = critical_path(b.last_log_lines)
+    one_more = (
+        path["round_trips"] == path1["round_trips"] + 1
+        and path["chain"][:1] == ["AssumeRole"]
+        and calls["by_operation"].get("AssumeRole") == 1
+    )
+    return {"critical_path": path, "aws_calls": calls, "one_more": one_more}
 
 
 def closed_port() -> int:
@@ -501,6 +548,7 @@ def main() -> int:
     parser.add_argument("--peer", choices=sorted(PEERS), default="moto")
     parser.add_argument("--key", help="every s3doctor run also reads this object (--key)")
     parser.add_argument("--head-refused", action="store_true")
+    parser.add_argument("--role", action="store_true", help="also s3doctor with --role-arn (latency mode)")
     args = parser.parse_args()
 
     if args.latency_url:

@@ -2,7 +2,7 @@
 """Seed the s3doctor benchmark into a running test peer (moto server, or Ceph RGW).
 
   seed_bench.py --endpoint URL --keys-file PATH [--buckets 20] [--peer moto|rgw]
-                [--app-object KEY] [--head-refused]
+                [--app-object KEY] [--head-refused] [--role]
 
 Uses the admin keys from S3DOCTOR_PEER_ADMIN_KEY_ID / S3DOCTOR_PEER_ADMIN_SECRET (environment).
 Creates the IAM user `s3doctor-bench` with one access key and a healthy inline policy
@@ -14,6 +14,9 @@ creates those buckets in us-east-1, and writes the user's keys to PATH (mode 600
 With --head-refused the policy leaves s3:HeadBucket out: moto then refuses HeadBucket (403, no
 region header), as AWS does for keys without s3:ListBucket, and the region comes from
 GetBucketLocation.
+With --role (bench.sh --role) also the IAM role `s3doctor-bench-role`, which trusts the user
+(sts:AssumeRole, which the user's policy then allows too) and holds the same healthy policy: the
+run with --role-arn checks as it. Its ARN is written to PATH as BENCH_ROLE_ARN.
 Prints nothing secret; a one-line summary goes to stderr.
 
 With --peer rgw (scripts/rgw.sh's cluster, which has no IAM to create a user with): the user
@@ -36,6 +39,7 @@ from peerlib import client, fail, write_secret_file  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
 
 USER = "s3doctor-bench"
+ROLE = "s3doctor-bench-role"
 REGION = "us-east-1"
 
 
@@ -43,7 +47,7 @@ def bucket_names(count: int) -> list[str]:
     return [f"bench-{i:02d}" for i in range(1, count + 1)]
 
 
-def policy(buckets: list[str], head: bool = True) -> str:
+def policy(buckets: list[str], head: bool = True, assume: str | None = None) -> str:
     resources = []
     for b in buckets:
         resources += [f"arn:aws:s3:::{b}", f"arn:aws:s3:::{b}/*"]
@@ -67,7 +71,10 @@ def policy(buckets: list[str], head: bool = True) -> str:
                 "Resource": resources,
             },
             {"Sid": "ListBuckets", "Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"},
-        ],
+        ]
+        # moto asks the caller's own policies for sts:AssumeRole too (AWS: same account, the
+        # trust policy naming the user suffices; an Allow here changes nothing there).
+        + ([{"Sid": "AssumeBenchRole", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": assume}] if assume else []),
     }
     # Compact: inline user policies are limited to 2,048 characters in AWS.
     return json.dumps(doc, separators=(",", ":"))
@@ -110,6 +117,7 @@ def main() -> None:
     parser.add_argument("--peer", choices=("moto", "rgw"), default="moto")
     parser.add_argument("--app-object", help="also put this object in every bucket (bench.sh --key)")
     parser.add_argument("--head-refused", action="store_true")
+    parser.add_argument("--role", action="store_true", help="also the role s3doctor-bench-role (bench.sh --role)")
     args = parser.parse_args()
     if args.peer == "rgw":
         seed_rgw(args)
@@ -121,11 +129,21 @@ def main() -> None:
         fail("S3DOCTOR_PEER_ADMIN_KEY_ID / S3DOCTOR_PEER_ADMIN_SECRET are not set")
     buckets = bucket_names(args.buckets)
 
+    role_arn = f"arn:aws:iam::123456789012:role/{ROLE}" if args.role else None
     try:
         iam = client("iam", args.endpoint, admin_id, admin_secret)
-        iam.create_user(UserName=USER)
-        iam.put_user_policy(UserName=USER, PolicyName="s3doctor-bench-healthy", PolicyDocument=policy(buckets, head=not args.head_refused))
+        user_arn = iam.create_user(UserName=USER)["User"]["Arn"]
+        iam.put_user_policy(
+            UserName=USER,
+            PolicyName="s3doctor-bench-healthy",
+            PolicyDocument=policy(buckets, head=not args.head_refused, assume=role_arn),
+        )
         key = iam.create_access_key(UserName=USER)["AccessKey"]
+        if args.role:
+            trust = {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": user_arn}, "Action": "sts:AssumeRole"}]}
+            role_arn = iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+            iam.put_role_policy(RoleName=ROLE, PolicyName="s3doctor-bench-healthy", PolicyDocument=policy(buckets))
         s3 = client("s3", args.endpoint, admin_id, admin_secret, REGION)
         for b in buckets:
             s3.create_bucket(Bucket=b)  # us-east-1: no LocationConstraint
@@ -138,7 +156,7 @@ def main() -> None:
         args.keys_file,
         f"AWS_ACCESS_KEY_ID={key['AccessKeyId']}\n"
         f"AWS_SECRET_ACCESS_KEY={key['SecretAccessKey']}\n"
-        f"AWS_REGION={REGION}\n",
+        f"AWS_REGION={REGION}\n" + (f"BENCH_ROLE_ARN={role_arn}\n" if args.role else ""),
     )
 
     # The user must be healthy: identity, and a write/read/delete round trip in the first bucket.
@@ -154,11 +172,14 @@ def main() -> None:
             user_s3.get_bucket_location(Bucket=buckets[0])
         else:
             user_s3.head_bucket(Bucket=buckets[0])
+        if args.role:
+            sts.assume_role(RoleArn=role_arn, RoleSessionName="seed-check")
     except ClientError as err:
         fail(f"the benchmark user is not healthy: {err}")
     if not arn.endswith(f":user/{USER}"):
         fail(f"the benchmark user's key resolves to {arn!r}")
-    print(f"seeded user {USER} and buckets {buckets[0]}..{buckets[-1]} (us-east-1)", file=sys.stderr)
+    role_words = f", role {ROLE}" if args.role else ""
+    print(f"seeded user {USER}{role_words} and buckets {buckets[0]}..{buckets[-1]} (us-east-1)", file=sys.stderr)
 
 
 if __name__ == "__main__":

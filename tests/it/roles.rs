@@ -1062,3 +1062,40 @@ async fn p_with_the_apps_role_checks_as_that_role_or_says_it_cannot_be_assumed()
     let screen = tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
     assert_terminal_restored(&screen);
 }
+
+/// The wizard takes --role-arn as check does: the engineer's keys (no S3 grant) assume the role,
+/// every row runs as it, and the header names the role and its session.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_wizard_with_role_arn_runs_every_row_as_the_role() {
+    use crate::terminal::{Tmux, all_done, assert_terminal_restored, row};
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let engineer = assumer(&peer).await;
+    let trusted = role(
+        &peer,
+        "/",
+        &user_arn(&engineer),
+        Some(s3_allow(&[&bucket], READ_WRITE)),
+    )
+    .await;
+    let tmux = Tmux::start(
+        &peer,
+        &engineer,
+        &["--bucket", &bucket, "--role-arn", &trusted, "--auto"],
+        false,
+    );
+    let screen = tmux.wait_for("the checklist as the role", |s| {
+        all_done(s) && row(s, "delete-object").contains('✓')
+    });
+    for step in ["credentials", "identity", "put-object", "get-object"] {
+        assert!(row(&screen, step).contains('✓'), "{step}:\n{screen}");
+    }
+    assert!(
+        screen.contains(&trusted) && screen.contains("session s3doctor"),
+        "the header names the role and the session:\n{screen}"
+    );
+    tmux.keys("q");
+    let screen = tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert_terminal_restored(&screen);
+}

@@ -713,6 +713,57 @@ async fn an_env_files_pod_variables_alone_say_the_provider_cannot_work_here() {
     }
 }
 
+/// A role profile whose `credential_source` is the platform's (EC2 instance metadata, an ECS
+/// container) run where that platform is not: provider-failed, naming which source and that it
+/// answers only there. Instance metadata is pointed at a port where nothing listens.
+#[tokio::test]
+async fn a_credential_source_off_its_platform_says_which_and_where_it_answers() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let imds = format!("http://127.0.0.1:{}", crate::peer::closed_port());
+    let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/app");
+    let config = format!(
+        "[profile ec2]\nrole_arn = {role_arn}\ncredential_source = Ec2InstanceMetadata\n\
+         [profile ecs]\nrole_arn = {role_arn}\ncredential_source = EcsContainer\n"
+    );
+    for (profile, provider, why, next) in [
+        (
+            "ec2",
+            "credential_source Ec2InstanceMetadata of profile ec2",
+            "instance metadata (169.254.169.254) did not answer",
+            "Instance metadata answers only on EC2",
+        ),
+        (
+            "ecs",
+            "credential_source EcsContainer of profile ecs",
+            "neither AWS_CONTAINER_CREDENTIALS_RELATIVE_URI nor",
+            "only inside an ECS task or an EKS pod",
+        ),
+    ] {
+        let out = with_config(check(&peer, &bucket), &config)
+            .unset("AWS_EC2_METADATA_DISABLED")
+            .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", &imds)
+            .arg("--profile")
+            .arg(profile)
+            .output()
+            .await;
+        let report = out.json();
+        assert_eq!(out.code, 1, "{report:#}");
+        assert_eq!(
+            codes(&report),
+            ["credentials.provider-failed"],
+            "{report:#}"
+        );
+        let f = finding(&report, "credentials.provider-failed", None);
+        let summary = f["summary"].as_str().expect("summary");
+        assert!(summary.contains(provider), "{summary}");
+        assert!(summary.contains(why), "{summary}");
+        let remedy = f["remedy"].as_str().expect("remedy");
+        assert!(remedy.contains(next), "{remedy}");
+        no_debug_dump(&out);
+    }
+}
+
 #[tokio::test]
 async fn nothing_configured_at_all_is_the_only_credentials_missing() {
     let peer = Peer::get();
@@ -1098,4 +1149,83 @@ async fn the_wizard_with_role_arn_runs_every_row_as_the_role() {
     let screen = tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
     assert!(screen.contains("EXIT=0"), "{screen}");
     assert_terminal_restored(&screen);
+}
+
+/// The trust statement through the wizard's gate: with --role-arn of a role whose trust policy
+/// names the engineer for web identity only, the credentials row fails; `f` shows the statement
+/// and the IAM call and changes nothing; `y` adds it, the role is assumed again and every row
+/// passes as the role. (moto judges a statement for another principal as a denial, so the role
+/// starts from a statement for another action, as in the CLI's gate test.)
+#[tokio::test(flavor = "multi_thread")]
+async fn in_the_wizard_f_then_y_adds_the_trust_statement_and_the_role_runs() {
+    use crate::terminal::{Tmux, all_done, row};
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let engineer = assumer(&peer).await;
+    let name = unique("r");
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": user_arn(&engineer)}, "Action": "sts:AssumeRoleWithWebIdentity"}]});
+    let out = peer
+        .iam
+        .create_role()
+        .role_name(&name)
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .expect("create role");
+    let role_arn = out.role().expect("role").arn().to_owned();
+    peer.iam
+        .put_role_policy()
+        .role_name(&name)
+        .policy_name("app")
+        .policy_document(s3_allow(&[&bucket], READ_WRITE).to_string())
+        .send()
+        .await
+        .expect("put role policy");
+    let before = trust_policy(&peer, &name).await;
+    let tmux = Tmux::start(
+        &peer,
+        &engineer,
+        &[
+            "--bucket",
+            &bucket,
+            "--role-arn",
+            &role_arn,
+            "--auto",
+            "--admin-profile",
+            "admin",
+        ],
+        true,
+    );
+    tmux.wait_for("the refusal", |s| {
+        row(s, "credentials").contains('✗') && all_done(s)
+    });
+    tmux.keys("f");
+    tmux.wait_for("the trust plan", |s| s.contains("UpdateAssumeRolePolicy"));
+    assert_eq!(trust_policy(&peer, &name).await, before, "f changed IAM");
+    tmux.keys("y");
+    tmux.wait_for("the verification", |s| s.contains("Fixed and verified"));
+    tmux.keys("Escape");
+    let screen = tmux.wait_for("every row as the role", |s| {
+        row(s, "put-object").contains('✓') && all_done(s) && !s.contains('✗')
+    });
+    assert!(row(&screen, "credentials").contains('✓'), "{screen}");
+    assert!(
+        screen.contains(&role_arn),
+        "the header names the role:\n{screen}"
+    );
+    let after = trust_policy(&peer, &name).await;
+    let statements = after["Statement"].as_array().expect("statements");
+    assert_eq!(statements.len(), 2, "{after:#}");
+    assert_eq!(
+        statements[0], before["Statement"][0],
+        "the role's own statement is kept"
+    );
+    assert_eq!(
+        statements[1]["Principal"]["AWS"],
+        user_arn(&engineer).as_str()
+    );
+    tmux.keys("q");
+    let screen = tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
+    assert!(screen.contains("EXIT=0"), "{screen}");
 }

@@ -890,17 +890,13 @@ async fn a_refused_roles_trust_policy_is_read_and_the_statement_to_add_named() {
     assert_eq!(trust_policy(&peer, &name).await, before);
 }
 
-/// moto judges a trust policy statement by statement, and one naming another principal denies
-/// (AWS: it does not apply): the flow below starts from a statement that names the caller for
-/// another action (a web identity template's), which moto leaves neutral as AWS does.
-#[tokio::test]
-async fn the_trust_statement_goes_through_the_gate_is_verified_and_undone() {
-    let peer = Peer::get();
-    let bucket = peer.bucket("us-east-1").await;
-    let ci = assumer(&peer).await;
+/// A role with read-write on `bucket` whose trust policy names `trustee` for
+/// sts:AssumeRoleWithWebIdentity only (an EKS template's statement): AssumeRole is refused, and
+/// the fix is the statement that trusts `trustee`. Its name and ARN.
+async fn web_identity_only_role(peer: &Peer, trustee: &Keys, bucket: &str) -> (String, String) {
     let name = unique("r");
     let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"AWS": user_arn(&ci)}, "Action": "sts:AssumeRoleWithWebIdentity"}]});
+        "Principal": {"AWS": user_arn(trustee)}, "Action": "sts:AssumeRoleWithWebIdentity"}]});
     let out = peer
         .iam
         .create_role()
@@ -914,10 +910,22 @@ async fn the_trust_statement_goes_through_the_gate_is_verified_and_undone() {
         .put_role_policy()
         .role_name(&name)
         .policy_name("app")
-        .policy_document(s3_allow(&[&bucket], READ_WRITE).to_string())
+        .policy_document(s3_allow(&[bucket], READ_WRITE).to_string())
         .send()
         .await
         .expect("put role policy");
+    (name, role_arn)
+}
+
+/// moto judges a trust policy statement by statement, and one naming another principal denies
+/// (AWS: it does not apply): the flow below starts from a statement that names the caller for
+/// another action (a web identity template's), which moto leaves neutral as AWS does.
+#[tokio::test]
+async fn the_trust_statement_goes_through_the_gate_is_verified_and_undone() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let ci = assumer(&peer).await;
+    let (name, role_arn) = web_identity_only_role(&peer, &ci, &bucket).await;
     let before = trust_policy(&peer, &name).await;
     let out = as_deploy(
         &peer,
@@ -1162,26 +1170,7 @@ async fn in_the_wizard_f_then_y_adds_the_trust_statement_and_the_role_runs() {
     let peer = Peer::get();
     let bucket = peer.bucket("us-east-1").await;
     let engineer = assumer(&peer).await;
-    let name = unique("r");
-    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
-        "Principal": {"AWS": user_arn(&engineer)}, "Action": "sts:AssumeRoleWithWebIdentity"}]});
-    let out = peer
-        .iam
-        .create_role()
-        .role_name(&name)
-        .assume_role_policy_document(trust.to_string())
-        .send()
-        .await
-        .expect("create role");
-    let role_arn = out.role().expect("role").arn().to_owned();
-    peer.iam
-        .put_role_policy()
-        .role_name(&name)
-        .policy_name("app")
-        .policy_document(s3_allow(&[&bucket], READ_WRITE).to_string())
-        .send()
-        .await
-        .expect("put role policy");
+    let (name, role_arn) = web_identity_only_role(&peer, &engineer, &bucket).await;
     let before = trust_policy(&peer, &name).await;
     let tmux = Tmux::start(
         &peer,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::peer::{Peer, Run};
+use crate::peer::{Keys, Peer, Run};
 use crate::terminal::{Tmux, all_done, assert_terminal_restored, overlay, row};
 
 fn fixtures() -> Vec<PathBuf> {
@@ -257,6 +257,30 @@ async fn p_in_the_wizard_reads_a_pasted_error_and_enter_checks_the_bucket_it_nam
     assert_terminal_restored(&screen);
 }
 
+/// `command` (as `why` printed it) through a shell, as JSON against the emulator, with `keys`
+/// in the standard variables and nothing else of this machine's AWS set-up.
+async fn run_printed(command: &str, peer: &Peer, keys: &Keys) -> std::process::Output {
+    let script = format!(
+        "{} --format json --endpoint-url {}",
+        command.replacen("s3doctor", env!("CARGO_BIN_EXE_s3doctor"), 1),
+        peer.url
+    );
+    let home = tempfile::tempdir().expect("home");
+    let run = tokio::process::Command::new("sh")
+        .args(["-c", &script])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("AWS_ACCESS_KEY_ID", &keys.id)
+        .env("AWS_SECRET_ACCESS_KEY", &keys.secret)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output();
+    tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("check ended")
+        .expect("check ran")
+}
+
 /// The command `why` prints runs as printed: a CloudTrail event of a refused download names the
 /// bucket, the key, the role behind the session and the region; `check` takes those flags
 /// (no bad input) and checks that bucket and that object.
@@ -293,25 +317,7 @@ async fn the_printed_command_runs_with_the_flags_it_names() {
     );
     assert_eq!(reading["step"], "app-object");
     // As printed, through a shell, against the emulator with the user's keys.
-    let script = format!(
-        "{} --format json --endpoint-url {}",
-        command.replacen("s3doctor", env!("CARGO_BIN_EXE_s3doctor"), 1),
-        peer.url
-    );
-    let home = tempfile::tempdir().expect("home");
-    let run = tokio::process::Command::new("sh")
-        .args(["-c", &script])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .env("AWS_ACCESS_KEY_ID", &user.id)
-        .env("AWS_SECRET_ACCESS_KEY", &user.secret)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output();
-    let out = tokio::time::timeout(Duration::from_secs(120), run)
-        .await
-        .expect("check ended")
-        .expect("check ran");
+    let out = run_printed(command, &peer, &user).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_ne!(out.status.code(), Some(2), "bad input: {stderr}");
     let report: Value =
@@ -347,25 +353,7 @@ async fn the_printed_command_for_a_user_expects_that_user_and_runs() {
         command.contains(" --expect-principal arn:aws:iam::123456789012:user/app"),
         "{command}"
     );
-    let script = format!(
-        "{} --format json --endpoint-url {}",
-        command.replacen("s3doctor", env!("CARGO_BIN_EXE_s3doctor"), 1),
-        peer.url
-    );
-    let home = tempfile::tempdir().expect("home");
-    let run = tokio::process::Command::new("sh")
-        .args(["-c", &script])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .env("AWS_ACCESS_KEY_ID", &other.id)
-        .env("AWS_SECRET_ACCESS_KEY", &other.secret)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output();
-    let out = tokio::time::timeout(Duration::from_secs(120), run)
-        .await
-        .expect("check ended")
-        .expect("check ran");
+    let out = run_printed(command, &peer, &other).await;
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let report: Value =

@@ -552,6 +552,7 @@ impl FindingSpec<'_> {
             remedy,
             statement: self.statement,
             evidence: self.evidence,
+            vantages: None,
         }
     }
 

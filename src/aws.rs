@@ -3,6 +3,7 @@
 //! resolved (`credentials` resolves them, through [`chain_sts`] for its own STS calls).
 
 mod call_log;
+pub mod ec2_query;
 mod silence;
 mod unanswered;
 mod unsigned;
@@ -359,6 +360,14 @@ impl Clients {
             s3_by_region: Arc::default(),
             kms_by_region: Arc::default(),
         }
+    }
+
+    /// The session's credentials, for a request no SDK client makes (EC2's
+    /// DescribeVpcEndpoints, signed by `ec2_query`).
+    pub fn credentials_provider(
+        &self,
+    ) -> Option<aws_credential_types::provider::SharedCredentialsProvider> {
+        self.sdk.credentials_provider()
     }
 
     /// The endpoint every client of the session is pointed at, when one is set (from

@@ -4,11 +4,13 @@
 
 pub mod app_object;
 mod bucket;
+pub mod conditions;
 pub mod cors;
 mod credentials;
 pub mod early;
 mod identity;
 mod keys;
+pub mod vpc_endpoint;
 pub use keys::KeysVerdict;
 pub mod kms;
 mod multipart;
@@ -57,6 +59,11 @@ pub struct RunSettings {
     pub origin: Option<String>,
     /// `--key`: the app's own objects, read (never written) by the `app-object` step.
     pub keys: Vec<String>,
+    /// `--source-ip`, `--vpc`, `--vpce`: the app's network, for the conditions (a what-if:
+    /// nothing is sent from there).
+    pub network: crate::policy::AppNetwork,
+    /// `--vpce-policy FILE`: the VPC endpoint's policy, as the person saved it.
+    pub vpce_policy: Option<vpc_endpoint::PolicyFile>,
 }
 
 impl Default for RunSettings {
@@ -72,6 +79,8 @@ impl Default for RunSettings {
             acl: None,
             origin: None,
             keys: Vec::new(),
+            network: crate::policy::AppNetwork::default(),
+            vpce_policy: None,
         }
     }
 }
@@ -117,6 +126,29 @@ impl RunSettings {
         }
         if let Some(who) = &self.expect_principal {
             flags.push_str(&format!(" --expect-principal {}", word(who)));
+        }
+        flags.push_str(&self.network_flags());
+        flags
+    }
+}
+
+impl RunSettings {
+    /// `--source-ip`, `--vpc`, `--vpce` as given, each with a leading space.
+    pub fn network_flags(&self) -> String {
+        let n = &self.network;
+        let mut flags = String::new();
+        if let Some(ip) = n.source_ip {
+            flags.push_str(&format!(" --source-ip {ip}"));
+        }
+        if let Some(vpc) = &n.vpc {
+            flags.push_str(&format!(" --vpc {}", aws::shell_word(vpc)));
+        }
+        if let Some(vpce) = &n.vpce {
+            flags.push_str(&format!(" --vpce {}", aws::shell_word(vpce)));
+        }
+        if let Some(file) = &self.vpce_policy {
+            let path = file.path.display().to_string();
+            flags.push_str(&format!(" --vpce-policy {}", aws::shell_word(&path)));
         }
         flags
     }
@@ -291,6 +323,8 @@ pub struct RunCache {
     bucket_policies: std::sync::Mutex<HashMap<String, Arc<tokio::sync::OnceCell<BucketPolicy>>>>,
     /// What the reads of the app's own objects said, shared by `app-object` and `kms-key`.
     pub objects: object_reads::ObjectCache,
+    /// The VPC endpoint's policy (`--vpce` with `--admin-profile`), read once.
+    pub vpc_endpoint: tokio::sync::OnceCell<Result<Arc<crate::policy::NamedPolicy>, String>>,
 }
 
 /// Why the `--admin-profile` keys cannot be used: the connection's failure, which says how

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::checks::{DEFAULT_PREFIX, RunSettings};
-use crate::policy::Access;
+use crate::policy::{Access, AppNetwork};
 use crate::{aws, bucket_name, envfile};
 
 /// Input that cannot be used (one line, exit code 2): defined with the exit codes.
@@ -213,6 +213,20 @@ pub struct Common {
     /// say why it cannot be read (repeat for several).
     #[arg(long = "key", global = true, value_name = "KEY")]
     pub keys: Vec<String>,
+    /// The address the app's requests come from (its public IP, or its private one with
+    /// --vpc/--vpce): conditions on aws:SourceIp / aws:VpcSourceIp are judged for it.
+    #[arg(long, global = true, value_name = "IP")]
+    pub source_ip: Option<String>,
+    /// The VPC the app runs in, reaching S3 through a VPC endpoint (aws:SourceVpc).
+    #[arg(long, global = true, value_name = "ID")]
+    pub vpc: Option<String>,
+    /// The VPC endpoint the app's requests go through (aws:SourceVpce).
+    #[arg(long, global = true, value_name = "ID")]
+    pub vpce: Option<String>,
+    /// The VPC endpoint's policy as a JSON file (instead of reading it with
+    /// ec2:DescribeVpcEndpoints and --admin-profile); goes with --vpce.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub vpce_policy: Option<PathBuf>,
     /// Profile allowed to read and change IAM (for the policies and the fix).
     #[arg(long, global = true, value_name = "PROFILE")]
     pub admin_profile: Option<String>,
@@ -322,6 +336,14 @@ fn check_region(flag: Option<&str>, env_file: Option<&envfile::EnvFile>) -> Resu
     }
 }
 
+/// An AWS resource id: `prefix` and 8 to 17 letters or digits (`vpc-0a1b2c3d`,
+/// `vpce-0a1b2c3d4e5f67890`; AWS's are 8 or 17 hex digits).
+fn valid_id(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix).is_some_and(|rest| {
+        (8..=17).contains(&rest.len()) && rest.chars().all(|c| c.is_ascii_alphanumeric())
+    })
+}
+
 /// `--key KEY`: a key S3 can hold (see `object_key`).
 fn check_key(key: &str) -> Result<(), BadInput> {
     crate::object_key::validate(key).map_err(|why| BadInput(format!("--key {why}")))
@@ -373,9 +395,11 @@ impl Common {
             .admin_profile
             .as_deref()
             .map(|p| settings.with_profile(p));
+        let mut run = self.run_settings(buckets);
+        run.vpce_policy = self.vpce_policy_file()?;
         Ok(Config {
             settings,
-            run: self.run_settings(buckets),
+            run,
             admin,
         })
     }
@@ -489,6 +513,7 @@ impl Common {
         for key in &self.keys {
             check_key(key)?;
         }
+        self.app_network()?;
         if let Some(path) = &self.output {
             writable_file("--output", path)?;
         }
@@ -496,6 +521,62 @@ impl Common {
             writable_file("--log", path)?;
         }
         Ok(())
+    }
+
+    /// `--source-ip`, `--vpc`, `--vpce`: an IP address, and the ids as AWS spells them
+    /// (`vpc-` or `vpce-` and hex digits).
+    fn app_network(&self) -> Result<AppNetwork, BadInput> {
+        let source_ip = match &self.source_ip {
+            Some(ip) => Some(ip.trim().parse::<std::net::IpAddr>().map_err(|_| {
+                BadInput(format!(
+                    "--source-ip {ip:?} is not an IP address (like 203.0.113.7 or 10.0.1.25)"
+                ))
+            })?),
+            None => None,
+        };
+        let id = |flag: &str, prefix: &str, value: &Option<String>| match value {
+            Some(v) if !valid_id(v.trim(), prefix) => Err(BadInput(format!(
+                "--{flag} {v:?} is not a {flag} id (like {prefix}0a1b2c3d4e5f67890)"
+            ))),
+            Some(v) => Ok(Some(v.trim().to_owned())),
+            None => Ok(None),
+        };
+        Ok(AppNetwork {
+            source_ip,
+            vpc: id("vpc", "vpc-", &self.vpc)?,
+            vpce: id("vpce", "vpce-", &self.vpce)?,
+            vpc_arn: None,
+        })
+    }
+
+    /// `--vpce-policy FILE`: a readable policy document, with `--vpce`.
+    fn vpce_policy_file(
+        &self,
+    ) -> Result<Option<crate::checks::vpc_endpoint::PolicyFile>, BadInput> {
+        let Some(path) = &self.vpce_policy else {
+            return Ok(None);
+        };
+        let Some(vpce) = &self.vpce else {
+            return Err(BadInput(
+                "--vpce-policy goes with --vpce (the endpoint it belongs to)".into(),
+            ));
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            BadInput(format!(
+                "--vpce-policy {}: cannot be read ({e})",
+                path.display()
+            ))
+        })?;
+        let document = crate::policy::PolicyDocument::parse(text.trim()).map_err(|e| {
+            BadInput(format!(
+                "--vpce-policy {}: not a policy document ({e})",
+                path.display()
+            ))
+        })?;
+        Ok(Some(crate::checks::vpc_endpoint::PolicyFile {
+            path: path.clone(),
+            policy: crate::checks::vpc_endpoint::named(vpce.trim(), document),
+        }))
     }
 
     /// What the run checks, from the flags.
@@ -526,6 +607,9 @@ impl Common {
                 }
                 keys
             }),
+            // Checked by `check_flags` before.
+            network: self.app_network().unwrap_or_default(),
+            vpce_policy: None,
         }
     }
 }

@@ -109,7 +109,7 @@ impl Diagnosis {
                     && e.key == finding.key
                     && (e.code == finding.code
                         || (finding.code == FindingCode::PermissionMissing
-                            && e.code == FindingCode::ExplicitDeny))
+                            && explains_a_refusal(e.code)))
             })
             .unwrap_or(finding)
     }
@@ -164,7 +164,7 @@ fn dedupe(findings: impl Iterator<Item = Finding>) -> Vec<Finding> {
     };
     let denied: Vec<(Option<String>, Option<String>, Option<String>)> = all
         .iter()
-        .filter(|f| f.code == FindingCode::ExplicitDeny)
+        .filter(|f| explains_a_refusal(f.code))
         .map(|f| (f.bucket.clone(), f.action.clone(), f.key.clone()))
         .collect();
     let mut out: Vec<Finding> = Vec::new();
@@ -186,6 +186,7 @@ fn dedupe(findings: impl Iterator<Item = Finding>) -> Vec<Finding> {
                 existing.basis = existing.basis.merge(f.basis);
                 existing.source = existing.source.or(f.source);
                 existing.statement = existing.statement.take().or(f.statement);
+                existing.vantages = existing.vantages.take().or(f.vantages);
                 existing.evidence = existing.evidence.take().or(f.evidence);
             }
             None => out.push(f),
@@ -194,15 +195,29 @@ fn dedupe(findings: impl Iterator<Item = Finding>) -> Vec<Finding> {
     // Keep the live evidence on the explicit deny that explains it.
     for m in superseded {
         if let Some(d) = out.iter_mut().find(|d| {
-            d.code == FindingCode::ExplicitDeny
+            explains_a_refusal(d.code)
                 && d.bucket == m.bucket
                 && d.action == m.action
                 && d.key == m.key
         }) {
+            // A live refusal stays an error: a condition that may hold explains it, it does
+            // not excuse it (unless the app's own network is allowed: only here is refused).
+            if m.is_error() && d.vantages.is_none() {
+                d.severity = m.severity;
+            }
             d.evidence = d.evidence.take().or(m.evidence);
         }
     }
     out
+}
+
+/// The codes that explain a refusal better than "nothing allows it": a Deny, or a condition
+/// (the app's network, another key) that decides the action. An Allow would not cure them.
+fn explains_a_refusal(code: FindingCode) -> bool {
+    matches!(
+        code,
+        FindingCode::ExplicitDeny | FindingCode::DependsOnNetwork | FindingCode::DependsOnCondition
+    )
 }
 
 /// The least-privilege policy for the buckets with missing permissions, if any.
@@ -263,6 +278,7 @@ mod tests {
             remedy: "fix it".into(),
             statement: None,
             evidence: None,
+            vantages: None,
         }
     }
 

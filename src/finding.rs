@@ -149,10 +149,14 @@ pub enum FindingCode {
     ObjectOtherOwner,
     #[serde(rename = "object.sse-c-required")]
     SseCRequired,
+    #[serde(rename = "permission.depends-on-network")]
+    DependsOnNetwork,
+    #[serde(rename = "permission.depends-on-condition")]
+    DependsOnCondition,
 }
 
 impl FindingCode {
-    pub const ALL: [FindingCode; 35] = [
+    pub const ALL: [FindingCode; 37] = [
         FindingCode::CredentialsMissing,
         FindingCode::InvalidKeyId,
         FindingCode::SignatureMismatch,
@@ -188,6 +192,8 @@ impl FindingCode {
         FindingCode::ObjectNotFound,
         FindingCode::ObjectOtherOwner,
         FindingCode::SseCRequired,
+        FindingCode::DependsOnNetwork,
+        FindingCode::DependsOnCondition,
     ];
 
     /// The dotted code, as in JSON.
@@ -228,6 +234,8 @@ impl FindingCode {
             FindingCode::ObjectNotFound => "object.not-found",
             FindingCode::ObjectOtherOwner => "object.other-owner",
             FindingCode::SseCRequired => "object.sse-c-required",
+            FindingCode::DependsOnNetwork => "permission.depends-on-network",
+            FindingCode::DependsOnCondition => "permission.depends-on-condition",
         }
     }
 
@@ -407,6 +415,22 @@ pub struct Finding {
     pub statement: Option<StatementRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
+    /// The verdict on the request from here and from the app's network (`--source-ip`,
+    /// `--vpc`, `--vpce`), when the two differ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vantages: Option<Vantages>,
+}
+
+/// The same request judged from the machine s3doctor runs on and from the app's network: said
+/// where they differ ("works from my laptop, 403 from the server").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vantages {
+    /// The app's network in words (`VPC endpoint vpce-1 in vpc-2, from 10.0.0.5`).
+    pub app_network: String,
+    /// The policies' verdict from here, in a sentence.
+    pub from_here: String,
+    /// The policies' verdict from the app's network, in a sentence.
+    pub from_app_network: String,
 }
 
 impl Finding {
@@ -438,6 +462,28 @@ impl Finding {
             basis => basis,
         };
         (basis, basis.describe(server))
+    }
+
+    /// A finding with every field at its plainest, for tests to fill in.
+    #[cfg(test)]
+    pub fn for_tests() -> Finding {
+        Finding {
+            code: FindingCode::PermissionMissing,
+            severity: Severity::Error,
+            step: StepId::PutObject,
+            bucket: Some("b".into()),
+            action: Some("s3:PutObject".into()),
+            source: None,
+            basis: Basis::Policies,
+            resource: None,
+            key: None,
+            title: "t".into(),
+            summary: "s".into(),
+            remedy: "r".into(),
+            statement: None,
+            evidence: None,
+            vantages: None,
+        }
     }
 
     pub fn with_basis(mut self, basis: Basis) -> Self {
@@ -476,6 +522,7 @@ mod tests {
                 http_status,
                 ..Evidence::default()
             }),
+            vantages: None,
         };
         let unanswered = finding(Basis::AwsMessage, None).how_known(Server::AWS);
         assert_eq!(unanswered.0, Basis::Observed);

@@ -184,6 +184,13 @@ fn text_header(out: &mut String, report: &Report) {
     if let Some(e) = &report.endpoint {
         let _ = writeln!(out, "  endpoint     {e}{}", kind_suffix(report));
     }
+    if !run.network.is_empty() {
+        let _ = writeln!(
+            out,
+            "  app network  {} (a what-if for the conditions: nothing is sent from there)",
+            run.network.describe()
+        );
+    }
 }
 
 /// One line per step under its bucket's heading, with the evidence of a failure.
@@ -275,6 +282,14 @@ fn text_finding(out: &mut String, f: &Finding, server: Server, color: bool) {
     }
     if let Some(s) = &f.statement {
         let _ = writeln!(out, "    Responsible: {}", s.label());
+    }
+    if let Some(v) = &f.vantages {
+        let _ = writeln!(out, "    From here: {}", v.from_here);
+        let _ = writeln!(
+            out,
+            "    From the app's network ({}): {}",
+            v.app_network, v.from_app_network
+        );
     }
     if let Some(id) = f
         .evidence
@@ -383,6 +398,13 @@ fn md_header(md: &mut String, report: &Report) {
     if let Some(e) = &report.endpoint {
         let _ = writeln!(md, "- **Endpoint:** {e}{}", kind_suffix(report));
     }
+    if !run.network.is_empty() {
+        let _ = writeln!(
+            md,
+            "- **App's network:** {} (a what-if for the conditions: nothing is sent from there)",
+            run.network.describe()
+        );
+    }
     let _ = writeln!(md);
 }
 
@@ -405,6 +427,14 @@ fn md_problems(md: &mut String, findings: &[Finding], server: Server) {
         }
         if let Some(s) = &f.statement {
             let _ = writeln!(md, "- **Responsible:** {}", s.label());
+        }
+        if let Some(v) = &f.vantages {
+            let _ = writeln!(md, "- **From here:** {}", v.from_here);
+            let _ = writeln!(
+                md,
+                "- **From the app's network** ({}): {}",
+                v.app_network, v.from_app_network
+            );
         }
         if let Some(id) = f
             .evidence
@@ -557,6 +587,7 @@ mod tests {
             remedy: "r".into(),
             statement: None,
             evidence: None,
+            vantages: None,
         };
         let mut put = row(StepId::PutObject, Status::Fail, true);
         put.findings = vec![finding];

@@ -12,7 +12,9 @@ use aws_sdk_s3::operation::get_bucket_ownership_controls::{
     GetBucketOwnershipControlsOutput as OwnershipOutput,
 };
 
+use super::conditions::{self, Judgement, Vantage};
 use super::policy_sources::{PolicyReadError, cached_identity_policies, read_bucket_policy};
+use super::vpc_endpoint;
 use super::{CheckContext, CheckResult, Fact, Status, StepOutcome, simulate, unsupported};
 use crate::answers::access_denied::DenySource;
 use crate::answers::{Facts, FindingSpec};
@@ -63,8 +65,56 @@ fn object_needs(cx: &CheckContext) -> Vec<(String, String)> {
 /// The request the app makes, as the evaluator judges it: `principal` does `action` on
 /// `resource`. Every step that weighs the app's requests asks it here (the probe's actions
 /// and the app's own objects alike), so what a request carries is said once.
-pub(super) fn request(p: &Principal, action: &str, resource: String) -> Request {
+/// What the request carries (its condition context) is said in [`conditions::context`],
+/// from here or from the app's network.
+pub(super) fn request(
+    cx: &CheckContext,
+    p: &Principal,
+    (action, resource): (&str, String),
+    vantage: Vantage,
+) -> Request {
     Request::new(p.arn.clone(), p.account.clone(), action, resource)
+        .with_context(conditions::context(cx, action, vantage))
+}
+
+/// The request judged against `policies` from here and, when `--source-ip`, `--vpc` or
+/// `--vpce` describe the app's network, from there (locally: nothing is sent).
+pub(super) fn judge(
+    cx: &CheckContext,
+    p: &Principal,
+    (action, resource): (&str, &str),
+    policies: &Policies<'_>,
+) -> Judgement {
+    let at = |vantage| request(cx, p, (action, resource.to_owned()), vantage);
+    let here = evaluate::evaluate(&at(Vantage::Here), policies);
+    let app = (!cx.run.network.is_empty())
+        .then(|| evaluate::evaluate(&at(Vantage::AppNetwork), policies));
+    Judgement {
+        here,
+        app,
+        network: cx.run.network.describe(),
+    }
+}
+
+/// Which kind of policy holds `statement`, as a finding's `source`.
+pub(super) fn source_of_statement(statement: Option<&StatementRef>) -> DenySource {
+    match statement.and_then(|s| s.policy_kind.as_ref()) {
+        Some(PolicyKind::BucketPolicy) => DenySource::BucketPolicy,
+        Some(PolicyKind::PermissionsBoundary) => DenySource::PermissionsBoundary,
+        _ => DenySource::IdentityPolicy,
+    }
+}
+
+/// Every request the app makes on this bucket: the probe's actions, then a read of each of
+/// its own objects (`--key`), with the resource each names.
+pub(super) fn all_needs(cx: &CheckContext) -> Vec<((&'static str, Option<String>), String)> {
+    let probe = needed(cx)
+        .into_iter()
+        .map(|(action, r)| ((action, None), r));
+    let objects = object_needs(cx)
+        .into_iter()
+        .map(|(k, r)| ((GET, Some(k)), r));
+    probe.chain(objects).collect()
 }
 
 /// The action reading one of the app's objects needs.
@@ -334,14 +384,7 @@ struct Judged {
 impl Weighing<'_> {
     /// The local decision and AWS's verdict on one request, combined.
     fn decide(&self, request: &Request, resource: &str) -> Weighed<'_> {
-        let decision = evaluate::evaluate(
-            request,
-            &Policies {
-                identity: self.identity,
-                resource: self.bucket_policy.ok().and_then(Option::as_ref),
-                boundary: self.boundary,
-            },
-        );
+        let decision = evaluate::evaluate(request, &self.policies());
         let aws = simulate::find(self.simulated, &request.action, resource);
         let (verdict, source) = simulate::combine(aws, &decision);
         let source = match source {
@@ -377,7 +420,7 @@ impl Weighing<'_> {
         out: &mut Judged,
     ) {
         let p = self.principal;
-        let request = request(p, action, resource.clone());
+        let request = request(cx, p, (action, resource.clone()), Vantage::Here);
         let w = self.decide(&request, &resource);
         let d = &w.decision;
         let label = match key {
@@ -386,6 +429,10 @@ impl Weighing<'_> {
         };
         if !d.conditional.is_empty() {
             out.conditional.push(format!("{label}: {}", d.summary()));
+        }
+        if let Some(f) = self.by_conditions(cx, (action, key), &request, d) {
+            out.findings.push(f);
+            return;
         }
         let found =
             |code, source, statement| finding(cx, IDENTITY, code, (action, key), source, statement);
@@ -435,6 +482,49 @@ impl Weighing<'_> {
     }
 }
 
+impl Weighing<'_> {
+    /// The finding the conditions make, judged locally from here (`here`) and from the app's
+    /// network: a Deny a known condition makes apply, an Allow that waits on one, a Deny that
+    /// may apply.
+    fn by_conditions(
+        &self,
+        cx: &CheckContext,
+        (action, key): (&'static str, Option<&str>),
+        request: &Request,
+        here: &Decision,
+    ) -> Option<Finding> {
+        let policies = self.policies();
+        let app = (!cx.run.network.is_empty()).then(|| {
+            let app_request =
+                request
+                    .clone()
+                    .with_context(conditions::context(cx, action, Vantage::AppNetwork));
+            evaluate::evaluate(&app_request, &policies)
+        });
+        let judged = Judgement {
+            here: here.clone(),
+            app,
+            network: cx.run.network.describe(),
+        };
+        let counted = judged.counted();
+        let decisive = counted
+            .statements
+            .first()
+            .or_else(|| counted.open().first().copied())
+            .or_else(|| counted.unmet.first());
+        let source = source_of_statement(decisive);
+        conditions::finding(cx, IDENTITY, (action, key), &judged, (source, false))
+    }
+
+    fn policies(&self) -> Policies<'_> {
+        Policies {
+            identity: self.identity,
+            resource: self.bucket_policy.ok().and_then(Option::as_ref),
+            boundary: self.boundary,
+        }
+    }
+}
+
 /// How the policies were read and judged: `AWS's policy simulator; read with the admin
 /// profile: 2 policies (a, b), permissions boundary c`.
 fn read_sentence(
@@ -459,6 +549,32 @@ fn read_sentence(
     )
 }
 
+/// `s3:PutObject denied, s3:GetObject on a.pdf depends on the network`: each finding's action
+/// and what stops it.
+fn findings_words(findings: &[Finding]) -> String {
+    let what: Vec<String> = findings
+        .iter()
+        .map(|f| {
+            let how = match (f.code, f.severity) {
+                (FindingCode::ExplicitDeny, _) => "denied",
+                (FindingCode::DependsOnNetwork, Severity::Error) => "depends on the network",
+                (FindingCode::DependsOnNetwork, _) => "may be denied, depending on the network",
+                (FindingCode::DependsOnCondition, Severity::Error) => "depends on a condition",
+                (FindingCode::DependsOnCondition, _) => "may be denied, depending on a condition",
+                (_, Severity::Warning) => "may not be allowed",
+                _ => "not allowed",
+            };
+            let on = f
+                .key
+                .as_deref()
+                .map(|k| format!(" on {k}"))
+                .unwrap_or_default();
+            format!("{}{on} {how}", f.action.as_deref().unwrap_or("?"))
+        })
+        .collect();
+    what.join(", ")
+}
+
 impl Judged {
     /// The step's outcome: pass, a warning (only uncertain findings, or actions the unreadable
     /// bucket policy may allow), or a failure naming each action denied or not allowed.
@@ -471,6 +587,14 @@ impl Judged {
         let firm = findings.iter().any(Finding::is_error);
         let mut outcome = if findings.is_empty() && unsure.is_empty() {
             StepOutcome::pass(format!("they allow every action the app needs; {read}"))
+        } else if !firm
+            && findings
+                .iter()
+                .any(|f| f.code != FindingCode::PermissionMissing)
+        {
+            let mut o = StepOutcome::warn(format!("{}; {read}", findings_words(&findings)));
+            o.findings = findings;
+            o
         } else if !firm && !findings.is_empty() {
             let what: Vec<&str> = findings
                 .iter()
@@ -488,22 +612,7 @@ impl Judged {
                 unsure.join(", ")
             ))
         } else {
-            let what: Vec<String> = findings
-                .iter()
-                .map(|f| {
-                    let how = match f.code {
-                        FindingCode::ExplicitDeny => "denied",
-                        _ => "not allowed",
-                    };
-                    let on = f
-                        .key
-                        .as_deref()
-                        .map(|k| format!(" on {k}"))
-                        .unwrap_or_default();
-                    format!("{}{on} {how}", f.action.as_deref().unwrap_or("?"))
-                })
-                .collect();
-            let mut o = StepOutcome::failed(format!("{}; {read}", what.join(", ")));
+            let mut o = StepOutcome::failed(format!("{}; {read}", findings_words(&findings)));
             o.findings = findings;
             o
         };
@@ -542,19 +651,28 @@ async fn bucket_settings(cx: &CheckContext) -> CheckResult {
     let bucket = cx.bucket();
     let s3 = cx.s3_with(&session);
     let mut seen = Settings::default();
-    let policy = readable_bucket_policy(cx, &s3, &who).await?;
+    let policy = match readable_bucket_policy(cx, &s3, &who).await {
+        Ok(policy) => policy,
+        Err(skip) => return endpoint_policy_alone(cx, skip).await,
+    };
+    let s3_only = cx.capabilities().await.s3_only();
     match (&policy, &cx.identity) {
         (None, _) => seen.notes.push("no bucket policy".to_owned()),
-        (Some(policy), Some(identity)) => seen.policy_denials(cx, &identity.principal, policy),
+        (Some(policy), Some(identity)) => {
+            seen.policy_denials(cx, (&identity.principal, s3_only), policy)
+        }
         (Some(_), None) => {}
     }
     // The four settings are asked at once (one round trip, not four), then judged in order.
-    let (block, ownership, encryption, payer) = futures::join!(
+    // The VPC endpoint's policy (`--vpce` with the admin) is read beside them.
+    let (block, ownership, encryption, payer, endpoint) = futures::join!(
         public_access_block(&s3, bucket),
         s3.get_bucket_ownership_controls().bucket(bucket).send(),
         s3.get_bucket_encryption().bucket(bucket).send(),
         requester_pays(&s3, bucket),
+        vpc_endpoint::read(cx),
     );
+    seen.endpoint_policy(cx, endpoint);
     seen.notes.extend(block);
     let server = cx.capabilities().await.kind.label();
     seen.ownership(cx, ownership, server);
@@ -563,17 +681,43 @@ async fn bucket_settings(cx: &CheckContext) -> CheckResult {
     let detail = format!("read with {who}: {}", seen.notes.join("; "));
     let findings = seen.findings;
     if !findings.iter().any(Finding::is_error) {
-        if !findings.is_empty() {
-            let mut o = StepOutcome::pass(detail);
-            o.findings = findings;
-            return Ok(o);
-        }
-        Ok(StepOutcome::pass(detail))
+        // A Deny that may apply, depending on a condition, is a warning, never a pass.
+        let may_deny = findings.iter().any(|f| {
+            matches!(
+                f.code,
+                FindingCode::DependsOnNetwork | FindingCode::DependsOnCondition
+            )
+        });
+        let mut o = if may_deny {
+            StepOutcome::warn(detail)
+        } else {
+            StepOutcome::pass(detail)
+        };
+        o.findings = findings;
+        Ok(o)
     } else {
         let mut o = StepOutcome::failed(detail);
         o.findings = findings;
         Ok(o)
     }
+}
+
+/// The bucket policy could not be read (`skip` says why): the VPC endpoint's policy is still
+/// judged when it is known (`--vpce-policy FILE` needs no reading rights).
+async fn endpoint_policy_alone(cx: &CheckContext, skip: StepOutcome) -> CheckResult {
+    let mut seen = Settings::default();
+    seen.endpoint_policy(cx, vpc_endpoint::read(cx).await);
+    if seen.notes.is_empty() {
+        return Err(skip);
+    }
+    let detail = format!("{}; {}", skip.detail, seen.notes.join("; "));
+    let mut o = if seen.findings.iter().any(Finding::is_error) {
+        StepOutcome::failed(detail)
+    } else {
+        StepOutcome::warn(detail)
+    };
+    o.findings = seen.findings;
+    Ok(o)
 }
 
 /// The bucket policy (`None`: there is none), or a skip saying who may read it.
@@ -616,28 +760,57 @@ type Answer<O, E> = Result<
 struct Settings {
     notes: Vec<String>,
     findings: Vec<Finding>,
+    /// `s3:PutObject depends on the network`: the actions a condition decides.
+    conditional: Vec<String>,
+}
+
+/// How the bucket-policy step's detail names what a condition finding says.
+fn condition_words(f: &Finding) -> &'static str {
+    match (f.code, f.severity) {
+        (FindingCode::ExplicitDeny, _) => "is denied by a condition s3doctor settled",
+        (FindingCode::DependsOnNetwork, Severity::Warning) => {
+            "may be denied, depending on the network"
+        }
+        (FindingCode::DependsOnNetwork, _) => "depends on the network",
+        (_, Severity::Warning) => "may be denied, depending on a condition",
+        _ => "depends on a condition",
+    }
 }
 
 impl Settings {
     /// The bucket policy alone against each action the app needs.
-    fn policy_denials(&mut self, cx: &CheckContext, p: &Principal, policy: &NamedPolicy) {
+    fn policy_denials(
+        &mut self,
+        cx: &CheckContext,
+        (p, s3_only): (&Principal, bool),
+        policy: &NamedPolicy,
+    ) {
         let mut denied = Vec::new();
-        let probe = needed(cx)
-            .into_iter()
-            .map(|(action, r)| ((action, None), r));
-        let objects = object_needs(cx)
-            .into_iter()
-            .map(|(k, r)| ((GET, Some(k)), r));
-        for ((action, key), resource) in probe.chain(objects) {
-            let request = request(p, action, resource);
-            let d = evaluate::evaluate(
-                &request,
-                &Policies {
-                    identity: &[],
-                    resource: Some(policy),
-                    boundary: None,
-                },
+        let alone = Policies {
+            identity: &[],
+            resource: Some(policy),
+            boundary: None,
+        };
+        for ((action, key), resource) in all_needs(cx) {
+            let judged = judge(cx, p, (action, &resource), &alone);
+            let label = match &key {
+                Some(k) => format!("{action} on {k}"),
+                None => action.to_owned(),
+            };
+            let by_condition = conditions::finding(
+                cx,
+                StepId::BucketPolicy,
+                (action, key.as_deref()),
+                &judged,
+                (DenySource::BucketPolicy, !s3_only),
             );
+            if let Some(f) = by_condition {
+                self.conditional
+                    .push(format!("{label} {}", condition_words(&f)));
+                self.findings.push(f);
+                continue;
+            }
+            let d = judged.here;
             if d.verdict == Verdict::ExplicitDeny {
                 denied.push(match &key {
                     Some(k) => format!("{action} on {k}"),
@@ -653,11 +826,38 @@ impl Settings {
                 ));
             }
         }
-        self.notes.push(if denied.is_empty() {
-            "the bucket policy denies none of the app's actions".to_owned()
-        } else {
-            format!("the bucket policy denies {}", denied.join(", "))
-        });
+        let conditional = std::mem::take(&mut self.conditional);
+        self.notes
+            .push(match (denied.is_empty(), conditional.is_empty()) {
+                (true, true) => "the bucket policy denies none of the app's actions".to_owned(),
+                (false, true) => format!("the bucket policy denies {}", denied.join(", ")),
+                (true, false) => format!("the bucket policy: {}", conditional.join(", ")),
+                (false, false) => format!(
+                    "the bucket policy denies {}; {}",
+                    denied.join(", "),
+                    conditional.join(", ")
+                ),
+            });
+    }
+
+    /// The VPC endpoint's policy against each action, as the app's requests through it meet
+    /// it; a note when it could not be read.
+    fn endpoint_policy(&mut self, cx: &CheckContext, endpoint: vpc_endpoint::EndpointPolicy) {
+        let (Some(read), Some(identity)) = (endpoint, cx.identity.as_ref()) else {
+            return;
+        };
+        match read {
+            Ok(policy) => {
+                let needs = all_needs(cx);
+                let (findings, note) =
+                    vpc_endpoint::judge(cx, &identity.principal, &policy, &needs);
+                self.findings.extend(findings);
+                self.notes.push(note);
+            }
+            Err(why) => self.notes.push(format!(
+                "the VPC endpoint's policy could not be read ({why})"
+            )),
+        }
     }
 
     /// Object Ownership: with the bucket owner enforced, ACLs are refused (a finding when the

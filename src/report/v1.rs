@@ -54,6 +54,18 @@ struct Target<'a> {
     profile: Option<&'a str>,
     credential_source: Option<&'a str>,
     access: Access,
+    /// The app's network (`--source-ip`, `--vpc`, `--vpce`) the conditions were judged for;
+    /// absent when none was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    app_network: Option<AppNetworkV1<'a>>,
+}
+
+/// The app's network, as given.
+#[derive(Serialize)]
+struct AppNetworkV1<'a> {
+    source_ip: Option<std::net::IpAddr>,
+    vpc: Option<&'a str>,
+    vpce: Option<&'a str>,
 }
 
 /// Who the keys belong to.
@@ -90,6 +102,11 @@ impl<'a> V1<'a> {
                 profile: report.profile.as_deref(),
                 credential_source: session.credential_source.as_deref(),
                 access: run.access,
+                app_network: (!run.network.is_empty()).then_some(AppNetworkV1 {
+                    source_ip: run.network.source_ip,
+                    vpc: run.network.vpc.as_deref(),
+                    vpce: run.network.vpce.as_deref(),
+                }),
             },
             identity: report.identity().map(IdentityV1::of),
             steps: d.steps(),

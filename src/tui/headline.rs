@@ -190,6 +190,7 @@ mod tests {
             remedy: String::new(),
             statement: None,
             evidence: None,
+            vantages: None,
         }
     }
 

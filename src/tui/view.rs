@@ -77,6 +77,14 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect, compact: bool) {
         })
         .border_type(BorderType::Rounded)
         .title(Span::styled(" s3doctor · S3 access check ", t.accent()));
+    // The app's network, when the conditions are judged for it (--source-ip, --vpc, --vpce):
+    // on the top border, so that the fact lines keep their place.
+    if !app.run.network.is_empty() {
+        block = block.title(Line::from(vec![
+            Span::styled(" app's network ", t.dim()),
+            Span::raw(format!("{} ", app.run.network.describe())),
+        ]));
+    }
     if let (false, Some(v)) = (compact, verdict) {
         block = block.title_bottom(Line::from(v));
     }
@@ -401,6 +409,19 @@ fn finding_lines<'a>(t: &Theme, finding: &'a Finding) -> Vec<Line<'a>> {
         lines.push(Line::from(vec![
             Span::styled("Responsible: ", t.accent()),
             Span::raw(s.label()),
+        ]));
+    }
+    if let Some(v) = &finding.vantages {
+        lines.push(Line::from(vec![
+            Span::styled("From here: ", t.accent()),
+            Span::raw(v.from_here.clone()),
+        ]));
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("From the app's network ({}): ", v.app_network),
+                t.accent(),
+            ),
+            Span::raw(v.from_app_network.clone()),
         ]));
     }
     lines.push(Line::from(vec![
@@ -969,6 +990,46 @@ mod tests {
                 "arn:aws:iam::123456789012:role/svc/app  (role app, session worker, account 123456789012)"
             ),
             "{header}"
+        );
+    }
+
+    /// The app's network (`--vpce`, `--source-ip`) is in the header; a finding whose verdict
+    /// differs there shows both verdicts in the detail.
+    #[test]
+    fn the_header_names_the_apps_network_and_the_detail_both_verdicts() {
+        let mut app = app(QuitTo::Exit);
+        app.run.network = crate::policy::AppNetwork {
+            source_ip: Some("10.0.1.25".parse().expect("ip")),
+            vpce: Some("vpce-0a1b2c3d4e5f67890".into()),
+            ..crate::policy::AppNetwork::default()
+        };
+        let header = lines(&app)[0].clone();
+        assert!(
+            header.contains(" app's network VPC endpoint vpce-0a1b2c3d4e5f67890, from 10.0.1.25 "),
+            "{header}"
+        );
+        let finding = crate::finding::Finding {
+            vantages: Some(crate::finding::Vantages {
+                app_network: "VPC endpoint vpce-1".into(),
+                from_here: "not allowed unless a condition holds (…)".into(),
+                from_app_network: "allowed (allowed by Sid A in policy p)".into(),
+            }),
+            ..crate::finding::Finding::for_tests()
+        };
+        let text: Vec<String> = finding_lines(&app.theme, &finding)
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        assert!(
+            text.contains(&"From here: not allowed unless a condition holds (…)".to_owned()),
+            "{text:?}"
+        );
+        assert!(
+            text.contains(
+                &"From the app's network (VPC endpoint vpce-1): allowed (allowed by Sid A in policy p)"
+                    .to_owned()
+            ),
+            "{text:?}"
         );
     }
 

@@ -14,7 +14,7 @@ use crate::checks::policy_sources::{cached_identity_policies, read_bucket_policy
 use crate::checks::{CheckContext, StepOutcome};
 use crate::finding::{Basis, Finding, FindingCode};
 use crate::policy::PolicyKind;
-use crate::policy::evaluate::{self, Decision, Policies, Verdict};
+use crate::policy::evaluate::{Decision, Policies, Verdict};
 
 /// The action a read of the object needs (HeadObject and GetObject alike).
 const GET: &str = "s3:GetObject";
@@ -143,15 +143,14 @@ async fn decision(cx: &CheckContext, key: &str) -> Option<Decision> {
     let bucket_policy = read_bucket_policy(cx, &cx.s3_with(&session), cx.bucket()).await;
     let partition = crate::checks::policies::partition(cx);
     let resource = crate::arn::object_arn(&partition, cx.bucket(), key);
-    let request = crate::checks::policies::request(principal, GET, resource);
-    let d = evaluate::evaluate(
-        &request,
-        &Policies {
-            identity: &identity,
-            resource: bucket_policy.as_ref().ok().and_then(Option::as_ref),
-            boundary: boundary.as_ref(),
-        },
-    );
+    let policies = Policies {
+        identity: &identity,
+        resource: bucket_policy.as_ref().ok().and_then(Option::as_ref),
+        boundary: boundary.as_ref(),
+    };
+    // From the app's network when it is given: that is where the app's read comes from.
+    let judged = crate::checks::policies::judge(cx, principal, (GET, &resource), &policies);
+    let d = judged.app.unwrap_or(judged.here);
     // Only a Deny is firm without every policy read: an unread bucket policy may allow what
     // the rest does not, and so may what no policy says (the root user; the bucket owner and
     // ACL grants on a server without IAM, such as Ceph RGW).

@@ -176,6 +176,9 @@ struct SeedInfo<'a> {
     keys: &'a [String],
     /// The role the app runs as: the checks assume it (`--role-arn`).
     role_arn: Option<&'a str>,
+    /// The app's network (`--source-ip`, `--vpce`): the conditions are judged for it.
+    source_ip: Option<&'a str>,
+    vpce: Option<&'a str>,
 }
 
 impl Demo {
@@ -240,6 +243,8 @@ impl Demo {
             names: &seeded.names,
             keys: &incident.app.keys,
             role_arn: seeded.role_arn.as_deref(),
+            source_ip: incident.app.source_ip.as_deref(),
+            vpce: incident.app.vpce.as_deref(),
         };
         exit::to_stdout(format!("{}\n", serde_json::to_string(&info)?).as_bytes())?;
         Ok(ExitCode::from(exit::OK))
@@ -271,6 +276,17 @@ impl Demo {
         for key in &incident.app.keys {
             args.push("--key".into());
             args.push(key.clone());
+        }
+        // Where the app's requests come from, as the ticket says.
+        let network = [
+            ("--source-ip", &incident.app.source_ip),
+            ("--vpce", &incident.app.vpce),
+        ];
+        for (flag, value) in network {
+            if let Some(v) = value {
+                args.push(flag.into());
+                args.push(v.clone());
+            }
         }
         let cli = Cli::try_parse_from(args).map_err(|e| BadInput(e.to_string()))?;
         cli.common.config()

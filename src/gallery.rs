@@ -16,7 +16,7 @@ use crate::policy::Access;
 
 /// The gallery files, in the order the chooser shows them. A unit test checks that every
 /// file in assets/gallery is listed here.
-const FILES: [(&str, &str); 13] = [
+const FILES: [(&str, &str); 14] = [
     (
         "01-runpod-no-permissions.toml",
         include_str!("../assets/gallery/01-runpod-no-permissions.toml"),
@@ -56,6 +56,10 @@ const FILES: [(&str, &str); 13] = [
     (
         "10-ceph-rgw-no-grant.toml",
         include_str!("../assets/gallery/10-ceph-rgw-no-grant.toml"),
+    ),
+    (
+        "11-laptop-works-server-403.toml",
+        include_str!("../assets/gallery/11-laptop-works-server-403.toml"),
     ),
     (
         "12-one-file-will-not-download.toml",
@@ -112,6 +116,11 @@ pub struct AppSpec {
     /// the .env's keys (`--role-arn`), as a person checks a task role from a laptop.
     #[serde(default)]
     pub role: Option<String>,
+    /// The app's network (`--source-ip`, `--vpce`): where its requests come from.
+    #[serde(default)]
+    pub source_ip: Option<String>,
+    #[serde(default)]
+    pub vpce: Option<String>,
 }
 
 /// One seeding or fixing step. Strings may name `{user}`, `{bucket}`, `{account}` and the

@@ -95,6 +95,12 @@ impl Target {
         for key in seeded["keys"].as_array().expect("keys") {
             run = run.arg("--key").arg(key.as_str().expect("key"));
         }
+        // Where the app's requests come from, as the ticket says.
+        for flag in ["source_ip", "vpce"] {
+            if let Some(v) = seeded[flag].as_str() {
+                run = run.arg(&format!("--{}", flag.replace('_', "-"))).arg(v);
+            }
+        }
         run
     }
 
@@ -297,6 +303,47 @@ async fn policy_for_another_bucket_is_fixed_by_the_generated_policy() {
 #[tokio::test]
 async fn listbucket_on_objects_is_fixed_by_the_generated_policy() {
     incident("listbucket-on-objects").await;
+}
+
+/// Works from the laptop, 403 from the server: an office-only Deny (NotIpAddress
+/// aws:SourceIp) applies to every request through the VPC's gateway endpoint, which carries no
+/// aws:SourceIp. moto counts a conditional statement as a denial (notes/moto.md), so the live
+/// probe is refused from here whatever the condition: the verdict on the app's network is the
+/// evaluator's (--source-ip, --vpce), named with the statement; after the owner widens the
+/// condition to the endpoint, the app's network is allowed and only the probe from here (moto)
+/// is refused, which the report says as a warning, not a missing permission.
+#[tokio::test]
+async fn laptop_works_server_403_is_the_office_only_condition_on_the_apps_network() {
+    let report = incident("laptop-works-server-403").await;
+    let f = crate::peer::finding(
+        &report,
+        "permission.depends-on-network",
+        Some("s3:PutObject"),
+    );
+    assert_eq!(f["severity"], "error", "{f:#}");
+    assert_eq!(f["basis"], "policies", "{f:#}");
+    assert_eq!(f["statement"]["sid"], "OfficeOnly", "{f:#}");
+    let summary = f["summary"].as_str().expect("summary");
+    assert!(
+        summary.contains("aws:SourceIp is not in the request"),
+        "{summary}"
+    );
+    assert!(
+        f["vantages"]["from_app_network"]
+            .as_str()
+            .expect("app")
+            .starts_with("denied"),
+        "{f:#}"
+    );
+    assert!(
+        !codes(&report).contains(&"permission.missing".to_owned()),
+        "{:?}",
+        codes(&report)
+    );
+    assert_eq!(
+        report["target"]["app_network"]["vpce"],
+        "vpce-0a1b2c3d4e5f67890"
+    );
 }
 
 #[tokio::test]

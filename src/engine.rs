@@ -215,6 +215,13 @@ impl Engine {
         self.state = Arc::default();
     }
 
+    /// Replaces the app's network (a pasted error named where its request came from).
+    pub fn set_network(&mut self, network: crate::policy::AppNetwork) {
+        let mut run = (*self.run).clone();
+        run.network = network;
+        self.run = Arc::new(run);
+    }
+
     pub fn settings(&self) -> &aws::Settings {
         &self.settings
     }

@@ -241,6 +241,10 @@ fn execute(
             engine.set_role(*role);
             let _ = mtx.send(Msg::Rows(engine.units()));
         }
+        Cmd::SetNetwork(network) => {
+            engine.set_network(network);
+            let _ = mtx.send(Msg::Rows(engine.units()));
+        }
         Cmd::Export { markdown, path } => {
             tasks.spawn(async move {
                 let path = path.unwrap_or_else(default_export_path);

@@ -58,6 +58,8 @@ pub enum Cmd {
     /// Check as this role from now on (a pasted error names the app's role): assumed with the
     /// credentials that resolve, as `--role-arn` is.
     SetRole(Box<aws::RoleToAssume>),
+    /// The app's network (`--source-ip`, `--vpc`, `--vpce`) a pasted error names.
+    SetNetwork(crate::policy::AppNetwork),
     Export {
         markdown: String,
         path: Option<PathBuf>,
@@ -764,7 +766,12 @@ impl App {
                 self.modal = None;
                 Vec::new()
             }
-            Outcome::Run { bucket, key, role } => self.run_pasted(bucket, key, role),
+            Outcome::Run {
+                bucket,
+                key,
+                role,
+                network,
+            } => self.run_pasted(bucket, key, role, network),
         }
     }
 
@@ -776,6 +783,7 @@ impl App {
         bucket: Option<String>,
         key: Option<String>,
         role: Option<String>,
+        network: Option<crate::policy::AppNetwork>,
     ) -> Vec<Cmd> {
         let buckets = match bucket {
             Some(b) => vec![b],
@@ -811,6 +819,11 @@ impl App {
         if let Some(key) = key.filter(|k| !self.run.keys.contains(k)) {
             self.run.keys.push(key);
             cmds.push(Cmd::SetKeys(self.run.keys.clone()));
+        }
+        // The network it came from: the conditions are judged for it.
+        if let Some(network) = network.filter(|n| *n != self.run.network) {
+            self.run.network = network.clone();
+            cmds.push(Cmd::SetNetwork(network));
         }
         self.run_after_rows = cmds.len();
         cmds
@@ -1236,6 +1249,36 @@ mod tests {
         assert!(!app.should_quit());
         app.update(key(KeyCode::Esc));
         assert!(app.modal.is_none());
+    }
+
+    /// A CloudTrail event names where the request came from: Enter takes that network into
+    /// the run (the conditions are judged for it), after the bucket and the object.
+    #[test]
+    fn p_takes_the_network_a_cloudtrail_event_names_into_the_run() {
+        let mut app = app();
+        app.update(key(KeyCode::Char('p')));
+        let event = serde_json::json!({
+            "eventVersion": "1.09", "eventSource": "s3.amazonaws.com", "eventName": "PutObject",
+            "awsRegion": "us-east-1", "sourceIPAddress": "10.0.1.25",
+            "vpcEndpointId": "vpce-0a1b2c3d4e5f67890",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::123456789012:user/app"},
+            "errorCode": "AccessDenied", "errorMessage": "Access Denied",
+            "requestParameters": {"bucketName": "uploads-prod", "key": "a.txt"}
+        });
+        app.update(Msg::Paste(event.to_string()));
+        app.update(key(KeyCode::Enter));
+        let cmds = app.update(key(KeyCode::Enter));
+        let want = crate::policy::AppNetwork {
+            source_ip: Some("10.0.1.25".parse().expect("ip")),
+            vpce: Some("vpce-0a1b2c3d4e5f67890".into()),
+            ..crate::policy::AppNetwork::default()
+        };
+        assert!(
+            matches!(&cmds[..], [Cmd::SetBuckets(_), Cmd::SetKeys(_), Cmd::SetNetwork(n)] if *n == want),
+            "{cmds:?}"
+        );
+        assert_eq!(app.run.network, want);
+        assert_eq!(app.run_after_rows, 3);
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub enum Outcome {
         bucket: Option<String>,
         key: Option<String>,
         role: Option<String>,
+        /// The network it came from (CloudTrail's `sourceIPAddress`, `vpcEndpointId`): the
+        /// conditions are judged for it.
+        network: Option<crate::policy::AppNetwork>,
     },
 }
 
@@ -68,6 +71,7 @@ impl ErrorScreen {
                         bucket: reading.bucket.clone(),
                         key: reading.key.clone(),
                         role: reading.role_arn.clone(),
+                        network: network_of(reading),
                     };
                 }
             }
@@ -149,11 +153,22 @@ impl ErrorScreen {
             Some(role) => format!(" as role {role}, assumed with your credentials"),
             None => String::new(),
         };
-        let rest = if r.source_ip.is_some() || r.vpce.is_some() {
-            "; the network it names: in the command above"
-        } else {
-            ""
+        let network = match network_of(r) {
+            Some(n) => format!(" from the app's network ({})", n.describe()),
+            None => String::new(),
         };
-        Some(format!("Enter {bucket}{object}{role}{rest}"))
+        Some(format!("Enter {bucket}{object}{role}{network}"))
     }
+}
+
+/// The app's network a reading names: the address its request came from (a VPC's private
+/// one when it went through an endpoint) and the endpoint; `None` when it names neither.
+pub fn network_of(r: &Reading) -> Option<crate::policy::AppNetwork> {
+    let source_ip = r.source_ip.as_deref().and_then(|ip| ip.parse().ok());
+    let vpce = r.vpce.clone();
+    (source_ip.is_some() || vpce.is_some()).then(|| crate::policy::AppNetwork {
+        source_ip,
+        vpce,
+        ..crate::policy::AppNetwork::default()
+    })
 }

@@ -282,7 +282,8 @@ async fn run_printed(command: &str, peer: &Peer, keys: &Keys) -> std::process::O
 }
 
 /// The command `why` prints runs as printed: a CloudTrail event of a refused download names the
-/// bucket, the key, the role behind the session and the region; `check` takes those flags
+/// bucket, the key, the role behind the session, the region and the network it came from
+/// (`sourceIPAddress`, `vpcEndpointId`); `check` takes those flags
 /// (no bad input) and checks that bucket and that object.
 #[tokio::test]
 async fn the_printed_command_runs_with_the_flags_it_names() {
@@ -301,6 +302,8 @@ async fn the_printed_command_runs_with_the_flags_it_names() {
         "awsRegion": "us-east-1",
         "errorCode": "AccessDenied",
         "errorMessage": "Access Denied",
+        "sourceIPAddress": "10.0.1.25",
+        "vpcEndpointId": "vpce-0a1b2c3d4e5f67890",
         "requestParameters": {"bucketName": bucket, "key": "reports/2026 q1.csv"}
     });
     let out = Run::new(&["why", "--format", "json", &event.to_string()])
@@ -312,7 +315,7 @@ async fn the_printed_command_runs_with_the_flags_it_names() {
     assert_eq!(
         command,
         format!(
-            "s3doctor check --bucket {bucket} --key 'reports/2026 q1.csv' --role-arn arn:aws:iam::123456789012:role/app --region us-east-1"
+            "s3doctor check --bucket {bucket} --key 'reports/2026 q1.csv' --role-arn arn:aws:iam::123456789012:role/app --region us-east-1 --source-ip 10.0.1.25 --vpce vpce-0a1b2c3d4e5f67890"
         )
     );
     assert_eq!(reading["step"], "app-object");
@@ -331,6 +334,12 @@ async fn the_printed_command_runs_with_the_flags_it_names() {
     assert!(
         steps.iter().any(|s| s["id"] == "app-object"),
         "no app-object step for the key: {report:#}"
+    );
+    // The network the event names is the run's app network.
+    assert_eq!(
+        report["target"]["app_network"],
+        serde_json::json!({"source_ip": "10.0.1.25", "vpc": null, "vpce": "vpce-0a1b2c3d4e5f67890"}),
+        "{report:#}"
     );
 }
 

@@ -479,7 +479,7 @@ mod tests {
             bucket: Some("b".into()),
             key: None,
             state: BucketState::default(),
-            probe_key: ".s3doctor/probe-1".into(),
+            probe_key: crate::checks::probe::ProbeKey::new(crate::checks::DEFAULT_PREFIX),
             server: crate::server::Server::default(),
         }
     }

@@ -101,6 +101,7 @@ pub(super) fn source_of_statement(statement: Option<&StatementRef>) -> DenySourc
     match statement.and_then(|s| s.policy_kind.as_ref()) {
         Some(PolicyKind::BucketPolicy) => DenySource::BucketPolicy,
         Some(PolicyKind::PermissionsBoundary) => DenySource::PermissionsBoundary,
+        Some(PolicyKind::VpcEndpointPolicy) => DenySource::VpcEndpointPolicy,
         _ => DenySource::IdentityPolicy,
     }
 }

@@ -29,16 +29,19 @@ pub struct PolicyFile {
 /// `--vpce`, or neither `--admin-profile` nor `--vpce-policy`).
 pub type EndpointPolicy = Option<Result<Arc<NamedPolicy>, String>>;
 
-/// How the endpoint policy is named in findings: `policy vpce-1 (the VPC endpoint's policy)`.
+/// How the endpoint policy is named in findings: `the VPC endpoint policy of vpce-1`.
 pub fn policy_name(vpce: &str) -> String {
-    format!("{vpce} (the VPC endpoint's policy)")
+    format!("VPC endpoint policy of {vpce}")
 }
 
 /// A policy document as an endpoint policy of `vpce`.
 pub fn named(vpce: &str, document: PolicyDocument) -> NamedPolicy {
-    // Judged in the resource policy's place: its statements name principals, as a bucket
-    // policy's do.
-    NamedPolicy::new(policy_name(vpce), None, PolicyKind::BucketPolicy, document)
+    NamedPolicy::new(
+        policy_name(vpce),
+        None,
+        PolicyKind::VpcEndpointPolicy,
+        document,
+    )
 }
 
 /// The endpoint's policy, read once per run.

@@ -447,11 +447,15 @@ pub enum PolicyKind {
     PermissionsBoundary,
     /// A role's trust policy (who may assume it).
     TrustPolicy,
+    /// A VPC endpoint's policy: what may go through the endpoint (judged in the resource
+    /// policy's place, its statements naming principals).
+    VpcEndpointPolicy,
 }
 
 impl PolicyKind {
     /// Short stable name: `inline`, `managed`, `group-inline`, `group-managed`,
-    /// `bucket-policy`, `key-policy`, `permissions-boundary`, `trust-policy`.
+    /// `bucket-policy`, `key-policy`, `permissions-boundary`, `trust-policy`,
+    /// `vpc-endpoint-policy`.
     pub fn as_str(&self) -> &'static str {
         match self {
             PolicyKind::Inline => "inline",
@@ -462,6 +466,7 @@ impl PolicyKind {
             PolicyKind::KeyPolicy => "key-policy",
             PolicyKind::PermissionsBoundary => "permissions-boundary",
             PolicyKind::TrustPolicy => "trust-policy",
+            PolicyKind::VpcEndpointPolicy => "vpc-endpoint-policy",
         }
     }
 }
@@ -478,6 +483,7 @@ impl fmt::Display for PolicyKind {
             PolicyKind::KeyPolicy => f.write_str("key policy"),
             PolicyKind::PermissionsBoundary => f.write_str("permissions boundary"),
             PolicyKind::TrustPolicy => f.write_str("trust policy"),
+            PolicyKind::VpcEndpointPolicy => f.write_str("VPC endpoint policy"),
         }
     }
 }

@@ -259,7 +259,9 @@ impl StatementRef {
     fn policy_words(&self) -> String {
         if matches!(
             self.policy_kind,
-            Some(PolicyKind::BucketPolicy | PolicyKind::TrustPolicy)
+            Some(
+                PolicyKind::BucketPolicy | PolicyKind::TrustPolicy | PolicyKind::VpcEndpointPolicy
+            )
         ) {
             format!("the {}", self.policy_name)
         } else {

@@ -18,8 +18,8 @@
 //! - the network keys: unknown from here; from the app's network as
 //!   [`crate::policy::AppNetwork::network_path`] says.
 
+use crate::answers::FindingSpec;
 use crate::arn::PrincipalKind;
-use crate::diagnose::FindingSpec;
 use crate::finding::{Basis, DenySource, Finding, FindingCode, Severity, Vantages};
 use crate::policy::Effect;
 use crate::policy::condition::{Context, Origin, Test};
@@ -371,7 +371,7 @@ pub fn finding(
     let mut f = FindingSpec {
         code,
         step,
-        facts: crate::diagnose::Facts {
+        facts: crate::answers::Facts {
             object: key,
             ..cx.facts(Some(action))
         },

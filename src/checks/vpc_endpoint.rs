@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use super::conditions::{self, Judgement, Vantage};
 use super::{CheckContext, policies};
+use crate::answers::{Facts, FindingSpec};
 use crate::arn::Principal;
-use crate::diagnose::{Facts, FindingSpec};
 use crate::finding::{Basis, DenySource, Finding, FindingCode};
 use crate::policy::evaluate::{self, Policies, Verdict};
 use crate::policy::{NamedPolicy, PolicyDocument, PolicyKind};

@@ -459,10 +459,10 @@ impl CheckContext {
         cx
     }
 
-    fn session(&self) -> Result<&Session, StepOutcome> {
+    fn session(&self) -> Result<&Session, NotChecked> {
         self.session
             .as_deref()
-            .ok_or_else(|| StepOutcome::skip("no credentials"))
+            .ok_or_else(|| NotChecked::nothing("no credentials"))
     }
 
     /// The `--admin-profile` session, connected once per run; `None` without the flag.
@@ -544,7 +544,7 @@ impl CheckContext {
     }
 
     /// The S3 client for this bucket: in the bucket's own region after a wrong-region finding.
-    fn s3(&self) -> Result<aws_sdk_s3::Client, StepOutcome> {
+    fn s3(&self) -> Result<aws_sdk_s3::Client, NotChecked> {
         Ok(self.s3_with(self.session()?))
     }
 
@@ -775,7 +775,7 @@ pub async fn run(step: StepId, cx: &CheckContext) -> StepOutcome {
         StepId::IdentityPolicies => policies::identity_policies(cx).await,
         StepId::KmsKey => kms::kms_key(cx).await,
     };
-    let mut outcome = outcome.unwrap_or_else(|skipped| skipped);
+    let mut outcome = outcome.unwrap_or_else(StepOutcome::from);
     lead_with_how_unreachable(&mut outcome, cx);
     outcome
 }
@@ -803,8 +803,39 @@ fn lead_with_how_unreachable(outcome: &mut StepOutcome, cx: &CheckContext) {
 /// A failed step's detail when the endpoint did not answer, and how.
 const NO_ANSWER: &str = "no answer from the endpoint";
 
-/// A check's result type: `Err` carries an early outcome (usually a skip).
-type CheckResult = Result<StepOutcome, StepOutcome>;
+/// A check's result: its verdict, or why it reached none of its own.
+type CheckResult = Result<StepOutcome, NotChecked>;
+
+/// Why a check reached no verdict of its own: the error a check ends with early, not an
+/// outcome built to be returned (the row still says why, see `From`).
+#[derive(Debug)]
+pub enum NotChecked {
+    /// There was nothing to check, and why: no credentials, no probe, not asked for, no one
+    /// to read the policies with. The row is a skip that says so.
+    Nothing(String),
+    /// A call the check needed before its own question failed or was refused: that call's
+    /// outcome is the row's.
+    Blocked(Box<StepOutcome>),
+}
+
+impl NotChecked {
+    fn nothing(why: impl Into<String>) -> Self {
+        NotChecked::Nothing(why.into())
+    }
+
+    fn blocked(outcome: StepOutcome) -> Self {
+        NotChecked::Blocked(Box::new(outcome))
+    }
+}
+
+impl From<NotChecked> for StepOutcome {
+    fn from(not: NotChecked) -> Self {
+        match not {
+            NotChecked::Nothing(why) => StepOutcome::skip(why),
+            NotChecked::Blocked(outcome) => *outcome,
+        }
+    }
+}
 
 /// Real AWS answers replayed through the checks: a test harness, kept with the tests.
 #[path = "../tests/harness/replay.rs"]

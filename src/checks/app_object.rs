@@ -8,7 +8,7 @@
 mod refusal;
 
 use super::object_reads::{self, AdminReads, AppReads, ObjectMeta, Ownership};
-use super::{CheckContext, CheckResult, StepOutcome};
+use super::{CheckContext, CheckResult, NotChecked, StepOutcome};
 use crate::answers::access_denied::AccessDenied;
 use crate::answers::{self, Class, Facts, Failure, FindingSpec};
 use crate::finding::{Finding, FindingCode};
@@ -37,10 +37,10 @@ pub(super) async fn app_object(cx: &CheckContext) -> CheckResult {
     let key = cx
         .key
         .clone()
-        .ok_or_else(|| StepOutcome::skip("no object named (--key)"))?;
+        .ok_or_else(|| NotChecked::nothing("no object named (--key)"))?;
     let reads = object_reads::app(cx, &key)
         .await
-        .ok_or_else(|| StepOutcome::skip("no credentials"))?;
+        .ok_or_else(|| NotChecked::nothing("no credentials"))?;
     let admin = object_reads::admin(cx, &key).await;
     let mut outcome = match told(reads) {
         Told::Readable(meta) => readable(&key, &meta),

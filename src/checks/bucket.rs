@@ -3,7 +3,7 @@
 
 use aws_sdk_s3::types::BucketLocationConstraint;
 
-use super::{CheckContext, CheckResult, Fact, KeysVerdict, StepOutcome};
+use super::{CheckContext, CheckResult, Fact, KeysVerdict, NotChecked, StepOutcome};
 use crate::answers::{self, Class, FindingSpec};
 use crate::finding::FindingCode;
 use crate::operation::Operation;
@@ -152,8 +152,8 @@ pub(super) async fn region(cx: &CheckContext) -> CheckResult {
 }
 
 /// The bucket's region: as S3 named it already, else from `GetBucketLocation` (or the region
-/// its refusal names). `Err` is the step's outcome when the region cannot be told.
-async fn located(cx: &CheckContext) -> Result<String, StepOutcome> {
+/// its refusal names). `Err` says why the region cannot be told.
+async fn located(cx: &CheckContext) -> Result<String, NotChecked> {
     if let Some(r) = &cx.state.bucket_region {
         return Ok(r.clone());
     }
@@ -180,7 +180,7 @@ async fn located(cx: &CheckContext) -> Result<String, StepOutcome> {
             evidence: Some(failure.evidence.clone()),
         }
         .build();
-        return Err(StepOutcome {
+        return Err(NotChecked::blocked(StepOutcome {
             status: super::Status::Fail,
             detail: format!(
                 "S3 refused the configured region for {bucket} (HeadBucket answered 400 without a region) and s3:GetBucketLocation is not allowed to say which region it is"
@@ -190,15 +190,19 @@ async fn located(cx: &CheckContext) -> Result<String, StepOutcome> {
             facts: Vec::new(),
             ran: true,
             blocking: false,
-        });
+        }));
     }
     if matches!(failure.class, Class::AccessDenied(_)) {
-        return Err(StepOutcome::warn(
-            "could not tell the bucket's region: no x-amz-bucket-region header and s3:GetBucketLocation is not allowed",
-        )
-        .with_evidence(failure.evidence));
+        return Err(NotChecked::blocked(
+            StepOutcome::warn(
+                "could not tell the bucket's region: no x-amz-bucket-region header and s3:GetBucketLocation is not allowed",
+            )
+            .with_evidence(failure.evidence),
+        ));
     }
-    Err(cx.failed(StepId::BucketRegion, failure))
+    Err(NotChecked::blocked(
+        cx.failed(StepId::BucketRegion, failure),
+    ))
 }
 
 /// The bucket's region against the configured one: the same passes; another is a wrong

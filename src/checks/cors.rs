@@ -9,7 +9,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
 use serde_json::json;
 
-use super::{CheckContext, CheckResult, StepOutcome};
+use super::{CheckContext, CheckResult, NotChecked, StepOutcome};
 use crate::answers::codes::AwsCode;
 use crate::answers::{self, FindingSpec};
 use crate::aws::{Clients, NoAnswer, Settings};
@@ -231,7 +231,7 @@ pub async fn read_rules(cx: &CheckContext) -> Result<Option<Vec<CorsRule>>, Stri
 /// answered, and which of the bucket's CORS rules matches or what is missing.
 pub(super) async fn cors(cx: &CheckContext) -> CheckResult {
     let Some(origin) = cx.run.origin.clone() else {
-        return Err(StepOutcome::skip(
+        return Err(NotChecked::nothing(
             "not asked: the app does not upload from a browser (--origin URL)",
         ));
     };

@@ -3,7 +3,7 @@
 //! principal is what the server says — the owner `ListBuckets` names, or `--expect-principal` —
 //! marked unconfirmed, and the S3 steps decide whether the keys are good.
 
-use super::{CheckContext, CheckResult, Fact, Identity, Status, StepOutcome};
+use super::{CheckContext, CheckResult, Fact, Identity, NotChecked, Status, StepOutcome};
 use crate::answers::{Class, FindingSpec};
 use crate::arn::{self, Principal, PrincipalKind};
 use crate::endpoint::Capabilities;
@@ -16,7 +16,7 @@ pub(super) async fn identity(cx: &CheckContext) -> CheckResult {
     let answer = cx
         .caller()
         .await
-        .ok_or_else(|| StepOutcome::skip("no credentials"))?;
+        .ok_or_else(|| NotChecked::nothing("no credentials"))?;
     let mut outcome = match answer {
         Ok((arn_text, user_id)) => confirmed(cx, arn_text, user_id),
         Err(_) if caps.s3_only() => from_server(cx, &caps).await,

@@ -14,7 +14,7 @@ use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 
 use super::policy_sources::cached_identity_policies;
-use super::{CheckContext, CheckResult, Status, StepOutcome};
+use super::{CheckContext, CheckResult, NotChecked, Status, StepOutcome};
 use crate::answers::FindingSpec;
 use crate::answers::access_denied::DenySource;
 use crate::arn::Principal;
@@ -354,7 +354,7 @@ pub(super) async fn kms_key(cx: &CheckContext) -> CheckResult {
     let identity = cx
         .identity
         .as_ref()
-        .ok_or_else(|| StepOutcome::skip("the principal is unknown"))?;
+        .ok_or_else(|| NotChecked::nothing("the principal is unknown"))?;
     let principal = &identity.principal;
     let mut targets = Vec::new();
     let default = bucket_key(cx, &cx.s3_with(&admin)).await;
@@ -366,18 +366,18 @@ pub(super) async fn kms_key(cx: &CheckContext) -> CheckResult {
     }
     targets.extend(object_keys(cx, targets.first()).await);
     if targets.is_empty() {
-        return Err(match default {
-            Err(EncryptionUnread::Unsupported) => unsupported_encryption(cx),
-            Err(EncryptionUnread::Refused(why)) => StepOutcome::skip(format!(
+        return match default {
+            Err(EncryptionUnread::Unsupported) => Ok(unsupported_encryption(cx)),
+            Err(EncryptionUnread::Refused(why)) => Err(NotChecked::Nothing(format!(
                 "the bucket's default encryption could not be read: {why}"
+            ))),
+            Ok(_) if cx.run.keys.is_empty() => Err(NotChecked::nothing(
+                "the bucket does not encrypt with a KMS key",
             )),
-            Ok(_) if cx.run.keys.is_empty() => {
-                StepOutcome::skip("the bucket does not encrypt with a KMS key")
-            }
-            Ok(_) => StepOutcome::skip(
+            Ok(_) => Err(NotChecked::nothing(
                 "neither the bucket nor the app's objects are encrypted with a KMS key",
-            ),
-        });
+            )),
+        };
     }
     let judged = futures::future::join_all(
         targets
@@ -486,13 +486,13 @@ fn merge(outcomes: Vec<StepOutcome>) -> StepOutcome {
 /// The admin profile's session, or a skip: the key policy is read with it.
 async fn admin_session(
     cx: &CheckContext,
-) -> Result<std::sync::Arc<crate::aws::Session>, StepOutcome> {
+) -> Result<std::sync::Arc<crate::aws::Session>, NotChecked> {
     match cx.admin_session().await {
         Some(Ok(a)) => Ok(a),
-        Some(Err(why)) => Err(StepOutcome::skip(format!(
+        Some(Err(why)) => Err(NotChecked::Nothing(format!(
             "the admin profile has no usable credentials: {why}"
         ))),
-        None => Err(StepOutcome::skip(
+        None => Err(NotChecked::nothing(
             "reading the KMS key policy needs --admin-profile PROFILE",
         )),
     }

@@ -9,7 +9,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::probe::{self, ProbeKey};
-use super::{CheckContext, CheckResult, Status, StepOutcome};
+use super::{CheckContext, CheckResult, NotChecked, Status, StepOutcome};
 use crate::answers::{self, Class, Facts, FindingSpec};
 use crate::finding::{Finding, FindingCode, Severity};
 use crate::operation::Operation;
@@ -137,7 +137,7 @@ fn left_behind(
 /// `multipart-upload`: start an upload at the probe's key, upload one part, list the parts,
 /// and abort it (never complete it), then say what worked.
 pub(super) async fn multipart(cx: &CheckContext) -> CheckResult {
-    let why = reason(cx).await.map_err(StepOutcome::skip)?;
+    let why = reason(cx).await.map_err(NotChecked::Nothing)?;
     let s3 = cx.s3()?;
     let key = cx.probe_key.clone();
     let upload_id = match start(cx, &s3, &key, &why).await {

@@ -10,7 +10,9 @@ use aws_smithy_runtime_api::client::result::SdkError;
 
 use super::probe::{self, PROBE_BODY, ProbeKey};
 use super::probe_upload::{self, Upload};
-use super::{CheckContext, CheckResult, Fact, OtherAccount, Status, StepOutcome, retries};
+use super::{
+    CheckContext, CheckResult, Fact, NotChecked, OtherAccount, Status, StepOutcome, retries,
+};
 use crate::answers::{self, Class, FindingSpec};
 use crate::finding::FindingCode;
 use crate::operation::Operation;
@@ -187,7 +189,7 @@ pub(super) async fn get(cx: &CheckContext) -> CheckResult {
         (Some(probe), _) => (probe.as_str().to_owned(), true),
         (None, Some(existing)) => (existing.clone(), false),
         (None, None) => {
-            return Err(StepOutcome::skip(
+            return Err(NotChecked::nothing(
                 "nothing to read: no probe was uploaded and no existing object was listed",
             ));
         }
@@ -273,7 +275,7 @@ async fn read_back(out: GetObjectOutput, key: &str, own_probe: bool) -> StepOutc
 
 pub(super) async fn put_acl(cx: &CheckContext) -> CheckResult {
     let Some(key) = &cx.state.probe else {
-        return Err(StepOutcome::skip(
+        return Err(NotChecked::nothing(
             "no probe to set an ACL on (the upload failed)",
         ));
     };
@@ -291,7 +293,7 @@ pub(super) async fn put_acl(cx: &CheckContext) -> CheckResult {
 
 pub(super) async fn delete(cx: &CheckContext) -> CheckResult {
     let Some(key) = &cx.state.probe else {
-        return Err(StepOutcome::skip(
+        return Err(NotChecked::nothing(
             "no probe to delete (the upload failed), and s3doctor never deletes anything else",
         ));
     };

@@ -15,7 +15,9 @@ use aws_sdk_s3::operation::get_bucket_ownership_controls::{
 use super::conditions::{self, Judgement, Vantage};
 use super::policy_sources::{PolicyReadError, cached_identity_policies, read_bucket_policy};
 use super::vpc_endpoint;
-use super::{CheckContext, CheckResult, Fact, Status, StepOutcome, simulate, unsupported};
+use super::{
+    CheckContext, CheckResult, Fact, NotChecked, Status, StepOutcome, simulate, unsupported,
+};
 use crate::answers::access_denied::DenySource;
 use crate::answers::{Facts, FindingSpec};
 use crate::arn::{self, Principal, PrincipalKind};
@@ -28,11 +30,11 @@ use crate::runbook::StepId;
 
 /// Who reads the policies: the admin profile when given (connected once per run), else the
 /// diagnosed keys.
-async fn reader(cx: &CheckContext) -> Result<(std::sync::Arc<Session>, String), StepOutcome> {
+async fn reader(cx: &CheckContext) -> Result<(std::sync::Arc<Session>, String), NotChecked> {
     match cx.admin_session().await {
         Some(Ok(s)) => return Ok((s, "the admin profile".to_owned())),
         Some(Err(detail)) => {
-            return Err(StepOutcome::skip(format!(
+            return Err(NotChecked::nothing(format!(
                 "the admin profile has no usable credentials: {detail}"
             )));
         }
@@ -41,7 +43,7 @@ async fn reader(cx: &CheckContext) -> Result<(std::sync::Arc<Session>, String), 
     let session = cx
         .session
         .clone()
-        .ok_or_else(|| StepOutcome::skip("no credentials"))?;
+        .ok_or_else(|| NotChecked::nothing("no credentials"))?;
     Ok((session, "the diagnosed keys".to_owned()))
 }
 
@@ -288,7 +290,7 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
 /// when it is unknown, has no policies of its own, or the endpoint has no IAM.
 async fn whose_policies(cx: &CheckContext) -> Result<&Principal, CheckResult> {
     let Some(identity) = cx.identity.as_ref() else {
-        return Err(Err(StepOutcome::skip("the principal is unknown")));
+        return Err(Err(NotChecked::nothing("the principal is unknown")));
     };
     let p = &identity.principal;
     match p.kind {
@@ -299,7 +301,7 @@ async fn whose_policies(cx: &CheckContext) -> Result<&Principal, CheckResult> {
         }
         PrincipalKind::User | PrincipalKind::AssumedRole | PrincipalKind::Role => {}
         _ => {
-            return Err(Err(StepOutcome::skip(format!(
+            return Err(Err(NotChecked::nothing(format!(
                 "{} is a {} principal: its permissions come from the role or federation it was issued by",
                 p.arn,
                 p.kind.as_str()
@@ -308,7 +310,7 @@ async fn whose_policies(cx: &CheckContext) -> Result<&Principal, CheckResult> {
     }
     let caps = cx.capabilities().await;
     if caps.s3_only() {
-        return Err(Err(StepOutcome::skip(format!(
+        return Err(Err(NotChecked::nothing(format!(
             "{} has no STS and no IAM managed policies: what {} may do there is decided by the bucket policy (the bucket-policy step) and the bucket owner's grants",
             caps.kind.label(),
             p.name
@@ -325,7 +327,7 @@ async fn load_identity_policies(
     p: &Principal,
     iam: &aws_sdk_iam::Client,
     who: &str,
-) -> Result<(Vec<NamedPolicy>, Option<NamedPolicy>), StepOutcome> {
+) -> Result<(Vec<NamedPolicy>, Option<NamedPolicy>), NotChecked> {
     let loaded = cached_identity_policies(cx, iam, p).await;
     loaded.map_err(|why| {
         let hint = if cx.admin.is_some() {
@@ -343,7 +345,7 @@ async fn load_identity_policies(
                 )
             })
             .unwrap_or_default();
-        StepOutcome::skip(format!(
+        NotChecked::nothing(format!(
             "cannot read the IAM policies of {} with {who} ({why}){hint}{authorization}",
             p.name
         ))
@@ -636,7 +638,7 @@ pub(super) async fn bucket_policy(cx: &CheckContext) -> CheckResult {
     let Some(finding) = foreign else {
         return outcome;
     };
-    let mut o = outcome.unwrap_or_else(|skipped| skipped);
+    let mut o = outcome.unwrap_or_else(StepOutcome::from);
     o.detail = format!("{} belongs to another account; {}", cx.bucket(), o.detail);
     if matches!(o.status, Status::Pass | Status::Skip) {
         o.status = Status::Warn;
@@ -654,7 +656,7 @@ async fn bucket_settings(cx: &CheckContext) -> CheckResult {
     let mut seen = Settings::default();
     let policy = match readable_bucket_policy(cx, &s3, &who).await {
         Ok(policy) => policy,
-        Err(skip) => return endpoint_policy_alone(cx, skip).await,
+        Err(unread) => return endpoint_policy_alone(cx, unread).await,
     };
     let s3_only = cx.capabilities().await.s3_only();
     match (&policy, &cx.identity) {
@@ -703,15 +705,15 @@ async fn bucket_settings(cx: &CheckContext) -> CheckResult {
     }
 }
 
-/// The bucket policy could not be read (`skip` says why): the VPC endpoint's policy is still
-/// judged when it is known (`--vpce-policy FILE` needs no reading rights).
-async fn endpoint_policy_alone(cx: &CheckContext, skip: StepOutcome) -> CheckResult {
+/// The bucket policy could not be read (`unread` says why): the VPC endpoint's policy is
+/// still judged when it is known (`--vpce-policy FILE` needs no reading rights).
+async fn endpoint_policy_alone(cx: &CheckContext, unread: String) -> CheckResult {
     let mut seen = Settings::default();
     seen.endpoint_policy(cx, vpc_endpoint::read(cx).await);
     if seen.notes.is_empty() {
-        return Err(skip);
+        return Err(NotChecked::Nothing(unread));
     }
-    let detail = format!("{}; {}", skip.detail, seen.notes.join("; "));
+    let detail = format!("{unread}; {}", seen.notes.join("; "));
     let mut o = if seen.findings.iter().any(Finding::is_error) {
         StepOutcome::failed(detail)
     } else {
@@ -721,12 +723,12 @@ async fn endpoint_policy_alone(cx: &CheckContext, skip: StepOutcome) -> CheckRes
     Ok(o)
 }
 
-/// The bucket policy (`None`: there is none), or a skip saying who may read it.
+/// The bucket policy (`None`: there is none), or why it cannot be read and who may read it.
 async fn readable_bucket_policy(
     cx: &CheckContext,
     s3: &aws_sdk_s3::Client,
     who: &str,
-) -> Result<Option<NamedPolicy>, StepOutcome> {
+) -> Result<Option<NamedPolicy>, String> {
     let why = match read_bucket_policy(cx, s3, cx.bucket()).await {
         Ok(policy) => return Ok(policy),
         Err(why) => why,
@@ -742,9 +744,9 @@ async fn readable_bucket_policy(
     } else {
         "; --admin-profile PROFILE can read it".to_owned()
     };
-    Err(StepOutcome::skip(format!(
+    Err(format!(
         "cannot read the bucket policy with {who} ({why}){hint}"
-    )))
+    ))
 }
 
 /// An S3 call's answer, as `send()` gives it.

@@ -1,7 +1,10 @@
 //! The house rule, kept by a test: imports point down. Each top-level module of `src/` sits on a
 //! floor (README, Development); a module may import its own floor or lower ones, never a higher
 //! one, and no group of modules may import each other in a circle. The test reads the sources
-//! (test modules excluded) the way `use crate::…` and `crate::…` paths name modules.
+//! (test modules excluded) the way `use crate::…` and `crate::…` paths name modules. The lowest
+//! floor's policy code is its own crate (`crates/iam-policy`, re-exported as `policy` and
+//! `arn`), where the compiler keeps it from importing s3doctor; a test here keeps it free of the
+//! AWS SDK and of tokio.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -14,6 +17,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("runbook", 0),
     ("server", 0),
     ("operation", 0),
+    // `arn` and `policy` are the iam-policy crate (crates/iam-policy), re-exported.
     ("arn", 0),
     ("bucket_name", 0),
     ("object_key", 0),
@@ -199,6 +203,53 @@ fn no_module_circles() {
         circles.is_empty(),
         "modules on an import circle: {circles:?}"
     );
+}
+
+/// The `[dependencies]` of a Cargo manifest, one name each.
+fn dependencies(manifest: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut inside = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            inside = line == "[dependencies]";
+            continue;
+        }
+        if inside && let Some((name, _)) = line.split_once('=') {
+            names.push(name.trim().to_owned());
+        }
+    }
+    names
+}
+
+#[test]
+fn the_policy_crate_needs_no_aws_sdk_no_runtime_and_no_s3doctor() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest = std::fs::read_to_string(root.join("crates/iam-policy/Cargo.toml"))
+        .expect("read crates/iam-policy/Cargo.toml");
+    let deps = dependencies(&manifest);
+    assert!(deps.iter().any(|d| d == "serde"), "{deps:?}");
+    let heavy: Vec<&String> = deps
+        .iter()
+        .filter(|d| d.starts_with("aws-") || d.starts_with("tokio") || *d == "s3doctor")
+        .collect();
+    assert!(heavy.is_empty(), "the policy crate depends on {heavy:?}");
+    let mut files = Vec::new();
+    rust_files(&root.join("crates/iam-policy/src"), &mut files);
+    assert!(files.len() > 5, "{files:?}");
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read source");
+        let named = [
+            "aws_sdk_",
+            "aws_smithy_",
+            "aws_config",
+            "aws_types",
+            "aws_runtime",
+        ]
+        .into_iter()
+        .chain(["aws_credential_types", "tokio::", "s3doctor::"])
+        .find(|crate_path| text.contains(crate_path));
+        assert_eq!(named, None, "{} names another crate", file.display());
+    }
 }
 
 #[test]

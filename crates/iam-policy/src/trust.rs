@@ -35,6 +35,7 @@ pub struct TrustAsk {
     pub action: String,
     /// The external id sent, if any.
     pub external_id: Option<String>,
+    /// The session name sent (`sts:RoleSessionName`).
     pub session_name: String,
     /// The request went over HTTPS.
     pub secure: bool,
@@ -117,7 +118,9 @@ pub enum Verdict {
     /// An Allow names the caller's account; whether its own policies allow sts:AssumeRole on
     /// the role (`None`: they could not be read).
     Delegated {
+        /// The Allow that names the account.
         statement: StatementRef,
+        /// Whether the caller's own policies allow `sts:AssumeRole` on the role.
         identity_allows: Option<bool>,
     },
     /// Allows name the caller, but a condition of each fails (`settled` holds the failing tests).
@@ -131,6 +134,7 @@ pub enum Verdict {
 /// The judgement: the verdict, whom each statement trusts, and the statement to add.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Judgement {
+    /// What the trust policy says.
     pub verdict: Verdict,
     /// Each Allow covering the action: its reference and whom it trusts, as written.
     pub trusts: Vec<(StatementRef, Vec<String>)>,

@@ -521,8 +521,11 @@ fn number(text: &str) -> Option<f64> {
 }
 
 /// A date as IAM accepts it: ISO 8601 (`2026-12-07T00:00:00Z`, or a bare date) or epoch seconds.
+/// Read as the AWS SDK reads a date-time (RFC 3339 in UTC: a `Z`, no offset, `T` between date
+/// and time), without depending on it.
 fn date(text: &str) -> Option<i64> {
-    use aws_smithy_types::date_time::{DateTime, Format};
+    use time::OffsetDateTime;
+    use time::format_description::well_known::Rfc3339;
     let text = text.trim();
     if let Ok(secs) = text.parse::<i64>() {
         return Some(secs);
@@ -532,9 +535,12 @@ fn date(text: &str) -> Option<i64> {
     } else {
         text.to_owned()
     };
-    DateTime::from_str(&full, Format::DateTime)
-        .ok()
-        .map(|d| d.secs())
+    let separator = full.as_bytes().get(10);
+    if !full.ends_with('Z') || !matches!(separator, Some(b'T' | b't')) {
+        return None;
+    }
+    let at = OffsetDateTime::parse(&full, &Rfc3339).ok()?;
+    i64::try_from(at.unix_timestamp_nanos().div_euclid(1_000_000_000)).ok()
 }
 
 /// Is the address `request` in `policy` (a CIDR block, or one address)?

@@ -1,6 +1,10 @@
-//! IAM policies: the document model, the least-privilege generator, its lint and a local
-//! evaluator.
+//! IAM policies: the document model, the least-privilege generator, its lint, a local
+//! evaluator, and ARNs. No AWS SDK and no async runtime; s3doctor's live checks feed it what
+//! they read.
+//!
+#![doc = include_str!("../README.md")]
 
+pub mod arn;
 pub mod condition;
 pub mod document;
 pub mod evaluate;

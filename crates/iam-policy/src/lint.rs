@@ -100,16 +100,34 @@ pub enum LintProblem {
     WrongResource {
         /// 0-based position of the statement.
         index: usize,
+        /// The action, as written.
         action: String,
+        /// The resource it is granted on.
         resource: String,
+        /// The resource type the action acts on.
         needs: ResourceType,
     },
     /// The action's resource type is not known to s3doctor (see [`resource_type`]).
-    UnknownAction { index: usize, action: String },
+    UnknownAction {
+        /// 0-based position of the statement.
+        index: usize,
+        /// The action, as written.
+        action: String,
+    },
     /// A wildcard action or a `NotAction`/`NotResource` grant: not least privilege.
-    Broad { index: usize, element: String },
+    Broad {
+        /// 0-based position of the statement.
+        index: usize,
+        /// The element, in words (`NotAction`, `the action "s3:*"`).
+        element: String,
+    },
     /// A `Resource` entry that is neither `*` nor an S3 or KMS ARN.
-    UnknownResource { index: usize, resource: String },
+    UnknownResource {
+        /// 0-based position of the statement.
+        index: usize,
+        /// The entry, as written.
+        resource: String,
+    },
 }
 
 impl fmt::Display for LintProblem {
@@ -224,7 +242,7 @@ pub fn lint(doc: &PolicyDocument) -> Result<(), LintError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::generate::{Access, MULTIPART_ACTIONS, generate_with};
+    use crate::generate::{Access, MULTIPART_ACTIONS, generate_with};
     use proptest::prelude::*;
 
     fn doc(json: &str) -> PolicyDocument {

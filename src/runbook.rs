@@ -104,6 +104,26 @@ pub struct Words<'a> {
 }
 
 impl FindingText {
+    /// True when every fix of the finding (the general one and each server's) names the
+    /// statement behind it (`{statement}`): a finding built from it that cites a statement
+    /// already says which in its fix.
+    pub fn fix_names_statement(&self) -> bool {
+        let servers = [
+            &self.s3_only,
+            &self.ceph_rgw,
+            &self.timed_out,
+            &self.refused,
+        ];
+        std::iter::once(Some(self.fix.as_str()))
+            .chain(
+                servers
+                    .into_iter()
+                    .map(|w| w.as_ref().and_then(|w| w.fix.as_deref())),
+            )
+            .flatten()
+            .all(|fix| fix.contains("{statement}"))
+    }
+
     /// The templates for `server`: the most specific words given for it (Ceph RGW's, then
     /// those of servers that are S3 only), else the general ones.
     pub fn for_server(&self, server: Server) -> Words<'_> {

@@ -101,19 +101,18 @@ async fn trust_plan(
 
 /// Explicit denies, said plainly: a new Allow cannot fix them.
 fn deny_caveats(findings: &[Finding]) -> Vec<String> {
+    let fix_names_statement = crate::runbook::Runbook::embedded()
+        .finding(FindingCode::ExplicitDeny)
+        .is_some_and(crate::runbook::FindingText::fix_names_statement);
     findings
         .iter()
         .filter(|f| f.code == FindingCode::ExplicitDeny)
         .map(|f| {
-            // The statement is named once: the finding's fix usually names it already.
-            let named = |s: &crate::policy::StatementRef| {
-                f.remedy.contains(&s.label())
-                    || s.sid.as_deref().is_some_and(|sid| f.remedy.contains(sid))
-            };
+            // The statement is named once: not again where the runbook's fix names it.
             let stmt = f
                 .statement
                 .as_ref()
-                .filter(|s| !named(s))
+                .filter(|_| !fix_names_statement)
                 .map(|s| format!(" ({})", s.label()))
                 .unwrap_or_default();
             format!(

@@ -1,6 +1,6 @@
 //! One EC2 action without `aws-sdk-ec2`: `DescribeVpcEndpoints`, for the VPC endpoint's
-//! policy. aws-sdk-ec2 would add minutes to a cold build for one call (measured: see the
-//! README's "VPC endpoint policy"), so the call is an EC2 Query request
+//! policy. aws-sdk-ec2 would add minutes to a cold build for one call (measured: the README's
+//! "One EC2 call without aws-sdk-ec2"), so the call is an EC2 Query request
 //! (`Action=DescribeVpcEndpoints&Version=2016-11-15&VpcEndpointId.1=…`, as the EC2 API
 //! Reference's "Query requests for Amazon EC2" describe it), signed with the SDK's own SigV4
 //! signer (`aws-sigv4`) with the session's credentials, sent on the run's connector within the

@@ -301,14 +301,15 @@ pub fn classify(ev: &Evidence, bucket_region: &Option<String>) -> Class {
 /// The class an error code alone decides (one flat table).
 fn by_code(code: &str, message: &str, bucket_region: &Option<String>) -> Option<Class> {
     Some(match code {
-        "InvalidClientTokenId"
-        | "InvalidAccessKeyId"
-        | "InvalidToken"
-        | "UnrecognizedClientException" => Class::Credentials(FindingCode::InvalidKeyId),
+        "InvalidClientTokenId" | "InvalidAccessKeyId" | "UnrecognizedClientException" => {
+            Class::Credentials(FindingCode::InvalidKeyId)
+        }
         "SignatureDoesNotMatch" | "IncompleteSignature" => {
             Class::Credentials(FindingCode::SignatureMismatch)
         }
-        "ExpiredToken" | "ExpiredTokenException" | "TokenRefreshRequired" => {
+        // S3's InvalidToken is the session token's ("The provided token is malformed or
+        // otherwise invalid", S3 error responses), never the key id's.
+        "ExpiredToken" | "ExpiredTokenException" | "TokenRefreshRequired" | "InvalidToken" => {
             Class::Credentials(FindingCode::Expired)
         }
         "RequestTimeTooSkewed" | "RequestExpired" => Class::Credentials(FindingCode::ClockSkew),
@@ -818,6 +819,11 @@ mod tests {
         let cases = [
             ("InvalidClientTokenId", "", FindingCode::InvalidKeyId),
             ("InvalidAccessKeyId", "", FindingCode::InvalidKeyId),
+            (
+                "InvalidToken",
+                "The provided token is malformed or otherwise invalid.",
+                FindingCode::Expired,
+            ),
             (
                 "SignatureDoesNotMatch",
                 "The request signature we calculated does not match",

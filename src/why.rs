@@ -81,6 +81,25 @@ const OTHER_CAUSES: [&str; 6] = [
     "a bucket in another account that does not grant this principal access",
 ];
 
+/// What else a refused key id means when STS's words name the security token: STS answers
+/// "The security token included in the request is invalid" for an unknown long-term key id and
+/// for temporary keys whose session token is not theirs alike (aws-azure-login/aws-azure-login
+/// issue 251: a federated session; barnybug/cli53 issue 278: wrong long-term keys); the live
+/// check, which knows whether a session token was sent, tells them apart.
+const TEMPORARY_KEYS: &str = "temporary keys (an ASIA… key id sent with a session token): then the session token is the problem — expired, issued for other keys, or an AWS_SESSION_TOKEN left next to long-term keys (credentials.expired); the live check knows which";
+
+/// What else answers the same: a bare refusal's list, or a refused key id's session token.
+fn other_causes(inferred: bool, cause: FindingCode, message: Option<&str>) -> Vec<String> {
+    let token_words = message.is_some_and(|m| m.to_ascii_lowercase().contains("security token"));
+    if inferred {
+        OTHER_CAUSES.iter().map(|c| (*c).to_owned()).collect()
+    } else if cause == FindingCode::InvalidKeyId && token_words {
+        vec![TEMPORARY_KEYS.to_owned()]
+    } else {
+        Vec::new()
+    }
+}
+
 /// Reads `pasted` the way the checklist reads a live answer.
 pub fn read(pasted: &Pasted) -> Reading {
     let class = pasted.class();
@@ -132,11 +151,7 @@ pub fn read(pasted: &Pasted) -> Reading {
         summary: finding.summary,
         remedy: finding.remedy,
         hidden,
-        other_causes: if inferred {
-            OTHER_CAUSES.iter().map(|c| (*c).to_owned()).collect()
-        } else {
-            Vec::new()
-        },
+        other_causes: other_causes(inferred, finding.code, ev.message.as_deref()),
         step: finding.step,
         command: checklist.command,
         command_complete: checklist.complete,

@@ -104,3 +104,31 @@ mod no_panic {
         }
     }
 }
+
+/// STS's "security token" words for a refused key id fit an unknown long-term key and a
+/// temporary key's session token alike: the reading keeps AWS's code and names the other.
+#[test]
+fn a_refused_key_id_in_sts_words_about_the_security_token_names_the_session_token_too() {
+    let r = reading(
+        "An error occurred (InvalidClientTokenId) when calling the GetCallerIdentity operation: The security token included in the request is invalid.",
+    );
+    assert_eq!(r.cause, FindingCode::InvalidKeyId);
+    assert_eq!(r.basis, Basis::AwsMessage);
+    assert_eq!(r.other_causes.len(), 1, "{:?}", r.other_causes);
+    assert!(
+        r.other_causes[0].contains("session token"),
+        "{:?}",
+        r.other_causes
+    );
+    assert!(r.other_causes[0].contains("credentials.expired"));
+    // A key id AWS says it does not know is that alone.
+    let r = reading(
+        "An error occurred (InvalidClientTokenId) when calling the GetCallerIdentity operation: The X.509 certificate or AWS access key ID provided does not exist in our records.",
+    );
+    assert!(r.other_causes.is_empty(), "{:?}", r.other_causes);
+    // S3's InvalidToken is the session token's.
+    let r = reading(
+        "An error occurred (InvalidToken) when calling the PutObject operation: The provided token is malformed or otherwise invalid.",
+    );
+    assert_eq!(r.cause, FindingCode::Expired);
+}

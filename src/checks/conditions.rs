@@ -301,7 +301,16 @@ impl Said<'_> {
                 parts.join("; ")
             ));
         }
-        out.join(". ")
+        // Each sentence starts with a capital ("The Allow Sid …").
+        out.iter()
+            .map(|s| {
+                let mut c = s.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join(". ")
     }
 }
 

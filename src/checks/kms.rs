@@ -751,10 +751,11 @@ mod tests {
     fn a_condition_on_the_grant_is_reported_not_guessed() {
         let p = principal(APP);
         let k = key("CUSTOMER", "111122223333");
-        let kp = named(
+        let mut kp = named(
             PolicyKind::KeyPolicy,
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/app"},"Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"kms:ViaService":"s3.us-east-1.amazonaws.com"}}}]}"#,
         );
+        kp.name = format!("key policy of {}", k.arn);
         let none: Vec<NamedPolicy> = Vec::new();
         let verdict = judge(&p, "kms:Decrypt", &k, &kp, &none, None);
         let conditions = match &verdict {
@@ -766,10 +767,14 @@ mod tests {
             conditions.iter().any(|c| c.contains("kms:ViaService")),
             "{verdict:?}"
         );
-        // Named as the evaluator's sentences name statements (counted from 1).
+        // Named as the evaluator's sentences name statements (counted from 1), the key policy
+        // by what it is, as read_key_policy names it.
         assert_eq!(
             conditions,
-            &["StringEquals kms:ViaService (statement #1 in policy p)"]
+            &[format!(
+                "StringEquals kms:ViaService (statement #1 in the key policy of {})",
+                k.arn
+            )]
         );
     }
 }

@@ -254,13 +254,17 @@ impl StatementRef {
         format!("{stmt} of {}", self.policy_words())
     }
 
-    /// The policy in a sentence: `policy NAME`, or `the bucket policy of B` for a bucket or
-    /// trust policy, which s3doctor names by what it is (not `policy bucket policy of B`).
+    /// The policy in a sentence: `policy NAME`, or `the bucket policy of B` for a policy that
+    /// s3doctor names by what it is (bucket, trust, VPC endpoint and key policies; not
+    /// `policy bucket policy of B`, nor `policy key policy of K`).
     fn policy_words(&self) -> String {
         if matches!(
             self.policy_kind,
             Some(
-                PolicyKind::BucketPolicy | PolicyKind::TrustPolicy | PolicyKind::VpcEndpointPolicy
+                PolicyKind::BucketPolicy
+                    | PolicyKind::TrustPolicy
+                    | PolicyKind::VpcEndpointPolicy
+                    | PolicyKind::KeyPolicy
             )
         ) {
             format!("the {}", self.policy_name)

@@ -1023,6 +1023,18 @@ fn statement_label_prefers_sid_then_index() {
         "Sid NoDeletes in the bucket policy of b"
     );
     assert_eq!(s.in_policy(), "statement #2 in policy p");
+    let key = StatementRef {
+        sid: Some("Enable IAM User Permissions".into()),
+        policy_kind: Some(PolicyKind::KeyPolicy),
+        ..StatementRef::policy(
+            "key policy of arn:aws:kms:eu-west-1:111122223333:key/k",
+            None,
+        )
+    };
+    assert_eq!(
+        key.in_policy(),
+        "Sid Enable IAM User Permissions in the key policy of arn:aws:kms:eu-west-1:111122223333:key/k"
+    );
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! are outcomes, not `Err`.
 
 pub mod app_object;
+mod app_request;
 mod bucket;
 pub mod conditions;
 pub mod cors;

@@ -517,7 +517,12 @@ mod tests {
 
     fn judged(cx: &CheckContext, action: &str, policies: &Policies<'_>) -> Judgement {
         let p = &cx.identity.as_ref().unwrap().principal;
-        crate::checks::policies::judge(cx, p, (action, "arn:aws:s3:::b/.s3doctor/probe"), policies)
+        crate::checks::app_request::judge(
+            cx,
+            p,
+            (action, "arn:aws:s3:::b/.s3doctor/probe"),
+            policies,
+        )
     }
 
     fn network(vpce: &str) -> AppNetwork {

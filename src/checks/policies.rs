@@ -14,10 +14,10 @@ use aws_sdk_s3::operation::get_bucket_ownership_controls::{
 
 use super::conditions::{self, Judgement, Vantage};
 use super::policy_sources::{PolicyReadError, cached_identity_policies, read_bucket_policy};
-use super::vpc_endpoint;
 use super::{
     CheckContext, CheckResult, Fact, NotChecked, Status, StepOutcome, simulate, unsupported,
 };
+use super::{app_request, vpc_endpoint};
 use crate::answers::access_denied::DenySource;
 use crate::answers::{Facts, FindingSpec};
 use crate::arn::{self, Principal, PrincipalKind};
@@ -62,40 +62,6 @@ fn object_needs(cx: &CheckContext) -> Vec<(String, String)> {
         .iter()
         .map(|key| (key.clone(), arn::object_arn(&partition, cx.bucket(), key)))
         .collect()
-}
-
-/// The request the app makes, as the evaluator judges it: `principal` does `action` on
-/// `resource`. Every step that weighs the app's requests asks it here (the probe's actions
-/// and the app's own objects alike), so what a request carries is said once.
-/// What the request carries (its condition context) is said in [`conditions::context`],
-/// from here or from the app's network.
-pub(super) fn request(
-    cx: &CheckContext,
-    p: &Principal,
-    (action, resource): (&str, String),
-    vantage: Vantage,
-) -> Request {
-    Request::new(p.arn.clone(), p.account.clone(), action, resource)
-        .with_context(conditions::context(cx, action, vantage))
-}
-
-/// The request judged against `policies` from here and, when `--source-ip`, `--vpc` or
-/// `--vpce` describe the app's network, from there (locally: nothing is sent).
-pub(super) fn judge(
-    cx: &CheckContext,
-    p: &Principal,
-    (action, resource): (&str, &str),
-    policies: &Policies<'_>,
-) -> Judgement {
-    let at = |vantage| request(cx, p, (action, resource.to_owned()), vantage);
-    let here = evaluate::evaluate(&at(Vantage::Here), policies);
-    let app = (!cx.run.network.is_empty())
-        .then(|| evaluate::evaluate(&at(Vantage::AppNetwork), policies));
-    Judgement {
-        here,
-        app,
-        network: cx.run.network.describe(),
-    }
 }
 
 /// Which kind of policy holds `statement`, as a finding's `source`.
@@ -423,7 +389,7 @@ impl Weighing<'_> {
         out: &mut Judged,
     ) {
         let p = self.principal;
-        let request = request(cx, p, (action, resource.clone()), Vantage::Here);
+        let request = app_request::request(cx, p, (action, resource.clone()), Vantage::Here);
         let w = self.decide(&request, &resource);
         let d = &w.decision;
         let label = match key {
@@ -795,7 +761,7 @@ impl Settings {
             boundary: None,
         };
         for ((action, key), resource) in all_needs(cx) {
-            let judged = judge(cx, p, (action, &resource), &alone);
+            let judged = app_request::judge(cx, p, (action, &resource), &alone);
             let label = match &key {
                 Some(k) => format!("{action} on {k}"),
                 None => action.to_owned(),

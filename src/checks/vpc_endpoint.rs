@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use super::conditions::{self, Judgement, Vantage};
-use super::{CheckContext, policies};
+use super::{CheckContext, app_request};
 use crate::answers::{Facts, FindingSpec};
 use crate::arn::Principal;
 use crate::finding::{Basis, DenySource, Finding, FindingCode};
@@ -92,7 +92,7 @@ pub fn judge(
     let mut findings = Vec::new();
     let mut refused = Vec::new();
     for ((action, key), resource) in needs {
-        let request = policies::request(cx, p, (action, resource.clone()), Vantage::AppNetwork);
+        let request = app_request::request(cx, p, (action, resource.clone()), Vantage::AppNetwork);
         let d = evaluate::evaluate(&request, &alone);
         let key = key.as_deref();
         let judged = Judgement {

@@ -149,7 +149,7 @@ async fn decision(cx: &CheckContext, key: &str) -> Option<Decision> {
         boundary: boundary.as_ref(),
     };
     // From the app's network when it is given: that is where the app's read comes from.
-    let judged = crate::checks::policies::judge(cx, principal, (GET, &resource), &policies);
+    let judged = crate::checks::app_request::judge(cx, principal, (GET, &resource), &policies);
     let d = judged.app.unwrap_or(judged.here);
     // Only a Deny is firm without every policy read: an unread bucket policy may allow what
     // the rest does not, and so may what no policy says (the root user; the bucket owner and

@@ -69,7 +69,7 @@ impl Fixture {
 }
 
 pub fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aws")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/aws")
 }
 
 /// Parses a fixture: `# key: value` lines, then the HTTP response as sent.

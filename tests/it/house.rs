@@ -1,10 +1,14 @@
-//! The house rule, kept by a test: imports point down. Each top-level module of `src/` sits on a
-//! floor (README, Development); a module may import its own floor or lower ones, never a higher
-//! one, and no group of modules may import each other in a circle. The test reads the sources
-//! (test modules excluded) the way `use crate::…` and `crate::…` paths name modules. The lowest
-//! floor's policy code is its own crate (`crates/iam-policy`, re-exported as `policy` and
-//! `arn`), where the compiler keeps it from importing s3doctor; a test here keeps it free of the
-//! AWS SDK and of tokio.
+//! The house rule, kept by a test: imports point down. Each top-level module sits on a floor
+//! (README, Development); a module may import its own floor or lower ones, never a higher one,
+//! and no group of modules may import each other in a circle. The test reads the sources (test
+//! modules excluded) the way `use crate::…` and `crate::…` paths name modules.
+//!
+//! Three crates are the three storeys, and the compiler keeps them apart: the policy code
+//! (`crates/iam-policy`, re-exported as `policy` and `arn`) cannot import s3doctor; the library
+//! (`crates/s3doctor-core`, floors 0 to 5) cannot import the wizard or the command line; the
+//! `s3doctor` package (`src/`, floors 6 to 8) re-exports the library's modules under their own
+//! names. Tests here keep the AWS SDK and tokio out of the policy crate and the terminal and the
+//! command line out of the library, and check that each module sits in the crate of its floor.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -23,8 +27,6 @@ const FLOORS: &[(&str, u8)] = &[
     ("object_key", 0),
     ("envfile", 0),
     ("policy", 0),
-    ("exit", 0),
-    ("logging", 0),
     // 1: AWS access and what its answers mean
     ("aws", 1),
     ("credentials", 1),
@@ -42,24 +44,50 @@ const FLOORS: &[(&str, u8)] = &[
     ("presigned", 5),
     ("explain", 5),
     ("why", 5),
-    // 6: views
-    ("tui", 6),
-    ("gallery", 6),
-    // 7: commands
-    ("cli", 7),
-    ("commands", 7),
-    ("demo", 7),
-    ("url_command", 7),
-    ("why_command", 7),
-    ("docs", 7),
+    // 6: the s3doctor package's ground: how a run ends and its log
+    ("exit", 6),
+    ("logging", 6),
+    // 7: views
+    ("tui", 7),
+    ("gallery", 7),
+    // 8: commands
+    ("cli", 8),
+    ("commands", 8),
+    ("demo", 8),
+    ("url_command", 8),
+    ("why_command", 8),
+    ("docs", 8),
 ];
+
+/// The highest floor of the library crate (`crates/s3doctor-core`); the floors above it are
+/// the `s3doctor` package's.
+const LIBRARY_TOP: u8 = 5;
 
 fn floor(module: &str) -> Option<u8> {
     FLOORS.iter().find(|(m, _)| *m == module).map(|(_, f)| *f)
 }
 
-fn src() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The sources of the s3doctor package (the binary's side).
+fn package_src() -> PathBuf {
+    root().join("src")
+}
+
+/// The sources of the library crate.
+fn library_src() -> PathBuf {
+    root().join("crates/s3doctor-core/src")
+}
+
+/// The modules `lib.rs` in `dir` declares (`pub mod x;`).
+fn declared_modules(dir: &Path) -> Vec<String> {
+    let lib = std::fs::read_to_string(dir.join("lib.rs")).expect("read lib.rs");
+    lib.lines()
+        .filter_map(|l| l.trim().strip_prefix("pub mod "))
+        .map(|m| m.trim_end_matches(';').to_owned())
+        .collect()
 }
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -73,10 +101,13 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The top-level module a file belongs to (`src/checks/kms.rs` → `checks`), or `None` for the
-/// crate root and the binary.
+/// The top-level module a file belongs to (`crates/s3doctor-core/src/checks/kms.rs` →
+/// `checks`, `src/tui/app.rs` → `tui`), or `None` for the crates' roots and the binary.
 fn owner(path: &Path) -> Option<String> {
-    let rel = path.strip_prefix(src()).ok()?;
+    let rel = path
+        .strip_prefix(package_src())
+        .or_else(|_| path.strip_prefix(library_src()))
+        .ok()?;
     let first = rel.components().next()?.as_os_str().to_str()?;
     let name = first.strip_suffix(".rs").unwrap_or(first);
     (name != "lib" && name != "main").then(|| name.to_owned())
@@ -131,7 +162,8 @@ fn named_modules(code: &str) -> BTreeSet<String> {
 /// module → the other top-level modules it imports.
 fn arrows() -> BTreeMap<String, BTreeSet<String>> {
     let mut files = Vec::new();
-    rust_files(&src(), &mut files);
+    rust_files(&package_src(), &mut files);
+    rust_files(&library_src(), &mut files);
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for file in files {
         let Some(from) = owner(&file) else { continue };
@@ -145,18 +177,70 @@ fn arrows() -> BTreeMap<String, BTreeSet<String>> {
 
 #[test]
 fn every_module_has_a_floor() {
-    let lib = std::fs::read_to_string(src().join("lib.rs")).expect("read lib.rs");
-    let modules: Vec<&str> = lib
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("pub mod "))
-        .map(|m| m.trim_end_matches(';'))
+    let library = declared_modules(&library_src());
+    let package = declared_modules(&package_src());
+    assert!(
+        library.len() > 15,
+        "the library lists its modules: {library:?}"
+    );
+    assert!(
+        package.len() > 5,
+        "the package lists its modules: {package:?}"
+    );
+    let homeless: Vec<_> = library
+        .iter()
+        .chain(&package)
+        .filter(|m| floor(m).is_none())
         .collect();
-    assert!(modules.len() > 20, "lib.rs lists its modules: {modules:?}");
-    let homeless: Vec<_> = modules.iter().filter(|m| floor(m).is_none()).collect();
     assert!(
         homeless.is_empty(),
         "give these modules a floor in tests/it/house.rs and the README: {homeless:?}"
     );
+}
+
+#[test]
+fn each_module_sits_in_the_crate_of_its_floor() {
+    let misplaced: Vec<String> = declared_modules(&library_src())
+        .into_iter()
+        .filter(|m| floor(m).is_some_and(|f| f > LIBRARY_TOP))
+        .map(|m| format!("{m} is in crates/s3doctor-core but on a floor of the s3doctor package"))
+        .chain(
+            declared_modules(&package_src())
+                .into_iter()
+                .filter(|m| floor(m).is_some_and(|f| f <= LIBRARY_TOP))
+                .map(|m| format!("{m} is in src/ but on a floor of the library")),
+        )
+        .collect();
+    assert!(misplaced.is_empty(), "{misplaced:#?}");
+}
+
+#[test]
+fn the_library_knows_nothing_of_the_terminal_or_the_command_line() {
+    let manifest = std::fs::read_to_string(root().join("crates/s3doctor-core/Cargo.toml"))
+        .expect("read crates/s3doctor-core/Cargo.toml");
+    let deps = dependencies(&manifest);
+    assert!(deps.iter().any(|d| d == "aws-sdk-s3"), "{deps:?}");
+    let terminal = [
+        "ratatui",
+        "crossterm",
+        "clap",
+        "color-eyre",
+        "tracing-subscriber",
+    ];
+    let named: Vec<&String> = deps
+        .iter()
+        .filter(|d| terminal.iter().any(|t| d.starts_with(t)) || *d == "s3doctor")
+        .collect();
+    assert!(named.is_empty(), "the library depends on {named:?}");
+    let mut files = Vec::new();
+    rust_files(&library_src(), &mut files);
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read source");
+        let named = ["ratatui::", "crossterm::", "clap::", "color_eyre::"]
+            .into_iter()
+            .find(|crate_path| text.contains(crate_path));
+        assert_eq!(named, None, "{} names a crate above it", file.display());
+    }
 }
 
 #[test]

@@ -32,3 +32,4 @@ mod screens;
 mod terminal;
 mod why;
 mod why_command;
+mod write_sites;

@@ -531,8 +531,8 @@ fn version_number(v: &str) -> u64 {
 
 /// Tests: the plan for incident 1 (clipizy-dev's upload failed for want of a policy) by the
 /// principal `arn`, worked out without a server: no session, so IAM is not reachable.
-#[cfg(test)]
-pub(crate) async fn plan_for_tests(arn: &str) -> Plan {
+#[cfg(any(test, feature = "test-util"))]
+pub async fn plan_for_tests(arn: &str) -> Plan {
     let run = crate::checks::RunSettings {
         buckets: vec!["clipizy-dev".into()],
         ..Default::default()

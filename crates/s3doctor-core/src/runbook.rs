@@ -10,7 +10,7 @@ use crate::finding::{FindingCode, Unreachable};
 use crate::server::{EndpointKind, Server};
 pub use crate::step::StepId;
 
-const EMBEDDED: &str = include_str!("../assets/runbooks/s3-403.toml");
+const EMBEDDED: &str = include_str!("../../../assets/runbooks/s3-403.toml");
 
 /// Whether a step runs once, once per bucket, or once per bucket and `--key` (the app's own
 /// objects: no row without a key).

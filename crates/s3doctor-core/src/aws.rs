@@ -423,6 +423,7 @@ impl Clients {
 /// The debug log's line for each AWS client built (`--log`): a run should build each once.
 fn built(service: &str, region: Option<&Region>) {
     tracing::debug!(
+        target: "s3doctor::aws",
         service,
         region = region.map(Region::as_ref).unwrap_or("none"),
         "AWS client built"

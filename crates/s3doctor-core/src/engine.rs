@@ -87,8 +87,8 @@ impl StepResult {
     }
 
     /// Tests: `step` on clipizy-dev failed with `code` for s3:PutObject (incident 1's shape).
-    #[cfg(test)]
-    pub(crate) fn failed_for_tests(step: StepId, code: crate::finding::FindingCode) -> Self {
+    #[cfg(any(test, feature = "test-util"))]
+    pub fn failed_for_tests(step: StepId, code: crate::finding::FindingCode) -> Self {
         let finding = crate::answers::FindingSpec {
             code,
             step,

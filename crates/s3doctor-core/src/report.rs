@@ -8,8 +8,6 @@ mod v1;
 
 use std::fmt::Write as _;
 
-use crossterm::style::Stylize;
-
 use crate::answers::access_denied::authorization_hint;
 use crate::aws;
 use crate::checks::{Identity, RunSettings, Status};
@@ -116,12 +114,22 @@ fn paint(text: &str, status: Status, color: bool) -> String {
         return text.to_owned();
     }
     match status {
-        Status::Pass => text.green().to_string(),
-        Status::Warn => text.yellow().to_string(),
-        Status::Fail => text.red().bold().to_string(),
-        Status::Skip => text.dark_grey().to_string(),
+        Status::Pass => format!("{GREEN}{text}{DEFAULT_COLOUR}"),
+        Status::Warn => format!("{YELLOW}{text}{DEFAULT_COLOUR}"),
+        Status::Fail => format!("{RED}{BOLD}{text}{RESET}"),
+        Status::Skip => format!("{DARK_GREY}{text}{DEFAULT_COLOUR}"),
     }
 }
+
+// The ANSI SGR codes of the text report's colours, the ones a terminal crate writes for them
+// (256-colour palette 8 to 11), so the library needs no terminal crate.
+const GREEN: &str = "\x1b[38;5;10m";
+const YELLOW: &str = "\x1b[38;5;11m";
+const RED: &str = "\x1b[38;5;9m";
+const DARK_GREY: &str = "\x1b[38;5;8m";
+const BOLD: &str = "\x1b[1m";
+const DEFAULT_COLOUR: &str = "\x1b[39m";
+const RESET: &str = "\x1b[0m";
 
 /// Readable text for a terminal; colours only when `color` (symbols always).
 pub fn to_text(report: &Report, color: bool) -> String {

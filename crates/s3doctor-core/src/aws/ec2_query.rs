@@ -240,7 +240,8 @@ mod tests {
 
     /// tests/fixtures/ec2/describe-vpc-endpoints.xml: the shape of the EC2 API Reference's
     /// DescribeVpcEndpoints example (see the file's header).
-    const DOCUMENTED: &str = include_str!("../../tests/fixtures/ec2/describe-vpc-endpoints.xml");
+    const DOCUMENTED: &str =
+        include_str!("../../../../tests/fixtures/ec2/describe-vpc-endpoints.xml");
 
     #[test]
     fn the_documented_answer_reads_to_the_endpoint_and_its_policy() {

@@ -795,7 +795,7 @@ fn missing_allow_remedy(
 }
 
 /// The answers the emulator cannot give, replayed: a test harness, kept with the tests.
-#[path = "../tests/harness/aws_answers.rs"]
+#[path = "../../../tests/harness/aws_answers.rs"]
 #[cfg(test)]
 mod aws_answers;
 

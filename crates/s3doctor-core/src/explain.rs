@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::finding::FindingCode;
 use crate::runbook::Runbook;
 
-const EMBEDDED: &str = include_str!("../assets/explain/findings.toml");
+const EMBEDDED: &str = include_str!("../../../assets/explain/findings.toml");
 
 /// What `assets/explain/findings.toml` adds for one code.
 #[derive(Clone, Debug, Deserialize)]

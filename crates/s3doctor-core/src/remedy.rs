@@ -206,36 +206,32 @@ impl Plan {
     }
 
     /// The person said yes: called only by the two confirmations, the wizard's `y` on the
-    /// plan screen (`tui::app`) and `fix`'s typed `y` or `--yes` (`commands::fix`). Not
-    /// `pub`: no code outside s3doctor can confirm a plan (see `ConfirmedPlan`).
-    pub(crate) fn confirm(self) -> ConfirmedPlan {
+    /// plan screen (`tui::app`) and `fix`'s typed `y` or `--yes` (`commands::fix`). Public
+    /// only because those two live in the `s3doctor` package: the test of the write sites
+    /// (tests/it/write_sites.rs) fails if any other file calls it (see `ConfirmedPlan`).
+    pub fn confirm(self) -> ConfirmedPlan {
         ConfirmedPlan(self)
     }
 }
 
 /// A plan the person confirmed: what every call that changes IAM or a bucket policy takes.
 ///
-/// Only the confirmation builds one. Its field is private and `Plan::confirm` is not
-/// public, so code outside the crate can neither wrap a plan:
+/// Only the confirmation builds one. Its field is private, so code outside the crate cannot
+/// wrap a plan:
 ///
 /// ```compile_fail
-/// fn forge(plan: s3doctor::remedy::Plan) -> s3doctor::remedy::ConfirmedPlan {
-///     s3doctor::remedy::ConfirmedPlan(plan)
+/// fn forge(plan: s3doctor_core::remedy::Plan) -> s3doctor_core::remedy::ConfirmedPlan {
+///     s3doctor_core::remedy::ConfirmedPlan(plan)
 /// }
 /// ```
 ///
-/// nor confirm one itself:
-///
-/// ```compile_fail
-/// fn forge(plan: s3doctor::remedy::Plan) -> s3doctor::remedy::ConfirmedPlan {
-///     plan.confirm()
-/// }
-/// ```
-///
-/// while reading a confirmed plan is allowed, so the two above fail for the constructor alone:
+/// `Plan::confirm` is public because the two confirmations (the wizard's and `fix`'s) live in
+/// the `s3doctor` package; the test of the write sites (tests/it/write_sites.rs) fails if
+/// any other file calls it. Reading a confirmed plan is allowed, so the above fails for the
+/// constructor alone:
 ///
 /// ```
-/// fn read(confirmed: &s3doctor::remedy::ConfirmedPlan) -> &s3doctor::remedy::Plan {
+/// fn read(confirmed: &s3doctor_core::remedy::ConfirmedPlan) -> &s3doctor_core::remedy::Plan {
 ///     confirmed.plan()
 /// }
 /// ```
@@ -251,27 +247,21 @@ impl ConfirmedPlan {
 /// The person's yes to undoing s3doctor's fix (`fix --undo` answered `y`, or `--yes`): what
 /// every call that detaches s3doctor's policy or removes its bucket-policy statements takes.
 ///
-/// Only that confirmation builds one. Its field is private and `confirm` is not public, so
-/// code outside the crate can neither make one:
+/// Only that confirmation builds one. Its field is private, so code outside the crate cannot
+/// make one:
 ///
 /// ```compile_fail
-/// fn forge() -> s3doctor::remedy::ConfirmedUndo {
-///     s3doctor::remedy::ConfirmedUndo(())
+/// fn forge() -> s3doctor_core::remedy::ConfirmedUndo {
+///     s3doctor_core::remedy::ConfirmedUndo(())
 /// }
 /// ```
 ///
-/// nor confirm one itself:
-///
-/// ```compile_fail
-/// fn forge() -> s3doctor::remedy::ConfirmedUndo {
-///     s3doctor::remedy::ConfirmedUndo::confirm()
-/// }
-/// ```
-///
-/// while naming the type is allowed, so the two above fail for the constructor alone:
+/// `ConfirmedUndo::confirm` is public because `fix` lives in the `s3doctor` package; the test
+/// of the write sites fails if any other file calls it. Naming the type is allowed, so the
+/// above fails for the constructor alone:
 ///
 /// ```
-/// fn pass_on(confirmed: &s3doctor::remedy::ConfirmedUndo) -> &s3doctor::remedy::ConfirmedUndo {
+/// fn pass_on(confirmed: &s3doctor_core::remedy::ConfirmedUndo) -> &s3doctor_core::remedy::ConfirmedUndo {
 ///     confirmed
 /// }
 /// ```
@@ -280,8 +270,9 @@ pub struct ConfirmedUndo(());
 
 impl ConfirmedUndo {
     /// The person said yes to the undo: called only by `fix --undo`'s confirmation
-    /// (`commands::fix`), after a typed `y` or with `--yes`.
-    pub(crate) fn confirm() -> ConfirmedUndo {
+    /// (`commands::fix`), after a typed `y` or with `--yes`. Public only because `fix` lives
+    /// in the `s3doctor` package: the test of the write sites fails if another file calls it.
+    pub fn confirm() -> ConfirmedUndo {
         ConfirmedUndo(())
     }
 }
@@ -290,28 +281,21 @@ impl ConfirmedUndo {
 /// every call that writes a bucket's CORS configuration takes, with the buckets and the rule
 /// that were shown.
 ///
-/// Only that confirmation builds one. Its field is private and `CorsChange::confirm` is not
-/// public, so code outside the crate can neither wrap a change:
+/// Only that confirmation builds one. Its field is private, so code outside the crate cannot
+/// wrap a change:
 ///
 /// ```compile_fail
-/// fn forge(change: s3doctor::remedy::cors::CorsChange) -> s3doctor::remedy::ConfirmedCors {
-///     s3doctor::remedy::ConfirmedCors(change)
+/// fn forge(change: s3doctor_core::remedy::cors::CorsChange) -> s3doctor_core::remedy::ConfirmedCors {
+///     s3doctor_core::remedy::ConfirmedCors(change)
 /// }
 /// ```
 ///
-/// nor confirm one itself:
-///
-/// ```compile_fail
-/// fn forge(change: s3doctor::remedy::cors::CorsChange) -> s3doctor::remedy::ConfirmedCors {
-///     change.confirm()
-/// }
-/// ```
-///
-/// while reading a confirmed change is allowed, so the two above fail for the constructor
-/// alone:
+/// `CorsChange::confirm` is public because `fix` lives in the `s3doctor` package; the test of
+/// the write sites fails if any other file calls it. Reading a confirmed change is allowed,
+/// so the above fails for the constructor alone:
 ///
 /// ```
-/// fn read(confirmed: &s3doctor::remedy::ConfirmedCors) -> &s3doctor::remedy::cors::CorsChange {
+/// fn read(confirmed: &s3doctor_core::remedy::ConfirmedCors) -> &s3doctor_core::remedy::cors::CorsChange {
 ///     confirmed.change()
 /// }
 /// ```
@@ -329,6 +313,3 @@ impl ConfirmedCors {
 pub struct Applied {
     pub changes: Vec<String>,
 }
-
-#[cfg(test)]
-mod write_sites;

@@ -465,7 +465,7 @@ impl Finding {
     }
 
     /// A finding with every field at its plainest, for tests to fill in.
-    #[cfg(test)]
+    #[cfg(any(test, feature = "test-util"))]
     pub fn for_tests() -> Finding {
         Finding {
             code: FindingCode::PermissionMissing,

@@ -839,7 +839,7 @@ impl From<NotChecked> for StepOutcome {
 }
 
 /// Real AWS answers replayed through the checks: a test harness, kept with the tests.
-#[path = "../tests/harness/replay.rs"]
+#[path = "../../../tests/harness/replay.rs"]
 #[cfg(test)]
 mod replay;
 

@@ -496,7 +496,7 @@ impl Base {
         Some(match self.positive() {
             StringEquals | BinaryEquals => request == policy,
             StringEqualsIgnoreCase => request.eq_ignore_ascii_case(policy),
-            StringLike => super::evaluate::wildcard_match(policy, request, false),
+            StringLike => crate::glob::wildcard_match(policy, request, false),
             NumericEquals => number(request)? == number(policy)?,
             NumericLessThan => number(request)? < number(policy)?,
             NumericLessThanEquals => number(request)? <= number(policy)?,
@@ -560,11 +560,11 @@ fn arn_like(pattern: &str, arn: &str) -> bool {
     let p: Vec<&str> = pattern.splitn(6, ':').collect();
     let a: Vec<&str> = arn.splitn(6, ':').collect();
     if p.len() != 6 || a.len() != 6 {
-        return super::evaluate::wildcard_match(pattern, arn, false);
+        return crate::glob::wildcard_match(pattern, arn, false);
     }
     p.iter()
         .zip(&a)
-        .all(|(p, a)| super::evaluate::wildcard_match(p, a, false))
+        .all(|(p, a)| crate::glob::wildcard_match(p, a, false))
 }
 
 /// An operator as written: its base, `…IfExists`, and a set prefix.

@@ -19,7 +19,6 @@
 //!   <https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html>
 
 mod decision;
-mod glob;
 mod principal;
 mod resource;
 mod scan;
@@ -31,8 +30,8 @@ use super::document::NamedPolicy;
 use principal::Caller;
 use scan::{Role, Scan};
 
+pub use crate::glob::{action_matches, resource_matches, wildcard_match};
 pub use decision::{Decision, PolicyRef, StatementRef, Verdict};
-pub use glob::{action_matches, resource_matches, wildcard_match};
 
 /// One API call to judge: who (`principal_arn`, as `sts:GetCallerIdentity` reports it, in
 /// `account`) does what (`action`, e.g. `s3:PutObject`) to which ARN (`resource`, e.g.

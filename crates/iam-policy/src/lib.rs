@@ -9,6 +9,7 @@ pub mod condition;
 pub mod document;
 pub mod evaluate;
 pub mod generate;
+mod glob;
 pub mod lint;
 pub mod trust;
 

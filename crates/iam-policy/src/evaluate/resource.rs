@@ -1,8 +1,8 @@
 //! `Resource` and `NotResource` patterns, with the policy variables the caller resolves.
 
 use super::super::document::{OneOrMany, Statement};
-use super::glob::{Token, match_tokens};
 use super::principal::Caller;
+use crate::glob::{Token, match_tokens};
 
 /// Whether an element applies: yes, no, or only if the listed policy variables allow it.
 pub(super) enum Applies {

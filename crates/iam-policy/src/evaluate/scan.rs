@@ -4,9 +4,9 @@ use super::super::condition::{self, Dependency, Outcome, Reading};
 use super::super::document::{Effect, NamedPolicy, OneOrMany, Statement};
 use super::Request;
 use super::decision::{Decision, PolicyRef, StatementRef, Verdict};
-use super::glob::action_matches;
 use super::principal::{Caller, PrincipalMatch};
 use super::resource::{Applies, resource_applies};
+use crate::glob::action_matches;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Role {

@@ -7,7 +7,7 @@ pub fn action_matches(pattern: &str, action: &str) -> bool {
 }
 
 /// Does a `Resource` pattern (`arn:aws:s3:::bucket/*`) match `resource`? Case-sensitive, as IAM
-/// compares ARNs. Policy variables are not resolved here (see [`evaluate`]).
+/// compares ARNs. Policy variables are not resolved here (see [`crate::evaluate`]).
 pub fn resource_matches(pattern: &str, resource: &str) -> bool {
     wildcard_match(pattern, resource, false)
 }
@@ -20,14 +20,14 @@ pub fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Token {
+pub(crate) enum Token {
     Literal(char),
     Star,
     One,
 }
 
 impl Token {
-    pub(super) fn from_char(c: char) -> Self {
+    pub(crate) fn from_char(c: char) -> Self {
         match c {
             '*' => Token::Star,
             '?' => Token::One,
@@ -37,7 +37,7 @@ impl Token {
 }
 
 /// Iterative glob match with single-star backtracking: O(pattern × text), no recursion.
-pub(super) fn match_tokens(tokens: &[Token], text: &[char], ignore_case: bool) -> bool {
+pub(crate) fn match_tokens(tokens: &[Token], text: &[char], ignore_case: bool) -> bool {
     let same = |a: char, b: char| {
         if ignore_case {
             a == b || a.to_lowercase().eq(b.to_lowercase())

@@ -123,12 +123,12 @@ async fn wizard(
     // The check that runs what the wizard ran: its buckets, keys and endpoint.
     let check = report::verify_command(&report);
     match (diagnosis.error_count(), diagnosis.complete()) {
-        (0, true) => eprintln!("s3doctor: no problems found"),
-        (0, false) => eprintln!(
+        (0, true) => crate::say!("s3doctor: no problems found"),
+        (0, false) => crate::say!(
             "s3doctor: the check did not finish ({}); `{check}` runs every step",
             diagnosis.progress()
         ),
-        (n, complete) => eprintln!(
+        (n, complete) => crate::say!(
             "s3doctor: {n} problem(s) found{}; `{check} --format markdown` writes them up",
             if complete {
                 String::new()
@@ -172,7 +172,7 @@ async fn check(
                     .as_deref()
                     .map(|b| format!(" [{b}]"))
                     .unwrap_or_default();
-                eprintln!("  {:<4} {}{bucket}", r.status.as_str(), r.id);
+                crate::say!("  {:<4} {}{bucket}", r.status.as_str(), r.id);
             }
         }
     });

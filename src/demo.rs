@@ -221,7 +221,7 @@ impl Demo {
             match side.seeder.seed(incident, &self.suffix).await {
                 Ok(s) => s,
                 Err(e) => {
-                    eprintln!("s3doctor demo: seeding {} failed: {e}", incident.name);
+                    crate::say!("s3doctor demo: seeding {} failed: {e}", incident.name);
                     return Ok(ExitCode::from(exit::INTERNAL));
                 }
             }
@@ -232,7 +232,7 @@ impl Demo {
             }
         };
         if fix && let Err(e) = side.seeder.fix(incident, &mut seeded).await {
-            eprintln!("s3doctor demo: the fix of {} failed: {e}", incident.name);
+            crate::say!("s3doctor demo: the fix of {} failed: {e}", incident.name);
             return Ok(ExitCode::from(exit::INTERNAL));
         }
         let info = SeedInfo {
@@ -315,7 +315,7 @@ impl Demo {
             .await;
         tui::terminal::restore();
         result?;
-        eprintln!("s3doctor demo: scorecard {}", chooser.scorecard());
+        crate::say!("s3doctor demo: scorecard {}", chooser.scorecard());
         Ok(ExitCode::from(exit::OK))
     }
 

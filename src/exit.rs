@@ -1,7 +1,8 @@
 //! How s3doctor ends: the exit codes of the design, in one place, and the helpers every
 //! command uses to end — one line for bad input (exit 2), writing a report to a file or
-//! standard output, and a reader that closed standard output early (`| head -1`), which ends
-//! the writing quietly instead of as an internal error. Floor 0: imports nothing of the
+//! standard output, and a reader that closed standard output or standard error early
+//! (`| head -1`, `2>&1 | head -1`), which ends the writing quietly instead of as an internal
+//! error or a panic. Floor 0: imports nothing of the
 //! crate, so any command can use it.
 
 use std::io::Write;
@@ -19,6 +20,24 @@ pub const BAD_INPUT: u8 = 2;
 /// s3doctor itself failed.
 pub const INTERNAL: u8 = 3;
 
+/// `eprintln!` that a standard error whose reader is gone (`s3doctor … 2>&1 | head -1`) does not
+/// turn into a panic: the line is dropped and the command ends with its own exit code. Every
+/// line the commands say on standard error goes through it.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
+/// A question on standard error without a line end (the answer is typed after it), dropped
+/// quietly as [`say!`] drops a line.
+pub fn ask(prompt: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(prompt.as_bytes()).and_then(|()| err.flush());
+}
+
 /// Input that cannot be used: printed as one line, exit code 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -26,7 +45,7 @@ pub struct BadInput(pub String);
 
 /// One line on standard error, exit code 2.
 pub fn bad_input(bad: &BadInput) -> ExitCode {
-    eprintln!("s3doctor: {bad}");
+    crate::say!("s3doctor: {bad}");
     ExitCode::from(BAD_INPUT)
 }
 
@@ -36,7 +55,7 @@ pub fn emit(text: &str, output: Option<&Path>) -> Result<()> {
         Some(path) => {
             std::fs::write(path, text)
                 .wrap_err_with(|| format!("cannot write {}", path.display()))?;
-            eprintln!("s3doctor: report written to {}", path.display());
+            crate::say!("s3doctor: report written to {}", path.display());
         }
         None if text.ends_with('\n') => to_stdout(text.as_bytes())?,
         None => to_stdout(format!("{text}\n").as_bytes())?,

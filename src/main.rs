@@ -11,7 +11,7 @@ fn main() -> ExitCode {
         Err(e) => return usage_error(&e),
     };
     if let Err(e) = color_eyre::install() {
-        eprintln!("s3doctor: {e}");
+        s3doctor::say!("s3doctor: {e}");
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("s3doctor: cannot start the async runtime: {e}");
+            s3doctor::say!("s3doctor: cannot start the async runtime: {e}");
             return ExitCode::from(s3doctor::exit::INTERNAL);
         }
     };
@@ -28,7 +28,7 @@ fn main() -> ExitCode {
         // A reader that closed standard output early is not an internal error.
         Err(e) if s3doctor::exit::closed_reader_in(e.as_ref()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("s3doctor: {e:?}");
+            s3doctor::say!("s3doctor: {e:?}");
             ExitCode::from(s3doctor::exit::INTERNAL)
         }
     }
@@ -51,7 +51,7 @@ fn usage_error(e: &clap::Error) -> ExitCode {
                 .find(|l| !l.trim().is_empty())
                 .unwrap_or("invalid command line");
             let first = first.trim_start_matches("error: ").trim();
-            eprintln!("s3doctor: {first} (see s3doctor --help)");
+            s3doctor::say!("s3doctor: {first} (see s3doctor --help)");
             ExitCode::from(s3doctor::exit::BAD_INPUT)
         }
     }

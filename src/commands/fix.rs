@@ -42,7 +42,7 @@ pub async fn fix(config: Config, options: FixOptions) -> Result<ExitCode> {
     let remedy = match Remedy::connect(engine.clone(), remedy_options).await {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("s3doctor: {e}");
+            crate::say!("s3doctor: {e}");
             return Ok(ExitCode::from(exit::FINDINGS));
         }
     };
@@ -96,11 +96,11 @@ async fn check_and_fix(
     options: &FixOptions,
     tx: &UnboundedSender<EngineEvent>,
 ) -> Result<ExitCode> {
-    eprintln!("s3doctor: checking…");
+    crate::say!("s3doctor: checking…");
     engine.run_all(tx).await;
     let before = Report::from_engine(engine).await;
     if before.diagnosis().ok() {
-        eprintln!("s3doctor: nothing to fix: every check passes");
+        crate::say!("s3doctor: nothing to fix: every check passes");
         emit(&report::to_text(&before, false), None)?;
         return Ok(ExitCode::from(exit::OK));
     }
@@ -112,33 +112,33 @@ async fn check_and_fix(
         Ok(p) => p,
         Err(why) => return no_plan(&why, options, &cors_md, &before),
     };
-    eprintln!("{}", describe_plan(&plan));
+    crate::say!("{}", describe_plan(&plan));
     if let Some(path) = &options.export {
         std::fs::write(path, format!("{}{cors_md}", plan.export_markdown()))?;
-        eprintln!(
+        crate::say!(
             "s3doctor: the fix is written to {} (nothing was changed)",
             path.display()
         );
         return Ok(ExitCode::from(exit::FINDINGS));
     }
     if let Some(why) = &plan.blocked {
-        eprintln!("s3doctor: nothing was changed: {why}");
+        crate::say!("s3doctor: nothing was changed: {why}");
         return Ok(ExitCode::from(exit::FINDINGS));
     }
     let Some(confirmed) = confirm(&plan, options.yes).await else {
-        eprintln!("s3doctor: cancelled; nothing was changed");
+        crate::say!("s3doctor: cancelled; nothing was changed");
         return Ok(ExitCode::from(exit::FINDINGS));
     };
     let print = |ev: Event| {
         if let Event::Progress(line) = ev {
-            eprintln!("  {line}");
+            crate::say!("  {line}");
         }
     };
     match remedy.apply(confirmed, tx, &print).await {
         Ok(outcome) => after_apply(engine, remedy, &plan, &outcome).await,
         Err(RemedyError::NoCredentials) => Ok(ExitCode::from(exit::FINDINGS)),
         Err(why) => {
-            eprintln!("s3doctor: {why}");
+            crate::say!("s3doctor: {why}");
             Ok(ExitCode::from(exit::FINDINGS))
         }
     }
@@ -192,7 +192,7 @@ async fn fix_cors(
             export: String::new(),
         });
     };
-    eprintln!("{}", remedy::cors::describe(&change));
+    crate::say!("{}", remedy::cors::describe(&change));
     if options.export.is_some() {
         let endpoint = engine.settings().endpoint.as_deref();
         let export = remedy::cors::export_markdown(&change, endpoint);
@@ -202,7 +202,7 @@ async fn fix_cors(
         });
     }
     let Some(confirmed) = confirm_cors(change, options.yes).await else {
-        eprintln!("s3doctor: CORS rule not applied");
+        crate::say!("s3doctor: CORS rule not applied");
         return Ok(Cors::Left {
             report: Box::new(before),
             export: String::new(),
@@ -214,8 +214,8 @@ async fn fix_cors(
     };
     for line in lines {
         match line {
-            Ok(done) => eprintln!("  {done}"),
-            Err(why) => eprintln!("s3doctor: {why}"),
+            Ok(done) => crate::say!("  {done}"),
+            Err(why) => crate::say!("s3doctor: {why}"),
         }
     }
     let after = Report::from_engine(engine).await;
@@ -238,16 +238,16 @@ fn no_plan(
 ) -> Result<ExitCode> {
     if let Some(path) = options.export.as_ref().filter(|_| !cors_md.is_empty()) {
         std::fs::write(path, format!("# Fix S3 access\n\n{cors_md}"))?;
-        eprintln!(
+        crate::say!(
             "s3doctor: the fix is written to {} (nothing was changed)",
             path.display()
         );
     } else if let Some(path) = &options.export {
         // Asked for a hand-over and there is none to write: say so, or the file that is (or
         // is not) there passes for one.
-        eprintln!("s3doctor: nothing written to {}: {why}", path.display());
+        crate::say!("s3doctor: nothing written to {}: {why}", path.display());
     } else {
-        eprintln!("s3doctor: {why}");
+        crate::say!("s3doctor: {why}");
     }
     emit(&report::to_text(before, false), None)?;
     Ok(ExitCode::from(exit::FINDINGS))
@@ -262,12 +262,12 @@ async fn after_apply(
 ) -> Result<ExitCode> {
     let after = Report::from_engine(engine).await;
     emit(&report::to_text(&after, false), None)?;
-    eprintln!("Changed:");
+    crate::say!("Changed:");
     if outcome.applied.changes.is_empty() {
-        eprintln!("  nothing (the policy was already in place and attached)");
+        crate::say!("  nothing (the policy was already in place and attached)");
     }
     for c in &outcome.applied.changes {
-        eprintln!("  - {c}");
+        crate::say!("  - {c}");
     }
     let buckets = engine.run_settings().buckets.join(" --bucket ");
     // The same keys (whose policy to detach), server and admin profile as this fix: without
@@ -281,16 +281,16 @@ async fn after_apply(
             .unwrap_or_default()
     );
     if plan.trust.is_some() {
-        eprintln!(
+        crate::say!(
             "Undo with: s3doctor fix --undo --yes --bucket {buckets}{target} (removes only s3doctor's trust statement)"
         );
     } else if plan.bucket_policies.is_empty() {
-        eprintln!(
+        crate::say!(
             "Undo with: s3doctor fix --undo --bucket {buckets} --policy-name {}{target}",
             crate::aws::shell_word(&plan.policy_name)
         );
     } else {
-        eprintln!(
+        crate::say!(
             "Undo with: s3doctor fix --undo --yes --bucket {buckets}{target} (removes only s3doctor's statements)"
         );
     }
@@ -356,7 +356,7 @@ fn indent(text: &str, n: usize) -> String {
 }
 
 async fn ask_yes(prompt: &str) -> bool {
-    eprint!("{prompt}");
+    crate::exit::ask(prompt);
     tokio::task::spawn_blocking(|| {
         let mut line = String::new();
         std::io::stdin()
@@ -372,23 +372,23 @@ async fn ask_yes(prompt: &str) -> bool {
 /// changes IAM (or a bucket policy) too, so it is confirmed like the fix.
 async fn undo(remedy: &Remedy, yes: bool, tx: &UnboundedSender<EngineEvent>) -> ExitCode {
     let Some(confirmed) = confirm_undo(yes).await else {
-        eprintln!("s3doctor: cancelled; nothing was changed");
+        crate::say!("s3doctor: cancelled; nothing was changed");
         return ExitCode::from(exit::FINDINGS);
     };
     let lines = match remedy.undo(&confirmed, tx).await {
         Ok(lines) => lines,
         Err(RemedyError::NoCredentials) => return ExitCode::from(exit::FINDINGS),
         Err(why) => {
-            eprintln!("s3doctor: {why}");
+            crate::say!("s3doctor: {why}");
             return ExitCode::from(exit::FINDINGS);
         }
     };
     let mut code = ExitCode::from(exit::OK);
     for line in lines {
         match line {
-            Ok(done) => eprintln!("s3doctor: {done}"),
+            Ok(done) => crate::say!("s3doctor: {done}"),
             Err(why) => {
-                eprintln!("s3doctor: {why}");
+                crate::say!("s3doctor: {why}");
                 code = ExitCode::from(exit::FINDINGS);
             }
         }

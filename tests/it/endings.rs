@@ -16,29 +16,48 @@ fn with_closed_reader(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, Stri
     let (reader, writer) = std::io::pipe().expect("pipe");
     drop(reader);
     let home = tempfile::tempdir().expect("home");
-    let child = Command::new(env!("CARGO_BIN_EXE_s3doctor"))
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", home.path())
-        .env("AWS_CONFIG_FILE", home.path().join("aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            home.path().join("aws-credentials"),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_REGION", "us-east-1")
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
+    let out = command(args, env, home.path())
         .stdout(writer)
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn s3doctor");
-    let out = child.wait_with_output().expect("wait");
+        .expect("spawn s3doctor")
+        .wait_with_output()
+        .expect("wait");
     (
         out.status.code(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Runs the binary with `args`, its standard error a pipe whose reader is already closed (what
+/// `s3doctor … 2>&1 | head -1` leaves once head has its line): the exit code.
+fn with_closed_standard_error(args: &[&str]) -> Option<i32> {
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let home = tempfile::tempdir().expect("home");
+    command(args, &[], home.path())
+        .stdout(Stdio::null())
+        .stderr(writer)
+        .status()
+        .expect("run s3doctor")
+        .code()
+}
+
+/// The binary with `args` and `env` in the empty `home`, instance metadata off.
+fn command(args: &[&str], env: &[(&str, &str)], home: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_s3doctor"));
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("AWS_CONFIG_FILE", home.join("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null());
+    command
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -129,5 +148,36 @@ async fn the_log_says_what_happened_to_a_call_that_got_no_answer() {
         );
         assert!(line.contains("Connection refused"), "{line}");
         assert!(!line.contains("wJalrXUtnFEMI"), "{line}");
+    }
+}
+
+/// A standard error whose reader is gone is not a panic (exit 101): every line s3doctor says
+/// there is dropped, and the run ends with its own exit code — bad input 2, findings 1.
+#[test]
+fn a_reader_that_closed_standard_error_is_not_a_panic() {
+    let closed = format!("http://127.0.0.1:{}", closed_port());
+    let report = tempfile::tempdir().expect("dir");
+    let report = report.path().join("report.json");
+    let report = report.display().to_string();
+    let cases: [(&[&str], i32); 3] = [
+        (&["check", "--bucket", "Not_A_Bucket"], 2),
+        (&["explain", "no.such-code"], 2),
+        (
+            &[
+                "check",
+                "--bucket",
+                "clipizy-dev",
+                "--endpoint-url",
+                &closed,
+                "--format",
+                "json",
+                "--output",
+                &report,
+            ],
+            1,
+        ),
+    ];
+    for (args, want) in cases {
+        assert_eq!(with_closed_standard_error(args), Some(want), "{args:?}");
     }
 }

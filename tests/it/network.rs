@@ -308,6 +308,50 @@ async fn a_vpc_endpoint_policy_that_allows_reads_only_refuses_the_upload_through
     judged(&out.json());
 }
 
+/// A gateway endpoint's policy that allows the app's account: through a gateway endpoint that
+/// names the account's root user only (AWS PrivateLink guide, "Principals for gateway
+/// endpoints"), so the upload is refused and the finding says why; from a file, whose kind is
+/// not known, the finding says it holds for a gateway endpoint.
+#[tokio::test]
+async fn a_gateway_endpoint_policy_naming_the_account_is_its_root_user_only() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = app_user(&peer, &bucket).await;
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": crate::peer::ACCOUNT}, "Action": "s3:*",
+         "Resource": "*"}]});
+    let vpce = vpc_endpoint(&peer, &policy);
+    let summary = |report: &Value| {
+        let f = finding(
+            report,
+            "permission.depends-on-network",
+            Some("s3:PutObject"),
+        );
+        assert_eq!(f["source"], "vpc-endpoint-policy", "{f:#}");
+        f["summary"].as_str().expect("summary").to_owned()
+    };
+    let out = check(&peer, &user, &bucket, "json")
+        .arg("--vpce")
+        .arg(&vpce)
+        .output()
+        .await;
+    let read = summary(&out.json());
+    assert!(read.contains("it is a gateway endpoint, so"), "{read}");
+    assert!(read.contains("aws:PrincipalArn"), "{read}");
+    let run = Run::new(&["check", "--format", "json", "--bucket", &bucket]).keys(&peer, &user);
+    let file = run.file("endpoint-policy.json");
+    std::fs::write(&file, policy.to_string()).expect("policy file");
+    let out = run
+        .arg("--vpce")
+        .arg(&vpce)
+        .arg("--vpce-policy")
+        .arg(&file.display().to_string())
+        .output()
+        .await;
+    let read = summary(&out.json());
+    assert!(read.contains("if it is a gateway endpoint"), "{read}");
+}
+
 /// Bad network flags are bad input: one line, exit 2, before anything is sent.
 #[tokio::test]
 async fn bad_network_flags_are_one_line_and_exit_2() {

@@ -325,7 +325,7 @@ pub struct RunCache {
     /// What the reads of the app's own objects said, shared by `app-object` and `kms-key`.
     pub objects: object_reads::ObjectCache,
     /// The VPC endpoint's policy (`--vpce` with `--admin-profile`), read once.
-    pub vpc_endpoint: tokio::sync::OnceCell<Result<Arc<crate::policy::NamedPolicy>, String>>,
+    pub vpc_endpoint: tokio::sync::OnceCell<Result<Arc<vpc_endpoint::Endpoint>, String>>,
 }
 
 /// Why the `--admin-profile` keys cannot be used: the connection's failure, which says how

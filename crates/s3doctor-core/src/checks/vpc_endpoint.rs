@@ -4,17 +4,21 @@
 //! the app's requests through that endpoint meet it (the source `vpc-endpoint-policy`). A
 //! request through a VPC endpoint needs the endpoint policy to allow it too ("Control access
 //! to VPC endpoints using endpoint policies", AWS PrivateLink guide,
-//! <https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html>).
+//! <https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html>). An
+//! endpoint policy filters, it grants nothing: an Allow naming the caller's account lets
+//! the account's users and roles through an interface endpoint, but through a gateway
+//! endpoint (S3's usual kind) only its root user, the same page says ("Principals for
+//! gateway endpoints": such principals need `aws:PrincipalArn`).
 
 use std::sync::Arc;
 
 use super::conditions::{self, Judgement, Vantage};
 use super::{CheckContext, app_request};
 use crate::answers::{Facts, FindingSpec};
-use crate::arn::Principal;
+use crate::arn::{Arn, Principal};
 use crate::finding::{Basis, DenySource, Finding, FindingCode};
 use crate::policy::evaluate::{self, Policies, Verdict};
-use crate::policy::{NamedPolicy, PolicyDocument, PolicyKind};
+use crate::policy::{Effect, NamedPolicy, PolicyDocument, PolicyKind, Principal as Who};
 use crate::runbook::StepId;
 
 /// `--vpce-policy FILE`: the endpoint's policy as saved (`aws ec2 describe-vpc-endpoints
@@ -25,9 +29,37 @@ pub struct PolicyFile {
     pub policy: NamedPolicy,
 }
 
+/// The endpoint's kind, as EC2 names it; it decides what an account principal means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `Interface`: an account principal is every user and role of the account.
+    Interface,
+    /// `Gateway`: an account principal is the account's root user only.
+    Gateway,
+    /// Not known (`--vpce-policy FILE`), or another kind.
+    Unknown,
+}
+
+impl Kind {
+    fn from_ec2(endpoint_type: Option<&str>) -> Self {
+        match endpoint_type {
+            Some("Interface") => Kind::Interface,
+            Some("Gateway") => Kind::Gateway,
+            _ => Kind::Unknown,
+        }
+    }
+}
+
+/// The endpoint's policy and its kind.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub policy: NamedPolicy,
+    pub kind: Kind,
+}
+
 /// The endpoint's policy, or why it could not be read; `None` when there is none to read (no
 /// `--vpce`, or neither `--admin-profile` nor `--vpce-policy`).
-pub type EndpointPolicy = Option<Result<Arc<NamedPolicy>, String>>;
+pub type EndpointPolicy = Option<Result<Arc<Endpoint>, String>>;
 
 /// How the endpoint policy is named in findings: `the VPC endpoint policy of vpce-1`.
 pub fn policy_name(vpce: &str) -> String {
@@ -48,7 +80,10 @@ pub fn named(vpce: &str, document: PolicyDocument) -> NamedPolicy {
 pub async fn read(cx: &CheckContext) -> EndpointPolicy {
     let vpce = cx.run.network.vpce.as_deref()?;
     if let Some(file) = &cx.run.vpce_policy {
-        return Some(Ok(Arc::new(file.policy.clone())));
+        return Some(Ok(Arc::new(Endpoint {
+            policy: file.policy.clone(),
+            kind: Kind::Unknown,
+        })));
     }
     let admin = match cx.admin_session().await? {
         Ok(admin) => admin,
@@ -70,7 +105,10 @@ pub async fn read(cx: &CheckContext) -> EndpointPolicy {
                 .ok_or_else(|| format!("EC2 gave no policy for {vpce}"))?;
             let document = PolicyDocument::parse(&text)
                 .map_err(|e| format!("the policy of {vpce} cannot be read: {e}"))?;
-            Ok(Arc::new(named(vpce, document)))
+            Ok(Arc::new(Endpoint {
+                policy: named(vpce, document),
+                kind: Kind::from_ec2(e.endpoint_type.as_deref()),
+            }))
         })
         .await;
     Some(read.clone())
@@ -81,12 +119,14 @@ pub async fn read(cx: &CheckContext) -> EndpointPolicy {
 pub fn judge(
     cx: &CheckContext,
     p: &Principal,
-    policy: &NamedPolicy,
+    endpoint: &Endpoint,
     needs: &[((&'static str, Option<String>), String)],
 ) -> (Vec<Finding>, String) {
+    let policy = &endpoint.policy;
+    let read = as_filter_for(endpoint, &p.arn, &p.account);
     let alone = Policies {
         identity: &[],
-        resource: Some(policy),
+        resource: Some(&read),
         boundary: None,
     };
     let mut findings = Vec::new();
@@ -102,7 +142,8 @@ pub fn judge(
         };
         let source = (DenySource::VpcEndpointPolicy, false);
         let f = conditions::finding(cx, StepId::BucketPolicy, (action, key), &judged, source)
-            .or_else(|| plain(cx, (action, key), &judged, policy));
+            .or_else(|| plain(cx, (action, key), &judged, policy))
+            .map(|f| with_account_note(f, endpoint, &p.account));
         if let Some(f) = f {
             refused.push(match key {
                 Some(k) => format!("{action} on {k}"),
@@ -160,4 +201,148 @@ fn plain(
         "Allow {action} on the bucket in the endpoint's policy (VPC console > Endpoints > {vpce} > Policy, or `aws ec2 modify-vpc-endpoint --vpc-endpoint-id {vpce} --policy-document file://endpoint-policy.json`), or send the app's requests another way than through {vpce}."
     );
     Some(f)
+}
+
+/// The endpoint policy as the evaluator should read it for the caller `arn` of `account`:
+/// through an interface endpoint, an Allow naming the account (`"111122223333"` or
+/// `arn:aws:iam::111122223333:root`) lets the caller through, so it names the caller too (the
+/// evaluator, reading it as a bucket policy, would take it as a delegation to the identity
+/// policies); so it does for the account's root user through any endpoint. A Deny, `*`, other
+/// ARNs and the other kinds of endpoint are read as written.
+fn as_filter_for(endpoint: &Endpoint, arn: &str, account: &str) -> NamedPolicy {
+    let mut policy = endpoint.policy.clone();
+    // The root user is what an account principal names through any endpoint.
+    let root = Arn::parse(arn).is_some_and(|a| a.is_account_root());
+    if !(endpoint.kind == Kind::Interface || root) || arn.is_empty() {
+        return policy;
+    }
+    for s in &mut policy.document.statement {
+        let Some(Who::Map(map)) = &mut s.principal else {
+            continue;
+        };
+        if s.effect != Effect::Allow {
+            continue;
+        }
+        let Some(aws) = map.get_mut("AWS") else {
+            continue;
+        };
+        if aws.iter().any(|e| names_account(e, account)) {
+            let mut entries = aws.as_slice().to_vec();
+            entries.push(arn.to_owned());
+            *aws = entries.into();
+        }
+    }
+    policy
+}
+
+/// Does a principal entry name `account` itself (its id, or its root user's ARN)?
+fn names_account(entry: &str, account: &str) -> bool {
+    !account.is_empty()
+        && (entry == account
+            || Arn::parse(entry)
+                .is_some_and(|a| a.service == "iam" && a.account == account && a.is_account_root()))
+}
+
+/// A refusal where an Allow names the caller's account, and the endpoint is not known to be
+/// an interface endpoint: say why that Allow does not count, or may not.
+fn with_account_note(mut f: Finding, endpoint: &Endpoint, account: &str) -> Finding {
+    let named = endpoint.policy.document.statement.iter().any(|s| {
+        s.effect == Effect::Allow
+            && s.principal
+                .as_ref()
+                .is_some_and(|w| w.values("AWS").iter().any(|e| names_account(e, account)))
+    });
+    let why = match endpoint.kind {
+        _ if !named => return f,
+        Kind::Interface => return f,
+        Kind::Gateway => "it is a gateway endpoint, so",
+        Kind::Unknown => {
+            "if it is a gateway endpoint (S3's usual kind; an interface endpoint lets the whole account through),"
+        }
+    };
+    f.summary.push_str(&format!(
+        " An Allow of the endpoint policy names account {account}, but {why} that means the account's root user only: name the app's ARN in the endpoint policy with the condition key aws:PrincipalArn (AWS PrivateLink guide, \"Principals for gateway endpoints\")."
+    ));
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Request;
+
+    const APP: &str = "arn:aws:iam::111122223333:user/app";
+
+    fn endpoint(kind: Kind, statements: &str) -> Endpoint {
+        let text = format!(r#"{{"Version": "2012-10-17", "Statement": [{statements}]}}"#);
+        let document = PolicyDocument::parse(&text).expect("policy");
+        Endpoint {
+            policy: named("vpce-1", document),
+            kind,
+        }
+    }
+
+    /// The verdict on the app's upload through the endpoint, as `judge` evaluates it.
+    fn upload(endpoint: &Endpoint, caller: &str) -> Verdict {
+        let read = as_filter_for(endpoint, caller, "111122223333");
+        let request = Request::new(caller, "111122223333", "s3:PutObject", "arn:aws:s3:::b/k");
+        let policies = Policies {
+            identity: &[],
+            resource: Some(&read),
+            boundary: None,
+        };
+        evaluate::evaluate(&request, &policies).verdict
+    }
+
+    fn allow(principal: &str) -> String {
+        format!(
+            r#"{{"Effect": "Allow", "Principal": {{"AWS": "{principal}"}}, "Action": "s3:*", "Resource": "*"}}"#
+        )
+    }
+
+    #[test]
+    fn an_interface_endpoint_allowing_the_callers_account_lets_the_caller_through() {
+        for named in ["111122223333", "arn:aws:iam::111122223333:root"] {
+            let e = endpoint(Kind::Interface, &allow(named));
+            assert_eq!(upload(&e, APP), Verdict::Allowed, "{named}");
+        }
+        let role = "arn:aws:sts::111122223333:assumed-role/app/s1";
+        let e = endpoint(Kind::Interface, &allow("111122223333"));
+        assert_eq!(upload(&e, role), Verdict::Allowed);
+    }
+
+    #[test]
+    fn another_account_or_a_gateway_endpoint_does_not_let_the_caller_through() {
+        let other = endpoint(Kind::Interface, &allow("444455556666"));
+        assert_eq!(upload(&other, APP), Verdict::ImplicitDeny);
+        let other_root = endpoint(Kind::Interface, &allow("arn:aws:iam::444455556666:root"));
+        assert_eq!(upload(&other_root, APP), Verdict::ImplicitDeny);
+        // Through a gateway endpoint (or one of unknown kind) the account is its root user.
+        for kind in [Kind::Gateway, Kind::Unknown] {
+            let e = endpoint(kind, &allow("111122223333"));
+            assert_eq!(upload(&e, APP), Verdict::ImplicitDeny, "{kind:?}");
+            let root = "arn:aws:iam::111122223333:root";
+            assert_eq!(upload(&e, root), Verdict::Allowed, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn a_deny_naming_the_account_still_denies_and_the_policy_shown_is_as_written() {
+        let deny = r#"{"Effect": "Deny", "Principal": {"AWS": "111122223333"}, "Action": "s3:PutObject", "Resource": "*"}"#;
+        let e = endpoint(Kind::Interface, &format!("{},{deny}", allow("*")));
+        assert_eq!(upload(&e, APP), Verdict::ExplicitDeny);
+        let e = endpoint(Kind::Interface, &allow("111122223333"));
+        let read = as_filter_for(&e, APP, "111122223333");
+        assert_eq!(
+            read.document.statement[0]
+                .principal
+                .as_ref()
+                .map(|p| p.values("AWS").to_vec()),
+            Some(vec!["111122223333".to_owned(), APP.to_owned()])
+        );
+        assert_eq!(
+            e.policy.document.statement[0].principal,
+            Some(Who::aws("111122223333"))
+        );
+    }
 }

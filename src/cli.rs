@@ -156,6 +156,23 @@ pub enum Format {
     Markdown,
 }
 
+/// `--vpce-type`: what an Allow naming the account means through the endpoint (every user
+/// and role through an interface endpoint, the root user only through a gateway endpoint).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum VpceType {
+    Interface,
+    Gateway,
+}
+
+impl From<VpceType> for crate::checks::vpc_endpoint::Kind {
+    fn from(t: VpceType) -> Self {
+        match t {
+            VpceType::Interface => Self::Interface,
+            VpceType::Gateway => Self::Gateway,
+        }
+    }
+}
+
 /// Options every command shares.
 #[derive(Debug, Args)]
 pub struct Common {
@@ -227,6 +244,9 @@ pub struct Common {
     /// ec2:DescribeVpcEndpoints and --admin-profile); goes with --vpce.
     #[arg(long, global = true, value_name = "FILE")]
     pub vpce_policy: Option<PathBuf>,
+    /// The VPC endpoint's type, for --vpce-policy (EC2 says it when it is read); goes with --vpce.
+    #[arg(long, global = true, value_name = "TYPE")]
+    pub vpce_type: Option<VpceType>,
     /// Profile allowed to read and change IAM (for the policies and the fix).
     #[arg(long, global = true, value_name = "PROFILE")]
     pub admin_profile: Option<String>,
@@ -524,8 +544,13 @@ impl Common {
     }
 
     /// `--source-ip`, `--vpc`, `--vpce`: an IP address, and the ids as AWS spells them
-    /// (`vpc-` or `vpce-` and hex digits).
+    /// (`vpc-` or `vpce-` and hex digits); `--vpce-type` only with `--vpce`.
     fn app_network(&self) -> Result<AppNetwork, BadInput> {
+        if self.vpce_type.is_some() && self.vpce.is_none() {
+            return Err(BadInput(
+                "--vpce-type goes with --vpce (the endpoint it describes)".into(),
+            ));
+        }
         let source_ip = match &self.source_ip {
             Some(ip) => Some(ip.trim().parse::<std::net::IpAddr>().map_err(|_| {
                 BadInput(format!(
@@ -610,6 +635,7 @@ impl Common {
             // Checked by `check_flags` before.
             network: self.app_network().unwrap_or_default(),
             vpce_policy: None,
+            vpce_type: self.vpce_type.map(Into::into),
         }
     }
 }

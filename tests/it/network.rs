@@ -352,16 +352,76 @@ async fn a_gateway_endpoint_policy_naming_the_account_is_its_root_user_only() {
     assert!(read.contains("if it is a gateway endpoint"), "{read}");
 }
 
+/// `--vpce-type` settles what a `--vpce-policy` file's Allow naming the account means: through
+/// an interface endpoint the app's user is let through, through a gateway endpoint it is not;
+/// where EC2 is read its answer wins, and the step's detail says the flag disagrees.
+#[tokio::test]
+async fn the_vpce_type_settles_a_policy_files_kind_and_ec2s_answer_wins() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = app_user(&peer, &bucket).await;
+    let policy = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": crate::peer::ACCOUNT}, "Action": "s3:*",
+         "Resource": "*"}]});
+    let vpce = vpc_endpoint(&peer, &policy);
+    let from_file = |kind: &'static str| {
+        let run = Run::new(&["check", "--format", "json", "--bucket", &bucket]).keys(&peer, &user);
+        let file = run.file("endpoint-policy.json");
+        std::fs::write(&file, policy.to_string()).expect("policy file");
+        run.arg("--vpce")
+            .arg(&vpce)
+            .arg("--vpce-policy")
+            .arg(&file.display().to_string())
+            .arg("--vpce-type")
+            .arg(kind)
+            .output()
+    };
+    let refused = |report: &Value| {
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["source"] == "vpc-endpoint-policy" && f["action"] == "s3:PutObject")
+            .map(|f| f["summary"].as_str().expect("summary").to_owned())
+    };
+    let interface = from_file("interface").await.json();
+    assert_eq!(refused(&interface), None, "{interface:#}");
+    let gateway = from_file("gateway").await.json();
+    let said = refused(&gateway).expect("refused through a gateway endpoint");
+    assert!(said.contains("it is a gateway endpoint, so"), "{said}");
+    // EC2 says the endpoint is a gateway one: that wins over the flag, and the detail says so.
+    let out = check(&peer, &user, &bucket, "json")
+        .arg("--vpce")
+        .arg(&vpce)
+        .arg("--vpce-type")
+        .arg("interface")
+        .output()
+        .await;
+    let report = out.json();
+    assert!(refused(&report).is_some(), "{report:#}");
+    let detail = crate::peer::detail(&report, "bucket-policy", Some(&bucket));
+    assert!(
+        detail.contains(
+            "--vpce-type says an interface endpoint, but EC2 says it is a gateway endpoint"
+        ),
+        "{detail}"
+    );
+}
+
 /// Bad network flags are bad input: one line, exit 2, before anything is sent.
 #[tokio::test]
 async fn bad_network_flags_are_one_line_and_exit_2() {
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["--source-ip", "10.0.0.300"], "--source-ip"),
         (&["--vpc", "subnet-1a2b3c4d"], "--vpc"),
         (&["--vpce", "vpce-1"], "--vpce"),
         (
             &["--vpce-policy", "/nonexistent/p.json"],
             "--vpce-policy goes with --vpce",
+        ),
+        (
+            &["--vpce-type", "interface"],
+            "--vpce-type goes with --vpce",
         ),
         (
             &[

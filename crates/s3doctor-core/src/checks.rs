@@ -65,6 +65,8 @@ pub struct RunSettings {
     pub network: crate::policy::AppNetwork,
     /// `--vpce-policy FILE`: the VPC endpoint's policy, as the person saved it.
     pub vpce_policy: Option<vpc_endpoint::PolicyFile>,
+    /// `--vpce-type`: the endpoint's kind as the person said it (EC2's answer wins).
+    pub vpce_type: Option<vpc_endpoint::Kind>,
 }
 
 impl Default for RunSettings {
@@ -82,6 +84,7 @@ impl Default for RunSettings {
             keys: Vec::new(),
             network: crate::policy::AppNetwork::default(),
             vpce_policy: None,
+            vpce_type: None,
         }
     }
 }
@@ -150,6 +153,11 @@ impl RunSettings {
         if let Some(file) = &self.vpce_policy {
             let path = file.path.display().to_string();
             flags.push_str(&format!(" --vpce-policy {}", aws::shell_word(&path)));
+        }
+        match self.vpce_type {
+            Some(vpc_endpoint::Kind::Interface) => flags.push_str(" --vpce-type interface"),
+            Some(vpc_endpoint::Kind::Gateway) => flags.push_str(" --vpce-type gateway"),
+            _ => {}
         }
         flags
     }

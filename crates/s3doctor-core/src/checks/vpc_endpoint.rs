@@ -48,6 +48,15 @@ impl Kind {
             _ => Kind::Unknown,
         }
     }
+
+    /// How the step's detail names it: `an interface endpoint`.
+    fn described(self) -> &'static str {
+        match self {
+            Kind::Interface => "an interface endpoint",
+            Kind::Gateway => "a gateway endpoint",
+            Kind::Unknown => "an endpoint of another kind",
+        }
+    }
 }
 
 /// The endpoint's policy and its kind.
@@ -76,14 +85,20 @@ pub fn named(vpce: &str, document: PolicyDocument) -> NamedPolicy {
     )
 }
 
-/// The endpoint's policy, read once per run.
+/// The endpoint of a `--vpce-policy` file: of the kind `--vpce-type` says, else unknown.
+fn from_file(file: &PolicyFile, said: Option<Kind>) -> Endpoint {
+    Endpoint {
+        policy: file.policy.clone(),
+        kind: said.unwrap_or(Kind::Unknown),
+    }
+}
+
+/// The endpoint's policy, read once per run; from a file, its kind is what `--vpce-type`
+/// says (EC2's answer wins where it is read).
 pub async fn read(cx: &CheckContext) -> EndpointPolicy {
     let vpce = cx.run.network.vpce.as_deref()?;
     if let Some(file) = &cx.run.vpce_policy {
-        return Some(Ok(Arc::new(Endpoint {
-            policy: file.policy.clone(),
-            kind: Kind::Unknown,
-        })));
+        return Some(Ok(Arc::new(from_file(file, cx.run.vpce_type))));
     }
     let admin = match cx.admin_session().await? {
         Ok(admin) => admin,
@@ -153,7 +168,7 @@ pub fn judge(
         }
     }
     let vpce = cx.run.network.vpce.as_deref().unwrap_or("the endpoint");
-    let note = if refused.is_empty() {
+    let mut note = if refused.is_empty() {
         format!("the policy of VPC endpoint {vpce} allows every action the app needs")
     } else {
         format!(
@@ -161,7 +176,21 @@ pub fn judge(
             refused.join(", ")
         )
     };
+    if let Some(said) = disagreement(cx.run.vpce_type, endpoint.kind) {
+        note.push_str(&format!("; {said}"));
+    }
     (findings, note)
+}
+
+/// `--vpce-type` against the kind the policy was judged for: when they differ, EC2 said
+/// otherwise (a file's endpoint takes the flag's kind) and its answer was used.
+fn disagreement(said: Option<Kind>, judged: Kind) -> Option<String> {
+    let said = said.filter(|s| *s != judged)?;
+    Some(format!(
+        "--vpce-type says {}, but EC2 says it is {}: EC2's answer is used",
+        said.described(),
+        judged.described()
+    ))
 }
 
 /// A Deny, or no Allow, without a condition: the endpoint refuses what goes through it.
@@ -257,7 +286,7 @@ fn with_account_note(mut f: Finding, endpoint: &Endpoint, account: &str) -> Find
         Kind::Interface => return f,
         Kind::Gateway => "it is a gateway endpoint, so",
         Kind::Unknown => {
-            "if it is a gateway endpoint (S3's usual kind; an interface endpoint lets the whole account through),"
+            "if it is a gateway endpoint (S3's usual kind; an interface endpoint lets the whole account through; --vpce-type says which),"
         }
     };
     f.summary.push_str(&format!(
@@ -343,6 +372,42 @@ mod tests {
         assert_eq!(
             e.policy.document.statement[0].principal,
             Some(Who::aws("111122223333"))
+        );
+    }
+
+    fn file(statements: &str) -> PolicyFile {
+        PolicyFile {
+            path: "endpoint-policy.json".into(),
+            policy: endpoint(Kind::Unknown, statements).policy,
+        }
+    }
+
+    #[test]
+    fn a_policy_file_of_an_interface_endpoint_lets_the_accounts_caller_through() {
+        let f = file(&allow("111122223333"));
+        let e = from_file(&f, Some(Kind::Interface));
+        assert_eq!(e.kind, Kind::Interface);
+        assert_eq!(upload(&e, APP), Verdict::Allowed);
+    }
+
+    #[test]
+    fn a_policy_file_of_a_gateway_endpoint_or_of_no_said_type_refuses_the_caller() {
+        let f = file(&allow("111122223333"));
+        for (said, kind) in [(Some(Kind::Gateway), Kind::Gateway), (None, Kind::Unknown)] {
+            let e = from_file(&f, said);
+            assert_eq!(e.kind, kind);
+            assert_eq!(upload(&e, APP), Verdict::ImplicitDeny, "{said:?}");
+        }
+    }
+
+    #[test]
+    fn a_said_type_that_ec2_contradicts_is_named_and_ec2_wins() {
+        assert_eq!(disagreement(None, Kind::Gateway), None);
+        assert_eq!(disagreement(Some(Kind::Gateway), Kind::Gateway), None);
+        let said = disagreement(Some(Kind::Interface), Kind::Gateway).expect("disagreement");
+        assert_eq!(
+            said,
+            "--vpce-type says an interface endpoint, but EC2 says it is a gateway endpoint: EC2's answer is used"
         );
     }
 }

@@ -8,7 +8,8 @@
 //! endpoint policy filters, it grants nothing: an Allow naming the caller's account lets
 //! the account's users and roles through an interface endpoint, but through a gateway
 //! endpoint (S3's usual kind) only its root user, the same page says ("Principals for
-//! gateway endpoints": such principals need `aws:PrincipalArn`).
+//! gateway endpoints": such principals need `aws:PrincipalArn`). Read from EC2, the
+//! endpoint's VPC and owner give the requests' `aws:SourceVpcArn` for its policy.
 
 use std::sync::Arc;
 
@@ -59,11 +60,31 @@ impl Kind {
     }
 }
 
-/// The endpoint's policy and its kind.
+/// The endpoint's policy and its kind, and its VPC's ARN when its description gives it.
 #[derive(Clone, Debug)]
 pub struct Endpoint {
     pub policy: NamedPolicy,
     pub kind: Kind,
+    /// `aws:SourceVpcArn` of requests through it: `arn:PARTITION:ec2:REGION:OWNER:vpc/ID`.
+    pub vpc_arn: Option<String>,
+}
+
+/// The ARN of the endpoint's VPC ("aws:SourceVpcArn", IAM User Guide, "AWS global condition
+/// context keys": `arn:aws:ec2:REGION:ACCOUNT:vpc/VPC-ID`), when EC2 gave the VPC and the
+/// owner and the region it was asked in is known (not a default).
+fn vpc_arn(region: Option<&str>, e: &crate::aws::ec2_query::VpcEndpoint) -> Option<String> {
+    let (region, owner, vpc) = (region?, e.owner_id.as_deref()?, e.vpc_id.as_deref()?);
+    let partition = crate::arn::partition_of_region(Some(region));
+    Some(format!("arn:{partition}:ec2:{region}:{owner}:vpc/{vpc}"))
+}
+
+/// The app's request through the endpoint, with the VPC's ARN where it is known.
+fn through(endpoint: &Endpoint, mut request: crate::policy::Request) -> crate::policy::Request {
+    if let Some(arn) = &endpoint.vpc_arn {
+        let origin = crate::policy::condition::Origin::VpcEndpoint;
+        request.context.set("aws:SourceVpcArn", arn.clone(), origin);
+    }
+    request
 }
 
 /// The endpoint's policy, or why it could not be read; `None` when there is none to read (no
@@ -90,6 +111,7 @@ fn from_file(file: &PolicyFile, said: Option<Kind>) -> Endpoint {
     Endpoint {
         policy: file.policy.clone(),
         kind: said.unwrap_or(Kind::Unknown),
+        vpc_arn: None,
     }
 }
 
@@ -117,12 +139,14 @@ pub async fn read(cx: &CheckContext) -> EndpointPolicy {
                 .map_err(|e| format!("ec2:DescribeVpcEndpoints with the admin profile: {e}"))?;
             let text = e
                 .policy_document
+                .clone()
                 .ok_or_else(|| format!("EC2 gave no policy for {vpce}"))?;
             let document = PolicyDocument::parse(&text)
                 .map_err(|e| format!("the policy of {vpce} cannot be read: {e}"))?;
             Ok(Arc::new(Endpoint {
                 policy: named(vpce, document),
                 kind: Kind::from_ec2(e.endpoint_type.as_deref()),
+                vpc_arn: vpc_arn(admin.region.as_deref(), &e),
             }))
         })
         .await;
@@ -148,6 +172,7 @@ pub fn judge(
     let mut refused = Vec::new();
     for ((action, key), resource) in needs {
         let request = app_request::request(cx, p, (action, resource.clone()), Vantage::AppNetwork);
+        let request = through(endpoint, request);
         let d = evaluate::evaluate(&request, &alone);
         let key = key.as_deref();
         let judged = Judgement {
@@ -308,6 +333,7 @@ mod tests {
         Endpoint {
             policy: named("vpce-1", document),
             kind,
+            vpc_arn: None,
         }
     }
 
@@ -408,6 +434,58 @@ mod tests {
         assert_eq!(
             said,
             "--vpce-type says an interface endpoint, but EC2 says it is a gateway endpoint: EC2's answer is used"
+        );
+    }
+
+    #[test]
+    fn the_vpc_arn_comes_from_the_description_and_is_judged_in_the_endpoint_policy() {
+        let described = crate::aws::ec2_query::VpcEndpoint {
+            id: "vpce-1".into(),
+            vpc_id: Some("vpc-0abc".into()),
+            owner_id: Some("111122223333".into()),
+            ..Default::default()
+        };
+        let arn = "arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-0abc";
+        assert_eq!(vpc_arn(Some("eu-west-1"), &described).as_deref(), Some(arn));
+        let cn = vpc_arn(Some("cn-north-1"), &described).expect("arn");
+        assert!(cn.starts_with("arn:aws-cn:ec2:cn-north-1:"), "{cn}");
+        // Not known, not guessed: no region, no VPC, no owner.
+        assert_eq!(vpc_arn(None, &described), None);
+        let no_vpc = crate::aws::ec2_query::VpcEndpoint {
+            vpc_id: None,
+            ..described.clone()
+        };
+        assert_eq!(vpc_arn(Some("eu-west-1"), &no_vpc), None);
+        // An endpoint policy that allows the VPC by its ARN lets the upload through.
+        let only_vpc = format!(
+            r#"{{"Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*",
+                "Condition": {{"ArnEquals": {{"aws:SourceVpcArn": "{arn}"}}}}}}"#
+        );
+        let mut e = endpoint(Kind::Gateway, &only_vpc);
+        let verdict = |e: &Endpoint| {
+            let request = through(
+                e,
+                Request::new(APP, "111122223333", "s3:PutObject", "arn:aws:s3:::b/k"),
+            );
+            let known = request
+                .context
+                .get("aws:SourceVpcArn")
+                .map(|k| k.origin.clone());
+            let policies = Policies {
+                identity: &[],
+                resource: Some(&e.policy),
+                boundary: None,
+            };
+            (evaluate::evaluate(&request, &policies).verdict, known)
+        };
+        assert_eq!(verdict(&e).0, Verdict::ImplicitDeny);
+        e.vpc_arn = Some(arn.to_owned());
+        assert_eq!(
+            verdict(&e),
+            (
+                Verdict::Allowed,
+                Some(crate::policy::condition::Origin::VpcEndpoint)
+            )
         );
     }
 }

@@ -601,7 +601,8 @@ impl CheckContext {
 
     /// Turns a failed call into an outcome with the finding it means. Every failed outcome
     /// carries at least one error finding: an answer that fits no class is reported as
-    /// `endpoint.unexpected-answer` with what came back.
+    /// `endpoint.unexpected-answer` with what came back. A call that got no answer says how
+    /// first (`how_unanswered`); a step that adds to the detail adds after those words.
     fn failed(&self, step: StepId, failure: Failure) -> StepOutcome {
         let failure = answers::with_signing_region(failure, self.signing_region().as_deref());
         let temporary = self.session.as_ref().is_some_and(|s| s.temporary);
@@ -702,6 +703,16 @@ impl CheckContext {
         }
     }
 
+    /// How the endpoint did not answer, in a step's words, when the way is known (a timeout,
+    /// a refused connection): a step that got no answer leads its detail with them, as
+    /// `failed` does. `None` for an answer, or for no answer in a way without words of its own.
+    pub(super) fn how_unanswered(&self, evidence: Option<&Evidence>) -> Option<String> {
+        match evidence?.unreachable? {
+            Unreachable::Other => None,
+            how => Some(self.no_answer_words(how)),
+        }
+    }
+
     /// A failed step's detail when the endpoint did not answer: how, when that is known.
     fn no_answer_words(&self, how: Unreachable) -> String {
         match how {
@@ -784,29 +795,7 @@ pub async fn run(step: StepId, cx: &CheckContext) -> StepOutcome {
         StepId::IdentityPolicies => policies::identity_policies(cx).await,
         StepId::KmsKey => kms::kms_key(cx).await,
     };
-    let mut outcome = outcome.unwrap_or_else(StepOutcome::from);
-    lead_with_how_unreachable(&mut outcome, cx);
-    outcome
-}
-
-/// A step whose call the endpoint did not answer in a known way (a timeout, a refused
-/// connection) says how first, whatever else its detail said: the findings already say it in
-/// the runbook's words for that way. A failure's own detail (`CheckContext::failed`) starts
-/// with the same words and keeps what the step added after them (the probe an upload may have
-/// left, the probe a delete left behind).
-fn lead_with_how_unreachable(outcome: &mut StepOutcome, cx: &CheckContext) {
-    let how = outcome
-        .findings
-        .iter()
-        .filter(|f| f.code == FindingCode::EndpointUnreachable)
-        .filter_map(|f| f.evidence.as_ref()?.unreachable)
-        .rfind(|u| *u != Unreachable::Other);
-    if let Some(how) = how {
-        let words = cx.no_answer_words(how);
-        if !outcome.detail.starts_with(&words) {
-            outcome.detail = words;
-        }
-    }
+    outcome.unwrap_or_else(StepOutcome::from)
 }
 
 /// A failed step's detail when the endpoint did not answer, and how.
@@ -856,7 +845,8 @@ mod tests {
     use super::*;
     use crate::answers::access_denied::AccessDenied;
 
-    fn context() -> CheckContext {
+    /// A context for bucket `b` with no session, for checks' unit tests (10 s per attempt).
+    pub(super) fn context() -> CheckContext {
         CheckContext {
             settings: Arc::default(),
             run: Arc::default(),

@@ -290,8 +290,12 @@ fn unanswered(cx: &CheckContext, asked: &str, no_answer: NoAnswer) -> StepOutcom
         evidence: Some(evidence.clone()),
     }
     .build();
-    let mut o =
-        StepOutcome::failed(format!("the {asked} got no answer: {why}")).with_evidence(evidence);
+    let unanswered = format!("the {asked} got no answer: {why}");
+    let detail = match cx.how_unanswered(Some(&evidence)) {
+        Some(how) => format!("{how}; {unanswered}"),
+        None => unanswered,
+    };
+    let mut o = StepOutcome::failed(detail).with_evidence(evidence);
     o.findings.push(finding);
     o
 }
@@ -354,4 +358,36 @@ fn judge_answer(
         .with_evidence(evidence);
     o.findings.push(finding);
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A preflight without an answer says how first when that is known (a refused
+    /// connection), then what was asked; in another way, what was asked and what happened.
+    #[test]
+    fn a_preflight_without_an_answer_says_how_first() {
+        let cx = crate::checks::tests::context();
+        let asked = "OPTIONS preflight from https://app.example.com for PUT with content-type";
+        let refused = NoAnswer {
+            how: Unreachable::Refused,
+            why: "io error: Connection refused".to_owned(),
+        };
+        let o = unanswered(&cx, asked, refused);
+        assert_eq!(
+            o.detail,
+            format!(
+                "connection refused by the endpoint; the {asked} got no answer: io error: \
+                 Connection refused"
+            )
+        );
+        assert_eq!(o.findings[0].code, FindingCode::EndpointUnreachable);
+        let other = NoAnswer {
+            how: Unreachable::Other,
+            why: "dns error".to_owned(),
+        };
+        let o = unanswered(&cx, asked, other);
+        assert_eq!(o.detail, format!("the {asked} got no answer: dns error"));
+    }
 }

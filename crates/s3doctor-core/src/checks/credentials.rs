@@ -216,13 +216,56 @@ pub(super) fn failed(cx: &CheckContext, failure: &CredentialsFailure) -> StepOut
         evidence: Some(evidence.clone()),
     }
     .build();
+    // STS (AssumeRole, web identity) got no answer: how, first, as every step says it.
+    let detail = match cx.how_unanswered(Some(&evidence)) {
+        Some(how) => format!("{how}; no usable credentials: {}", failure.detail),
+        None => format!("no usable credentials: {}", failure.detail),
+    };
     StepOutcome {
         status: Status::Fail,
-        detail: format!("no usable credentials: {}", failure.detail),
+        detail,
         evidence: Some(evidence),
         findings: vec![finding],
         facts: Vec::new(),
         blocking: true,
         ran: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Unreachable;
+
+    /// STS that did not answer `--role-arn`'s AssumeRole: the row says how first, as every
+    /// step says it, then what the chain was doing; refused keys read as before.
+    #[test]
+    fn a_role_sts_did_not_answer_says_how_first() {
+        let cx = crate::checks::tests::context();
+        let unanswered = "STS did not answer AssumeRole for arn:aws:iam::123456789012:role/app \
+                          (--role-arn): no answer within the timeout (10 s)";
+        let failure = CredentialsFailure {
+            evidence: Some(Evidence {
+                operation: "AssumeRole".into(),
+                message: Some("no answer within the timeout (10 s)".into()),
+                unreachable: Some(Unreachable::TimedOut),
+                ..Evidence::default()
+            }),
+            ..CredentialsFailure::plain(FindingCode::EndpointUnreachable, unanswered)
+        };
+        let o = failed(&cx, &failure);
+        assert_eq!(
+            o.detail,
+            format!(
+                "timed out: no answer from the endpoint within 10 s; no usable credentials: \
+                 {unanswered}"
+            )
+        );
+        assert_eq!(o.findings[0].code, FindingCode::EndpointUnreachable);
+        let missing = CredentialsFailure::plain(FindingCode::CredentialsMissing, "nothing");
+        assert_eq!(
+            failed(&cx, &missing).detail,
+            "no usable credentials: nothing"
+        );
     }
 }

@@ -95,7 +95,11 @@ where
         return outcome;
     }
     let mut outcome = cx.failed(StepId::MultipartUpload, failure);
-    outcome.detail = format!("{operation}: {}", outcome.detail);
+    // No answer says how first (the detail is those words), then which call got none.
+    outcome.detail = match cx.how_unanswered(outcome.evidence.as_ref()) {
+        Some(_) => format!("{}, at {operation}", outcome.detail),
+        None => format!("{operation}: {}", outcome.detail),
+    };
     outcome
 }
 
@@ -268,7 +272,9 @@ impl Upload<'_> {
             format!("{}; the upload {upload_id} was left behind", o.detail)
         };
         if probe.failure.is_none() {
-            let mut base = StepOutcome::failed(String::new());
+            // The step's first failure: an abort that got no answer leads with how.
+            let how = cx.how_unanswered(o.evidence.as_ref());
+            let mut base = StepOutcome::failed(how.unwrap_or_default());
             base.evidence = o.evidence;
             probe.failure = Some(base);
         }
@@ -312,4 +318,53 @@ async fn abort_with_admin(cx: &CheckContext, key: &ProbeKey, upload_id: &str) ->
     probe::abort_multipart(&cx.s3_with(&admin), cx.bucket(), key, upload_id)
         .await
         .is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_s3::operation::upload_part::UploadPartError;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    use super::*;
+
+    type PartError = SdkError<UploadPartError, HttpResponse>;
+
+    /// A part that got no answer leads with how (the words every step says it with), then
+    /// names the call; one that was answered names the call first, as before.
+    #[test]
+    fn a_multipart_call_without_an_answer_says_how_first() {
+        let cx = crate::checks::tests::context();
+        let timed_out = PartError::timeout_error("deadline");
+        let o = failed(&cx, Operation::UploadPart, &timed_out, "kms:Decrypt");
+        assert_eq!(
+            o.detail,
+            "timed out: no answer from the endpoint within 10 s, at UploadPart"
+        );
+        assert_eq!(o.findings[0].code, FindingCode::EndpointUnreachable);
+
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        let refused = PartError::dispatch_failure(ConnectorError::io(Box::new(io)));
+        let o = failed(&cx, Operation::UploadPart, &refused, "kms:Decrypt");
+        assert_eq!(
+            o.detail,
+            "connection refused by the endpoint, at UploadPart"
+        );
+
+        let meta = ErrorMetadata::builder()
+            .code("AccessDenied")
+            .message("Access Denied")
+            .build();
+        let status = 403.try_into().expect("status");
+        let denied = PartError::service_error(
+            UploadPartError::generic(meta),
+            HttpResponse::new(status, SdkBody::empty()),
+        );
+        let o = failed(&cx, Operation::UploadPart, &denied, "kms:Decrypt");
+        assert_eq!(
+            o.detail,
+            "UploadPart: access denied: s3:PutObject is not allowed"
+        );
+    }
 }

@@ -221,6 +221,11 @@ async fn from_here_and_from_the_apps_network_are_both_said_where_they_differ() {
 /// Creates a VPC and a gateway endpoint for S3 in moto with `policy`, through boto3 (the test
 /// venv's) with the admin's keys; returns the endpoint's id.
 fn vpc_endpoint(peer: &Peer, policy: &Value) -> String {
+    vpc_endpoint_and_vpc(peer, policy).0
+}
+
+/// [`vpc_endpoint`], with the id of the VPC it is in.
+fn vpc_endpoint_and_vpc(peer: &Peer, policy: &Value) -> (String, String) {
     let venv = std::env::var("S3DOCTOR_VENV").expect("S3DOCTOR_VENV (scripts/test.sh sets it)");
     let script = r#"
 import os, sys, boto3
@@ -229,7 +234,7 @@ ec2 = boto3.client("ec2", endpoint_url=os.environ["EP"], region_name="us-east-1"
 vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
 e = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3",
                             VpcEndpointType="Gateway", PolicyDocument=sys.argv[1])
-print(e["VpcEndpoint"]["VpcEndpointId"])
+print(e["VpcEndpoint"]["VpcEndpointId"], vpc)
 "#;
     let out = std::process::Command::new(format!("{venv}/bin/python"))
         .args(["-c", script, &policy.to_string()])
@@ -243,7 +248,9 @@ print(e["VpcEndpoint"]["VpcEndpointId"])
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (vpce, vpc) = text.trim().split_once(' ').expect("endpoint and VPC ids");
+    (vpce.to_owned(), vpc.to_owned())
 }
 
 /// The endpoint's own policy allows reads only: read from moto's EC2 with the admin profile
@@ -406,6 +413,66 @@ async fn the_vpce_type_settles_a_policy_files_kind_and_ec2s_answer_wins() {
         ),
         "{detail}"
     );
+}
+
+/// A bucket policy that denies what does not come from the app's VPC, named by its ARN
+/// (`aws:SourceVpcArn`): with `--vpce` and the admin, the endpoint's description (moto's EC2)
+/// gives the ARN to the bucket policy's judgement too, so through the endpoint it is allowed,
+/// not "allowed unless a condition denies it"; a Deny naming another VPC's ARN applies, said
+/// with where the value came from.
+#[tokio::test]
+async fn the_endpoints_vpc_arn_decides_a_bucket_policy_that_names_it() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = app_user(&peer, &bucket).await;
+    let open = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]});
+    let (vpce, vpc) = vpc_endpoint_and_vpc(&peer, &open);
+    let deny_outside = |vpc: &str| {
+        json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "OnlyFromTheAppsVpc", "Effect": "Deny", "Principal": "*",
+             "Action": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+             "Resource": format!("arn:aws:s3:::{bucket}/*"),
+             "Condition": {"ArnNotEquals": {"aws:SourceVpcArn":
+                 format!("arn:aws:ec2:us-east-1:{}:vpc/{vpc}", crate::peer::ACCOUNT)}}}]})
+    };
+    let upload = |report: &Value| {
+        finding(
+            report,
+            "permission.depends-on-network",
+            Some("s3:PutObject"),
+        )
+        .clone()
+    };
+    put_bucket_policy(&peer, &bucket, &deny_outside(&vpc)).await;
+    let out = check(&peer, &user, &bucket, "json")
+        .arg("--vpce")
+        .arg(&vpce)
+        .output()
+        .await;
+    let f = upload(&out.json());
+    // Only the probe from here is refused (moto refuses any conditional statement).
+    assert_eq!(f["severity"], "warning", "{f:#}");
+    let app = f["vantages"]["from_app_network"].as_str().expect("app");
+    assert!(
+        app.starts_with("allowed") && !app.starts_with("allowed unless"),
+        "{f:#}"
+    );
+    // The policy names another VPC: the Deny applies to the app's requests.
+    put_bucket_policy(&peer, &bucket, &deny_outside("vpc-0000000000000000d")).await;
+    let out = check(&peer, &user, &bucket, "json")
+        .arg("--vpce")
+        .arg(&vpce)
+        .output()
+        .await;
+    let f = upload(&out.json());
+    assert_eq!(f["severity"], "error", "{f:#}");
+    let summary = f["summary"].as_str().expect("summary");
+    let arn = format!(
+        "aws:SourceVpcArn is arn:aws:ec2:us-east-1:{}:vpc/{vpc} (",
+        crate::peer::ACCOUNT
+    );
+    assert!(summary.contains(&arn), "{f:#}");
 }
 
 /// Bad network flags are bad input: one line, exit 2, before anything is sent.

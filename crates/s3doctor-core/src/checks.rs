@@ -334,6 +334,9 @@ pub struct RunCache {
     pub objects: object_reads::ObjectCache,
     /// The VPC endpoint's policy (`--vpce` with `--admin-profile`), read once.
     pub vpc_endpoint: tokio::sync::OnceCell<Result<Arc<vpc_endpoint::Endpoint>, String>>,
+    /// What EC2's description of that endpoint says of the app's requests through it, set
+    /// by its read (see `conditions::context`).
+    pub endpoint_path: std::sync::OnceLock<conditions::EndpointPath>,
 }
 
 /// Why the `--admin-profile` keys cannot be used: the connection's failure, which says how

@@ -502,6 +502,17 @@ impl Engine {
                 checks::early::start(unit.step, &self.context(state, unit, cache));
             }
         }
+        // The VPC endpoint's description, which the steps that judge from the app's network
+        // (the two policy steps, the app's objects) await before they judge.
+        let judges = |u: &&Row| {
+            matches!(
+                u.step,
+                StepId::BucketPolicy | StepId::IdentityPolicies | StepId::AppObject
+            )
+        };
+        if let Some(unit) = pending.iter().find(judges) {
+            checks::vpc_endpoint::start_early(&self.context(state, unit, cache));
+        }
     }
 
     fn context(&self, state: &State, unit: &Row, cache: &Arc<checks::RunCache>) -> CheckContext {

@@ -52,8 +52,34 @@ pub fn context(cx: &CheckContext, action: &str, vantage: Vantage) -> Context {
     clock(&mut c, std::time::SystemTime::now());
     if vantage == Vantage::AppNetwork {
         c = c.merged(&cx.run.network.network_path());
+        if let Some(path) = cx.cache.endpoint_path.get() {
+            c = c.merged(&path.context());
+        }
     }
     c
+}
+
+/// What EC2's description of the app's VPC endpoint (`--vpce`, read with the admin profile)
+/// says of the requests through it. The endpoint's read sets it once per run, and every step
+/// that judges from the app's network awaits that read first (`vpc_endpoint::read`),
+/// so the bucket policy, the identity policies and the endpoint's own policy all see it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EndpointPath {
+    /// `aws:SourceVpcArn`: `arn:PARTITION:ec2:REGION:ACCOUNT:vpc/VPC-ID` ("AWS global
+    /// condition context keys"), `None` when a part of it is not known.
+    pub vpc_arn: Option<String>,
+}
+
+impl EndpointPath {
+    /// The keys it settles, each from the endpoint's description; nothing for a part that is
+    /// missing (never guessed).
+    pub fn context(&self) -> Context {
+        let mut c = Context::default();
+        if let Some(arn) = &self.vpc_arn {
+            c.set("aws:SourceVpcArn", arn.clone(), Origin::VpcEndpoint);
+        }
+        c
+    }
 }
 
 /// `aws:SecureTransport`: `false` for an `http://` endpoint, `true` for HTTPS (AWS's own
@@ -739,6 +765,83 @@ mod tests {
             f.summary
         );
         assert!(f.vantages.is_some());
+    }
+
+    const VPC_ARN: &str = "arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0abc";
+
+    /// A bucket policy that lets the app in only from its VPC, named by its ARN.
+    fn vpc_arn_only_allow() -> NamedPolicy {
+        policy(
+            PolicyKind::BucketPolicy,
+            &format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"FromTheAppsVpc",
+                "Effect":"Allow","Principal":{{"AWS":"{USER}"}},"Action":"s3:PutObject",
+                "Resource":"arn:aws:s3:::b/*","Condition":{{"ArnEquals":{{"aws:SourceVpcArn":"{VPC_ARN}"}}}}}}]}}"#
+            ),
+        )
+    }
+
+    #[test]
+    fn the_endpoints_description_gives_every_policy_judged_from_the_app_network_its_vpc_arn() {
+        let bucket = vpc_arn_only_allow();
+        let all = Policies {
+            identity: &[],
+            resource: Some(&bucket),
+            boundary: None,
+        };
+        // Before the endpoint is read (or without an admin to read it): the ARN is unknown,
+        // so the Allow waits on it, a hedge.
+        let through = cx(None, network(VPCE), None);
+        let j = judged(&through, "s3:PutObject", &all);
+        let app = j.app.as_ref().unwrap();
+        assert_eq!(app.verdict, Verdict::ImplicitDeny);
+        assert!(!app.open().is_empty(), "{app:?}");
+        // Read: the bucket policy, judged alone as the policies step does, lets it through.
+        through
+            .cache
+            .endpoint_path
+            .set(EndpointPath {
+                vpc_arn: Some(VPC_ARN.into()),
+            })
+            .unwrap();
+        let c = context(&through, "s3:PutObject", Vantage::AppNetwork);
+        assert_eq!(
+            c.get("aws:SourceVpcArn").map(|k| k.origin.clone()),
+            Some(Origin::VpcEndpoint)
+        );
+        let j = judged(&through, "s3:PutObject", &all);
+        assert_eq!(j.app.as_ref().unwrap().verdict, Verdict::Allowed);
+        // From here the network stays unknown: the description is the app's path only.
+        let here = context(&through, "s3:PutObject", Vantage::Here);
+        assert!(here.get("aws:SourceVpcArn").is_none());
+        // Another VPC's ARN: refused, settled by what EC2 said.
+        let other = cx(None, network(VPCE), None);
+        other
+            .cache
+            .endpoint_path
+            .set(EndpointPath {
+                vpc_arn: Some("arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0ddd".into()),
+            })
+            .unwrap();
+        let j = judged(&other, "s3:PutObject", &all);
+        let f = finding(
+            &other,
+            StepId::BucketPolicy,
+            ("s3:PutObject", None),
+            &j,
+            (DenySource::BucketPolicy, false),
+        )
+        .unwrap();
+        assert_eq!(
+            (f.code, f.severity),
+            (FindingCode::DependsOnNetwork, Severity::Error)
+        );
+        assert!(
+            f.summary
+                .contains("vpc/vpc-0ddd (from the VPC endpoint's description)"),
+            "{}",
+            f.summary
+        );
     }
 
     #[test]

@@ -237,6 +237,9 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
         boundary: boundary.as_ref(),
         simulated: sim,
     };
+    // What EC2 says of the app's VPC endpoint is in every request judged from its network
+    // (read since the run's first calls: no round trip is added here).
+    let _ = vpc_endpoint::read(cx).await;
     let mut judged = Judged::default();
     for (action, resource) in needed {
         weighing.weigh(cx, (action, None), resource, &mut judged);
@@ -620,7 +623,13 @@ async fn bucket_settings(cx: &CheckContext) -> CheckResult {
     let bucket = cx.bucket();
     let s3 = cx.s3_with(&session);
     let mut seen = Settings::default();
-    let policy = match readable_bucket_policy(cx, &s3, &who).await {
+    // The VPC endpoint's description (`--vpce` with the admin, read since the run's first
+    // calls) before the bucket policy is judged: what it says of the app's network counts.
+    let (policy, endpoint) = futures::join!(
+        readable_bucket_policy(cx, &s3, &who),
+        vpc_endpoint::read(cx)
+    );
+    let policy = match policy {
         Ok(policy) => policy,
         Err(unread) => return endpoint_policy_alone(cx, unread).await,
     };
@@ -633,13 +642,11 @@ async fn bucket_settings(cx: &CheckContext) -> CheckResult {
         (Some(_), None) => {}
     }
     // The four settings are asked at once (one round trip, not four), then judged in order.
-    // The VPC endpoint's policy (`--vpce` with the admin) is read beside them.
-    let (block, ownership, encryption, payer, endpoint) = futures::join!(
+    let (block, ownership, encryption, payer) = futures::join!(
         public_access_block(&s3, bucket),
         s3.get_bucket_ownership_controls().bucket(bucket).send(),
         s3.get_bucket_encryption().bucket(bucket).send(),
         requester_pays(&s3, bucket),
-        vpc_endpoint::read(cx),
     );
     seen.endpoint_policy(cx, endpoint);
     seen.notes.extend(block);

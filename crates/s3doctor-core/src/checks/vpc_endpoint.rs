@@ -9,11 +9,14 @@
 //! the account's users and roles through an interface endpoint, but through a gateway
 //! endpoint (S3's usual kind) only its root user, the same page says ("Principals for
 //! gateway endpoints": such principals need `aws:PrincipalArn`). Read from EC2, the
-//! endpoint's VPC and owner give the requests' `aws:SourceVpcArn` for its policy.
+//! endpoint's VPC and owner give the requests' `aws:SourceVpcArn`, for every policy judged
+//! from the app's network: the read starts with the run's first calls ([`start_early`]) and
+//! each step that judges from there awaits it ([`read`]) before it builds a request, so the
+//! bucket policy and the identity policies see the same VPC as the endpoint's policy.
 
 use std::sync::Arc;
 
-use super::conditions::{self, Judgement, Vantage};
+use super::conditions::{self, EndpointPath, Judgement, Vantage};
 use super::{CheckContext, app_request};
 use crate::answers::{Facts, FindingSpec};
 use crate::arn::{Arn, Principal};
@@ -60,13 +63,13 @@ impl Kind {
     }
 }
 
-/// The endpoint's policy and its kind, and its VPC's ARN when its description gives it.
+/// The endpoint's policy and its kind, and what its description says of the requests
+/// through it (its VPC's ARN).
 #[derive(Clone, Debug)]
 pub struct Endpoint {
     pub policy: NamedPolicy,
     pub kind: Kind,
-    /// `aws:SourceVpcArn` of requests through it: `arn:PARTITION:ec2:REGION:OWNER:vpc/ID`.
-    pub vpc_arn: Option<String>,
+    pub path: EndpointPath,
 }
 
 /// The ARN of the endpoint's VPC ("aws:SourceVpcArn", IAM User Guide, "AWS global condition
@@ -78,13 +81,18 @@ fn vpc_arn(region: Option<&str>, e: &crate::aws::ec2_query::VpcEndpoint) -> Opti
     Some(format!("arn:{partition}:ec2:{region}:{owner}:vpc/{vpc}"))
 }
 
-/// The app's request through the endpoint, with the VPC's ARN where it is known.
-fn through(endpoint: &Endpoint, mut request: crate::policy::Request) -> crate::policy::Request {
-    if let Some(arn) = &endpoint.vpc_arn {
-        let origin = crate::policy::condition::Origin::VpcEndpoint;
-        request.context.set("aws:SourceVpcArn", arn.clone(), origin);
+/// Starts the endpoint's read with the run's first calls, so that the steps that judge from
+/// the app's network find it read (or in flight) instead of asking after their own reads: it
+/// adds no round trip in a row. Nothing starts without `--vpce` and `--admin-profile`, or
+/// with a `--vpce-policy` file.
+pub fn start_early(cx: &CheckContext) {
+    if cx.run.network.vpce.is_none() || cx.run.vpce_policy.is_some() || cx.admin.is_none() {
+        return;
     }
-    request
+    let cx = cx.clone();
+    tokio::spawn(async move {
+        let _ = read(&cx).await;
+    });
 }
 
 /// The endpoint's policy, or why it could not be read; `None` when there is none to read (no
@@ -111,7 +119,7 @@ fn from_file(file: &PolicyFile, said: Option<Kind>) -> Endpoint {
     Endpoint {
         policy: file.policy.clone(),
         kind: said.unwrap_or(Kind::Unknown),
-        vpc_arn: None,
+        path: EndpointPath::default(),
     }
 }
 
@@ -143,10 +151,15 @@ pub async fn read(cx: &CheckContext) -> EndpointPolicy {
                 .ok_or_else(|| format!("EC2 gave no policy for {vpce}"))?;
             let document = PolicyDocument::parse(&text)
                 .map_err(|e| format!("the policy of {vpce} cannot be read: {e}"))?;
+            let path = EndpointPath {
+                vpc_arn: vpc_arn(admin.region.as_deref(), &e),
+            };
+            // Every request judged from the app's network carries it from now on.
+            let _ = cx.cache.endpoint_path.set(path.clone());
             Ok(Arc::new(Endpoint {
                 policy: named(vpce, document),
                 kind: Kind::from_ec2(e.endpoint_type.as_deref()),
-                vpc_arn: vpc_arn(admin.region.as_deref(), &e),
+                path,
             }))
         })
         .await;
@@ -172,7 +185,6 @@ pub fn judge(
     let mut refused = Vec::new();
     for ((action, key), resource) in needs {
         let request = app_request::request(cx, p, (action, resource.clone()), Vantage::AppNetwork);
-        let request = through(endpoint, request);
         let d = evaluate::evaluate(&request, &alone);
         let key = key.as_deref();
         let judged = Judgement {
@@ -333,7 +345,7 @@ mod tests {
         Endpoint {
             policy: named("vpce-1", document),
             kind,
-            vpc_arn: None,
+            path: EndpointPath::default(),
         }
     }
 
@@ -463,10 +475,8 @@ mod tests {
         );
         let mut e = endpoint(Kind::Gateway, &only_vpc);
         let verdict = |e: &Endpoint| {
-            let request = through(
-                e,
-                Request::new(APP, "111122223333", "s3:PutObject", "arn:aws:s3:::b/k"),
-            );
+            let request = Request::new(APP, "111122223333", "s3:PutObject", "arn:aws:s3:::b/k")
+                .with_context(e.path.context());
             let known = request
                 .context
                 .get("aws:SourceVpcArn")
@@ -479,7 +489,7 @@ mod tests {
             (evaluate::evaluate(&request, &policies).verdict, known)
         };
         assert_eq!(verdict(&e).0, Verdict::ImplicitDeny);
-        e.vpc_arn = Some(arn.to_owned());
+        e.path.vpc_arn = Some(arn.to_owned());
         assert_eq!(
             verdict(&e),
             (

@@ -148,7 +148,9 @@ async fn decision(cx: &CheckContext, key: &str) -> Option<Decision> {
         resource: bucket_policy.as_ref().ok().and_then(Option::as_ref),
         boundary: boundary.as_ref(),
     };
-    // From the app's network when it is given: that is where the app's read comes from.
+    // From the app's network when it is given: that is where the app's read comes from,
+    // with what EC2 says of its VPC endpoint.
+    let _ = crate::checks::vpc_endpoint::read(cx).await;
     let judged = crate::checks::app_request::judge(cx, principal, (GET, &resource), &policies);
     let d = judged.app.unwrap_or(judged.here);
     // Only a Deny is firm without every policy read: an unread bucket policy may allow what

@@ -6,7 +6,7 @@
 # cannot be measured (e.g. s3doctor does not exit 0 on the healthy set-up).
 #
 #   scripts/bench.sh [--runs N] [--json FILE] [--latency[=MS] [--peer moto|rgw]] [--key]
-#                    [--head-refused] [--role]
+#                    [--head-refused] [--role] [--vpce]
 #
 #   --runs N       timed repetitions of each contender (default 15; medians are reported)
 #   --json FILE    also write the figures as JSON to FILE (relative to the current directory)
@@ -22,6 +22,9 @@
 #   --role         with --latency on moto: s3doctor on one bucket also runs with --role-arn (the
 #                  role s3doctor-bench-role, which trusts the benchmark user and holds the same
 #                  healthy policy); its AssumeRole must be the one round trip it adds (issue 19)
+#   --vpce         with --latency on moto: s3doctor on one bucket also runs with --admin-profile
+#                  (the emulator's admin), and with it and --vpce (a gateway endpoint seeded in
+#                  moto's EC2): its DescribeVpcEndpoints must add no round trip in a row (issue 20)
 #
 # What it does: `cargo build --release --locked --bin s3doctor` (timed; cold or warm is said),
 # moto from scripts/peer.sh, the AWS CLI v1 into the same venv when missing, then seeds (with the
@@ -49,7 +52,7 @@
 set -euo pipefail
 
 usage() {
-  sed -n '8,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '8,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
 }
 
 runs=15
@@ -61,6 +64,7 @@ app_key=''
 APP_KEY=app/report.pdf
 head_refused=''
 role=''
+vpce=''
 while (($# > 0)); do
   case "$1" in
     --head-refused)
@@ -69,6 +73,10 @@ while (($# > 0)); do
       ;;
     --role)
       role=1
+      shift
+      ;;
+    --vpce)
+      vpce=1
       shift
       ;;
     --latency)
@@ -143,6 +151,10 @@ if [[ -n "$head_refused" && ( -z "$latency" || "$peer" != moto ) ]]; then
 fi
 if [[ -n "$role" && ( -z "$latency" || "$peer" != moto ) ]]; then
   printf 'bench: --role measures the latency mode on moto only (RGW has no STS): add --latency\n' >&2
+  exit 2
+fi
+if [[ -n "$vpce" && ( -z "$latency" || "$peer" != moto ) ]]; then
+  printf 'bench: --vpce measures the latency mode on moto only (its EC2 holds the endpoint): add --latency\n' >&2
   exit 2
 fi
 if [[ "$peer" == rgw && -z "$latency" ]]; then
@@ -258,9 +270,10 @@ fi
 seed_args=(--peer "$peer" --endpoint "$S3DOCTOR_PEER_URL" --keys-file "$work/bench-user.env")
 if [[ -n "$app_key" ]]; then seed_args+=(--app-object "$app_key"); fi
 PYTHONDONTWRITEBYTECODE=1 "$S3DOCTOR_VENV/bin/python" "$root/scripts/bench/seed_bench.py" \
-  "${seed_args[@]}" ${head_refused:+--head-refused} ${role:+--role} >&2
+  "${seed_args[@]}" ${head_refused:+--head-refused} ${role:+--role} ${vpce:+--vpce} >&2
 
-# 4. Measure. The admin keys are not passed on to anything measured.
+# 4. Measure. The admin keys are not passed on to anything measured (but for --vpce, whose
+# --admin-profile reads them from the private credentials file).
 bench_args=(--bin "$BIN" --endpoint "$S3DOCTOR_PEER_URL" --keys-file "$work/bench-user.env"
   --work-dir "$work" --venv "$S3DOCTOR_VENV" --runs "$runs" --build-state "$build_state"
   --peer "$peer")
@@ -269,6 +282,7 @@ if [[ -n "$app_key" ]]; then bench_args+=(--key "$app_key"); fi
 if [[ -n "$json" ]]; then bench_args+=(--json "$json"); fi
 if [[ -n "$head_refused" ]]; then bench_args+=(--head-refused); fi
 if [[ -n "$role" ]]; then bench_args+=(--role); fi
+if [[ -n "$vpce" ]]; then bench_args+=(--vpce); fi
 if [[ -n "$latency" ]]; then
   "$S3DOCTOR_VENV/bin/python" "$root/scripts/bench/latency_proxy.py" \
     --upstream "${S3DOCTOR_PEER_URL#http://}" --delay-ms "$latency" \

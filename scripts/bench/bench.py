@@ -398,6 +398,7 @@ def latency_mode(b: "Bench", args: argparse.Namespace) -> int:
     b.run_boto3(far)
     conns_boto3 = connections(events.since_last())
     role_figures = role_path(b, role, far, path1) if role else None
+    vpce_figures = vpce_path(b, far) if args.vpce else None
 
     med = {k: statistics.median(v) for k, v in times.items()}
     results = {
@@ -425,6 +426,7 @@ def latency_mode(b: "Bench", args: argparse.Namespace) -> int:
         "aws_calls": {"bucket_1": calls1, "buckets_20": calls20},
         "connections": {"bucket_1": conns1, "buckets_20": conns20, "boto3_1": conns_boto3},
         "role": role_figures,
+        "vpce": vpce_figures,
         "secrets_seen_in_output": sorted(set(b.leaks)),
     }
 
@@ -479,6 +481,14 @@ def latency_mode(b: "Bench", args: argparse.Namespace) -> int:
         row("round trips in a row, 1 bucket, --role-arn", f"{rp['round_trips']}  ({' -> '.join(rp['chain'])})")
         row("AWS calls, 1 bucket, --role-arn", f"{role_figures['aws_calls']['total']}  {role_figures['aws_calls']['by_operation']}")
         row("goal: --role-arn adds exactly one round trip, the AssumeRole", "PASS" if role_figures["one_more"] else "MISS")
+    if vpce_figures:
+        print()
+        for label, key in (("--admin-profile", "admin"), ("--admin-profile --vpce", "vpce")):
+            p = vpce_figures[key]["critical_path"]
+            row(f"round trips in a row, 1 bucket, {label}", f"{p['round_trips']}  ({' -> '.join(p['chain'])})")
+            calls = vpce_figures[key]["aws_calls"]
+            row(f"AWS calls, 1 bucket, {label}", f"{calls['total']}  {calls['by_operation']}")
+        row("goal: --vpce adds no round trip in a row", "PASS" if vpce_figures["none_added"] else "MISS")
     row("secrets seen in any output/log", ", ".join(results["secrets_seen_in_output"]) or "none")
     print()
     if args.json:
@@ -508,6 +518,33 @@ def role_path(b: "Bench", role: list[str], far: str, path1: dict) -> dict:
         and calls["by_operation"].get("AssumeRole") == 1
     )
     return {"critical_path": path, "aws_calls": calls, "one_more": one_more}
+
+
+def vpce_path(b: "Bench", far: str) -> dict:
+    """One run with --admin-profile and one with it and --vpce, through the proxy: their AWS
+    calls and critical paths, and whether the endpoint's DescribeVpcEndpoints (read beside the
+    first calls) leaves the number of round trips in a row as it is."""
+    vpce = b.keys.get("BENCH_VPCE")
+    admin_id, admin_secret = b.keys.get("BENCH_ADMIN_KEY_ID"), b.keys.get("BENCH_ADMIN_SECRET")
+    if not (vpce and admin_id and admin_secret):
+        raise BenchError("--vpce: the keys file has no BENCH_VPCE / admin keys (seed_bench.py --vpce)")
+    b.secrets += [admin_secret, admin_id]
+    # bench.sh made both files (mode 600, in its private work dir): the profile is added.
+    with (b.work / "aws-credentials").open("a") as f:
+        f.write(f"[bench-admin]\naws_access_key_id = {admin_id}\naws_secret_access_key = {admin_secret}\n")
+    with (b.work / "aws-config").open("a") as f:
+        f.write("[profile bench-admin]\nregion = us-east-1\n")
+    figures = {}
+    for key, extra in (("admin", []), ("vpce", ["--vpce", vpce])):
+        args = ["--admin-profile", "bench-admin", *extra]
+        b.run_s3doctor([BUCKET], args, url=far)  # warm-up
+        calls = b.aws_calls([BUCKET], f"far-{key}", far, args)
+        figures[key] = {"critical_path": critical_path(b.last_log_lines), "aws_calls": calls}
+    figures["none_added"] = (
+        figures["vpce"]["critical_path"]["round_trips"] == figures["admin"]["critical_path"]["round_trips"]
+        and figures["vpce"]["aws_calls"]["by_operation"].get("DescribeVpcEndpoints") == 1
+    )
+    return figures
 
 
 def closed_port() -> int:
@@ -549,6 +586,7 @@ def main() -> int:
     parser.add_argument("--key", help="every s3doctor run also reads this object (--key)")
     parser.add_argument("--head-refused", action="store_true")
     parser.add_argument("--role", action="store_true", help="also s3doctor with --role-arn (latency mode)")
+    parser.add_argument("--vpce", action="store_true", help="also s3doctor with --admin-profile and --vpce (latency mode)")
     args = parser.parse_args()
 
     if args.latency_url:

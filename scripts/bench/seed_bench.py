@@ -2,7 +2,7 @@
 """Seed the s3doctor benchmark into a running test peer (moto server, or Ceph RGW).
 
   seed_bench.py --endpoint URL --keys-file PATH [--buckets 20] [--peer moto|rgw]
-                [--app-object KEY] [--head-refused] [--role]
+                [--app-object KEY] [--head-refused] [--role] [--vpce]
 
 Uses the admin keys from S3DOCTOR_PEER_ADMIN_KEY_ID / S3DOCTOR_PEER_ADMIN_SECRET (environment).
 Creates the IAM user `s3doctor-bench` with one access key and a healthy inline policy
@@ -17,6 +17,10 @@ GetBucketLocation.
 With --role (bench.sh --role) also the IAM role `s3doctor-bench-role`, which trusts the user
 (sts:AssumeRole, which the user's policy then allows too) and holds the same healthy policy: the
 run with --role-arn checks as it. Its ARN is written to PATH as BENCH_ROLE_ARN.
+With --vpce (bench.sh --vpce) also a VPC and a gateway VPC endpoint for S3 in it (full-access
+policy, moto's EC2): its id is written to PATH as BENCH_VPCE, and the admin keys as
+BENCH_ADMIN_KEY_ID / BENCH_ADMIN_SECRET, for the run with --vpce and --admin-profile (which
+reads the endpoint with the admin's keys).
 Prints nothing secret; a one-line summary goes to stderr.
 
 With --peer rgw (scripts/rgw.sh's cluster, which has no IAM to create a user with): the user
@@ -109,6 +113,16 @@ def seed_rgw(args: argparse.Namespace) -> None:
     print(f"seeded buckets {buckets[0]}..{buckets[-1]} of user s3doctor-owner (Ceph RGW)", file=sys.stderr)
 
 
+def gateway_endpoint(endpoint: str, admin_id: str, admin_secret: str) -> str:
+    """A VPC and a gateway endpoint for S3 in it (moto's EC2); returns the endpoint's id."""
+    ec2 = client("ec2", endpoint, admin_id, admin_secret, REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    e = ec2.create_vpc_endpoint(
+        VpcId=vpc, ServiceName=f"com.amazonaws.{REGION}.s3", VpcEndpointType="Gateway"
+    )
+    return e["VpcEndpoint"]["VpcEndpointId"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--endpoint", required=True)
@@ -118,6 +132,7 @@ def main() -> None:
     parser.add_argument("--app-object", help="also put this object in every bucket (bench.sh --key)")
     parser.add_argument("--head-refused", action="store_true")
     parser.add_argument("--role", action="store_true", help="also the role s3doctor-bench-role (bench.sh --role)")
+    parser.add_argument("--vpce", action="store_true", help="also a gateway VPC endpoint (bench.sh --vpce)")
     args = parser.parse_args()
     if args.peer == "rgw":
         seed_rgw(args)
@@ -149,14 +164,18 @@ def main() -> None:
             s3.create_bucket(Bucket=b)  # us-east-1: no LocationConstraint
             if args.app_object:
                 s3.put_object(Bucket=b, Key=args.app_object, Body=b"the app's own object")
+        vpce = gateway_endpoint(args.endpoint, admin_id, admin_secret) if args.vpce else None
     except ClientError as err:
         fail(f"seeding the benchmark failed: {err}")
 
+    extra = f"BENCH_ROLE_ARN={role_arn}\n" if args.role else ""
+    if vpce:
+        extra += f"BENCH_VPCE={vpce}\nBENCH_ADMIN_KEY_ID={admin_id}\nBENCH_ADMIN_SECRET={admin_secret}\n"
     write_secret_file(
         args.keys_file,
         f"AWS_ACCESS_KEY_ID={key['AccessKeyId']}\n"
         f"AWS_SECRET_ACCESS_KEY={key['SecretAccessKey']}\n"
-        f"AWS_REGION={REGION}\n" + (f"BENCH_ROLE_ARN={role_arn}\n" if args.role else ""),
+        f"AWS_REGION={REGION}\n" + extra,
     )
 
     # The user must be healthy: identity, and a write/read/delete round trip in the first bucket.
@@ -179,6 +198,7 @@ def main() -> None:
     if not arn.endswith(f":user/{USER}"):
         fail(f"the benchmark user's key resolves to {arn!r}")
     role_words = f", role {ROLE}" if args.role else ""
+    role_words += f", VPC endpoint {vpce}" if vpce else ""
     print(f"seeded user {USER}{role_words} and buckets {buckets[0]}..{buckets[-1]} (us-east-1)", file=sys.stderr)
 
 

@@ -385,7 +385,12 @@ pub(super) async fn kms_key(cx: &CheckContext) -> CheckResult {
             .map(|t| judge_target(cx, &admin, principal, t)),
     )
     .await;
-    Ok(merge(judged))
+    // A key that could not be judged is its skip among the others' verdicts.
+    Ok(merge(
+        judged
+            .into_iter()
+            .map(|j| j.unwrap_or_else(StepOutcome::from)),
+    ))
 }
 
 /// The KMS keys of the app's own objects (`--key`), as their HeadObject named them (the
@@ -423,27 +428,22 @@ fn same_key(a: &str, b: &str) -> bool {
 
 /// One key judged: described, refused outright when no policy can make it usable, else its
 /// key policy with the principal's identity policies, for each action the app needs of it.
+/// `Err` when the key or its policy could not be read.
 async fn judge_target(
     cx: &CheckContext,
     admin: &crate::aws::Session,
     principal: &Principal,
     target: &Target,
-) -> StepOutcome {
+) -> CheckResult {
     let kms = admin
         .clients
         .kms_in(key_region(cx, &target.key_id).as_deref());
-    let key = match describe_key(&kms, &target.key_id).await {
-        Ok(key) => key,
-        Err(skipped) => return skipped,
-    };
+    let key = describe_key(&kms, &target.key_id).await?;
     let actions = target.actions(cx.run.read_only);
     if let Some(refused) = unusable(cx, target, &key, principal, &actions) {
-        return refused;
+        return Ok(refused);
     }
-    let key_policy = match read_key_policy(&kms, &key).await {
-        Ok(p) => p,
-        Err(skipped) => return skipped,
-    };
+    let key_policy = read_key_policy(&kms, &key).await?;
     // The principal's identity policies, shared with identity-policies (read once per run).
     let loaded = cached_identity_policies(cx, &admin.clients.iam, principal).await;
     let (identity_policies, boundary) = loaded.unwrap_or_default();
@@ -458,11 +458,11 @@ async fn judge_target(
         );
         (*action, verdict)
     });
-    outcome(cx, target, &key, judged)
+    Ok(outcome(cx, target, &key, judged))
 }
 
 /// Several keys' outcomes as the step's one: the worst status, every detail, every finding.
-fn merge(outcomes: Vec<StepOutcome>) -> StepOutcome {
+fn merge(outcomes: impl IntoIterator<Item = StepOutcome>) -> StepOutcome {
     let rank = |s: Status| match s {
         Status::Fail => 3,
         Status::Warn => 2,
@@ -508,24 +508,22 @@ fn key_region(cx: &CheckContext, key_id: &str) -> Option<String> {
         .or_else(|| cx.state.bucket_region.clone())
 }
 
-/// What `DescribeKey` says of the key, or a skip that says why it could not be asked.
-async fn describe_key(kms: &aws_sdk_kms::Client, key_id: &str) -> Result<KeyFacts, StepOutcome> {
+/// What `DescribeKey` says of the key, or why it could not be asked.
+async fn describe_key(kms: &aws_sdk_kms::Client, key_id: &str) -> Result<KeyFacts, NotChecked> {
     let described = kms
         .describe_key()
         .key_id(key_id)
         .send()
         .await
         .map_err(|e| {
-            StepOutcome::skip(format!(
+            NotChecked::Nothing(format!(
                 "the key {key_id} could not be described: {}",
                 crate::answers::describe(Operation::DescribeKey, &e)
             ))
         })?;
-    let Some(meta) = described.key_metadata() else {
-        return Err(StepOutcome::skip(
-            "DescribeKey answered without key metadata",
-        ));
-    };
+    let meta = described
+        .key_metadata()
+        .ok_or_else(|| NotChecked::nothing("DescribeKey answered without key metadata"))?;
     Ok(KeyFacts {
         arn: meta.arn().unwrap_or(key_id).to_owned(),
         account: meta.aws_account_id().unwrap_or_default().to_owned(),
@@ -568,11 +566,11 @@ fn unusable(
     Some(o)
 }
 
-/// The key's `default` key policy, or a skip that says why it could not be read.
+/// The key's `default` key policy, or why it could not be read.
 async fn read_key_policy(
     kms: &aws_sdk_kms::Client,
     key: &KeyFacts,
-) -> Result<NamedPolicy, StepOutcome> {
+) -> Result<NamedPolicy, NotChecked> {
     let policy_text = kms
         .get_key_policy()
         .key_id(&key.arn)
@@ -580,7 +578,7 @@ async fn read_key_policy(
         .send()
         .await
         .map_err(|e| {
-            StepOutcome::skip(format!(
+            NotChecked::Nothing(format!(
                 "the key policy of {} could not be read: {}",
                 key.arn,
                 crate::answers::describe(Operation::GetKeyPolicy, &e)
@@ -590,7 +588,7 @@ async fn read_key_policy(
         .unwrap_or_default()
         .to_owned();
     let document: PolicyDocument = policy_text.parse().map_err(|e| {
-        StepOutcome::skip(format!(
+        NotChecked::Nothing(format!(
             "the key policy of {} is not readable: {e}",
             key.arn
         ))

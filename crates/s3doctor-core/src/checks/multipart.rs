@@ -144,10 +144,7 @@ pub(super) async fn multipart(cx: &CheckContext) -> CheckResult {
     let why = reason(cx).await.map_err(NotChecked::Nothing)?;
     let s3 = cx.s3()?;
     let key = cx.probe_key.clone();
-    let upload_id = match start(cx, &s3, &key, &why).await {
-        Ok(id) => id,
-        Err(refused) => return Ok(refused),
-    };
+    let upload_id = start(cx, &s3, &key, &why).await?;
     let upload = Upload {
         cx,
         s3: &s3,
@@ -164,13 +161,14 @@ pub(super) async fn multipart(cx: &CheckContext) -> CheckResult {
     Ok(probe.outcome(&why))
 }
 
-/// Starts the upload: its id, or the step's failed outcome (which says `why` it ran).
+/// Starts the upload: its id, or, when the start failed, its failed outcome (which says `why`
+/// the step ran) as the row's: nothing was uploaded to, so there is nothing more to check.
 async fn start(
     cx: &CheckContext,
     s3: &aws_sdk_s3::Client,
     key: &ProbeKey,
     why: &str,
-) -> Result<String, StepOutcome> {
+) -> Result<String, NotChecked> {
     let acl = cx.run.acl.as_deref();
     let created = probe::start_multipart(s3, cx.bucket(), key, acl)
         .await
@@ -182,13 +180,38 @@ async fn start(
                 "kms:GenerateDataKey",
             );
             o.detail = format!("{} (run because {why})", o.detail);
-            o
+            NotChecked::blocked(o)
         })?;
-    created.upload_id().map(str::to_owned).ok_or_else(|| {
-        StepOutcome::failed(
-            "CreateMultipartUpload answered without an upload id: nothing to upload to",
-        )
-    })
+    created
+        .upload_id()
+        .map(str::to_owned)
+        .ok_or_else(|| NotChecked::blocked(no_upload_id(cx)))
+}
+
+/// CreateMultipartUpload answered 200 without an `UploadId`: a failure, with the finding
+/// that says the answer was not what S3 sends (a failed row always has one).
+fn no_upload_id(cx: &CheckContext) -> StepOutcome {
+    let evidence = crate::finding::Evidence {
+        operation: Operation::CreateMultipartUpload.name().to_owned(),
+        http_status: Some(200),
+        message: Some("the answer has no UploadId".to_owned()),
+        ..Default::default()
+    };
+    let finding = FindingSpec {
+        code: FindingCode::UnexpectedAnswer,
+        step: StepId::MultipartUpload,
+        facts: cx.facts(None),
+        source: None,
+        statement: None,
+        evidence: Some(evidence.clone()),
+    }
+    .build();
+    let mut o = StepOutcome::failed(
+        "CreateMultipartUpload answered without an upload id: nothing to upload to",
+    )
+    .with_evidence(evidence);
+    o.findings.push(finding);
+    o
 }
 
 /// The upload s3doctor started: the only one it touches.
@@ -366,5 +389,16 @@ mod tests {
             o.detail,
             "UploadPart: access denied: s3:PutObject is not allowed"
         );
+    }
+
+    /// A start answered without an upload id is a failure that says so with a finding, never
+    /// a row that fails with nothing to show.
+    #[test]
+    fn a_start_without_an_upload_id_is_an_unexpected_answer() {
+        let o = no_upload_id(&crate::checks::tests::context());
+        assert_eq!(o.status, Status::Fail);
+        assert_eq!(o.findings.len(), 1);
+        assert_eq!(o.findings[0].code, FindingCode::UnexpectedAnswer);
+        assert!(o.findings[0].is_error());
     }
 }

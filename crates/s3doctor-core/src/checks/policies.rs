@@ -200,9 +200,10 @@ fn uncertain_sentence(readings: &[(&StatementRef, &str)], who: &str) -> String {
 /// `identity-policies`: the principal's own policies (and boundary) against each action:
 /// whose policies, read them (once per run), ask AWS's simulator, weigh each action, say it.
 pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
-    let p = match whose_policies(cx).await {
-        Ok(p) => p,
-        Err(done) => return done,
+    let Some(p) = whose_policies(cx).await? else {
+        return Ok(StepOutcome::pass(
+            "the account's root user: identity policies do not limit it",
+        ));
     };
     let (session, who) = reader(cx).await?;
     let iam = &session.clients.iam;
@@ -255,37 +256,35 @@ pub(super) async fn identity_policies(cx: &CheckContext) -> CheckResult {
     })
 }
 
-/// The principal whose policies decide, or the step's end: a pass for the root user, a skip
-/// when it is unknown, has no policies of its own, or the endpoint has no IAM.
-async fn whose_policies(cx: &CheckContext) -> Result<&Principal, CheckResult> {
-    let Some(identity) = cx.identity.as_ref() else {
-        return Err(Err(NotChecked::nothing("the principal is unknown")));
-    };
+/// The principal whose policies decide (`None`: the account's root user, whom identity
+/// policies do not limit), or why there is none to read: it is unknown, has no policies of
+/// its own, or the endpoint has no IAM.
+async fn whose_policies(cx: &CheckContext) -> Result<Option<&Principal>, NotChecked> {
+    let identity = cx
+        .identity
+        .as_ref()
+        .ok_or_else(|| NotChecked::nothing("the principal is unknown"))?;
     let p = &identity.principal;
     match p.kind {
-        PrincipalKind::Root => {
-            return Err(Ok(StepOutcome::pass(
-                "the account's root user: identity policies do not limit it",
-            )));
-        }
+        PrincipalKind::Root => return Ok(None),
         PrincipalKind::User | PrincipalKind::AssumedRole | PrincipalKind::Role => {}
         _ => {
-            return Err(Err(NotChecked::nothing(format!(
+            return Err(NotChecked::nothing(format!(
                 "{} is a {} principal: its permissions come from the role or federation it was issued by",
                 p.arn,
                 p.kind.as_str()
-            ))));
+            )));
         }
     }
     let caps = cx.capabilities().await;
     if caps.s3_only() {
-        return Err(Err(NotChecked::nothing(format!(
+        return Err(NotChecked::nothing(format!(
             "{} has no STS and no IAM managed policies: what {} may do there is decided by the bucket policy (the bucket-policy step) and the bucket owner's grants",
             caps.kind.label(),
             p.name
-        ))));
+        )));
     }
-    Ok(p)
+    Ok(Some(p))
 }
 
 /// The principal's identity policies and permissions boundary, read once per run (every

@@ -96,9 +96,6 @@ impl Failure {
 /// The evidence message of a call that got no answer in time (the attempt or read timeout).
 pub use crate::aws::TIMED_OUT;
 
-/// The start of the evidence message of a call whose connection was refused.
-pub const REFUSED: &str = "connection refused";
-
 /// Reads an SDK error of one of s3doctor's operations: status, code, message, request id and
 /// the bucket-region header. Taking an [`Operation`] (not a name) means every failure names an
 /// operation, and so the action it needs.
@@ -131,8 +128,8 @@ where
         .and_then(|r| r.headers().get("x-amz-bucket-region"))
         .map(str::to_owned)
         .or_else(|| body.region.clone());
-    let (error_code, message) = code_and_message(err, &body);
     let unreachable = unreachable(err);
+    let (error_code, message) = code_and_message(err, &body, unreachable);
     let authorization_id = message.as_deref().and_then(access_denied::authorization_id);
     let evidence = Evidence {
         operation: operation.to_owned(),
@@ -155,10 +152,12 @@ where
 }
 
 /// The error code and message of an SDK error: the parsed ones, else read from the body,
-/// or what happened instead of an answer (a timeout, a call not asked, a broken connection).
+/// or what happened instead of an answer (a timeout, a call not asked, a refused or broken
+/// connection), as `unreachable` read it.
 fn code_and_message<E>(
     err: &SdkError<E, HttpResponse>,
     body: &ErrorBody,
+    unreachable: Option<Unreachable>,
 ) -> (Option<String>, Option<String>)
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
@@ -183,35 +182,28 @@ where
         {
             (None, Some(crate::aws::NOT_ASKED.to_owned()))
         }
-        SdkError::DispatchFailure(_) if crate::aws::refused_connection(err) => (
+        _ if unreachable == Some(Unreachable::Refused) => (
             None,
-            Some(format!("{REFUSED}: {}", crate::aws::error_chain(err))),
+            Some(format!(
+                "{}: {}",
+                Unreachable::Refused.words(),
+                crate::aws::error_chain(err)
+            )),
         ),
         _ => (None, Some(crate::aws::error_chain(err))),
     }
 }
 
-/// How a call that got no answer got none (`None` for an answer): the same reading as the
-/// message `code_and_message` words, as a fact.
+/// How a call that got no answer got none (`None` for an answer), read as the `--log` line
+/// reads it (`aws::unreachable`): a call not sent because an earlier one to the host got no
+/// answer in time ([`crate::aws::NOT_ASKED`]) is a timeout too.
 fn unreachable<E>(err: &SdkError<E, HttpResponse>) -> Option<Unreachable>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     match err {
         SdkError::TimeoutError(_) => Some(Unreachable::TimedOut),
-        SdkError::DispatchFailure(d) if d.is_timeout() => Some(Unreachable::TimedOut),
-        // Not sent because an earlier call to the host got no answer in time.
-        SdkError::DispatchFailure(_)
-            if DisplayErrorContext(err)
-                .to_string()
-                .contains(crate::aws::NOT_ASKED) =>
-        {
-            Some(Unreachable::TimedOut)
-        }
-        SdkError::DispatchFailure(_) if crate::aws::refused_connection(err) => {
-            Some(Unreachable::Refused)
-        }
-        SdkError::DispatchFailure(_) => Some(Unreachable::Other),
+        SdkError::DispatchFailure(d) => Some(crate::aws::unreachable(err, d.is_timeout())),
         _ => None,
     }
 }

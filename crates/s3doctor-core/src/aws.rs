@@ -32,6 +32,7 @@ use aws_types::region::Region;
 use aws_types::sdk_config::SharedAsyncSleep;
 
 use crate::envfile::EnvFile;
+use crate::finding::Unreachable;
 use call_log::CallLog;
 use silence::Silence;
 pub use silence::{NOT_ASKED, TIMED_OUT};
@@ -57,7 +58,7 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
 
 /// True when the operating system refused the connection (nothing listens at that address
 /// and port), told by the `std::io::Error` in the error's sources.
-pub fn refused_connection(err: &(dyn std::error::Error + 'static)) -> bool {
+fn refused_connection(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut source = Some(err);
     while let Some(e) = source {
         if e.downcast_ref::<std::io::Error>()
@@ -70,26 +71,25 @@ pub fn refused_connection(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// What happened instead of an answer, in words first (`timed out`, `connection refused`,
-/// `DNS lookup failed`, `TLS failed`, `connection failed`), then the error's chain: the
-/// `--log` line of a call that got no answer. No secret is in either (no header, no URL query).
-pub fn no_answer_words(err: &(dyn std::error::Error + 'static), timed_out: bool) -> String {
-    let chain = error_chain(err);
-    let lower = chain.to_ascii_lowercase();
-    let what = if timed_out || lower.contains("timed out") || lower.contains("timeout") {
-        "timed out"
+/// How a call got no answer, read from the transport's error (`timed_out`: the SDK or the
+/// timer said so): the one reading that the `--log` line, the evidence and the findings all
+/// use. A refused connection is told by its `std::io::Error`; DNS and TLS only by the
+/// connector's words, which is all hyper gives. [`NOT_ASKED`] reads as a timeout.
+pub fn unreachable(err: &(dyn std::error::Error + 'static), timed_out: bool) -> Unreachable {
+    let chain = error_chain(err).to_ascii_lowercase();
+    if timed_out || chain.contains("timed out") || chain.contains("timeout") {
+        Unreachable::TimedOut
     } else if refused_connection(err) {
-        "connection refused"
-    } else if lower.contains("dns error") || lower.contains("failed to lookup address") {
-        "DNS lookup failed"
-    } else if lower.contains("tls") || lower.contains("certificate") {
-        "TLS failed"
-    } else if lower.contains("connection") || lower.contains("io error") {
-        "connection failed"
+        Unreachable::Refused
+    } else if chain.contains("dns error") || chain.contains("failed to lookup address") {
+        Unreachable::Dns
+    } else if chain.contains("tls") || chain.contains("certificate") {
+        Unreachable::Tls
+    } else if chain.contains("connection") || chain.contains("io error") {
+        Unreachable::Connection
     } else {
-        "no answer"
-    };
-    format!("{what}: {chain}")
+        Unreachable::Other
+    }
 }
 
 /// The region used for the first calls when nothing configures one; the bucket-region step
@@ -727,6 +727,104 @@ mod tests {
             "the preflight built its own connector"
         );
         assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    /// An error whose text is `text`, from a source like hyper's.
+    #[derive(Debug)]
+    struct Said(&'static str, Option<std::io::Error>);
+
+    impl std::fmt::Display for Said {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Said {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_ref().map(|e| e as _)
+        }
+    }
+
+    /// One reading of how a call got no answer, each kind with its words: a refusal by its
+    /// io error, DNS and TLS by the connector's words, a timeout by the flag or the words
+    /// (a call not asked after one is a timeout too).
+    #[test]
+    fn how_a_call_got_no_answer_is_read_once_with_its_words() {
+        let io = |kind| Some(std::io::Error::from(kind));
+        let cases = [
+            (
+                Said(
+                    "client error (Connect)",
+                    io(std::io::ErrorKind::ConnectionRefused),
+                ),
+                false,
+                Unreachable::Refused,
+                "connection refused",
+            ),
+            (
+                Said("dns error: failed to lookup address information", None),
+                false,
+                Unreachable::Dns,
+                "DNS lookup failed",
+            ),
+            (
+                Said("invalid peer certificate: UnknownIssuer", None),
+                false,
+                Unreachable::Tls,
+                "TLS failed",
+            ),
+            (
+                Said("connection closed before message completed", None),
+                false,
+                Unreachable::Connection,
+                "connection failed",
+            ),
+            (
+                Said("client error (SendRequest)", None),
+                true,
+                Unreachable::TimedOut,
+                "timed out",
+            ),
+            (
+                Said(NOT_ASKED, None),
+                false,
+                Unreachable::TimedOut,
+                "timed out",
+            ),
+            (
+                Said("something else", None),
+                false,
+                Unreachable::Other,
+                "no answer",
+            ),
+        ];
+        for (err, timed_out, how, words) in cases {
+            assert_eq!(unreachable(&err, timed_out), how, "{err}");
+            assert_eq!(how.words(), words);
+        }
+    }
+
+    /// A closed port: the preflight (sent past the SDK) reads the refusal as the SDK's calls
+    /// do, so its finding and its log line say "connection refused" as theirs do.
+    #[tokio::test]
+    async fn a_refused_preflight_is_read_as_a_refused_sdk_call() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}");
+        let (settings, clients) = settings_and_clients(&url).await;
+        let head = clients
+            .s3
+            .head_bucket()
+            .bucket("b")
+            .send()
+            .await
+            .unwrap_err();
+        let sdk = crate::answers::failure(crate::operation::Operation::HeadBucket, &head);
+        assert_eq!(sdk.evidence.unreachable, Some(Unreachable::Refused));
+        let answer = preflight_to(&settings, &clients, &format!("{url}/b/k")).await;
+        assert_eq!(answer.unwrap_err().how, Unreachable::Refused);
     }
 
     /// A loopback endpoint that accepts connections and never answers (a black hole); counts

@@ -711,20 +711,22 @@ impl CheckContext {
     /// `failed` does. `None` for an answer, or for no answer in a way without words of its own.
     pub(super) fn how_unanswered(&self, evidence: Option<&Evidence>) -> Option<String> {
         match evidence?.unreachable? {
-            Unreachable::Other => None,
-            how => Some(self.no_answer_words(how)),
+            how @ (Unreachable::TimedOut | Unreachable::Refused) => Some(self.no_answer_words(how)),
+            _ => None,
         }
     }
 
-    /// A failed step's detail when the endpoint did not answer: how, when that is known.
+    /// A failed step's detail when the endpoint did not answer: how (in `Unreachable`'s
+    /// words), when that is known.
     fn no_answer_words(&self, how: Unreachable) -> String {
         match how {
             Unreachable::TimedOut => format!(
-                "timed out: no answer from the endpoint within {} s",
+                "{}: {NO_ANSWER} within {} s",
+                how.words(),
                 self.settings.attempt_timeout().as_secs_f64()
             ),
-            Unreachable::Refused => "connection refused by the endpoint".to_owned(),
-            Unreachable::Other => NO_ANSWER.to_owned(),
+            Unreachable::Refused => format!("{} by the endpoint", how.words()),
+            _ => NO_ANSWER.to_owned(),
         }
     }
 

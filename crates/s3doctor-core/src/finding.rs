@@ -332,15 +332,38 @@ impl std::fmt::Display for Basis {
     }
 }
 
-/// How a call got no answer: the words of its `endpoint.unreachable` finding depend on it.
+/// How a call got no answer, as `aws::unreachable` reads it from the transport's error: the
+/// words of its `endpoint.unreachable` finding, of its step's detail and of its `--log` line
+/// depend on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Unreachable {
     /// Nothing came back within the timeout (or the call was not sent again after one did).
     TimedOut,
     /// The operating system refused the connection: nothing listens at that address and port.
     Refused,
-    /// Anything else: DNS, TLS, a connection that broke.
+    /// The endpoint's host name did not resolve.
+    Dns,
+    /// The TLS handshake failed (a certificate, a protocol).
+    Tls,
+    /// The connection could not be made or broke in another way.
+    Connection,
+    /// Anything else.
     Other,
+}
+
+impl Unreachable {
+    /// What happened, in the few words every line about it starts with (the `--log` line, the
+    /// evidence of a refused connection): `timed out`, `connection refused`, …
+    pub fn words(self) -> &'static str {
+        match self {
+            Unreachable::TimedOut => "timed out",
+            Unreachable::Refused => "connection refused",
+            Unreachable::Dns => "DNS lookup failed",
+            Unreachable::Tls => "TLS failed",
+            Unreachable::Connection => "connection failed",
+            Unreachable::Other => "no answer",
+        }
+    }
 }
 
 /// What AWS answered: enough to search logs and to open a support case.

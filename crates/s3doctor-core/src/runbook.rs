@@ -147,7 +147,8 @@ impl FindingText {
             match unreachable {
                 Some(Unreachable::TimedOut) => self.timed_out.as_ref(),
                 Some(Unreachable::Refused) => self.refused.as_ref(),
-                Some(Unreachable::Other) | None => None,
+                // No words of their own: the general ones name DNS, TLS and the rest.
+                Some(_) | None => None,
             },
         ];
         for layer in layers.into_iter().flatten() {

@@ -14,6 +14,8 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 
+use crate::finding::Unreachable;
+
 #[derive(Debug, Clone, Copy)]
 struct AttemptStarted(Instant);
 
@@ -68,17 +70,16 @@ impl Intercept for CallLog {
                     latency_ms,
                 );
             }
-            None => {
-                let error = match context.output_or_error() {
-                    Some(Err(e)) => {
-                        let timed_out = e.is_timeout_error()
-                            || e.as_connector_error().is_some_and(|c| c.is_timeout());
-                        super::no_answer_words(e, timed_out)
-                    }
-                    _ => "no response".to_owned(),
-                };
-                unanswered(&service, &operation, latency_ms, &error);
-            }
+            None => match context.output_or_error() {
+                Some(Err(e)) => {
+                    let timed_out = e.is_timeout_error()
+                        || e.as_connector_error().is_some_and(|c| c.is_timeout());
+                    let how = super::unreachable(e, timed_out);
+                    let chain = super::error_chain(e);
+                    unanswered(&service, &operation, latency_ms, (how, &chain));
+                }
+                _ => unanswered_in_words(&service, &operation, latency_ms, "no response"),
+            },
         }
         Ok(())
     }
@@ -103,9 +104,21 @@ pub(super) fn answered(
     );
 }
 
-/// The log's line for a call that got no answer: what happened instead (at most 300
-/// characters of it).
-pub(super) fn unanswered(service: &str, operation: &str, latency_ms: Option<u64>, error: &str) {
+/// The log's line for a call that got no answer: how, in its words (`timed out`, `connection
+/// refused`, `DNS lookup failed`, …), then the error's chain. No secret is in either (no
+/// header, no URL query).
+pub(super) fn unanswered(
+    service: &str,
+    operation: &str,
+    latency_ms: Option<u64>,
+    (how, chain): (Unreachable, &str),
+) {
+    let error = format!("{}: {chain}", how.words());
+    unanswered_in_words(service, operation, latency_ms, &error);
+}
+
+/// The log's line for a call that got no answer, said as `error` (at most 300 characters).
+fn unanswered_in_words(service: &str, operation: &str, latency_ms: Option<u64>, error: &str) {
     let error = error.chars().take(300).collect::<String>();
     tracing::debug!(
         target: "s3doctor::aws",

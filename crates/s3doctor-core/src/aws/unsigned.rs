@@ -41,13 +41,18 @@ pub(super) async fn send(
 ) -> Result<HttpResponse, NoAnswer> {
     let host = silence::host(req.uri());
     if silence.is_some_and(|s| s.is_silent(&host)) {
-        call_log::unanswered(service, operation, Some(0), NOT_ASKED);
+        call_log::unanswered(
+            service,
+            operation,
+            Some(0),
+            (Unreachable::TimedOut, NOT_ASKED),
+        );
         return Err(NoAnswer::timed_out(NOT_ASKED.to_owned()));
     }
     let started = Instant::now();
     let answer = tokio::time::timeout(timeout, connector.call(req)).await;
     let latency_ms = Some(started.elapsed().as_millis() as u64);
-    let (why, timed_out) = match answer {
+    let (how, why) = match answer {
         Ok(Ok(resp)) => {
             let headers = resp.headers();
             let request_id = headers
@@ -58,19 +63,17 @@ pub(super) async fn send(
             call_log::answered(service, operation, status, request_id, latency_ms);
             return Ok(resp);
         }
-        Ok(Err(e)) if !e.is_timeout() => (super::error_chain(&e), false),
-        Ok(Err(_)) | Err(_) => (format!("{TIMED_OUT} ({} s)", timeout.as_secs()), true),
+        Ok(Err(e)) if !e.is_timeout() => (super::unreachable(&e, false), super::error_chain(&e)),
+        Ok(Err(_)) | Err(_) => (
+            Unreachable::TimedOut,
+            format!("{TIMED_OUT} ({} s)", timeout.as_secs()),
+        ),
     };
-    call_log::unanswered(service, operation, latency_ms, &why);
-    if timed_out && let Some(silence) = silence {
+    call_log::unanswered(service, operation, latency_ms, (how, &why));
+    if how == Unreachable::TimedOut
+        && let Some(silence) = silence
+    {
         silence.mark(host);
     }
-    Err(if timed_out {
-        NoAnswer::timed_out(why)
-    } else {
-        NoAnswer {
-            how: Unreachable::Other,
-            why,
-        }
-    })
+    Err(NoAnswer { how, why })
 }

@@ -80,11 +80,12 @@ pub fn sent_words(landed: Landed, key: &ProbeKey) -> String {
 }
 
 /// Why a probe could not be removed, in a few words for a step's detail (the finding
-/// carries the whole answer).
+/// carries the whole answer): how the delete got no answer, when it got none.
 pub fn why_not_removed(failure: &Failure) -> String {
     match failure.class {
-        Class::Unreachable(Unreachable::Refused) => "the connection was refused".to_owned(),
-        Class::Unreachable(Unreachable::TimedOut) => "the endpoint did not answer".to_owned(),
+        Class::Unreachable(how @ (Unreachable::TimedOut | Unreachable::Refused)) => {
+            how.words().to_owned()
+        }
         _ => failure.evidence.one_line(),
     }
 }

@@ -482,15 +482,24 @@ pub struct AssumedRole {
     pub via: String,
     /// The session's ARN as STS answered it (`arn:aws:sts::…:assumed-role/app/s3doctor`).
     pub session_arn: Option<String>,
+    /// The ARN the role was first asked by, when STS refused it and IAM's GetRole named the
+    /// role's real ARN (with the path the asked one lacked).
+    pub asked_as: Option<String>,
 }
 
 impl AssumedRole {
     /// `the keys of profile ci (AKIA…1234) assumed arn:…:role/app (session s3doctor, --role-arn)`.
     pub fn describe(&self) -> String {
-        format!(
+        let mut said = format!(
             "{} assumed {} (session {}, {})",
             self.by, self.role_arn, self.session_name, self.via
-        )
+        );
+        if let Some(asked) = &self.asked_as {
+            said.push_str(&format!(
+                "; STS refused {asked}, which lacks the role's path: iam:GetRole named the role's ARN"
+            ));
+        }
+        said
     }
 }
 
@@ -588,6 +597,25 @@ pub async fn chain_sts(
         .interceptor(CallLog)
         .build();
     aws_sdk_sts::Client::from_conf(conf)
+}
+
+/// An IAM client for the chain's one IAM call (GetRole, to learn a refused role's path), set
+/// up as [`chain_sts`]: the run's endpoint, timeouts and call log, signing with `creds`.
+pub async fn chain_iam(
+    settings: &Settings,
+    region: Option<&str>,
+    creds: Credentials,
+) -> aws_sdk_iam::Client {
+    let sdk = loader(settings, region)
+        .http_client(settings.http.clone())
+        .credentials_provider(creds)
+        .load()
+        .await;
+    built("IAM", sdk.region());
+    let conf = aws_sdk_iam::config::Builder::from(&sdk)
+        .interceptor(CallLog)
+        .build();
+    aws_sdk_iam::Client::from_conf(conf)
 }
 
 /// The SDK's configuration loader: region (the fallback when none is configured), timeouts,

@@ -9,7 +9,7 @@ use super::{CheckContext, CheckResult, Fact, Status, StepOutcome};
 use crate::answers::{Facts, FindingSpec};
 use crate::aws::{self, Session};
 use crate::credentials::chain::{ORDER, ORDER_SOURCE, Origin, ProfileBy, Source};
-use crate::credentials::{self, CredentialsFailure, Plan};
+use crate::credentials::{self, CredentialsFailure, Plan, Refusal};
 use crate::finding::{Evidence, Finding, FindingCode};
 use crate::runbook::StepId;
 
@@ -194,10 +194,11 @@ pub(super) fn failed(cx: &CheckContext, failure: &CredentialsFailure) -> StepOut
             .and_then(|p| p.role_arn())
             .unwrap_or_else(|| r.caller.clone())
     });
+    let role_words = refused.map(Refusal::role_words);
     let facts = Facts {
         endpoint: cx.settings.endpoint.as_deref(),
         principal: caller.as_deref(),
-        role: refused.map(|r| r.role_arn.as_str()),
+        role: role_words.as_deref(),
         provider: failure
             .provider
             .as_deref()

@@ -8,7 +8,9 @@ use std::time::{Duration, SystemTime};
 use aws_credential_types::Credentials;
 
 use super::failure::{CredentialsFailure, StsAsk, from_sts};
-use crate::aws::{AssumedRole, Settings, chain_sts};
+use crate::answers;
+use crate::arn::{self, PrincipalKind};
+use crate::aws::{AssumedRole, Settings, chain_iam, chain_sts};
 use crate::operation::Operation;
 
 /// A role to assume and how it was named.
@@ -24,14 +26,50 @@ pub struct RoleAsk {
 }
 
 /// AssumeRole with `creds`: the role's session, and who assumed what.
+///
+/// A role with a path (`role/service/app`) has no other ARN: asked by one without it (as a
+/// session's ARN names its role, `assumed-role/app/…`), STS refuses as if the caller were not
+/// trusted. So a refusal asks IAM's GetRole for the role by its name, with the same
+/// credentials, and assumes it again by the ARN IAM names when that is another; when IAM
+/// cannot be read and the ARN names no path, the refusal says that the path is not known.
+/// Only a refusal costs these calls: a role assumed at once is still one round trip.
 pub async fn assume_role(
     settings: &Settings,
     region: Option<&str>,
     creds: Credentials,
     ask: &RoleAsk,
 ) -> Result<(Credentials, AssumedRole), CredentialsFailure> {
-    let sts = chain_sts(settings, region, Some(creds)).await;
-    assume_role_on(&sts, ask).await
+    let sts = chain_sts(settings, region, Some(creds.clone())).await;
+    let refusal = match assume_role_on(&sts, ask).await {
+        Err(failure) if failure.refused.is_some() => failure,
+        answer => return answer,
+    };
+    let Some(role) = arn::parse_principal(&ask.role_arn)
+        .ok()
+        .filter(|p| p.kind == PrincipalKind::Role)
+    else {
+        return Err(refusal);
+    };
+    let iam = chain_iam(settings, region, creds).await;
+    match iam.get_role().role_name(&role.name).send().await {
+        Ok(out) => match out.role().map(|r| r.arn().to_owned()) {
+            Some(real) if real != ask.role_arn => {
+                let again = RoleAsk {
+                    role_arn: real,
+                    ..ask.clone()
+                };
+                let (creds, mut assumed) = assume_role_on(&sts, &again).await?;
+                assumed.asked_as = Some(ask.role_arn.clone());
+                Ok((creds, assumed))
+            }
+            _ => Err(refusal),
+        },
+        Err(err) if role.path.is_none() => {
+            let why = answers::describe(Operation::GetRole, &err);
+            Err(refusal.path_not_known(&role.name, &why))
+        }
+        Err(_) => Err(refusal),
+    }
 }
 
 /// AssumeRole with the client given (signed with the credentials before it).
@@ -70,6 +108,7 @@ pub async fn assume_role_on(
             by: ask.by.clone(),
             via: ask.via.clone(),
             session_arn,
+            asked_as: None,
         },
     ))
 }
@@ -143,6 +182,7 @@ pub async fn web_identity_on(
             by,
             via: ask.via.clone(),
             session_arn,
+            asked_as: None,
         },
     ))
 }

@@ -30,6 +30,22 @@ pub struct CredentialsFailure {
 }
 
 impl CredentialsFailure {
+    /// This refusal of role `name`'s path-less ARN, when IAM's GetRole could not say the
+    /// role's real ARN (`refused`: how it failed): the path is not known, and a role with one
+    /// is refused by any other ARN.
+    pub fn path_not_known(mut self, name: &str, refused: &str) -> Self {
+        if let Some(r) = &mut self.refused {
+            let why = format!(
+                "path not known: the ARN names none and IAM could not be read; a role with a \
+                 path (arn:…:role/PATH/{name}) has no other ARN"
+            );
+            self.detail
+                .push_str(&format!(" ({why}; iam:GetRole {name}: {refused})"));
+            r.path_unknown = Some(why);
+        }
+        self
+    }
+
     /// A failure with only a code and a line (nothing configured, a deadline).
     pub fn plain(code: FindingCode, detail: impl Into<String>) -> Self {
         let detail = detail.into();
@@ -81,6 +97,19 @@ pub struct Refusal {
     /// The external id that was sent, if any.
     pub external_id: Option<String>,
     pub session_name: String,
+    /// Why the role's path is not known, when the ARN asked names none and IAM could not be
+    /// read: then the refusal may be the path's, not the trust policy's.
+    pub path_unknown: Option<String>,
+}
+
+impl Refusal {
+    /// The role as a finding names it: its ARN, and when the path is not known, that too.
+    pub fn role_words(&self) -> String {
+        match &self.path_unknown {
+            Some(why) => format!("{} ({why})", self.role_arn),
+            None => self.role_arn.clone(),
+        }
+    }
 }
 
 /// What an STS call of the chain was: the role asked for and how, and who asked.
@@ -197,6 +226,7 @@ fn refused(
         operation: ask.operation,
         external_id: ask.external_id.map(str::to_owned),
         session_name: ask.session_name.to_owned(),
+        path_unknown: None,
     };
     CredentialsFailure {
         code: FindingCode::AssumeRoleRefused,

@@ -150,6 +150,12 @@ impl ErrorScreen {
             _ => String::new(),
         };
         let role = match &r.role_arn {
+            Some(role) if r.role_path_known == Some(false) => format!(
+                " as role {} ({}; if STS refuses {role}, iam:GetRole names the real ARN), \
+                 assumed with your credentials",
+                role.rsplit('/').next().unwrap_or(role),
+                crate::arn::PATH_NOT_KNOWN
+            ),
             Some(role) => format!(" as role {role}, assumed with your credentials"),
             None => String::new(),
         };

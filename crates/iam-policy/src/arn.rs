@@ -197,6 +197,11 @@ pub fn policy_arn(partition: &str, account: &str, name: &str) -> String {
     format!("arn:{partition}:iam::{account}:policy/{name}")
 }
 
+/// How a session's role is named while its path is not known: a session ARN
+/// (`assumed-role/NAME/SESSION`) does not carry the role's path, so `role/NAME` may not be the
+/// role's ARN (a role with a path has no other).
+pub const PATH_NOT_KNOWN: &str = "path not known: the session ARN does not carry it";
+
 /// An IAM role without a path: `arn:PARTITION:iam::ACCOUNT:role/NAME`.
 pub fn role_arn(partition: &str, account: &str, name: &str) -> String {
     format!("arn:{partition}:iam::{account}:role/{name}")

@@ -209,28 +209,50 @@ pub struct Identity {
     /// that is known (the chain assumed the role, or IAM was read), else the session's
     /// `arn:…:role/NAME`; `None` for other principals.
     pub role_arn: Option<String>,
+    /// Whether `role_arn` is the role's real ARN: a role's own ARN carries its path, a
+    /// session's does not, so a session's role is known only once the chain assumed it or
+    /// IAM's GetRole named it. Until then findings name the role with "path not known".
+    pub role_path_known: bool,
+    /// Whom a person acts on, in a finding's words (see [`Identity::acting_arn`]).
+    acting: String,
 }
+
+pub use crate::arn::PATH_NOT_KNOWN;
 
 impl Identity {
     /// Who the keys belong to; a session's role is named as the session names it (no path).
     pub fn new(principal: Principal, user_id: Option<String>, confirmed: bool) -> Self {
         let role_arn = principal.role_arn();
-        Identity {
+        let mut identity = Identity {
+            role_path_known: principal.kind == crate::arn::PrincipalKind::Role,
             principal,
             user_id,
             confirmed,
             role_arn,
-        }
+            acting: String::new(),
+        };
+        identity.acting = identity.acting_words();
+        identity
     }
 
-    /// The ARN a person acts on: the role's for an assumed-role session (its policies, its
-    /// trust policy), else the principal's own.
+    /// Whom a person acts on: the role's ARN for an assumed-role session (its policies, its
+    /// trust policy) — or, while its path is not known, `role NAME in account ACCOUNT (path
+    /// not known: …)` rather than an ARN that may be wrong — else the principal's own ARN.
     pub fn acting_arn(&self) -> &str {
-        match self.principal.kind {
-            crate::arn::PrincipalKind::AssumedRole => {
-                self.role_arn.as_deref().unwrap_or(&self.principal.arn)
+        &self.acting
+    }
+
+    fn acting_words(&self) -> String {
+        let p = &self.principal;
+        match (p.kind, &self.role_arn) {
+            (crate::arn::PrincipalKind::AssumedRole, Some(role)) if self.role_path_known => {
+                role.clone()
             }
-            _ => &self.principal.arn,
+            (crate::arn::PrincipalKind::AssumedRole, Some(_)) => format!(
+                "role {} in account {} ({PATH_NOT_KNOWN})",
+                p.name, p.account
+            ),
+            _ => p.arn.clone(),
         }
     }
 
@@ -244,18 +266,23 @@ impl Identity {
         if let Some(role) = names_this_role.filter(|_| self.role_arn.is_some()) {
             self.principal.path = role.path;
             self.role_arn = Some(arn.to_owned());
+            self.role_path_known = true;
+            self.acting = self.acting_words();
         }
     }
 
     /// `role app (arn:aws:iam::1:role/svc/app), session worker` for a session; `None` otherwise.
+    /// While the role's path is not known: `role app (path not known: …), session worker`.
     pub fn role_and_session(&self) -> Option<String> {
         let role = self.role_arn.as_deref()?;
+        let role = match self.role_path_known {
+            true => role,
+            false => PATH_NOT_KNOWN,
+        };
+        let name = &self.principal.name;
         match &self.principal.session {
-            Some(session) => Some(format!(
-                "role {} ({role}), session {session}",
-                self.principal.name
-            )),
-            None => Some(format!("role {} ({role})", self.principal.name)),
+            Some(session) => Some(format!("role {name} ({role}), session {session}")),
+            None => Some(format!("role {name} ({role})")),
         }
     }
 }
@@ -946,7 +973,15 @@ mod tests {
             crate::arn::parse_principal("arn:aws:sts::123456789012:assumed-role/app/worker")
                 .unwrap();
         let mut i = Identity::new(session, None, true);
-        assert_eq!(i.acting_arn(), "arn:aws:iam::123456789012:role/app");
+        assert_eq!(
+            i.acting_arn(),
+            "role app in account 123456789012 (path not known: the session ARN does not carry it)"
+        );
+        assert!(!i.role_path_known);
+        assert_eq!(
+            i.role_and_session().as_deref(),
+            Some("role app (path not known: the session ARN does not carry it), session worker")
+        );
         // Another role's ARN (or another account's) teaches nothing.
         i.learn_role_arn("arn:aws:iam::123456789012:role/svc/other");
         i.learn_role_arn("arn:aws:iam::999999999999:role/svc/app");
@@ -954,7 +989,9 @@ mod tests {
             i.role_arn.as_deref(),
             Some("arn:aws:iam::123456789012:role/app")
         );
+        assert!(!i.role_path_known);
         i.learn_role_arn("arn:aws:iam::123456789012:role/svc/app");
+        assert!(i.role_path_known);
         assert_eq!(i.acting_arn(), "arn:aws:iam::123456789012:role/svc/app");
         assert_eq!(
             i.principal.role_arn().as_deref(),

@@ -38,6 +38,9 @@ pub struct Reading {
     /// The IAM role behind an assumed-role session (CloudTrail's sessionIssuer, or the
     /// session ARN's role).
     pub role_arn: Option<String>,
+    /// False when `role_arn` was made from a session's ARN, which does not carry the role's
+    /// path (the role's real ARN may have one); `null` without a role.
+    pub role_path_known: Option<bool>,
     pub action: Option<String>,
     pub resource: Option<String>,
     pub bucket: Option<String>,
@@ -128,6 +131,7 @@ pub fn read(pasted: &Pasted) -> Reading {
         message: ev.message.clone(),
         principal: r.principal.clone(),
         role_arn: r.role_arn.clone(),
+        role_path_known: r.role_arn.as_ref().map(|_| !r.role_path_unknown),
         action,
         resource: r.resource.clone(),
         bucket: r.bucket.clone(),

@@ -68,6 +68,10 @@ pub struct Request {
     pub principal: Option<String>,
     /// The IAM role behind an assumed-role session.
     pub role_arn: Option<String>,
+    /// True when `role_arn` was made from a session's ARN (`assumed-role/NAME/SESSION`), which
+    /// does not carry the role's path: the role's real ARN may have one. CloudTrail's session
+    /// issuer names the real ARN.
+    pub role_path_unknown: bool,
     /// The refused resource as AWS named it.
     pub resource: Option<String>,
     pub bucket: Option<String>,
@@ -376,11 +380,12 @@ fn complete_request(r: &mut Request, denied: &AccessDenied) {
         r.principal = denied.principal.clone();
     }
     if r.role_arn.is_none() {
-        r.role_arn = r
+        let principal = r
             .principal
             .as_deref()
-            .and_then(|p| arn::parse_principal(p).ok())
-            .and_then(|p| p.role_arn());
+            .and_then(|p| arn::parse_principal(p).ok());
+        r.role_arn = principal.as_ref().and_then(|p| p.role_arn());
+        r.role_path_unknown = principal.is_some_and(|p| p.kind == arn::PrincipalKind::AssumedRole);
     }
     if r.resource.is_none() {
         r.resource = denied.resource.clone();

@@ -18,7 +18,10 @@ pub(super) async fn identity(cx: &CheckContext) -> CheckResult {
         .await
         .ok_or_else(|| NotChecked::nothing("no credentials"))?;
     let mut outcome = match answer {
-        Ok((arn_text, user_id)) => confirmed(cx, arn_text, user_id),
+        Ok((arn_text, user_id)) => {
+            let role = sessions_role(cx, &arn_text).await;
+            confirmed(cx, arn_text, user_id, role)
+        }
         Err(_) if caps.s3_only() => from_server(cx, &caps).await,
         Err(failure) => cx.failed(StepId::Identity, failure),
     };
@@ -28,8 +31,40 @@ pub(super) async fn identity(cx: &CheckContext) -> CheckResult {
     Ok(outcome)
 }
 
-/// The principal as STS names it.
-fn confirmed(cx: &CheckContext, arn_text: String, user_id: Option<String>) -> StepOutcome {
+/// A session's role as IAM names it, with its path, which the session's ARN does not carry:
+/// `Ok(None)` when there is nothing to learn (not a session, or the chain assumed the role
+/// itself and so knows its ARN), `Err` with how GetRole failed. Read with `--admin-profile`
+/// when given, else with the diagnosed keys, before any finding names the role.
+async fn sessions_role(cx: &CheckContext, arn_text: &str) -> Result<Option<String>, String> {
+    let Ok(p) = arn::parse_principal(arn_text) else {
+        return Ok(None);
+    };
+    let assumed_here = cx.session.as_ref().and_then(|s| s.assumed.last());
+    let known = assumed_here
+        .and_then(|a| arn::parse_principal(&a.role_arn).ok())
+        .is_some_and(|role| role.name == p.name && role.account == p.account);
+    if p.kind != PrincipalKind::AssumedRole || known {
+        return Ok(None);
+    }
+    let Some(session) = cx.reading_session().await else {
+        return Ok(None);
+    };
+    match session.clients.iam.get_role().role_name(&p.name).send().await {
+        Ok(out) => Ok(out.role().map(|r| r.arn().to_owned())),
+        Err(err) => Err(crate::answers::describe(
+            crate::operation::Operation::GetRole,
+            &err,
+        )),
+    }
+}
+
+/// The principal as STS names it, and its role as IAM named it (see [`sessions_role`]).
+fn confirmed(
+    cx: &CheckContext,
+    arn_text: String,
+    user_id: Option<String>,
+    role: Result<Option<String>, String>,
+) -> StepOutcome {
     let principal = match arn::parse_principal(&arn_text) {
         Ok(p) => p,
         Err(e) => {
@@ -41,6 +76,9 @@ fn confirmed(cx: &CheckContext, arn_text: String, user_id: Option<String>) -> St
     if let Some(assumed) = cx.session.as_ref().and_then(|s| s.assumed.last()) {
         identity.learn_role_arn(&assumed.role_arn);
     }
+    if let Ok(Some(arn)) = &role {
+        identity.learn_role_arn(arn);
+    }
     let p = &identity.principal;
     let mut detail = format!(
         "{} {} in account {} ({})",
@@ -51,6 +89,9 @@ fn confirmed(cx: &CheckContext, arn_text: String, user_id: Option<String>) -> St
     );
     if let Some(role) = identity.role_and_session() {
         detail.push_str(&format!(": {role}"));
+    }
+    if let Err(refused) = &role {
+        detail.push_str(&format!(" (iam:GetRole could not name it: {refused})"));
     }
     if let Some(expected) = &cx.run.expect_principal
         && !p.matches(expected)

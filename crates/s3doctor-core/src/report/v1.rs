@@ -81,6 +81,10 @@ struct IdentityV1<'a> {
     /// The IAM role's ARN for an assumed-role session (with its path when the chain assumed
     /// the role or IAM was read); `null` otherwise.
     role_arn: Option<&'a str>,
+    /// Whether `role_arn` carries the role's real path: false for a session's role that
+    /// neither the chain nor IAM named (a session ARN does not carry the path, so the ARN is
+    /// the role's only when it has none); `null` when `role_arn` is.
+    role_path_known: Option<bool>,
 }
 
 impl<'a> V1<'a> {
@@ -125,6 +129,7 @@ impl<'a> IdentityV1<'a> {
             principal_name: &i.principal.name,
             confirmed: i.confirmed,
             role_arn: i.role_arn.as_deref(),
+            role_path_known: i.role_arn.as_ref().map(|_| i.role_path_known),
         }
     }
 }

@@ -11,6 +11,7 @@ fn facts(r: &Reading) -> Vec<(&'static str, String)> {
         }
     };
     let principal = r.principal.clone().map(|p| match &r.role_arn {
+        Some(_) if r.role_path_known == Some(false) => format!("{p} ({})", role_words(r)),
         Some(role) if *role != p => format!("{p} (role {role})"),
         _ => p,
     });
@@ -37,6 +38,25 @@ fn facts(r: &Reading) -> Vec<(&'static str, String)> {
     row("extended id", r.extended_request_id.clone());
     row("answer", Some(answer(r)));
     rows
+}
+
+/// `role NAME, path not known: …` for a role made from a session's ARN.
+fn role_words(r: &Reading) -> String {
+    let role = r.role_arn.as_deref().unwrap_or_default();
+    let name = role.rsplit('/').next().unwrap_or(role);
+    format!("role {name}, {}", crate::arn::PATH_NOT_KNOWN)
+}
+
+/// What the printed command's `--role-arn` means when the role's path is not known.
+fn path_note(r: &Reading) -> Option<String> {
+    (r.role_path_known == Some(false)).then(|| {
+        format!(
+            "--role-arn names {} without a path ({}): if STS refuses it, check asks \
+             iam:GetRole for the role's real ARN and assumes that",
+            r.role_arn.as_deref().unwrap_or_default(),
+            crate::arn::PATH_NOT_KNOWN
+        )
+    })
 }
 
 fn answer(r: &Reading) -> String {
@@ -107,6 +127,9 @@ pub fn text(r: &Reading) -> String {
     if !r.command_complete {
         out.push_str("  (the text names no bucket: put the app's bucket in place of BUCKET)\n");
     }
+    if let Some(note) = path_note(r) {
+        out.push_str(&format!("  ({note})\n"));
+    }
     out
 }
 
@@ -153,5 +176,8 @@ pub fn markdown(r: &Reading) -> String {
         r.step.as_str(),
         r.command
     ));
+    if let Some(note) = path_note(r) {
+        out.push_str(&format!("\n{note}\n"));
+    }
     out
 }

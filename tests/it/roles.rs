@@ -279,11 +279,13 @@ async fn a_refused_assume_role_in_the_chain_names_who_asked_which_role_and_aws_w
     assert_eq!(codes(&report), ["credentials.assume-role-refused"]);
     let f = finding(&report, "credentials.assume-role-refused", None);
     let summary = f["summary"].as_str().unwrap();
+    // The role's ARN names no path and the caller may not read IAM: it may be the path's.
     assert!(
         summary.starts_with(&format!(
-            "{} asked to assume {role_arn} (profile deploy)",
+            "{} asked to assume {role_arn} (path not known: the ARN names none and IAM could \
+             not be read;",
             user_arn(&ci)
-        )),
+        )) && summary.contains(") (profile deploy), and STS refused."),
         "{summary}"
     );
     assert!(
@@ -412,9 +414,9 @@ async fn role_arn_without_trust_is_refused_by_name() {
     let summary = f["summary"].as_str().unwrap();
     assert!(
         summary.starts_with(&format!(
-            "{} asked to assume {role_arn} (--role-arn)",
+            "{} asked to assume {role_arn} (path not known: the ARN names none",
             user_arn(&engineer)
-        )),
+        )) && summary.contains(") (--role-arn), and STS refused."),
         "{summary}"
     );
     no_debug_dump(&out);
@@ -568,13 +570,24 @@ async fn a_sessions_role_gets_its_path_from_iam_when_iam_is_readable() {
         secret: c.secret_access_key().to_owned(),
         token: Some(c.session_token().to_owned()),
     };
-    // The session's ARN carries no path: without IAM the role is named as the session names it.
+    // The session's ARN carries no path: without IAM the role is named as the session names
+    // it, and the report says that the path is not known, in the JSON and in every finding.
     let out = env_keys(check(&peer, &bucket), &keys).output().await;
     let report = out.json();
+    let pathless = format!("arn:aws:iam::{ACCOUNT}:role/{name}");
     assert_eq!(
         report["identity"]["role_arn"],
-        format!("arn:aws:iam::{ACCOUNT}:role/{name}"),
+        pathless.as_str(),
         "{report:#}"
+    );
+    assert_eq!(report["identity"]["role_path_known"], false, "{report:#}");
+    let missing = finding(&report, "permission.missing", Some("s3:PutObject"));
+    let summary = missing["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(&format!(
+            "role {name} in account {ACCOUNT} (path not known: the session ARN does not carry it)"
+        )) && !summary.contains(&pathless),
+        "{summary}"
     );
     // With IAM readable (--admin-profile), GetRole names it with its path.
     let out = env_keys(check(&peer, &bucket), &keys)
@@ -589,10 +602,15 @@ async fn a_sessions_role_gets_its_path_from_iam_when_iam_is_readable() {
         role_arn.as_str(),
         "{report:#}"
     );
+    assert_eq!(report["identity"]["role_path_known"], true, "{report:#}");
     assert_eq!(
         report["identity"]["arn"],
         format!("arn:aws:sts::{ACCOUNT}:assumed-role/{name}/worker")
     );
+    // Learned by the identity step, before the upload's finding named the role.
+    let missing = finding(&report, "permission.missing", Some("s3:PutObject"));
+    let summary = missing["summary"].as_str().unwrap();
+    assert!(summary.contains(&role_arn), "{summary}");
 }
 
 #[tokio::test]

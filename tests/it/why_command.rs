@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::peer::{Keys, Peer, Run};
+use crate::peer::{ACCOUNT, Keys, Peer, Run};
 use crate::terminal::{Tmux, all_done, assert_terminal_restored, overlay, row};
 
 fn fixtures() -> Vec<PathBuf> {
@@ -374,5 +374,106 @@ async fn the_printed_command_for_a_user_expects_that_user_and_runs() {
             .iter()
             .any(|f| f["code"] == "credentials.unexpected-principal"),
         "{report:#}"
+    );
+}
+
+/// An engineer allowed to assume the roles under `/service/` (least privilege names the path),
+/// and to read them with iam:GetRole when `get_role`.
+async fn service_engineer(peer: &Peer, get_role: bool) -> Keys {
+    let mut statements = vec![
+        serde_json::json!({"Effect": "Allow", "Action": "sts:AssumeRole",
+        "Resource": format!("arn:aws:iam::{ACCOUNT}:role/service/*")}),
+    ];
+    if get_role {
+        statements
+            .push(serde_json::json!({"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*"}));
+    }
+    peer.user(Some(
+        serde_json::json!({"Version": "2012-10-17", "Statement": statements}),
+    ))
+    .await
+}
+
+/// A session's ARN does not carry its role's path, so the `--role-arn` that `why` makes from it
+/// names no path and says so. Run as printed, the role at `/service/` is still assumed by its
+/// real ARN: moto refuses the path-less one (the engineer may assume `role/service/*` only, as
+/// AWS refuses an ARN that names no role), GetRole names the real one, and the role's trust
+/// policy (which moto checks for the real ARN) trusts the engineer. Without iam:GetRole the
+/// refusal says the path is not known.
+#[tokio::test]
+async fn why_on_a_sessions_refusal_prints_a_role_arn_that_check_assumes_by_its_path() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let engineer = service_engineer(&peer, true).await;
+    let trusted = format!("arn:aws:iam::{ACCOUNT}:user/{}", engineer.name);
+    let role_arn = crate::roles::role(&peer, "/service/", &trusted, None).await;
+    let name = role_arn.rsplit('/').next().expect("name");
+    let session = peer
+        .sts_as(&engineer)
+        .assume_role()
+        .role_arn(&role_arn)
+        .role_session_name("worker")
+        .send()
+        .await
+        .expect("the role, by its real ARN");
+    let session_arn = session.assumed_role_user().expect("session").arn();
+    let text = format!(
+        "An error occurred (AccessDenied) when calling the PutObject operation: User: \
+         {session_arn} is not authorized to perform: s3:PutObject on resource: \
+         \"arn:aws:s3:::{bucket}/up/a.png\" because no identity-based policy allows the \
+         s3:PutObject action"
+    );
+    let out = Run::new(&["why", "--format", "json", &text]).output().await;
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let reading = out.json();
+    let pathless = format!("arn:aws:iam::{ACCOUNT}:role/{name}");
+    assert_eq!(reading["role_arn"], pathless.as_str(), "{reading:#}");
+    assert_eq!(reading["role_path_known"], false, "{reading:#}");
+    let command = reading["command"].as_str().expect("command");
+    assert!(
+        command.contains(&format!("--role-arn {pathless}")),
+        "{command}"
+    );
+    let words = Run::new(&["why", &text]).output().await.stdout;
+    assert!(
+        words.contains(&format!(
+            "(role {name}, path not known: the session ARN does not carry it)"
+        )),
+        "{words}"
+    );
+    // As printed, with the engineer's keys: assumed by the ARN with its path.
+    let out = run_printed(command, &peer, &engineer).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let report: Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(
+        report["identity"]["role_arn"],
+        role_arn.as_str(),
+        "{report:#}"
+    );
+    assert_eq!(report["identity"]["role_path_known"], true, "{report:#}");
+    let creds = crate::peer::detail(&report, "credentials", None);
+    assert!(
+        creds.contains(&format!(
+            "assumed {role_arn} (session s3doctor, --role-arn)"
+        )) && creds.contains(&format!(
+            "STS refused {pathless}, which lacks the role's path"
+        )),
+        "{creds}"
+    );
+    let missing = crate::peer::finding(&report, "permission.missing", Some("s3:PutObject"));
+    assert!(
+        missing["summary"].as_str().unwrap().contains(&role_arn),
+        "{missing:#}"
+    );
+    // An engineer who may not read IAM: the refusal says the path is not known.
+    let blind = service_engineer(&peer, false).await;
+    let out = run_printed(command, &peer, &blind).await;
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let refused = crate::peer::finding(&report, "credentials.assume-role-refused", None);
+    let summary = refused["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(&format!("{pathless} (path not known: the ARN names none")),
+        "{summary}"
     );
 }

@@ -49,7 +49,14 @@ async fn sessions_role(cx: &CheckContext, arn_text: &str) -> Result<Option<Strin
     let Some(session) = cx.reading_session().await else {
         return Ok(None);
     };
-    match session.clients.iam.get_role().role_name(&p.name).send().await {
+    match session
+        .clients
+        .iam
+        .get_role()
+        .role_name(&p.name)
+        .send()
+        .await
+    {
         Ok(out) => Ok(out.role().map(|r| r.arn().to_owned())),
         Err(err) => Err(crate::answers::describe(
             crate::operation::Operation::GetRole,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::keys::{self, Action, BucketKey, ObjectKey, RemedyKey, UrlKey};
-use super::paste::{ErrorScreen, Outcome};
+use super::paste::{ErrorScreen, Outcome, PastedRole};
 use super::theme::{RowState, Theme};
 use crate::aws;
 use crate::checks::{RunSettings, Status};
@@ -782,7 +782,7 @@ impl App {
         &mut self,
         bucket: Option<String>,
         key: Option<String>,
-        role: Option<String>,
+        role: Option<PastedRole>,
         network: Option<crate::policy::AppNetwork>,
     ) -> Vec<Cmd> {
         let buckets = match bucket {
@@ -798,10 +798,18 @@ impl App {
         }
         self.modal = None;
         let mut cmds = Vec::new();
-        let as_role = match self.pasted_role(role.as_deref()) {
+        let path_known = role.as_ref().is_none_or(|r| r.path_known);
+        let as_role = match self.pasted_role(role.map(|r| r.arn).as_deref()) {
             Some(role) => {
+                let path = match path_known {
+                    true => String::new(),
+                    false => format!(
+                        "{}: if STS refuses it, iam:GetRole names the real ARN; ",
+                        crate::arn::PATH_NOT_KNOWN
+                    ),
+                };
                 let words = format!(
-                    " as role {} (assumed with your credentials; the credentials row says if it cannot be)",
+                    " as role {} ({path}assumed with your credentials; the credentials row says if it cannot be)",
                     role.role_arn
                 );
                 cmds.push(Cmd::SetRole(Box::new(role)));
@@ -1386,6 +1394,43 @@ mod tests {
         assert!(
             !cmds.iter().any(|c| matches!(c, Cmd::SetRole(_))),
             "{cmds:?}"
+        );
+    }
+
+    /// A refusal that names only the session (`assumed-role/app/…`) gives the role without its
+    /// path, which the session's ARN does not carry: the screen and the run say so, and the
+    /// role is assumed by that ARN (STS's refusal then asks iam:GetRole for the real one).
+    #[test]
+    fn p_with_a_session_arn_says_the_roles_path_is_not_known() {
+        let text = "An error occurred (AccessDenied) when calling the PutObject operation: User: \
+                    arn:aws:sts::123456789012:assumed-role/app/i-0abc is not authorized to \
+                    perform: s3:PutObject on resource: \"arn:aws:s3:::uploads-prod/a.txt\" \
+                    because no identity-based policy allows the s3:PutObject action";
+        let mut app = app();
+        app.update(key(KeyCode::Char('p')));
+        app.update(Msg::Paste(text.into()));
+        app.update(key(KeyCode::Enter));
+        let Some(Modal::Error(screen)) = &app.modal else {
+            panic!("the error screen closed");
+        };
+        let words = screen.run_words(&app.run.buckets).expect("words");
+        assert!(
+            words.contains("as role app (path not known: the session ARN does not carry it;"),
+            "{words}"
+        );
+        let cmds = app.update(key(KeyCode::Enter));
+        let role = "arn:aws:iam::123456789012:role/app";
+        assert!(
+            matches!(&cmds[..], [Cmd::SetRole(r), ..] if r.role_arn == role),
+            "{cmds:?}"
+        );
+        let message = app.message.as_deref().unwrap_or_default();
+        assert!(
+            message.contains(&format!(
+                "as role {role} (path not known: the session ARN does not carry it: if STS \
+                 refuses it, iam:GetRole names the real ARN; assumed with your credentials"
+            )),
+            "{message}"
         );
     }
 

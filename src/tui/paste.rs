@@ -29,11 +29,19 @@ pub enum Outcome {
     Run {
         bucket: Option<String>,
         key: Option<String>,
-        role: Option<String>,
+        role: Option<PastedRole>,
         /// The network it came from (CloudTrail's `sourceIPAddress`, `vpcEndpointId`): the
         /// conditions are judged for it.
         network: Option<crate::policy::AppNetwork>,
     },
+}
+
+/// The role a reading names, and whether its ARN is the role's real one: one made from a
+/// session's ARN lacks the role's path, which the session ARN does not carry.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PastedRole {
+    pub arn: String,
+    pub path_known: bool,
 }
 
 /// The most text the screen keeps (a pasted log can be long; the error is near its start).
@@ -70,7 +78,10 @@ impl ErrorScreen {
                     return Outcome::Run {
                         bucket: reading.bucket.clone(),
                         key: reading.key.clone(),
-                        role: reading.role_arn.clone(),
+                        role: reading.role_arn.clone().map(|arn| PastedRole {
+                            arn,
+                            path_known: reading.role_path_known != Some(false),
+                        }),
                         network: network_of(reading),
                     };
                 }

@@ -589,6 +589,28 @@ async fn a_sessions_role_gets_its_path_from_iam_when_iam_is_readable() {
         )) && !summary.contains(&pathless),
         "{summary}"
     );
+    // The fix's hand-over says so where it writes the role's ARN.
+    let run = env_keys(
+        Run::new(&["fix", "--bucket", &bucket])
+            .arg("--endpoint-url")
+            .arg(&peer.url),
+        &keys,
+    );
+    let export = run.file("fix.md");
+    let out = run
+        .arg("--export")
+        .arg(&export.display().to_string())
+        .output()
+        .await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let md = out.read("fix.md");
+    assert!(
+        md.contains(&format!(
+            "> **Note:** The role's path is not known (the session ARN does not carry it, and \
+             IAM could not be read to learn it): the IAM calls name the role {name} by its name"
+        )) && md.contains(&format!("--role-name {name}")),
+        "{md}"
+    );
     // With IAM readable (--admin-profile), GetRole names it with its path.
     let out = env_keys(check(&peer, &bucket), &keys)
         .profiles(&[("admin", &peer.admin)])

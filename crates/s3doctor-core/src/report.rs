@@ -652,11 +652,13 @@ mod tests {
                 "principal_type",
                 "principal_name",
                 "confirmed",
-                "role_arn"
+                "role_arn",
+                "role_path_known"
             ]
         );
         // A user has no role.
         assert_eq!(json["identity"]["role_arn"], serde_json::Value::Null);
+        assert_eq!(json["identity"]["role_path_known"], serde_json::Value::Null);
         let d = r.diagnosis();
         assert_eq!(json["schema"], SCHEMA);
         assert_eq!(

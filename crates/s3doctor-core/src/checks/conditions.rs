@@ -9,7 +9,8 @@
 //! - `aws:SecureTransport`: the endpoint's scheme (no `--endpoint-url`: AWS over HTTPS);
 //! - `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalType`, `aws:username`,
 //!   `aws:userid`: the identity (`sts:GetCallerIdentity`). For a role session `aws:PrincipalArn`
-//!   is the role's ARN and there is no `aws:username` ("AWS global condition context keys",
+//!   is the role's ARN (unknown while its path is: the session's ARN does not carry it) and
+//!   there is no `aws:username` ("AWS global condition context keys",
 //!   <https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html>);
 //! - `s3:x-amz-acl`: `--acl` on uploads; `s3:prefix` and `s3:x-amz-server-side-encryption`:
 //!   what the probe's own requests send (Amazon S3's condition keys,
@@ -94,14 +95,20 @@ fn principal_keys(c: &mut Context, identity: &Identity, role_arn: Option<&str>) 
     let p = &identity.principal;
     let o = || Origin::Identity;
     c.set("aws:PrincipalAccount", p.account.clone(), o());
+    // A session's role by its real ARN only: while its path is not known, `role/NAME` may not
+    // be it (a statement on `role/service/*` would be judged wrong), so the key stays unknown.
     let arn = match p.kind {
-        PrincipalKind::AssumedRole => role_arn
-            .map(str::to_owned)
-            .or_else(|| identity.role_arn.clone())
-            .unwrap_or_else(|| p.arn.clone()),
-        _ => p.arn.clone(),
+        PrincipalKind::AssumedRole => role_arn.map(str::to_owned).or_else(|| {
+            identity
+                .role_arn
+                .clone()
+                .filter(|_| identity.role_path_known)
+        }),
+        _ => Some(p.arn.clone()),
     };
-    c.set("aws:PrincipalArn", arn, o());
+    if let Some(arn) = arn {
+        c.set("aws:PrincipalArn", arn, o());
+    }
     let kind = match p.kind {
         PrincipalKind::User => Some("User"),
         PrincipalKind::AssumedRole | PrincipalKind::Role => Some("AssumedRole"),
@@ -605,11 +612,19 @@ mod tests {
         let session =
             crate::arn::parse_principal("arn:aws:sts::123456789012:assumed-role/app-role/s1")
                 .unwrap();
-        cx.identity = Some(Identity::new(session, Some("AROAEXAMPLE:s1".into()), true));
+        let mut identity = Identity::new(session, Some("AROAEXAMPLE:s1".into()), true);
+        cx.identity = Some(identity.clone());
+        // The session's ARN does not carry the role's path: its ARN is not known yet.
+        let c = context(&cx, "s3:GetObject", Vantage::Here);
+        assert!(c.get("aws:PrincipalArn").is_none());
+        identity.learn_role_arn("arn:aws:iam::123456789012:role/service/app-role");
+        cx.identity = Some(identity);
         let c = context(&cx, "s3:GetObject", Vantage::Here);
         assert_eq!(
             c.get("aws:PrincipalArn").unwrap().values,
-            Some(vec!["arn:aws:iam::123456789012:role/app-role".into()])
+            Some(vec![
+                "arn:aws:iam::123456789012:role/service/app-role".into()
+            ])
         );
         assert_eq!(c.get("aws:username").unwrap().values, None);
         assert_eq!(

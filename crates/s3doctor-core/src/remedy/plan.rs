@@ -167,6 +167,7 @@ fn iam_plan(inputs: &Inputs<'_>, mut caveats: Vec<String>) -> Result<Plan, Remed
         inputs.prefix(),
     );
     caveats.extend(other_account_caveats(&owner_statements, &principal));
+    caveats.extend(path_caveat(identity));
     Ok(Plan {
         owner_statements,
         policy_name,
@@ -185,6 +186,23 @@ fn iam_plan(inputs: &Inputs<'_>, mut caveats: Vec<String>) -> Result<Plan, Remed
         bucket_policies: Vec::new(),
         server: None,
         trust: None,
+    })
+}
+
+/// A session's role whose path is not known: IAM's calls name the role by its name, which
+/// holds whatever its path; an ARN written for it may lack the path.
+fn path_caveat(identity: &crate::checks::Identity) -> Option<String> {
+    let p = &identity.principal;
+    (p.kind == PrincipalKind::AssumedRole && !identity.role_path_known).then(|| {
+        format!(
+            "The role's path is not known (the session ARN does not carry it, and IAM could \
+             not be read to learn it): the IAM calls name the role {} by its name, which works \
+             whatever its path, but where an ARN is written for it ({}), take the role's ARN \
+             from IAM > Roles > {} if it has a path.",
+            p.name,
+            identity.role_arn.as_deref().unwrap_or_default(),
+            p.name
+        )
     })
 }
 

@@ -29,7 +29,10 @@ pub struct RoleAsk {
 ///
 /// A role with a path (`role/service/app`) has no other ARN: asked by one without it (as a
 /// session's ARN names its role, `assumed-role/app/…`), STS refuses as if the caller were not
-/// trusted. So a refusal asks IAM's GetRole for the role by its name, with the same
+/// trusted. (The session ARN is `assumed-role/${RoleName}/${RoleSessionName}`, IAM's service
+/// authorization reference, while AssumeRole needs the full ARN, path included: alphagov/gsp
+/// pull request 336; kubernetes-sigs/aws-iam-authenticator pull request 144 learns it the same
+/// way, with GetRole.) So a refusal asks IAM's GetRole for the role by its name, with the same
 /// credentials, and assumes it again by the ARN IAM names when that is another; when IAM
 /// cannot be read and the ARN names no path, the refusal says that the path is not known.
 /// Only a refusal costs these calls: a role assumed at once is still one round trip.

@@ -1258,3 +1258,57 @@ async fn in_the_wizard_f_then_y_adds_the_trust_statement_and_the_role_runs() {
     let screen = tmux.wait_for("the exit", |s| s.contains("MODES-DONE"));
     assert!(screen.contains("EXIT=0"), "{screen}");
 }
+
+/// A role profile whose `role_arn` leaves out the role's path: moto refuses it as AWS does when
+/// the caller may assume `role/service/*` only; the caller may not read IAM, so the refusal says
+/// the path is not known, and `--admin-profile` names the role's real ARN and the one to write.
+#[tokio::test]
+async fn a_role_profile_without_the_roles_path_is_told_the_real_arn_by_the_admin() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let ci = peer
+        .user(Some(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Action": "sts:AssumeRole", "Resource": format!("arn:aws:iam::{ACCOUNT}:role/service/*")}]})))
+        .await;
+    let role_arn = role(&peer, "/service/", &user_arn(&ci), None).await;
+    let name = role_arn.rsplit('/').next().expect("name");
+    let pathless = format!("arn:aws:iam::{ACCOUNT}:role/{name}");
+    let run = || {
+        with_config(
+            check(&peer, &bucket),
+            &format!("[profile deploy]\nrole_arn = {pathless}\nsource_profile = ci\n"),
+        )
+        .profiles(&[("ci", &ci), ("admin", &peer.admin)])
+        .arg("--profile")
+        .arg("deploy")
+    };
+    let report = run().output().await.json();
+    let f = finding(&report, "credentials.assume-role-refused", None);
+    let summary = f["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(&format!("{pathless} (path not known: the ARN names none")),
+        "{summary}"
+    );
+    let report = run()
+        .arg("--admin-profile")
+        .arg("admin")
+        .output()
+        .await
+        .json();
+    let f = finding(&report, "credentials.assume-role-refused", None);
+    let summary = f["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(&format!(
+            "Read with --admin-profile (iam:GetRole): the role's ARN is {role_arn}, so {pathless} \
+             names no role"
+        )),
+        "{summary}"
+    );
+    assert_eq!(f["basis"], "policies");
+    assert!(
+        f["remedy"].as_str().unwrap().starts_with(&format!(
+            "Assume the role by its real ARN: --role-arn {role_arn}"
+        )),
+        "{f:#}"
+    );
+}

@@ -466,7 +466,8 @@ async fn why_on_a_sessions_refusal_prints_a_role_arn_that_check_assumes_by_its_p
         missing["summary"].as_str().unwrap().contains(&role_arn),
         "{missing:#}"
     );
-    // An engineer who may not read IAM: the refusal says the path is not known.
+    // An engineer who may not read IAM (and whom the role does not trust): the refusal says
+    // the path is not known.
     let blind = service_engineer(&peer, false).await;
     let out = run_printed(command, &peer, &blind).await;
     let report: Value = serde_json::from_slice(&out.stdout).expect("json");
@@ -474,6 +475,27 @@ async fn why_on_a_sessions_refusal_prints_a_role_arn_that_check_assumes_by_its_p
     let summary = refused["summary"].as_str().unwrap();
     assert!(
         summary.contains(&format!("{pathless} (path not known: the ARN names none")),
+        "{summary}"
+    );
+    // With --admin-profile, GetRole names the real ARN, which is assumed (and refused by the
+    // role's trust policy, which is then read and judged: the trust refusal of the real role).
+    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    let out = Run::new(&args)
+        .arg("--format")
+        .arg("json")
+        .keys(&peer, &blind)
+        .profiles(&[("admin", &peer.admin)])
+        .arg("--admin-profile")
+        .arg("admin")
+        .output()
+        .await;
+    let report = out.json();
+    let refused = crate::peer::finding(&report, "credentials.assume-role-refused", None);
+    let summary = refused["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(&format!(
+            "asked to assume {role_arn} (--role-arn), and STS refused."
+        )) && summary.contains("Read from the trust policy"),
         "{summary}"
     );
 }

@@ -24,19 +24,21 @@ pub use crate::aws::ROLE_SESSION_NAME;
 /// Reads the plan, resolves the credentials and builds the clients, within a deadline.
 pub async fn connect(settings: &Settings) -> Result<Session, CredentialsFailure> {
     let plan = Plan::read(settings).await;
-    connect_planned(settings, &plan).await
+    connect_planned(settings, &plan, None).await
 }
 
-/// [`connect`] with the plan already read (the credentials step explains it too).
+/// [`connect`] with the plan already read (the credentials step explains it too); `admin`
+/// (`--admin-profile`) reads a refused `--role-arn`'s real ARN when the credentials may not.
 pub async fn connect_planned(
     settings: &Settings,
     plan: &Plan,
+    admin: Option<&Settings>,
 ) -> Result<Session, CredentialsFailure> {
     let deadline = settings
         .attempt_timeout()
         .saturating_mul(3)
         .max(Duration::from_secs(5));
-    match tokio::time::timeout(deadline, connect_inner(settings, plan)).await {
+    match tokio::time::timeout(deadline, connect_inner(settings, plan, admin)).await {
         Ok(result) => result,
         Err(_) => Err(CredentialsFailure::plain(
             FindingCode::ProviderFailed,
@@ -48,7 +50,11 @@ pub async fn connect_planned(
     }
 }
 
-async fn connect_inner(settings: &Settings, plan: &Plan) -> Result<Session, CredentialsFailure> {
+async fn connect_inner(
+    settings: &Settings,
+    plan: &Plan,
+    admin: Option<&Settings>,
+) -> Result<Session, CredentialsFailure> {
     let region = aws::resolve_region(settings).await;
     let resolved = resolve::resolve(plan, settings, region.0.as_deref()).await?;
     let mut assumed = resolved.assumed;
@@ -66,7 +72,8 @@ async fn connect_inner(settings: &Settings, plan: &Plan) -> Result<Session, Cred
             via: "--role-arn".to_owned(),
             by,
         };
-        let (next, role) = assume::assume_role(settings, region.0.as_deref(), creds, &ask).await?;
+        let (next, role) =
+            assume::assume_role_reading(settings, region.0.as_deref(), creds, &ask, admin).await?;
         source = format!("{source}, then --role-arn");
         creds = next;
         assumed.push(role);

@@ -15,7 +15,8 @@ use crate::runbook::StepId;
 
 pub(super) async fn credentials(cx: &CheckContext) -> CheckResult {
     let plan = Plan::read(&cx.settings).await;
-    let outcome = match credentials::connect_planned(&cx.settings, &plan).await {
+    let outcome = match credentials::connect_planned(&cx.settings, &plan, cx.admin.as_deref()).await
+    {
         Ok(session) => resolved(cx, &plan, session),
         Err(failure) => {
             let mut outcome = failed(cx, &failure);

@@ -46,7 +46,22 @@ pub(super) async fn explain_refusal(
         return;
     };
     let (judgement, ask) = match read {
-        Ok(read) => read,
+        Ok(Read::Judged(read)) => *read,
+        Ok(Read::OtherArn(real)) => {
+            finding.summary.push_str(&format!(
+                " Read with --admin-profile (iam:GetRole): the role's ARN is {real}, so {} names \
+                 no role: its path is missing (a session's ARN never carries it), and STS \
+                 refuses an ARN without it whatever the trust policy says.",
+                refusal.role_arn
+            ));
+            finding.remedy = format!(
+                "Assume the role by its real ARN: --role-arn {real} (or role_arn = {real} in the \
+                 profile), then run s3doctor again: if that is refused too, the trust policy is \
+                 read and judged."
+            );
+            finding.basis = Basis::Policies;
+            return;
+        }
         Err(why) => {
             finding.summary.push_str(&format!(
                 " The trust policy could not be read with --admin-profile: {why}."
@@ -86,16 +101,25 @@ fn role_name(role_arn: &str) -> String {
     role_arn.rsplit('/').next().unwrap_or(role_arn).to_owned()
 }
 
+/// What the admin profile read of a refused role.
+enum Read {
+    /// The trust policy, judged for the caller.
+    Judged(Box<(Judgement, TrustAsk)>),
+    /// IAM names the role by another ARN (with a path the refused one lacks).
+    OtherArn(String),
+}
+
 /// GetRole's trust policy, the caller as a trust policy names it, and the judgement (with the
-/// caller's own policies when the trust policy leaves it to them).
-async fn read_trust(
-    iam: &aws_sdk_iam::Client,
-    refusal: &Refusal,
-) -> Result<(Judgement, TrustAsk), String> {
+/// caller's own policies when the trust policy leaves it to them); or the role's real ARN when
+/// the one refused is not it.
+async fn read_trust(iam: &aws_sdk_iam::Client, refusal: &Refusal) -> Result<Read, String> {
     if !refusal.caller_from_aws {
         return Err("AWS's answer did not say who asked".into());
     }
-    let document = trust_document(iam, &role_name(&refusal.role_arn)).await?;
+    let (document, real) = trust_document(iam, &role_name(&refusal.role_arn)).await?;
+    if let Some(real) = real.filter(|real| other_path(real, &refusal.role_arn)) {
+        return Ok(Read::OtherArn(real));
+    }
     let caller = arn::parse_principal(&refusal.caller).map_err(|e| e.to_string())?;
     let caller_role_arn = match caller.kind {
         PrincipalKind::AssumedRole => Some(role_arn_of(iam, &caller).await),
@@ -116,10 +140,23 @@ async fn read_trust(
         let own = callers_policies(iam, &caller).await;
         judgement = trust::judge(&policy, &ask, own.as_deref());
     }
-    Ok((judgement, ask))
+    Ok(Read::Judged(Box::new((judgement, ask))))
 }
 
-async fn trust_document(iam: &aws_sdk_iam::Client, role: &str) -> Result<PolicyDocument, String> {
+/// True when `real` (IAM's ARN of the role) and `asked` name the same account's role by name
+/// but differ: the path asked is not the role's.
+fn other_path(real: &str, asked: &str) -> bool {
+    match (arn::parse_principal(real), arn::parse_principal(asked)) {
+        (Ok(r), Ok(a)) => r.account == a.account && r.name == a.name && r.path != a.path,
+        _ => false,
+    }
+}
+
+/// The role's trust policy and its ARN, as GetRole answers them.
+async fn trust_document(
+    iam: &aws_sdk_iam::Client,
+    role: &str,
+) -> Result<(PolicyDocument, Option<String>), String> {
     let out = iam
         .get_role()
         .role_name(role)
@@ -130,7 +167,9 @@ async fn trust_document(iam: &aws_sdk_iam::Client, role: &str) -> Result<PolicyD
         .role()
         .and_then(|r| r.assume_role_policy_document())
         .ok_or("the role has no trust policy")?;
-    PolicyDocument::parse(text).map_err(|e| format!("its trust policy does not parse: {e}"))
+    let document =
+        PolicyDocument::parse(text).map_err(|e| format!("its trust policy does not parse: {e}"))?;
+    Ok((document, out.role().map(|r| r.arn().to_owned())))
 }
 
 /// A session's role's ARN with its path (GetRole), else as the session names it.

@@ -42,6 +42,18 @@ pub async fn assume_role(
     creds: Credentials,
     ask: &RoleAsk,
 ) -> Result<(Credentials, AssumedRole), CredentialsFailure> {
+    assume_role_reading(settings, region, creds, ask, None).await
+}
+
+/// [`assume_role`], asking GetRole with `admin` (`--admin-profile`) too when the credentials
+/// that asked may not read IAM.
+pub async fn assume_role_reading(
+    settings: &Settings,
+    region: Option<&str>,
+    creds: Credentials,
+    ask: &RoleAsk,
+    admin: Option<&Settings>,
+) -> Result<(Credentials, AssumedRole), CredentialsFailure> {
     let sts = chain_sts(settings, region, Some(creds.clone())).await;
     let refusal = match assume_role_on(&sts, ask).await {
         Err(failure) if failure.refused.is_some() => failure,
@@ -54,24 +66,41 @@ pub async fn assume_role(
         return Err(refusal);
     };
     let iam = chain_iam(settings, region, creds).await;
-    match iam.get_role().role_name(&role.name).send().await {
-        Ok(out) => match out.role().map(|r| r.arn().to_owned()) {
-            Some(real) if real != ask.role_arn => {
-                let again = RoleAsk {
-                    role_arn: real,
-                    ..ask.clone()
-                };
-                let (creds, mut assumed) = assume_role_on(&sts, &again).await?;
-                assumed.asked_as = Some(ask.role_arn.clone());
-                Ok((creds, assumed))
-            }
-            _ => Err(refusal),
-        },
-        Err(err) if role.path.is_none() => {
-            let why = answers::describe(Operation::GetRole, &err);
-            Err(refusal.path_not_known(&role.name, &why))
+    match real_arn(&iam, &role.name, admin).await {
+        Ok(Some(real)) if real != ask.role_arn => {
+            let again = RoleAsk {
+                role_arn: real,
+                ..ask.clone()
+            };
+            let (creds, mut assumed) = assume_role_on(&sts, &again).await?;
+            assumed.asked_as = Some(ask.role_arn.clone());
+            Ok((creds, assumed))
         }
-        Err(_) => Err(refusal),
+        Err(why) if role.path.is_none() => Err(refusal.path_not_known(&role.name, &why)),
+        _ => Err(refusal),
+    }
+}
+
+/// The role's ARN as IAM's GetRole names it: with `iam` (the credentials that asked), else
+/// with the admin profile's; `Err` with how the last reader failed.
+async fn real_arn(
+    iam: &aws_sdk_iam::Client,
+    name: &str,
+    admin: Option<&Settings>,
+) -> Result<Option<String>, String> {
+    let read = |iam: aws_sdk_iam::Client| async move {
+        match iam.get_role().role_name(name).send().await {
+            Ok(out) => Ok(out.role().map(|r| r.arn().to_owned())),
+            Err(err) => Err(answers::describe(Operation::GetRole, &err)),
+        }
+    };
+    let own = read(iam.clone()).await;
+    let Some(admin) = admin.filter(|_| own.is_err()) else {
+        return own;
+    };
+    match Box::pin(super::connect(admin)).await {
+        Ok(session) => read(session.clients.iam.clone()).await,
+        Err(_) => own,
     }
 }
 

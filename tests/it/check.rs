@@ -545,6 +545,54 @@ async fn the_emulator_down_is_an_unreachable_endpoint() {
     );
 }
 
+/// An endpoint whose host name does not resolve (`.invalid` never does, RFC 2606) is said as a
+/// DNS failure, in the step, the finding and the `--log` line alike: the person checks the
+/// name, not a firewall or the service.
+#[tokio::test]
+async fn an_endpoint_whose_name_does_not_resolve_is_said_as_dns() {
+    let run = Run::new(&["check", "--format", "json", "--bucket", "some-bucket"])
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        )
+        .arg("--endpoint-url")
+        .arg("http://s3doctor-test.invalid:9000")
+        .arg("--timeout")
+        .arg("3")
+        .arg("--log");
+    let log = run.file("s3doctor.log");
+    let out = run.arg(&log.display().to_string()).output().await;
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let report = out.json();
+    assert_eq!(codes(&report), vec!["endpoint.unreachable"]);
+    let identity = report["steps"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["id"] == "identity"))
+        .expect("identity");
+    assert_eq!(
+        identity["detail"],
+        "DNS lookup failed: the endpoint's host name does not resolve"
+    );
+    let summary = finding(&report, "endpoint.unreachable", None)["summary"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        summary.starts_with("The endpoint's host name does not resolve"),
+        "{summary}"
+    );
+    let log = out.read("s3doctor.log");
+    let unanswered: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("AWS call without an answer"))
+        .collect();
+    assert!(!unanswered.is_empty(), "{log}");
+    for line in unanswered {
+        assert!(line.contains("error=\"DNS lookup failed: "), "{line}");
+    }
+}
+
 #[tokio::test]
 async fn probes_use_a_new_key_under_the_prefix_and_never_overwrite() {
     let peer = Peer::get();

@@ -1069,6 +1069,12 @@ mod tests {
         assert!(
             summary(Some(Unreachable::Refused), None).starts_with("The connection was refused")
         );
+        assert!(summary(Some(Unreachable::Dns), None).contains("host name does not resolve"));
+        assert!(summary(Some(Unreachable::Tls), None).starts_with("The TLS handshake"));
+        assert_eq!(
+            summary(Some(Unreachable::Connection), second),
+            summary(None, second)
+        );
         // The general words when how is not known, or the time waited is not.
         let general = summary(None, second);
         assert!(general.contains("connection refused, DNS, TLS or a timeout"));

@@ -734,12 +734,13 @@ impl CheckContext {
     }
 
     /// How the endpoint did not answer, in a step's words, when the way is known (a timeout,
-    /// a refused connection): a step that got no answer leads its detail with them, as
-    /// `failed` does. `None` for an answer, or for no answer in a way without words of its own.
+    /// a refused connection, DNS, TLS): a step that got no answer leads its detail with them,
+    /// as `failed` does. `None` for an answer, or for no answer in a way without words of its
+    /// own.
     pub(super) fn how_unanswered(&self, evidence: Option<&Evidence>) -> Option<String> {
         match evidence?.unreachable? {
-            how @ (Unreachable::TimedOut | Unreachable::Refused) => Some(self.no_answer_words(how)),
-            _ => None,
+            Unreachable::Connection | Unreachable::Other => None,
+            how => Some(self.no_answer_words(how)),
         }
     }
 
@@ -753,7 +754,11 @@ impl CheckContext {
                 self.settings.attempt_timeout().as_secs_f64()
             ),
             Unreachable::Refused => format!("{} by the endpoint", how.words()),
-            _ => NO_ANSWER.to_owned(),
+            Unreachable::Dns => {
+                format!("{}: the endpoint's host name does not resolve", how.words())
+            }
+            Unreachable::Tls => format!("{}: no secure connection to the endpoint", how.words()),
+            Unreachable::Connection | Unreachable::Other => NO_ANSWER.to_owned(),
         }
     }
 

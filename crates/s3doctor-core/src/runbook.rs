@@ -82,6 +82,12 @@ pub struct FindingText {
     /// The words for a call whose connection was refused, over the server's.
     #[serde(default)]
     pub refused: Option<ServerWords>,
+    /// The words for a call whose endpoint's host name did not resolve, over the server's.
+    #[serde(default)]
+    pub dns: Option<ServerWords>,
+    /// The words for a call whose TLS handshake failed, over the server's.
+    #[serde(default)]
+    pub tls: Option<ServerWords>,
 }
 
 /// A finding's words for one kind of server; what is not given is the general text's.
@@ -147,8 +153,10 @@ impl FindingText {
             match unreachable {
                 Some(Unreachable::TimedOut) => self.timed_out.as_ref(),
                 Some(Unreachable::Refused) => self.refused.as_ref(),
-                // No words of their own: the general ones name DNS, TLS and the rest.
-                Some(_) | None => None,
+                Some(Unreachable::Dns) => self.dns.as_ref(),
+                Some(Unreachable::Tls) => self.tls.as_ref(),
+                // No words of their own: the general ones.
+                Some(Unreachable::Connection | Unreachable::Other) | None => None,
             },
         ];
         for layer in layers.into_iter().flatten() {

@@ -83,7 +83,7 @@ pub fn sent_words(landed: Landed, key: &ProbeKey) -> String {
 /// carries the whole answer): how the delete got no answer, when it got none.
 pub fn why_not_removed(failure: &Failure) -> String {
     match failure.class {
-        Class::Unreachable(how @ (Unreachable::TimedOut | Unreachable::Refused)) => {
+        Class::Unreachable(how) if how != Unreachable::Connection && how != Unreachable::Other => {
             how.words().to_owned()
         }
         _ => failure.evidence.one_line(),

@@ -570,7 +570,6 @@ impl Common {
             source_ip,
             vpc: id("vpc", "vpc-", &self.vpc)?,
             vpce: id("vpce", "vpce-", &self.vpce)?,
-            vpc_arn: None,
         })
     }
 

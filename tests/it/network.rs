@@ -473,6 +473,13 @@ async fn the_endpoints_vpc_arn_decides_a_bucket_policy_that_names_it() {
         crate::peer::ACCOUNT
     );
     assert!(summary.contains(&arn), "{f:#}");
+    // Its account is the endpoint's owner, taken as the VPC's: said, the basis the policies'.
+    assert!(
+        summary.contains("(inferred from the VPC endpoint's description")
+            && summary.contains("The account in aws:SourceVpcArn is inferred"),
+        "{f:#}"
+    );
+    assert_eq!(f["basis"], "policies", "{f:#}");
 }
 
 /// Bad network flags are bad input: one line, exit 2, before anything is sent.

@@ -41,12 +41,20 @@ pub enum Origin {
     AppNetwork,
     /// The VPC endpoint's description (`ec2:DescribeVpcEndpoints`).
     VpcEndpoint,
+    /// Inferred from the VPC endpoint's description: a part no answer gave, taken from one it
+    /// did (the VPC's account in `aws:SourceVpcArn` is the endpoint's owner).
+    VpcEndpointInferred,
     /// The AssumeRole request the credential chain sent (its external id, session name, no
     /// MFA and no source identity for a user's keys).
     AssumeRoleRequest,
 }
 
 impl Origin {
+    /// True for a value s3doctor inferred rather than read or was given.
+    pub fn is_inferred(&self) -> bool {
+        matches!(self, Origin::VpcEndpointInferred)
+    }
+
     /// Plain words: `from the endpoint's scheme`.
     pub fn describe(&self) -> &'static str {
         match self {
@@ -57,6 +65,9 @@ impl Origin {
             Origin::Clock => "from this machine's clock",
             Origin::AppNetwork => "from the app's network (--source-ip, --vpc, --vpce)",
             Origin::VpcEndpoint => "from the VPC endpoint's description",
+            Origin::VpcEndpointInferred => {
+                "inferred from the VPC endpoint's description: its owner taken as the VPC's"
+            }
             Origin::AssumeRoleRequest => "from the AssumeRole request",
         }
     }
@@ -160,9 +171,6 @@ pub struct AppNetwork {
     pub vpc: Option<String>,
     /// The VPC endpoint the app's requests go through.
     pub vpce: Option<String>,
-    /// The VPC's ARN (`arn:PARTITION:ec2:REGION:OWNER:vpc/ID`), when the endpoint's description
-    /// told its owner and region.
-    pub vpc_arn: Option<String>,
 }
 
 impl AppNetwork {
@@ -199,7 +207,8 @@ impl AppNetwork {
     /// the requester uses a VPC endpoint"; `aws:SourceVpcArn` likewise, for a request made
     /// through a VPC endpoint. So through an endpoint the address given is the VPC's private
     /// `aws:VpcSourceIp` and there is no `aws:SourceIp`; without one it is the public
-    /// `aws:SourceIp` and there are no VPC keys. What is not given stays unknown.
+    /// `aws:SourceIp` and there are no VPC keys. What is not given stays unknown (the person
+    /// gives no `aws:SourceVpcArn`: s3doctor's checks take it from the endpoint's description).
     pub fn network_path(&self) -> Context {
         let mut cx = Context::default();
         let o = || Origin::AppNetwork;
@@ -210,9 +219,6 @@ impl AppNetwork {
             }
             if let Some(vpc) = &self.vpc {
                 cx.set("aws:SourceVpc", vpc.clone(), o());
-            }
-            if let Some(arn) = &self.vpc_arn {
-                cx.set("aws:SourceVpcArn", arn.clone(), Origin::VpcEndpoint);
             }
             if let Some(ip) = self.source_ip {
                 cx.set("aws:VpcSourceIp", ip.to_string(), o());
@@ -1123,7 +1129,6 @@ mod tests {
             source_ip: Some("10.0.3.4".parse().unwrap()),
             vpc: Some("vpc-0abc".into()),
             vpce: Some("vpce-0def".into()),
-            vpc_arn: None,
         };
         let cx = gateway.network_path();
         assert_eq!(cx.get("aws:SourceIp").unwrap().values, None);

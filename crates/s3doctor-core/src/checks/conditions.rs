@@ -67,20 +67,43 @@ pub fn context(cx: &CheckContext, action: &str, vantage: Vantage) -> Context {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EndpointPath {
     /// `aws:SourceVpcArn`: `arn:PARTITION:ec2:REGION:ACCOUNT:vpc/VPC-ID` ("AWS global
-    /// condition context keys"), `None` when a part of it is not known.
+    /// condition context keys"), `None` when a part of it is not known. Its ACCOUNT is the
+    /// endpoint's owner, which EC2 names, taken as the VPC's owner, which it does not: an
+    /// inference (see [`INFERRED_VPC_OWNER`]).
     pub vpc_arn: Option<String>,
 }
 
 impl EndpointPath {
-    /// The keys it settles, each from the endpoint's description; nothing for a part that is
-    /// missing (never guessed).
+    /// The keys it settles, each from the endpoint's description, with the ARN said to be
+    /// inferred; nothing for a part that is missing (never guessed).
     pub fn context(&self) -> Context {
         let mut c = Context::default();
         if let Some(arn) = &self.vpc_arn {
-            c.set("aws:SourceVpcArn", arn.clone(), Origin::VpcEndpoint);
+            c.set("aws:SourceVpcArn", arn.clone(), Origin::VpcEndpointInferred);
         }
         c
     }
+}
+
+/// Said in a finding that a value s3doctor inferred decides: the VPC's account in
+/// `aws:SourceVpcArn`. DescribeVpcEndpoints gives the endpoint's `ownerId` ("The ID of the AWS
+/// account that owns the VPC endpoint", EC2 API Reference, `VpcEndpoint`), not the VPC's owner;
+/// in a shared VPC it is the VPC's owner who creates gateway and interface endpoints, not a
+/// participant (VPC User Guide, "Responsibilities and permissions for owners and
+/// participants"), so the two are the same account wherever that holds, but no answer said so.
+/// The finding's basis stays `policies` (the policies decide, with every value said with its
+/// origin): `inferred` is the diagnosis's word for a bare refusal, which what the policies
+/// say replaces.
+pub const INFERRED_VPC_OWNER: &str = " The account in aws:SourceVpcArn is inferred: EC2 names the VPC endpoint's owner, not the VPC's, and s3doctor takes the one for the other (in a shared VPC its owner creates the endpoints, VPC User Guide); if the VPC is another account's, the verdict from the app's network may differ.";
+
+/// Does `d` rest on a value s3doctor inferred (a statement that decides, or one whose
+/// condition failed, judged with one)?
+fn rests_on_inference(d: &Decision) -> bool {
+    d.statements
+        .iter()
+        .chain(&d.unmet)
+        .flat_map(|s| &s.settled)
+        .any(|x| x.origin.is_inferred())
 }
 
 /// `aws:SecureTransport`: `false` for an `http://` endpoint, `true` for HTTPS (AWS's own
@@ -434,6 +457,21 @@ pub fn finding(
         said.explain()
     ));
     f.remedy = remedy(&said, &needs, statement.as_ref(), judged);
+    say_the_app_network(&mut f, judged, denies_only, from_here_only);
+    Some(f)
+}
+
+/// The verdict from the app's network beside the one from here, where they differ, and that a
+/// value it rests on is inferred.
+fn say_the_app_network(
+    f: &mut Finding,
+    judged: &Judgement,
+    denies_only: bool,
+    from_here_only: bool,
+) {
+    if judged.app.as_ref().is_some_and(rests_on_inference) {
+        f.summary.push_str(INFERRED_VPC_OWNER);
+    }
     // A policy judged alone (the bucket policy's Denies) says nothing of the whole verdict.
     if let Some(app) = judged.app.as_ref().filter(|_| !denies_only)
         && verdict_words(app) != verdict_words(&judged.here)
@@ -450,7 +488,6 @@ pub fn finding(
             ));
         }
     }
-    Some(f)
 }
 
 /// The remedy: where the request must come from, or which condition to widen; HTTPS for a
@@ -822,7 +859,7 @@ mod tests {
         let c = context(&through, "s3:PutObject", Vantage::AppNetwork);
         assert_eq!(
             c.get("aws:SourceVpcArn").map(|k| k.origin.clone()),
-            Some(Origin::VpcEndpoint)
+            Some(Origin::VpcEndpointInferred)
         );
         let j = judged(&through, "s3:PutObject", &all);
         assert_eq!(j.app.as_ref().unwrap().verdict, Verdict::Allowed);
@@ -852,11 +889,26 @@ mod tests {
             (FindingCode::DependsOnNetwork, Severity::Error)
         );
         assert!(
-            f.summary
-                .contains("vpc/vpc-0ddd (from the VPC endpoint's description)"),
+            f.summary.contains(
+                "vpc/vpc-0ddd (inferred from the VPC endpoint's description: its owner taken as the VPC's)"
+            ),
             "{}",
             f.summary
         );
+        // The verdict rests on the inferred account: said, and the basis is still the policies'.
+        assert!(f.summary.ends_with(INFERRED_VPC_OWNER), "{}", f.summary);
+        assert_eq!(f.basis, Basis::Policies);
+        // A verdict that does not rest on it says nothing of it.
+        let unread = cx(None, network("vpce-11111111"), None);
+        let j = judged(&unread, "s3:PutObject", &all);
+        let f = finding(
+            &unread,
+            StepId::BucketPolicy,
+            ("s3:PutObject", None),
+            &j,
+            (DenySource::BucketPolicy, false),
+        );
+        assert!(f.is_none_or(|f| !f.summary.contains("inferred")));
     }
 
     #[test]

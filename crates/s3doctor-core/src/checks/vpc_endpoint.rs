@@ -9,7 +9,8 @@
 //! the account's users and roles through an interface endpoint, but through a gateway
 //! endpoint (S3's usual kind) only its root user, the same page says ("Principals for
 //! gateway endpoints": such principals need `aws:PrincipalArn`). Read from EC2, the
-//! endpoint's VPC and owner give the requests' `aws:SourceVpcArn`, for every policy judged
+//! endpoint's VPC and owner give the requests' `aws:SourceVpcArn` (its account inferred: the
+//! endpoint's owner taken as the VPC's), for every policy judged
 //! from the app's network: the read starts with the run's first calls ([`start_early`]) and
 //! each step that judges from there awaits it ([`read`]) before it builds a request, so the
 //! bucket policy and the identity policies see the same VPC as the endpoint's policy.
@@ -74,7 +75,9 @@ pub struct Endpoint {
 
 /// The ARN of the endpoint's VPC ("aws:SourceVpcArn", IAM User Guide, "AWS global condition
 /// context keys": `arn:aws:ec2:REGION:ACCOUNT:vpc/VPC-ID`), when EC2 gave the VPC and the
-/// owner and the region it was asked in is known (not a default).
+/// owner and the region it was asked in is known (not a default). ACCOUNT is the endpoint's
+/// owner, taken as the VPC's: EC2's answer does not name the VPC's owner, so the ARN is said
+/// to be inferred wherever it decides (`conditions::INFERRED_VPC_OWNER` says why it holds).
 fn vpc_arn(region: Option<&str>, e: &crate::aws::ec2_query::VpcEndpoint) -> Option<String> {
     let (region, owner, vpc) = (region?, e.owner_id.as_deref()?, e.vpc_id.as_deref()?);
     let partition = crate::arn::partition_of_region(Some(region));
@@ -494,7 +497,7 @@ mod tests {
             verdict(&e),
             (
                 Verdict::Allowed,
-                Some(crate::policy::condition::Origin::VpcEndpoint)
+                Some(crate::policy::condition::Origin::VpcEndpointInferred)
             )
         );
     }

@@ -582,6 +582,13 @@ async fn an_endpoint_whose_name_does_not_resolve_is_said_as_dns() {
         summary.starts_with("The endpoint's host name does not resolve"),
         "{summary}"
     );
+    let evidence = &identity["evidence"]["message"];
+    assert!(
+        evidence
+            .as_str()
+            .is_some_and(|m| m.starts_with("DNS lookup failed: ")),
+        "{evidence}"
+    );
     let log = out.read("s3doctor.log");
     let unanswered: Vec<&str> = log
         .lines()

@@ -182,15 +182,15 @@ where
         {
             (None, Some(crate::aws::NOT_ASKED.to_owned()))
         }
-        _ if unreachable == Some(Unreachable::Refused) => (
-            None,
-            Some(format!(
-                "{}: {}",
-                Unreachable::Refused.words(),
-                crate::aws::error_chain(err)
-            )),
-        ),
-        _ => (None, Some(crate::aws::error_chain(err))),
+        _ => {
+            let chain = crate::aws::error_chain(err);
+            // How, in the words the `--log` line starts with, where they say more than the chain.
+            let message = match unreachable {
+                Some(Unreachable::TimedOut | Unreachable::Other) | None => chain,
+                Some(how) => format!("{}: {chain}", how.words()),
+            };
+            (None, Some(message))
+        }
     }
 }
 

@@ -80,7 +80,7 @@ pub async fn describe_vpc_endpoint(
     let resp = settings
         .send_unsigned(Some(&session.clients), ("EC2", "DescribeVpcEndpoints"), req)
         .await
-        .map_err(|e| Ec2Error::NoAnswer(e.why))?;
+        .map_err(|e| Ec2Error::NoAnswer(format!("{}: {}", e.how.words(), e.why)))?;
     let status = resp.status().as_u16();
     let bytes = aws_smithy_types::byte_stream::ByteStream::new(resp.into_body())
         .collect()

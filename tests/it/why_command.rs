@@ -319,6 +319,8 @@ async fn the_printed_command_runs_with_the_flags_it_names() {
         )
     );
     assert_eq!(reading["step"], "app-object");
+    // CloudTrail's session issuer is the role's real ARN, path and all.
+    assert_eq!(reading["role_path_known"], true, "{reading:#}");
     // As printed, through a shell, against the emulator with the user's keys.
     let out = run_printed(command, &peer, &user).await;
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -143,7 +143,54 @@ fn finding(cx: &CheckContext, principal: &crate::arn::Principal, how: &str) -> F
          attach this identity policy to {grantee}:\n{caller_side}",
         f.remedy, principal.account
     );
+    if let Some(note) = cx.identity.as_ref().and_then(|i| path_note(i, &grantee)) {
+        f.remedy.push_str(&note);
+    }
     // Another account's bucket is not an error by itself: the refusals it causes are.
     f.severity = Severity::Warning;
     f
+}
+
+/// For a session's role whose path is not known: the grantee written in the bucket policy may
+/// not be the role's ARN, and a bucket policy naming no principal is refused.
+fn path_note(identity: &super::Identity, grantee: &str) -> Option<String> {
+    let p = &identity.principal;
+    (p.kind == crate::arn::PrincipalKind::AssumedRole && !identity.role_path_known).then(|| {
+        format!(
+            "\n\n{grantee} is the role as its session names it ({}): if the role has a path, \
+             write its ARN from IAM > Roles > {} instead, or S3 refuses the bucket policy as \
+             naming no principal.",
+            crate::arn::PATH_NOT_KNOWN,
+            p.name
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_policy_for_a_sessions_role_says_when_its_path_is_not_known() {
+        let session =
+            crate::arn::parse_principal("arn:aws:sts::123456789012:assumed-role/app/w").unwrap();
+        let mut identity = super::super::Identity::new(session, None, true);
+        let role = "arn:aws:iam::123456789012:role/app";
+        let note = path_note(&identity, role).expect("a note");
+        assert!(
+            note.contains(&format!(
+                "{role} is the role as its session names it (path not known: the session ARN \
+                 does not carry it): if the role has a path, write its ARN from IAM > Roles > app"
+            )),
+            "{note}"
+        );
+        identity.learn_role_arn("arn:aws:iam::123456789012:role/svc/app");
+        assert_eq!(
+            path_note(&identity, "arn:aws:iam::123456789012:role/svc/app"),
+            None
+        );
+        let user = crate::arn::parse_principal("arn:aws:iam::123456789012:user/u").unwrap();
+        let user = super::super::Identity::new(user, None, true);
+        assert_eq!(path_note(&user, "arn:aws:iam::123456789012:user/u"), None);
+    }
 }

@@ -482,6 +482,63 @@ async fn the_endpoints_vpc_arn_decides_a_bucket_policy_that_names_it() {
     assert_eq!(f["basis"], "policies", "{f:#}");
 }
 
+/// `--vpc` that is not the VPC the endpoint is in (moto's EC2 says which): a wrong what-if is
+/// not silent. The bucket-policy step warns (it would pass) and says which VPC is used, EC2's;
+/// the policies are judged with EC2's VPC, and a finding's app network says what `--vpc` said.
+#[tokio::test]
+async fn a_vpc_flag_that_ec2_contradicts_is_said_and_ec2s_vpc_is_judged() {
+    let peer = Peer::get();
+    let bucket = peer.bucket("us-east-1").await;
+    let user = app_user(&peer, &bucket).await;
+    let open = json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]});
+    let (vpce, vpc) = vpc_endpoint_and_vpc(&peer, &open);
+    let typed = "vpc-0000000000000000d";
+    let run = || {
+        check(&peer, &user, &bucket, "json")
+            .arg("--vpce")
+            .arg(&vpce)
+            .arg("--vpc")
+            .arg(typed)
+            .output()
+    };
+    let said = format!("--vpc says {typed}, but EC2 says {vpce} is in {vpc}: EC2's answer is used");
+    // No bucket policy: the step would pass; the contradiction makes it a warning.
+    let report = run().await.json();
+    assert_eq!(status(&report, "bucket-policy", Some(&bucket)), "warn");
+    let detail = crate::peer::detail(&report, "bucket-policy", Some(&bucket));
+    assert!(detail.contains(&said), "{detail}");
+    // A Deny of what does not come from the app's VPC: judged with EC2's VPC, it does not
+    // apply to the app's requests (only the probe from here is refused).
+    put_bucket_policy(
+        &peer,
+        &bucket,
+        &json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "OnlyFromTheAppsVpc", "Effect": "Deny", "Principal": "*",
+             "Action": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+             "Resource": format!("arn:aws:s3:::{bucket}/*"),
+             "Condition": {"StringNotEquals": {"aws:SourceVpc": vpc}}}]}),
+    )
+    .await;
+    let report = run().await.json();
+    let f = finding(
+        &report,
+        "permission.depends-on-network",
+        Some("s3:PutObject"),
+    );
+    assert_eq!(f["severity"], "warning", "{f:#}");
+    let app = f["vantages"]["from_app_network"].as_str().expect("app");
+    assert!(
+        app.starts_with("allowed") && !app.starts_with("allowed unless"),
+        "{f:#}"
+    );
+    let network = f["vantages"]["app_network"].as_str().expect("network");
+    assert!(
+        network.contains(&format!("in {vpc} (EC2's answer; --vpc said {typed})")),
+        "{f:#}"
+    );
+}
+
 /// Bad network flags are bad input: one line, exit 2, before anything is sent.
 #[tokio::test]
 async fn bad_network_flags_are_one_line_and_exit_2() {

@@ -37,6 +37,6 @@ pub(super) fn judge(
     Judgement {
         here,
         app,
-        network: cx.run.network.describe(),
+        network: conditions::network_words(cx),
     }
 }

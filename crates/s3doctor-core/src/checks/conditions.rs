@@ -66,6 +66,9 @@ pub fn context(cx: &CheckContext, action: &str, vantage: Vantage) -> Context {
 /// so the bucket policy, the identity policies and the endpoint's own policy all see it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EndpointPath {
+    /// `aws:SourceVpc`: the VPC EC2 says the endpoint is in (its `vpcId`). It is what the
+    /// policies are judged with, whatever `--vpc` said (a difference is reported).
+    pub vpc: Option<String>,
     /// `aws:SourceVpcArn`: `arn:PARTITION:ec2:REGION:ACCOUNT:vpc/VPC-ID` ("AWS global
     /// condition context keys"), `None` when a part of it is not known. Its ACCOUNT is the
     /// endpoint's owner, which EC2 names, taken as the VPC's owner, which it does not: an
@@ -78,11 +81,29 @@ impl EndpointPath {
     /// inferred; nothing for a part that is missing (never guessed).
     pub fn context(&self) -> Context {
         let mut c = Context::default();
+        if let Some(vpc) = &self.vpc {
+            c.set("aws:SourceVpc", vpc.clone(), Origin::VpcEndpoint);
+        }
         if let Some(arn) = &self.vpc_arn {
             c.set("aws:SourceVpcArn", arn.clone(), Origin::VpcEndpointInferred);
         }
         c
     }
+}
+
+/// The app's network in words, as it is judged: with the VPC EC2 says the endpoint is in,
+/// where it was read, and what `--vpc` said when that differs (`VPC endpoint vpce-1 in vpc-2
+/// (EC2's answer; --vpc said vpc-3), from 10.0.0.5`).
+pub fn network_words(cx: &CheckContext) -> String {
+    let mut network = cx.run.network.clone();
+    let Some(vpc) = cx.cache.endpoint_path.get().and_then(|p| p.vpc.clone()) else {
+        return network.describe();
+    };
+    network.vpc = Some(match network.vpc.filter(|given| *given != vpc) {
+        Some(given) => format!("{vpc} (EC2's answer; --vpc said {given})"),
+        None => vpc,
+    });
+    network.describe()
 }
 
 /// Said in a finding that a value s3doctor inferred decides: the VPC's account in
@@ -854,6 +875,7 @@ mod tests {
             .endpoint_path
             .set(EndpointPath {
                 vpc_arn: Some(VPC_ARN.into()),
+                ..EndpointPath::default()
             })
             .unwrap();
         let c = context(&through, "s3:PutObject", Vantage::AppNetwork);
@@ -873,6 +895,7 @@ mod tests {
             .endpoint_path
             .set(EndpointPath {
                 vpc_arn: Some("arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0ddd".into()),
+                ..EndpointPath::default()
             })
             .unwrap();
         let j = judged(&other, "s3:PutObject", &all);
@@ -909,6 +932,75 @@ mod tests {
             (DenySource::BucketPolicy, false),
         );
         assert!(f.is_none_or(|f| !f.summary.contains("inferred")));
+    }
+
+    #[test]
+    fn the_vpc_ec2_names_is_judged_and_a_vpc_flag_that_differs_is_said() {
+        let bucket = policy(
+            PolicyKind::BucketPolicy,
+            &format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"FromTheAppsVpc",
+                "Effect":"Allow","Principal":{{"AWS":"{USER}"}},"Action":"s3:PutObject",
+                "Resource":"arn:aws:s3:::b/*","Condition":{{"StringEquals":{{"aws:SourceVpc":"vpc-0ec2"}}}}}}]}}"#
+            ),
+        );
+        let all = Policies {
+            identity: &[],
+            resource: Some(&bucket),
+            boundary: None,
+        };
+        let typed = AppNetwork {
+            vpc: Some("vpc-0typed".into()),
+            vpce: Some(VPCE.into()),
+            ..AppNetwork::default()
+        };
+        // EC2 not read: the VPC typed is the what-if, as given.
+        let unread = cx(None, typed.clone(), None);
+        let c = context(&unread, "s3:PutObject", Vantage::AppNetwork);
+        let vpc = c.get("aws:SourceVpc").unwrap();
+        assert_eq!(
+            (vpc.values.clone(), vpc.origin.clone()),
+            (Some(vec!["vpc-0typed".into()]), Origin::AppNetwork)
+        );
+        let j = judged(&unread, "s3:PutObject", &all);
+        assert_eq!(j.app.as_ref().unwrap().verdict, Verdict::ImplicitDeny);
+        assert_eq!(j.network, format!("VPC endpoint {VPCE} in vpc-0typed"));
+        // EC2 says the endpoint is in another VPC: its answer is judged, and the words say
+        // what --vpc said.
+        let read = cx(None, typed, None);
+        read.cache
+            .endpoint_path
+            .set(EndpointPath {
+                vpc: Some("vpc-0ec2".into()),
+                ..EndpointPath::default()
+            })
+            .unwrap();
+        let c = context(&read, "s3:PutObject", Vantage::AppNetwork);
+        let vpc = c.get("aws:SourceVpc").unwrap();
+        assert_eq!(
+            (vpc.values.clone(), vpc.origin.clone()),
+            (Some(vec!["vpc-0ec2".into()]), Origin::VpcEndpoint)
+        );
+        let j = judged(&read, "s3:PutObject", &all);
+        assert_eq!(j.app.as_ref().unwrap().verdict, Verdict::Allowed);
+        assert_eq!(
+            j.network,
+            format!("VPC endpoint {VPCE} in vpc-0ec2 (EC2's answer; --vpc said vpc-0typed)")
+        );
+        // Without --vpc, EC2's VPC is simply the app's.
+        let only_vpce = cx(None, network(VPCE), None);
+        only_vpce
+            .cache
+            .endpoint_path
+            .set(EndpointPath {
+                vpc: Some("vpc-0ec2".into()),
+                ..EndpointPath::default()
+            })
+            .unwrap();
+        assert_eq!(
+            network_words(&only_vpce),
+            format!("VPC endpoint {VPCE} in vpc-0ec2")
+        );
     }
 
     #[test]

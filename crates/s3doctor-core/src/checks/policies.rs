@@ -475,7 +475,7 @@ impl Weighing<'_> {
         let judged = Judgement {
             here: here.clone(),
             app,
-            network: cx.run.network.describe(),
+            network: conditions::network_words(cx),
         };
         let counted = judged.counted();
         let decisive = counted
@@ -654,27 +654,7 @@ async fn bucket_settings(cx: &CheckContext) -> CheckResult {
     seen.encryption(cx, encryption, server);
     seen.notes.extend(payer);
     let detail = format!("read with {who}: {}", seen.notes.join("; "));
-    let findings = seen.findings;
-    if !findings.iter().any(Finding::is_error) {
-        // A Deny that may apply, depending on a condition, is a warning, never a pass.
-        let may_deny = findings.iter().any(|f| {
-            matches!(
-                f.code,
-                FindingCode::DependsOnNetwork | FindingCode::DependsOnCondition
-            )
-        });
-        let mut o = if may_deny {
-            StepOutcome::warn(detail)
-        } else {
-            StepOutcome::pass(detail)
-        };
-        o.findings = findings;
-        Ok(o)
-    } else {
-        let mut o = StepOutcome::failed(detail);
-        o.findings = findings;
-        Ok(o)
-    }
+    Ok(seen.outcome(detail))
 }
 
 /// The bucket policy could not be read (`unread` says why): the VPC endpoint's policy is
@@ -737,6 +717,8 @@ struct Settings {
     findings: Vec<Finding>,
     /// `s3:PutObject depends on the network`: the actions a condition decides.
     conditional: Vec<String>,
+    /// EC2's description of the VPC endpoint contradicts `--vpc` or `--vpce-type`.
+    contradicted: bool,
 }
 
 /// How the bucket-policy step's detail names what a condition finding says.
@@ -753,6 +735,28 @@ fn condition_words(f: &Finding) -> &'static str {
 }
 
 impl Settings {
+    /// The step's outcome: failed on an error; a warning for a Deny that may apply depending
+    /// on a condition (never a pass), or for a flag about the app's network that EC2's answer
+    /// contradicts (the what-if is not the one the person asked for); else a pass.
+    fn outcome(self, detail: String) -> StepOutcome {
+        let findings = self.findings;
+        let may_deny = findings.iter().any(|f| {
+            matches!(
+                f.code,
+                FindingCode::DependsOnNetwork | FindingCode::DependsOnCondition
+            )
+        });
+        let mut o = if findings.iter().any(Finding::is_error) {
+            StepOutcome::failed(detail)
+        } else if may_deny || self.contradicted {
+            StepOutcome::warn(detail)
+        } else {
+            StepOutcome::pass(detail)
+        };
+        o.findings = findings;
+        o
+    }
+
     /// The bucket policy alone against each action the app needs.
     fn policy_denials(
         &mut self,
@@ -826,6 +830,7 @@ impl Settings {
                 let needs = all_needs(cx);
                 let (findings, note) =
                     vpc_endpoint::judge(cx, &identity.principal, &policy, &needs);
+                self.contradicted |= !vpc_endpoint::contradicted(cx, &policy).is_empty();
                 self.findings.extend(findings);
                 self.notes.push(note);
             }

@@ -155,6 +155,7 @@ pub async fn read(cx: &CheckContext) -> EndpointPolicy {
             let document = PolicyDocument::parse(&text)
                 .map_err(|e| format!("the policy of {vpce} cannot be read: {e}"))?;
             let path = EndpointPath {
+                vpc: e.vpc_id.clone(),
                 vpc_arn: vpc_arn(admin.region.as_deref(), &e),
             };
             // Every request judged from the app's network carries it from now on.
@@ -193,7 +194,7 @@ pub fn judge(
         let judged = Judgement {
             here: d,
             app: None,
-            network: cx.run.network.describe(),
+            network: conditions::network_words(cx),
         };
         let source = (DenySource::VpcEndpointPolicy, false);
         let f = conditions::finding(cx, StepId::BucketPolicy, (action, key), &judged, source)
@@ -216,10 +217,31 @@ pub fn judge(
             refused.join(", ")
         )
     };
-    if let Some(said) = disagreement(cx.run.vpce_type, endpoint.kind) {
+    for said in contradicted(cx, endpoint) {
         note.push_str(&format!("; {said}"));
     }
     (findings, note)
+}
+
+/// What EC2's description of the endpoint contradicts among the flags the person gave
+/// (`--vpce-type`, `--vpc`), one sentence each, saying that EC2's answer is used.
+pub fn contradicted(cx: &CheckContext, endpoint: &Endpoint) -> Vec<String> {
+    let vpce = cx.run.network.vpce.as_deref().unwrap_or("the endpoint");
+    let given = cx.run.network.vpc.as_deref();
+    disagreement(cx.run.vpce_type, endpoint.kind)
+        .into_iter()
+        .chain(vpc_disagreement(given, vpce, endpoint.path.vpc.as_deref()))
+        .collect()
+}
+
+/// `--vpc` against the VPC EC2 says the endpoint is in: when they differ, the person typed
+/// another VPC than the app's requests go through, and EC2's answer is what the policies are
+/// judged with (`aws:SourceVpc`).
+fn vpc_disagreement(given: Option<&str>, vpce: &str, ec2: Option<&str>) -> Option<String> {
+    let (given, ec2) = (given?, ec2?);
+    (given != ec2).then(|| {
+        format!("--vpc says {given}, but EC2 says {vpce} is in {ec2}: EC2's answer is used")
+    })
 }
 
 /// `--vpce-type` against the kind the policy was judged for: when they differ, EC2 said
@@ -450,6 +472,22 @@ mod tests {
             said,
             "--vpce-type says an interface endpoint, but EC2 says it is a gateway endpoint: EC2's answer is used"
         );
+    }
+
+    #[test]
+    fn a_vpc_flag_that_ec2_contradicts_is_named_and_ec2_wins() {
+        let said = vpc_disagreement(Some("vpc-0typed"), "vpce-1", Some("vpc-0ec2"));
+        assert_eq!(
+            said.as_deref(),
+            Some("--vpc says vpc-0typed, but EC2 says vpce-1 is in vpc-0ec2: EC2's answer is used")
+        );
+        // The same VPC, no --vpc, or no VPC in EC2's answer: nothing to say.
+        assert_eq!(
+            vpc_disagreement(Some("vpc-0ec2"), "vpce-1", Some("vpc-0ec2")),
+            None
+        );
+        assert_eq!(vpc_disagreement(None, "vpce-1", Some("vpc-0ec2")), None);
+        assert_eq!(vpc_disagreement(Some("vpc-0typed"), "vpce-1", None), None);
     }
 
     #[test]

@@ -30,6 +30,28 @@ async fn put_bucket_policy(peer: &Peer, bucket: &str, doc: &Value) {
         .expect("put bucket policy");
 }
 
+/// A bucket policy that denies the app's object calls on `bucket` unless `condition` holds
+/// (`{"StringNotEquals": {"aws:SourceVpce": …}}`: only through that endpoint), as `sid`.
+fn deny_unless(bucket: &str, sid: &str, condition: Value) -> Value {
+    json!({"Version": "2012-10-17", "Statement": [
+        {"Sid": sid, "Effect": "Deny", "Principal": "*",
+         "Action": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
+         "Resource": format!("arn:aws:s3:::{bucket}/*"),
+         "Condition": condition}]})
+}
+
+/// The upload's `permission.depends-on-network` finding says it is allowed from the app's
+/// network, not only "allowed unless a condition denies it", and is a warning: only the probe
+/// from here is refused (moto refuses any conditional statement).
+fn allowed_from_the_apps_network(f: &Value) {
+    assert_eq!(f["severity"], "warning", "{f:#}");
+    let app = f["vantages"]["from_app_network"].as_str().expect("app");
+    assert!(
+        app.starts_with("allowed") && !app.starts_with("allowed unless"),
+        "{f:#}"
+    );
+}
+
 /// `check --format FORMAT` of `bucket` with the app's keys and the admin profile.
 fn check(peer: &Peer, keys: &Keys, bucket: &str, format: &str) -> Run {
     Run::new(&["check", "--format", format, "--bucket", bucket])
@@ -105,16 +127,9 @@ async fn from_here_and_from_the_apps_network_are_both_said_where_they_differ() {
     let bucket = peer.bucket("us-east-1").await;
     let user = app_user(&peer, &bucket).await;
     let vpce = "vpce-1a2b3c4d";
-    put_bucket_policy(
-        &peer,
-        &bucket,
-        &json!({"Version": "2012-10-17", "Statement": [
-            {"Sid": "OnlyThroughTheEndpoint", "Effect": "Deny", "Principal": "*",
-             "Action": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
-             "Resource": format!("arn:aws:s3:::{bucket}/*"),
-             "Condition": {"StringNotEquals": {"aws:SourceVpce": vpce}}}]}),
-    )
-    .await;
+    let only_through = json!({"StringNotEquals": {"aws:SourceVpce": vpce}});
+    let policy = deny_unless(&bucket, "OnlyThroughTheEndpoint", only_through);
+    put_bucket_policy(&peer, &bucket, &policy).await;
     // From here alone: the live upload is refused, and the refusal is the condition's.
     let out = check(&peer, &user, &bucket, "json").output().await;
     let report = out.json();
@@ -217,6 +232,12 @@ async fn from_here_and_from_the_apps_network_are_both_said_where_they_differ() {
         }
     }
 }
+
+/// An endpoint policy that lets everything through (AWS's default).
+static OPEN: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+    json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]})
+});
 
 /// Creates a VPC and a gateway endpoint for S3 in moto with `policy`, through boto3 (the test
 /// venv's) with the admin's keys; returns the endpoint's id.
@@ -425,16 +446,11 @@ async fn the_endpoints_vpc_arn_decides_a_bucket_policy_that_names_it() {
     let peer = Peer::get();
     let bucket = peer.bucket("us-east-1").await;
     let user = app_user(&peer, &bucket).await;
-    let open = json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]});
-    let (vpce, vpc) = vpc_endpoint_and_vpc(&peer, &open);
+    let (vpce, vpc) = vpc_endpoint_and_vpc(&peer, &OPEN);
     let deny_outside = |vpc: &str| {
-        json!({"Version": "2012-10-17", "Statement": [
-            {"Sid": "OnlyFromTheAppsVpc", "Effect": "Deny", "Principal": "*",
-             "Action": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
-             "Resource": format!("arn:aws:s3:::{bucket}/*"),
-             "Condition": {"ArnNotEquals": {"aws:SourceVpcArn":
-                 format!("arn:aws:ec2:us-east-1:{}:vpc/{vpc}", crate::peer::ACCOUNT)}}}]})
+        let arn = format!("arn:aws:ec2:us-east-1:{}:vpc/{vpc}", crate::peer::ACCOUNT);
+        let condition = json!({"ArnNotEquals": {"aws:SourceVpcArn": arn}});
+        deny_unless(&bucket, "OnlyFromTheAppsVpc", condition)
     };
     let upload = |report: &Value| {
         finding(
@@ -450,14 +466,7 @@ async fn the_endpoints_vpc_arn_decides_a_bucket_policy_that_names_it() {
         .arg(&vpce)
         .output()
         .await;
-    let f = upload(&out.json());
-    // Only the probe from here is refused (moto refuses any conditional statement).
-    assert_eq!(f["severity"], "warning", "{f:#}");
-    let app = f["vantages"]["from_app_network"].as_str().expect("app");
-    assert!(
-        app.starts_with("allowed") && !app.starts_with("allowed unless"),
-        "{f:#}"
-    );
+    allowed_from_the_apps_network(&upload(&out.json()));
     // The policy names another VPC: the Deny applies to the app's requests.
     put_bucket_policy(&peer, &bucket, &deny_outside("vpc-0000000000000000d")).await;
     let out = check(&peer, &user, &bucket, "json")
@@ -490,9 +499,7 @@ async fn a_vpc_flag_that_ec2_contradicts_is_said_and_ec2s_vpc_is_judged() {
     let peer = Peer::get();
     let bucket = peer.bucket("us-east-1").await;
     let user = app_user(&peer, &bucket).await;
-    let open = json!({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]});
-    let (vpce, vpc) = vpc_endpoint_and_vpc(&peer, &open);
+    let (vpce, vpc) = vpc_endpoint_and_vpc(&peer, &OPEN);
     let typed = "vpc-0000000000000000d";
     let run = || {
         check(&peer, &user, &bucket, "json")
@@ -510,28 +517,16 @@ async fn a_vpc_flag_that_ec2_contradicts_is_said_and_ec2s_vpc_is_judged() {
     assert!(detail.contains(&said), "{detail}");
     // A Deny of what does not come from the app's VPC: judged with EC2's VPC, it does not
     // apply to the app's requests (only the probe from here is refused).
-    put_bucket_policy(
-        &peer,
-        &bucket,
-        &json!({"Version": "2012-10-17", "Statement": [
-            {"Sid": "OnlyFromTheAppsVpc", "Effect": "Deny", "Principal": "*",
-             "Action": ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
-             "Resource": format!("arn:aws:s3:::{bucket}/*"),
-             "Condition": {"StringNotEquals": {"aws:SourceVpc": vpc}}}]}),
-    )
-    .await;
+    let condition = json!({"StringNotEquals": {"aws:SourceVpc": vpc}});
+    let policy = deny_unless(&bucket, "OnlyFromTheAppsVpc", condition);
+    put_bucket_policy(&peer, &bucket, &policy).await;
     let report = run().await.json();
     let f = finding(
         &report,
         "permission.depends-on-network",
         Some("s3:PutObject"),
     );
-    assert_eq!(f["severity"], "warning", "{f:#}");
-    let app = f["vantages"]["from_app_network"].as_str().expect("app");
-    assert!(
-        app.starts_with("allowed") && !app.starts_with("allowed unless"),
-        "{f:#}"
-    );
+    allowed_from_the_apps_network(f);
     let network = f["vantages"]["app_network"].as_str().expect("network");
     assert!(
         network.contains(&format!("in {vpc} (EC2's answer; --vpc said {typed})")),

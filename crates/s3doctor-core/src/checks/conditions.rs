@@ -842,21 +842,30 @@ mod tests {
 
     const VPC_ARN: &str = "arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0abc";
 
-    /// A bucket policy that lets the app in only from its VPC, named by its ARN.
-    fn vpc_arn_only_allow() -> NamedPolicy {
+    /// A bucket policy that lets the app upload only when `condition` holds.
+    fn allow_only_if(condition: &str) -> NamedPolicy {
         policy(
             PolicyKind::BucketPolicy,
             &format!(
                 r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"FromTheAppsVpc",
                 "Effect":"Allow","Principal":{{"AWS":"{USER}"}},"Action":"s3:PutObject",
-                "Resource":"arn:aws:s3:::b/*","Condition":{{"ArnEquals":{{"aws:SourceVpcArn":"{VPC_ARN}"}}}}}}]}}"#
+                "Resource":"arn:aws:s3:::b/*","Condition":{condition}}}]}}"#
             ),
         )
     }
 
+    /// A run through `network` whose VPC endpoint EC2 described as `path`.
+    fn described(network: AppNetwork, path: EndpointPath) -> CheckContext {
+        let cx = cx(None, network, None);
+        cx.cache.endpoint_path.set(path).unwrap();
+        cx
+    }
+
     #[test]
     fn the_endpoints_description_gives_every_policy_judged_from_the_app_network_its_vpc_arn() {
-        let bucket = vpc_arn_only_allow();
+        let bucket = allow_only_if(&format!(
+            r#"{{"ArnEquals":{{"aws:SourceVpcArn":"{VPC_ARN}"}}}}"#
+        ));
         let all = Policies {
             identity: &[],
             resource: Some(&bucket),
@@ -870,14 +879,13 @@ mod tests {
         assert_eq!(app.verdict, Verdict::ImplicitDeny);
         assert!(!app.open().is_empty(), "{app:?}");
         // Read: the bucket policy, judged alone as the policies step does, lets it through.
-        through
-            .cache
-            .endpoint_path
-            .set(EndpointPath {
+        let through = described(
+            network(VPCE),
+            EndpointPath {
                 vpc_arn: Some(VPC_ARN.into()),
                 ..EndpointPath::default()
-            })
-            .unwrap();
+            },
+        );
         let c = context(&through, "s3:PutObject", Vantage::AppNetwork);
         assert_eq!(
             c.get("aws:SourceVpcArn").map(|k| k.origin.clone()),
@@ -889,15 +897,13 @@ mod tests {
         let here = context(&through, "s3:PutObject", Vantage::Here);
         assert!(here.get("aws:SourceVpcArn").is_none());
         // Another VPC's ARN: refused, settled by what EC2 said.
-        let other = cx(None, network(VPCE), None);
-        other
-            .cache
-            .endpoint_path
-            .set(EndpointPath {
+        let other = described(
+            network(VPCE),
+            EndpointPath {
                 vpc_arn: Some("arn:aws:ec2:us-east-1:123456789012:vpc/vpc-0ddd".into()),
                 ..EndpointPath::default()
-            })
-            .unwrap();
+            },
+        );
         let j = judged(&other, "s3:PutObject", &all);
         let f = finding(
             &other,
@@ -936,14 +942,7 @@ mod tests {
 
     #[test]
     fn the_vpc_ec2_names_is_judged_and_a_vpc_flag_that_differs_is_said() {
-        let bucket = policy(
-            PolicyKind::BucketPolicy,
-            &format!(
-                r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"FromTheAppsVpc",
-                "Effect":"Allow","Principal":{{"AWS":"{USER}"}},"Action":"s3:PutObject",
-                "Resource":"arn:aws:s3:::b/*","Condition":{{"StringEquals":{{"aws:SourceVpc":"vpc-0ec2"}}}}}}]}}"#
-            ),
-        );
+        let bucket = allow_only_if(r#"{"StringEquals":{"aws:SourceVpc":"vpc-0ec2"}}"#);
         let all = Policies {
             identity: &[],
             resource: Some(&bucket),
@@ -967,14 +966,11 @@ mod tests {
         assert_eq!(j.network, format!("VPC endpoint {VPCE} in vpc-0typed"));
         // EC2 says the endpoint is in another VPC: its answer is judged, and the words say
         // what --vpc said.
-        let read = cx(None, typed, None);
-        read.cache
-            .endpoint_path
-            .set(EndpointPath {
-                vpc: Some("vpc-0ec2".into()),
-                ..EndpointPath::default()
-            })
-            .unwrap();
+        let in_ec2s_vpc = || EndpointPath {
+            vpc: Some("vpc-0ec2".into()),
+            ..EndpointPath::default()
+        };
+        let read = described(typed, in_ec2s_vpc());
         let c = context(&read, "s3:PutObject", Vantage::AppNetwork);
         let vpc = c.get("aws:SourceVpc").unwrap();
         assert_eq!(
@@ -988,15 +984,7 @@ mod tests {
             format!("VPC endpoint {VPCE} in vpc-0ec2 (EC2's answer; --vpc said vpc-0typed)")
         );
         // Without --vpc, EC2's VPC is simply the app's.
-        let only_vpce = cx(None, network(VPCE), None);
-        only_vpce
-            .cache
-            .endpoint_path
-            .set(EndpointPath {
-                vpc: Some("vpc-0ec2".into()),
-                ..EndpointPath::default()
-            })
-            .unwrap();
+        let only_vpce = described(network(VPCE), in_ec2s_vpc());
         assert_eq!(
             network_words(&only_vpce),
             format!("VPC endpoint {VPCE} in vpc-0ec2")

@@ -20,7 +20,7 @@ pub mod url_command;
 pub mod why_command;
 
 pub use s3doctor_core::{
-    answers, arn, aws, bucket_name, checks, credentials, diagnosis, endpoint, engine, envfile,
-    explain, finding, object_key, operation, policy, presigned, remedy, report, runbook, server,
-    step, why,
+    answers, app_network, arn, aws, bucket_name, checks, credentials, diagnosis, endpoint, engine,
+    envfile, explain, finding, object_key, operation, policy, presigned, remedy, report, runbook,
+    server, step, why,
 };

@@ -79,10 +79,15 @@ fn draw_header(app: &App, f: &mut Frame, area: Rect, compact: bool) {
         .title(Span::styled(" s3doctor · S3 access check ", t.accent()));
     // The app's network, when the conditions are judged for it (--source-ip, --vpc, --vpce):
     // on the top border, so that the fact lines keep their place.
+    // The VPC is EC2's once the endpoint's read answered (a Session event), as judged.
     if !app.run.network.is_empty() {
+        let judged = crate::app_network::Judged::of_session(
+            &app.run.network,
+            app.session.described_endpoint.as_ref(),
+        );
         block = block.title(Line::from(vec![
             Span::styled(" app's network ", t.dim()),
-            Span::raw(format!("{} ", app.run.network.describe())),
+            Span::raw(format!("{} ", judged.describe())),
         ]));
     }
     if let (false, Some(v)) = (compact, verdict) {
@@ -941,7 +946,12 @@ mod tests {
 
     /// The screen's lines, trailing blanks cut.
     fn lines(app: &App) -> Vec<String> {
-        let mut term = Terminal::new(TestBackend::new(100, 30)).expect("terminal");
+        lines_of_width(app, 100)
+    }
+
+    /// The lines of a screen `width` columns wide (30 rows).
+    fn lines_of_width(app: &App, width: u16) -> Vec<String> {
+        let mut term = Terminal::new(TestBackend::new(width, 30)).expect("terminal");
         term.draw(|f| draw(app, f)).expect("draw");
         let buffer = term.backend().buffer();
         (0..buffer.area.height)
@@ -1030,6 +1040,44 @@ mod tests {
                     .to_owned()
             ),
             "{text:?}"
+        );
+    }
+
+    /// A `--vpc` that EC2 contradicts: the header shows the VPC as typed until the engine
+    /// says what EC2 answered (its Session event), then EC2's VPC, marked as its answer, with
+    /// what `--vpc` said, as the findings judged it.
+    #[test]
+    fn the_header_names_ec2s_vpc_once_the_endpoint_answered() {
+        let mut app = app(QuitTo::Exit);
+        let network = crate::policy::AppNetwork {
+            vpc: Some("vpc-0typed".into()),
+            vpce: Some("vpce-1".into()),
+            ..crate::policy::AppNetwork::default()
+        };
+        app.run.network = network;
+        let header = lines(&app)[0].clone();
+        assert!(
+            header.contains(" app's network VPC endpoint vpce-1 in vpc-0typed "),
+            "{header}"
+        );
+        let info = crate::engine::SessionInfo {
+            described_endpoint: Some(crate::app_network::DescribedEndpoint {
+                vpce: "vpce-1".into(),
+                vpc: "vpc-0ec2".into(),
+            }),
+            ..app.session.clone()
+        };
+        let cmds = app.update(crate::tui::app::Msg::Engine(Box::new(
+            crate::engine::EngineEvent::Session(info),
+        )));
+        assert!(cmds.is_empty(), "no call from the answer: {cmds:?}");
+        // The top border holds it whole on a wide screen (a narrow one cuts its end).
+        let header = lines_of_width(&app, 140)[0].clone();
+        assert!(
+            header.contains(
+                " app's network VPC endpoint vpce-1 in vpc-0ec2 (EC2's answer; --vpc said vpc-0typed) "
+            ),
+            "{header}"
         );
     }
 

@@ -27,6 +27,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("object_key", 0),
     ("envfile", 0),
     ("policy", 0),
+    ("app_network", 0),
     // 1: AWS access and what its answers mean
     ("aws", 1),
     ("credentials", 1),

@@ -493,7 +493,8 @@ async fn the_endpoints_vpc_arn_decides_a_bucket_policy_that_names_it() {
 
 /// `--vpc` that is not the VPC the endpoint is in (moto's EC2 says which): a wrong what-if is
 /// not silent. The bucket-policy step warns (it would pass) and says which VPC is used, EC2's;
-/// the policies are judged with EC2's VPC, and a finding's app network says what `--vpc` said.
+/// the policies are judged with EC2's VPC, and a finding's app network says what `--vpc` said,
+/// as does the report's `target.app_network` (EC2's VPC, its source, and the typed one).
 #[tokio::test]
 async fn a_vpc_flag_that_ec2_contradicts_is_said_and_ec2s_vpc_is_judged() {
     let peer = Peer::get();
@@ -515,6 +516,13 @@ async fn a_vpc_flag_that_ec2_contradicts_is_said_and_ec2s_vpc_is_judged() {
     assert_eq!(status(&report, "bucket-policy", Some(&bucket)), "warn");
     let detail = crate::peer::detail(&report, "bucket-policy", Some(&bucket));
     assert!(detail.contains(&said), "{detail}");
+    // The report's app network is the one judged: EC2's VPC, said as EC2's, and the typed one.
+    assert_eq!(
+        report["target"]["app_network"],
+        json!({"source_ip": null, "vpc": vpc, "vpce": vpce, "vpc_source": "ec2",
+               "vpc_given": typed}),
+        "{report:#}"
+    );
     // A Deny of what does not come from the app's VPC: judged with EC2's VPC, it does not
     // apply to the app's requests (only the probe from here is refused).
     let condition = json!({"StringNotEquals": {"aws:SourceVpc": vpc}});

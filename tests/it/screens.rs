@@ -175,6 +175,7 @@ fn resolved_app(bucket: &str) -> App {
         key_id_hint: Some("AKIA…MPLE".into()),
         identity: Some(Identity::new(principal, None, true)),
         endpoint: None,
+        described_endpoint: None,
     };
     let mut events = vec![EngineEvent::Session(session)];
     for (id, detail) in [

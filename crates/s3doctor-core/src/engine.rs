@@ -126,10 +126,14 @@ pub struct SessionInfo {
     pub identity: Option<Identity>,
     /// What the endpoint is and offers, once the identity step learned it.
     pub endpoint: Option<crate::endpoint::Capabilities>,
+    /// The VPC EC2 says the `--vpce` endpoint is in, once its read answered: the app's
+    /// network is judged with it (`app_network::Judged::of_session`).
+    pub described_endpoint: Option<crate::app_network::DescribedEndpoint>,
 }
 
 /// What the engine tells its views.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant)] // a few dozen events a run: boxing one would save nothing
 pub enum EngineEvent {
     Started(Row),
     Finished(StepResult),
@@ -143,6 +147,7 @@ struct State {
     session: Option<Arc<Session>>,
     identity: Option<Identity>,
     endpoint: Option<crate::endpoint::Capabilities>,
+    described_endpoint: Option<crate::app_network::DescribedEndpoint>,
     buckets: HashMap<String, BucketState>,
     results: HashMap<Row, StepResult>,
     /// The statement a refused role's trust policy needs, until credentials resolve.
@@ -325,7 +330,9 @@ impl Engine {
         let mut state = self.state.lock().await;
         let all = self.units();
         let todo = self.to_run(&state, targets, &all);
-        forget(&mut state, &todo);
+        if forget(&mut state, &todo) {
+            let _ = tx.send(EngineEvent::Session(session_info(&state)));
+        }
         let mut sched = Schedule {
             pending: all.iter().filter(|u| todo.contains(u)).cloned().collect(),
             cache: Arc::new(checks::RunCache::default()),
@@ -463,6 +470,7 @@ impl Engine {
     ) {
         match joined {
             Ok((id, (outcome, elapsed))) => {
+                self.learn_endpoint(state, &sched.cache, tx);
                 if let Some((unit, _)) = sched.in_flight.remove(&id) {
                     self.apply(state, unit, outcome, elapsed, tx);
                 }
@@ -477,6 +485,26 @@ impl Engine {
                     self.apply(state, unit, outcome, elapsed, tx);
                 }
             }
+        }
+    }
+
+    /// Keeps the VPC EC2 says the app's endpoint is in once the endpoint's read (started
+    /// early) has answered, and tells the views before the row that judged with it: the
+    /// headers then name the network the findings were judged for.
+    fn learn_endpoint(
+        &self,
+        state: &mut State,
+        cache: &checks::RunCache,
+        tx: &UnboundedSender<EngineEvent>,
+    ) {
+        let vpc = cache.endpoint_path.get().and_then(|p| p.vpc.clone());
+        let (Some(vpc), Some(vpce)) = (vpc, self.run.network.vpce.clone()) else {
+            return;
+        };
+        let described = crate::app_network::DescribedEndpoint { vpce, vpc };
+        if state.described_endpoint.as_ref() != Some(&described) {
+            state.described_endpoint = Some(described);
+            let _ = tx.send(EngineEvent::Session(session_info(state)));
         }
     }
 
@@ -504,13 +532,7 @@ impl Engine {
         }
         // The VPC endpoint's description, which the steps that judge from the app's network
         // (the two policy steps, the app's objects) await before they judge.
-        let judges = |u: &&Row| {
-            matches!(
-                u.step,
-                StepId::BucketPolicy | StepId::IdentityPolicies | StepId::AppObject
-            )
-        };
-        if let Some(unit) = pending.iter().find(judges) {
+        if let Some(unit) = pending.iter().find(|u| judges_from_the_app_network(u.step)) {
             checks::vpc_endpoint::start_early(&self.context(state, unit, cache));
         }
     }
@@ -637,8 +659,10 @@ const NOT_RUN: &str = "not run";
 /// Why a step that writes is skipped in a read-only run.
 const READ_ONLY: &str = "--read-only: no writes";
 
-/// Forgets the results of the rows about to run again; a re-run upload writes a new probe.
-fn forget(state: &mut State, todo: &BTreeSet<Row>) {
+/// Forgets the results of the rows about to run again; a re-run upload writes a new probe,
+/// and a re-run step that judges from the app's network reads the VPC endpoint again, so what
+/// EC2 said of it is forgotten until it answers (true then: the session changed).
+fn forget(state: &mut State, todo: &BTreeSet<Row>) -> bool {
     for u in todo {
         state.results.remove(u);
         if u.step == StepId::PutObject
@@ -647,6 +671,16 @@ fn forget(state: &mut State, todo: &BTreeSet<Row>) {
             state.buckets.entry(b.clone()).or_default().probe = None;
         }
     }
+    let rereads = todo.iter().any(|u| judges_from_the_app_network(u.step));
+    rereads && state.described_endpoint.take().is_some()
+}
+
+/// The steps that judge from the app's network, which await the VPC endpoint's read.
+fn judges_from_the_app_network(step: StepId) -> bool {
+    matches!(
+        step,
+        StepId::BucketPolicy | StepId::IdentityPolicies | StepId::AppObject
+    )
 }
 
 fn bucket_state<'a>(
@@ -723,6 +757,7 @@ fn session_info(state: &State) -> SessionInfo {
         key_id_hint: state.session.as_ref().map(|s| s.key_id_hint.clone()),
         identity: state.identity.clone(),
         endpoint: state.endpoint.clone(),
+        described_endpoint: state.described_endpoint.clone(),
     }
 }
 
@@ -800,6 +835,64 @@ mod tests {
             .into_iter()
             .find(|r| r.id == step && r.bucket.as_deref() == bucket)
             .unwrap_or_else(|| panic!("no result for {step} {bucket:?}"))
+    }
+
+    /// What EC2 said of the app's endpoint reaches the views through the event channel
+    /// before the row that judged with it, and is forgotten when that row runs again without
+    /// an answer (the headers never name a VPC the findings were not judged with).
+    #[tokio::test]
+    async fn the_endpoints_vpc_is_told_before_the_row_that_judged_with_it() {
+        let run = RunSettings {
+            buckets: vec!["b1".into()],
+            network: crate::policy::AppNetwork {
+                vpc: Some("vpc-0typed".into()),
+                vpce: Some("vpce-1".into()),
+                ..crate::policy::AppNetwork::default()
+            },
+            ..RunSettings::default()
+        };
+        let answered = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let answers = answered.clone();
+        let check: Check = Arc::new(move |step, cx| {
+            let answers = answers.load(std::sync::atomic::Ordering::SeqCst);
+            Box::pin(async move {
+                if step == StepId::BucketPolicy && answers {
+                    let path = checks::conditions::EndpointPath {
+                        vpc: Some("vpc-0ec2".into()),
+                        ..Default::default()
+                    };
+                    let _ = cx.cache.endpoint_path.set(path);
+                }
+                StepOutcome::pass("fine")
+            })
+        });
+        let engine = engine(run, check);
+        let events = run_all(&engine).await;
+        let ec2 = crate::app_network::DescribedEndpoint {
+            vpce: "vpce-1".into(),
+            vpc: "vpc-0ec2".into(),
+        };
+        let told = events.iter().position(
+            |e| matches!(e, EngineEvent::Session(i) if i.described_endpoint.as_ref() == Some(&ec2)),
+        );
+        let judged = events
+            .iter()
+            .position(|e| matches!(e, EngineEvent::Finished(r) if r.id == StepId::BucketPolicy));
+        assert!(told.is_some() && told < judged, "{events:?}");
+        assert_eq!(engine.session_info().await.described_endpoint, Some(ec2));
+        // Run again without an answer: forgotten, and the views are told.
+        answered.store(false, std::sync::atomic::Ordering::SeqCst);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        engine
+            .run(&[Row::for_bucket(StepId::BucketPolicy, "b1")], &tx)
+            .await;
+        drop(tx);
+        let mut forgot = false;
+        while let Some(e) = rx.recv().await {
+            forgot |= matches!(e, EngineEvent::Session(i) if i.described_endpoint.is_none());
+        }
+        assert!(forgot);
+        assert_eq!(engine.session_info().await.described_endpoint, None);
     }
 
     #[tokio::test]

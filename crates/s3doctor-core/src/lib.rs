@@ -9,6 +9,8 @@
 //!   the findings' words take.
 //! - policy: `policy` (model, generator, evaluator; the `iam-policy` crate, with `arn`) and
 //!   `remedy` (plan → confirm → apply → verify).
+//! - `app_network`: the app's network as the conditions were judged (the flags, with the VPC
+//!   EC2 names for the endpoint), for every view that names it.
 //! - `diagnosis`: the findings that stand and the policy that fixes them, worked out once
 //!   from the step results; `report`, `remedy` and the wizard read it.
 //! - readers of the diagnosis: `report` (text, JSON, Markdown), `presigned` (a presigned URL
@@ -17,6 +19,7 @@
 //! - parsers of input: `arn` (in `iam-policy`), `bucket_name`, `object_key`, `envfile`.
 
 pub mod answers;
+pub mod app_network;
 pub mod aws;
 pub mod bucket_name;
 pub mod checks;

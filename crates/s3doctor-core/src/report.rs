@@ -82,6 +82,15 @@ impl Report {
     fn identity(&self) -> Option<&Identity> {
         self.session.identity.as_ref()
     }
+
+    /// The app's network as the conditions were judged for it: the flags, with the VPC EC2
+    /// named for the endpoint when it was read.
+    fn app_network(&self) -> crate::app_network::Judged<'_> {
+        crate::app_network::Judged::of_session(
+            &self.run.network,
+            self.session.described_endpoint.as_ref(),
+        )
+    }
 }
 
 /// "account 123…", or, on a server without STS, that the server named the principal.
@@ -196,7 +205,7 @@ fn text_header(out: &mut String, report: &Report) {
         let _ = writeln!(
             out,
             "  app network  {} (a what-if for the conditions: nothing is sent from there)",
-            run.network.describe()
+            report.app_network().describe()
         );
     }
 }
@@ -410,7 +419,7 @@ fn md_header(md: &mut String, report: &Report) {
         let _ = writeln!(
             md,
             "- **App's network:** {} (a what-if for the conditions: nothing is sent from there)",
-            run.network.describe()
+            report.app_network().describe()
         );
     }
     let _ = writeln!(md);
@@ -678,5 +687,61 @@ mod tests {
         assert_eq!(json["policy"], serde_json::to_value(d.policy()).unwrap());
         assert_eq!(json["target"]["endpoint_kind"], "aws");
         assert_eq!(json["identity"]["principal_type"], "user");
+    }
+
+    /// A `--vpc` that EC2's description of the endpoint contradicts: every format's app
+    /// network is the VPC judged (EC2's), said as EC2's answer, with what `--vpc` said; the
+    /// JSON keeps its fields and adds where `vpc` comes from and what was typed.
+    #[test]
+    fn the_app_network_is_the_one_judged_with_ec2s_vpc_and_the_typed_one_visible() {
+        let run = RunSettings {
+            buckets: vec!["b".into()],
+            network: crate::policy::AppNetwork {
+                vpc: Some("vpc-0typed".into()),
+                vpce: Some("vpce-1".into()),
+                ..crate::policy::AppNetwork::default()
+            },
+            ..RunSettings::default()
+        };
+        let build = |info: &SessionInfo| {
+            let diagnosis = Diagnosis::new(
+                vec![row(StepId::Credentials, Status::Pass, true)],
+                1,
+                &run,
+                Some(info),
+            );
+            Report::build(&aws::Settings::default(), &run, info, diagnosis)
+        };
+        let json = |r: &Report| serde_json::from_str::<serde_json::Value>(&to_json(r)).unwrap();
+        // EC2 not read: as typed.
+        let typed = build(&SessionInfo::default());
+        assert_eq!(
+            json(&typed)["target"]["app_network"],
+            serde_json::json!({"source_ip": null, "vpc": "vpc-0typed", "vpce": "vpce-1",
+                "vpc_source": "given", "vpc_given": "vpc-0typed"})
+        );
+        let read = build(&SessionInfo {
+            described_endpoint: Some(crate::app_network::DescribedEndpoint {
+                vpce: "vpce-1".into(),
+                vpc: "vpc-0ec2".into(),
+            }),
+            ..SessionInfo::default()
+        });
+        assert_eq!(
+            json(&read)["target"]["app_network"],
+            serde_json::json!({"source_ip": null, "vpc": "vpc-0ec2", "vpce": "vpce-1",
+                "vpc_source": "ec2", "vpc_given": "vpc-0typed"})
+        );
+        let words = "VPC endpoint vpce-1 in vpc-0ec2 (EC2's answer; --vpc said vpc-0typed)";
+        let text = to_text(&read, false);
+        assert!(
+            text.contains(&format!("  app network  {words} (a what-if")),
+            "{text}"
+        );
+        let md = to_markdown(&read);
+        assert!(
+            md.contains(&format!("- **App's network:** {words} (a what-if")),
+            "{md}"
+        );
     }
 }

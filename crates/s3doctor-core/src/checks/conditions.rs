@@ -93,17 +93,11 @@ impl EndpointPath {
 
 /// The app's network in words, as it is judged: with the VPC EC2 says the endpoint is in,
 /// where it was read, and what `--vpc` said when that differs (`VPC endpoint vpce-1 in vpc-2
-/// (EC2's answer; --vpc said vpc-3), from 10.0.0.5`).
+/// (EC2's answer; --vpc said vpc-3), from 10.0.0.5`): the words of the reports' headers too
+/// ([`crate::app_network::Judged`]).
 pub fn network_words(cx: &CheckContext) -> String {
-    let mut network = cx.run.network.clone();
-    let Some(vpc) = cx.cache.endpoint_path.get().and_then(|p| p.vpc.clone()) else {
-        return network.describe();
-    };
-    network.vpc = Some(match network.vpc.filter(|given| *given != vpc) {
-        Some(given) => format!("{vpc} (EC2's answer; --vpc said {given})"),
-        None => vpc,
-    });
-    network.describe()
+    let ec2_vpc = cx.cache.endpoint_path.get().and_then(|p| p.vpc.as_deref());
+    crate::app_network::Judged::new(&cx.run.network, ec2_vpc).describe()
 }
 
 /// Said in a finding that a value s3doctor inferred decides: the VPC's account in
@@ -983,11 +977,11 @@ mod tests {
             j.network,
             format!("VPC endpoint {VPCE} in vpc-0ec2 (EC2's answer; --vpc said vpc-0typed)")
         );
-        // Without --vpc, EC2's VPC is simply the app's.
+        // Without --vpc, EC2's VPC is the app's, said as its answer.
         let only_vpce = described(network(VPCE), in_ec2s_vpc());
         assert_eq!(
             network_words(&only_vpce),
-            format!("VPC endpoint {VPCE} in vpc-0ec2")
+            format!("VPC endpoint {VPCE} in vpc-0ec2 (EC2's answer)")
         );
     }
 

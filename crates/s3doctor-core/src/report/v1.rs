@@ -6,6 +6,7 @@
 
 use serde::{Serialize, Serializer};
 
+use crate::app_network::{Judged, VpcSource};
 use crate::checks::Identity;
 use crate::endpoint::{Capabilities, EndpointKind};
 use crate::engine::StepResult;
@@ -60,12 +61,31 @@ struct Target<'a> {
     app_network: Option<AppNetworkV1<'a>>,
 }
 
-/// The app's network, as given.
+/// The app's network, as the conditions were judged for it.
 #[derive(Serialize)]
 struct AppNetworkV1<'a> {
     source_ip: Option<std::net::IpAddr>,
+    /// The VPC judged: EC2's answer for the endpoint where it was read, else `--vpc`.
     vpc: Option<&'a str>,
     vpce: Option<&'a str>,
+    /// Where `vpc` comes from (`given`, `ec2`); absent when `vpc` is null.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vpc_source: Option<VpcSource>,
+    /// What `--vpc` said; absent without it. It differs from `vpc` when EC2 contradicts it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vpc_given: Option<&'a str>,
+}
+
+impl<'a> AppNetworkV1<'a> {
+    fn of(judged: Judged<'a>) -> Self {
+        AppNetworkV1 {
+            source_ip: judged.given.source_ip,
+            vpc: judged.vpc(),
+            vpce: judged.given.vpce.as_deref(),
+            vpc_source: judged.vpc_source(),
+            vpc_given: judged.given.vpc.as_deref(),
+        }
+    }
 }
 
 /// Who the keys belong to.
@@ -106,11 +126,8 @@ impl<'a> V1<'a> {
                 profile: report.profile.as_deref(),
                 credential_source: session.credential_source.as_deref(),
                 access: run.access,
-                app_network: (!run.network.is_empty()).then_some(AppNetworkV1 {
-                    source_ip: run.network.source_ip,
-                    vpc: run.network.vpc.as_deref(),
-                    vpce: run.network.vpce.as_deref(),
-                }),
+                app_network: (!run.network.is_empty())
+                    .then(|| AppNetworkV1::of(report.app_network())),
             },
             identity: report.identity().map(IdentityV1::of),
             steps: d.steps(),

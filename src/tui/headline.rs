@@ -41,6 +41,12 @@ pub fn line(app: &App) -> Option<(Tone, String)> {
             return None;
         }
         let warnings = findings.len();
+        // A yellow row without a finding (a flag EC2 contradicts) is not "every check passed".
+        let yellow_rows = app
+            .results
+            .values()
+            .filter(|r| r.status == Status::Warn)
+            .count();
         let failed = app.results.values().any(|r| r.status == Status::Fail);
         if failed {
             // A failure always carries a finding; this is only a safety net.
@@ -49,6 +55,9 @@ pub fn line(app: &App) -> Option<(Tone, String)> {
         return Some((
             Tone::Good,
             match warnings {
+                0 if yellow_rows > 0 => {
+                    format!("No problems; {yellow_rows} step(s) to read — select the yellow steps")
+                }
                 // The probe proves the bucket; one object can still fail on its own.
                 0 if app.run.keys.is_empty() => {
                     "No problems: every check passed (one file still fails? o names it)".to_owned()
@@ -246,6 +255,11 @@ mod tests {
     /// Every row passed: the good news, and, without `--key`, where to go when one file
     /// still fails.
     fn all_passed(keys: Vec<String>) -> Option<(Tone, String)> {
+        finished_with(keys, None)
+    }
+
+    /// Every row finished with no finding; `yellow`, when given, is the one step that warned.
+    fn finished_with(keys: Vec<String>, yellow: Option<StepId>) -> Option<(Tone, String)> {
         use crate::engine::{EngineEvent, StepResult};
         use crate::tui::app::Msg;
         let mut app = App::for_tests();
@@ -255,7 +269,11 @@ mod tests {
                 id: unit.step,
                 bucket: unit.bucket.clone(),
                 key: unit.key.clone(),
-                status: Status::Pass,
+                status: if Some(unit.step) == yellow {
+                    Status::Warn
+                } else {
+                    Status::Pass
+                },
                 elapsed_ms: 1,
                 detail: "fine".into(),
                 evidence: None,
@@ -275,5 +293,17 @@ mod tests {
         assert!(text.contains("one file still fails? o names it"), "{text}");
         let (_, text) = all_passed(vec!["a.pdf".into()]).expect("a line");
         assert_eq!(text, "No problems: every check passed");
+    }
+
+    #[test]
+    fn a_yellow_row_without_a_finding_is_not_every_check_passed() {
+        // A --vpc that EC2 contradicts warns on the bucket-policy row and makes no finding.
+        let (tone, text) =
+            finished_with(vec!["a.pdf".into()], Some(StepId::BucketPolicy)).expect("a line");
+        assert_eq!(tone, Tone::Good);
+        assert_eq!(
+            text,
+            "No problems; 1 step(s) to read — select the yellow steps"
+        );
     }
 }

@@ -586,13 +586,7 @@ pub async fn chain_sts(
     region: Option<&str>,
     creds: Option<Credentials>,
 ) -> aws_sdk_sts::Client {
-    let loader = loader(settings, region).http_client(settings.http.clone());
-    let loader = match creds {
-        Some(c) => loader.credentials_provider(c),
-        None => loader.no_credentials(),
-    };
-    let sdk = loader.load().await;
-    built("STS", sdk.region());
+    let sdk = chain_config(settings, region, creds, "STS").await;
     let conf = aws_sdk_sts::config::Builder::from(&sdk)
         .interceptor(CallLog)
         .build();
@@ -606,16 +600,29 @@ pub async fn chain_iam(
     region: Option<&str>,
     creds: Credentials,
 ) -> aws_sdk_iam::Client {
-    let sdk = loader(settings, region)
-        .http_client(settings.http.clone())
-        .credentials_provider(creds)
-        .load()
-        .await;
-    built("IAM", sdk.region());
+    let sdk = chain_config(settings, region, Some(creds), "IAM").await;
     let conf = aws_sdk_iam::config::Builder::from(&sdk)
         .interceptor(CallLog)
         .build();
     aws_sdk_iam::Client::from_conf(conf)
+}
+
+/// The configuration of the chain's own clients: the run's endpoint, timeouts and connection
+/// pool, signing with `creds` (`None`: unsigned); logged as `service`'s client.
+async fn chain_config(
+    settings: &Settings,
+    region: Option<&str>,
+    creds: Option<Credentials>,
+    service: &str,
+) -> SdkConfig {
+    let loader = loader(settings, region).http_client(settings.http.clone());
+    let loader = match creds {
+        Some(c) => loader.credentials_provider(c),
+        None => loader.no_credentials(),
+    };
+    let sdk = loader.load().await;
+    built(service, sdk.region());
+    sdk
 }
 
 /// The SDK's configuration loader: region (the fallback when none is configured), timeouts,

@@ -49,20 +49,7 @@ async fn sessions_role(cx: &CheckContext, arn_text: &str) -> Result<Option<Strin
     let Some(session) = cx.reading_session().await else {
         return Ok(None);
     };
-    match session
-        .clients
-        .iam
-        .get_role()
-        .role_name(&p.name)
-        .send()
-        .await
-    {
-        Ok(out) => Ok(out.role().map(|r| r.arn().to_owned())),
-        Err(err) => Err(crate::answers::describe(
-            crate::operation::Operation::GetRole,
-            &err,
-        )),
-    }
+    crate::credentials::assume::role_arn_named(&session.clients.iam, &p.name).await
 }
 
 /// The principal as STS names it, and its role as IAM named it (see [`sessions_role`]).

@@ -88,19 +88,25 @@ async fn real_arn(
     name: &str,
     admin: Option<&Settings>,
 ) -> Result<Option<String>, String> {
-    let read = |iam: aws_sdk_iam::Client| async move {
-        match iam.get_role().role_name(name).send().await {
-            Ok(out) => Ok(out.role().map(|r| r.arn().to_owned())),
-            Err(err) => Err(answers::describe(Operation::GetRole, &err)),
-        }
-    };
-    let own = read(iam.clone()).await;
+    let own = role_arn_named(iam, name).await;
     let Some(admin) = admin.filter(|_| own.is_err()) else {
         return own;
     };
     match Box::pin(super::connect(admin)).await {
-        Ok(session) => read(session.clients.iam.clone()).await,
+        Ok(session) => role_arn_named(&session.clients.iam, name).await,
         Err(_) => own,
+    }
+}
+
+/// Role `name`'s ARN, with its path, as IAM's GetRole answers with `iam`'s credentials;
+/// `Err` with how GetRole failed, in AWS's words.
+pub async fn role_arn_named(
+    iam: &aws_sdk_iam::Client,
+    name: &str,
+) -> Result<Option<String>, String> {
+    match iam.get_role().role_name(name).send().await {
+        Ok(out) => Ok(out.role().map(|r| r.arn().to_owned())),
+        Err(err) => Err(answers::describe(Operation::GetRole, &err)),
     }
 }
 

@@ -271,6 +271,12 @@ impl Identity {
         }
     }
 
+    /// True for a session whose role's path is not known (neither the chain nor IAM named the
+    /// role): an ARN written for the role from the session's may lack the path.
+    pub fn role_path_unknown(&self) -> bool {
+        self.principal.kind == crate::arn::PrincipalKind::AssumedRole && !self.role_path_known
+    }
+
     /// `role app (arn:aws:iam::1:role/svc/app), session worker` for a session; `None` otherwise.
     /// While the role's path is not known: `role app (path not known: …), session worker`.
     pub fn role_and_session(&self) -> Option<String> {

@@ -155,7 +155,7 @@ fn finding(cx: &CheckContext, principal: &crate::arn::Principal, how: &str) -> F
 /// not be the role's ARN, and a bucket policy naming no principal is refused.
 fn path_note(identity: &super::Identity, grantee: &str) -> Option<String> {
     let p = &identity.principal;
-    (p.kind == crate::arn::PrincipalKind::AssumedRole && !identity.role_path_known).then(|| {
+    identity.role_path_unknown().then(|| {
         format!(
             "\n\n{grantee} is the role as its session names it ({}): if the role has a path, \
              write its ARN from IAM > Roles > {} instead, or S3 refuses the bucket policy as \

@@ -193,7 +193,7 @@ fn iam_plan(inputs: &Inputs<'_>, mut caveats: Vec<String>) -> Result<Plan, Remed
 /// holds whatever its path; an ARN written for it may lack the path.
 fn path_caveat(identity: &crate::checks::Identity) -> Option<String> {
     let p = &identity.principal;
-    (p.kind == PrincipalKind::AssumedRole && !identity.role_path_known).then(|| {
+    identity.role_path_unknown().then(|| {
         format!(
             "The role's path is not known (the session ARN does not carry it, and IAM could \
              not be read to learn it): the IAM calls name the role {} by its name, which works \
